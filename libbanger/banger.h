@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * libbanger — run and manage microVMs.
+ *
+ * This umbrella header is the only one consumers include:
+ *
+ *   #include <banger.h>
+ */
+#pragma once
+
+#define __BANGER_H_INSIDE__
+
+#include <banger-macros.h>
+#include <banger-version.h>
+#include <banger-error.h>
+#include <banger-enum-types.h>
+#include <banger-names.h>
+#include <banger-path.h>
+#include <banger-proc.h>
+#include <banger-signal.h>
+
+#undef __BANGER_H_INSIDE__

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Shared glue for the libcheck suites: every suite executable prints TAP on
+ * stdout for meson's `protocol: 'tap'`. */
+#pragma once
+
+#include <check.h>
+#include <stdlib.h>
+
+#include <glib.h>
+
+#define BANGER_TEST_MAIN(suite_fn)                                                             \
+  int main (void)                                                                              \
+  {                                                                                            \
+    SRunner *sr = srunner_create (suite_fn ());                                                \
+    int failed;                                                                                \
+    g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);                              \
+    srunner_set_tap (sr, "-");                                                                 \
+    srunner_run_all (sr, CK_SILENT);                                                           \
+    failed = srunner_ntests_failed (sr);                                                       \
+    srunner_free (sr);                                                                         \
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;                                          \
+  }
+
+/* Assert a GError of BANGER_ERROR with the given code. */
+#define banger_assert_error(err, code_)                                                        \
+  do                                                                                           \
+    {                                                                                          \
+      ck_assert_msg ((err) != NULL, "expected an error, got none");                            \
+      ck_assert_msg ((err)->domain == BANGER_ERROR && (err)->code == (int) (code_),            \
+                     "expected BANGER_ERROR %d, got %s %d: %s", (int) (code_),                 \
+                     g_quark_to_string ((err)->domain), (err)->code, (err)->message);          \
+    }                                                                                          \
+  while (0)

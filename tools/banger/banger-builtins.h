@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* Options every subcommand sees. */
+typedef struct
+{
+  gboolean json; /* --json: machine-readable output on stdout */
+} BangerCliGlobals;
+
+typedef int (*BangerBuiltinFunc) (int argc, char **argv, BangerCliGlobals *globals);
+
+typedef struct
+{
+  const char *name;
+  const char *summary;
+  BangerBuiltinFunc fn; /* NULL: not built in this version */
+} BangerBuiltin;
+
+/* Exit codes, as documented in doc/cli.md. */
+enum
+{
+  BANGER_EXIT_OK = 0,
+  BANGER_EXIT_FAILED = 1,
+  BANGER_EXIT_USAGE = 2,
+};
+
+int banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals);
+
+/* Print a GError in the CLI's format (and as JSON with --json). */
+int banger_cli_report_error (BangerCliGlobals *globals, const char *command, const GError *error);
+
+G_END_DECLS

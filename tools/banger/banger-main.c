@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * banger: the command-line front-end.  Dispatches `banger GROUP COMMAND` (or
+ * `banger COMMAND` for the top-level ones) to one builtin per file. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "banger-builtins.h"
+#include "banger-error-private.h"
+
+static const BangerBuiltin vm_builtins[] = {
+  { "create", "Create a VM from an image", NULL },
+  { "start", "Start a stopped VM", NULL },
+  { "stop", "Stop a VM gracefully (Ctrl-Alt-Del, then TERM, then KILL)", NULL },
+  { "kill", "Kill a VM's VMM at once", NULL },
+  { "delete", "Delete a VM and everything made for it", NULL },
+  { "list", "List VMs", NULL },
+  { "show", "Show one VM", NULL },
+  { "set", "Change a VM's settings", NULL },
+  { "exec", "Run a command in a VM over SSH", NULL },
+  { "ssh", "Open an SSH session to a VM", NULL },
+  { NULL, NULL, NULL },
+};
+
+static const BangerBuiltin image_builtins[] = {
+  { "pull", "Pull an image from an OCI registry", NULL },
+  { "list", "List images", NULL },
+  { "delete", "Delete an image", NULL },
+  { NULL, NULL, NULL },
+};
+
+static const BangerBuiltin kernel_builtins[] = {
+  { "pull", "Pull a guest kernel", NULL },
+  { "list", "List kernels", NULL },
+  { "delete", "Delete a kernel", NULL },
+  { NULL, NULL, NULL },
+};
+
+static const BangerBuiltin system_builtins[] = {
+  { "install", "Install the daemon, the root helper and their configuration", NULL },
+  { NULL, NULL, NULL },
+};
+
+typedef struct
+{
+  const char *name;
+  const char *summary;
+  const BangerBuiltin *sub; /* a group of subcommands, or NULL */
+  BangerBuiltinFunc fn;     /* a top-level command */
+} BangerGroup;
+
+static const BangerGroup groups[] = {
+  { "vm", "Manage virtual machines", vm_builtins, NULL },
+  { "image", "Manage root file system images", image_builtins, NULL },
+  { "kernel", "Manage guest kernels", kernel_builtins, NULL },
+  { "system", "Install and configure banger on this host", system_builtins, NULL },
+  { "doctor", "Check what this host can do", NULL, banger_builtin_doctor },
+  { NULL, NULL, NULL, NULL },
+};
+
+int
+banger_cli_report_error (BangerCliGlobals *globals, const char *command, const GError *error)
+{
+  if (globals->json)
+    {
+      g_autoptr (JsonBuilder) b = json_builder_new ();
+      g_autoptr (JsonGenerator) gen = json_generator_new ();
+      g_autoptr (JsonNode) root = NULL;
+      g_autofree char *out = NULL;
+
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "error");
+      json_builder_begin_object (b);
+      json_builder_set_member_name (b, "code");
+      json_builder_add_string_value (b, banger_error_to_name (banger_error_code_from_gerror (error)));
+      json_builder_set_member_name (b, "message");
+      json_builder_add_string_value (b, error->message);
+      json_builder_end_object (b);
+      json_builder_end_object (b);
+      root = json_builder_get_root (b);
+      json_generator_set_root (gen, root);
+      out = json_generator_to_data (gen, NULL);
+      g_print ("%s\n", out);
+    }
+  g_printerr ("banger %s: %s\n", command, error->message);
+  return BANGER_EXIT_FAILED;
+}
+
+static void
+print_group_help (FILE *f, const BangerGroup *g)
+{
+  fprintf (f, "Usage: banger [--json] %s COMMAND [ARGS…]\n\n%s.\n\nCommands:\n", g->name,
+           g->summary);
+  for (const BangerBuiltin *b = g->sub; b->name; b++)
+    fprintf (f, "  %-8s %s%s\n", b->name, b->summary, b->fn ? "" : " (not built yet)");
+}
+
+static void
+print_help (FILE *f)
+{
+  fprintf (f, "Usage: banger [--json] [--version] COMMAND [ARGS…]\n\n"
+              "Run disposable microVMs (Firecracker or QEMU microvm) with SSH in seconds.\n\n"
+              "Commands:\n");
+  for (const BangerGroup *g = groups; g->name; g++)
+    fprintf (f, "  %-8s %s\n", g->name, g->summary);
+  fprintf (f, "\nGlobal options:\n"
+              "  --json     Machine-readable output (one JSON document on stdout)\n"
+              "  --version  Print the version and exit\n"
+              "  -h, --help Show this help\n\n"
+              "Run 'banger COMMAND --help' for a command's options.\n");
+}
+
+static int
+not_built (BangerCliGlobals *globals, const char *group, const char *command)
+{
+  g_autofree char *full = g_strdup_printf ("%s %s", group, command);
+  g_autoptr (GError) error = g_error_new (BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                                          "this command is not built into banger %s yet",
+                                          PACKAGE_VERSION);
+  banger_cli_report_error (globals, full, error);
+  return BANGER_EXIT_USAGE;
+}
+
+int
+main (int argc, char **argv)
+{
+  BangerCliGlobals globals = { 0 };
+  int i;
+
+  setlocale (LC_ALL, "");
+
+  /* Global options come before the command. */
+  for (i = 1; i < argc && argv[i][0] == '-'; i++)
+    {
+      if (g_str_equal (argv[i], "--json"))
+        globals.json = TRUE;
+      else if (g_str_equal (argv[i], "--version"))
+        {
+          g_print ("banger %s\n", PACKAGE_VERSION);
+          return BANGER_EXIT_OK;
+        }
+      else if (g_str_equal (argv[i], "--help") || g_str_equal (argv[i], "-h"))
+        {
+          print_help (stdout);
+          return BANGER_EXIT_OK;
+        }
+      else
+        {
+          g_printerr ("banger: unknown option '%s'\n\n", argv[i]);
+          print_help (stderr);
+          return BANGER_EXIT_USAGE;
+        }
+    }
+  if (i >= argc)
+    {
+      print_help (stderr);
+      return BANGER_EXIT_USAGE;
+    }
+
+  for (const BangerGroup *g = groups; g->name; g++)
+    {
+      if (!g_str_equal (argv[i], g->name))
+        continue;
+      if (g->fn)
+        return g->fn (argc - i, argv + i, &globals);
+      if (i + 1 >= argc || g_str_equal (argv[i + 1], "--help") || g_str_equal (argv[i + 1], "-h"))
+        {
+          print_group_help (i + 1 >= argc ? stderr : stdout, g);
+          return i + 1 >= argc ? BANGER_EXIT_USAGE : BANGER_EXIT_OK;
+        }
+      for (const BangerBuiltin *b = g->sub; b->name; b++)
+        {
+          if (!g_str_equal (argv[i + 1], b->name))
+            continue;
+          if (b->fn == NULL)
+            return not_built (&globals, g->name, b->name);
+          return b->fn (argc - i - 1, argv + i + 1, &globals);
+        }
+      g_printerr ("banger %s: unknown command '%s'\n\n", g->name, argv[i + 1]);
+      print_group_help (stderr, g);
+      return BANGER_EXIT_USAGE;
+    }
+
+  g_printerr ("banger: unknown command '%s'\n\n", argv[i]);
+  print_help (stderr);
+  return BANGER_EXIT_USAGE;
+}
