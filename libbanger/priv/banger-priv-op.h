@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The privileged operation table: what bangerd-root (and the in-process
+ * executor used when the whole stack runs as root) dispatches to.
+ *
+ * Every operation is one BangerPrivOp: a method name ("priv.create_tap"), a
+ * strict parameter table, and a handler.  The executor (banger-priv-executor.c)
+ * checks the request against the table — required keys, exact JSON types,
+ * ranges, string validators, unknown keys refused — BEFORE calling the
+ * handler; the handler validates again with the library's validators next to
+ * the code they guard.  The table of all operations lives in the host layer
+ * (banger-priv-ops.c), so this layer does not depend on the operations. */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <sys/types.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  BANGER_PARAM_STRING,
+  BANGER_PARAM_INT,  /* a JSON integer (not a float, not a string) in [min, max] */
+  BANGER_PARAM_BOOL,
+} BangerParamType;
+
+typedef struct
+{
+  const char *name;
+  BangerParamType type;
+  gboolean required;
+  gint64 min;     /* INT: inclusive bounds; STRING: min length in bytes */
+  gint64 max;     /* INT: inclusive bounds; STRING: max length in bytes */
+  gboolean (*validate) (const char *value, GError **error); /* STRING, optional */
+} BangerParamSpec;
+
+/* Who is calling: from SO_PEERCRED only, never from the request. */
+typedef struct
+{
+  uid_t uid;
+  gid_t gid;
+  pid_t pid;
+} BangerPeerCred;
+
+/* A VMM the helper launched and holds a pidfd for. */
+typedef struct
+{
+  char *vm_id;
+  pid_t pid;
+  int pidfd;        /* from spawn (CLONE_PIDFD / pidfd_open right after fork) */
+  char *api_sock;   /* Firecracker --api-sock or QEMU QMP socket */
+  char *cgroup;     /* absolute cgroup2 directory of the VM's scope */
+} BangerPrivVmm;
+
+/* The helper's configuration and state.  Paths are fixed by the install
+ * config (doc/security.md), never by a request. */
+typedef struct
+{
+  uid_t owner_uid;          /* the one non-root uid allowed to call */
+  gid_t owner_gid;
+  char *runtime_dir;        /* e.g. /run/banger: API sockets, jails */
+  char *state_dir;          /* e.g. /var/lib/banger: disks */
+  char *firecracker_path;   /* fixed root-owned binaries (or NULL) */
+  char *jailer_path;
+  char *qemu_path;
+  char *cgroup_root;        /* banger's cgroup2 directory (banger.slice), or NULL */
+  char *nft_table;          /* banger's own nftables table name */
+  GHashTable *vmms;         /* vm_id -> BangerPrivVmm*, owned */
+  GMutex lock;              /* guards vmms */
+  gpointer backend;         /* test hook: a fake host backend (NULL = real) */
+} BangerPrivState;
+
+typedef gboolean (*BangerPrivHandler) (BangerPrivState *state,
+                                       const BangerPeerCred *caller,
+                                       JsonObject *params,
+                                       JsonBuilder *result, /* inside an open object */
+                                       GCancellable *cancellable,
+                                       GError **error);
+
+typedef struct
+{
+  const char *method;              /* "priv.create_tap" */
+  const BangerParamSpec *params;   /* terminated by { NULL } */
+  BangerPrivHandler handler;
+} BangerPrivOp;
+
+G_END_DECLS

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * BangerVmm: the driver-independent half — state, process, dispatch to the
+ * driver's vfuncs, exit watching through the pidfd. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "banger-error-private.h"
+#include "banger-vmm.h"
+
+typedef struct
+{
+  BangerVmmConfig *config;
+  BangerVmmState state;
+  GPid pid;
+  int pidfd;
+  gboolean reaped;
+  int wait_status;
+  char *api_socket;
+  BangerVmmLauncher *launcher;
+  guint stop_timeout;
+} BangerVmmPrivate;
+
+G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (BangerVmm, banger_vmm, G_TYPE_OBJECT)
+
+enum
+{
+  PROP_0,
+  PROP_CONFIG,
+  PROP_STATE,
+  N_PROPS
+};
+static GParamSpec *props[N_PROPS];
+
+static const char *const state_names[] = {
+  [BANGER_VMM_STATE_NEW] = "new",
+  [BANGER_VMM_STATE_PREPARED] = "prepared",
+  [BANGER_VMM_STATE_LAUNCHED] = "launched",
+  [BANGER_VMM_STATE_CONFIGURED] = "configured",
+  [BANGER_VMM_STATE_RUNNING] = "running",
+  [BANGER_VMM_STATE_PAUSED] = "paused",
+  [BANGER_VMM_STATE_EXITED] = "exited",
+};
+
+const char *
+banger_vmm_state_to_string (BangerVmmState state)
+{
+  if ((guint) state >= G_N_ELEMENTS (state_names))
+    return "unknown";
+  return state_names[state];
+}
+
+static void
+banger_vmm_finalize (GObject *object)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (BANGER_VMM (object));
+
+  if (priv->pidfd >= 0)
+    close (priv->pidfd);
+  g_clear_pointer (&priv->config, banger_vmm_config_free);
+  g_free (priv->api_socket);
+  G_OBJECT_CLASS (banger_vmm_parent_class)->finalize (object);
+}
+
+static void
+banger_vmm_set_property (GObject *object, guint id, const GValue *value, GParamSpec *pspec)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (BANGER_VMM (object));
+
+  switch (id)
+    {
+    case PROP_CONFIG:
+      /* construct-only; the object takes ownership */
+      priv->config = g_value_get_pointer (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+banger_vmm_get_property (GObject *object, guint id, GValue *value, GParamSpec *pspec)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (BANGER_VMM (object));
+
+  switch (id)
+    {
+    case PROP_CONFIG:
+      g_value_set_pointer (value, priv->config);
+      break;
+    case PROP_STATE:
+      g_value_set_int (value, priv->state);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, id, pspec);
+    }
+}
+
+static void
+banger_vmm_class_init (BangerVmmClass *klass)
+{
+  GObjectClass *oc = G_OBJECT_CLASS (klass);
+
+  oc->finalize = banger_vmm_finalize;
+  oc->set_property = banger_vmm_set_property;
+  oc->get_property = banger_vmm_get_property;
+
+  /* Owned by the object from construction on (a BangerVmmConfig*). */
+  props[PROP_CONFIG] = g_param_spec_pointer ("config", NULL, NULL,
+                                             G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY
+                                                 | G_PARAM_STATIC_STRINGS);
+  props[PROP_STATE] = g_param_spec_int ("state", NULL, NULL, 0, BANGER_VMM_STATE_EXITED, 0,
+                                        G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY
+                                            | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (oc, N_PROPS, props);
+}
+
+static void
+banger_vmm_init (BangerVmm *self)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  priv->pidfd = -1;
+  priv->stop_timeout = 5;
+  priv->launcher = banger_vmm_launcher_direct ();
+}
+
+const BangerVmmConfig *
+banger_vmm_get_config (BangerVmm *self)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  return priv->config;
+}
+
+BangerVmmState
+banger_vmm_get_state (BangerVmm *self)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  return priv->state;
+}
+
+void
+banger_vmm_set_state (BangerVmm *self, BangerVmmState state)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  if (priv->state == state)
+    return;
+  priv->state = state;
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_STATE]);
+}
+
+GPid
+banger_vmm_get_pid (BangerVmm *self)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  return priv->pid;
+}
+
+int
+banger_vmm_get_pidfd (BangerVmm *self)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  return priv->pidfd;
+}
+
+void
+banger_vmm_set_process (BangerVmm *self, GPid pid, int pidfd)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  if (priv->pidfd >= 0)
+    close (priv->pidfd);
+  priv->pid = pid;
+  priv->pidfd = pidfd;
+  priv->reaped = FALSE;
+}
+
+const char *
+banger_vmm_get_api_socket (BangerVmm *self)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  return priv->api_socket;
+}
+
+void
+banger_vmm_set_api_socket (BangerVmm *self, const char *path)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  g_free (priv->api_socket);
+  priv->api_socket = g_strdup (path);
+}
+
+void
+banger_vmm_set_launcher (BangerVmm *self, BangerVmmLauncher *launcher)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  priv->launcher = launcher ? launcher : banger_vmm_launcher_direct ();
+}
+
+BangerVmmLauncher *
+banger_vmm_get_launcher (BangerVmm *self)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  return priv->launcher;
+}
+
+void
+banger_vmm_set_stop_timeout (BangerVmm *self, guint seconds)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  priv->stop_timeout = seconds;
+}
+
+guint
+banger_vmm_get_stop_timeout (BangerVmm *self)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  return priv->stop_timeout;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+static void
+unsupported (BangerVmm *self, const char *what, GAsyncReadyCallback callback,
+             gpointer user_data)
+{
+  g_task_report_new_error (self, callback, user_data, NULL, BANGER_ERROR,
+                           BANGER_ERROR_UNSUPPORTED, "The %s driver cannot %s",
+                           BANGER_VMM_GET_CLASS (self)->driver_name, what);
+}
+
+gboolean
+banger_vmm_prepare (BangerVmm *self, GError **error)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+
+  g_return_val_if_fail (BANGER_IS_VMM (self), FALSE);
+  if (priv->config == NULL)
+    {
+      g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                           "The VMM has no configuration");
+      return FALSE;
+    }
+  if (!banger_vmm_config_validate (priv->config, error))
+    return FALSE;
+  if (!BANGER_VMM_GET_CLASS (self)->prepare (self, error))
+    return FALSE;
+  banger_vmm_set_state (self, BANGER_VMM_STATE_PREPARED);
+  return TRUE;
+}
+
+#define DISPATCH(vfunc, what)                                                                  \
+  void banger_vmm_##vfunc (BangerVmm *self, GCancellable *cancellable,                         \
+                           GAsyncReadyCallback callback, gpointer user_data)                   \
+  {                                                                                            \
+    g_return_if_fail (BANGER_IS_VMM (self));                                                   \
+    if (BANGER_VMM_GET_CLASS (self)->vfunc == NULL)                                            \
+      {                                                                                        \
+        unsupported (self, what, callback, user_data);                                         \
+        return;                                                                                \
+      }                                                                                        \
+    BANGER_VMM_GET_CLASS (self)->vfunc (self, cancellable, callback, user_data);               \
+  }
+
+DISPATCH (launch, "launch a VM")
+DISPATCH (configure, "configure a VM")
+DISPATCH (start, "start a VM")
+DISPATCH (pause, "pause a VM")
+DISPATCH (resume, "resume a VM")
+DISPATCH (stop, "stop a VM")
+DISPATCH (refresh_state, "query a VM's state")
+
+void
+banger_vmm_snapshot_create (BangerVmm *self, const char *snapshot_path, const char *mem_path,
+                            gboolean diff, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (BANGER_IS_VMM (self));
+  if (BANGER_VMM_GET_CLASS (self)->snapshot_create == NULL)
+    return unsupported (self, "create snapshots", callback, user_data);
+  BANGER_VMM_GET_CLASS (self)->snapshot_create (self, snapshot_path, mem_path, diff, cancellable,
+                                                callback, user_data);
+}
+
+void
+banger_vmm_snapshot_load (BangerVmm *self, const char *snapshot_path, const char *mem_path,
+                          gboolean resume, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (BANGER_IS_VMM (self));
+  if (BANGER_VMM_GET_CLASS (self)->snapshot_load == NULL)
+    return unsupported (self, "load snapshots", callback, user_data);
+  BANGER_VMM_GET_CLASS (self)->snapshot_load (self, snapshot_path, mem_path, resume, cancellable,
+                                              callback, user_data);
+}
+
+gboolean
+banger_vmm_op_finish (BangerVmm *self, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+banger_vmm_kill (BangerVmm *self, GError **error)
+{
+  g_return_val_if_fail (BANGER_IS_VMM (self), FALSE);
+  return BANGER_VMM_GET_CLASS (self)->kill (self, error);
+}
+
+gboolean
+banger_vmm_read_stats (BangerVmm *self, BangerVmmStats *out, GError **error)
+{
+  g_return_val_if_fail (BANGER_IS_VMM (self), FALSE);
+  if (BANGER_VMM_GET_CLASS (self)->read_stats == NULL)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                   "The %s driver cannot read statistics",
+                   BANGER_VMM_GET_CLASS (self)->driver_name);
+      return FALSE;
+    }
+  return BANGER_VMM_GET_CLASS (self)->read_stats (self, out, error);
+}
+
+/* ------------------------------------------------------------- exit watch */
+
+/* Reap the child if it has exited.  TRUE when it is gone (now or before). */
+static gboolean
+try_reap (BangerVmm *self)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  siginfo_t info = { 0 };
+
+  if (priv->reaped)
+    return TRUE;
+  if (priv->pidfd < 0)
+    return FALSE;
+  if (waitid ((idtype_t) P_PIDFD, (id_t) priv->pidfd, &info, WEXITED | WNOHANG) < 0)
+    {
+      if (errno == ECHILD)
+        {
+          /* not our child (adopted, or launched by the helper): the pidfd
+           * being readable means it has exited */
+          priv->reaped = TRUE;
+          priv->wait_status = 0;
+          banger_vmm_set_state (self, BANGER_VMM_STATE_EXITED);
+          return TRUE;
+        }
+      return FALSE;
+    }
+  if (info.si_pid == 0)
+    return FALSE;
+  priv->reaped = TRUE;
+  if (info.si_code == CLD_EXITED)
+    priv->wait_status = W_EXITCODE (info.si_status, 0);
+  else
+    priv->wait_status = info.si_status; /* the signal */
+  banger_vmm_set_state (self, BANGER_VMM_STATE_EXITED);
+  return TRUE;
+}
+
+gboolean
+banger_vmm_has_exited (BangerVmm *self)
+{
+  return try_reap (self);
+}
+
+static gboolean
+on_pidfd_readable (int fd, GIOCondition cond, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmm *self = g_task_get_source_object (task);
+
+  if (!try_reap (self))
+    {
+      /* readable but waitid says not yet: only possible for non-children;
+       * treat readable as exited */
+      BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+      priv->reaped = TRUE;
+      banger_vmm_set_state (self, BANGER_VMM_STATE_EXITED);
+    }
+  g_task_return_boolean (task, TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+void
+banger_vmm_wait_exit (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
+  g_autoptr (GSource) source = NULL;
+
+  g_task_set_source_tag (task, banger_vmm_wait_exit);
+  if (try_reap (self))
+    {
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+  if (priv->pidfd < 0)
+    {
+      g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_NOT_FOUND,
+                               "The VMM has not been launched");
+      return;
+    }
+  source = g_unix_fd_source_new (priv->pidfd, G_IO_IN);
+  g_task_attach_source (task, source, (GSourceFunc) (void (*) (void)) on_pidfd_readable);
+}
+
+gboolean
+banger_vmm_wait_exit_finish (BangerVmm *self, GAsyncResult *result, int *out_wait_status,
+                             GError **error)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  if (out_wait_status)
+    *out_wait_status = priv->wait_status;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------- sync */
+
+typedef struct
+{
+  GAsyncResult *result;
+} SyncData;
+
+static void
+sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SyncData *data = user_data;
+  data->result = g_object_ref (result);
+}
+
+gboolean
+banger_vmm_run_sync (BangerVmm *self,
+                     void (*op) (BangerVmm *, GCancellable *, GAsyncReadyCallback, gpointer),
+                     GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  SyncData data = { NULL };
+  gboolean ok;
+
+  g_main_context_push_thread_default (ctx);
+  op (self, cancellable, sync_done, &data);
+  while (data.result == NULL)
+    g_main_context_iteration (ctx, TRUE);
+  if (op == banger_vmm_wait_exit)
+    ok = banger_vmm_wait_exit_finish (self, data.result, NULL, error);
+  else
+    ok = banger_vmm_op_finish (self, data.result, error);
+  g_object_unref (data.result);
+  g_main_context_pop_thread_default (ctx);
+  return ok;
+}

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * BangerVmm: one interface, two drivers (BangerVmmFirecracker over its HTTP
+ * API, BangerVmmQemu over QMP).  Internal to the library for now.
+ *
+ * Lifecycle: new (with a BangerVmmConfig) -> prepare (stage files, choose
+ * sockets, build argv) -> launch (spawn through a BangerVmmLauncher) ->
+ * configure (Firecracker: the pre-boot API calls; QEMU: nothing, argv did it)
+ * -> start -> running <-> paused -> stop (graceful ladder) / kill -> exited.
+ *
+ * Every operation that waits is an async call with a GCancellable.  All of
+ * them complete a GTask with a boolean, so one finish function serves them
+ * all: banger_vmm_op_finish().  Errors are BANGER_ERRORs; a refusal by the
+ * VMM itself is BANGER_ERROR_VMM and carries the VMM's own words
+ * (Firecracker's fault_message, QMP's desc). */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "banger-error.h"
+
+G_BEGIN_DECLS
+
+/* ------------------------------------------------------------------ config */
+
+typedef struct
+{
+  char *id;          /* drive id: [A-Za-z0-9_]+ ("rootfs", "work") */
+  char *path;        /* host path of the image */
+  gboolean read_only;
+  gboolean is_root;
+} BangerVmmDrive;
+
+typedef struct
+{
+  char *id;          /* interface id: [A-Za-z0-9_]+ ("eth0") */
+  char *tap;         /* host tap name (banger_validate_ifname) */
+  char *mac;         /* "02:xx:xx:xx:xx:xx"; NULL: banger_vmm_mac_for_vm() */
+} BangerVmmNic;
+
+typedef struct
+{
+  char *vm_id;          /* DNS label (banger_validate_vm_name) */
+  char *run_dir;        /* per-VM directory: sockets, logs, staged files */
+  char *kernel_path;
+  char *initrd_path;    /* nullable */
+  char *extra_boot_args;/* nullable; appended to the command line banger builds */
+  guint vcpus;          /* 1..32 */
+  guint mem_mib;        /* >= 64 */
+  GPtrArray *drives;    /* BangerVmmDrive*, owned */
+  GPtrArray *nics;      /* BangerVmmNic*, owned */
+  /* Guest network, written into the ip= argument (the guest's init applies
+   * it: Debian kernels lack CONFIG_IP_PNP).  All nullable. */
+  char *guest_ip;
+  char *gateway_ip;
+  char *netmask;
+  char *hostname;
+  /* Firecracker extras, all optional. */
+  guint vsock_cid;      /* 0: no vsock */
+  guint balloon_mib;    /* 0: no balloon */
+  gboolean entropy;
+  JsonNode *mmds;       /* nullable: MMDS V2 data */
+} BangerVmmConfig;
+
+BangerVmmConfig *banger_vmm_config_new (const char *vm_id, const char *run_dir);
+void banger_vmm_config_free (BangerVmmConfig *config);
+void banger_vmm_config_add_drive (BangerVmmConfig *config, const char *id, const char *path,
+                                  gboolean is_root, gboolean read_only);
+void banger_vmm_config_add_nic (BangerVmmConfig *config, const char *id, const char *tap,
+                                const char *mac);
+/* Check everything a driver relies on (names, paths absolute, sizes). */
+gboolean banger_vmm_config_validate (const BangerVmmConfig *config, GError **error);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerVmmConfig, banger_vmm_config_free)
+
+/* The kernel command line banger builds: console, reboot=k panic=1, the
+ * i8042 options that speed boot, ip=<client>::<gw>:<mask>:<hostname>:eth0:off
+ * when guest_ip is set, then extra_boot_args.  @console is "ttyS0". */
+char *banger_vmm_build_boot_args (const BangerVmmConfig *config, const char *console);
+
+/* A stable, locally administered unicast MAC derived from the VM id and the
+ * NIC index: "02:" + 5 bytes of SHA-256(vm_id + "/" + index). */
+char *banger_vmm_mac_for_vm (const char *vm_id, guint nic_index);
+
+/* ---------------------------------------------------------------- launcher */
+
+/* How a VMM process is started.  The default spawns directly (the caller
+ * must be allowed to); the privileged executor supplies one that goes
+ * through priv.launch_vmm.  Either way the result is a pid plus a pidfd
+ * taken at spawn time, so later signals can never hit a recycled pid. */
+typedef struct _BangerVmmLauncher BangerVmmLauncher;
+struct _BangerVmmLauncher
+{
+  gboolean (*spawn) (BangerVmmLauncher *launcher,
+                     const char *vm_id,
+                     const char *const *argv,
+                     const char *log_path, /* stdout+stderr go here; nullable */
+                     GPid *out_pid,
+                     int *out_pidfd,
+                     GError **error);
+  gpointer user_data;
+};
+
+/* The direct launcher: fork+exec with a pidfd (CLONE_PIDFD). */
+BangerVmmLauncher *banger_vmm_launcher_direct (void);
+
+/* ------------------------------------------------------------------- state */
+
+typedef enum
+{
+  BANGER_VMM_STATE_NEW,
+  BANGER_VMM_STATE_PREPARED,
+  BANGER_VMM_STATE_LAUNCHED,   /* process up, API answering, not configured */
+  BANGER_VMM_STATE_CONFIGURED, /* pre-boot configuration sent */
+  BANGER_VMM_STATE_RUNNING,
+  BANGER_VMM_STATE_PAUSED,
+  BANGER_VMM_STATE_EXITED,
+} BangerVmmState;
+
+const char *banger_vmm_state_to_string (BangerVmmState state);
+
+typedef struct
+{
+  guint64 cpu_user_us;     /* from /proc/<pid>/stat */
+  guint64 cpu_system_us;
+  guint64 rss_bytes;       /* from /proc/<pid>/status VmRSS */
+  guint64 net_rx_bytes;    /* VMM metrics where the driver has them, else 0 */
+  guint64 net_tx_bytes;
+  guint64 block_read_bytes;
+  guint64 block_write_bytes;
+} BangerVmmStats;
+
+/* ------------------------------------------------------------------ object */
+
+#define BANGER_TYPE_VMM (banger_vmm_get_type ())
+G_DECLARE_DERIVABLE_TYPE (BangerVmm, banger_vmm, BANGER, VMM, GObject)
+
+typedef void (*BangerVmmAsyncFunc) (BangerVmm *self, GCancellable *cancellable,
+                                    GAsyncReadyCallback callback, gpointer user_data);
+
+struct _BangerVmmClass
+{
+  GObjectClass parent_class;
+
+  const char *driver_name; /* "firecracker", "qemu" */
+
+  /* Stage files, pick socket paths, build argv.  Synchronous, no process. */
+  gboolean (*prepare) (BangerVmm *self, GError **error);
+  /* Each completes a GTask with a boolean (banger_vmm_op_finish). */
+  BangerVmmAsyncFunc launch;     /* spawn + wait for the API socket */
+  BangerVmmAsyncFunc configure;  /* pre-boot configuration */
+  BangerVmmAsyncFunc start;      /* boot the guest */
+  BangerVmmAsyncFunc pause;
+  BangerVmmAsyncFunc resume;
+  BangerVmmAsyncFunc stop;       /* graceful ladder, bounded by stop-timeout */
+  void (*snapshot_create) (BangerVmm *self, const char *snapshot_path, const char *mem_path,
+                           gboolean diff, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+  /* Into a freshly launched (not configured) process; @nics override taps. */
+  void (*snapshot_load) (BangerVmm *self, const char *snapshot_path, const char *mem_path,
+                         gboolean resume, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
+  /* Ask the VMM what state it is in (updates the state property). */
+  BangerVmmAsyncFunc refresh_state;
+  gboolean (*kill) (BangerVmm *self, GError **error);
+  gboolean (*read_stats) (BangerVmm *self, BangerVmmStats *out, GError **error);
+
+  gpointer padding[8];
+};
+
+const BangerVmmConfig *banger_vmm_get_config (BangerVmm *self);
+BangerVmmState banger_vmm_get_state (BangerVmm *self);
+GPid banger_vmm_get_pid (BangerVmm *self);          /* 0 before launch */
+int banger_vmm_get_pidfd (BangerVmm *self);         /* -1 before launch */
+const char *banger_vmm_get_api_socket (BangerVmm *self); /* after prepare */
+void banger_vmm_set_launcher (BangerVmm *self, BangerVmmLauncher *launcher);
+BangerVmmLauncher *banger_vmm_get_launcher (BangerVmm *self);
+/* Seconds the stop ladder waits after Ctrl-Alt-Del (and after TERM). */
+void banger_vmm_set_stop_timeout (BangerVmm *self, guint seconds);
+guint banger_vmm_get_stop_timeout (BangerVmm *self);
+
+gboolean banger_vmm_prepare (BangerVmm *self, GError **error);
+void banger_vmm_launch (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data);
+void banger_vmm_configure (BangerVmm *self, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+void banger_vmm_start (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data);
+void banger_vmm_pause (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data);
+void banger_vmm_resume (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data);
+void banger_vmm_stop (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data);
+void banger_vmm_snapshot_create (BangerVmm *self, const char *snapshot_path, const char *mem_path,
+                                 gboolean diff, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+void banger_vmm_snapshot_load (BangerVmm *self, const char *snapshot_path, const char *mem_path,
+                               gboolean resume, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+void banger_vmm_refresh_state (BangerVmm *self, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+/* Finish any of the async operations above. */
+gboolean banger_vmm_op_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+
+/* Wait for the process to exit (pidfd becomes readable). */
+void banger_vmm_wait_exit (BangerVmm *self, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_wait_exit_finish (BangerVmm *self, GAsyncResult *result, int *out_wait_status,
+                                      GError **error);
+
+gboolean banger_vmm_kill (BangerVmm *self, GError **error);
+/* Non-blocking: has the process exited (reaping it if it is our child)? */
+gboolean banger_vmm_has_exited (BangerVmm *self);
+gboolean banger_vmm_read_stats (BangerVmm *self, BangerVmmStats *out, GError **error);
+
+/* Run one async operation to completion on a private main context (for
+ * tests, benchmarks and synchronous callers). */
+gboolean banger_vmm_run_sync (BangerVmm *self, void (*op) (BangerVmm *, GCancellable *,
+                                                           GAsyncReadyCallback, gpointer),
+                              GCancellable *cancellable, GError **error);
+
+/* For drivers (banger-vmm-private.h would be overkill): */
+void banger_vmm_set_state (BangerVmm *self, BangerVmmState state);
+void banger_vmm_set_api_socket (BangerVmm *self, const char *path);
+/* Record the process (takes ownership of @pidfd). */
+void banger_vmm_set_process (BangerVmm *self, GPid pid, int pidfd);
+
+/* The drivers declare themselves in banger-vmm-firecracker.h and
+ * banger-vmm-qemu.h. */
+
+G_END_DECLS
