@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -345,8 +346,12 @@ try_reap (BangerVmm *self)
     {
       if (errno == ECHILD)
         {
-          /* not our child (adopted, or launched by the helper): the pidfd
-           * being readable means it has exited */
+          /* not our child (adopted, launched by the helper, or Firecracker
+           * forked by the jailer into a new pid namespace): the pidfd turns
+           * readable when it exits; we cannot learn its status */
+          struct pollfd p = { priv->pidfd, POLLIN, 0 };
+          if (poll (&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+            return FALSE;
           priv->reaped = TRUE;
           priv->wait_status = 0;
           banger_vmm_set_state (self, BANGER_VMM_STATE_EXITED);

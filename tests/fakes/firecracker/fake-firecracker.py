@@ -323,7 +323,7 @@ class Fake:
 
     def op_putMachineConfiguration(self, body, params):
         vc = body["vcpu_count"]
-        if vc != 1 and vc % 2 != 0:
+        if body.get("smt") and vc != 1 and vc % 2 != 0:
             raise Fault("The vCPU number is invalid! The vCPU number can only be 1 or an even "
                         "number when SMT is enabled.")
         if body["mem_size_mib"] == 0:
