@@ -592,12 +592,31 @@ seq_add (Seq *s, const char *method, const char *path, JsonNode *body, guint tim
 
 static void seq_next (GTask *task);
 
+/* Has the process exited, allowing it @ms to finish dying?  A dying
+ * process closes its sockets (we see the reset) a moment before its pidfd
+ * turns readable. */
+static gboolean
+exited_within (BangerVmmFirecracker *self, int ms)
+{
+  BangerVmm *vmm = BANGER_VMM (self);
+  int pidfd = banger_vmm_get_pidfd (vmm);
+  struct pollfd p = { pidfd, POLLIN, 0 };
+
+  if (banger_vmm_has_exited (vmm))
+    return TRUE;
+  if (pidfd < 0)
+    return FALSE;
+  while (poll (&p, 1, ms) < 0 && errno == EINTR)
+    ;
+  return banger_vmm_has_exited (vmm);
+}
+
 /* Rewrite a transport error when the cause is the process having died. */
 static GError *
 explain_failure (BangerVmmFirecracker *self, const Step *st, GError *error)
 {
   if (error->domain == BANGER_ERROR && error->code == BANGER_ERROR_PROTOCOL
-      && banger_vmm_has_exited (BANGER_VMM (self)))
+      && exited_within (self, 250))
     {
       g_autofree char *why = describe_exit (self);
       GError *e = g_error_new (BANGER_ERROR, BANGER_ERROR_FAILED,

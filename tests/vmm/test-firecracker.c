@@ -286,6 +286,9 @@ check_boot_requests (BangerVmmFirecracker *v, const char *kernel, const char *ro
 
   assert_all_accepted (reqs);
   assert_sequence (reqs, 0, boot_sequence);
+  /* one kept-alive connection for the whole boot */
+  for (guint i = 0; i < reqs->len; i++)
+    ck_assert_int_eq (json_object_get_int_member (req (reqs, i), "conn"), 1);
   b = find_body (reqs, "PUT", "/boot-source");
   ck_assert_str_eq (json_object_get_string_member (b, "kernel_image_path"), kernel);
   ck_assert_str_eq (json_object_get_string_member (b, "boot_args"), args);
@@ -599,6 +602,92 @@ START_TEST (test_cancel)
   ck_assert (!banger_vmm_run_sync (BANGER_VMM (v), banger_vmm_launch, cancellable, &error));
   banger_assert_error (error, BANGER_ERROR_CANCELLED);
   ck_assert (banger_vmm_has_exited (BANGER_VMM (v)));
+}
+END_TEST
+
+/* The fake really enforces the spec and the real server's rules (so the
+ * boot tests above mean something). */
+typedef struct
+{
+  const char *method, *path, *body, *fault;
+} BadCall;
+
+static void
+raw_call (BangerFcClient *client, GMainContext *ctx, const char *method, const char *path,
+          const char *body, GError **error)
+{
+  g_autoptr (JsonNode) node = body ? json_from_string (body, NULL) : NULL;
+  Wait w = { NULL };
+
+  banger_fc_client_call_async (client, method, path, node, 2000, NULL, got_result, &w);
+  banger_fc_client_call_finish (wait_result (&w, ctx), NULL, error);
+  g_object_unref (w.res);
+}
+
+START_TEST (test_fake_enforces_rules)
+{
+  BangerVmmFirecracker *v = make_vmm (make_config (VM_ID, "run", "bngtest0"));
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BangerFcClient) client = NULL;
+  g_autofree char *kernel_json = g_strdup_printf ("{\"kernel_image_path\": \"%s\"}", h.kernel);
+  const BadCall bad[] = {
+    { "PUT", "/machine-config", "{\"vcpu_count\": 1, \"mem_size_mib\": 128, \"x\": 1}",
+      "unknown field `x`" },
+    { "PUT", "/machine-config", "{\"vcpu_count\": 33, \"mem_size_mib\": 128}", "maximum 32" },
+    { "PUT", "/machine-config", "{\"vcpu_count\": \"2\", \"mem_size_mib\": 128}",
+      "expected an integer" },
+    { "PUT", "/machine-config", "{\"mem_size_mib\": 128}", "missing field `vcpu_count`" },
+    { "PUT", "/drives/a", "{\"drive_id\": \"b\", \"is_root_device\": true, "
+      "\"path_on_host\": \"/x\", \"is_read_only\": false}", "does not match" },
+    { "PUT", "/drives/a-b", "{\"drive_id\": \"a-b\", \"is_root_device\": true}",
+      "alphanumeric characters and underscores" },
+    { "PUT", "/boot-source", "{\"kernel_image_path\": \"/nonexistent/vmlinux\"}",
+      "No such file" },
+    { "PUT", "/logger", "{\"level\": \"Loud\"}", "unknown variant" },
+    { "PATCH", "/vm", "{\"state\": \"Paused\"}", "not supported before starting" },
+    { "PUT", "/actions", "{\"action_type\": \"Reboot\"}", "unknown variant" },
+    { "PUT", "/actions", NULL, "Empty PUT request." },
+    { "PUT", "/no-such-thing", "{}", "Invalid request method and/or path" },
+    { "PUT", "/snapshot/load", "{\"snapshot_path\": \"/x\"}", "Exactly one of" },
+  };
+
+  ck_assert (banger_vmm_prepare (BANGER_VMM (v), &error));
+  OK (banger_vmm_launch);
+  client = banger_fc_client_new (banger_vmm_get_api_socket (BANGER_VMM (v)));
+  g_main_context_push_thread_default (ctx);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      raw_call (client, ctx, bad[i].method, bad[i].path, bad[i].body, &error);
+      ck_assert_msg (error != NULL, "%s %s was accepted", bad[i].method, bad[i].path);
+      banger_assert_error (error, BANGER_ERROR_VMM);
+      ck_assert_msg (strstr (error->message, bad[i].fault) != NULL, "%s %s: %s", bad[i].method,
+                     bad[i].path, error->message);
+      g_clear_error (&error);
+    }
+  /* Logger.level is case-insensitive, and "Off" is a string, not YAML's false */
+  raw_call (client, ctx, "PUT", "/logger", "{\"level\": \"off\"}", &error);
+  ck_assert_msg (error == NULL, "%s", error ? error->message : "");
+  raw_call (client, ctx, "PUT", "/logger", "{\"level\": \"Off\"}", &error);
+  banger_assert_error (error, BANGER_ERROR_VMM); /* once only */
+  ck_assert_ptr_nonnull (strstr (error->message, "already"));
+  g_clear_error (&error);
+  /* post-boot rules */
+  raw_call (client, ctx, "PUT", "/boot-source", kernel_json, &error);
+  ck_assert_msg (error == NULL, "%s", error ? error->message : "");
+  raw_call (client, ctx, "PUT", "/actions", "{\"action_type\": \"InstanceStart\"}", &error);
+  ck_assert_msg (error == NULL, "%s", error ? error->message : "");
+  raw_call (client, ctx, "PUT", "/boot-source", kernel_json, &error);
+  banger_assert_error (error, BANGER_ERROR_VMM);
+  ck_assert_ptr_nonnull (strstr (error->message, "not supported after starting"));
+  g_clear_error (&error);
+  raw_call (client, ctx, "PUT", "/snapshot/create",
+            "{\"snapshot_path\": \"/tmp/x\", \"mem_file_path\": \"/tmp/y\"}", &error);
+  banger_assert_error (error, BANGER_ERROR_VMM);
+  ck_assert_ptr_nonnull (strstr (error->message, "not paused"));
+  g_clear_error (&error);
+  g_main_context_pop_thread_default (ctx);
+  ck_assert (banger_vmm_kill (BANGER_VMM (v), NULL));
 }
 END_TEST
 
@@ -1233,6 +1322,7 @@ firecracker_suite (void)
   tcase_add_test (tc, test_dies_mid_boot);
   tcase_add_test (tc, test_call_timeout);
   tcase_add_test (tc, test_cancel);
+  tcase_add_test (tc, test_fake_enforces_rules);
   tcase_add_test (tc, test_stop_ctrl_alt_del);
   tcase_add_test (tc, test_stop_term);
   tcase_add_test (tc, test_stop_kill);

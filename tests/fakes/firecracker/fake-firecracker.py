@@ -197,6 +197,7 @@ class Fake:
         self.mmds = None
         self.mmds_config = None
         self.snapshot_loaded = False
+        self.connections = 0
         self.log_path = os.environ.get("FAKE_FC_LOG")
         self.routes = []
         for tmpl, ops in self.spec["paths"].items():
@@ -218,11 +219,12 @@ class Fake:
             raise Fault("%s: cannot open %s: No such file or directory (os error 2)" % (what, p))
         return hp
 
-    def record(self, method, path, body, status, fault):
+    def record(self, method, path, body, status, fault, conn=0):
         if not self.log_path:
             return
         line = json.dumps({"method": method, "path": path, "body": body, "status": status,
-                           "fault": fault, "pid": os.getpid(), "id": self.vm_id})
+                           "fault": fault, "pid": os.getpid(), "id": self.vm_id,
+                           "conn": conn})
         with open(self.log_path, "a") as f:
             f.write(line + "\n")
 
@@ -549,6 +551,14 @@ def make_handler(fake):
         def log_message(self, fmt, *args):
             pass
 
+        def setup(self):
+            # one handler per connection: number them, so the tests can
+            # check that the client keeps one connection alive
+            super().setup()
+            with fake.lock:
+                fake.connections += 1
+                self.conn_id = fake.connections
+
         def respond(self, status, obj=None, deprecated=False):
             data = b"" if obj is None else json.dumps(obj).encode()
             self.send_response(status)
@@ -574,21 +584,21 @@ def make_handler(fake):
                 body_for_log = raw.decode(errors="replace")
             for m in fake.modes:
                 if m == "die-on=" + path:
-                    fake.record(method, path, body_for_log, 0, "died")
+                    fake.record(method, path, body_for_log, 0, "died", self.conn_id)
                     os._exit(7)
                 if m == "hang-on=" + path:
-                    fake.record(method, path, body_for_log, 0, "hung")
+                    fake.record(method, path, body_for_log, 0, "hung", self.conn_id)
                     time.sleep(3600)
                 if m == "reject-on=" + path:
                     msg = "fake: refused on request (reject-on mode)"
-                    fake.record(method, path, body_for_log, 400, msg)
+                    fake.record(method, path, body_for_log, 400, msg, self.conn_id)
                     self.respond(400, {"fault_message": msg})
                     return
             with fake.lock:
                 try:
                     result, deprecated = fake.handle(method, path, raw)
                 except Fault as f:
-                    fake.record(method, path, body_for_log, f.status, f.message)
+                    fake.record(method, path, body_for_log, f.status, f.message, self.conn_id)
                     self.respond(f.status, {"fault_message": f.message})
                     if path == "/snapshot/load" and f.message.startswith("Load snapshot error"):
                         # "on failure ... the current Firecracker process is ended"
@@ -596,11 +606,11 @@ def make_handler(fake):
                     return
                 except Exception as e:  # a bug in the fake: make it loud
                     msg = "fake: internal error: %r" % e
-                    fake.record(method, path, body_for_log, 500, msg)
+                    fake.record(method, path, body_for_log, 500, msg, self.conn_id)
                     self.respond(500, {"fault_message": msg})
                     return
                 status = 204 if result is None else 200
-                fake.record(method, path, body_for_log, status, None)
+                fake.record(method, path, body_for_log, status, None, self.conn_id)
             self.respond(status, result, deprecated)
 
         do_GET = do_PUT = do_PATCH = do_DELETE = do_POST = dispatch
