@@ -65,6 +65,9 @@ ensure_session (BangerFcClient *c)
    * from one thread and answers in order. */
   c->session = soup_session_new_with_options ("remote-connectable", addr, "max-conns", 1,
                                               "max-conns-per-host", 1, "idle-timeout", 0,
+                                              /* a unix socket: no proxy lookup (it would
+                                               * load GIO proxy modules on first use) */
+                                              "proxy-resolver", NULL,
                                               "user-agent", "libbanger", NULL);
   c->session_context = g_steal_pointer (&ctx);
   return c->session;

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -28,6 +29,7 @@
 #include "banger-fc-metrics.h"
 #include "banger-quote.h"
 #include "banger-vmm-firecracker.h"
+#include "banger-vmm-proc-stats.h"
 
 #define SUN_PATH_MAX (sizeof (((struct sockaddr_un *) NULL)->sun_path))
 #define PROBE_TIMEOUT_MS 1000
@@ -1184,6 +1186,8 @@ typedef struct
 {
   GSource *tick;
   GSource *exit_watch;
+  GSource *dir_watch; /* inotify on the socket's directory: no polling delay */
+  int inotify_fd;
   gint64 deadline;
   gboolean probing;
   gboolean have_fc_pid;
@@ -1192,6 +1196,13 @@ typedef struct
 static void
 launch_data_free (LaunchData *d)
 {
+  if (d->dir_watch)
+    {
+      g_source_destroy (d->dir_watch);
+      g_source_unref (d->dir_watch);
+    }
+  if (d->inotify_fd >= 0)
+    close (d->inotify_fd);
   if (d->tick)
     {
       g_source_destroy (d->tick);
@@ -1256,6 +1267,19 @@ launch_on_exit (int fd, GIOCondition cond, gpointer user_data)
   return launch_tick (user_data);
 }
 
+static gboolean
+launch_on_dir_event (int fd, GIOCondition cond, gpointer user_data)
+{
+  char buf[4096];
+
+  while (read (fd, buf, sizeof buf) > 0)
+    ;
+  launch_tick (user_data);
+  /* the tick source owns the end of the launch; this one stays until the
+   * task data goes */
+  return G_SOURCE_CONTINUE;
+}
+
 static void
 on_probe_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -1275,6 +1299,8 @@ on_probe_done (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       g_source_destroy (d->tick);
       g_source_destroy (d->exit_watch);
+      if (d->dir_watch != NULL)
+        g_source_destroy (d->dir_watch);
       banger_vmm_set_state (BANGER_VMM (self), BANGER_VMM_STATE_LAUNCHED);
       g_task_return_boolean (task, TRUE);
       g_object_unref (task);
@@ -1285,6 +1311,8 @@ on_probe_done (GObject *source, GAsyncResult *result, gpointer user_data)
       /* it answered, but refused GET /: not a Firecracker we can drive */
       g_source_destroy (d->tick);
       g_source_destroy (d->exit_watch);
+      if (d->dir_watch != NULL)
+        g_source_destroy (d->dir_watch);
       launch_fail (task, g_steal_pointer (&error));
       g_object_unref (task);
       return;
@@ -1399,6 +1427,8 @@ launch_tick (gpointer user_data)
       /* completed: drop the sources (and their refs on the task) */
       GSource *tick = d->tick, *watch = d->exit_watch;
       d->tick = d->exit_watch = NULL;
+      if (d->dir_watch != NULL)
+        g_source_destroy (d->dir_watch);
       g_source_destroy (watch);
       g_source_unref (watch);
       g_source_destroy (tick);
@@ -1434,6 +1464,7 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
   banger_vmm_set_process (vmm, pid, pidfd);
 
   d = g_new0 (LaunchData, 1);
+  d->inotify_fd = -1;
   d->deadline = g_get_monotonic_time ()
                 + (gint64) self->timeouts[BANGER_FC_TIMEOUT_SOCKET] * G_TIME_SPAN_MILLISECOND;
   d->have_fc_pid = (self->jailer == NULL);
@@ -1447,6 +1478,21 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
   g_source_set_callback (d->exit_watch, (GSourceFunc) (void (*) (void)) launch_on_exit, task,
                          NULL);
   g_source_attach (d->exit_watch, g_main_context_get_thread_default ());
+  /* ... and when something is created next to the socket (the socket, the
+   * jailer's pid file); the tick stays as the fallback */
+  d->inotify_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  if (d->inotify_fd >= 0)
+    {
+      g_autofree char *dir = g_path_get_dirname (self->api_sock_host);
+      if (inotify_add_watch (d->inotify_fd, dir, IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) >= 0)
+        {
+          d->dir_watch = g_unix_fd_source_new (d->inotify_fd, G_IO_IN);
+          g_source_set_callback (d->dir_watch,
+                                 (GSourceFunc) (void (*) (void)) launch_on_dir_event, task,
+                                 NULL);
+          g_source_attach (d->dir_watch, g_main_context_get_thread_default ());
+        }
+    }
 }
 
 /* -------------------------------------------------------------- stop ladder */
@@ -1739,44 +1785,6 @@ banger_vmm_firecracker_cleanup (BangerVmmFirecracker *self, GError **error)
 /* ------------------------------------------------------------------- stats */
 
 static gboolean
-read_proc_stats (GPid pid, BangerVmmStats *out, GError **error)
-{
-  g_autofree char *stat_path = g_strdup_printf ("/proc/%d/stat", pid);
-  g_autofree char *status_path = g_strdup_printf ("/proc/%d/status", pid);
-  g_autofree char *stat = NULL;
-  g_autofree char *status = NULL;
-  g_auto (GStrv) fields = NULL;
-  const char *after;
-  long ticks = sysconf (_SC_CLK_TCK);
-  const char *rss;
-
-  if (!g_file_get_contents (stat_path, &stat, NULL, NULL)
-      || !g_file_get_contents (status_path, &status, NULL, NULL))
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND,
-                   "Firecracker process %d is gone", pid);
-      return FALSE;
-    }
-  /* "pid (comm) state ppid ...": comm may hold spaces, skip past the ')' */
-  after = strrchr (stat, ')');
-  if (after == NULL)
-    goto malformed;
-  fields = g_strsplit (after + 2, " ", -1);
-  /* fields[0] is field 3 (state); utime is field 14, stime 15 */
-  if (g_strv_length (fields) < 13 || ticks <= 0)
-    goto malformed;
-  out->cpu_user_us = g_ascii_strtoull (fields[11], NULL, 10) * 1000000 / (guint64) ticks;
-  out->cpu_system_us = g_ascii_strtoull (fields[12], NULL, 10) * 1000000 / (guint64) ticks;
-  rss = strstr (status, "\nVmRSS:");
-  out->rss_bytes = rss ? g_ascii_strtoull (rss + 7, NULL, 10) * 1024 : 0;
-  return TRUE;
-
-malformed:
-  g_set_error (error, BANGER_ERROR, BANGER_ERROR_PROTOCOL, "Cannot parse %s", stat_path);
-  return FALSE;
-}
-
-static gboolean
 banger_vmm_firecracker_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError **error)
 {
   BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
@@ -1789,7 +1797,7 @@ banger_vmm_firecracker_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError *
                    "Firecracker for VM '%s' is not running", cfg_id (self));
       return FALSE;
     }
-  if (!read_proc_stats (banger_vmm_get_pid (vmm), &s, error))
+  if (!banger_vmm_proc_stats_read (banger_vmm_get_pid (vmm), &s, error))
     return FALSE;
   if (self->metrics != NULL)
     {
