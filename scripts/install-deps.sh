@@ -14,6 +14,8 @@ check
 libclang-rt-14-dev
 e2fsprogs
 iproute2
+qemu-system-x86 openssh-client
+busybox-static dropbear-bin cpio kmod
 "
 
 # shellcheck disable=SC2086

@@ -676,6 +676,18 @@ qemu_kill (BangerVmm *vmm, GError **error)
   if (pidfd_signal (pidfd, SIGKILL) < 0 && errno != ESRCH)
     return banger_set_error_from_errno (error, errno, "Cannot kill QEMU (pid %d)",
                                         (int) banger_vmm_get_pid (vmm));
+  /* bounded: SIGKILL cannot be ignored, but the exit can take a moment */
+  if (!wait_pidfd (pidfd, KILL_WAIT_MS, NULL))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
+                   "QEMU (pid %d) is still there %d ms after SIGKILL",
+                   (int) banger_vmm_get_pid (vmm), KILL_WAIT_MS);
+      return FALSE;
+    }
+  banger_qmp_close (BANGER_VMM_QEMU (vmm)->qmp);
+  banger_vmm_has_exited (vmm);
+  banger_vmm_set_state (vmm, BANGER_VMM_STATE_EXITED);
+  g_unlink (BANGER_VMM_QEMU (vmm)->qmp_path);
   return TRUE;
 }
 

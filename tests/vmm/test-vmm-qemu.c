@@ -760,6 +760,33 @@ START_TEST (test_driver_stop_unstarted_quits)
 }
 END_TEST
 
+START_TEST (test_driver_kill)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("ignore-powerdown");
+  g_autofree char *qmp = NULL;
+  GPid pid;
+
+  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  pid = banger_vmm_get_pid (d->vmm);
+  qmp = g_strdup (banger_vmm_get_api_socket (d->vmm));
+  ck_assert (g_file_test (qmp, G_FILE_TEST_EXISTS));
+  ck_assert_msg (banger_vmm_kill (d->vmm, &error), "%s", error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert (kill (pid, 0) < 0 && errno == ESRCH);
+  ck_assert (!g_file_test (qmp, G_FILE_TEST_EXISTS));
+  /* killing again is fine; stats are not */
+  ck_assert (banger_vmm_kill (d->vmm, &error));
+  {
+    BangerVmmStats st;
+    ck_assert (!banger_vmm_read_stats (d->vmm, &st, &error));
+    banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  }
+  driver_free (d);
+}
+END_TEST
+
 START_TEST (test_driver_refusal_carries_desc)
 {
   g_autoptr (GError) error = NULL;
@@ -871,6 +898,7 @@ vmm_qemu_suite (void)
   tcase_add_test (tc, test_driver_lifecycle);
   tcase_add_test (tc, test_driver_stop_escalates);
   tcase_add_test (tc, test_driver_stop_unstarted_quits);
+  tcase_add_test (tc, test_driver_kill);
   tcase_add_test (tc, test_driver_refusal_carries_desc);
   tcase_add_test (tc, test_driver_dies_mid_launch);
   tcase_add_test (tc, test_driver_slow_socket_and_missing_binary);
