@@ -1105,6 +1105,65 @@ START_TEST (test_jailer_new_pid_ns)
 }
 END_TEST
 
+START_TEST (test_jailer_snapshot)
+{
+  /* Firecracker writes snapshots inside its jail; the driver moves them out,
+   * and stages them into the next jail for a load */
+  BangerVmmFirecracker *v = make_vmm (make_config (VM_ID, "run", "bngtest0"));
+  g_autoptr (BangerFcJailerConfig) j = jailer_config (FALSE);
+  g_autofree char *snap = g_build_filename (h.tmp, "vm.snap", NULL);
+  g_autofree char *mem = g_build_filename (h.tmp, "vm.mem", NULL);
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) reqs = NULL;
+  Wait w1 = { NULL }, w2 = { NULL };
+  BangerVmmFirecracker *r;
+  JsonObject *b;
+
+  banger_vmm_firecracker_set_jailer (v, j);
+  boot (v);
+  OK (banger_vmm_pause);
+  g_main_context_push_thread_default (ctx);
+  banger_vmm_snapshot_create (BANGER_VMM (v), snap, mem, FALSE, NULL, got_result, &w1);
+  ck_assert_msg (banger_vmm_op_finish (BANGER_VMM (v), wait_result (&w1, ctx), &error), "%s",
+                 error ? error->message : "");
+  g_main_context_pop_thread_default (ctx);
+  ck_assert (g_file_test (snap, G_FILE_TEST_IS_REGULAR));
+  ck_assert (g_file_test (mem, G_FILE_TEST_IS_REGULAR));
+  OK (banger_vmm_stop);
+
+  r = make_vmm (make_config (VM_ID, "run2", "bngtest9"));
+  banger_vmm_firecracker_set_jailer (r, j);
+  ck_assert (banger_vmm_prepare (BANGER_VMM (r), &error));
+  v = r;
+  OK (banger_vmm_launch);
+  g_main_context_push_thread_default (ctx);
+  banger_vmm_snapshot_load (BANGER_VMM (r), snap, mem, FALSE, NULL, got_result, &w2);
+  ck_assert_msg (banger_vmm_op_finish (BANGER_VMM (r), wait_result (&w2, ctx), &error), "%s",
+                 error ? error->message : "");
+  g_main_context_pop_thread_default (ctx);
+  ck_assert_int_eq (banger_vmm_get_state (BANGER_VMM (r)), BANGER_VMM_STATE_PAUSED);
+  OK (banger_vmm_resume);
+
+  reqs = read_requests ();
+  assert_all_accepted (reqs);
+  b = find_body (reqs, "PUT", "/snapshot/create");
+  ck_assert_str_eq (json_object_get_string_member (b, "snapshot_path"), "/snapshot.vmstate");
+  ck_assert_str_eq (json_object_get_string_member (b, "mem_file_path"), "/snapshot.mem");
+  b = find_body (reqs, "PUT", "/snapshot/load");
+  ck_assert_str_eq (json_object_get_string_member (b, "snapshot_path"), "/snapshot.vmstate");
+  {
+    JsonArray *ov = json_object_get_array_member (b, "network_overrides");
+    ck_assert_str_eq (json_object_get_string_member (json_array_get_object_element (ov, 0),
+                                                     "host_dev_name"),
+                      "bngtest9");
+  }
+  OK (banger_vmm_stop);
+  g_object_unref (w1.res);
+  g_object_unref (w2.res);
+}
+END_TEST
+
 START_TEST (test_jail_stage_copy)
 {
   /* across filesystems (/dev/shm is tmpfs): a sparse copy, not a link */
@@ -1332,6 +1391,7 @@ firecracker_suite (void)
   tcase_add_test (tc, test_jailer_boot);
   tcase_add_test (tc, test_jailer_stale_chroot);
   tcase_add_test (tc, test_jailer_new_pid_ns);
+  tcase_add_test (tc, test_jailer_snapshot);
   tcase_add_test (tc, test_jail_stage_copy);
   tcase_add_test (tc, test_metrics_parse);
   tcase_add_test (tc, test_metrics_fifo);
