@@ -24,10 +24,15 @@ cache=${1:-"$here/cache"}
 mkdir -p "$cache/debs"
 cache=$(cd "$cache" && pwd)
 
+# One build at a time per cache (the e2e test, the benchmark and the demo may
+# start together); the second waits, then finds the first one's result.
+exec 9>"$cache/.lock"
+flock 9
+
 die() { echo "build-guest: $*" >&2; exit 1; }
 log() { [ -n "${BANGER_GUEST_QUIET:-}" ] || echo "build-guest: $*" >&2; }
 
-for tool in apt-cache apt-get dpkg-deb modinfo cpio gzip mkfs.ext4 sha256sum ldd; do
+for tool in apt-cache apt-get dpkg-deb modinfo cpio gzip mkfs.ext4 sha256sum ldd flock; do
   command -v "$tool" >/dev/null 2>&1 || die "'$tool' is missing (scripts/install-deps.sh installs it)"
 done
 
