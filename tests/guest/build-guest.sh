@@ -42,8 +42,17 @@ candidate() {
 
 # The meta package names the kernel of the day; download that exact package,
 # never a glob (a glob fetches every version there is).
-kpkg=$(apt-cache depends linux-image-cloud-amd64 \
-  | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
+resolve_kernel() {
+  apt-cache depends linux-image-cloud-amd64 2>/dev/null \
+    | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }'
+}
+kpkg=$(resolve_kernel)
+if [ -z "$kpkg" ] && [ "$(id -u)" = 0 ]; then
+  # a machine whose package lists were cleaned (container images often are)
+  log "no package lists: apt-get update"
+  apt-get update -qq >/dev/null 2>&1 || true
+  kpkg=$(resolve_kernel)
+fi
 [ -n "$kpkg" ] || die "cannot resolve linux-image-cloud-amd64 (run apt-get update)"
 
 fetch() { # fetch PKG -> prints the unpacked tree
