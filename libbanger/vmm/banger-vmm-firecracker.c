@@ -260,7 +260,9 @@ banger_fc_choose_api_socket (const char *run_dir, GError **error)
   g_autofree char *direct = g_build_filename (run_dir, NAME_API_SOCK, NULL);
   g_autofree char *hash = NULL;
   g_autofree char *name = NULL;
-  const char *bases[] = { g_get_user_runtime_dir (), g_get_tmp_dir (), "/tmp" };
+  /* $XDG_RUNTIME_DIR itself, not g_get_user_runtime_dir(), whose fallback
+   * is the cache dir */
+  const char *bases[] = { g_getenv ("XDG_RUNTIME_DIR"), g_get_tmp_dir (), "/tmp" };
 
   if (strlen (direct) < SUN_PATH_MAX)
     return g_steal_pointer (&direct);
@@ -271,7 +273,8 @@ banger_fc_choose_api_socket (const char *run_dir, GError **error)
   for (guint i = 0; i < G_N_ELEMENTS (bases); i++)
     {
       g_autofree char *p = NULL;
-      if (bases[i] == NULL || !g_path_is_absolute (bases[i]))
+      if (bases[i] == NULL || !g_path_is_absolute (bases[i])
+          || access (bases[i], W_OK | X_OK) != 0)
         continue;
       p = g_build_filename (bases[i], name, NULL);
       if (strlen (p) < SUN_PATH_MAX)
@@ -1540,6 +1543,10 @@ finish_exited (BangerVmmFirecracker *self, GError **error)
 {
   reap_jailer (self);
   g_clear_pointer (&self->client, banger_fc_client_free);
+  /* Firecracker leaves its socket behind; it may live outside the run dir
+   * (a hashed name, when the run dir is too long for sun_path) */
+  if (self->jailer == NULL && self->api_sock_host != NULL)
+    remove_stale_socket (self->api_sock_host, NULL);
   if (self->jailer != NULL && !self->jail_removed)
     {
       if (!banger_fc_jail_remove (self->jailer, self->fc_path, cfg_id (self), error))

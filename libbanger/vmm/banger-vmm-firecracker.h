@@ -80,7 +80,8 @@ JsonObject *banger_vmm_firecracker_get_balloon_stats_finish (BangerVmmFirecracke
 gboolean banger_vmm_firecracker_cleanup (BangerVmmFirecracker *self, GError **error);
 
 /* The --api-sock for a direct launch: <run_dir>/fc.sock when it fits
- * sun_path, else a hashed name under the user runtime dir, else under /tmp.
+ * sun_path, else a hashed name under $XDG_RUNTIME_DIR, else under the
+ * temporary directory (the first of them we may write to).
  * NULL (with an error) when nothing fits.  Exposed for tests. */
 char *banger_fc_choose_api_socket (const char *run_dir, GError **error);
 

@@ -10,7 +10,8 @@ applies --resource-limit, and execs the copied binary as
   <exec_file_name> --id=<id> --start-time-us=N --start-time-cpu-us=N [args after --]
 in the jail directory.
 
-It does not pivot_root (the tests run unprivileged): the fake firecracker is
+It does not pivot_root (the unit tests run unprivileged; as root it does
+join --netns, chown the jail and drop to --uid/--gid): the fake firecracker is
 told where the jail is through FAKE_FC_CHROOT and resolves every absolute path
 it is given under it -- exactly what the chroot would do.  --new-pid-ns is
 emulated by forking: the child (the "firecracker") gets FAKE_FC_PID1=1 so it
@@ -174,6 +175,15 @@ def main():
             die("Failed to create /%s via mknod inside the jail: File exists (os error 17)" % dev)
     if os.geteuid() == 0:
         os.chown(chroot_dir, uid, gid)
+        if "netns" in opts:
+            # join the network namespace, as the real jailer does
+            import ctypes
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = os.open(opts["netns"], os.O_RDONLY | os.O_CLOEXEC)
+            if libc.setns(fd, 0x40000000) != 0:   # CLONE_NEWNET
+                die("Failed to join the network namespace %s: %s"
+                    % (opts["netns"], os.strerror(ctypes.get_errno())))
+            os.close(fd)
 
     env = {k: v for k, v in os.environ.items() if k.startswith("FAKE_FC_")}
     env["FAKE_FC_CHROOT"] = chroot_dir
@@ -195,6 +205,7 @@ def main():
         pid = os.fork()
         if pid == 0:
             if os.geteuid() == 0:
+                os.setgroups([])
                 os.setgid(gid)
                 os.setuid(uid)
             os.execve(jailed_exec, argv, env)
@@ -204,6 +215,7 @@ def main():
     with open(pid_file, "w") as f:
         f.write(str(os.getpid()))
     if os.geteuid() == 0:
+        os.setgroups([])
         os.setgid(gid)
         os.setuid(uid)
     os.execve(jailed_exec, argv, env)
