@@ -12,6 +12,9 @@
 
 G_BEGIN_DECLS
 
+/* The VM id (and hostname) of the kit's guest; its MAC derives from it. */
+#define BANGER_KIT_VM_ID "banger-test"
+
 /* Run @argv (argv[0] looked up in PATH), capture stdout; on failure the
  * error carries stderr.  @out_stdout nullable. */
 gboolean banger_kit_run (const char *const *argv, char **out_stdout, GError **error);
@@ -52,9 +55,11 @@ gboolean banger_kit_make_disk (const char *image, guint size_mib, const char *na
 /* ssh root@guest @command inside the namespace; stdout in @out. */
 gboolean banger_kit_ssh (BangerKitNetns *ns, const char *key, const char *command,
                          guint connect_timeout_s, char **out, GError **error);
-/* Poll until ssh answers `true`, up to @timeout_ms. */
+/* Wait until the guest's SSH banner appears (probed every 20 ms from a
+ * thread inside the namespace), then until `ssh … true` succeeds; bounded by
+ * @timeout_ms. */
 gboolean banger_kit_wait_ssh (BangerKitNetns *ns, const char *key, guint timeout_ms,
-                              GError **error);
+                              gint64 *out_banner_us, GError **error);
 
 /* A booted guest. */
 typedef struct
@@ -62,7 +67,8 @@ typedef struct
   char *dir;       /* scratch: run dir, rootfs copy, key */
   char *key;
   BangerVmm *vmm;
-  double launch_to_ssh_s;
+  double launch_to_ssh_s;    /* to the first successful `ssh … true` */
+  double launch_to_banner_s; /* to the SSH banner on port 22 */
 } BangerKitVm;
 
 /* Copy the rootfs, inject a fresh key, launch through the QEMU driver
