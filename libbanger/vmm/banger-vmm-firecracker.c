@@ -45,6 +45,10 @@
 #define NAME_INITRD "initrd"
 #define NAME_SNAP_STATE "snapshot.vmstate"
 #define NAME_SNAP_MEM "snapshot.mem"
+/* a loaded memory file backs the guest's memory from then on: a later
+ * snapshot must never be written over it, hence other names */
+#define NAME_RESTORE_STATE "restore.vmstate"
+#define NAME_RESTORE_MEM "restore.mem"
 #define NAME_OUTPUT "firecracker.out" /* stdout+stderr, always in the run dir */
 
 static const guint default_timeouts[BANGER_FC_TIMEOUT_N] = {
@@ -681,6 +685,14 @@ seq_next (GTask *task)
       g_object_unref (task);
       return;
     }
+  if (self->client == NULL)
+    {
+      /* the process was stopped or killed under us */
+      g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_BUSY,
+                               "Firecracker for VM '%s' has exited", cfg_id (self));
+      g_object_unref (task);
+      return;
+    }
   st = seq->steps->pdata[seq->next];
   banger_fc_client_call_async (self->client, st->method, st->path, st->body, st->timeout_ms,
                                g_task_get_cancellable (task), on_step_done, task);
@@ -981,16 +993,16 @@ banger_vmm_firecracker_snapshot_load (BangerVmm *vmm, const char *snapshot_path,
     return;
   if (self->jail_root != NULL)
     {
-      if (!banger_fc_jail_stage (self->jail_root_fd, snapshot_path, NAME_SNAP_STATE, FALSE,
+      if (!banger_fc_jail_stage (self->jail_root_fd, snapshot_path, NAME_RESTORE_STATE, FALSE,
                                  self->jailer, &error)
-          || !banger_fc_jail_stage (self->jail_root_fd, mem_path, NAME_SNAP_MEM, FALSE,
+          || !banger_fc_jail_stage (self->jail_root_fd, mem_path, NAME_RESTORE_MEM, FALSE,
                                     self->jailer, &error))
         {
           g_task_report_error (self, callback, user_data, tag, error);
           return;
         }
-      state_arg = "/" NAME_SNAP_STATE;
-      mem_arg = "/" NAME_SNAP_MEM;
+      state_arg = "/" NAME_RESTORE_STATE;
+      mem_arg = "/" NAME_RESTORE_MEM;
     }
   seq = seq_new ();
   {

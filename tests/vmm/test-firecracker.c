@@ -815,13 +815,34 @@ START_TEST (test_jailer_snapshot)
   ck_assert_int_eq (banger_vmm_get_state (BANGER_VMM (r)), BANGER_VMM_STATE_PAUSED);
   OK (banger_vmm_resume);
 
+  /* a snapshot of the restored VM never writes over the memory file it was
+   * loaded from (that file backs the guest's memory now) */
+  {
+    g_autofree char *snap2 = g_build_filename (h.tmp, "vm2.snap", NULL);
+    g_autofree char *mem2 = g_build_filename (h.tmp, "vm2.mem", NULL);
+    struct stat s1, s2;
+    Wait w3 = { NULL };
+
+    OK (banger_vmm_pause);
+    g_main_context_push_thread_default (ctx);
+    banger_vmm_snapshot_create (BANGER_VMM (r), snap2, mem2, FALSE, NULL, got_result, &w3);
+    ck_assert_msg (banger_vmm_op_finish (BANGER_VMM (r), wait_result (&w3, ctx), &error), "%s",
+                   error ? error->message : "");
+    g_main_context_pop_thread_default (ctx);
+    g_object_unref (w3.res);
+    ck_assert_int_eq (stat (mem, &s1), 0);
+    ck_assert_int_eq (stat (mem2, &s2), 0);
+    ck_assert (s1.st_ino != s2.st_ino);
+    OK (banger_vmm_resume);
+  }
+
   reqs = read_requests ();
   assert_all_accepted (reqs);
   b = find_body (reqs, "PUT", "/snapshot/create");
   ck_assert_str_eq (json_object_get_string_member (b, "snapshot_path"), "/snapshot.vmstate");
   ck_assert_str_eq (json_object_get_string_member (b, "mem_file_path"), "/snapshot.mem");
   b = find_body (reqs, "PUT", "/snapshot/load");
-  ck_assert_str_eq (json_object_get_string_member (b, "snapshot_path"), "/snapshot.vmstate");
+  ck_assert_str_eq (json_object_get_string_member (b, "snapshot_path"), "/restore.vmstate");
   {
     JsonArray *ov = json_object_get_array_member (b, "network_overrides");
     ck_assert_str_eq (json_object_get_string_member (json_array_get_object_element (ov, 0),
