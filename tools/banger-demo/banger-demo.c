@@ -36,7 +36,7 @@ main (int argc, char **argv)
       return 2;
     }
 
-  printf ("banger-demo: building the test guest from Debian packages (cached)...\n");
+  printf ("banger-demo: building the test guest from Debian packages (or reusing the cached one)...\n");
   fflush (stdout);
   guest = banger_kit_build_guest (&error);
   if (guest == NULL)
