@@ -27,6 +27,7 @@
 #include "banger-error-private.h"
 #include "banger-fc-http.h"
 #include "banger-fc-metrics.h"
+#include "banger-proc.h"
 #include "banger-quote.h"
 #include "banger-vmm-firecracker.h"
 #include "banger-vmm-proc-stats.h"
@@ -1208,27 +1209,27 @@ typedef struct
   gboolean have_fc_pid;
 } LaunchData;
 
+static void drop_source (GSource **source);
+
 static void
 launch_data_free (LaunchData *d)
 {
-  if (d->dir_watch)
-    {
-      g_source_destroy (d->dir_watch);
-      g_source_unref (d->dir_watch);
-    }
+  drop_source (&d->dir_watch);
   if (d->inotify_fd >= 0)
     close (d->inotify_fd);
-  if (d->tick)
-    {
-      g_source_destroy (d->tick);
-      g_source_unref (d->tick);
-    }
-  if (d->exit_watch)
-    {
-      g_source_destroy (d->exit_watch);
-      g_source_unref (d->exit_watch);
-    }
+  drop_source (&d->tick);
+  drop_source (&d->exit_watch);
   g_free (d);
+}
+
+static void
+drop_source (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_source_unref (*source);
+  *source = NULL;
 }
 
 /* Reap the jailer when it is a separate process that has finished. */
@@ -1312,10 +1313,10 @@ on_probe_done (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   if (banger_fc_client_call_finish (result, &reply, &error))
     {
-      g_source_destroy (d->tick);
-      g_source_destroy (d->exit_watch);
-      if (d->dir_watch != NULL)
-        g_source_destroy (d->dir_watch);
+      /* (the tick's destroy drops its ref; the probe holds another) */
+      drop_source (&d->tick);
+      drop_source (&d->exit_watch);
+      drop_source (&d->dir_watch);
       banger_vmm_set_state (BANGER_VMM (self), BANGER_VMM_STATE_LAUNCHED);
       g_task_return_boolean (task, TRUE);
       g_object_unref (task);
@@ -1324,16 +1325,27 @@ on_probe_done (GObject *source, GAsyncResult *result, gpointer user_data)
   if (error->code == BANGER_ERROR_VMM)
     {
       /* it answered, but refused GET /: not a Firecracker we can drive */
-      g_source_destroy (d->tick);
-      g_source_destroy (d->exit_watch);
-      if (d->dir_watch != NULL)
-        g_source_destroy (d->dir_watch);
+      drop_source (&d->tick);
+      drop_source (&d->exit_watch);
+      drop_source (&d->dir_watch);
       launch_fail (task, g_steal_pointer (&error));
       g_object_unref (task);
       return;
     }
   /* not listening yet (or the probe timed out): the tick tries again */
   g_object_unref (task);
+}
+
+static gboolean
+is_jailed_firecracker (GPid pid, const char *vm_id)
+{
+  g_auto (GStrv) argv = banger_proc_read_cmdline (pid, NULL);
+  g_autofree char *want = g_strconcat ("--id=", vm_id, NULL);
+
+  for (guint i = 0; argv != NULL && argv[i] != NULL; i++)
+    if (g_str_equal (argv[i], want))
+      return TRUE;
+  return FALSE;
 }
 
 /* TRUE when the launch is over (the task has been completed). */
@@ -1373,10 +1385,23 @@ launch_check (GTask *task)
                                                   fc_pid, g_strerror (errno)));
                   return TRUE;
                 }
+              /* the pidfd pins the process; make sure it is this VM's
+               * Firecracker (the jailer execs it with --id=<id>), not
+               * whatever got the pid when ours died.  Right after the
+               * jailer's clone() the child may not have exec'd yet: look
+               * again on the next tick (a wrong pid ends in the timeout). */
+              if (!is_jailed_firecracker (fc_pid, cfg_id (self)))
+                {
+                  close (fc_pidfd);
+                  /* the jailer has likely exited: its pidfd stays readable,
+                   * so stop watching it and let the tick poll */
+                  if (banger_vmm_has_exited (vmm))
+                    drop_source (&d->exit_watch);
+                  return FALSE;
+                }
               /* keep the jailer's pidfd to reap it; Firecracker becomes the
                * process of record (drop the watch before its fd closes) */
-              g_source_destroy (d->exit_watch);
-              g_source_unref (d->exit_watch);
+              drop_source (&d->exit_watch);
               self->jailer_pid = banger_vmm_get_pid (vmm);
               self->jailer_pidfd = fcntl (banger_vmm_get_pidfd (vmm), F_DUPFD_CLOEXEC, 3);
               banger_vmm_set_process (vmm, fc_pid, fc_pidfd);
@@ -1439,15 +1464,14 @@ launch_tick (gpointer user_data)
     return G_SOURCE_REMOVE;
   if (launch_check (task))
     {
-      /* completed: drop the sources (and their refs on the task) */
-      GSource *tick = d->tick, *watch = d->exit_watch;
-      d->tick = d->exit_watch = NULL;
-      if (d->dir_watch != NULL)
-        g_source_destroy (d->dir_watch);
-      g_source_destroy (watch);
-      g_source_unref (watch);
-      g_source_destroy (tick);
-      g_source_unref (tick);
+      /* completed: drop the sources, and with the tick its ref on the
+       * task (hold one of our own meanwhile: we may have been called from
+       * another source, and the task data must outlive the drops) */
+      g_object_ref (task);
+      drop_source (&d->exit_watch);
+      drop_source (&d->dir_watch);
+      drop_source (&d->tick);
+      g_object_unref (task);
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
