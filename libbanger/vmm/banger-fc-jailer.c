@@ -304,6 +304,26 @@ banger_fc_jail_stage (int root_fd, const char *src, const char *name, gboolean w
       && fchownat (root_fd, name, c->uid, c->gid, AT_SYMLINK_NOFOLLOW) < 0)
     return banger_set_error_from_errno (error, errno, "Cannot hand '%s' to uid %u", name,
                                         c->uid);
+  if (!writable && geteuid () == 0 && c->uid != 0)
+    {
+      /* read-only files keep their owner (a kernel is shared by many VMs):
+       * say so now if the jailed uid cannot read them, rather than let
+       * Firecracker fail to open them later */
+      struct stat st;
+      if (fstatat (root_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return banger_set_error_from_errno (error, errno, "Cannot inspect '%s' in the jail",
+                                            name);
+      if (st.st_uid != c->uid && !(st.st_mode & S_IROTH)
+          && !(st.st_gid == c->gid && (st.st_mode & S_IRGRP)))
+        {
+          unlinkat (root_fd, name, 0);
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+                       "'%s' is not readable by uid %u, which Firecracker runs as in the jail "
+                       "(make it world- or group-readable)",
+                       src, c->uid);
+          return FALSE;
+        }
+    }
   return TRUE;
 }
 

@@ -198,6 +198,22 @@ START_TEST (test_root_jailer_new_pid_ns)
 }
 END_TEST
 
+START_TEST (test_root_unreadable_kernel)
+{
+  /* a kernel only root can read cannot be used by a jailed nobody: a clear
+   * error at prepare, not a Firecracker 400 later */
+  BangerVmmFirecracker *v = make_vmm (make_config (VM_ID, "run", "bngtest0"));
+  g_autoptr (BangerFcJailerConfig) j = root_jailer (FALSE);
+  g_autoptr (GError) error = NULL;
+
+  ck_assert_int_eq (chmod (h.kernel, 0600), 0);
+  banger_vmm_firecracker_set_jailer (v, j);
+  ck_assert (!banger_vmm_prepare (BANGER_VMM (v), &error));
+  banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+  ck_assert_ptr_nonnull (strstr (error->message, "not readable by uid 65534"));
+}
+END_TEST
+
 static Suite *
 root_suite (void)
 {
@@ -209,6 +225,7 @@ root_suite (void)
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_root_jailer);
   tcase_add_test (tc, test_root_jailer_new_pid_ns);
+  tcase_add_test (tc, test_root_unreadable_kernel);
   suite_add_tcase (s, tc);
   return s;
 }
