@@ -131,6 +131,126 @@ START_TEST (test_boot_ssh_stop)
 }
 END_TEST
 
+/* ------------------------------------------- real QEMU, no network, no SSH */
+
+static char *real_guest; /* built once by the first test that needs it */
+
+static const char *
+guest_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (real_guest == NULL)
+    {
+      real_guest = banger_kit_build_guest (&error);
+      ck_assert_msg (real_guest != NULL, "%s", error ? error->message : "?");
+    }
+  return real_guest;
+}
+
+/* The shared cached rootfs, read-only (and mounted ro by the initrd). */
+static BangerVmm *
+real_qemu_vmm (const char *run_dir, const char *rootfs)
+{
+  g_autoptr (GError) error = NULL;
+  BangerVmmConfig *c = banger_vmm_config_new ("banger-real", run_dir);
+  BangerVmm *vmm;
+  const char *guest = guest_dir ();
+
+  c->extra_boot_args = g_strdup ("ro");
+  c->kernel_path = g_build_filename (guest, "vmlinuz", NULL);
+  c->initrd_path = g_build_filename (guest, "initrd.img", NULL);
+  banger_vmm_config_add_drive (c, "rootfs", rootfs, TRUE, TRUE);
+  vmm = banger_vmm_qemu_new (c);
+  banger_vmm_set_stop_timeout (vmm, 10);
+  ck_assert_msg (banger_vmm_prepare (vmm, &error), "%s", error ? error->message : "?");
+  return vmm;
+}
+
+/* QMP stop / cont / query-status against the real QEMU, then kill. */
+START_TEST (test_real_qemu_pause_resume_kill)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("banger-e2e-real-XXXXXX", NULL);
+  g_autofree char *run_dir = g_build_filename (dir, "run", NULL);
+  g_autofree char *rootfs = NULL;
+  g_autoptr (BangerVmm) vmm = NULL;
+  GPid pid;
+
+  rootfs = g_build_filename (guest_dir (), "rootfs.ext4", NULL);
+  vmm = real_qemu_vmm (run_dir, rootfs);
+
+  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error), "%s",
+                 error ? error->message : "?");
+  pid = banger_vmm_get_pid (vmm);
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_LAUNCHED); /* prelaunch */
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_start, NULL, &error));
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_pause, NULL, &error));
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_resume, NULL, &error));
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
+  ck_assert_msg (banger_vmm_kill (vmm, &error), "%s", error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert (kill (pid, 0) < 0 && errno == ESRCH);
+  {
+    const char *rm[] = { "rm", "-rf", "--one-file-system", dir, NULL };
+    ck_assert (banger_kit_run (rm, NULL, NULL));
+  }
+}
+END_TEST
+
+/* A guest that never ran is stopped with QMP quit, at once. */
+START_TEST (test_real_qemu_stop_unstarted)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("banger-e2e-real-XXXXXX", NULL);
+  g_autofree char *run_dir = g_build_filename (dir, "run", NULL);
+  g_autofree char *rootfs = NULL;
+  g_autoptr (BangerVmm) vmm = NULL;
+  gint64 t0;
+
+  rootfs = g_build_filename (guest_dir (), "rootfs.ext4", NULL);
+  vmm = real_qemu_vmm (run_dir, rootfs);
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error));
+  t0 = g_get_monotonic_time ();
+  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_stop, NULL, &error), "%s",
+                 error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert_msg (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC, "quit was not honoured");
+  {
+    const char *rm[] = { "rm", "-rf", "--one-file-system", dir, NULL };
+    ck_assert (banger_kit_run (rm, NULL, NULL));
+  }
+}
+END_TEST
+
+/* QEMU refusing its command line: the launch error carries QEMU's words. */
+START_TEST (test_real_qemu_bad_drive)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("banger-e2e-real-XXXXXX", NULL);
+  g_autofree char *run_dir = g_build_filename (dir, "run", NULL);
+  g_autoptr (BangerVmm) vmm = real_qemu_vmm (run_dir, "/nonexistent/rootfs.ext4");
+
+  ck_assert (!banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_FAILED);
+  printf ("# %s\n", error->message);
+  ck_assert_msg (strstr (error->message, "/nonexistent/rootfs.ext4") != NULL
+                     && strstr (error->message, "exited with status") != NULL,
+                 "%s", error->message);
+  ck_assert_int_eq (banger_vmm_get_pidfd (vmm), -1);
+  {
+    const char *rm[] = { "rm", "-rf", "--one-file-system", dir, NULL };
+    ck_assert (banger_kit_run (rm, NULL, NULL));
+  }
+}
+END_TEST
+
 static Suite *
 e2e_qemu_suite (void)
 {
@@ -139,6 +259,12 @@ e2e_qemu_suite (void)
 
   tcase_set_timeout (tc, 900);
   tcase_add_test (tc, test_boot_ssh_stop);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("real-qemu");
+  tcase_add_test (tc, test_real_qemu_pause_resume_kill);
+  tcase_add_test (tc, test_real_qemu_stop_unstarted);
+  tcase_add_test (tc, test_real_qemu_bad_drive);
   suite_add_tcase (s, tc);
   return s;
 }
