@@ -40,6 +40,8 @@
 /* names inside the run dir (direct) or the jail root (jailed) */
 #define NAME_API_SOCK "api.sock"
 #define NAME_LOG "fc.log"
+#define NAME_LOG_FIFO "fc.log.fifo" /* drained into <run dir>/fc.log */
+#define LOG_FILE_MAX (64 * 1024 * 1024)
 #define NAME_METRICS "fc.metrics"
 #define NAME_VSOCK "vsock.sock"
 #define NAME_KERNEL "kernel"
@@ -68,6 +70,7 @@ struct _BangerVmmFirecracker
   BangerFcJailerConfig *jailer; /* NULL: direct */
   guint timeouts[BANGER_FC_TIMEOUT_N];
   gboolean metrics_fifo;
+  gboolean log_fifo;
   gboolean track_dirty_pages;
 
   /* from prepare */
@@ -77,6 +80,13 @@ struct _BangerVmmFirecracker
   char *api_sock_arg; /* what Firecracker is told (chroot-relative when jailed) */
   char *api_sock_host;
   char *log_arg, *log_host;
+  /* logger through a FIFO: our end (O_RDWR, so it never reports a hang-up),
+   * the file it is drained into, and the source that drains it */
+  int log_fifo_fd;
+  int log_file_fd;
+  char *log_file;
+  GSource *log_drain;
+  guint64 log_bytes;
   char *metrics_arg, *metrics_host;
   char *vsock_arg;
   char *kernel_arg, *initrd_arg;
@@ -142,6 +152,55 @@ describe_exit (BangerVmmFirecracker *self)
   return g_strdup_printf ("%s; see %s", tail, self->output_path);
 }
 
+/* ------------------------------------------------------------- log FIFO */
+
+/* Move what Firecracker wrote to the logger FIFO into the log file (up to
+ * LOG_FILE_MAX; beyond that it is read and dropped, so Firecracker's
+ * non-blocking writes never fill the pipe). */
+static void
+drain_log (BangerVmmFirecracker *self)
+{
+  char buf[16384];
+  ssize_t n;
+
+  if (self->log_fifo_fd < 0)
+    return;
+  while ((n = read (self->log_fifo_fd, buf, sizeof buf)) > 0)
+    {
+      if (self->log_file_fd >= 0 && self->log_bytes < LOG_FILE_MAX)
+        {
+          ssize_t w = write (self->log_file_fd, buf, (size_t) n);
+          if (w > 0)
+            self->log_bytes += (guint64) w;
+        }
+    }
+}
+
+static gboolean
+on_log_readable (int fd, GIOCondition cond, gpointer user_data)
+{
+  drain_log (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+close_log_fifo (BangerVmmFirecracker *self)
+{
+  if (self->log_drain != NULL)
+    {
+      g_source_destroy (self->log_drain);
+      g_clear_pointer (&self->log_drain, g_source_unref);
+    }
+  drain_log (self);
+  if (self->log_fifo_fd >= 0)
+    close (self->log_fifo_fd);
+  if (self->log_file_fd >= 0)
+    close (self->log_file_fd);
+  self->log_fifo_fd = self->log_file_fd = -1;
+  g_clear_pointer (&self->log_file, g_free);
+  self->log_bytes = 0;
+}
+
 /* ------------------------------------------------------------- properties */
 
 static void
@@ -159,6 +218,7 @@ banger_vmm_firecracker_finalize (GObject *object)
   g_free (self->api_sock_host);
   g_free (self->log_arg);
   g_free (self->log_host);
+  close_log_fifo (self);
   g_free (self->metrics_arg);
   g_free (self->metrics_host);
   g_free (self->vsock_arg);
@@ -236,7 +296,13 @@ banger_vmm_firecracker_get_jail_root (BangerVmmFirecracker *self)
 const char *
 banger_vmm_firecracker_get_log_path (BangerVmmFirecracker *self)
 {
-  return self->log_host;
+  return self->log_fifo ? self->log_file : self->log_host;
+}
+
+void
+banger_vmm_firecracker_set_log_fifo (BangerVmmFirecracker *self, gboolean fifo)
+{
+  self->log_fifo = fifo;
 }
 
 const char *
@@ -367,6 +433,7 @@ reset_prepared (BangerVmmFirecracker *self)
   g_clear_pointer (&self->api_sock_host, g_free);
   g_clear_pointer (&self->log_arg, g_free);
   g_clear_pointer (&self->log_host, g_free);
+  close_log_fifo (self);
   g_clear_pointer (&self->metrics_arg, g_free);
   g_clear_pointer (&self->metrics_host, g_free);
   g_clear_pointer (&self->vsock_arg, g_free);
@@ -415,10 +482,11 @@ prepare_jailed (BangerVmmFirecracker *self, const BangerVmmConfig *c, GError **e
       g_ptr_array_add (self->drive_args, g_strconcat ("/", name, NULL));
     }
   self->api_sock_arg = g_strdup ("/" NAME_API_SOCK);
-  self->log_arg = g_strdup ("/" NAME_LOG);
+  self->log_arg = g_strconcat ("/", self->log_fifo ? NAME_LOG_FIFO : NAME_LOG, NULL);
   self->metrics_arg = g_strdup ("/" NAME_METRICS);
   self->vsock_arg = g_strdup ("/" NAME_VSOCK);
-  self->log_host = g_build_filename (self->jail_root, NAME_LOG, NULL);
+  self->log_host = g_build_filename (self->jail_root, self->log_fifo ? NAME_LOG_FIFO : NAME_LOG,
+                                     NULL);
   self->metrics_host = g_build_filename (self->jail_root, NAME_METRICS, NULL);
 
   jail_sock = g_build_filename (self->jail_root, NAME_API_SOCK, NULL);
@@ -443,7 +511,8 @@ prepare_direct (BangerVmmFirecracker *self, const BangerVmmConfig *c, GError **e
   self->initrd_arg = g_strdup (c->initrd_path);
   for (guint i = 0; i < c->drives->len; i++)
     g_ptr_array_add (self->drive_args, g_strdup (((BangerVmmDrive *) c->drives->pdata[i])->path));
-  self->log_host = g_build_filename (c->run_dir, NAME_LOG, NULL);
+  self->log_host = g_build_filename (c->run_dir, self->log_fifo ? NAME_LOG_FIFO : NAME_LOG,
+                                     NULL);
   self->metrics_host = g_build_filename (c->run_dir, NAME_METRICS, NULL);
   self->vsock_arg = g_build_filename (c->run_dir, NAME_VSOCK, NULL);
   self->log_arg = g_strdup (self->log_host);
@@ -500,7 +569,7 @@ banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error)
                                : g_strdup (self->vsock_arg);
   if (!remove_stale_socket (vsock_host, error))
     return FALSE;
-  if (!make_sink (self->log_host, FALSE, error)
+  if (!make_sink (self->log_host, self->log_fifo, error)
       || !make_sink (self->metrics_host, self->metrics_fifo, error)
       || !hand_to_jailed_user (self, self->log_host, error)
       || !hand_to_jailed_user (self, self->metrics_host, error))
@@ -509,6 +578,20 @@ banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error)
   self->metrics = banger_fc_metrics_open (self->metrics_host, error);
   if (self->metrics == NULL)
     return FALSE;
+  if (self->log_fifo)
+    {
+      self->log_fifo_fd = open (self->log_host, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+      if (self->log_fifo_fd < 0)
+        return banger_set_error_from_errno (error, errno, "Cannot open the log FIFO '%s'",
+                                            self->log_host);
+      self->log_file = g_build_filename (c->run_dir, NAME_LOG, NULL);
+      self->log_file_fd = open (self->log_file,
+                                O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+                                0600);
+      if (self->log_file_fd < 0)
+        return banger_set_error_from_errno (error, errno, "Cannot create the log '%s'",
+                                            self->log_file);
+    }
   self->output_path = g_build_filename (c->run_dir, NAME_OUTPUT, NULL);
 
   g_ptr_array_add (fc_args, (char *) "--api-sock");
@@ -1501,6 +1584,14 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
       return;
     }
   banger_vmm_set_process (vmm, pid, pidfd);
+  if (self->log_fifo_fd >= 0 && self->log_drain == NULL)
+    {
+      /* drained whenever this context runs (and on stats, stop and kill) */
+      self->log_drain = g_unix_fd_source_new (self->log_fifo_fd, G_IO_IN);
+      g_source_set_callback (self->log_drain,
+                             (GSourceFunc) (void (*) (void)) on_log_readable, self, NULL);
+      g_source_attach (self->log_drain, g_main_context_get_thread_default ());
+    }
 
   d = g_new0 (LaunchData, 1);
   d->inotify_fd = -1;
@@ -1578,6 +1669,7 @@ static gboolean
 finish_exited (BangerVmmFirecracker *self, GError **error)
 {
   reap_jailer (self);
+  drain_log (self);
   g_clear_pointer (&self->client, banger_fc_client_free);
   /* Firecracker leaves its socket behind; it may live outside the run dir
    * (a hashed name, when the run dir is too long for sun_path) */
@@ -1840,6 +1932,7 @@ banger_vmm_firecracker_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError *
                    "Firecracker for VM '%s' is not running", cfg_id (self));
       return FALSE;
     }
+  drain_log (self);
   if (!banger_vmm_proc_stats_read (banger_vmm_get_pid (vmm), &s, error))
     return FALSE;
   if (self->metrics != NULL)
@@ -1886,5 +1979,7 @@ banger_vmm_firecracker_init (BangerVmmFirecracker *self)
   memcpy (self->timeouts, default_timeouts, sizeof self->timeouts);
   self->jail_root_fd = -1;
   self->jailer_pidfd = -1;
+  self->log_fifo_fd = -1;
+  self->log_file_fd = -1;
   self->drive_args = g_ptr_array_new_with_free_func (g_free);
 }

@@ -40,6 +40,9 @@ guint banger_vmm_firecracker_get_timeout (BangerVmmFirecracker *self, BangerFcTi
 
 /* Metrics through a FIFO instead of a file (before prepare). */
 void banger_vmm_firecracker_set_metrics_fifo (BangerVmmFirecracker *self, gboolean fifo);
+/* The logger through a FIFO (before prepare): the driver drains it into
+ * <run dir>/fc.log (get_log_path) whenever its main context runs. */
+void banger_vmm_firecracker_set_log_fifo (BangerVmmFirecracker *self, gboolean fifo);
 /* machine-config track_dirty_pages (and on load): needed for real Diff
  * snapshots (before configure). */
 void banger_vmm_firecracker_set_track_dirty_pages (BangerVmmFirecracker *self, gboolean track);

@@ -966,6 +966,49 @@ START_TEST (test_metrics_fifo)
 }
 END_TEST
 
+START_TEST (test_log_fifo)
+{
+  BangerVmmFirecracker *v = make_vmm (make_config (VM_ID, "run", "bngtest0"));
+  g_autoptr (GPtrArray) reqs = NULL;
+  g_autofree char *log = NULL;
+  const char *log_path;
+  struct stat s;
+
+  banger_vmm_firecracker_set_log_fifo (v, TRUE);
+  boot (v);
+  reqs = read_requests ();
+  log_path = json_object_get_string_member (find_body (reqs, "PUT", "/logger"), "log_path");
+  ck_assert (g_str_has_suffix (log_path, "/fc.log.fifo"));
+  ck_assert_int_eq (stat (log_path, &s), 0);
+  ck_assert (S_ISFIFO (s.st_mode));
+  OK (banger_vmm_stop);
+  /* what Firecracker logged went through the FIFO into the log file */
+  ck_assert (g_str_has_suffix (banger_vmm_firecracker_get_log_path (v), "/run/fc.log"));
+  ck_assert (g_file_get_contents (banger_vmm_firecracker_get_log_path (v), &log, NULL, NULL));
+  ck_assert_msg (strstr (log, "Running Firecracker") != NULL, "log: '%s'", log);
+}
+END_TEST
+
+START_TEST (test_log_fifo_jailed)
+{
+  BangerVmmFirecracker *v = make_vmm (make_config (VM_ID, "run", "bngtest0"));
+  g_autoptr (BangerFcJailerConfig) j = jailer_config (FALSE);
+  g_autoptr (GPtrArray) reqs = NULL;
+  g_autofree char *log = NULL;
+
+  banger_vmm_firecracker_set_log_fifo (v, TRUE);
+  banger_vmm_firecracker_set_jailer (v, j);
+  boot (v);
+  reqs = read_requests ();
+  ck_assert_str_eq (json_object_get_string_member (find_body (reqs, "PUT", "/logger"),
+                                                   "log_path"),
+                    "/fc.log.fifo");
+  OK (banger_vmm_stop);
+  ck_assert (g_file_get_contents (banger_vmm_firecracker_get_log_path (v), &log, NULL, NULL));
+  ck_assert_ptr_nonnull (strstr (log, "Running Firecracker"));
+}
+END_TEST
+
 START_TEST (test_fault_parse)
 {
   const char *ok = "{\"fault_message\": \"The id from the path [a] does not match\"}";
@@ -1088,6 +1131,8 @@ firecracker_suite (void)
   tcase_add_test (tc, test_jail_stage_copy);
   tcase_add_test (tc, test_metrics_parse);
   tcase_add_test (tc, test_metrics_fifo);
+  tcase_add_test (tc, test_log_fifo);
+  tcase_add_test (tc, test_log_fifo_jailed);
   tcase_add_test (tc, test_fault_parse);
   tcase_add_test (tc, test_api_socket_choice);
   tcase_add_test (tc, test_long_run_dir_boots);
