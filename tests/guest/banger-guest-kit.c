@@ -446,6 +446,7 @@ banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns, const char *work_
       || !banger_vmm_run_sync (vm->vmm, banger_vmm_configure, NULL, error)
       || !banger_vmm_run_sync (vm->vmm, banger_vmm_start, NULL, error))
     goto fail;
+  vm->launch_to_running_s = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
   if (!banger_kit_wait_ssh (ns, vm->key, 180 * 1000, &banner_us, error))
     {
       g_autofree char *console = NULL;

@@ -69,6 +69,7 @@ typedef struct
   BangerVmm *vmm;
   double launch_to_ssh_s;    /* to the first successful `ssh … true` */
   double launch_to_banner_s; /* to the SSH banner on port 22 */
+  double launch_to_running_s; /* to `start` (QMP cont) acknowledged */
 } BangerKitVm;
 
 /* Copy the rootfs, inject a fresh key, launch through the QEMU driver
