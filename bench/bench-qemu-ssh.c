@@ -3,9 +3,12 @@
  * QEMU launch-to-SSH: the test guest booted through the QEMU driver
  * (prepare, launch + QMP handshake, configure, start = cont) against a bare
  * qemu-system-x86_64 of the same guest (hand-written argv, no QMP, no -S),
+ * and against the same bare QEMU started with -S and continued by hand over
+ * QMP (so the cost of starting paused shows apart from the driver's),
  * each followed by the same wait for SSH (banger_kit_wait_ssh: the banner
- * probed every 20 ms, then one real `ssh … true`).  Runs alternate
- * between the two so host load hits both alike; medians are printed.
+ * probed every 20 ms, then one real `ssh … true`).  Each run boots all
+ * three, rotating which goes first, so host load hits them alike; medians
+ * are printed.
  *
  *   sudo build/bench/bench-qemu-ssh [-n RUNS]     (results: doc/benchmarks.md)
  *
@@ -22,6 +25,7 @@
 #include <glib/gstdio.h>
 
 #include "banger-guest-kit.h"
+#include "banger-qmp.h"
 #include "banger-vmm-qemu.h"
 
 static int
@@ -42,9 +46,11 @@ median (GArray *values)
 }
 
 /* One bare boot: scratch rootfs + key made before the clock starts. */
+/* @paused: start with -S and a QMP socket, then qmp_capabilities + cont by
+ * hand (BangerQmp, no driver) — isolates what starting paused costs. */
 static gboolean
-bare_run (const char *guest, BangerKitNetns *ns, double *out_s, double *out_banner_s,
-          GError **error)
+bare_run (const char *guest, BangerKitNetns *ns, gboolean paused, double *out_s,
+          double *out_banner_s, GError **error)
 {
   g_autofree char *dir = g_dir_make_tmp ("banger-bare-XXXXXX", error);
   g_autofree char *rootfs = NULL;
@@ -91,21 +97,49 @@ bare_run (const char *guest, BangerKitNetns *ns, double *out_s, double *out_bann
       return FALSE;
   }
   {
-    const char *argv[] = { ip_path, "netns", "exec", ns->name,
-                           "qemu-system-x86_64", "-M", "microvm", "-accel", "tcg",
-                           "-m", "256", "-smp", "1", "-nodefaults", "-no-user-config",
-                           "-nographic", "-no-reboot", "-serial", console,
-                           "-kernel", kernel, "-initrd", initrd, "-append", append,
-                           "-drive", drive, "-device", "virtio-blk-device,drive=rootfs",
-                           "-netdev", "tap,id=eth0,ifname=bngtest0,script=no,downscript=no",
-                           "-device", nic,
-                           NULL };
+    const char *fixed[] = { ip_path, "netns", "exec", ns->name,
+                            "qemu-system-x86_64", "-M", "microvm", "-accel", "tcg",
+                            "-m", "256", "-smp", "1", "-nodefaults", "-no-user-config",
+                            "-nographic", "-no-reboot", "-serial", console,
+                            "-kernel", kernel, "-initrd", initrd, "-append", append,
+                            "-drive", drive, "-device", "virtio-blk-device,drive=rootfs",
+                            "-netdev", "tap,id=eth0,ifname=bngtest0,script=no,downscript=no",
+                            "-device", nic };
+    g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+    g_autofree char *qmp_path = g_build_filename (dir, "qmp.sock", NULL);
+    g_autofree char *qmp_opt = g_strdup_printf ("unix:%s,server=on,wait=off", qmp_path);
+
+    for (guint i = 0; i < G_N_ELEMENTS (fixed); i++)
+      g_ptr_array_add (argv, (char *) fixed[i]);
+    if (paused)
+      {
+        g_ptr_array_add (argv, (char *) "-S");
+        g_ptr_array_add (argv, (char *) "-qmp");
+        g_ptr_array_add (argv, qmp_opt);
+      }
+    g_ptr_array_add (argv, NULL);
     t0 = g_get_monotonic_time ();
-    if (!g_spawn_async (NULL, (char **) argv, NULL,
+    if (!g_spawn_async (NULL, (char **) argv->pdata, NULL,
                         G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
                             | G_SPAWN_STDERR_TO_DEV_NULL,
                         NULL, NULL, &pid, error))
       return FALSE;
+    if (paused)
+      {
+        g_autoptr (BangerQmp) qmp = banger_qmp_new ();
+        g_autoptr (JsonNode) ret = NULL;
+        gint64 until = t0 + 10 * G_USEC_PER_SEC;
+
+        while (!g_file_test (qmp_path, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < until)
+          g_usleep (10 * 1000);
+        if (!banger_qmp_connect (qmp, qmp_path, 10000, NULL, error)
+            || (ret = banger_qmp_execute (qmp, "cont", NULL, 0, NULL, error)) == NULL)
+          {
+            kill (pid, SIGKILL);
+            waitpid (pid, &status, 0);
+            return FALSE;
+          }
+      }
   }
   ok = banger_kit_wait_ssh (ns, key, 180 * 1000, &banner_us, error);
   *out_s = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
@@ -146,6 +180,8 @@ main (int argc, char **argv)
   g_autoptr (GArray) drv_b = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) bare_b = g_array_new (FALSE, FALSE, sizeof (double));
   g_autoptr (GArray) drv_r = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) bareS = g_array_new (FALSE, FALSE, sizeof (double));
+  g_autoptr (GArray) bareS_b = g_array_new (FALSE, FALSE, sizeof (double));
   g_autofree char *guest = NULL;
   BangerKitNetns *ns;
   int runs = 5;
@@ -189,17 +225,32 @@ main (int argc, char **argv)
   printf ("# QEMU launch-to-SSH, TCG, %d runs each (guest %s)\n", runs, guest);
   printf ("# seconds from launch; banner = SSH banner on port 22, ssh = first `ssh true` done\n");
   printf ("# driver_running = launch + configure + start (QMP cont) acknowledged\n");
-  printf ("# run  driver_running  driver_banner  driver_ssh  bare_banner  bare_ssh\n");
+  printf ("# bareS = bare with -S and a hand-sent QMP cont (what starting paused costs)\n");
+  printf ("# run  driver_running  driver_banner  driver_ssh  bare_banner  bare_ssh  bareS_banner  bareS_ssh\n");
   for (int i = 0; i < runs && !failed; i++)
     {
-      double d = 0, b = 0, db = 0, bb = 0, dr = 0;
+      double d = 0, b = 0, db = 0, bb = 0, dr = 0, bs = 0, bsb = 0;
       gboolean ok;
 
-      /* alternate which goes first */
-      if (i % 2 == 0)
-        ok = driver_run (guest, ns, &d, &db, &dr, &error) && bare_run (guest, ns, &b, &bb, &error);
-      else
-        ok = bare_run (guest, ns, &b, &bb, &error) && driver_run (guest, ns, &d, &db, &dr, &error);
+      /* rotate which goes first */
+      switch (i % 3)
+        {
+        case 0:
+          ok = driver_run (guest, ns, &d, &db, &dr, &error)
+               && bare_run (guest, ns, FALSE, &b, &bb, &error)
+               && bare_run (guest, ns, TRUE, &bs, &bsb, &error);
+          break;
+        case 1:
+          ok = bare_run (guest, ns, FALSE, &b, &bb, &error)
+               && bare_run (guest, ns, TRUE, &bs, &bsb, &error)
+               && driver_run (guest, ns, &d, &db, &dr, &error);
+          break;
+        default:
+          ok = bare_run (guest, ns, TRUE, &bs, &bsb, &error)
+               && driver_run (guest, ns, &d, &db, &dr, &error)
+               && bare_run (guest, ns, FALSE, &b, &bb, &error);
+          break;
+        }
       if (!ok)
         {
           fprintf (stderr, "run %d: %s\n", i + 1, error->message);
@@ -211,7 +262,10 @@ main (int argc, char **argv)
       g_array_append_val (drv_b, db);
       g_array_append_val (bare_b, bb);
       g_array_append_val (drv_r, dr);
-      printf ("%5d  %14.3f  %13.2f  %10.2f  %11.2f  %8.2f\n", i + 1, dr, db, d, bb, b);
+      g_array_append_val (bareS, bs);
+      g_array_append_val (bareS_b, bsb);
+      printf ("%5d  %14.3f  %13.2f  %10.2f  %11.2f  %8.2f  %13.2f  %10.2f\n", i + 1, dr, db, d,
+              bb, b, bsb, bs);
       fflush (stdout);
     }
   banger_kit_netns_destroy (ns, NULL);
@@ -227,5 +281,6 @@ main (int argc, char **argv)
   bm = median (bare);
   printf ("median to ssh:    driver %.2f s, bare %.2f s, driver - bare %+.2f s (ratio %.3f)\n",
           dm, bm, dm - bm, dm / bm);
+  printf ("median bare -S:   banner %.2f s, ssh %.2f s\n", median (bareS_b), median (bareS));
   return 0;
 }
