@@ -29,6 +29,7 @@
 #define DEFAULT_LAUNCH_TIMEOUT_MS 10000
 #define KVM_PROBE_TIMEOUT_MS 5000
 #define KILL_WAIT_MS 5000
+#define DEATH_GRACE_MS 250 /* after a QMP failure at launch: is QEMU dying? */
 #define LOG_TAIL_BYTES 2048
 
 struct _BangerVmmQemu
@@ -210,6 +211,29 @@ discard_process (GPid pid, int pidfd)
   close (pidfd);
 }
 
+/* The process behind @pidfd has exited during launch: reap it (when it is
+ * our child), close the pidfd, and say how it ended with its last output. */
+static void
+set_death_error (BangerVmmQemu *self, int pidfd, GError **error)
+{
+  siginfo_t info = { 0 };
+  g_autofree char *tail = NULL;
+  g_autofree char *how = NULL;
+
+  if (waitid ((idtype_t) P_PIDFD, (id_t) pidfd, &info, WEXITED | WNOHANG) == 0
+      && info.si_pid != 0)
+    how = info.si_code == CLD_EXITED
+              ? g_strdup_printf ("exited with status %d", info.si_status)
+              : g_strdup_printf ("was killed by signal %d", info.si_status);
+  else
+    how = g_strdup ("exited");
+  close (pidfd);
+  tail = log_tail (self->log_path);
+  g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED,
+               "QEMU %s before its QMP socket was ready%s%s", how,
+               tail[0] ? ": " : " (its log is empty)", tail);
+}
+
 static gboolean
 launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GError **error)
 {
@@ -267,22 +291,7 @@ launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GErr
 
       if (wait_pidfd (pidfd, 0, NULL))
         {
-          siginfo_t info = { 0 };
-          g_autofree char *tail = NULL;
-          g_autofree char *how = NULL;
-
-          if (waitid ((idtype_t) P_PIDFD, (id_t) pidfd, &info, WEXITED | WNOHANG) == 0
-              && info.si_pid != 0)
-            how = info.si_code == CLD_EXITED
-                      ? g_strdup_printf ("exited with status %d", info.si_status)
-                      : g_strdup_printf ("was killed by signal %d", info.si_status);
-          else
-            how = g_strdup ("exited");
-          close (pidfd);
-          tail = log_tail (self->log_path);
-          g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED,
-                       "QEMU %s before its QMP socket was ready%s%s", how,
-                       tail[0] ? ": " : " (its log is empty)", tail);
+          set_death_error (self, pidfd, error);
           return FALSE;
         }
       if (g_cancellable_set_error_if_cancelled (cancellable, &local))
@@ -311,21 +320,37 @@ launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GErr
               && !g_error_matches (local, BANGER_ERROR, BANGER_ERROR_FAILED)
               && !g_error_matches (local, BANGER_ERROR, BANGER_ERROR_BUSY))
             {
-              discard_process (pid, pidfd);
-              g_propagate_error (error, g_steal_pointer (&local));
+              /* a QEMU that dies mid-handshake is reported as a death */
+              if (wait_pidfd (pidfd, DEATH_GRACE_MS, NULL))
+                set_death_error (self, pidfd, error);
+              else
+                {
+                  discard_process (pid, pidfd);
+                  g_propagate_error (error, g_steal_pointer (&local));
+                }
               return FALSE;
             }
         }
       g_usleep (10 * 1000);
     }
 
-  job->status = query_status (self, cancellable, error);
-  if (job->status == NULL)
-    {
-      banger_qmp_close (self->qmp);
-      discard_process (pid, pidfd);
-      return FALSE;
-    }
+  {
+    g_autoptr (GError) local = NULL;
+
+    job->status = query_status (self, cancellable, &local);
+    if (job->status == NULL)
+      {
+        banger_qmp_close (self->qmp);
+        if (wait_pidfd (pidfd, DEATH_GRACE_MS, NULL))
+          set_death_error (self, pidfd, error);
+        else
+          {
+            discard_process (pid, pidfd);
+            g_propagate_error (error, g_steal_pointer (&local));
+          }
+        return FALSE;
+      }
+  }
   job->pid = pid;
   job->pidfd = pidfd;
   job->accel = g_steal_pointer (&accel);

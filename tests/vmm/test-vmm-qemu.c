@@ -150,6 +150,11 @@ fake_qemu_main (int argc, char **argv)
       fprintf (out, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
                     "\"major\": 7}, \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}\r\n");
       fflush (out);
+      if (strcmp (behaviour, "die-after-greeting") == 0)
+        {
+          fprintf (stderr, "qemu-system-x86_64: fake fatal error after the greeting\n");
+          _exit (4);
+        }
       while (fgets (line, sizeof line, in) != NULL)
         {
           g_autoptr (JsonParser) parser = json_parser_new ();
@@ -821,6 +826,23 @@ START_TEST (test_driver_dies_mid_launch)
 }
 END_TEST
 
+/* Dying in the middle of the QMP handshake is reported as a death, with
+ * QEMU's last words, not as a protocol error. */
+START_TEST (test_driver_dies_mid_handshake)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("die-after-greeting");
+
+  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_FAILED);
+  ck_assert_msg (strstr (error->message, "exited with status 4") != NULL, "%s", error->message);
+  ck_assert_msg (strstr (error->message, "fake fatal error after the greeting") != NULL, "%s",
+                 error->message);
+  ck_assert_int_eq (banger_vmm_get_pidfd (d->vmm), -1);
+  driver_free (d);
+}
+END_TEST
+
 START_TEST (test_driver_slow_socket_and_missing_binary)
 {
   g_autoptr (GError) error = NULL;
@@ -901,6 +923,7 @@ vmm_qemu_suite (void)
   tcase_add_test (tc, test_driver_kill);
   tcase_add_test (tc, test_driver_refusal_carries_desc);
   tcase_add_test (tc, test_driver_dies_mid_launch);
+  tcase_add_test (tc, test_driver_dies_mid_handshake);
   tcase_add_test (tc, test_driver_slow_socket_and_missing_binary);
   tcase_add_test (tc, test_launcher_clean_signal_mask);
   suite_add_tcase (s, tc);
