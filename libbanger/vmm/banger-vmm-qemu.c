@@ -29,6 +29,7 @@
 #define DEFAULT_LAUNCH_TIMEOUT_MS 10000
 #define KVM_PROBE_TIMEOUT_MS 5000
 #define KILL_WAIT_MS 5000
+#define BLOCKSTATS_TIMEOUT_MS 500
 #define DEATH_GRACE_MS 250 /* after a QMP failure at launch: is QEMU dying? */
 #define LOG_TAIL_BYTES 2048
 
@@ -716,6 +717,38 @@ qemu_kill (BangerVmm *vmm, GError **error)
   return TRUE;
 }
 
+/* Best effort, bounded: query-blockstats summed over the drives.  QEMU has
+ * no cheap per-netdev byte counters for microvm NICs, so net stays 0. */
+static void
+add_block_stats (BangerVmmQemu *self, BangerVmmStats *stats)
+{
+  g_autoptr (JsonNode) ret = NULL;
+  JsonArray *devices;
+
+  if (!banger_qmp_is_connected (self->qmp))
+    return;
+  ret = banger_qmp_execute (self->qmp, "query-blockstats", NULL, BLOCKSTATS_TIMEOUT_MS, NULL,
+                            NULL);
+  if (ret == NULL || !JSON_NODE_HOLDS_ARRAY (ret))
+    return;
+  devices = json_node_get_array (ret);
+  for (guint i = 0; i < json_array_get_length (devices); i++)
+    {
+      JsonNode *dev = json_array_get_element (devices, i);
+      JsonNode *st;
+
+      if (!JSON_NODE_HOLDS_OBJECT (dev))
+        continue;
+      st = json_object_get_member (json_node_get_object (dev), "stats");
+      if (st == NULL || !JSON_NODE_HOLDS_OBJECT (st))
+        continue;
+      stats->block_read_bytes += (guint64) MAX (
+          0, json_object_get_int_member_with_default (json_node_get_object (st), "rd_bytes", 0));
+      stats->block_write_bytes += (guint64) MAX (
+          0, json_object_get_int_member_with_default (json_node_get_object (st), "wr_bytes", 0));
+    }
+}
+
 static gboolean
 qemu_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError **error)
 {
@@ -729,6 +762,7 @@ qemu_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError **error)
     }
   if (!banger_vmm_proc_stats_read (banger_vmm_get_pid (vmm), &stats, error))
     return FALSE;
+  add_block_stats (BANGER_VMM_QEMU (vmm), &stats);
   *out = stats;
   return TRUE;
 }

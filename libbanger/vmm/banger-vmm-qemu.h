@@ -11,7 +11,8 @@
  *   start     cont          pause  stop          resume  cont
  *   stop      system_powerdown, wait stop-timeout, TERM, wait, KILL (pidfd);
  *             a guest that never ran gets `quit` instead of the power button
- *   stats     /proc/<pid>/stat and /proc/<pid>/status
+ *   stats     /proc/<pid>/stat and /proc/<pid>/status; block bytes from
+ *             query-blockstats (best effort)
  * Snapshots are not supported (UNSUPPORTED). */
 #pragma once
 

@@ -95,6 +95,11 @@ START_TEST (test_boot_ssh_stop)
                  error ? error->message : "?");
   ck_assert (stats.rss_bytes > 0);
   ck_assert (stats.cpu_user_us + stats.cpu_system_us > 0);
+  printf ("# stats: rss %" G_GUINT64_FORMAT " KiB, cpu %" G_GUINT64_FORMAT " ms, disk read %"
+          G_GUINT64_FORMAT " KiB, written %" G_GUINT64_FORMAT " KiB\n",
+          stats.rss_bytes / 1024, (stats.cpu_user_us + stats.cpu_system_us) / 1000,
+          stats.block_read_bytes / 1024, stats.block_write_bytes / 1024);
+  ck_assert (stats.block_read_bytes > 0); /* the guest read its root disk */
   ck_assert_msg (banger_vmm_run_sync (vm->vmm, banger_vmm_refresh_state, NULL, &error), "%s",
                  error ? error->message : "?");
   ck_assert_int_eq (banger_vmm_get_state (vm->vmm), BANGER_VMM_STATE_RUNNING);

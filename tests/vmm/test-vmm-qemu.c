@@ -42,6 +42,10 @@ fake_reply (const char *behaviour, const char *command, char **state, gboolean *
     return "{\"return\": {}";
   if (strcmp (command, "query-status") == 0)
     return NULL; /* built by the caller from *state */
+  if (strcmp (command, "query-blockstats") == 0)
+    return "{\"return\": [{\"device\": \"\", \"qdev\": \"/machine/peripheral-anon/device[0]\", "
+           "\"stats\": {\"rd_bytes\": 4096, \"wr_bytes\": 512, \"rd_operations\": 1}}, "
+           "{\"device\": \"\", \"stats\": {\"rd_bytes\": 1000, \"wr_bytes\": 24}}]";
   if (strcmp (command, "cont") == 0)
     {
       if (strcmp (behaviour, "refuse-cont") == 0)
@@ -714,6 +718,8 @@ START_TEST (test_driver_lifecycle)
 
   ck_assert_msg (banger_vmm_read_stats (vmm, &stats, &error), "%s", error ? error->message : "?");
   ck_assert (stats.rss_bytes > 0);
+  ck_assert_uint_eq (stats.block_read_bytes, 5096); /* summed over the drives */
+  ck_assert_uint_eq (stats.block_write_bytes, 536);
 
   /* graceful: the fake honours the power button and exits */
   ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_stop, NULL, &error), "%s",
@@ -723,7 +729,7 @@ START_TEST (test_driver_lifecycle)
 
   commands = driver_commands (d);
   ck_assert_str_eq (commands, "qmp_capabilities\nquery-status\ncont\nstop\nquery-status\ncont\n"
-                              "query-status\nsystem_powerdown\n");
+                              "query-status\nquery-blockstats\nsystem_powerdown\n");
   driver_free (d);
 }
 END_TEST
