@@ -72,11 +72,19 @@ fetch() { # fetch PKG -> prints the unpacked tree
     dpkg-deb -x "$1" "$dir/tree"
     rm -f "$1"
     printf '%s=%s\n' "$pkg" "$ver" >"$dir/.unpacked"
+    # older versions of this package are not needed any more
+    for old in "$cache/debs/$pkg"/*; do
+      [ "$old" = "$dir" ] || rm -rf "$old"
+    done
   fi
   printf '%s\n' "$dir"
 }
 
 kdir=$(fetch "$kpkg")
+# a kernel ABI bump renames the package: drop the previous one
+for old in "$cache"/debs/linux-image-*; do
+  [ "$old" = "$cache/debs/$kpkg" ] || rm -rf "$old"
+done
 bbdir=$(fetch busybox-static)
 dbdir=$(fetch dropbear-bin)
 
@@ -196,5 +204,11 @@ printf '%s\n' "$krel" >"$work/kernel-release"
 rm -rf "$initrd" "$root"
 touch "$work/.done"
 mv "$work" "$out"
+# Earlier builds (other keys) and leftovers of interrupted ones: we hold the
+# lock, and a VM already running from an old kernel keeps its open files.
+for old in "$cache"/????????????????; do
+  [ -d "$old" ] && [ "$old" != "$out" ] && rm -rf "$old"
+done
+rm -rf "$cache"/*.tmp
 log "guest ready in $out"
 printf '%s\n' "$out"
