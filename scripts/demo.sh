@@ -1,8 +1,11 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The README's first command: install what is needed, build, and run the main
-# job on this machine.  Today the main job is `banger doctor`; the lifecycle
-# work turns it into booting a VM and running a command in it.
+# The README's first command: install what is needed, build, check the host
+# (`banger doctor`), then boot a VM and run a command in it: banger-demo
+# builds the test guest from Debian packages (tests/guest, cached after the
+# first run), boots it with the QEMU microvm driver in a throwaway network
+# namespace, runs `uname -a` over SSH, prints the output, stops the VM and
+# removes everything it made.  Booting needs root (namespace, tap).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -10,3 +13,6 @@ cd "$top"
 if [ -f build/build.ninja ]; then meson setup --reconfigure build >/dev/null; else meson setup build >/dev/null; fi
 ninja -C build >/dev/null
 ./build/tools/banger/banger doctor
+SUDO=
+[ "$(id -u)" = 0 ] || SUDO=sudo
+$SUDO ./build/tools/banger-demo/banger-demo "uname -a"

@@ -9,11 +9,13 @@ PACKAGES="
 meson ninja-build pkg-config gcc clang
 libglib2.0-dev libjson-glib-dev libsoup-3.0-dev
 gobject-introspection libgirepository1.0-dev gi-docgen
-python3-gi
+python3-gi python3-yaml
 check
 libclang-rt-14-dev
 e2fsprogs
 iproute2
+qemu-system-x86 openssh-client
+busybox-static dropbear-bin cpio kmod
 "
 
 # shellcheck disable=SC2086

@@ -7,12 +7,26 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "banger-error-private.h"
 #include "banger-quote.h"
 #include "banger-vmm.h"
+
+/* In the child, before exec: GLib's worker threads run with every signal
+ * blocked, and a blocked mask survives fork and exec.  QEMU with SIGALRM and
+ * its kick signals blocked never gets past the guest's timer calibration, so
+ * give the VMM a clean mask.  (sigprocmask is async-signal-safe.) */
+static void
+reset_signal_mask (gpointer unused)
+{
+  sigset_t none;
+
+  sigemptyset (&none);
+  sigprocmask (SIG_SETMASK, &none, NULL);
+}
 
 static gboolean
 direct_spawn (BangerVmmLauncher *launcher, const char *vm_id, const char *const *argv,
@@ -42,7 +56,7 @@ direct_spawn (BangerVmmLauncher *launcher, const char *vm_id, const char *const 
 
   ok = g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
                                          G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_CLOEXEC_PIPES,
-                                         NULL, NULL, null_fd, log_fd >= 0 ? log_fd : null_fd,
+                                         reset_signal_mask, NULL, null_fd, log_fd >= 0 ? log_fd : null_fd,
                                          log_fd >= 0 ? log_fd : null_fd, NULL, NULL, 0, &pid,
                                          NULL, NULL, NULL, &local_error);
   close (null_fd);

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -27,6 +28,10 @@ typedef struct
   char *api_socket;
   BangerVmmLauncher *launcher;
   guint stop_timeout;
+  /* banger_vmm_run_sync's context: one per object, so that state a driver
+   * keeps per main context (Firecracker's kept-alive HTTP connection) lives
+   * from one synchronous call to the next */
+  GMainContext *sync_context;
 } BangerVmmPrivate;
 
 G_DEFINE_ABSTRACT_TYPE_WITH_PRIVATE (BangerVmm, banger_vmm, G_TYPE_OBJECT)
@@ -66,6 +71,7 @@ banger_vmm_finalize (GObject *object)
   if (priv->pidfd >= 0)
     close (priv->pidfd);
   g_clear_pointer (&priv->config, banger_vmm_config_free);
+  g_clear_pointer (&priv->sync_context, g_main_context_unref);
   g_free (priv->api_socket);
   G_OBJECT_CLASS (banger_vmm_parent_class)->finalize (object);
 }
@@ -345,8 +351,12 @@ try_reap (BangerVmm *self)
     {
       if (errno == ECHILD)
         {
-          /* not our child (adopted, or launched by the helper): the pidfd
-           * being readable means it has exited */
+          /* not our child (adopted, launched by the helper, or Firecracker
+           * forked by the jailer into a new pid namespace): the pidfd turns
+           * readable when it exits; we cannot learn its status */
+          struct pollfd p = { priv->pidfd, POLLIN, 0 };
+          if (poll (&p, 1, 0) <= 0 || !(p.revents & (POLLIN | POLLHUP)))
+            return FALSE;
           priv->reaped = TRUE;
           priv->wait_status = 0;
           banger_vmm_set_state (self, BANGER_VMM_STATE_EXITED);
@@ -446,10 +456,14 @@ banger_vmm_run_sync (BangerVmm *self,
                      void (*op) (BangerVmm *, GCancellable *, GAsyncReadyCallback, gpointer),
                      GCancellable *cancellable, GError **error)
 {
-  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  GMainContext *ctx;
   SyncData data = { NULL };
   gboolean ok;
 
+  if (priv->sync_context == NULL)
+    priv->sync_context = g_main_context_new ();
+  ctx = priv->sync_context;
   g_main_context_push_thread_default (ctx);
   op (self, cancellable, sync_done, &data);
   while (data.result == NULL)

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The test guest kit: everything the e2e test, the QEMU benchmark and the
+ * demo share to boot tests/guest/ under the QEMU driver in a throwaway
+ * network namespace and reach it over SSH.  Needs root (netns, tap).
+ * Not part of the library. */
+#pragma once
+
+#include <glib.h>
+
+#include "banger-vmm.h"
+
+G_BEGIN_DECLS
+
+/* The VM id (and hostname) of the kit's guest; its MAC derives from it. */
+#define BANGER_KIT_VM_ID "banger-test"
+
+/* Run @argv (argv[0] looked up in PATH), capture stdout; on failure the
+ * error carries stderr.  @out_stdout nullable. */
+gboolean banger_kit_run (const char *const *argv, char **out_stdout, GError **error);
+
+/* Build (or find in the cache) the guest: runs tests/guest/build-guest.sh
+ * with $BANGER_GUEST_CACHE or tests/guest/cache.  Returns its directory
+ * (vmlinuz, initrd.img, rootfs.ext4). */
+char *banger_kit_build_guest (GError **error);
+
+typedef struct
+{
+  char *name;      /* the namespace */
+  char *tap;
+  char *host_cidr; /* the tap's address in the namespace: "172.30.0.1/30" */
+  char *host_ip;
+  char *guest_ip;
+  char *netmask;
+  BangerVmmLauncher launcher; /* spawns through `ip netns exec <name>` */
+  char *ip_path;
+} BangerKitNetns;
+
+/* A namespace named <prefix>-<pid> with lo up and tap "bngtest0" up, holding
+ * 172.30.0.1/30 (the guest gets .2). */
+BangerKitNetns *banger_kit_netns_new (const char *prefix, GError **error);
+/* Delete the namespace (which deletes the tap) and free. */
+gboolean banger_kit_netns_destroy (BangerKitNetns *ns, GError **error);
+gboolean banger_kit_netns_exists (const char *name);
+
+/* ssh-keygen an ed25519 key without passphrase at @path (+ ".pub"). */
+gboolean banger_kit_make_ssh_key (const char *path, GError **error);
+/* Put @pubkey_path into /root/.ssh/authorized_keys of the ext4 @image
+ * without mounting it (debugfs). */
+gboolean banger_kit_inject_key (const char *image, const char *pubkey_path, GError **error);
+/* An ext4 image of @size_mib holding one file @name with @contents. */
+gboolean banger_kit_make_disk (const char *image, guint size_mib, const char *name,
+                               const char *contents, GError **error);
+
+/* ssh root@guest @command inside the namespace; stdout in @out. */
+gboolean banger_kit_ssh (BangerKitNetns *ns, const char *key, const char *command,
+                         guint connect_timeout_s, char **out, GError **error);
+/* Wait until the guest's SSH banner appears (probed every 20 ms from a
+ * thread inside the namespace), then until `ssh … true` succeeds; bounded by
+ * @timeout_ms. */
+gboolean banger_kit_wait_ssh (BangerKitNetns *ns, const char *key, guint timeout_ms,
+                              gint64 *out_banner_us, GError **error);
+
+/* A booted guest. */
+typedef struct
+{
+  char *dir;       /* scratch: run dir, rootfs copy, key */
+  char *key;
+  BangerVmm *vmm;
+  double launch_to_ssh_s;    /* to the first successful `ssh … true` */
+  double launch_to_banner_s; /* to the SSH banner on port 22 */
+  double launch_to_running_s; /* to `start` (QMP cont) acknowledged */
+} BangerKitVm;
+
+/* Copy the rootfs, inject a fresh key, launch through the QEMU driver
+ * (prepare, launch, configure, start) with @work_disk as the second disk
+ * (nullable), and wait for SSH.  The time from the start of launch to the
+ * first successful ssh is in launch_to_ssh_s. */
+BangerKitVm *banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns,
+                                 const char *work_disk, GError **error);
+/* Stop (the driver's graceful ladder), then remove the scratch dir. */
+gboolean banger_kit_vm_stop (BangerKitVm *vm, GError **error);
+void banger_kit_vm_free (BangerKitVm *vm);
+
+G_END_DECLS

@@ -1,0 +1,958 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The QEMU driver without a real guest:
+ *  - argv building and option escaping, the accelerator choice;
+ *  - the QMP client against an in-thread fake QMP server (handshake,
+ *    commands, events and late replies skipped, error desc propagation,
+ *    protocol errors, timeouts);
+ *  - the whole driver against a fake QEMU: this very executable, run with
+ *    QEMU's argv, listens on the -qmp socket and answers like QEMU
+ *    (behaviour chosen by $BANGER_FAKE_QEMU, commands logged to
+ *    $BANGER_FAKE_QEMU_LOG): launch/configure/start/pause/resume/refresh,
+ *    the stop ladder (power button honoured, or ignored -> TERM), a refusal
+ *    reaching the caller with QEMU's desc, a process dying mid-launch;
+ *  - the direct launcher giving the child a clean signal mask. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gio/gunixsocketaddress.h>
+#include <glib/gstdio.h>
+
+#include "banger-qmp.h"
+#include "banger-test.h"
+#include "banger-vmm-qemu.h"
+
+static char *self_exe;
+
+/* ------------------------------------------------------------ fake QEMU */
+
+static const char *
+fake_reply (const char *behaviour, const char *command, char **state, gboolean *exit_after)
+{
+  *exit_after = FALSE;
+  if (strcmp (command, "qmp_capabilities") == 0)
+    return "{\"return\": {}";
+  if (strcmp (command, "query-status") == 0)
+    return NULL; /* built by the caller from *state */
+  if (strcmp (command, "query-blockstats") == 0)
+    return "{\"return\": [{\"device\": \"\", \"qdev\": \"/machine/peripheral-anon/device[0]\", "
+           "\"stats\": {\"rd_bytes\": 4096, \"wr_bytes\": 512, \"rd_operations\": 1}}, "
+           "{\"device\": \"\", \"stats\": {\"rd_bytes\": 1000, \"wr_bytes\": 24}}]";
+  if (strcmp (command, "cont") == 0)
+    {
+      if (strcmp (behaviour, "refuse-cont") == 0)
+        return "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Resetting the Virtual "
+               "Machine is required, with a long explanation that is longer than sixty-four "
+               "characters\"}";
+      g_free (*state);
+      *state = g_strdup ("running");
+      return "{\"return\": {}";
+    }
+  if (strcmp (command, "stop") == 0)
+    {
+      g_free (*state);
+      *state = g_strdup ("paused");
+      return "{\"return\": {}";
+    }
+  if (strcmp (command, "system_powerdown") == 0)
+    {
+      *exit_after = strcmp (behaviour, "ignore-powerdown") != 0;
+      return "{\"return\": {}";
+    }
+  if (strcmp (command, "quit") == 0)
+    {
+      *exit_after = TRUE;
+      return "{\"return\": {}";
+    }
+  return "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command is not found\"}";
+}
+
+static int
+fake_qemu_main (int argc, char **argv)
+{
+  const char *behaviour = g_getenv ("BANGER_FAKE_QEMU");
+  const char *log_path = g_getenv ("BANGER_FAKE_QEMU_LOG");
+  g_autofree char *qmp_path = NULL;
+  g_autofree char *state = g_strdup ("prelaunch");
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  FILE *log = NULL;
+  int lfd;
+
+  for (int i = 1; i + 1 < argc; i++)
+    if (strcmp (argv[i], "-qmp") == 0 && g_str_has_prefix (argv[i + 1], "unix:"))
+      {
+        /* unix:PATH,server=on,wait=off with ',' doubled inside PATH */
+        GString *p = g_string_new (NULL);
+        for (const char *c = argv[i + 1] + 5; *c != '\0'; c++)
+          {
+            if (*c == ',' && c[1] == ',')
+              c++;
+            else if (*c == ',')
+              break;
+            g_string_append_c (p, *c);
+          }
+        qmp_path = g_string_free (p, FALSE);
+      }
+  if (qmp_path == NULL)
+    {
+      /* the KVM boot probe: no QMP, a serial file, -accel kvm; "boot" if
+       * told to */
+      for (int i = 1; i + 1 < argc; i++)
+        if (strcmp (argv[i], "-serial") == 0 && g_str_has_prefix (argv[i + 1], "file:")
+            && g_strcmp0 (g_getenv ("BANGER_FAKE_QEMU_PROBE"), "boots") == 0)
+          {
+            g_file_set_contents (argv[i + 1] + 5, "[    0.000000] Linux version 6.1\n", -1, NULL);
+            g_usleep (30 * G_USEC_PER_SEC);
+            return 0;
+          }
+      if (g_strcmp0 (g_getenv ("BANGER_FAKE_QEMU_PROBE"), "hangs") == 0)
+        g_usleep (30 * G_USEC_PER_SEC);
+      return 1;
+    }
+  if (behaviour == NULL)
+    {
+      fprintf (stderr, "fake qemu: no behaviour or no -qmp\n");
+      return 2;
+    }
+  if (strcmp (behaviour, "die-early") == 0)
+    {
+      fprintf (stderr, "qemu-system-x86_64: -drive if=none,id=rootfs,file=/nonexistent: Could "
+                       "not open '/nonexistent': No such file or directory\n");
+      return 1;
+    }
+  if (log_path != NULL)
+    log = fopen (log_path, "ae");
+  if (strcmp (behaviour, "slow-socket") == 0)
+    g_usleep (300 * 1000);
+
+  lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_strlcpy (addr.sun_path, qmp_path, sizeof addr.sun_path);
+  unlink (qmp_path);
+  if (lfd < 0 || bind (lfd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (lfd, 4) < 0)
+    {
+      fprintf (stderr, "fake qemu: cannot listen on %s: %s\n", qmp_path, g_strerror (errno));
+      return 3;
+    }
+  for (;;)
+    {
+      int cfd = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
+      FILE *in, *out;
+      char line[4096];
+
+      if (cfd < 0)
+        continue;
+      in = fdopen (cfd, "r");
+      out = fdopen (dup (cfd), "w");
+      fprintf (out, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
+                    "\"major\": 7}, \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}\r\n");
+      fflush (out);
+      if (strcmp (behaviour, "die-after-greeting") == 0)
+        {
+          fprintf (stderr, "qemu-system-x86_64: fake fatal error after the greeting\n");
+          _exit (4);
+        }
+      while (fgets (line, sizeof line, in) != NULL)
+        {
+          g_autoptr (JsonParser) parser = json_parser_new ();
+          JsonObject *obj;
+          const char *command;
+          const char *id;
+          const char *reply;
+          gboolean exit_after;
+
+          if (!json_parser_load_from_data (parser, line, -1, NULL))
+            continue;
+          obj = json_node_get_object (json_parser_get_root (parser));
+          command = json_object_get_string_member_with_default (obj, "execute", "");
+          id = json_object_get_string_member_with_default (obj, "id", "");
+          if (log != NULL)
+            {
+              fprintf (log, "%s\n", command);
+              fflush (log);
+            }
+          /* an event first, as QEMU sends them at any time */
+          fprintf (out, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": "
+                        "\"FAKE\"}\r\n");
+          reply = fake_reply (behaviour, command, &state, &exit_after);
+          if (reply == NULL)
+            fprintf (out, "{\"return\": {\"status\": \"%s\", \"running\": %s}, \"id\": \"%s\"}\r\n",
+                     state, strcmp (state, "running") == 0 ? "true" : "false", id);
+          else
+            fprintf (out, "%s, \"id\": \"%s\"}\r\n", reply, id);
+          fflush (out);
+          if (exit_after)
+            {
+              unlink (qmp_path);
+              _exit (0);
+            }
+        }
+      fclose (in);
+      fclose (out);
+    }
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static BangerVmmConfig *
+make_config (const char *run_dir)
+{
+  BangerVmmConfig *c = banger_vmm_config_new ("qemu-test", run_dir);
+
+  c->kernel_path = g_strdup ("/boot/vmlinuz-test");
+  c->initrd_path = g_strdup ("/boot/initrd-test");
+  c->vcpus = 2;
+  c->mem_mib = 192;
+  c->guest_ip = g_strdup ("172.30.0.2");
+  c->gateway_ip = g_strdup ("172.30.0.1");
+  c->netmask = g_strdup ("255.255.255.252");
+  /* the work disk first: the driver must still make the root disk vda */
+  banger_vmm_config_add_drive (c, "work", "/var/lib/x,y/work.ext4", FALSE, TRUE);
+  banger_vmm_config_add_drive (c, "rootfs", "/var/lib/root.ext4", TRUE, FALSE);
+  banger_vmm_config_add_nic (c, "eth0", "bngtap7", NULL);
+  return c;
+}
+
+static int
+argv_index (const char *const *argv, const char *arg)
+{
+  for (int i = 0; argv[i] != NULL; i++)
+    if (strcmp (argv[i], arg) == 0)
+      return i;
+  return -1;
+}
+
+/* The value following @opt, the @nth time @opt appears. */
+static const char *
+argv_value (const char *const *argv, const char *opt, int nth)
+{
+  for (int i = 0; argv[i] != NULL; i++)
+    if (strcmp (argv[i], opt) == 0 && nth-- == 0)
+      return argv[i + 1];
+  return NULL;
+}
+
+static char *
+make_tmpdir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("bq-XXXXXX", &error);
+  ck_assert_msg (dir != NULL, "%s", error ? error->message : "?");
+  return dir;
+}
+
+static void
+rm_rf (const char *dir)
+{
+  const char *argv[] = { "rm", "-rf", "--one-file-system", dir, NULL };
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
+                NULL);
+}
+
+/* ------------------------------------------------------------------ argv */
+
+START_TEST (test_opt_escape)
+{
+  g_autofree char *a = banger_qemu_opt_escape ("/a,b,,c");
+  g_autofree char *b = banger_qemu_opt_escape ("plain");
+  ck_assert_str_eq (a, "/a,,b,,,,c");
+  ck_assert_str_eq (b, "plain");
+}
+END_TEST
+
+START_TEST (test_build_argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BangerVmmConfig) c = make_config ("/run/banger/vms/qemu-test");
+  g_auto (GStrv) argv = banger_qemu_build_argv (c, "/usr/bin/qemu-system-x86_64", "tcg",
+                                                "/run/x,y/qmp.sock", "/run/x/console.log",
+                                                &error);
+  const char *const *a = (const char *const *) argv;
+  g_autofree char *mac = banger_vmm_mac_for_vm ("qemu-test", 0);
+  g_autofree char *nic = g_strdup_printf ("virtio-net-device,netdev=eth0,mac=%s", mac);
+  const char *append;
+
+  ck_assert_msg (argv != NULL, "%s", error ? error->message : "?");
+  ck_assert_str_eq (a[0], "/usr/bin/qemu-system-x86_64");
+  ck_assert_str_eq (argv_value (a, "-M", 0), "microvm");
+  ck_assert_str_eq (argv_value (a, "-accel", 0), "tcg");
+  ck_assert_int_lt (argv_index (a, "-cpu"), 0); /* "host" only with kvm */
+  ck_assert_str_eq (argv_value (a, "-m", 0), "192");
+  ck_assert_str_eq (argv_value (a, "-smp", 0), "2");
+  ck_assert_int_gt (argv_index (a, "-nodefaults"), 0);
+  ck_assert_int_gt (argv_index (a, "-no-user-config"), 0);
+  ck_assert_int_gt (argv_index (a, "-nographic"), 0);
+  ck_assert_int_gt (argv_index (a, "-no-reboot"), 0);
+  ck_assert_int_gt (argv_index (a, "-S"), 0);
+  ck_assert_str_eq (argv_value (a, "-serial", 0), "file:/run/x/console.log");
+  ck_assert_str_eq (argv_value (a, "-qmp", 0), "unix:/run/x,,y/qmp.sock,server=on,wait=off");
+  ck_assert_str_eq (argv_value (a, "-kernel", 0), "/boot/vmlinuz-test");
+  ck_assert_str_eq (argv_value (a, "-initrd", 0), "/boot/initrd-test");
+
+  /* root first (vda), then work, escaped and read-only */
+  ck_assert_str_eq (argv_value (a, "-drive", 0),
+                    "if=none,id=rootfs,file=/var/lib/root.ext4,format=raw");
+  ck_assert_str_eq (argv_value (a, "-device", 0), "virtio-blk-device,drive=rootfs");
+  ck_assert_str_eq (argv_value (a, "-drive", 1),
+                    "if=none,id=work,file=/var/lib/x,,y/work.ext4,format=raw,readonly=on");
+  ck_assert_str_eq (argv_value (a, "-device", 1), "virtio-blk-device,drive=work");
+  ck_assert_str_eq (argv_value (a, "-netdev", 0),
+                    "tap,id=eth0,ifname=bngtap7,script=no,downscript=no");
+  ck_assert_str_eq (argv_value (a, "-device", 2), nic);
+
+  append = argv_value (a, "-append", 0);
+  ck_assert (strstr (append, "console=ttyS0") != NULL);
+  ck_assert (strstr (append, "ip=172.30.0.2::172.30.0.1:255.255.255.252:qemu-test:eth0:off")
+             != NULL);
+  if (banger_qemu_host_tsc_khz () > 0)
+    ck_assert (strstr (append, " tsc_early_khz=") != NULL);
+}
+END_TEST
+
+START_TEST (test_build_argv_kvm_and_bad_accel)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BangerVmmConfig) c = make_config ("/run/q");
+  g_auto (GStrv) kvm = banger_qemu_build_argv (c, "qemu", "kvm", "/q.sock", "/c.log", &error);
+  g_auto (GStrv) bad = NULL;
+
+  ck_assert (kvm != NULL);
+  ck_assert_str_eq (argv_value ((const char *const *) kvm, "-accel", 0), "kvm");
+  ck_assert_str_eq (argv_value ((const char *const *) kvm, "-cpu", 0), "host");
+  ck_assert (strstr (argv_value ((const char *const *) kvm, "-append", 0), "tsc_early_khz")
+             == NULL);
+  bad = banger_qemu_build_argv (c, "qemu", "hvf", "/q.sock", "/c.log", &error);
+  ck_assert (bad == NULL);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+}
+END_TEST
+
+START_TEST (test_choose_accel)
+{
+  g_autoptr (GError) error = NULL;
+  char *a;
+
+  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
+  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "qemu", "/nonexistent/kvm", "/k", 100,
+                                NULL, &error);
+  ck_assert_str_eq (a, "tcg");
+  g_free (a);
+  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_KVM, "qemu", "/nonexistent/kvm", "/k", 100,
+                                NULL, &error);
+  ck_assert_str_eq (a, "kvm");
+  g_free (a);
+
+  g_setenv (BANGER_QEMU_ACCEL_ENV, "kvm", TRUE);
+  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "qemu", "/nonexistent/kvm", "/k", 100,
+                                NULL, &error);
+  ck_assert_str_eq (a, "kvm");
+  g_free (a);
+  /* an explicit request beats the environment */
+  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_TCG, "qemu", "/nonexistent/kvm", "/k", 100,
+                                NULL, &error);
+  ck_assert_str_eq (a, "tcg");
+  g_free (a);
+  g_setenv (BANGER_QEMU_ACCEL_ENV, "xen", TRUE);
+  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "qemu", "/nonexistent/kvm", "/k", 100,
+                                NULL, &error);
+  ck_assert (a == NULL);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
+}
+END_TEST
+
+/* A device that opens but cannot boot the kernel (the fake "qemu" is
+ * /bin/false, which exits at once): the probe says tcg. */
+START_TEST (test_choose_accel_probe_fails)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = NULL;
+
+  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
+  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "/bin/false", "/dev/null", "/k", 2000,
+                                NULL, &error);
+  ck_assert_str_eq (a, "tcg");
+}
+END_TEST
+
+/* A device that opens and a "QEMU" whose guest prints its banner: kvm.
+ * One whose guest stays silent (the paravirtual-KVM hang): tcg, bounded. */
+START_TEST (test_choose_accel_probe_boots)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+  gint64 t0;
+
+  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
+  g_setenv ("BANGER_FAKE_QEMU_PROBE", "boots", TRUE);
+  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, self_exe, "/dev/null", "/k", 5000, NULL,
+                                &error);
+  ck_assert_str_eq (a, "kvm");
+  g_setenv ("BANGER_FAKE_QEMU_PROBE", "hangs", TRUE);
+  t0 = g_get_monotonic_time ();
+  b = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, self_exe, "/dev/null", "/k", 500,
+                                NULL, &error);
+  ck_assert_str_eq (b, "tcg");
+  ck_assert (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC);
+  g_unsetenv ("BANGER_FAKE_QEMU_PROBE");
+}
+END_TEST
+
+/* ------------------------------------------------------- fake QMP server */
+
+typedef struct
+{
+  char *path;
+  int listen_fd;
+  GPtrArray *script; /* lines to send after each command (NULL: close) */
+  GPtrArray *received;
+  char *greeting;
+  GThread *thread;
+} FakeQmp;
+
+static gpointer
+fake_qmp_thread (gpointer data)
+{
+  FakeQmp *f = data;
+  int fd = accept4 (f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+  FILE *in, *out;
+  char line[4096];
+  guint step = 0;
+
+  if (fd < 0)
+    return NULL;
+  in = fdopen (fd, "r");
+  out = fdopen (dup (fd), "w");
+  fputs (f->greeting, out);
+  fflush (out);
+  while (step < f->script->len && fgets (line, sizeof line, in) != NULL)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      const char *reply = f->script->pdata[step++];
+      const char *id = "";
+      g_autofree char *filled = NULL;
+
+      if (json_parser_load_from_data (parser, line, -1, NULL))
+        {
+          JsonObject *o = json_node_get_object (json_parser_get_root (parser));
+          id = json_object_get_string_member_with_default (o, "id", "");
+          g_ptr_array_add (f->received,
+                           g_strdup (json_object_get_string_member_with_default (o, "execute",
+                                                                                 "")));
+        }
+      if (reply == NULL)
+        break;
+      if (strcmp (reply, "SILENT") == 0)
+        continue;
+      /* @ID@ in the scripted reply is the command's id */
+      {
+        g_auto (GStrv) parts = g_strsplit (reply, "@ID@", -1);
+        filled = g_strjoinv (id, parts);
+      }
+      fputs (filled, out);
+      fflush (out);
+    }
+  fclose (in);
+  fclose (out);
+  return NULL;
+}
+
+static FakeQmp *
+fake_qmp_new (const char *dir, const char *greeting, ...)
+{
+  FakeQmp *f = g_new0 (FakeQmp, 1);
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  va_list ap;
+  const char *s;
+
+  f->path = g_build_filename (dir, "qmp.sock", NULL);
+  f->greeting = g_strdup (greeting);
+  f->script = g_ptr_array_new_with_free_func (g_free);
+  f->received = g_ptr_array_new_with_free_func (g_free);
+  va_start (ap, greeting);
+  while ((s = va_arg (ap, const char *)) != NULL)
+    g_ptr_array_add (f->script, strcmp (s, "CLOSE") == 0 ? NULL : g_strdup (s));
+  va_end (ap);
+
+  f->listen_fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_strlcpy (addr.sun_path, f->path, sizeof addr.sun_path);
+  ck_assert (f->listen_fd >= 0);
+  ck_assert (bind (f->listen_fd, (struct sockaddr *) &addr, sizeof addr) == 0);
+  ck_assert (listen (f->listen_fd, 1) == 0);
+  f->thread = g_thread_new ("fake-qmp", fake_qmp_thread, f);
+  return f;
+}
+
+static void
+fake_qmp_free (FakeQmp *f)
+{
+  if (f->thread != NULL)
+    g_thread_join (f->thread);
+  close (f->listen_fd);
+  g_unlink (f->path);
+  g_free (f->path);
+  g_free (f->greeting);
+  g_ptr_array_unref (f->script);
+  g_ptr_array_unref (f->received);
+  g_free (f);
+}
+
+#define GREETING                                                                               \
+  "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 22, \"minor\": 2, \"major\": 7}, "           \
+  "\"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n"
+#define OK_REPLY "{\"return\": {}, \"id\": \"@ID@\"}\r\n"
+
+START_TEST (test_qmp_handshake_and_commands)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (BangerQmp) qmp = banger_qmp_new ();
+  g_autoptr (JsonNode) status = NULL;
+  g_autoptr (JsonNode) stop = NULL;
+  FakeQmp *f = fake_qmp_new (
+      dir, GREETING, OK_REPLY,
+      /* query-status: an event and a stale reply come first */
+      "{\"event\": \"STOP\", \"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}\r\n"
+      "{\"return\": {\"status\": \"stale\"}, \"id\": \"banger-0\"}\r\n"
+      "{\"return\": {\"status\": \"prelaunch\", \"running\": false}, \"id\": \"@ID@\"}\r\n",
+      /* stop: the reply split over two writes is still one line */
+      "{\"return\": {}, \"id\": \"@ID@\"}\n", NULL);
+
+  ck_assert_msg (banger_qmp_connect (qmp, f->path, 2000, NULL, &error), "%s",
+                 error ? error->message : "?");
+  ck_assert (banger_qmp_is_connected (qmp));
+  ck_assert_str_eq (banger_qmp_get_qemu_version (qmp), "7.2.22");
+  status = banger_qmp_execute (qmp, "query-status", NULL, 2000, NULL, &error);
+  ck_assert_msg (status != NULL, "%s", error ? error->message : "?");
+  ck_assert_str_eq (json_object_get_string_member (json_node_get_object (status), "status"),
+                    "prelaunch");
+  stop = banger_qmp_execute (qmp, "stop", NULL, 2000, NULL, &error);
+  ck_assert (stop != NULL);
+  banger_qmp_close (qmp);
+  ck_assert (!banger_qmp_is_connected (qmp));
+
+  g_thread_join (g_steal_pointer (&f->thread));
+  ck_assert_int_eq (f->received->len, 3);
+  ck_assert_str_eq (g_ptr_array_index (f->received, 0), "qmp_capabilities");
+  ck_assert_str_eq (g_ptr_array_index (f->received, 1), "query-status");
+  ck_assert_str_eq (g_ptr_array_index (f->received, 2), "stop");
+  fake_qmp_free (f);
+  rm_rf (dir);
+}
+END_TEST
+
+START_TEST (test_qmp_error_desc)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (BangerQmp) qmp = banger_qmp_new ();
+  g_autoptr (JsonNode) ret = NULL;
+  g_autoptr (JsonObject) args = json_object_new ();
+  const char *desc = "Device 'nope' not found; and this description goes on past sixty-four "
+                     "characters on purpose";
+  g_autofree char *reply = g_strdup_printf (
+      "{\"error\": {\"class\": \"DeviceNotFound\", \"desc\": \"%s\"}, \"id\": \"@ID@\"}\r\n",
+      desc);
+  FakeQmp *f = fake_qmp_new (dir, GREETING, OK_REPLY, reply, NULL);
+
+  ck_assert (banger_qmp_connect (qmp, f->path, 2000, NULL, &error));
+  json_object_set_string_member (args, "id", "nope");
+  ret = banger_qmp_execute (qmp, "device_del", args, 2000, NULL, &error);
+  ck_assert (ret == NULL);
+  banger_assert_error (error, BANGER_ERROR_VMM);
+  ck_assert_msg (strstr (error->message, desc) != NULL, "desc lost: %s", error->message);
+  ck_assert (strstr (error->message, "device_del") != NULL);
+  ck_assert (strstr (error->message, "DeviceNotFound") != NULL);
+  fake_qmp_free (f);
+  rm_rf (dir);
+}
+END_TEST
+
+START_TEST (test_qmp_protocol_errors)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *missing = g_build_filename (dir, "missing.sock", NULL);
+  g_autoptr (BangerQmp) qmp = banger_qmp_new ();
+  g_autoptr (JsonNode) ret = NULL;
+  FakeQmp *f;
+
+  /* no socket */
+  ck_assert (!banger_qmp_connect (qmp, missing, 500, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* not a QMP greeting */
+  f = fake_qmp_new (dir, "{\"hello\": 1}\r\n", NULL);
+  ck_assert (!banger_qmp_connect (qmp, f->path, 1000, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  fake_qmp_free (f);
+
+  /* garbage instead of JSON */
+  f = fake_qmp_new (dir, "this is not json\r\n", NULL);
+  ck_assert (!banger_qmp_connect (qmp, f->path, 1000, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_PROTOCOL);
+  g_clear_error (&error);
+  fake_qmp_free (f);
+
+  /* the peer hangs up mid-command */
+  f = fake_qmp_new (dir, GREETING, OK_REPLY, "CLOSE", NULL);
+  ck_assert (banger_qmp_connect (qmp, f->path, 1000, NULL, &error));
+  ret = banger_qmp_execute (qmp, "query-status", NULL, 1000, NULL, &error);
+  ck_assert (ret == NULL);
+  banger_assert_error (error, BANGER_ERROR_PROTOCOL);
+  ck_assert (!banger_qmp_is_connected (qmp));
+  g_clear_error (&error);
+  fake_qmp_free (f);
+
+  /* no answer: bounded */
+  f = fake_qmp_new (dir, GREETING, OK_REPLY, "SILENT", "CLOSE", NULL);
+  ck_assert (banger_qmp_connect (qmp, f->path, 1000, NULL, &error));
+  ret = banger_qmp_execute (qmp, "query-status", NULL, 300, NULL, &error);
+  ck_assert (ret == NULL);
+  banger_assert_error (error, BANGER_ERROR_TIMED_OUT);
+  banger_qmp_close (qmp);
+  fake_qmp_free (f);
+  rm_rf (dir);
+}
+END_TEST
+
+/* ------------------------------------------------------ driver vs fake */
+
+typedef struct
+{
+  char *dir;
+  char *log;
+  BangerVmm *vmm;
+} DriverFixture;
+
+static DriverFixture *
+driver_new (const char *behaviour)
+{
+  DriverFixture *d = g_new0 (DriverFixture, 1);
+  BangerVmmConfig *c;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *run_dir = NULL;
+
+  d->dir = make_tmpdir ();
+  run_dir = g_build_filename (d->dir, "run", NULL);
+  d->log = g_build_filename (d->dir, "commands.log", NULL);
+  g_setenv ("BANGER_FAKE_QEMU", behaviour, TRUE);
+  g_setenv ("BANGER_FAKE_QEMU_LOG", d->log, TRUE);
+  c = make_config (run_dir);
+  d->vmm = banger_vmm_qemu_new (c);
+  banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), self_exe);
+  banger_vmm_qemu_set_accel (BANGER_VMM_QEMU (d->vmm), BANGER_QEMU_ACCEL_TCG);
+  banger_vmm_qemu_set_launch_timeout (BANGER_VMM_QEMU (d->vmm), 5000);
+  banger_vmm_set_stop_timeout (d->vmm, 1);
+  ck_assert_msg (banger_vmm_prepare (d->vmm, &error), "%s", error ? error->message : "?");
+  return d;
+}
+
+static char *
+driver_commands (DriverFixture *d)
+{
+  char *s = NULL;
+  if (!g_file_get_contents (d->log, &s, NULL, NULL))
+    return g_strdup ("");
+  return s;
+}
+
+static void
+driver_free (DriverFixture *d)
+{
+  if (banger_vmm_get_pidfd (d->vmm) >= 0 && !banger_vmm_has_exited (d->vmm))
+    {
+      banger_vmm_kill (d->vmm, NULL);
+      banger_vmm_run_sync (d->vmm, banger_vmm_wait_exit, NULL, NULL);
+    }
+  g_object_unref (d->vmm);
+  rm_rf (d->dir);
+  g_free (d->dir);
+  g_free (d->log);
+  g_free (d);
+}
+
+START_TEST (test_driver_lifecycle)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("normal");
+  BangerVmm *vmm = d->vmm;
+  BangerVmmStats stats = { 0 };
+  g_autofree char *commands = NULL;
+  GPid pid;
+
+  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error), "%s",
+                 error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_LAUNCHED);
+  ck_assert_str_eq (banger_vmm_qemu_get_accel_used (BANGER_VMM_QEMU (vmm)), "tcg");
+  pid = banger_vmm_get_pid (vmm);
+  ck_assert_int_gt (pid, 0);
+
+  /* pause before start is refused with BUSY, not sent */
+  ck_assert (!banger_vmm_run_sync (vmm, banger_vmm_pause, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_BUSY);
+  g_clear_error (&error);
+
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_configure, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_CONFIGURED);
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_start, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_pause, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_resume, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
+  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
+
+  ck_assert_msg (banger_vmm_read_stats (vmm, &stats, &error), "%s", error ? error->message : "?");
+  ck_assert (stats.rss_bytes > 0);
+  ck_assert_uint_eq (stats.block_read_bytes, 5096); /* summed over the drives */
+  ck_assert_uint_eq (stats.block_write_bytes, 536);
+
+  /* graceful: the fake honours the power button and exits */
+  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_stop, NULL, &error), "%s",
+                 error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert (kill (pid, 0) < 0 && errno == ESRCH);
+
+  commands = driver_commands (d);
+  ck_assert_str_eq (commands, "qmp_capabilities\nquery-status\ncont\nstop\nquery-status\ncont\n"
+                              "query-status\nquery-blockstats\nsystem_powerdown\n");
+  driver_free (d);
+}
+END_TEST
+
+START_TEST (test_driver_stop_escalates)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("ignore-powerdown");
+  g_autofree char *commands = NULL;
+  gint64 t0;
+
+  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  t0 = g_get_monotonic_time ();
+  ck_assert_msg (banger_vmm_run_sync (d->vmm, banger_vmm_stop, NULL, &error), "%s",
+                 error ? error->message : "?");
+  /* waited the 1 s stop timeout, then TERM did it */
+  ck_assert (g_get_monotonic_time () - t0 >= G_USEC_PER_SEC);
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_wait_exit, NULL, &error));
+  commands = driver_commands (d);
+  ck_assert (g_str_has_suffix (commands, "cont\nsystem_powerdown\n"));
+  driver_free (d);
+}
+END_TEST
+
+START_TEST (test_driver_stop_unstarted_quits)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("normal");
+  g_autofree char *commands = NULL;
+
+  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_stop, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
+  commands = driver_commands (d);
+  ck_assert (g_str_has_suffix (commands, "query-status\nquit\n"));
+  driver_free (d);
+}
+END_TEST
+
+START_TEST (test_driver_kill)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("ignore-powerdown");
+  g_autofree char *qmp = NULL;
+  GPid pid;
+
+  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  pid = banger_vmm_get_pid (d->vmm);
+  qmp = g_strdup (banger_vmm_get_api_socket (d->vmm));
+  ck_assert (g_file_test (qmp, G_FILE_TEST_EXISTS));
+  ck_assert_msg (banger_vmm_kill (d->vmm, &error), "%s", error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert (kill (pid, 0) < 0 && errno == ESRCH);
+  ck_assert (!g_file_test (qmp, G_FILE_TEST_EXISTS));
+  /* killing again is fine; stats are not */
+  ck_assert (banger_vmm_kill (d->vmm, &error));
+  {
+    BangerVmmStats st;
+    ck_assert (!banger_vmm_read_stats (d->vmm, &st, &error));
+    banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  }
+  driver_free (d);
+}
+END_TEST
+
+START_TEST (test_driver_refusal_carries_desc)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("refuse-cont");
+
+  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_VMM);
+  ck_assert_msg (strstr (error->message, "longer than sixty-four characters") != NULL, "%s",
+                 error->message);
+  ck_assert (strstr (error->message, "'cont'") != NULL);
+  /* the state did not move */
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_LAUNCHED);
+  driver_free (d);
+}
+END_TEST
+
+START_TEST (test_driver_dies_mid_launch)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("die-early");
+
+  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_FAILED);
+  ck_assert_msg (strstr (error->message, "exited with status 1") != NULL, "%s", error->message);
+  ck_assert_msg (strstr (error->message, "Could not open '/nonexistent'") != NULL, "%s",
+                 error->message);
+  /* nothing is left to stop */
+  ck_assert_int_eq (banger_vmm_get_pidfd (d->vmm), -1);
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_PREPARED);
+  driver_free (d);
+}
+END_TEST
+
+/* Dying in the middle of the QMP handshake is reported as a death, with
+ * QEMU's last words, not as a protocol error. */
+START_TEST (test_driver_dies_mid_handshake)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("die-after-greeting");
+
+  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_FAILED);
+  ck_assert_msg (strstr (error->message, "exited with status 4") != NULL, "%s", error->message);
+  ck_assert_msg (strstr (error->message, "fake fatal error after the greeting") != NULL, "%s",
+                 error->message);
+  ck_assert_int_eq (banger_vmm_get_pidfd (d->vmm), -1);
+  driver_free (d);
+}
+END_TEST
+
+START_TEST (test_driver_slow_socket_and_missing_binary)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("slow-socket");
+
+  /* the socket appears 300 ms after the process: launch waits for it */
+  ck_assert_msg (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error), "%s",
+                 error ? error->message : "?");
+  driver_free (d);
+
+  d = driver_new ("normal");
+  banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), "/nonexistent/qemu");
+  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (error != NULL && error->domain == BANGER_ERROR);
+  ck_assert (strstr (error->message, "/nonexistent/qemu") != NULL);
+  driver_free (d);
+}
+END_TEST
+
+/* ----------------------------------------------------------- launcher */
+
+static gpointer
+spawn_from_thread (gpointer data)
+{
+  const char *log_path = data;
+  const char *argv[] = { "/bin/sh", "-c", "grep SigBlk /proc/self/status", NULL };
+  BangerVmmLauncher *l = banger_vmm_launcher_direct ();
+  GPid pid = 0;
+  int pidfd = -1;
+  int status;
+
+  if (!l->spawn (l, "sig-test", argv, log_path, &pid, &pidfd, NULL))
+    return GINT_TO_POINTER (FALSE);
+  waitpid (pid, &status, 0);
+  close (pidfd);
+  return GINT_TO_POINTER (TRUE);
+}
+
+START_TEST (test_launcher_clean_signal_mask)
+{
+  g_autofree char *dir = make_tmpdir ();
+  g_autofree char *log = g_build_filename (dir, "out", NULL);
+  g_autofree char *out = NULL;
+  GThread *t = g_thread_new ("spawner", spawn_from_thread, log);
+
+  ck_assert (GPOINTER_TO_INT (g_thread_join (t)));
+  ck_assert (g_file_get_contents (log, &out, NULL, NULL));
+  ck_assert_msg (strstr (out, "0000000000000000") != NULL, "child mask: %s", out);
+  rm_rf (dir);
+}
+END_TEST
+
+static Suite *
+vmm_qemu_suite (void)
+{
+  Suite *s = suite_create ("vmm-qemu");
+  TCase *tc = tcase_create ("argv");
+
+  tcase_add_test (tc, test_opt_escape);
+  tcase_add_test (tc, test_build_argv);
+  tcase_add_test (tc, test_build_argv_kvm_and_bad_accel);
+  tcase_add_test (tc, test_choose_accel);
+  tcase_add_test (tc, test_choose_accel_probe_fails);
+  tcase_add_test (tc, test_choose_accel_probe_boots);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("qmp");
+  tcase_add_test (tc, test_qmp_handshake_and_commands);
+  tcase_add_test (tc, test_qmp_error_desc);
+  tcase_add_test (tc, test_qmp_protocol_errors);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("driver");
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_driver_lifecycle);
+  tcase_add_test (tc, test_driver_stop_escalates);
+  tcase_add_test (tc, test_driver_stop_unstarted_quits);
+  tcase_add_test (tc, test_driver_kill);
+  tcase_add_test (tc, test_driver_refusal_carries_desc);
+  tcase_add_test (tc, test_driver_dies_mid_launch);
+  tcase_add_test (tc, test_driver_dies_mid_handshake);
+  tcase_add_test (tc, test_driver_slow_socket_and_missing_binary);
+  tcase_add_test (tc, test_launcher_clean_signal_mask);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (int argc, char **argv)
+{
+  SRunner *sr;
+  int failed;
+
+  /* Run as QEMU by the driver under test? */
+  if (argc > 2 && strcmp (argv[1], "-M") == 0)
+    return fake_qemu_main (argc, argv);
+
+  self_exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
+  sr = srunner_create (vmm_qemu_suite ());
+  srunner_set_tap (sr, "-");
+  srunner_run_all (sr, CK_SILENT);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  g_free (self_exe);
+  return failed == 0 ? 0 : 1;
+}
