@@ -14,6 +14,8 @@ check
 libclang-rt-14-dev
 e2fsprogs
 iproute2
+libnl-route-3-dev libnftables-dev libdevmapper-dev
+nftables dmsetup
 "
 
 # shellcheck disable=SC2086
