@@ -67,6 +67,10 @@ int banger_priv_open_owned_file (const char *root, const char *path, uid_t uid,
  * the same inode. */
 int banger_priv_reopen (int path_fd, const struct stat *st, int flags, GError **error);
 
+/* ------------------------------------------------- shared with cleanup */
+/* Delete @vm_id's tap if it is there and is a tun device. */
+gboolean banger_priv_delete_vm_tap (const char *vm_id, gboolean *out_deleted, GError **error);
+
 /* ------------------------------------------------------------- results */
 void banger_priv_result_string (JsonBuilder *result, const char *name, const char *value);
 void banger_priv_result_int (JsonBuilder *result, const char *name, gint64 value);

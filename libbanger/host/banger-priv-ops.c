@@ -11,19 +11,19 @@
 
 static const BangerPrivOp ops[] = {
   OP ("priv.status", banger_op_status),
-  /* TODO */ // OP ("priv.create_tap", banger_op_create_tap),
-  /* TODO */ // OP ("priv.delete_tap", banger_op_delete_tap),
-  /* TODO */ // OP ("priv.create_bridge", banger_op_create_bridge),
-  /* TODO */ // OP ("priv.delete_bridge", banger_op_delete_bridge),
+  OP ("priv.create_tap", banger_op_create_tap),
+  OP ("priv.delete_tap", banger_op_delete_tap),
+  OP ("priv.create_bridge", banger_op_create_bridge),
+  OP ("priv.delete_bridge", banger_op_delete_bridge),
   OP ("priv.nat_enable", banger_op_nat_enable),
   OP ("priv.nat_disable", banger_op_nat_disable),
   OP ("priv.dm_snapshot_create", banger_op_dm_snapshot_create),
   OP ("priv.dm_snapshot_remove", banger_op_dm_snapshot_remove),
-  /* TODO */ // OP ("priv.mkfs_work_disk", banger_op_mkfs_work_disk),
-  /* TODO */ // OP ("priv.launch_vmm", banger_op_launch_vmm),
-  /* TODO */ // OP ("priv.signal_process", banger_op_signal_process),
-  /* TODO */ // OP ("priv.kill_process", banger_op_kill_process),
-  /* TODO */ // OP ("priv.cleanup_vm", banger_op_cleanup_vm),
+  OP ("priv.mkfs_work_disk", banger_op_mkfs_work_disk),
+  OP ("priv.launch_vmm", banger_op_launch_vmm),
+  OP ("priv.signal_process", banger_op_signal_process),
+  OP ("priv.kill_process", banger_op_kill_process),
+  OP ("priv.cleanup_vm", banger_op_cleanup_vm),
   { NULL },
 };
 
