@@ -89,8 +89,12 @@ banger_op_mkfs_work_disk (BangerPrivState *state, const BangerPeerCred *caller,
                                       extended, "/proc/self/fd/3", NULL);
   if (proc == NULL)
     return FALSE;
-  if (!g_subprocess_communicate (proc, NULL, cancellable, NULL, &err_bytes, error))
-    return FALSE;
+  /* stdin: an empty pipe, closed at once (mke2fs never gets to ask). */
+  {
+    g_autoptr (GBytes) no_input = g_bytes_new_static ("", 0);
+    if (!g_subprocess_communicate (proc, no_input, cancellable, NULL, &err_bytes, error))
+      return FALSE;
+  }
   if (!g_subprocess_get_if_exited (proc) || g_subprocess_get_exit_status (proc) != 0)
     {
       g_autofree char *q = NULL;
