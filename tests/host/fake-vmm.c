@@ -31,11 +31,10 @@ main (int argc, char **argv)
       if (strlen (sock) >= sizeof addr.sun_path)
         return 2;
       strcpy (addr.sun_path, sock);
+      /* A socket that cannot be made is reported, not fatal: the
+       * authorisation tests run impostors that share one path. */
       if (fd < 0 || bind (fd, (struct sockaddr *) &addr, sizeof addr) < 0 || listen (fd, 1) < 0)
-        {
-          perror ("fake-vmm: api socket");
-          return 3;
-        }
+        perror ("fake-vmm: api socket");
     }
   printf ("fake-vmm ready\n");
   fflush (stdout);
