@@ -201,6 +201,7 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   if (!banger_spawn_vmm (&spec, &pid, &pidfd, error))
     {
       close (log_fd);
+      rmdir (cgroup); /* empty: the child never ran, or exited before exec */
       return FALSE;
     }
   close (log_fd);
