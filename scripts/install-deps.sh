@@ -14,6 +14,7 @@ check
 libclang-rt-14-dev
 e2fsprogs
 iproute2
+systemd
 libnl-route-3-dev libnftables-dev libdevmapper-dev
 nftables dmsetup
 "
