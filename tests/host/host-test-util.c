@@ -165,8 +165,11 @@ host_test_netns_add (void)
   char *name = netns_name ();
   const char *argv[] = { "ip", "netns", "add", name, NULL };
 
+  g_autofree char *out = NULL;
+
   g_snprintf (name, 64, "banger-test-%d", (int) getpid ());
-  g_assert (host_test_run (argv, NULL) != NULL);
+  out = host_test_run (argv, NULL);
+  g_assert (out != NULL);
 }
 
 void

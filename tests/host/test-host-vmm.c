@@ -429,11 +429,25 @@ START_TEST (test_recycled_pid)
   pid_t child;
   int status;
 
-  ck_assert_int_eq (unshare (CLONE_NEWPID | CLONE_NEWNS), 0);
+  /* An intermediate process enters the new PID namespace (its first child
+   * is that namespace's init); this process stays where it is. */
   child = fork ();
   ck_assert_int_ge (child, 0);
   if (child == 0)
-    _exit (recycled_pid_in_ns (state));
+    {
+      pid_t init;
+      int st;
+      if (unshare (CLONE_NEWPID | CLONE_NEWNS) < 0)
+        _exit (90);
+      init = fork ();
+      if (init < 0)
+        _exit (91);
+      if (init == 0)
+        _exit (recycled_pid_in_ns (state));
+      if (waitpid (init, &st, 0) != init)
+        _exit (92);
+      _exit (WIFEXITED (st) ? WEXITSTATUS (st) : 93);
+    }
   ck_assert_int_eq (waitpid (child, &status, 0), child);
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0,
                  "recycled-pid scenario failed (status %d)", status);
