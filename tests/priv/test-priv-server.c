@@ -58,6 +58,14 @@ server_thread (gpointer data)
   g_mutex_unlock (&fx.lock);
   g_main_loop_run (fx.loop);
   banger_priv_server_stop (fx.server);
+  /* Let the cancelled reads and writes of closed connections complete, so
+   * every connection (and its reference on the server) is released. */
+  for (int i = 0; i < 100; i++)
+    {
+      while (g_main_context_iteration (fx.context, FALSE))
+        ;
+      g_usleep (1000);
+    }
   g_clear_object (&fx.server);
   g_main_context_pop_thread_default (fx.context);
   return NULL;
