@@ -504,6 +504,107 @@ START_TEST (test_socket_activation)
 }
 END_TEST
 
+/* ----------------------------------------------------------- side effects
+ * priv.mkfs_work_disk has a visible effect (an ext4 superblock, magic 0xEF53
+ * at byte 1080): every refused variant of the request must leave the disk
+ * untouched, and the well-formed one (the control) must format it — which
+ * proves the refusals are what kept it clean. */
+
+static gboolean
+has_ext4_magic (const char *path)
+{
+  guint8 magic[2] = { 0, 0 };
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  ck_assert (fd >= 0);
+  ck_assert (pread (fd, magic, 2, 1080) == 2);
+  close (fd);
+  return magic[0] == 0x53 && magic[1] == 0xef;
+}
+
+static int
+child_stranger_mkfs (gpointer data)
+{
+  g_autofree char *req = g_strdup_printf (
+      "{\"id\":1,\"method\":\"priv.mkfs_work_disk\",\"params\":{\"path\":\"%s\"}}", (char *) data);
+  g_autofree char *reply = NULL;
+  g_autofree char *code = NULL;
+  gint64 id = 0;
+  int fd = wire_connect (sock_path, 5000);
+
+  if (fd < 0)
+    return 10;
+  (void) wire_send_str (fd, req);
+  reply = wire_read (fd);
+  code = wire_reply_code (reply, &id, NULL);
+  return g_str_equal (code, "permission-denied") && id == -1 ? 0 : 11;
+}
+
+START_TEST (test_refusals_have_no_side_effect)
+{
+  g_autofree char *state = g_build_filename (tmpdir, "state", NULL);
+  g_autofree char *disk = g_build_filename (state, "work.img", NULL);
+  g_autofree char *p = NULL;
+  GString *deep = NULL;
+  gsize big_n = 64 * 1024 + 1;
+  g_autofree char *big = g_malloc (big_n + 1);
+  g_autofree char *msg = NULL;
+  int fd;
+
+  ck_assert (g_mkdir (state, 0755) == 0);
+  fd = open (disk, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  ck_assert (fd >= 0 && ftruncate (fd, 64 * 1024 * 1024) == 0);
+  close (fd);
+  ck_assert (chown (disk, OWNER_UID, OWNER_UID) == 0);
+  p = g_strdup_printf ("\"path\":\"%s\"", disk);
+
+  /* duplicate key (the two values even agree) */
+  msg = g_strdup_printf ("{\"id\":1,\"method\":\"priv.mkfs_work_disk\",\"params\":{%s,%s}}", p, p);
+  attack (msg, strlen (msg) + 1, "protocol", TRUE);
+  g_free (msg);
+  /* duplicate envelope key */
+  msg = g_strdup_printf ("{\"id\":1,\"id\":2,\"method\":\"priv.mkfs_work_disk\",\"params\":{%s}}", p);
+  attack (msg, strlen (msg) + 1, "protocol", TRUE);
+  g_free (msg);
+  /* unknown parameter */
+  msg = g_strdup_printf ("{\"id\":1,\"method\":\"priv.mkfs_work_disk\",\"params\":{%s,\"force\":true}}", p);
+  attack (msg, strlen (msg) + 1, "invalid-argument", FALSE);
+  g_free (msg);
+  /* wrong envelope type */
+  msg = g_strdup_printf ("{\"id\":\"1\",\"method\":\"priv.mkfs_work_disk\",\"params\":{%s}}", p);
+  attack (msg, strlen (msg) + 1, "protocol", TRUE);
+  g_free (msg);
+  /* nesting 1000 next to a valid path */
+  deep = g_string_new (NULL);
+  g_string_append_printf (deep, "{\"id\":1,\"method\":\"priv.mkfs_work_disk\",\"params\":{%s,\"x\":", p);
+  for (int i = 0; i < 1000; i++)
+    g_string_append_c (deep, '[');
+  for (int i = 0; i < 1000; i++)
+    g_string_append_c (deep, ']');
+  g_string_append (deep, "}}");
+  attack (deep->str, deep->len + 1, "limit-exceeded", TRUE);
+  g_string_free (deep, TRUE);
+  /* 64 KiB + 1: a valid request padded past the bound */
+  msg = g_strdup_printf ("{\"id\":1,\"method\":\"priv.mkfs_work_disk\",\"params\":{%s}}", p);
+  memset (big, ' ', big_n);
+  memcpy (big, msg, strlen (msg));
+  big[big_n] = '\0';
+  attack (big, big_n + 1, "limit-exceeded", TRUE);
+  /* a valid request that never ends */
+  attack (msg, strlen (msg), "timed-out", TRUE);
+  /* a valid request from a stranger (socket opened up by mistake) */
+  ck_assert (chmod (sock_path, 0666) == 0);
+  ck_assert_int_eq (as_uid (STRANGER_UID, child_stranger_mkfs, disk), 0);
+  ck_assert_msg (!has_ext4_magic (disk), "a refused request formatted the disk");
+
+  /* the control: the same request, well-formed, from root */
+  attack (msg, strlen (msg) + 1, "ok", FALSE);
+  ck_assert_msg (has_ext4_magic (disk), "the control request did not format the disk");
+  g_unlink (disk);
+  g_rmdir (state);
+}
+END_TEST
+
 static Suite *
 helper_suite (void)
 {
@@ -522,6 +623,7 @@ helper_suite (void)
   tcase_add_test (tc, test_flood_by_owner);
   tcase_add_test (tc, test_flood_by_stranger);
   tcase_add_test (tc, test_socket_activation);
+  tcase_add_test (tc, test_refusals_have_no_side_effect);
   suite_add_tcase (s, tc);
   return s;
 }
