@@ -96,7 +96,7 @@ first_difference (const char *a, const char *b)
   return la[i] == NULL && lb[i] == NULL ? 0 : i + 1;
 }
 
-/* Drop-ins (<dir>/<unit>.d/*.conf) other than @allowed_dropin. */
+/* Drop-ins (<dir>/<unit>.d/NAME.conf) other than @allowed_dropin. */
 static void
 collect_dropins (char **dirs, const char *unit, const char *allowed_dropin, GPtrArray *out)
 {
