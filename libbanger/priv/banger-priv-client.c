@@ -254,8 +254,22 @@ banger_priv_client_call_async (BangerPrivClient *client, const char *method, Jso
 JsonObject *
 banger_priv_client_call_finish (BangerPrivClient *client, GAsyncResult *result, GError **error)
 {
+  GError *local = NULL;
+  JsonObject *obj;
+
   g_return_val_if_fail (g_task_is_valid (result, client), NULL);
-  return g_task_propagate_pointer (G_TASK (result), error);
+  obj = g_task_propagate_pointer (G_TASK (result), &local);
+  if (local != NULL && local->domain != BANGER_ERROR)
+    {
+      /* Every error a caller sees is a BANGER_ERROR (cancellation too). */
+      g_set_error_literal (error, BANGER_ERROR, banger_error_code_from_gerror (local),
+                           local->message);
+      g_error_free (local);
+      return NULL;
+    }
+  if (local != NULL)
+    g_propagate_error (error, local);
+  return obj;
 }
 
 static void

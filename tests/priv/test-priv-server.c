@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -526,6 +527,162 @@ START_TEST (test_stale_socket_and_busy_path)
 }
 END_TEST
 
+/* ------------------------------------------------- a lying fake helper
+ * The client must not trust the helper's bytes either: a fake server on a
+ * raw socket answers each request with a canned reply. */
+
+typedef struct
+{
+  char *path;
+  const char *reply; /* sent after reading one request; "%ID%" = the request's id */
+  gsize reply_len;   /* 0: strlen + NUL */
+  int lfd;
+} Fake;
+
+static gpointer
+fake_thread (gpointer data)
+{
+  Fake *f = data;
+  int fd = accept4 (f->lfd, NULL, NULL, SOCK_CLOEXEC);
+  g_autofree char *req = NULL;
+
+  if (fd < 0)
+    return NULL;
+  req = wire_read (fd);
+  if (req != NULL)
+    {
+      g_autoptr (JsonParser) parser = json_parser_new ();
+      gint64 id = -1;
+      g_autofree char *idstr = NULL;
+      g_auto (GStrv) parts = NULL;
+      g_autofree char *out = NULL;
+
+      if (json_parser_load_from_data (parser, req, -1, NULL))
+        id = json_object_get_int_member (json_node_get_object (json_parser_get_root (parser)), "id");
+      idstr = g_strdup_printf ("%" G_GINT64_FORMAT, id);
+      parts = g_strsplit (f->reply, "%ID%", -1);
+      out = g_strjoinv (idstr, parts);
+      (void) wire_send (fd, out, f->reply_len ? f->reply_len : strlen (out) + 1);
+    }
+  g_usleep (200 * 1000);
+  close (fd);
+  return NULL;
+}
+
+static GError *
+call_fake (const char *reply, gsize reply_len)
+{
+  g_autofree char *dir = g_dir_make_tmp ("banger-fake-XXXXXX", NULL);
+  Fake f = { g_build_filename (dir, "fake.sock", NULL), reply, reply_len, -1 };
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  g_autoptr (BangerPrivClient) client = NULL;
+  g_autoptr (JsonObject) result = NULL;
+  GError *error = NULL;
+  GThread *t;
+
+  f.lfd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  g_strlcpy (sa.sun_path, f.path, sizeof sa.sun_path);
+  ck_assert (bind (f.lfd, (struct sockaddr *) &sa, sizeof sa) == 0 && listen (f.lfd, 4) == 0);
+  t = g_thread_new ("fake", fake_thread, &f);
+  client = banger_priv_client_new (f.path);
+  result = banger_priv_client_call_sync (client, "priv.echo", NULL, NULL, NULL, &error);
+  g_thread_join (t);
+  close (f.lfd);
+  g_unlink (f.path);
+  g_rmdir (dir);
+  g_free (f.path);
+  if (result != NULL)
+    {
+      ck_assert (error == NULL);
+      return NULL;
+    }
+  ck_assert (error != NULL);
+  return error;
+}
+
+START_TEST (test_client_distrusts_replies)
+{
+  struct
+  {
+    const char *name;
+    const char *reply;
+    int code; /* -1: success */
+  } t[] = {
+    { "good", "{\"id\":%ID%,\"result\":{}}", -1 },
+    { "typed error", "{\"id\":%ID%,\"error\":{\"code\":\"busy\",\"message\":\"m\"}}", BANGER_ERROR_BUSY },
+    { "unknown error name", "{\"id\":%ID%,\"error\":{\"code\":\"from-the-future\",\"message\":\"m\"}}", BANGER_ERROR_FAILED },
+    { "null id error", "{\"id\":null,\"error\":{\"code\":\"protocol\",\"message\":\"m\"}}", BANGER_ERROR_PROTOCOL },
+    { "wrong id", "{\"id\":12345,\"result\":{}}", BANGER_ERROR_PROTOCOL },
+    { "wrong id on an error", "{\"id\":12345,\"error\":{\"code\":\"busy\",\"message\":\"m\"}}", BANGER_ERROR_PROTOCOL },
+    { "both result and error", "{\"id\":%ID%,\"result\":{},\"error\":{\"code\":\"busy\",\"message\":\"m\"}}", BANGER_ERROR_PROTOCOL },
+    { "neither", "{\"id\":%ID%}", BANGER_ERROR_PROTOCOL },
+    { "result not an object", "{\"id\":%ID%,\"result\":[1]}", BANGER_ERROR_PROTOCOL },
+    { "duplicate key", "{\"id\":%ID%,\"result\":{},\"result\":{}}", BANGER_ERROR_PROTOCOL },
+    { "extra key", "{\"id\":%ID%,\"result\":{},\"uid\":0}", BANGER_ERROR_PROTOCOL },
+    { "error without message", "{\"id\":%ID%,\"error\":{\"code\":\"busy\"}}", BANGER_ERROR_PROTOCOL },
+    { "not JSON", "HTTP/1.1 200 OK", BANGER_ERROR_PROTOCOL },
+    { "bad UTF-8", "{\"id\":%ID%,\"result\":{\"a\":\"\xff\"}}", BANGER_ERROR_PROTOCOL },
+    { "deep", "{\"id\":%ID%,\"result\":{\"a\":[[[[[[[[1]]]]]]]]}}", BANGER_ERROR_LIMIT_EXCEEDED },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (t); i++)
+    {
+      g_autoptr (GError) error = call_fake (t[i].reply, 0);
+      if (t[i].code < 0)
+        ck_assert_msg (error == NULL, "%s: %s", t[i].name, error ? error->message : "");
+      else
+        {
+          ck_assert_msg (error != NULL, "%s: accepted", t[i].name);
+          ck_assert_msg (error->domain == BANGER_ERROR && error->code == t[i].code,
+                         "%s: got %s: %s", t[i].name, banger_error_to_name (error->code),
+                         error->message);
+        }
+    }
+}
+END_TEST
+
+START_TEST (test_client_bounded_reply)
+{
+  /* A reply that never ends with a NUL: the client stops at 64 KiB + 1. */
+  gsize n = 4 * BANGER_PRIV_MESSAGE_MAX;
+  g_autofree char *endless = g_malloc (n + 1);
+  g_autoptr (GError) error = NULL;
+
+  memset (endless, ' ', n);
+  endless[n] = '\0';
+  error = call_fake (endless, n);
+  banger_assert_error (error, BANGER_ERROR_LIMIT_EXCEEDED);
+  g_clear_error (&error);
+  /* EOF without a reply */
+  error = call_fake ("", 1);
+  ck_assert (error != NULL && error->domain == BANGER_ERROR);
+}
+END_TEST
+
+START_TEST (test_client_cancelled)
+{
+  g_autoptr (BangerPrivClient) client = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (JsonObject) p = json_object_new ();
+  g_autoptr (JsonObject) r = NULL;
+  g_autoptr (GError) error = NULL;
+
+  start_server (8, 2000, 10000);
+  client = banger_priv_client_new (fx.path);
+  g_cancellable_cancel (cancellable);
+  json_object_set_int_member (p, "ms", 10);
+  r = banger_priv_client_call_sync (client, "priv.sleep", p, NULL, cancellable, &error);
+  ck_assert (r == NULL);
+  banger_assert_error (error, BANGER_ERROR_CANCELLED);
+  g_clear_error (&error);
+  /* the client recovers on the next call */
+  r = banger_priv_client_call_sync (client, "priv.sleep", p, NULL, NULL, &error);
+  ck_assert_msg (r != NULL, "%s", error ? error->message : "");
+  g_clear_object (&client);
+  stop_server ();
+}
+END_TEST
+
 static Suite *
 server_suite (void)
 {
@@ -544,6 +701,9 @@ server_suite (void)
   tcase_add_test (tc, test_per_uid_cap);
   tcase_add_test (tc, test_attacks_over_socket);
   tcase_add_test (tc, test_stale_socket_and_busy_path);
+  tcase_add_test (tc, test_client_distrusts_replies);
+  tcase_add_test (tc, test_client_bounded_reply);
+  tcase_add_test (tc, test_client_cancelled);
   suite_add_tcase (s, tc);
   return s;
 }
