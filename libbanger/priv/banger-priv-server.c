@@ -32,6 +32,7 @@ struct _BangerPrivServer
   GMainContext *context;
   GSource *accept_source;
   GSource *accept_pause;
+  gboolean accept_failing;  /* logged once per run of failures */
   GHashTable *per_uid;  /* uid -> number of open connections */
   GHashTable *conns;    /* Conn* set */
   GCancellable *cancellable; /* cancelled by stop: handed to handlers */
@@ -474,6 +475,7 @@ on_accept (GSocket *listener, GIOCondition condition, gpointer user_data)
 
       if (socket != NULL)
         {
+          server->accept_failing = FALSE;
           handle_new_socket (server, socket);
           continue;
         }
@@ -481,7 +483,10 @@ on_accept (GSocket *listener, GIOCondition condition, gpointer user_data)
         break;
       /* Out of file descriptors (or another transient failure): stop
        * polling the listener for a moment instead of spinning on it. */
-      g_message ("bangerd-root: accept: %s; pausing for %d ms", error->message, ACCEPT_PAUSE_MS);
+      if (!server->accept_failing)
+        g_message ("bangerd-root: accept: %s; pausing for %d ms at a time until it works",
+                   error->message, ACCEPT_PAUSE_MS);
+      server->accept_failing = TRUE;
       g_source_destroy (server->accept_source);
       g_clear_pointer (&server->accept_source, g_source_unref);
       server->accept_pause = g_timeout_source_new (ACCEPT_PAUSE_MS);

@@ -11,7 +11,10 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -527,6 +530,97 @@ START_TEST (test_stale_socket_and_busy_path)
 }
 END_TEST
 
+START_TEST (test_client_not_reading)
+{
+  const char *req = "{\"id\":1,\"method\":\"priv.echo\",\"params\":{\"name\":\"a\"}}";
+  gsize len = strlen (req) + 1;
+  gboolean refused = FALSE;
+  gint64 t0;
+  int fd;
+
+  start_server (8, 300, 60000);
+  fd = wire_connect (fx.path, 5000);
+  t0 = g_get_monotonic_time ();
+  /* Pipeline requests and never read a reply: once the replies fill the
+   * socket, the server's write deadline closes the connection. */
+  while (g_get_monotonic_time () - t0 < 5000 * 1000)
+    {
+      ssize_t n = send (fd, req, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (n < 0 && (errno == EPIPE || errno == ECONNRESET))
+        {
+          refused = TRUE;
+          break;
+        }
+      if (n < 0)
+        g_usleep (5 * 1000);
+    }
+  ck_assert_msg (refused, "the server kept a connection that never reads");
+  close (fd);
+  assert_serves ();
+  stop_server ();
+}
+END_TEST
+
+START_TEST (test_out_of_descriptors)
+{
+  struct rlimit rl;
+  int report[2];
+  pid_t pid;
+  int status;
+  char c;
+
+  start_server (1000, 2000, 300);
+  ck_assert (getrlimit (RLIMIT_NOFILE, &rl) == 0);
+  ck_assert (pipe2 (report, O_CLOEXEC) == 0);
+  pid = fork ();
+  ck_assert (pid >= 0);
+  if (pid == 0)
+    {
+      /* 300 connections at once: more than the server has descriptors. */
+      int fds[300];
+      for (int i = 0; i < 300; i++)
+        fds[i] = wire_connect (fx.path, 2000);
+      (void) write (report[1], "x", 1);
+      g_usleep (1000 * 1000);
+      for (int i = 0; i < 300; i++)
+        if (fds[i] >= 0)
+          close (fds[i]);
+      _exit (0);
+    }
+  close (report[1]);
+  {
+    /* The server process (this one) may only have 64 descriptors. */
+    struct rlimit low = { 64, rl.rlim_max };
+    ck_assert (setrlimit (RLIMIT_NOFILE, &low) == 0);
+  }
+  ck_assert (read (report[0], &c, 1) == 1);
+  ck_assert (waitpid (pid, &status, 0) == pid);
+  close (report[0]);
+  ck_assert (setrlimit (RLIMIT_NOFILE, &rl) == 0);
+  /* It backed off instead of spinning or dying, and serves again. */
+  for (int tries = 0;; tries++)
+    {
+      int fd = wire_connect (fx.path, 2000);
+      g_autofree char *reply = NULL;
+      g_autofree char *code = NULL;
+      gint64 id;
+
+      if (fd >= 0 && wire_send_str (fd, "{\"id\":3,\"method\":\"priv.echo\",\"params\":{\"name\":\"a\"}}"))
+        {
+          reply = wire_read (fd);
+          code = wire_reply_code (reply, &id, NULL);
+        }
+      if (fd >= 0)
+        close (fd);
+      if (code != NULL && g_str_equal (code, "ok"))
+        break;
+      ck_assert_msg (tries < 100, "the server did not recover");
+      g_usleep (50 * 1000);
+    }
+  stop_server ();
+}
+END_TEST
+
 /* ------------------------------------------------- a lying fake helper
  * The client must not trust the helper's bytes either: a fake server on a
  * raw socket answers each request with a canned reply. */
@@ -701,6 +795,8 @@ server_suite (void)
   tcase_add_test (tc, test_per_uid_cap);
   tcase_add_test (tc, test_attacks_over_socket);
   tcase_add_test (tc, test_stale_socket_and_busy_path);
+  tcase_add_test (tc, test_client_not_reading);
+  tcase_add_test (tc, test_out_of_descriptors);
   tcase_add_test (tc, test_client_distrusts_replies);
   tcase_add_test (tc, test_client_bounded_reply);
   tcase_add_test (tc, test_client_cancelled);
