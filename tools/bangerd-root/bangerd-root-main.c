@@ -30,10 +30,28 @@ on_quit_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+static gint reaping;
+
+static void
+reap_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  banger_priv_state_reap (task_data);
+  g_atomic_int_set (&reaping, 0);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* Reap exited VMMs off the main thread: the registry's lock may be held by
+ * a running operation, and the main loop must keep accepting meanwhile. */
 static gboolean
 on_reap (gpointer user_data)
 {
-  banger_priv_state_reap (user_data);
+  g_autoptr (GTask) task = NULL;
+
+  if (!g_atomic_int_compare_and_exchange (&reaping, 0, 1))
+    return G_SOURCE_CONTINUE;
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, user_data, NULL);
+  g_task_run_in_thread (task, reap_in_thread);
   return G_SOURCE_CONTINUE;
 }
 
