@@ -170,5 +170,7 @@ main (int argc, char **argv)
    * helper adopts them (doc/security.md). */
   g_message ("bangerd-root: stopping");
   banger_priv_server_stop (server);
+  while (g_atomic_int_get (&reaping))
+    g_usleep (1000);
   return 0;
 }
