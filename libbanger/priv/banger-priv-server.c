@@ -282,8 +282,10 @@ execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
     }
 
   g_mutex_lock (&server->exec_lock);
-  result = banger_priv_execute (server->table, server->state, &job->cred, req->method,
-                                req->params, server->cancellable, &error);
+  /* A stopped server no longer owns its state: run nothing. */
+  if (!g_cancellable_set_error_if_cancelled (server->cancellable, &error))
+    result = banger_priv_execute (server->table, server->state, &job->cred, req->method,
+                                  req->params, server->cancellable, &error);
   g_mutex_unlock (&server->exec_lock);
 
   if (result == NULL)
@@ -530,6 +532,9 @@ banger_priv_server_stop (BangerPrivServer *server)
       g_clear_pointer (&server->accept_pause, g_source_unref);
     }
   g_cancellable_cancel (server->cancellable);
+  /* Wait for a running handler: after stop() the caller may free the state. */
+  g_mutex_lock (&server->exec_lock);
+  g_mutex_unlock (&server->exec_lock);
   all = g_ptr_array_new ();
   {
     GHashTableIter iter;

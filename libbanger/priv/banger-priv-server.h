@@ -50,7 +50,9 @@ gboolean banger_priv_server_listen_fd (BangerPrivServer *server, int fd, GError 
 int banger_priv_server_take_activation_fd (GError **error);
 
 /* Start accepting in the thread-default main context; stop closes the
- * listener and every connection. */
+ * listener and every connection, cancels the running handler's cancellable
+ * and waits for it to return; requests not yet started are answered
+ * "cancelled".  After stop() the state may be freed. */
 void banger_priv_server_start (BangerPrivServer *server);
 void banger_priv_server_stop (BangerPrivServer *server);
 
