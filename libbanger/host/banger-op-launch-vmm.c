@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banger-error-private.h"
@@ -44,6 +45,29 @@ validate_accel (const char *value, GError **error)
   g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
                "accel must be 'tcg' or 'kvm'");
   return FALSE;
+}
+
+/* What runs as root (the jailer) or is handed the owner's VM (the VMM) must
+ * be root's: a regular executable file, owned by root, not writable by
+ * group or others. */
+static gboolean
+check_binary (const char *path, GError **error)
+{
+  struct stat st;
+
+  if (stat (path, &st) < 0)
+    return banger_set_error_from_errno (error, errno, "Cannot use the configured binary '%s'",
+                                        path);
+  if (!S_ISREG (st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022) != 0
+      || (st.st_mode & 0111) == 0)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+                   "The configured binary '%s' must be a root-owned executable that only root "
+                   "can write",
+                   path);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 const BangerParamSpec banger_op_launch_vmm_params[] = {
@@ -147,7 +171,10 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
         }
       argv = banger_vmm_qemu_argv (state, vm_id, &qp, &api_sock, error);
     }
-  if (argv == NULL)
+  if (argv == NULL || !check_binary (argv[0], error))
+    return FALSE;
+  if (state->jailer_path != NULL && g_str_equal (kind, "firecracker")
+      && !check_binary (state->firecracker_path, error))
     return FALSE;
 
   /* The per-VM run dir (owner's, 0700): sockets and the log. */

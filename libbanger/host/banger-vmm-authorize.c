@@ -86,20 +86,25 @@ uids_are (pid_t pid, uid_t uid)
   return FALSE;
 }
 
-/* The api socket as the host sees it: for a chrooted (jailed) process,
- * joined to its root. */
+/* The api socket as the host sees it.  A path that is already under the
+ * runtime dir is taken as it is (a direct launch: no chroot), which needs no
+ * privilege beyond reading the cmdline.  Otherwise the process may be
+ * chrooted (jailed): join the path to its root, read from /proc/<pid>/root —
+ * that readlink needs ptrace-read access (CAP_SYS_PTRACE for another uid). */
 static char *
-host_api_sock (pid_t pid, const char *api_sock)
+host_api_sock (BangerPrivState *state, pid_t pid, const char *api_sock)
 {
-  g_autofree char *root_link = g_strdup_printf ("/proc/%d/root", pid);
-  g_autofree char *root = g_file_read_link (root_link, NULL);
+  g_autofree char *root_link = NULL;
+  g_autofree char *root = NULL;
 
   if (api_sock == NULL || api_sock[0] != '/')
     return NULL;
-  if (root == NULL)
-    return NULL;
-  if (g_str_equal (root, "/"))
+  if (banger_path_is_under (api_sock, state->runtime_dir))
     return g_strdup (api_sock);
+  root_link = g_strdup_printf ("/proc/%d/root", pid);
+  root = g_file_read_link (root_link, NULL);
+  if (root == NULL || g_str_equal (root, "/"))
+    return NULL;
   return g_build_filename (root, api_sock, NULL);
 }
 
@@ -137,7 +142,7 @@ adoption_check (BangerPrivState *state, pid_t pid, char **out_vm_id, GError **er
   if (argv == NULL)
     return refuse (error, pid, "its command line cannot be read");
   api = banger_extract_firecracker_api_sock ((const char *const *) argv);
-  api_host = host_api_sock (pid, api);
+  api_host = host_api_sock (state, pid, api);
   if (api_host == NULL)
     return refuse (error, pid, "it has no usable --api-sock");
   run_dir = banger_vmm_run_dir (state, vm_id);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -555,6 +556,75 @@ START_TEST (test_cleanup_after_restart)
 }
 END_TEST
 
+/* The unit may not grant CAP_SYS_PTRACE: adopting a directly launched VMM
+ * must not need it (no /proc/<pid>/root readlink for a socket path that is
+ * already under the runtime dir). */
+START_TEST (test_adoption_without_ptrace)
+{
+  BangerPrivState *state = vmm_state ();
+  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct data[2];
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = NULL;
+  g_autofree char *root_link = NULL;
+  pid_t pid = launch (state, "web-7", NULL);
+
+  g_mutex_lock (&state->lock);
+  g_hash_table_remove_all (banger_priv_state_vmms_locked (state));
+  g_mutex_unlock (&state->lock);
+
+  ck_assert_int_eq (syscall (SYS_capget, &hdr, data), 0);
+  data[CAP_TO_INDEX (CAP_SYS_PTRACE)].effective &= ~CAP_TO_MASK (CAP_SYS_PTRACE);
+  data[CAP_TO_INDEX (CAP_SYS_PTRACE)].permitted &= ~CAP_TO_MASK (CAP_SYS_PTRACE);
+  ck_assert_int_eq (syscall (SYS_capset, &hdr, data), 0);
+  /* really without it: the VMM's root is now unreadable to us */
+  root_link = g_strdup_printf ("/proc/%d/root", pid);
+  ck_assert_ptr_null (g_file_read_link (root_link, NULL));
+
+  r = signal_pid (state, pid, "KILL", &error);
+  g_assert_no_error (error);
+  ck_assert (wait_gone (NULL, pid));
+  host_test_state_free (state);
+}
+END_TEST
+
+START_TEST (test_launch_refuses_unsafe_binary)
+{
+  BangerPrivState *state = vmm_state ();
+  g_autofree char *copy = g_build_filename (state->state_dir, "firecracker", NULL);
+  g_autofree char *contents = NULL;
+  gsize len;
+  g_autofree char *scope = NULL;
+
+  ck_assert (g_file_get_contents (fake_vmm (), &contents, &len, NULL));
+  ck_assert (g_file_set_contents (copy, contents, len, NULL));
+  ck_assert_int_eq (chmod (copy, 0755), 0);
+  ck_assert_int_eq (chown (copy, HOST_TEST_OWNER_UID, HOST_TEST_OWNER_GID), 0);
+  g_free (state->firecracker_path);
+  state->firecracker_path = g_strdup (copy);
+  {
+    g_autoptr (GError) e = NULL;
+    g_autoptr (JsonNode) r = host_test_call (state, "priv.launch_vmm",
+                                             "{\"vm_id\":\"web-8\",\"vmm\":\"firecracker\"}", &e);
+    ck_assert_ptr_null (r);
+    banger_assert_error (e, BANGER_ERROR_PERMISSION_DENIED);
+  }
+  /* root-owned but group-writable */
+  ck_assert_int_eq (chown (copy, 0, 0), 0);
+  ck_assert_int_eq (chmod (copy, 0775), 0);
+  {
+    g_autoptr (GError) e = NULL;
+    g_autoptr (JsonNode) r = host_test_call (state, "priv.launch_vmm",
+                                             "{\"vm_id\":\"web-8\",\"vmm\":\"firecracker\"}", &e);
+    ck_assert_ptr_null (r);
+    banger_assert_error (e, BANGER_ERROR_PERMISSION_DENIED);
+  }
+  scope = g_build_filename (state->cgroup_root, "banger-web-8.scope", NULL);
+  ck_assert (!g_file_test (scope, G_FILE_TEST_EXISTS));
+  host_test_state_free (state);
+}
+END_TEST
+
 START_TEST (test_status)
 {
   BangerPrivState *state = vmm_state ();
@@ -602,6 +672,8 @@ vmm_suite (void)
   tcase_add_test (tc, test_recycled_pid);
   tcase_add_test (tc, test_cleanup_vm);
   tcase_add_test (tc, test_cleanup_after_restart);
+  tcase_add_test (tc, test_adoption_without_ptrace);
+  tcase_add_test (tc, test_launch_refuses_unsafe_binary);
   tcase_add_test (tc, test_status);
   suite_add_tcase (s, tc);
   return s;
