@@ -625,6 +625,68 @@ START_TEST (test_launch_refuses_unsafe_binary)
 }
 END_TEST
 
+/* Through a jailer (fake-jailer.c: really chroots and drops privileges):
+ * the template's argv is accepted, the jailer starts in the VM's scope, the
+ * VMM ends up chrooted as the owner; after a restart it is adopted by
+ * joining its --api-sock to /proc/<pid>/root; cleanup removes the jail. */
+START_TEST (test_launch_jailed)
+{
+  BangerPrivState *state = vmm_state ();
+  g_autofree char *api = NULL;
+  g_autofree char *expected_api = NULL;
+  g_autofree char *jail = NULL;
+  g_autofree char *root_link = NULL;
+  g_autofree char *root = NULL;
+  g_autofree char *cg = NULL;
+  g_autofree char *expected_cg = NULL;
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = NULL;
+  pid_t pid;
+
+  host_test_netns_enter ();
+  ck_assert_msg (g_getenv ("BANGER_TEST_FAKE_JAILER") && g_getenv ("BANGER_TEST_FAKE_VMM_STATIC"),
+                 "run through meson");
+  g_free (state->firecracker_path);
+  state->firecracker_path = g_strdup (g_getenv ("BANGER_TEST_FAKE_VMM_STATIC"));
+  state->jailer_path = g_strdup (g_getenv ("BANGER_TEST_FAKE_JAILER"));
+
+  pid = launch (state, "web-j", &api);
+  jail = g_build_filename (state->runtime_dir, "jail", "fake-vmm-static", "web-j", NULL);
+  expected_api = g_build_filename (jail, "root", "fc.sock", NULL);
+  ck_assert_str_eq (api, expected_api);
+  ck_assert_msg (g_file_test (api, G_FILE_TEST_EXISTS), "the jailed VMM did not make its socket");
+  cg = banger_vm_cgroup_of_pid (pid, NULL);
+  expected_cg = banger_priv_state_scope_relpath (state, "web-j", NULL);
+  ck_assert_str_eq (cg, expected_cg);
+  root_link = g_strdup_printf ("/proc/%d/root", pid);
+  root = g_file_read_link (root_link, NULL);
+  ck_assert_ptr_nonnull (root);
+  ck_assert (g_str_has_suffix (root, "/jail/fake-vmm-static/web-j/root"));
+  argv = banger_proc_read_cmdline (pid, NULL);
+  ck_assert_str_eq (argv[0], "fake-vmm-static");
+  ck_assert_str_eq (argv[1], "--id");
+  ck_assert_str_eq (argv[2], "web-j");
+  ck_assert_str_eq (argv[3], "--api-sock");
+  ck_assert_str_eq (argv[4], "/fc.sock");
+
+  /* restart, then adoption through the jail root */
+  g_mutex_lock (&state->lock);
+  g_hash_table_remove_all (banger_priv_state_vmms_locked (state));
+  g_mutex_unlock (&state->lock);
+  r = signal_pid (state, pid, "TERM", &error);
+  g_assert_no_error (error);
+  ck_assert_str_eq (json_object_get_string_member (json_node_get_object (r), "vm_id"), "web-j");
+  ck_assert (wait_gone (NULL, pid));
+  g_clear_pointer (&r, json_node_unref);
+
+  r = host_test_call (state, "priv.cleanup_vm", "{\"vm_id\":\"web-j\"}", &error);
+  g_assert_no_error (error);
+  ck_assert (!g_file_test (jail, G_FILE_TEST_EXISTS));
+  host_test_state_free (state);
+}
+END_TEST
+
 START_TEST (test_status)
 {
   BangerPrivState *state = vmm_state ();
@@ -674,6 +736,7 @@ vmm_suite (void)
   tcase_add_test (tc, test_cleanup_after_restart);
   tcase_add_test (tc, test_adoption_without_ptrace);
   tcase_add_test (tc, test_launch_refuses_unsafe_binary);
+  tcase_add_test (tc, test_launch_jailed);
   tcase_add_test (tc, test_status);
   suite_add_tcase (s, tc);
   return s;
