@@ -687,6 +687,71 @@ START_TEST (test_launch_jailed)
 }
 END_TEST
 
+/* QEMU: the template's argv reaches the process (the fake stands in for
+ * qemu-system-x86_64), signals go through the registry; after a restart a
+ * QEMU cannot be adopted by pid (no --api-sock) but cleanup_vm stops it
+ * through its scope. */
+START_TEST (test_launch_qemu)
+{
+  BangerPrivState *state = vmm_state ();
+  g_autofree char *kernel = g_build_filename (state->state_dir, "vmlinuz", NULL);
+  g_autofree char *rootfs = g_build_filename (state->state_dir, "root.ext4", NULL);
+  g_autofree char *params = NULL;
+  g_autofree char *tap = banger_host_tap_name ("web-q", NULL);
+  g_autofree char *netdev = NULL;
+  g_auto (GStrv) argv = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = NULL;
+  pid_t pid;
+
+  host_test_netns_enter ();
+  state->qemu_path = g_strdup (fake_vmm ());
+  params = g_strdup_printf ("{\"vm_id\":\"web-q\",\"vmm\":\"qemu\",\"kernel\":\"%s\","
+                            "\"rootfs\":\"%s\",\"tap\":true,\"mem_mib\":128,\"vcpus\":2,"
+                            "\"boot_args\":\"console=ttyS0 quiet\"}", kernel, rootfs);
+  r = host_test_call (state, "priv.launch_vmm", params, &error);
+  g_assert_no_error (error);
+  pid = (pid_t) json_object_get_int_member (json_node_get_object (r), "pid");
+  ck_assert (g_str_has_suffix (json_object_get_string_member (json_node_get_object (r), "api_sock"),
+                               "/vm/web-q/qmp.sock"));
+  g_clear_pointer (&r, json_node_unref);
+  for (int i = 0; i < 300; i++)
+    {
+      g_clear_pointer (&argv, g_strfreev);
+      argv = banger_proc_read_cmdline (pid, NULL);
+      if (argv && g_strv_length (argv) > 3)
+        break;
+      g_usleep (10 * 1000);
+    }
+  {
+    g_autofree char *joined = g_strjoinv (" ", argv);
+    netdev = g_strdup_printf ("-netdev tap,id=net0,ifname=%s,script=no,downscript=no", tap);
+    ck_assert_msg (strstr (joined, "-M microvm -accel tcg -m 128 -smp 2") != NULL, "%s", joined);
+    ck_assert_msg (strstr (joined, netdev) != NULL, "%s", joined);
+    ck_assert_msg (strstr (joined, "-append console=ttyS0 quiet") != NULL, "%s", joined);
+  }
+  {
+    g_autofree char *cg = banger_vm_cgroup_of_pid (pid, NULL);
+    ck_assert (g_str_has_suffix (cg, "/banger-web-q.scope"));
+  }
+
+  /* after a restart: no adoption by pid for QEMU … */
+  g_mutex_lock (&state->lock);
+  g_hash_table_remove_all (banger_priv_state_vmms_locked (state));
+  g_mutex_unlock (&state->lock);
+  r = signal_pid (state, pid, "TERM", &error);
+  ck_assert_ptr_null (r);
+  banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+  ck_assert_int_eq (kill (pid, 0), 0);
+  /* … but cleanup_vm stops it through the scope banger owns */
+  r = host_test_call (state, "priv.cleanup_vm", "{\"vm_id\":\"web-q\"}", &error);
+  g_assert_no_error (error);
+  ck_assert (wait_gone (NULL, pid));
+  host_test_state_free (state);
+}
+END_TEST
+
 START_TEST (test_status)
 {
   BangerPrivState *state = vmm_state ();
@@ -737,6 +802,7 @@ vmm_suite (void)
   tcase_add_test (tc, test_adoption_without_ptrace);
   tcase_add_test (tc, test_launch_refuses_unsafe_binary);
   tcase_add_test (tc, test_launch_jailed);
+  tcase_add_test (tc, test_launch_qemu);
   tcase_add_test (tc, test_status);
   suite_add_tcase (s, tc);
   return s;
