@@ -116,7 +116,7 @@ banger_priv_validate_ipv4_cidr (const char *value, GError **error)
 gboolean
 banger_priv_validate_abs_path (const char *value, GError **error)
 {
-  if (value != NULL && value[0] == '/' && strlen (value) < 4096)
+  if (value != NULL && value[0] == '/' && value[1] != '\0' && strlen (value) < 4096)
     {
       g_auto (GStrv) parts = g_strsplit (value + 1, "/", -1);
       gboolean ok = TRUE;

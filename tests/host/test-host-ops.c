@@ -17,6 +17,7 @@
 #include "banger.h"
 #include "banger-dm.h"
 #include "banger-host-names.h"
+#include "banger-priv-ops-private.h"
 #include "banger-test.h"
 #include "banger-vmm-argv.h"
 #include "host-test-util.h"
@@ -75,6 +76,40 @@ START_TEST (test_other_names)
       g_autofree char *id = banger_host_scope_vm_id (not_scopes[i]);
       ck_assert_msg (id == NULL, "'%s' is not a VM scope", not_scopes[i]);
     }
+}
+END_TEST
+
+START_TEST (test_param_validators)
+{
+  const char *ipv4_ok[] = { "10.0.0.1", "0.0.0.0", "255.255.255.255", "192.168.1.2" };
+  const char *ipv4_bad[] = { "", "10.0.0", "10.0.0.1.2", "256.0.0.1", "10.0.0.1 ", " 10.0.0.1",
+                             "10.0.0.1/24", "::1", "10.0.0.1;x", "a.b.c.d", "1e1.0.0.1" };
+  const char *cidr_ok[] = { "10.0.0.1/24", "10.0.0.1/32", "10.0.0.1/1" };
+  const char *cidr_bad[] = { "10.0.0.1", "10.0.0.1/0", "10.0.0.1/33", "10.0.0.1/", "10.0.0.1/2a",
+                             "10.0.0.1/24/1", "/24", "10.0.0.1/ 24", "10.0.0.1/024" };
+  const char *path_ok[] = { "/a", "/var/lib/banger/disk.ext4", "/a/b.c/d-e" };
+  const char *path_bad[] = { "", "a", "a/b", "/", "/a/", "//a", "/a//b", "/a/./b", "/a/../b",
+                             "/..", "/a/.." };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (ipv4_ok); i++)
+    ck_assert_msg (banger_priv_validate_ipv4 (ipv4_ok[i], NULL), "%s", ipv4_ok[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (ipv4_bad); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      ck_assert_msg (!banger_priv_validate_ipv4 (ipv4_bad[i], &e), "%s", ipv4_bad[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (cidr_ok); i++)
+    ck_assert_msg (banger_priv_validate_ipv4_cidr (cidr_ok[i], NULL), "%s", cidr_ok[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (cidr_bad); i++)
+    ck_assert_msg (!banger_priv_validate_ipv4_cidr (cidr_bad[i], NULL), "%s", cidr_bad[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (path_ok); i++)
+    ck_assert_msg (banger_priv_validate_abs_path (path_ok[i], NULL), "%s", path_ok[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (path_bad); i++)
+    ck_assert_msg (!banger_priv_validate_abs_path (path_bad[i], NULL), "%s", path_bad[i]);
+  ck_assert (!banger_priv_validate_ipv4 (NULL, NULL));
+  ck_assert (!banger_priv_validate_ipv4_cidr (NULL, NULL));
+  ck_assert (!banger_priv_validate_abs_path (NULL, NULL));
 }
 END_TEST
 
@@ -766,6 +801,7 @@ host_ops_suite (void)
 
   tcase_add_test (tc, test_tap_name);
   tcase_add_test (tc, test_other_names);
+  tcase_add_test (tc, test_param_validators);
   tcase_add_test (tc, test_table_shape);
   tcase_add_test (tc, test_unknown_param_refused);
   tcase_add_test (tc, test_ifname_attacks);
