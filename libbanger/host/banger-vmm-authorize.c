@@ -112,10 +112,8 @@ static gboolean
 adoption_check (BangerPrivState *state, pid_t pid, char **out_vm_id, GError **error)
 {
   g_autofree char *cg = banger_vm_cgroup_of_pid (pid, NULL);
-  g_autofree char *root_rel = NULL;
   g_autofree char *vm_id = NULL;
   g_autofree char *expected = NULL;
-  g_autofree char *scope_dir = NULL;
   g_autofree char *scope_name = NULL;
   g_autofree char *api = NULL;
   g_autofree char *api_host = NULL;

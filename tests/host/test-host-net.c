@@ -59,7 +59,6 @@ START_TEST (test_tap_bridge)
   g_autoptr (JsonNode) n1 = NULL, n2 = NULL, n3 = NULL, n4 = NULL, n5 = NULL, n6 = NULL;
   g_auto (BangerLinkInfo) br = { 0 };
   g_auto (BangerLinkInfo) ti = { 0 };
-  g_autofree char *tun_owner = NULL;
   JsonObject *o;
 
   host_test_netns_enter ();
