@@ -36,6 +36,7 @@ banger_priv_ensure_dir (const char *root, const char *rel, mode_t mode, uid_t ui
   for (guint i = 0; parts[i] != NULL; i++)
     {
       gboolean last = parts[i + 1] == NULL;
+      gboolean created;
       struct stat st;
       int next;
 
@@ -46,7 +47,8 @@ banger_priv_ensure_dir (const char *root, const char *rel, mode_t mode, uid_t ui
                        "Internal: bad directory path '%s'", rel);
           return -1;
         }
-      if (mkdirat (fd, parts[i], last ? mode : 0755) < 0 && errno != EEXIST)
+      created = mkdirat (fd, parts[i], last ? mode : 0755) == 0;
+      if (!created && errno != EEXIST)
         {
           int errsv = errno;
           close (fd);
@@ -63,6 +65,15 @@ banger_priv_ensure_dir (const char *root, const char *rel, mode_t mode, uid_t ui
           close (fd);
           g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
                        "'%s' in '%s' is not a directory", parts[i], root);
+          return -1;
+        }
+      /* The helper's umask (0077) would leave a new intermediate directory
+       * closed to the owner, who must reach its own run dir below it. */
+      if (!last && created && fchmod (fd, 0755) < 0)
+        {
+          int errsv = errno;
+          close (fd);
+          banger_set_error_from_errno (error, errsv, "Cannot set the mode of '%s'", parts[i]);
           return -1;
         }
       if (last && (fchown (fd, uid, gid) < 0 || fchmod (fd, mode) < 0))

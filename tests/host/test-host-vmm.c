@@ -118,6 +118,8 @@ START_TEST (test_launch_and_signal)
   g_autoptr (JsonNode) r = NULL;
   pid_t pid;
 
+  /* the helper's umask (bangerd-root.service: UMask=0077) */
+  umask (0077);
   pid = launch (state, "web-1", &api);
   ck_assert (alive (pid));
   ck_assert (g_file_test (api, G_FILE_TEST_EXISTS));
