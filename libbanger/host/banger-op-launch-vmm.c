@@ -21,9 +21,11 @@
 #include "banger-error-private.h"
 #include "banger-host-names.h"
 #include "banger-names.h"
+#include "banger-netlink.h"
 #include "banger-priv-dirs.h"
 #include "banger-priv-ops-private.h"
 #include "banger-spawn.h"
+#include "banger-tap.h"
 #include "banger-vm-cgroup.h"
 #include "banger-vmm-argv.h"
 
@@ -225,13 +227,44 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   spec.uid = state->owner_uid;
   spec.gid = state->owner_gid;
   spec.stdout_fd = log_fd;
+  spec.pass_fd = -1;
+  if (tap != NULL)
+    {
+      /* Only banger's tap: it must exist and be a tun device. */
+      g_auto (BangerLinkInfo) info = { 0 };
+      gboolean is_tap = banger_netlink_get_link (tap, &info, error);
+
+      if (is_tap && g_strcmp0 (info.kind, "tun") != 0)
+        {
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+                       "'%s' is not a tap device; create the VM's tap first", tap);
+          is_tap = FALSE;
+        }
+      if (!is_tap)
+        {
+          close (log_fd);
+          rmdir (cgroup);
+          return FALSE;
+        }
+      spec.pass_fd = banger_tap_open (tap, error);
+      if (spec.pass_fd < 0)
+        {
+          close (log_fd);
+          rmdir (cgroup);
+          return FALSE;
+        }
+    }
   if (!banger_spawn_vmm (&spec, &pid, &pidfd, error))
     {
       close (log_fd);
+      if (spec.pass_fd >= 0)
+        close (spec.pass_fd);
       rmdir (cgroup); /* empty: the child never ran, or exited before exec */
       return FALSE;
     }
   close (log_fd);
+  if (spec.pass_fd >= 0)
+    close (spec.pass_fd);
 
   vmm = g_new0 (BangerPrivVmm, 1);
   vmm->vm_id = g_strdup (vm_id);

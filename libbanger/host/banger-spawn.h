@@ -22,6 +22,7 @@ typedef struct
   uid_t uid;
   gid_t gid;
   int stdout_fd;            /* stdout and stderr (-1: /dev/null); stdin is /dev/null */
+  int pass_fd;              /* -1, or an fd the child gets as fd 3 (QEMU's tap) */
 } BangerSpawnSpec;
 
 gboolean banger_spawn_vmm (const BangerSpawnSpec *spec, pid_t *out_pid, int *out_pidfd,

@@ -172,7 +172,7 @@ banger_vmm_qemu_argv (BangerPrivState *state, const char *vm_id, const BangerQem
   root_drive = g_strdup_printf ("id=rootfs,file=%s,format=raw,if=none", p->rootfs);
 
   g_strv_builder_add_many (b, state->qemu_path, "-M", "microvm", "-accel", p->accel, "-m", mem,
-                           "-smp", smp, "-nodefaults", "-no-user-config", "-nographic",
+                           "-smp", smp, "-nodefaults", "-no-user-config", "-display", "none",
                            "-no-reboot", "-serial", serial, "-qmp", qmp_arg, "-kernel",
                            p->kernel, NULL);
   if (p->initrd)
@@ -188,8 +188,9 @@ banger_vmm_qemu_argv (BangerPrivState *state, const char *vm_id, const BangerQem
     }
   if (p->tap)
     {
-      g_autofree char *netdev = g_strdup_printf ("tap,id=net0,ifname=%s,script=no,downscript=no",
-                                                 p->tap);
+      /* The helper attaches to the tap and hands QEMU the queue fd: the VMM
+       * never needs access to /dev/net/tun (root-only on some hosts). */
+      g_autofree char *netdev = g_strdup ("tap,id=net0,fd=3");
       g_autofree char *dev = p->mac ? g_strdup_printf ("virtio-net-device,netdev=net0,mac=%s", p->mac)
                                     : g_strdup ("virtio-net-device,netdev=net0");
       g_strv_builder_add_many (b, "-netdev", netdev, "-device", dev, NULL);

@@ -37,7 +37,8 @@ typedef struct
   const char *rootfs;     /* required */
   const char *work_disk;  /* nullable */
   const char *boot_args;  /* nullable; printable ASCII */
-  const char *tap;        /* nullable: an ifname (banger_validate_ifname) */
+  const char *tap;        /* nullable: an ifname (banger_validate_ifname); QEMU gets it as
+                           * an fd opened by the helper, passed as fd 3 */
   const char *mac;        /* nullable: "02:xx:xx:xx:xx:xx" */
   const char *accel;      /* "tcg" or "kvm" */
   gint64 mem_mib;

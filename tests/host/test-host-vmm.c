@@ -708,6 +708,20 @@ START_TEST (test_launch_qemu)
 
   host_test_netns_enter ();
   state->qemu_path = g_strdup (fake_vmm ());
+  /* without the VM's tap, launching with tap: true is refused */
+  {
+    g_autofree char *p0 = g_strdup_printf ("{\"vm_id\":\"web-q\",\"vmm\":\"qemu\",\"kernel\":\"%s\","
+                                           "\"rootfs\":\"%s\",\"tap\":true}", kernel, rootfs);
+    g_autoptr (GError) e = NULL;
+    g_autoptr (JsonNode) r0 = host_test_call (state, "priv.launch_vmm", p0, &e);
+    ck_assert_ptr_null (r0);
+    banger_assert_error (e, BANGER_ERROR_NOT_FOUND);
+  }
+  {
+    g_autoptr (GError) e = NULL;
+    g_autoptr (JsonNode) r0 = host_test_call (state, "priv.create_tap", "{\"vm_id\":\"web-q\"}", &e);
+    g_assert_no_error (e);
+  }
   params = g_strdup_printf ("{\"vm_id\":\"web-q\",\"vmm\":\"qemu\",\"kernel\":\"%s\","
                             "\"rootfs\":\"%s\",\"tap\":true,\"mem_mib\":128,\"vcpus\":2,"
                             "\"boot_args\":\"console=ttyS0 quiet\"}", kernel, rootfs);
@@ -727,9 +741,18 @@ START_TEST (test_launch_qemu)
     }
   {
     g_autofree char *joined = g_strjoinv (" ", argv);
-    netdev = g_strdup_printf ("-netdev tap,id=net0,ifname=%s,script=no,downscript=no", tap);
+    netdev = g_strdup_printf ("/proc/%d/fd/3", pid);
     ck_assert_msg (strstr (joined, "-M microvm -accel tcg -m 128 -smp 2") != NULL, "%s", joined);
-    ck_assert_msg (strstr (joined, netdev) != NULL, "%s", joined);
+    ck_assert_msg (strstr (joined, "-netdev tap,id=net0,fd=3") != NULL, "%s", joined);
+    /* fd 3 of the VMM is a queue of its tap (opened by the helper) */
+    {
+      g_autofree char *target = g_file_read_link (netdev, NULL);
+      g_autofree char *fdinfo_path = g_strdup_printf ("/proc/%d/fdinfo/3", pid);
+      g_autofree char *fdinfo = NULL;
+      ck_assert_str_eq (target, "/dev/net/tun");
+      ck_assert (g_file_get_contents (fdinfo_path, &fdinfo, NULL, NULL));
+      ck_assert_msg (strstr (fdinfo, tap) != NULL, "fd 3 is not attached to %s: %s", tap, fdinfo);
+    }
     ck_assert_msg (strstr (joined, "-append console=ttyS0 quiet") != NULL, "%s", joined);
   }
   {
