@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "banger-cgroup.h"
@@ -43,6 +44,23 @@ executable_root_owned (const char *path)
          && (st.st_mode & 0111) != 0 && (st.st_mode & 0022) == 0;
 }
 
+/* Can the owner open /dev/net/tun itself?  Direct Firecracker opens its tap
+ * by name and needs this; QEMU gets its tap as an fd from the helper and
+ * the jailer makes its own device node in the jail. */
+static gboolean
+tun_open_to (uid_t uid, gid_t gid)
+{
+  struct stat st;
+
+  if (stat ("/dev/net/tun", &st) < 0 || !S_ISCHR (st.st_mode))
+    return FALSE;
+  if (st.st_uid == uid)
+    return (st.st_mode & 0600) == 0600;
+  if (st.st_gid == gid)
+    return (st.st_mode & 0060) == 0060;
+  return (st.st_mode & 0006) == 0006;
+}
+
 gboolean
 banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
                   JsonBuilder *result, GCancellable *cancellable, GError **error)
@@ -59,6 +77,7 @@ banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObje
   banger_priv_result_bool (result, "device_mapper", banger_dm_available (state, NULL));
   banger_priv_result_bool (result, "nftables", banger_nft_available ());
   banger_priv_result_bool (result, "tun", access ("/dev/net/tun", R_OK | W_OK) == 0);
+  banger_priv_result_bool (result, "tun_owner", tun_open_to (state->owner_uid, state->owner_gid));
   banger_priv_result_bool (result, "cgroup2", cg != NULL);
   banger_priv_result_bool (result, "firecracker", executable_root_owned (state->firecracker_path));
   banger_priv_result_bool (result, "jailer", executable_root_owned (state->jailer_path));

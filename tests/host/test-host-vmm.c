@@ -788,6 +788,11 @@ START_TEST (test_status)
   o = json_node_get_object (r);
   ck_assert_str_eq (json_object_get_string_member (o, "version"), PACKAGE_VERSION);
   ck_assert (json_object_get_boolean_member (o, "tun"));
+  {
+    struct stat st;
+    ck_assert_int_eq (stat ("/dev/net/tun", &st), 0);
+    ck_assert (json_object_get_boolean_member (o, "tun_owner") == ((st.st_mode & 0006) == 0006));
+  }
   ck_assert (json_object_get_boolean_member (o, "cgroup2"));
   ck_assert (json_object_get_boolean_member (o, "nftables"));
   ck_assert (json_object_get_boolean_member (o, "device_mapper")
