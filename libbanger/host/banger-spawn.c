@@ -73,8 +73,10 @@ child_run (const ChildSetup *c)
     }
   if (dup2 (c->null_fd, 0) < 0 || dup2 (out, 1) < 0 || dup2 (out, 2) < 0)
     child_fail (c, 6);
-  /* dup2 clears FD_CLOEXEC on the copy: fd 3 survives the exec */
-  if (spec->pass_fd >= 0 && dup2 (spec->pass_fd, 3) < 0)
+  /* dup2 clears FD_CLOEXEC on the copy, so fd 3 survives the exec — except
+   * when it already is fd 3 (dup2 onto itself changes nothing). */
+  if (spec->pass_fd >= 0
+      && (spec->pass_fd == 3 ? fcntl (3, F_SETFD, 0) : dup2 (spec->pass_fd, 3)) < 0)
     child_fail (c, 6);
   if (chdir ("/") < 0)
     child_fail (c, 7);
