@@ -26,6 +26,8 @@ typedef struct
   const BangerSpawnSpec *spec;
   int procs_fd;     /* cgroup.procs, when CLONE_INTO_CGROUP was not used; else -1 */
   int null_fd;
+  int out_fd;       /* spec->stdout_fd, or a copy of it numbered >= 3; -1 */
+  int pass_fd;      /* spec->pass_fd, or a copy of it numbered >= 3; -1 */
   int err_pipe;     /* write end, O_CLOEXEC: EOF in the parent means exec worked */
   gid_t *groups;
   int n_groups;
@@ -45,7 +47,7 @@ child_run (const ChildSetup *c)
 {
   const BangerSpawnSpec *spec = c->spec;
   static const char *const empty_env[] = { NULL };
-  int out = spec->stdout_fd >= 0 ? spec->stdout_fd : c->null_fd;
+  int out = c->out_fd >= 0 ? c->out_fd : c->null_fd;
   sigset_t all;
   struct sigaction dfl;
 
@@ -75,8 +77,7 @@ child_run (const ChildSetup *c)
     child_fail (c, 6);
   /* dup2 clears FD_CLOEXEC on the copy, so fd 3 survives the exec — except
    * when it already is fd 3 (dup2 onto itself changes nothing). */
-  if (spec->pass_fd >= 0
-      && (spec->pass_fd == 3 ? fcntl (3, F_SETFD, 0) : dup2 (spec->pass_fd, 3)) < 0)
+  if (c->pass_fd >= 0 && (c->pass_fd == 3 ? fcntl (3, F_SETFD, 0) : dup2 (c->pass_fd, 3)) < 0)
     child_fail (c, 6);
   if (chdir ("/") < 0)
     child_fail (c, 7);
@@ -93,7 +94,8 @@ static const char *const step_names[] = {
 gboolean
 banger_spawn_vmm (const BangerSpawnSpec *spec, pid_t *out_pid, int *out_pidfd, GError **error)
 {
-  ChildSetup c = { spec, -1, -1, -1, NULL, 0 };
+  ChildSetup c = { spec, -1, -1, -1, -1, -1, NULL, 0 };
+  int own_out = -1, own_pass = -1, own_null_low = -1;
   g_autofree gid_t *groups = NULL;
   struct clone_args args;
   int cg_fd = -1;
@@ -133,7 +135,21 @@ banger_spawn_vmm (const BangerSpawnSpec *spec, pid_t *out_pid, int *out_pidfd, G
     return banger_set_error_from_errno (error, errno, "Cannot open the cgroup '%s'",
                                         spec->cgroup_dir);
   c.null_fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
-  if (c.null_fd < 0 || pipe2 (pipe_fds, O_CLOEXEC) < 0)
+  /* Every fd the child moves onto 0-3 must come from >= 3, or one dup2
+   * could clobber another's source (a helper started with stdio closed). */
+  if (c.null_fd >= 0 && c.null_fd < 3)
+    {
+      own_null_low = c.null_fd;
+      c.null_fd = fcntl (own_null_low, F_DUPFD_CLOEXEC, 3);
+    }
+  c.out_fd = spec->stdout_fd;
+  if (c.out_fd >= 0 && c.out_fd < 3)
+    c.out_fd = own_out = fcntl (spec->stdout_fd, F_DUPFD_CLOEXEC, 3);
+  c.pass_fd = spec->pass_fd;
+  if (c.pass_fd >= 0 && c.pass_fd < 3)
+    c.pass_fd = own_pass = fcntl (spec->pass_fd, F_DUPFD_CLOEXEC, 3);
+  if (c.null_fd < 0 || (spec->stdout_fd >= 0 && c.out_fd < 0)
+      || (spec->pass_fd >= 0 && c.pass_fd < 0) || pipe2 (pipe_fds, O_CLOEXEC) < 0)
     {
       banger_set_error_from_errno (error, errno, "Cannot prepare the VMM's stdio");
       goto out;
@@ -192,9 +208,12 @@ banger_spawn_vmm (const BangerSpawnSpec *spec, pid_t *out_pid, int *out_pidfd, G
 out:
   if (pidfd >= 0)
     close (pidfd);
-  for (int *fd = (int[]){ cg_fd, c.null_fd, c.procs_fd, pipe_fds[0], pipe_fds[1] }, *end = fd + 5;
-       fd < end; fd++)
-    if (*fd >= 0)
-      close (*fd);
+  {
+    int fds[] = { cg_fd, c.null_fd, c.procs_fd, pipe_fds[0], pipe_fds[1], own_out, own_pass,
+                  own_null_low };
+    for (gsize i = 0; i < G_N_ELEMENTS (fds); i++)
+      if (fds[i] >= 0)
+        close (fds[i]);
+  }
   return ok;
 }
