@@ -721,6 +721,7 @@ START_TEST (test_launch_qemu)
     g_autoptr (GError) e = NULL;
     g_autoptr (JsonNode) r0 = host_test_call (state, "priv.create_tap", "{\"vm_id\":\"web-q\"}", &e);
     g_assert_no_error (e);
+    ck_assert_ptr_nonnull (r0);
   }
   params = g_strdup_printf ("{\"vm_id\":\"web-q\",\"vmm\":\"qemu\",\"kernel\":\"%s\","
                             "\"rootfs\":\"%s\",\"tap\":true,\"mem_mib\":128,\"vcpus\":2,"
