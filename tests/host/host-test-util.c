@@ -4,6 +4,7 @@
 #include <check.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,8 @@ host_test_is_root (void)
 {
   return geteuid () == 0;
 }
+
+static char cgroup_root_name[512];
 
 static char *
 make_dir (const char *tmpl)
@@ -46,7 +49,9 @@ host_test_state_new (gboolean with_cgroup)
       g_autofree char *mount = banger_cgroup2_find_mount (NULL, NULL);
       g_assert (mount != NULL);
       g_free (config->cgroup_root);
-      config->cgroup_root = g_strdup_printf ("%s/banger-test-%d.slice", mount, (int) getpid ());
+      config->cgroup_root = cgroup_root_name[0]
+                                ? g_strdup (cgroup_root_name)
+                                : g_strdup_printf ("%s/banger-test-%d.slice", mount, (int) getpid ());
     }
   state = banger_priv_state_new (config);
   return state;
@@ -188,4 +193,42 @@ host_test_netns_enter (void)
   ck_assert_msg (fd >= 0, "cannot open %s", path);
   ck_assert_int_eq (setns (fd, CLONE_NEWNET), 0);
   close (fd);
+}
+
+void
+host_test_cgroup_setup (void)
+{
+  g_autofree char *mount = banger_cgroup2_find_mount (NULL, NULL);
+
+  if (mount != NULL)
+    g_snprintf (cgroup_root_name, sizeof cgroup_root_name, "%s/banger-test-%d.slice", mount,
+                (int) getpid ());
+}
+
+void
+host_test_cgroup_teardown (void)
+{
+  g_autofree char *kill_path = NULL;
+  int fd;
+
+  if (cgroup_root_name[0] == '\0' || !g_file_test (cgroup_root_name, G_FILE_TEST_IS_DIR))
+    return;
+  /* cgroup.kill on the root kills every process in the whole subtree */
+  kill_path = g_build_filename (cgroup_root_name, "cgroup.kill", NULL);
+  fd = open (kill_path, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      if (write (fd, "1", 1) != 1)
+        g_printerr ("# cannot kill the leftovers in %s\n", cgroup_root_name);
+      close (fd);
+    }
+  for (int i = 0; i < 200; i++)
+    {
+      g_autofree char *events = NULL;
+      g_autofree char *ev_path = g_build_filename (cgroup_root_name, "cgroup.events", NULL);
+      if (!g_file_get_contents (ev_path, &events, NULL, NULL) || strstr (events, "populated 0"))
+        break;
+      g_usleep (10 * 1000);
+    }
+  rmdir_tree (cgroup_root_name);
 }

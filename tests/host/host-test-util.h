@@ -44,4 +44,11 @@ void host_test_netns_enter (void);
 
 gboolean host_test_is_root (void);
 
+/* The cgroup root the states of this test binary use: fixed by
+ * host_test_cgroup_setup() (unchecked fixture, in the parent) so that
+ * host_test_cgroup_teardown() can kill whatever a failed test left running
+ * (a failing check test exits without running its own cleanup). */
+void host_test_cgroup_setup (void);
+void host_test_cgroup_teardown (void);
+
 G_END_DECLS

@@ -206,11 +206,13 @@ static void
 setup (void)
 {
   host_test_netns_add ();
+  host_test_cgroup_setup ();
 }
 
 static void
 teardown (void)
 {
+  host_test_cgroup_teardown ();
   host_test_netns_del ();
 }
 
