@@ -179,18 +179,37 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
       && !check_binary (state->firecracker_path, error))
     return FALSE;
 
+  /* First the scope: BUSY when something of this VM still runs there (a VMM
+   * from before a helper restart), before anything of its is touched. */
+  cgroup = banger_vm_cgroup_ensure (state, vm_id, error);
+  if (cgroup == NULL)
+    return FALSE;
+
   /* The per-VM run dir (owner's, 0700): sockets and the log. */
   run_rel = g_build_filename ("vm", vm_id, NULL);
   run_fd = banger_priv_ensure_dir (state->runtime_dir, run_rel, 0700, state->owner_uid,
                                    state->owner_gid, error);
   if (run_fd < 0)
-    return FALSE;
+    {
+      rmdir (cgroup);
+      return FALSE;
+    }
   if (state->jailer_path != NULL && g_str_equal (kind, "firecracker"))
     {
+      g_autofree char *jail = banger_vmm_jail_dir (state, vm_id);
+      gboolean removed;
       int jfd = banger_priv_ensure_dir (state->runtime_dir, "jail", 0755, 0, 0, error);
-      if (jfd < 0)
+
+      /* The jailer never cleans up, and a stale jail makes it fail: remove
+       * this VM's old one (fd-based, no symlink followed, no mount crossed). */
+      if (jfd < 0
+          || !banger_priv_remove_tree (state->runtime_dir,
+                                       jail + strlen (state->runtime_dir) + 1, &removed, error))
         {
+          if (jfd >= 0)
+            close (jfd);
           close (run_fd);
+          rmdir (cgroup);
           return FALSE;
         }
       close (jfd);
@@ -206,18 +225,12 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
       if (log_fd >= 0)
         close (log_fd);
       close (run_fd);
+      rmdir (cgroup);
       return banger_set_error_from_errno (error, errsv, "Cannot open the VMM log");
     }
   close (run_fd);
   run_dir = banger_vmm_run_dir (state, vm_id);
   log_path = g_build_filename (run_dir, "vmm.log", NULL);
-
-  cgroup = banger_vm_cgroup_ensure (state, vm_id, error);
-  if (cgroup == NULL)
-    {
-      close (log_fd);
-      return FALSE;
-    }
 
   spec.argv = (const char *const *) argv;
   spec.envp = (const char *const[]){ "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };

@@ -142,6 +142,24 @@ START_TEST (test_launch_and_signal)
     ck_assert (g_file_get_contents (logf, &log, NULL, NULL));
     ck_assert (strstr (log, "fake-vmm ready") != NULL);
   }
+  /* a launch while the VM's scope still has a process (as after a helper
+   * restart) is refused without touching that VM's socket */
+  {
+    g_autoptr (GHashTable) saved = NULL;
+    g_autoptr (GError) e = NULL;
+    g_autoptr (JsonNode) r2 = NULL;
+    g_mutex_lock (&state->lock);
+    saved = g_steal_pointer (&state->vmms);
+    g_mutex_unlock (&state->lock);
+    r2 = host_test_call (state, "priv.launch_vmm", "{\"vm_id\":\"web-1\",\"vmm\":\"firecracker\"}", &e);
+    ck_assert_ptr_null (r2);
+    banger_assert_error (e, BANGER_ERROR_BUSY);
+    ck_assert (g_file_test (api, G_FILE_TEST_EXISTS));
+    g_mutex_lock (&state->lock);
+    g_clear_pointer (&state->vmms, g_hash_table_unref);
+    state->vmms = g_steal_pointer (&saved);
+    g_mutex_unlock (&state->lock);
+  }
   /* a second launch of the same VM is refused */
   {
     g_autoptr (GError) e = NULL;
@@ -682,8 +700,14 @@ START_TEST (test_launch_jailed)
   ck_assert (wait_gone (NULL, pid));
   g_clear_pointer (&r, json_node_unref);
 
+  /* the jail it left behind does not stop the next launch of the VM */
+  ck_assert (g_file_test (jail, G_FILE_TEST_IS_DIR));
+  pid = launch (state, "web-j", NULL);
+  ck_assert_int_eq (kill (pid, 0), 0);
+
   r = host_test_call (state, "priv.cleanup_vm", "{\"vm_id\":\"web-j\"}", &error);
   g_assert_no_error (error);
+  ck_assert (wait_gone (state, pid));
   ck_assert (!g_file_test (jail, G_FILE_TEST_EXISTS));
   host_test_state_free (state);
 }
