@@ -211,7 +211,7 @@ host_test_cgroup_teardown (void)
   g_autofree char *kill_path = NULL;
   int fd;
 
-  if (cgroup_root_name[0] == '\0' || !g_file_test (cgroup_root_name, G_FILE_TEST_IS_DIR))
+  if (cgroup_root_name[0] == '\0')
     return;
   /* cgroup.kill on the root kills every process in the whole subtree */
   kill_path = g_build_filename (cgroup_root_name, "cgroup.kill", NULL);
@@ -231,4 +231,8 @@ host_test_cgroup_teardown (void)
       g_usleep (10 * 1000);
     }
   rmdir_tree (cgroup_root_name);
+  {
+    g_autofree char *evil = g_strdup_printf ("%s-evil", cgroup_root_name);
+    rmdir_tree (evil);
+  }
 }

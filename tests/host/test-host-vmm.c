@@ -274,9 +274,9 @@ kill_impostor (pid_t pid)
 START_TEST (test_adoption_attacks)
 {
   BangerPrivState *state = vmm_state ();
-  g_autofree char *mount = banger_cgroup2_find_mount (NULL, NULL);
   g_autofree char *scope = NULL;
-  g_autofree char *evil_parent = g_strdup_printf ("%s/evil-%d", mount, (int) getpid ());
+  /* outside banger's root (a sibling of it), removed by the teardown too */
+  g_autofree char *evil_parent = g_strdup_printf ("%s-evil", state->cgroup_root);
   g_autofree char *evil_same_name = NULL;
   g_autofree char *nested = NULL;
   g_autofree char *suffixed = NULL;
