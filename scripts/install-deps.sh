@@ -16,6 +16,9 @@ e2fsprogs
 iproute2
 qemu-system-x86 openssh-client
 busybox-static dropbear-bin cpio kmod
+systemd
+libnl-route-3-dev libnftables-dev libdevmapper-dev
+nftables dmsetup
 "
 
 # shellcheck disable=SC2086

@@ -31,7 +31,10 @@ typedef struct
   BangerParamType type;
   gboolean required;
   gint64 min;     /* INT: inclusive bounds; STRING: min length in bytes */
-  gint64 max;     /* INT: inclusive bounds; STRING: max length in bytes */
+  gint64 max;     /* INT: inclusive bounds; STRING: max length in bytes
+                   * (0: BANGER_PARAM_STRING_MAX_DEFAULT = 4096).  Every
+                   * STRING must also be valid UTF-8 without control
+                   * characters (banger-priv-executor.h). */
   gboolean (*validate) (const char *value, GError **error); /* STRING, optional */
 } BangerParamSpec;
 

@@ -59,6 +59,106 @@ check_program (const char *name, const char *program, CheckStatus if_missing,
                                                      missing_detail) };
 }
 
+/* ------------------------------------------------------- unit drift
+ * The root helper's hardening lives in its unit file: an installed copy that
+ * differs from the one this banger ships (or drop-ins that override it) may
+ * have lost some of it.  Overridable for tests: BANGER_SHIPPED_UNIT_DIR and
+ * BANGER_SYSTEMD_UNIT_PATH (colon-separated, highest precedence first). */
+
+static const char *
+shipped_unit_dir (void)
+{
+  const char *env = g_getenv ("BANGER_SHIPPED_UNIT_DIR");
+  return env ? env : BANGER_DATADIR "/banger/systemd";
+}
+
+static char **
+systemd_unit_path (void)
+{
+  const char *env = g_getenv ("BANGER_SYSTEMD_UNIT_PATH");
+  return g_strsplit (env ? env
+                         : "/etc/systemd/system:/run/systemd/system:/usr/local/lib/systemd/system:"
+                           "/usr/lib/systemd/system:/lib/systemd/system",
+                     ":", -1);
+}
+
+/* First differing line (1-based), 0 when equal. */
+static guint
+first_difference (const char *a, const char *b)
+{
+  g_auto (GStrv) la = g_strsplit (a, "\n", -1);
+  g_auto (GStrv) lb = g_strsplit (b, "\n", -1);
+  guint i;
+
+  for (i = 0; la[i] != NULL && lb[i] != NULL; i++)
+    if (!g_str_equal (la[i], lb[i]))
+      return i + 1;
+  return la[i] == NULL && lb[i] == NULL ? 0 : i + 1;
+}
+
+/* Drop-ins (<dir>/<unit>.d/NAME.conf) other than @allowed_dropin. */
+static void
+collect_dropins (char **dirs, const char *unit, const char *allowed_dropin, GPtrArray *out)
+{
+  for (char **d = dirs; *d; d++)
+    {
+      g_autofree char *ddir = g_strdup_printf ("%s/%s.d", *d, unit);
+      g_autoptr (GDir) dir = g_dir_open (ddir, 0, NULL);
+      const char *name;
+
+      while (dir && (name = g_dir_read_name (dir)) != NULL)
+        if (g_str_has_suffix (name, ".conf")
+            && (allowed_dropin == NULL || !g_str_equal (name, allowed_dropin)))
+          g_ptr_array_add (out, g_build_filename (ddir, name, NULL));
+    }
+}
+
+static Check
+check_unit_drift (const char *check_name, const char *unit, const char *allowed_dropin)
+{
+  g_auto (GStrv) dirs = systemd_unit_path ();
+  g_autofree char *shipped_path = g_build_filename (shipped_unit_dir (), unit, NULL);
+  g_autofree char *shipped = NULL;
+  g_autofree char *installed_path = NULL;
+  g_autofree char *installed = NULL;
+  g_autoptr (GPtrArray) dropins = g_ptr_array_new_with_free_func (g_free);
+  guint line;
+
+  for (char **d = dirs; *d && installed_path == NULL; d++)
+    {
+      g_autofree char *p = g_build_filename (*d, unit, NULL);
+      if (g_file_get_contents (p, &installed, NULL, NULL))
+        installed_path = g_steal_pointer (&p);
+    }
+  if (installed_path == NULL)
+    return (Check){ check_name, CHECK_OK, g_strdup_printf ("%s is not installed", unit) };
+  if (!g_file_get_contents (shipped_path, &shipped, NULL, NULL))
+    return (Check){ check_name, CHECK_WARN,
+                    g_strdup_printf ("%s is installed but the shipped copy %s is missing: "
+                                     "cannot check for drift",
+                                     installed_path, shipped_path) };
+  line = first_difference (installed, shipped);
+  if (line != 0)
+    return (Check){ check_name, CHECK_WARN,
+                    g_strdup_printf ("%s differs from the shipped %s (first at line %u); "
+                                     "its hardening may have drifted",
+                                     installed_path, shipped_path, line) };
+  collect_dropins (dirs, unit, allowed_dropin, dropins);
+  if (dropins->len > 0)
+    {
+      g_ptr_array_add (dropins, NULL);
+      {
+        g_autofree char *list = g_strjoinv (", ", (char **) dropins->pdata);
+        return (Check){ check_name, CHECK_WARN,
+                        g_strdup_printf ("%s matches the shipped unit, but drop-ins override "
+                                         "it: %s",
+                                         installed_path, list) };
+      }
+    }
+  return (Check){ check_name, CHECK_OK,
+                  g_strdup_printf ("%s matches the shipped unit", installed_path) };
+}
+
 int
 banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals)
 {
@@ -76,7 +176,8 @@ banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals)
       if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
         {
           g_print ("Usage: banger [--json] doctor\n\nCheck what this host can do: KVM, "
-                   "tun/tap, device-mapper, cgroup2, and the VMM binaries.\n"
+                   "tun/tap, device-mapper, cgroup2, the VMM binaries,\n"
+                   "and drift of the installed bangerd-root units from the shipped ones.\n"
                    "Exits 0 when VMs can run here (perhaps degraded), 1 otherwise.\n");
           return BANGER_EXIT_OK;
         }
@@ -108,6 +209,11 @@ banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals)
                      "needed where Firecracker is missing");
   g_array_append_val (checks, c);
   c = check_program ("mkfs.ext4", "mkfs.ext4", CHECK_FAIL, "work disks cannot be made");
+  g_array_append_val (checks, c);
+  /* (appended: the checks above are looked up by index below) */
+  c = check_unit_drift ("helper-unit", "bangerd-root.service", NULL);
+  g_array_append_val (checks, c);
+  c = check_unit_drift ("helper-socket", "bangerd-root.socket", "owner.conf");
   g_array_append_val (checks, c);
 
   can_run_vms = g_array_index (checks, Check, 1).status == CHECK_OK

@@ -29,6 +29,7 @@ enum
 };
 
 int banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *globals);
 
 /* Print a GError in the CLI's format (and as JSON with --json). */
 int banger_cli_report_error (BangerCliGlobals *globals, const char *command, const GError *error);

@@ -42,7 +42,8 @@ static const BangerBuiltin kernel_builtins[] = {
 };
 
 static const BangerBuiltin system_builtins[] = {
-  { "install", "Install the daemon, the root helper and their configuration", NULL },
+  { "install", "Write the install config (owner, fixed binaries) for the root helper",
+    banger_builtin_system_install },
   { NULL, NULL, NULL },
 };
 

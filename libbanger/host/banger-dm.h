@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * dm-snapshot root disks: a read-only loop device over the base image, a loop
+ * device over the VM's COW file, and a dm "snapshot" target over both, all
+ * named after the VM id (banger-host-names.h).  The kernel calls go through a
+ * backend of function pointers so the logic (names, tables, the
+ * refuse-foreign-device rule, rollback) is tested against a recording fake;
+ * state->backend selects it, NULL is the real one (libdevmapper + loop
+ * ioctls). */
+#pragma once
+
+#include "banger-priv-op.h"
+
+G_BEGIN_DECLS
+
+typedef struct _BangerHostBackend BangerHostBackend;
+struct _BangerHostBackend
+{
+  /* device-mapper present?  UNSUPPORTED when not. */
+  gboolean (*dm_available) (BangerHostBackend *self, GError **error);
+  /* Attach the open regular file @fd to a free loop device whose
+   * lo_file_name is @tag; returns "/dev/loopN". */
+  char *(*loop_attach) (BangerHostBackend *self, int fd, const char *tag, gboolean read_only,
+                        GError **error);
+  /* Every attached loop device whose lo_file_name is exactly @tag. */
+  GStrv (*loop_find) (BangerHostBackend *self, const char *tag, GError **error);
+  /* Detach @dev, only if its lo_file_name is still @tag. */
+  gboolean (*loop_detach) (BangerHostBackend *self, const char *dev, const char *tag,
+                           GError **error);
+  gboolean (*dm_create) (BangerHostBackend *self, const char *name, const char *uuid,
+                         const char *table, GError **error);
+  /* The UUID of the dm device @name; NULL with NOT_FOUND when there is none. */
+  char *(*dm_get_uuid) (BangerHostBackend *self, const char *name, GError **error);
+  gboolean (*dm_remove) (BangerHostBackend *self, const char *name, GError **error);
+  gpointer user_data;
+};
+
+BangerHostBackend *banger_host_backend_real (void);
+/* state->backend, or the real backend. */
+BangerHostBackend *banger_host_backend_get (BangerPrivState *state);
+
+gboolean banger_dm_available (BangerPrivState *state, GError **error);
+
+/* Build the snapshot for @vm_id: @base_fd (read-only base image, @base_size
+ * bytes, a multiple of 512) and @cow_fd (the VM's COW file).  On failure
+ * everything attached so far is detached again.  @out_device gets
+ * "/dev/mapper/banger-<vm>-rootfs". */
+gboolean banger_dm_snapshot_create (BangerPrivState *state, const char *vm_id, int base_fd,
+                                    guint64 base_size, int cow_fd, char **out_device,
+                                    GError **error);
+/* Remove the snapshot and its loop devices.  A dm device with banger's name
+ * but not banger's UUID is refused (PERMISSION_DENIED) and left alone.
+ * Nothing there is success (idempotent); @out_removed counts what went. */
+gboolean banger_dm_snapshot_remove (BangerPrivState *state, const char *vm_id,
+                                    guint *out_removed, GError **error);
+
+G_END_DECLS

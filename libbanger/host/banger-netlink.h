@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The rtnetlink calls the network operations need (libnl-route-3): look a
+ * link up, bring it up / set MTU / enslave it to a bridge, add an IPv4
+ * address, create and delete bridges, delete links.  No `ip` subprocess.
+ * Every name passed here has already been through banger_validate_ifname(). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  int ifindex;
+  int master;       /* ifindex of the bridge it is enslaved to, 0 if none */
+  guint mtu;
+  gboolean up;
+  char *kind;       /* IFLA_INFO_KIND: "tun", "bridge", … ; NULL for none */
+} BangerLinkInfo;
+
+void banger_link_info_clear (BangerLinkInfo *info);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BangerLinkInfo, banger_link_info_clear)
+
+/* FALSE with NOT_FOUND when there is no such link. */
+gboolean banger_netlink_get_link (const char *name, BangerLinkInfo *out, GError **error);
+/* Bring @name up; @mtu 0 leaves it; @master_name NULL leaves the master. */
+gboolean banger_netlink_configure (const char *name, guint mtu, const char *master_name,
+                                   GError **error);
+/* Add "a.b.c.d/len" to @name; an address that is already there is success. */
+gboolean banger_netlink_add_address (const char *name, const char *cidr, GError **error);
+gboolean banger_netlink_create_bridge (const char *name, GError **error);
+gboolean banger_netlink_delete_link (const char *name, GError **error);
+
+G_END_DECLS

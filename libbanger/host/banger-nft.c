@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <nftables/libnftables.h>
+#include <string.h>
+
+#include "banger-error.h"
+#include "banger-host-names.h"
+#include "banger-names.h"
+#include "banger-nft.h"
+#include "banger-priv-ops-private.h"
+#include "banger-quote.h"
+
+typedef struct nft_ctx BangerNftCtx;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerNftCtx, nft_ctx_free)
+
+static struct nft_ctx *
+ctx_new (gboolean json)
+{
+  struct nft_ctx *ctx = nft_ctx_new (NFT_CTX_DEFAULT);
+
+  if (ctx == NULL)
+    return NULL;
+  nft_ctx_buffer_output (ctx);
+  nft_ctx_buffer_error (ctx);
+  if (json)
+    nft_ctx_output_set_flags (ctx, NFT_CTX_OUTPUT_JSON);
+  return ctx;
+}
+
+/* Run one batch; the whole batch applies or none of it does. */
+static gboolean
+run (struct nft_ctx *ctx, const char *cmds, GError **error)
+{
+  if (nft_run_cmd_from_buffer (ctx, cmds) != 0)
+    {
+      g_autofree char *msg = g_strstrip (g_strdup (nft_ctx_get_error_buffer (ctx)));
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "nftables refused the change: %s",
+                   msg);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+banger_nft_available (void)
+{
+  g_autoptr (BangerNftCtx) ctx = ctx_new (TRUE);
+  return ctx != NULL && nft_run_cmd_from_buffer (ctx, "list tables ip") == 0;
+}
+
+gboolean
+banger_nft_validate_table (const char *table, GError **error)
+{
+  gsize len = table ? strlen (table) : 0;
+
+  if (len >= 1 && len <= 32)
+    {
+      gboolean ok = TRUE;
+      for (const char *p = table; *p; p++)
+        if (!g_ascii_islower (*p) && !g_ascii_isdigit (*p) && *p != '_')
+          ok = FALSE;
+      if (ok)
+        return TRUE;
+    }
+  {
+    g_autofree char *q = banger_quote (table);
+    g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                 "'%s' is not a valid nftables table name for banger ([a-z0-9_], 1-32 bytes)",
+                 q);
+  }
+  return FALSE;
+}
+
+gboolean
+banger_nft_nat_enable (const char *table, const char *vm_id, const char *guest_ip,
+                       GError **error)
+{
+  g_autofree char *comment = banger_host_nft_comment (vm_id, error);
+  g_autoptr (BangerNftCtx) ctx = NULL;
+  g_autofree char *cmds = NULL;
+
+  if (comment == NULL || !banger_nft_validate_table (table, error)
+      || !banger_priv_validate_ipv4 (guest_ip, error))
+    return FALSE;
+  ctx = ctx_new (FALSE);
+  if (ctx == NULL)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED, "Cannot create an nftables context");
+      return FALSE;
+    }
+  /* Everything below is inside banger's table: "add" is a no-op for what
+   * exists, the two chain flushes re-state banger's own rules, and the
+   * add/delete/add of the element makes its comment current. */
+  cmds = g_strdup_printf (
+      "add table ip %1$s\n"
+      "add set ip %1$s " BANGER_NFT_SET " { type ipv4_addr; }\n"
+      "add chain ip %1$s postrouting { type nat hook postrouting priority srcnat; policy accept; }\n"
+      "flush chain ip %1$s postrouting\n"
+      "add rule ip %1$s postrouting ip saddr @" BANGER_NFT_SET " oifname != \"" BANGER_IFNAME_PREFIX "*\" masquerade\n"
+      "add chain ip %1$s forward { type filter hook forward priority filter; policy accept; }\n"
+      "flush chain ip %1$s forward\n"
+      "add rule ip %1$s forward ip saddr @" BANGER_NFT_SET " accept\n"
+      "add rule ip %1$s forward ip daddr @" BANGER_NFT_SET " ct state established,related accept\n"
+      "add element ip %1$s " BANGER_NFT_SET " { %2$s }\n"
+      "delete element ip %1$s " BANGER_NFT_SET " { %2$s }\n"
+      "add element ip %1$s " BANGER_NFT_SET " { %2$s comment \"%3$s\" }\n",
+      table, guest_ip, comment);
+  return run (ctx, cmds, error);
+}
+
+static gboolean
+table_exists (const char *table, GError **error)
+{
+  g_autoptr (BangerNftCtx) ctx = ctx_new (TRUE);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+  JsonArray *arr;
+
+  if (ctx == NULL)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED, "Cannot create an nftables context");
+      return FALSE;
+    }
+  if (!run (ctx, "list tables ip", error))
+    return FALSE;
+  if (!json_parser_load_from_data (parser, nft_ctx_get_output_buffer (ctx), -1, NULL))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  if (!JSON_NODE_HOLDS_OBJECT (root)
+      || !json_object_has_member (json_node_get_object (root), "nftables"))
+    return FALSE;
+  arr = json_object_get_array_member (json_node_get_object (root), "nftables");
+  for (guint i = 0; arr && i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      JsonObject *t = o && json_object_has_member (o, "table")
+                          ? json_object_get_object_member (o, "table") : NULL;
+      if (t && g_strcmp0 (json_object_get_string_member_with_default (t, "name", ""), table) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+GStrv
+banger_nft_list_vm (const char *table, const char *vm_id, GError **error)
+{
+  g_autofree char *comment = banger_host_nft_comment (vm_id, error);
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (BangerNftCtx) ctx = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *cmd = NULL;
+  JsonNode *root;
+  JsonArray *arr;
+
+  if (comment == NULL || !banger_nft_validate_table (table, error))
+    return NULL;
+  if (!table_exists (table, &local_error))
+    {
+      if (local_error != NULL)
+        {
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return NULL;
+        }
+      g_ptr_array_add (out, NULL);
+      return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+    }
+  ctx = ctx_new (TRUE);
+  cmd = g_strdup_printf ("list set ip %s " BANGER_NFT_SET, table);
+  if (nft_run_cmd_from_buffer (ctx, cmd) != 0)
+    {
+      /* banger's table without the set: nothing of this VM in it */
+      g_ptr_array_add (out, NULL);
+      return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+    }
+  if (!json_parser_load_from_data (parser, nft_ctx_get_output_buffer (ctx), -1, error))
+    return NULL;
+  root = json_parser_get_root (parser);
+  arr = JSON_NODE_HOLDS_OBJECT (root)
+            ? json_object_get_array_member (json_node_get_object (root), "nftables") : NULL;
+  for (guint i = 0; arr && i < json_array_get_length (arr); i++)
+    {
+      JsonObject *o = json_array_get_object_element (arr, i);
+      JsonObject *set = o && json_object_has_member (o, "set")
+                            ? json_object_get_object_member (o, "set") : NULL;
+      JsonArray *elems = set && json_object_has_member (set, "elem")
+                             ? json_object_get_array_member (set, "elem") : NULL;
+      for (guint j = 0; elems && j < json_array_get_length (elems); j++)
+        {
+          JsonNode *n = json_array_get_element (elems, j);
+          JsonObject *e;
+          if (!JSON_NODE_HOLDS_OBJECT (n))
+            continue; /* a bare value has no comment: not tagged */
+          e = json_node_get_object (n);
+          e = json_object_has_member (e, "elem") ? json_object_get_object_member (e, "elem") : NULL;
+          if (e == NULL)
+            continue;
+          if (g_strcmp0 (json_object_get_string_member_with_default (e, "comment", ""), comment) == 0
+              && json_object_has_member (e, "val")
+              && JSON_NODE_HOLDS_VALUE (json_object_get_member (e, "val")))
+            {
+              const char *val = json_object_get_string_member_with_default (e, "val", NULL);
+              if (val != NULL && banger_priv_validate_ipv4 (val, NULL))
+                g_ptr_array_add (out, g_strdup (val));
+            }
+        }
+    }
+  g_ptr_array_add (out, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}
+
+gboolean
+banger_nft_nat_disable (const char *table, const char *vm_id, guint *out_removed,
+                        GError **error)
+{
+  g_auto (GStrv) ips = banger_nft_list_vm (table, vm_id, error);
+  g_autoptr (BangerNftCtx) ctx = NULL;
+  g_autoptr (GString) cmds = g_string_new (NULL);
+
+  if (ips == NULL)
+    return FALSE;
+  if (out_removed != NULL)
+    *out_removed = g_strv_length (ips);
+  if (ips[0] == NULL)
+    return TRUE;
+  for (char **ip = ips; *ip; ip++)
+    g_string_append_printf (cmds, "delete element ip %s " BANGER_NFT_SET " { %s }\n", table, *ip);
+  ctx = ctx_new (FALSE);
+  if (ctx == NULL)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED, "Cannot create an nftables context");
+      return FALSE;
+    }
+  return run (ctx, cmds->str, error);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * priv.create_tap {vm_id, bridge?, mtu?, address?} -> {name}
+ *
+ * The client never names the tap: it is derived from the VM id
+ * (banger_host_tap_name: "bngt" + hash) and checked by
+ * banger_validate_ifname.  Created with the tun ioctls, owned by banger's
+ * owner uid, then brought up over netlink, optionally with an MTU, enslaved
+ * to a banger bridge (a "bng…" name that must already exist and be a bridge)
+ * and given a host-side address.  Calling it again for the same VM
+ * reconfigures the existing tap (after checking it is a tun device). */
+#include "config.h"
+
+#include "banger-error.h"
+#include "banger-host-names.h"
+#include "banger-names.h"
+#include "banger-netlink.h"
+#include "banger-priv-ops-private.h"
+#include "banger-tap.h"
+
+const BangerParamSpec banger_op_create_tap_params[] = {
+  { "vm_id", BANGER_PARAM_STRING, TRUE, 1, 63, banger_validate_vm_name },
+  { "bridge", BANGER_PARAM_STRING, FALSE, 4, 15, banger_validate_ifname },
+  { "mtu", BANGER_PARAM_INT, FALSE, 68, 65535, NULL },
+  { "address", BANGER_PARAM_STRING, FALSE, 9, 18, banger_priv_validate_ipv4_cidr },
+  { NULL },
+};
+
+gboolean
+banger_op_create_tap (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
+                      JsonBuilder *result, GCancellable *cancellable, GError **error)
+{
+  const char *vm_id = banger_priv_param_vm_id (params, error);
+  const char *bridge = banger_priv_param_string (params, "bridge");
+  const char *address = banger_priv_param_string (params, "address");
+  gint64 mtu = banger_priv_param_int (params, "mtu", 0);
+  g_autofree char *name = NULL;
+  g_auto (BangerLinkInfo) info = { 0 };
+  g_autoptr (GError) local_error = NULL;
+  gboolean created = FALSE;
+
+  if (vm_id == NULL)
+    return FALSE;
+  if (bridge != NULL && !banger_validate_ifname (bridge, error))
+    return FALSE;
+  if (address != NULL && !banger_priv_validate_ipv4_cidr (address, error))
+    return FALSE;
+  if (mtu != 0 && (mtu < 68 || mtu > 65535))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "MTU %" G_GINT64_FORMAT " is out of range (68-65535)", mtu);
+      return FALSE;
+    }
+  name = banger_host_tap_name (vm_id, error);
+  if (name == NULL)
+    return FALSE;
+
+  if (banger_netlink_get_link (name, &info, &local_error))
+    {
+      if (g_strcmp0 (info.kind, "tun") != 0)
+        {
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+                       "'%s' exists and is not a tap device; leaving it alone", name);
+          return FALSE;
+        }
+    }
+  else if (g_error_matches (local_error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND))
+    {
+      if (!banger_tap_create (name, state->owner_uid, error))
+        return FALSE;
+      created = TRUE;
+    }
+  else
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return FALSE;
+    }
+
+  if (!banger_netlink_configure (name, (guint) mtu, bridge, error)
+      || (address != NULL && !banger_netlink_add_address (name, address, error)))
+    {
+      if (created)
+        banger_netlink_delete_link (name, NULL); /* undo our own half-made tap */
+      return FALSE;
+    }
+  banger_priv_result_string (result, "name", name);
+  banger_priv_result_bool (result, "created", created);
+  return TRUE;
+}

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * priv.status {}: the helper's version and what this host can do, for
+ * `banger doctor`.  Read-only: it opens devices and asks, it changes nothing. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "banger-cgroup.h"
+#include "banger-dm.h"
+#include "banger-nft.h"
+#include "banger-priv-ops-private.h"
+
+const BangerParamSpec banger_op_status_params[] = {
+  { NULL },
+};
+
+/* /dev/kvm opens and answers the stable API version.  (Whether it can boot a
+ * stock kernel is another matter — some paravirtual KVMs cannot; the daemon's
+ * boot probe decides that.) */
+static gboolean
+kvm_usable (void)
+{
+  int fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
+  gboolean ok;
+
+  if (fd < 0)
+    return FALSE;
+  ok = ioctl (fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
+  close (fd);
+  return ok;
+}
+
+static gboolean
+executable_root_owned (const char *path)
+{
+  struct stat st;
+
+  return path != NULL && stat (path, &st) == 0 && S_ISREG (st.st_mode) && st.st_uid == 0
+         && (st.st_mode & 0111) != 0 && (st.st_mode & 0022) == 0;
+}
+
+/* Can the owner open /dev/net/tun itself?  Direct Firecracker opens its tap
+ * by name and needs this; QEMU gets its tap as an fd from the helper and
+ * the jailer makes its own device node in the jail. */
+static gboolean
+tun_open_to (uid_t uid, gid_t gid)
+{
+  struct stat st;
+
+  if (stat ("/dev/net/tun", &st) < 0 || !S_ISCHR (st.st_mode))
+    return FALSE;
+  if (st.st_uid == uid)
+    return (st.st_mode & 0600) == 0600;
+  if (st.st_gid == gid)
+    return (st.st_mode & 0060) == 0060;
+  return (st.st_mode & 0006) == 0006;
+}
+
+gboolean
+banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
+                  JsonBuilder *result, GCancellable *cancellable, GError **error)
+{
+  g_autofree char *cg = banger_cgroup2_find_mount (NULL, NULL);
+  guint n_vmms;
+
+  g_mutex_lock (&state->lock);
+  n_vmms = g_hash_table_size (banger_priv_state_vmms_locked (state));
+  g_mutex_unlock (&state->lock);
+
+  banger_priv_result_string (result, "version", PACKAGE_VERSION);
+  banger_priv_result_bool (result, "kvm", kvm_usable ());
+  banger_priv_result_bool (result, "device_mapper", banger_dm_available (state, NULL));
+  banger_priv_result_bool (result, "nftables", banger_nft_available ());
+  banger_priv_result_bool (result, "tun", access ("/dev/net/tun", R_OK | W_OK) == 0);
+  banger_priv_result_bool (result, "tun_owner", tun_open_to (state->owner_uid, state->owner_gid));
+  banger_priv_result_bool (result, "cgroup2", cg != NULL);
+  banger_priv_result_bool (result, "firecracker", executable_root_owned (state->firecracker_path));
+  banger_priv_result_bool (result, "jailer", executable_root_owned (state->jailer_path));
+  banger_priv_result_bool (result, "qemu", executable_root_owned (state->qemu_path));
+  banger_priv_result_int (result, "vmms", n_vmms);
+  return TRUE;
+}

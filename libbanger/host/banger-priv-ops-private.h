@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Shared by the operation files: declarations of each operation, parameter
+ * and result helpers, and the state helpers the operations use. */
+#pragma once
+
+#include <sys/stat.h>
+
+#include "banger-priv-ops.h"
+
+G_BEGIN_DECLS
+
+#define BANGER_PRIV_OP_DECLARE(sym)                                                            \
+  extern const BangerParamSpec sym##_params[];                                                 \
+  gboolean sym (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,      \
+                JsonBuilder *result, GCancellable *cancellable, GError **error)
+
+BANGER_PRIV_OP_DECLARE (banger_op_status);
+BANGER_PRIV_OP_DECLARE (banger_op_create_tap);
+BANGER_PRIV_OP_DECLARE (banger_op_delete_tap);
+BANGER_PRIV_OP_DECLARE (banger_op_create_bridge);
+BANGER_PRIV_OP_DECLARE (banger_op_delete_bridge);
+BANGER_PRIV_OP_DECLARE (banger_op_nat_enable);
+BANGER_PRIV_OP_DECLARE (banger_op_nat_disable);
+BANGER_PRIV_OP_DECLARE (banger_op_dm_snapshot_create);
+BANGER_PRIV_OP_DECLARE (banger_op_dm_snapshot_remove);
+BANGER_PRIV_OP_DECLARE (banger_op_mkfs_work_disk);
+BANGER_PRIV_OP_DECLARE (banger_op_launch_vmm);
+BANGER_PRIV_OP_DECLARE (banger_op_signal_process);
+BANGER_PRIV_OP_DECLARE (banger_op_kill_process);
+BANGER_PRIV_OP_DECLARE (banger_op_cleanup_vm);
+
+/* ---------------------------------------------------------- parameters
+ * The executor has already checked presence, types and ranges against the
+ * table; these read the values (NULL / default when an optional one is
+ * absent).  Handlers still re-validate what they use. */
+const char *banger_priv_param_string (JsonObject *params, const char *name);
+gint64 banger_priv_param_int (JsonObject *params, const char *name, gint64 default_value);
+gboolean banger_priv_param_bool (JsonObject *params, const char *name, gboolean default_value);
+/* The "vm_id" parameter, validated (banger_validate_vm_name). */
+const char *banger_priv_param_vm_id (JsonObject *params, GError **error);
+
+/* Validators with the BangerParamSpec signature. */
+gboolean banger_priv_validate_signal (const char *value, GError **error);
+gboolean banger_priv_validate_ipv4 (const char *value, GError **error);
+gboolean banger_priv_validate_ipv4_cidr (const char *value, GError **error);
+gboolean banger_priv_validate_abs_path (const char *value, GError **error);
+
+/* -------------------------------------------------------------- state */
+/* The registry, created on first use.  Call with state->lock held. */
+GHashTable *banger_priv_state_vmms_locked (BangerPrivState *state);
+/* banger's cgroup2 directory: state->cgroup_root, or <cgroup2 mount>/banger.slice. */
+char *banger_priv_state_cgroup_root (BangerPrivState *state, GError **error);
+/* Relative to the cgroup2 mount: what /proc/<pid>/cgroup's 0:: line shows
+ * for a process in @vm_id's scope ("/banger.slice/banger-<vm>.scope"). */
+char *banger_priv_state_scope_relpath (BangerPrivState *state, const char *vm_id,
+                                       GError **error);
+
+/* ------------------------------------------------------- file checks */
+/* Open @path (absolute, strictly under @root, no "."/".." components) with
+ * banger_open_beneath(O_PATH) and check it is a regular file with
+ * st_nlink == 1 owned by @uid (or by root when @allow_root).  Returns an
+ * O_PATH fd; @out_st gets its stat. */
+int banger_priv_open_owned_file (const char *root, const char *path, uid_t uid,
+                                 gboolean allow_root, struct stat *out_st, GError **error);
+/* Re-open an O_PATH fd for I/O through /proc/self/fd and check it is still
+ * the same inode. */
+int banger_priv_reopen (int path_fd, const struct stat *st, int flags, GError **error);
+
+/* ------------------------------------------------- shared with cleanup */
+/* Delete @vm_id's tap if it is there and is a tun device. */
+gboolean banger_priv_delete_vm_tap (const char *vm_id, gboolean *out_deleted, GError **error);
+
+/* ------------------------------------------------------------- results */
+void banger_priv_result_string (JsonBuilder *result, const char *name, const char *value);
+void banger_priv_result_int (JsonBuilder *result, const char *name, gint64 value);
+void banger_priv_result_bool (JsonBuilder *result, const char *name, gboolean value);
+
+G_END_DECLS

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The validating executor: the one path every privileged request takes,
+ * whether it arrived on bangerd-root's socket or is called in-process by a
+ * daemon that already runs as root.  Order: authorise the caller (uid root or
+ * the owner), find the method in the table, check the parameters against its
+ * BangerParamSpec table, call the handler, build the reply. */
+#pragma once
+
+#include "banger-install-config.h"
+#include "banger-priv-op.h"
+
+G_BEGIN_DECLS
+
+/* Default upper bound of a STRING parameter whose spec says max = 0. */
+#define BANGER_PARAM_STRING_MAX_DEFAULT 4096
+
+/* A state for @config (paths copied); vmms is left NULL for the operations
+ * to create. */
+BangerPrivState *banger_priv_state_new (const BangerInstallConfig *config);
+void banger_priv_state_free (BangerPrivState *state);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerPrivState, banger_priv_state_free)
+
+/* The choke point: TRUE iff @caller is root or the owner.
+ * BANGER_ERROR_PERMISSION_DENIED otherwise. */
+gboolean banger_priv_authorize (const BangerPrivState *state, const BangerPeerCred *caller,
+                                GError **error);
+
+/* The entry for @method in @table (terminated by method == NULL), or NULL. */
+const BangerPrivOp *banger_priv_op_find (const BangerPrivOp *table, const char *method);
+
+/* Check @params against @op's spec: no unknown key, every required key
+ * present, exact JSON types (an INT is a JSON integer: not a float, not a
+ * string, not a bool), INT within [min, max], STRING length within
+ * [min, max] bytes (max 0: BANGER_PARAM_STRING_MAX_DEFAULT), valid UTF-8, no
+ * control characters, and the spec's validator.  null is never accepted.
+ * BANGER_ERROR_INVALID_ARGUMENT naming the parameter. */
+gboolean banger_priv_params_check (const BangerPrivOp *op, JsonObject *params, GError **error);
+
+/* Authorise, look up, check, run.  Returns the result object node (transfer
+ * full), or NULL with the handler's (or the check's) error.  An unknown
+ * method is BANGER_ERROR_UNSUPPORTED. */
+JsonNode *banger_priv_execute (const BangerPrivOp *table, BangerPrivState *state,
+                               const BangerPeerCred *caller, const char *method,
+                               JsonObject *params, GCancellable *cancellable, GError **error);
+
+/* The whole path for one framed message (without its NUL): strict decode,
+ * then banger_priv_execute().  Always returns a NUL-terminated reply.
+ * *@out_fatal is set when the message itself was unreadable (the reply then
+ * has "id": null and the connection must be closed). */
+GBytes *banger_priv_execute_message (const BangerPrivOp *table, BangerPrivState *state,
+                                     const BangerPeerCred *caller, const char *data, gsize len,
+                                     GCancellable *cancellable, gboolean *out_fatal);
+
+G_END_DECLS

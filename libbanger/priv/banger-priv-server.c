@@ -1,0 +1,757 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "banger-error-private.h"
+#include "banger-priv-executor.h"
+#include "banger-priv-framer.h"
+#include "banger-priv-json.h"
+#include "banger-priv-message.h"
+#include "banger-priv-server.h"
+
+#define ACCEPT_PAUSE_MS 100 /* after EMFILE/ENFILE, before accepting again */
+#define ACCEPT_BURST 64     /* connections accepted per main-loop wakeup */
+
+struct _BangerPrivServer
+{
+  GObject parent_instance;
+
+  const BangerPrivOp *table;
+  BangerPrivState *state;
+  BangerPrivServerLimits limits;
+
+  GSocket *listener;
+  char *bound_path;
+  GMainContext *context;
+  GSource *accept_source;
+  GSource *accept_pause;
+  gboolean accept_failing;  /* logged once per run of failures */
+  GHashTable *per_uid;  /* uid -> number of open connections */
+  GHashTable *conns;    /* Conn* set */
+  GCancellable *cancellable; /* cancelled by stop: handed to handlers */
+  GMutex exec_lock;     /* one handler at a time */
+};
+
+G_DEFINE_FINAL_TYPE (BangerPrivServer, banger_priv_server, G_TYPE_OBJECT)
+
+typedef enum
+{
+  TIMER_NONE,
+  TIMER_IDLE,
+  TIMER_MESSAGE,
+  TIMER_WRITE,
+} TimerKind;
+
+typedef struct
+{
+  int ref;
+  BangerPrivServer *server; /* strong */
+  GSocketConnection *connection;
+  GSocket *socket;
+  BangerPeerCred cred;
+  BangerPrivFramer framer;
+  GCancellable *cancellable;
+  GSource *timer;
+  TimerKind timer_kind;
+  GBytes *reply;          /* being written */
+  gboolean close_after_reply;
+  gboolean busy;          /* a request is executing or its reply is being written */
+  gboolean reading;
+  gboolean closed;
+} Conn;
+
+static void conn_pump (Conn *c);
+
+static Conn *
+conn_ref (Conn *c)
+{
+  c->ref++;
+  return c;
+}
+
+static void
+conn_unref (Conn *c)
+{
+  if (--c->ref > 0)
+    return;
+  banger_priv_framer_clear (&c->framer);
+  g_clear_pointer (&c->reply, g_bytes_unref);
+  g_clear_object (&c->cancellable);
+  g_clear_object (&c->socket);
+  g_clear_object (&c->connection);
+  g_clear_object (&c->server);
+  g_free (c);
+}
+
+static void
+conn_disarm (Conn *c)
+{
+  if (c->timer != NULL)
+    {
+      g_source_destroy (c->timer);
+      g_clear_pointer (&c->timer, g_source_unref);
+    }
+  c->timer_kind = TIMER_NONE;
+}
+
+static void
+uid_count_add (BangerPrivServer *server, uid_t uid, int delta)
+{
+  gpointer key = GUINT_TO_POINTER ((guint) uid);
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_uid, key));
+
+  n = delta > 0 ? n + 1 : (n > 0 ? n - 1 : 0);
+  if (n == 0)
+    g_hash_table_remove (server->per_uid, key);
+  else
+    g_hash_table_insert (server->per_uid, key, GUINT_TO_POINTER (n));
+}
+
+static void
+conn_close (Conn *c, const char *why)
+{
+  if (c->closed)
+    return;
+  c->closed = TRUE;
+  g_debug ("bangerd-root: closing connection of uid %u pid %d: %s", (guint) c->cred.uid,
+           (int) c->cred.pid, why);
+  conn_disarm (c);
+  g_cancellable_cancel (c->cancellable);
+  /* The peer sees EOF now; the fd itself is released when the last pending
+   * callback drops its reference. */
+  g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
+  uid_count_add (c->server, c->cred.uid, -1);
+  if (g_hash_table_remove (c->server->conns, c))
+    conn_unref (c);
+}
+
+/* A last error reply, sent without waiting (the socket is non-blocking):
+ * used when the peer is misbehaving and may not be reading. */
+static void
+send_nowait (GSocket *socket, gint64 id, const GError *error)
+{
+  g_autoptr (GBytes) reply = banger_priv_reply_error (id, error);
+  gsize len;
+  const char *data = g_bytes_get_data (reply, &len);
+
+  (void) g_socket_send_with_blocking (socket, data, len, FALSE, NULL, NULL);
+}
+
+static gboolean
+on_timer (gpointer user_data)
+{
+  Conn *c = user_data;
+  g_autoptr (GError) error = NULL;
+  const char *why;
+
+  switch (c->timer_kind)
+    {
+    case TIMER_MESSAGE:
+      why = "message not completed in time";
+      g_set_error (&error, BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
+                   "The message was not completed within %u ms", c->server->limits.message_timeout_ms);
+      break;
+    case TIMER_WRITE:
+      why = "reply not read in time";
+      break;
+    case TIMER_IDLE:
+    default:
+      why = "idle";
+      g_set_error (&error, BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
+                   "No request for %u ms: closing the connection", c->server->limits.idle_timeout_ms);
+      break;
+    }
+  if (c->timer_kind == TIMER_MESSAGE)
+    g_message ("bangerd-root: uid %u pid %d: %s", (guint) c->cred.uid, (int) c->cred.pid, why);
+  if (error != NULL)
+    send_nowait (c->socket, -1, error);
+  g_clear_pointer (&c->timer, g_source_unref);
+  c->timer_kind = TIMER_NONE;
+  conn_close (c, why);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+conn_arm (Conn *c, TimerKind kind)
+{
+  guint ms;
+
+  if (c->timer_kind == kind)
+    return;
+  conn_disarm (c);
+  ms = kind == TIMER_IDLE ? c->server->limits.idle_timeout_ms : c->server->limits.message_timeout_ms;
+  c->timer = g_timeout_source_new (ms);
+  /* The source keeps no reference: conn_close() always destroys it first. */
+  g_source_set_callback (c->timer, on_timer, c, NULL);
+  g_source_attach (c->timer, c->server->context);
+  c->timer_kind = kind;
+}
+
+static void
+on_written (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Conn *c = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, NULL, &error))
+    {
+      conn_close (c, "write failed");
+      conn_unref (c);
+      return;
+    }
+  g_clear_pointer (&c->reply, g_bytes_unref);
+  if (c->closed)
+    {
+      conn_unref (c);
+      return;
+    }
+  conn_disarm (c);
+  if (c->close_after_reply)
+    conn_close (c, "protocol error");
+  else
+    {
+      c->busy = FALSE;
+      conn_pump (c);
+    }
+  conn_unref (c);
+}
+
+static void
+conn_send (Conn *c, GBytes *reply, gboolean close_after)
+{
+  gsize len;
+  const void *data;
+
+  c->busy = TRUE;
+  c->reply = reply;
+  c->close_after_reply = close_after;
+  data = g_bytes_get_data (reply, &len);
+  conn_arm (c, TIMER_WRITE);
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (c->connection)),
+                                   data, len, G_PRIORITY_DEFAULT, c->cancellable, on_written,
+                                   conn_ref (c));
+}
+
+/* ------------------------------------------------------------ execution */
+
+typedef struct
+{
+  BangerPrivServer *server;
+  BangerPeerCred cred;
+  GBytes *message;
+  GBytes *reply;
+  gboolean fatal;
+} Job;
+
+static void
+job_free (Job *job)
+{
+  g_clear_object (&job->server);
+  g_clear_pointer (&job->message, g_bytes_unref);
+  g_clear_pointer (&job->reply, g_bytes_unref);
+  g_free (job);
+}
+
+static void
+execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+{
+  Job *job = task_data;
+  BangerPrivServer *server = job->server;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BangerPrivRequest) req = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  gsize len;
+  const char *data = g_bytes_get_data (job->message, &len);
+
+  req = banger_priv_request_parse (data, len, &error);
+  if (req == NULL)
+    {
+      g_message ("bangerd-root: uid %u pid %d: refused a malformed message: %s",
+                 (guint) job->cred.uid, (int) job->cred.pid, error->message);
+      job->reply = banger_priv_reply_error (-1, error);
+      job->fatal = TRUE;
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+
+  g_mutex_lock (&server->exec_lock);
+  /* A stopped server no longer owns its state: run nothing. */
+  if (!g_cancellable_set_error_if_cancelled (server->cancellable, &error))
+    result = banger_priv_execute (server->table, server->state, &job->cred, req->method,
+                                  req->params, server->cancellable, &error);
+  g_mutex_unlock (&server->exec_lock);
+
+  if (result == NULL)
+    {
+      g_message ("bangerd-root: uid %u pid %d op %s: %s -> %s: %s", (guint) job->cred.uid,
+                 (int) job->cred.pid, req->op_id ? req->op_id : "-", req->method,
+                 banger_error_to_name (banger_error_code_from_gerror (error)), error->message);
+      job->reply = banger_priv_reply_error (req->id, error);
+    }
+  else
+    {
+      g_info ("bangerd-root: uid %u pid %d op %s: %s -> ok", (guint) job->cred.uid,
+              (int) job->cred.pid, req->op_id ? req->op_id : "-", req->method);
+      job->reply = banger_priv_reply_result (req->id, result);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_executed (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Conn *c = user_data;
+  Job *job = g_task_get_task_data (G_TASK (res));
+
+  if (!c->closed)
+    conn_send (c, g_steal_pointer (&job->reply), job->fatal);
+  conn_unref (c);
+}
+
+static void
+conn_dispatch (Conn *c, GBytes *message)
+{
+  g_autoptr (GTask) task = g_task_new (NULL, NULL, on_executed, conn_ref (c));
+  Job *job = g_new0 (Job, 1);
+
+  c->busy = TRUE;
+  job->server = g_object_ref (c->server);
+  job->cred = c->cred;
+  job->message = message;
+  g_task_set_task_data (task, job, (GDestroyNotify) job_free);
+  g_task_run_in_thread (task, execute_in_thread);
+}
+
+/* --------------------------------------------------------------- reading */
+
+static void
+on_read (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Conn *c = user_data;
+  g_autoptr (GError) error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), res, &error);
+
+  c->reading = FALSE;
+  if (c->closed)
+    {
+      conn_unref (c);
+      return;
+    }
+  if (n < 0)
+    conn_close (c, error->message);
+  else if (n == 0)
+    conn_close (c, "end of stream");
+  else
+    {
+      banger_priv_framer_commit (&c->framer, (gsize) n);
+      conn_pump (c);
+    }
+  conn_unref (c);
+}
+
+/* Answer the next buffered request, or read more. */
+static void
+conn_pump (Conn *c)
+{
+  g_autoptr (GError) error = NULL;
+  GBytes *message = NULL;
+  gsize avail;
+  guint8 *space;
+
+  if (c->closed || c->busy || c->reading)
+    return;
+  if (banger_priv_framer_next (&c->framer, &message, &error))
+    {
+      conn_disarm (c);
+      conn_dispatch (c, message);
+      return;
+    }
+  if (error != NULL)
+    {
+      g_message ("bangerd-root: uid %u pid %d: %s", (guint) c->cred.uid, (int) c->cred.pid,
+                 error->message);
+      send_nowait (c->socket, -1, error);
+      conn_close (c, error->message);
+      return;
+    }
+  conn_arm (c, banger_priv_framer_has_partial (&c->framer) ? TIMER_MESSAGE : TIMER_IDLE);
+  space = banger_priv_framer_get_space (&c->framer, &avail);
+  c->reading = TRUE;
+  g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (c->connection)), space,
+                             avail, G_PRIORITY_DEFAULT, c->cancellable, on_read, conn_ref (c));
+}
+
+/* ------------------------------------------------------------- accepting */
+
+static gboolean
+read_peer_cred (GSocket *socket, BangerPeerCred *out)
+{
+  struct ucred uc = { 0 };
+  socklen_t len = sizeof uc;
+
+  if (getsockopt (g_socket_get_fd (socket), SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0
+      || len != sizeof uc)
+    return FALSE;
+  out->uid = uc.uid;
+  out->gid = uc.gid;
+  out->pid = uc.pid;
+  return TRUE;
+}
+
+static void
+handle_new_socket (BangerPrivServer *server, GSocket *socket)
+{
+  BangerPeerCred cred = { 0 };
+  g_autoptr (GError) error = NULL;
+  Conn *c;
+
+  g_socket_set_blocking (socket, FALSE);
+  if (!read_peer_cred (socket, &cred))
+    {
+      g_message ("bangerd-root: cannot read the peer's credentials (%s): connection refused",
+                 g_strerror (errno));
+      g_socket_close (socket, NULL);
+      return;
+    }
+  if (!banger_priv_authorize (server->state, &cred, &error))
+    {
+      g_message ("bangerd-root: refused uid %u pid %d: not root or the owner", (guint) cred.uid,
+                 (int) cred.pid);
+      send_nowait (socket, -1, error);
+      g_socket_close (socket, NULL);
+      return;
+    }
+  if (GPOINTER_TO_UINT (g_hash_table_lookup (server->per_uid, GUINT_TO_POINTER ((guint) cred.uid)))
+      >= server->limits.max_connections_per_uid)
+    {
+      g_set_error (&error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
+                   "uid %u already has %u connections open", (guint) cred.uid,
+                   server->limits.max_connections_per_uid);
+      g_message ("bangerd-root: %s: connection refused", error->message);
+      send_nowait (socket, -1, error);
+      g_socket_close (socket, NULL);
+      return;
+    }
+
+  c = g_new0 (Conn, 1);
+  c->ref = 1; /* owned by server->conns */
+  c->server = g_object_ref (server);
+  c->socket = g_object_ref (socket);
+  c->connection = g_socket_connection_factory_create_connection (socket);
+  c->cred = cred;
+  c->cancellable = g_cancellable_new ();
+  banger_priv_framer_init (&c->framer, BANGER_PRIV_MESSAGE_MAX);
+  g_hash_table_add (server->conns, c);
+  uid_count_add (server, cred.uid, +1);
+  conn_pump (c);
+}
+
+static gboolean on_accept (GSocket *socket, GIOCondition condition, gpointer user_data);
+
+static gboolean
+on_accept_resume (gpointer user_data)
+{
+  BangerPrivServer *server = user_data;
+
+  g_clear_pointer (&server->accept_pause, g_source_unref);
+  banger_priv_server_start (server);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_accept (GSocket *listener, GIOCondition condition, gpointer user_data)
+{
+  BangerPrivServer *server = user_data;
+
+  for (int i = 0; i < ACCEPT_BURST; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GSocket) socket = g_socket_accept (listener, NULL, &error);
+
+      if (socket != NULL)
+        {
+          server->accept_failing = FALSE;
+          handle_new_socket (server, socket);
+          continue;
+        }
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        break;
+      /* Out of file descriptors (or another transient failure): stop
+       * polling the listener for a moment instead of spinning on it. */
+      if (!server->accept_failing)
+        g_message ("bangerd-root: accept: %s; pausing for %d ms at a time until it works",
+                   error->message, ACCEPT_PAUSE_MS);
+      server->accept_failing = TRUE;
+      g_source_destroy (server->accept_source);
+      g_clear_pointer (&server->accept_source, g_source_unref);
+      server->accept_pause = g_timeout_source_new (ACCEPT_PAUSE_MS);
+      g_source_set_callback (server->accept_pause, on_accept_resume, server, NULL);
+      g_source_attach (server->accept_pause, server->context);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+void
+banger_priv_server_start (BangerPrivServer *server)
+{
+  g_return_if_fail (BANGER_IS_PRIV_SERVER (server));
+  g_return_if_fail (server->listener != NULL);
+
+  if (server->accept_source != NULL)
+    return;
+  if (server->context == NULL)
+    server->context = g_main_context_ref_thread_default ();
+  server->accept_source = g_socket_create_source (server->listener, G_IO_IN, NULL);
+  g_source_set_callback (server->accept_source, G_SOURCE_FUNC (on_accept), server, NULL);
+  g_source_attach (server->accept_source, server->context);
+}
+
+void
+banger_priv_server_stop (BangerPrivServer *server)
+{
+  g_autoptr (GPtrArray) all = NULL;
+
+  g_return_if_fail (BANGER_IS_PRIV_SERVER (server));
+
+  if (server->accept_source != NULL)
+    {
+      g_source_destroy (server->accept_source);
+      g_clear_pointer (&server->accept_source, g_source_unref);
+    }
+  if (server->accept_pause != NULL)
+    {
+      g_source_destroy (server->accept_pause);
+      g_clear_pointer (&server->accept_pause, g_source_unref);
+    }
+  g_cancellable_cancel (server->cancellable);
+  /* Wait for a running handler: after stop() the caller may free the state. */
+  g_mutex_lock (&server->exec_lock);
+  g_mutex_unlock (&server->exec_lock);
+  all = g_ptr_array_new ();
+  {
+    GHashTableIter iter;
+    gpointer key;
+    g_hash_table_iter_init (&iter, server->conns);
+    while (g_hash_table_iter_next (&iter, &key, NULL))
+      g_ptr_array_add (all, key);
+  }
+  for (guint i = 0; i < all->len; i++)
+    conn_close (all->pdata[i], "server stopping");
+  if (server->listener != NULL)
+    {
+      g_socket_close (server->listener, NULL);
+      g_clear_object (&server->listener);
+    }
+  if (server->bound_path != NULL)
+    {
+      (void) unlink (server->bound_path);
+      g_clear_pointer (&server->bound_path, g_free);
+    }
+}
+
+guint
+banger_priv_server_get_n_connections (BangerPrivServer *server)
+{
+  g_return_val_if_fail (BANGER_IS_PRIV_SERVER (server), 0);
+  return g_hash_table_size (server->conns);
+}
+
+/* ------------------------------------------------------------- listening */
+
+gboolean
+banger_priv_server_listen_fd (BangerPrivServer *server, int fd, GError **error)
+{
+  GError *local = NULL;
+  GSocket *socket;
+
+  g_return_val_if_fail (BANGER_IS_PRIV_SERVER (server), FALSE);
+  g_return_val_if_fail (server->listener == NULL, FALSE);
+
+  socket = g_socket_new_from_fd (fd, &local);
+  if (socket == NULL)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Cannot use socket fd %d: %s", fd,
+                   local->message);
+      g_error_free (local);
+      close (fd);
+      return FALSE;
+    }
+  if (g_socket_get_family (socket) != G_SOCKET_FAMILY_UNIX
+      || g_socket_get_socket_type (socket) != G_SOCKET_TYPE_STREAM)
+    {
+      g_object_unref (socket);
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "Socket fd %d is not a unix stream socket", fd);
+      return FALSE;
+    }
+  g_socket_set_blocking (socket, FALSE);
+  server->listener = socket;
+  return TRUE;
+}
+
+gboolean
+banger_priv_server_listen_path (BangerPrivServer *server, const char *path, uid_t owner,
+                                gid_t group, GError **error)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  struct stat st;
+  mode_t old_umask;
+  int fd, r, errsv;
+
+  g_return_val_if_fail (BANGER_IS_PRIV_SERVER (server), FALSE);
+  g_return_val_if_fail (path != NULL, FALSE);
+
+  if (path[0] != '/' || strlen (path) >= sizeof sa.sun_path)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "Socket path '%s' must be absolute and shorter than %zu bytes", path,
+                   sizeof sa.sun_path);
+      return FALSE;
+    }
+  strcpy (sa.sun_path, path);
+
+  if (lstat (path, &st) == 0)
+    {
+      int probe;
+
+      if (!S_ISSOCK (st.st_mode))
+        {
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
+                       "'%s' exists and is not a socket", path);
+          return FALSE;
+        }
+      probe = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (probe >= 0 && connect (probe, (struct sockaddr *) &sa, sizeof sa) == 0)
+        {
+          close (probe);
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
+                       "Another server is listening on '%s'", path);
+          return FALSE;
+        }
+      if (probe >= 0)
+        close (probe);
+      if (unlink (path) < 0 && errno != ENOENT)
+        return banger_set_error_from_errno (error, errno, "Cannot remove the stale socket '%s'",
+                                            path);
+    }
+
+  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return banger_set_error_from_errno (error, errno, "Cannot create a unix socket");
+  /* Mode 0600 from the moment the socket exists. */
+  old_umask = umask (0177);
+  r = bind (fd, (struct sockaddr *) &sa, sizeof sa);
+  errsv = errno;
+  umask (old_umask);
+  if (r < 0)
+    {
+      close (fd);
+      return banger_set_error_from_errno (error, errsv, "Cannot bind '%s'", path);
+    }
+  if (fchownat (AT_FDCWD, path, owner, group, AT_SYMLINK_NOFOLLOW) < 0
+      || listen (fd, SOMAXCONN) < 0)
+    {
+      errsv = errno;
+      close (fd);
+      (void) unlink (path);
+      return banger_set_error_from_errno (error, errsv, "Cannot set up the socket '%s'", path);
+    }
+  if (!banger_priv_server_listen_fd (server, fd, error))
+    {
+      (void) unlink (path);
+      return FALSE;
+    }
+  server->bound_path = g_strdup (path);
+  return TRUE;
+}
+
+int
+banger_priv_server_take_activation_fd (GError **error)
+{
+  const char *pid_s = g_getenv ("LISTEN_PID");
+  const char *fds_s = g_getenv ("LISTEN_FDS");
+  guint64 pid, nfds;
+  int fd = 3, v = 0;
+  socklen_t len = sizeof v;
+  struct stat st;
+
+  if (pid_s == NULL || fds_s == NULL)
+    return -1;
+  if (!g_ascii_string_to_unsigned (pid_s, 10, 1, G_MAXINT, &pid, NULL) || (pid_t) pid != getpid ())
+    return -1;
+  g_unsetenv ("LISTEN_PID");
+  g_unsetenv ("LISTEN_FDS");
+  g_unsetenv ("LISTEN_FDNAMES");
+  if (!g_ascii_string_to_unsigned (fds_s, 10, 0, 64, &nfds, NULL) || nfds != 1)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "Socket activation passed LISTEN_FDS=%s; exactly one socket is expected", fds_s);
+      return -1;
+    }
+  if (fstat (fd, &st) < 0 || !S_ISSOCK (st.st_mode)
+      || getsockopt (fd, SOL_SOCKET, SO_DOMAIN, &v, &len) < 0 || v != AF_UNIX
+      || getsockopt (fd, SOL_SOCKET, SO_TYPE, &v, &len) < 0 || v != SOCK_STREAM
+      || getsockopt (fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) < 0 || v != 1)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "The activation fd 3 is not a listening AF_UNIX stream socket");
+      return -1;
+    }
+  if (fcntl (fd, F_SETFD, FD_CLOEXEC) < 0)
+    {
+      banger_set_error_from_errno (error, errno, "Cannot set FD_CLOEXEC on the activation fd");
+      return -1;
+    }
+  return fd;
+}
+
+/* ---------------------------------------------------------------- object */
+
+static void
+banger_priv_server_finalize (GObject *object)
+{
+  BangerPrivServer *server = BANGER_PRIV_SERVER (object);
+
+  banger_priv_server_stop (server);
+  g_clear_pointer (&server->per_uid, g_hash_table_unref);
+  g_clear_pointer (&server->conns, g_hash_table_unref);
+  g_clear_object (&server->cancellable);
+  g_clear_pointer (&server->context, g_main_context_unref);
+  g_mutex_clear (&server->exec_lock);
+  G_OBJECT_CLASS (banger_priv_server_parent_class)->finalize (object);
+}
+
+static void
+banger_priv_server_class_init (BangerPrivServerClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = banger_priv_server_finalize;
+}
+
+static void
+banger_priv_server_init (BangerPrivServer *server)
+{
+  server->per_uid = g_hash_table_new (g_direct_hash, g_direct_equal);
+  server->conns = g_hash_table_new (g_direct_hash, g_direct_equal);
+  server->cancellable = g_cancellable_new ();
+  g_mutex_init (&server->exec_lock);
+}
+
+BangerPrivServer *
+banger_priv_server_new (const BangerPrivOp *table, BangerPrivState *state,
+                        const BangerPrivServerLimits *limits)
+{
+  BangerPrivServer *server = g_object_new (BANGER_TYPE_PRIV_SERVER, NULL);
+
+  server->table = table;
+  server->state = state;
+  server->limits = *limits;
+  return server;
+}

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Shared by the host tests: a helper state over temp dirs, calling an
+ * operation through the validating executor, and network namespaces made and
+ * removed by the test. */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "banger-priv-executor.h"
+#include "banger-priv-ops.h"
+
+G_BEGIN_DECLS
+
+#define HOST_TEST_OWNER_UID 65534
+#define HOST_TEST_OWNER_GID 65534
+
+/* A state whose runtime and state dirs are fresh temp dirs (mode 0755), the
+ * owner uid 65534, cgroup root a test-private directory under cgroup2 (when
+ * @with_cgroup).  Free with host_test_state_free (removes the dirs). */
+BangerPrivState *host_test_state_new (gboolean with_cgroup);
+void host_test_state_free (BangerPrivState *state);
+
+/* Call @method with @params_json through banger_priv_execute (caller: root,
+ * pid @caller_pid or 0). */
+JsonNode *host_test_call (BangerPrivState *state, const char *method, const char *params_json,
+                          GError **error);
+JsonNode *host_test_call_as (BangerPrivState *state, pid_t caller_pid, const char *method,
+                             const char *params_json, GError **error);
+/* Call the handler directly, skipping the executor's table check (to show
+ * the handler re-validates on its own). */
+gboolean host_test_call_handler (BangerPrivState *state, pid_t caller_pid, const char *method,
+                                 const char *params_json, GError **error);
+
+/* Run argv, wait, return its stdout (NULL if it failed). */
+char *host_test_run (const char *const *argv, int *out_status);
+
+/* The network namespace of this test binary: made by host_test_netns_add()
+ * (call from an unchecked fixture setup, in the parent), entered with
+ * host_test_netns_enter() in the test, removed by host_test_netns_del(). */
+void host_test_netns_add (void);
+void host_test_netns_del (void);
+void host_test_netns_enter (void);
+
+gboolean host_test_is_root (void);
+
+/* The cgroup root the states of this test binary use: fixed by
+ * host_test_cgroup_setup() (unchecked fixture, in the parent) so that
+ * host_test_cgroup_teardown() can kill whatever a failed test left running
+ * (a failing check test exits without running its own cleanup). */
+void host_test_cgroup_setup (void);
+void host_test_cgroup_teardown (void);
+
+G_END_DECLS

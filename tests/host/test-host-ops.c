@@ -1,0 +1,823 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Unit tests of the privileged operations that need no privileges: name
+ * derivation, the operation table, the refusals the executor and the
+ * handlers make before touching anything (interface names, signals, pids),
+ * the argv templates, and the dm-snapshot logic against a recording fake
+ * backend (names, table, refuse-foreign-device, rollback). */
+#include "config.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "banger.h"
+#include "banger-dm.h"
+#include "banger-host-names.h"
+#include "banger-priv-ops-private.h"
+#include "banger-test.h"
+#include "banger-vmm-argv.h"
+#include "host-test-util.h"
+
+/* ------------------------------------------------------------------ names */
+
+START_TEST (test_tap_name)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *a = banger_host_tap_name ("web-1", &error);
+  g_autofree char *b = banger_host_tap_name ("web-2", NULL);
+  g_autofree char *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, "web-1", -1);
+  const char *bad[] = { "", "Web", "../x", "a b", "-a", "a_b",
+                        "a234567890123456789012345678901234567890123456789012345678901234" };
+
+  g_assert_no_error (error);
+  ck_assert_uint_eq (strlen (a), 15);
+  ck_assert (g_str_has_prefix (a, "bngt"));
+  ck_assert (strncmp (a + 4, sha, 11) == 0);
+  ck_assert (banger_validate_ifname (a, NULL));
+  ck_assert_str_ne (a, b);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autofree char *n = banger_host_tap_name (bad[i], &e);
+      ck_assert_msg (n == NULL, "'%s' must be refused", bad[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+    }
+}
+END_TEST
+
+START_TEST (test_other_names)
+{
+  g_autofree char *dm = banger_host_dm_name ("web-1", "rootfs", NULL);
+  g_autofree char *uuid = banger_host_dm_uuid ("web-1", "rootfs", NULL);
+  g_autofree char *tag = banger_host_loop_tag ("web-1", "base", NULL);
+  g_autofree char *scope = banger_host_scope_name ("web-1", NULL);
+  g_autofree char *longtag = banger_host_loop_tag (
+      "a23456789012345678901234567890123456789012345678901234567890123", "base", NULL);
+  const char *not_scopes[] = { "banger-.scope", "banger-Web.scope", "xbanger-a.scope",
+                               "banger-a.scope.evil", "banger-a.scopex", "banger-a/b.scope",
+                               "banger-a", "a.scope", "" };
+
+  ck_assert_str_eq (dm, "banger-web-1-rootfs");
+  ck_assert (g_str_has_prefix (uuid, "banger-web-1-rootfs-"));
+  ck_assert_uint_eq (strlen (uuid), strlen ("banger-web-1-rootfs-") + 16);
+  ck_assert (g_str_has_prefix (tag, "banger-") && g_str_has_suffix (tag, "-base"));
+  ck_assert_uint_lt (strlen (longtag), 64); /* fits lo_file_name */
+  ck_assert_str_eq (scope, "banger-web-1.scope");
+  {
+    g_autofree char *back = banger_host_scope_vm_id (scope);
+    ck_assert_str_eq (back, "web-1");
+  }
+  for (gsize i = 0; i < G_N_ELEMENTS (not_scopes); i++)
+    {
+      g_autofree char *id = banger_host_scope_vm_id (not_scopes[i]);
+      ck_assert_msg (id == NULL, "'%s' is not a VM scope", not_scopes[i]);
+    }
+}
+END_TEST
+
+START_TEST (test_param_validators)
+{
+  const char *ipv4_ok[] = { "10.0.0.1", "0.0.0.0", "255.255.255.255", "192.168.1.2" };
+  const char *ipv4_bad[] = { "", "10.0.0", "10.0.0.1.2", "256.0.0.1", "10.0.0.1 ", " 10.0.0.1",
+                             "10.0.0.1/24", "::1", "10.0.0.1;x", "a.b.c.d", "1e1.0.0.1" };
+  const char *cidr_ok[] = { "10.0.0.1/24", "10.0.0.1/32", "10.0.0.1/1" };
+  const char *cidr_bad[] = { "10.0.0.1", "10.0.0.1/0", "10.0.0.1/33", "10.0.0.1/", "10.0.0.1/2a",
+                             "10.0.0.1/24/1", "/24", "10.0.0.1/ 24", "10.0.0.1/024" };
+  const char *path_ok[] = { "/a", "/var/lib/banger/disk.ext4", "/a/b.c/d-e" };
+  const char *path_bad[] = { "", "a", "a/b", "/", "/a/", "//a", "/a//b", "/a/./b", "/a/../b",
+                             "/..", "/a/.." };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (ipv4_ok); i++)
+    ck_assert_msg (banger_priv_validate_ipv4 (ipv4_ok[i], NULL), "%s", ipv4_ok[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (ipv4_bad); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      ck_assert_msg (!banger_priv_validate_ipv4 (ipv4_bad[i], &e), "%s", ipv4_bad[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (cidr_ok); i++)
+    ck_assert_msg (banger_priv_validate_ipv4_cidr (cidr_ok[i], NULL), "%s", cidr_ok[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (cidr_bad); i++)
+    ck_assert_msg (!banger_priv_validate_ipv4_cidr (cidr_bad[i], NULL), "%s", cidr_bad[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (path_ok); i++)
+    ck_assert_msg (banger_priv_validate_abs_path (path_ok[i], NULL), "%s", path_ok[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (path_bad); i++)
+    ck_assert_msg (!banger_priv_validate_abs_path (path_bad[i], NULL), "%s", path_bad[i]);
+  ck_assert (!banger_priv_validate_ipv4 (NULL, NULL));
+  ck_assert (!banger_priv_validate_ipv4_cidr (NULL, NULL));
+  ck_assert (!banger_priv_validate_abs_path (NULL, NULL));
+}
+END_TEST
+
+/* ------------------------------------------------------------------ table */
+
+START_TEST (test_table_shape)
+{
+  const char *expected[] = { "priv.status", "priv.create_tap", "priv.delete_tap",
+                             "priv.create_bridge", "priv.delete_bridge", "priv.nat_enable",
+                             "priv.nat_disable", "priv.dm_snapshot_create",
+                             "priv.dm_snapshot_remove", "priv.mkfs_work_disk",
+                             "priv.launch_vmm", "priv.signal_process", "priv.kill_process",
+                             "priv.cleanup_vm" };
+  const BangerPrivOp *t = banger_priv_ops_table ();
+  guint n = 0;
+
+  for (const BangerPrivOp *op = t; op->method; op++, n++)
+    {
+      ck_assert (g_str_has_prefix (op->method, "priv."));
+      ck_assert_ptr_nonnull (op->handler);
+      ck_assert_ptr_nonnull (op->params);
+      ck_assert_ptr_eq (banger_priv_ops_lookup (op->method), op);
+      for (const BangerParamSpec *p = op->params; p->name; p++)
+        {
+          ck_assert (p->type == BANGER_PARAM_STRING || p->type == BANGER_PARAM_INT
+                     || p->type == BANGER_PARAM_BOOL);
+          if (p->type == BANGER_PARAM_STRING)
+            ck_assert_msg (p->max > 0, "%s.%s needs a length bound", op->method, p->name);
+          if (p->type == BANGER_PARAM_INT)
+            ck_assert_msg (p->min <= p->max, "%s.%s bounds", op->method, p->name);
+          /* every vm_id goes through the VM name validator */
+          if (g_str_equal (p->name, "vm_id"))
+            ck_assert (p->validate == banger_validate_vm_name && p->required);
+        }
+    }
+  ck_assert_uint_eq (n, G_N_ELEMENTS (expected));
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    ck_assert_msg (banger_priv_ops_lookup (expected[i]) != NULL, "%s missing", expected[i]);
+  ck_assert_ptr_null (banger_priv_ops_lookup ("priv.exec"));
+}
+END_TEST
+
+START_TEST (test_unknown_param_refused)
+{
+  BangerPrivState *state = host_test_state_new (FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = host_test_call (state, "priv.delete_tap",
+                                           "{\"vm_id\":\"a\",\"name\":\"eth0\"}", &error);
+  ck_assert_ptr_null (r);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  host_test_state_free (state);
+}
+END_TEST
+
+/* ------------------------------------------------- interface-name attacks */
+
+static const char *const bad_ifnames[] = {
+  "bng\"x", "bng*", "bng0123456789abc" /* 16 bytes */, "bng0123456789abcdef", "eth0", "lo",
+  "bng x", "bng/x", "bng.x", "BNG0", "",
+};
+
+START_TEST (test_ifname_attacks)
+{
+  BangerPrivState *state = host_test_state_new (FALSE);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_ifnames); i++)
+    {
+      const char *methods[] = { "priv.create_bridge", "priv.delete_bridge" };
+      g_autofree char *q = g_strescape (bad_ifnames[i], NULL);
+      g_autofree char *by_name = g_strdup_printf ("{\"name\":\"%s\"}", q);
+      g_autofree char *by_bridge = g_strdup_printf ("{\"vm_id\":\"a\",\"bridge\":\"%s\"}", q);
+
+      for (gsize m = 0; m < G_N_ELEMENTS (methods); m++)
+        {
+          g_autoptr (GError) e1 = NULL;
+          g_autoptr (GError) e2 = NULL;
+          g_autoptr (JsonNode) r = host_test_call (state, methods[m], by_name, &e1);
+          ck_assert_msg (r == NULL, "%s accepted '%s'", methods[m], bad_ifnames[i]);
+          banger_assert_error (e1, BANGER_ERROR_INVALID_ARGUMENT);
+          /* the handler refuses on its own too */
+          ck_assert (!host_test_call_handler (state, 0, methods[m], by_name, &e2));
+          banger_assert_error (e2, BANGER_ERROR_INVALID_ARGUMENT);
+        }
+      {
+        g_autoptr (GError) e1 = NULL;
+        g_autoptr (GError) e2 = NULL;
+        g_autoptr (JsonNode) r = host_test_call (state, "priv.create_tap", by_bridge, &e1);
+        ck_assert_ptr_null (r);
+        banger_assert_error (e1, BANGER_ERROR_INVALID_ARGUMENT);
+        ck_assert (!host_test_call_handler (state, 0, "priv.create_tap", by_bridge, &e2));
+        banger_assert_error (e2, BANGER_ERROR_INVALID_ARGUMENT);
+      }
+    }
+  host_test_state_free (state);
+}
+END_TEST
+
+/* ------------------------------------------------------- signal / pid attacks */
+
+static pid_t
+spawn_sleeper (void)
+{
+  pid_t pid = fork ();
+  if (pid == 0)
+    {
+      execl ("/bin/sleep", "sleep", "30", (char *) NULL);
+      _exit (127);
+    }
+  ck_assert_int_gt (pid, 0);
+  return pid;
+}
+
+static gboolean
+alive (pid_t pid)
+{
+  int status;
+  return waitpid (pid, &status, WNOHANG) == 0;
+}
+
+START_TEST (test_signal_name_attacks)
+{
+  BangerPrivState *state = host_test_state_new (FALSE);
+  pid_t victim = spawn_sleeper ();
+  const char *bad[] = { "STOP", "9", "SIGKILL ", "RTMIN+1", "sigsigterm", "CONT", "SIGSTOP",
+                        " KILL", "KILL\n", "", "0", "-9", "SIGRTMIN" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *q = g_strescape (bad[i], NULL);
+      g_autofree char *p = g_strdup_printf ("{\"pid\":%d,\"signal\":\"%s\"}", victim, q);
+      g_autoptr (GError) e1 = NULL;
+      g_autoptr (GError) e2 = NULL;
+      g_autoptr (JsonNode) r = host_test_call (state, "priv.signal_process", p, &e1);
+
+      ck_assert_msg (r == NULL, "signal '%s' accepted", bad[i]);
+      banger_assert_error (e1, BANGER_ERROR_INVALID_ARGUMENT);
+      ck_assert (!host_test_call_handler (state, 0, "priv.signal_process", p, &e2));
+      banger_assert_error (e2, BANGER_ERROR_INVALID_ARGUMENT);
+      ck_assert_msg (alive (victim), "victim died after signal '%s'", bad[i]);
+    }
+  kill (victim, SIGKILL);
+  waitpid (victim, NULL, 0);
+  host_test_state_free (state);
+}
+END_TEST
+
+START_TEST (test_pid_attacks)
+{
+  BangerPrivState *state = host_test_state_new (FALSE);
+  pid_t caller = spawn_sleeper ();
+  pid_t stranger = spawn_sleeper ();
+  struct
+  {
+    gint64 pid;
+    int executor_code;  /* what the table check says */
+  } cases[] = {
+    { 0, BANGER_ERROR_INVALID_ARGUMENT },
+    { 1, BANGER_ERROR_INVALID_ARGUMENT },
+    { -1, BANGER_ERROR_INVALID_ARGUMENT },
+    { getpid (), BANGER_ERROR_PERMISSION_DENIED },  /* the helper itself */
+    { caller, BANGER_ERROR_PERMISSION_DENIED },     /* the calling process */
+    { stranger, BANGER_ERROR_PERMISSION_DENIED },   /* not banger's */
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *methods[] = { "priv.signal_process", "priv.kill_process" };
+      g_autofree char *p_sig = g_strdup_printf ("{\"pid\":%" G_GINT64_FORMAT ",\"signal\":\"KILL\"}",
+                                                cases[i].pid);
+      g_autofree char *p_kill = g_strdup_printf ("{\"pid\":%" G_GINT64_FORMAT "}", cases[i].pid);
+
+      for (gsize m = 0; m < G_N_ELEMENTS (methods); m++)
+        {
+          const char *p = m == 0 ? p_sig : p_kill;
+          g_autoptr (GError) e1 = NULL;
+          g_autoptr (GError) e2 = NULL;
+          g_autoptr (JsonNode) r = host_test_call_as (state, caller, methods[m], p, &e1);
+
+          ck_assert_msg (r == NULL, "%s accepted pid %" G_GINT64_FORMAT, methods[m], cases[i].pid);
+          banger_assert_error (e1, cases[i].executor_code);
+          /* Behind the table, the handler refuses by itself. */
+          ck_assert (!host_test_call_handler (state, caller, methods[m], p, &e2));
+          banger_assert_error (e2, BANGER_ERROR_PERMISSION_DENIED);
+        }
+    }
+  ck_assert (alive (caller));
+  ck_assert (alive (stranger));
+  kill (caller, SIGKILL);
+  kill (stranger, SIGKILL);
+  waitpid (caller, NULL, 0);
+  waitpid (stranger, NULL, 0);
+  host_test_state_free (state);
+}
+END_TEST
+
+/* ------------------------------------------------------------ argv templates */
+
+START_TEST (test_firecracker_argv)
+{
+  BangerPrivState *state = host_test_state_new (FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *api = NULL;
+  g_autofree char *joined = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *expected_api = NULL;
+  g_auto (GStrv) argv = NULL;
+
+  /* no binary configured */
+  argv = banger_vmm_firecracker_argv (state, "web-1", "/banger.slice/banger-web-1.scope", &api,
+                                      &error);
+  ck_assert_ptr_null (argv);
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+
+  state->firecracker_path = g_strdup ("/usr/bin/firecracker");
+  argv = banger_vmm_firecracker_argv (state, "web-1", "/banger.slice/banger-web-1.scope", &api,
+                                      &error);
+  g_assert_no_error (error);
+  joined = g_strjoinv (" ", argv);
+  expected_api = g_strdup_printf ("%s/vm/web-1/fc.sock", state->runtime_dir);
+  expected = g_strdup_printf ("/usr/bin/firecracker --api-sock %s --id web-1", expected_api);
+  ck_assert_str_eq (joined, expected);
+  ck_assert_str_eq (api, expected_api);
+
+  /* a bad VM id never reaches the template */
+  g_clear_pointer (&argv, g_strfreev);
+  argv = banger_vmm_firecracker_argv (state, "--help", "/x", &api, &error);
+  ck_assert_ptr_null (argv);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  host_test_state_free (state);
+}
+END_TEST
+
+START_TEST (test_jailer_argv)
+{
+  BangerPrivState *state = host_test_state_new (FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *api = NULL;
+  g_autofree char *joined = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *expected_api = NULL;
+  g_auto (GStrv) argv = NULL;
+
+  state->firecracker_path = g_strdup ("/usr/libexec/banger/firecracker");
+  state->jailer_path = g_strdup ("/usr/libexec/banger/jailer");
+  argv = banger_vmm_firecracker_argv (state, "web-1", "/banger.slice/banger-web-1.scope", &api,
+                                      &error);
+  g_assert_no_error (error);
+  joined = g_strjoinv (" ", argv);
+  expected = g_strdup_printf (
+      "/usr/libexec/banger/jailer --id web-1 --exec-file /usr/libexec/banger/firecracker "
+      "--uid 65534 --gid 65534 --cgroup-version 2 --parent-cgroup banger.slice/banger-web-1.scope "
+      "--chroot-base-dir %s/jail -- --api-sock /fc.sock",
+      state->runtime_dir);
+  ck_assert_str_eq (joined, expected);
+  expected_api = g_strdup_printf ("%s/jail/firecracker/web-1/root/fc.sock", state->runtime_dir);
+  ck_assert_str_eq (api, expected_api);
+  host_test_state_free (state);
+}
+END_TEST
+
+START_TEST (test_qemu_argv)
+{
+  BangerPrivState *state = host_test_state_new (FALSE);
+  g_autofree char *k = g_build_filename (state->state_dir, "vmlinuz", NULL);
+  g_autofree char *r = g_build_filename (state->state_dir, "root.ext4", NULL);
+  g_autofree char *w = g_build_filename (state->state_dir, "work.ext4", NULL);
+  g_autofree char *qmp = NULL;
+  g_autofree char *joined = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) argv = NULL;
+  BangerQemuParams p = { .kernel = k, .rootfs = r, .work_disk = w, .boot_args = "console=ttyS0",
+                         .tap = "bngt0123456789a", .mac = "02:00:00:00:00:01", .accel = "tcg",
+                         .mem_mib = 256, .vcpus = 2 };
+
+  state->qemu_path = g_strdup ("/usr/bin/qemu-system-x86_64");
+  argv = banger_vmm_qemu_argv (state, "web-1", &p, &qmp, &error);
+  g_assert_no_error (error);
+  joined = g_strjoinv (" ", argv);
+  ck_assert (g_str_has_prefix (joined, "/usr/bin/qemu-system-x86_64 -M microvm -accel tcg -m 256 -smp 2 -nodefaults"));
+  ck_assert (strstr (joined, "-netdev tap,id=net0,fd=3") != NULL);
+  ck_assert (strstr (joined, "-device virtio-net-device,netdev=net0,mac=02:00:00:00:00:01") != NULL);
+  ck_assert (g_str_has_suffix (qmp, "/vm/web-1/qmp.sock"));
+
+  /* refusals: outside the state dir, ',' injection, bad tap, control bytes */
+  {
+    g_autofree char *comma = g_strdup_printf ("%s/x,file.driver=raw", state->state_dir);
+    BangerQemuParams bad[] = {
+      { .kernel = "/etc/shadow", .rootfs = r, .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
+      { .kernel = k, .rootfs = comma, .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
+      { .kernel = k, .rootfs = r, .tap = "eth0", .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
+      { .kernel = k, .rootfs = r, .boot_args = "a\nb", .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
+      { .kernel = k, .rootfs = r, .accel = "hvf", .mem_mib = 256, .vcpus = 1 },
+      { .kernel = k, .rootfs = r, .mac = "02:00:00:00:00:0G", .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
+    };
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr (GError) e = NULL;
+        g_autofree char *q = NULL;
+        g_auto (GStrv) a = banger_vmm_qemu_argv (state, "web-1", &bad[i], &q, &e);
+        ck_assert_msg (a == NULL, "qemu case %zu accepted", i);
+        ck_assert (e != NULL);
+      }
+  }
+  host_test_state_free (state);
+}
+END_TEST
+
+START_TEST (test_launch_refuses_client_flags)
+{
+  BangerPrivState *state = host_test_state_new (FALSE);
+  const char *params[] = {
+    "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"boot_args\":\"x\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"argv\":[\"--seccomp-level\",\"0\"]}",
+    "{\"vm_id\":\"a\",\"vmm\":\"/bin/sh\"}",
+    "{\"vm_id\":\"--help\",\"vmm\":\"firecracker\"}",
+  };
+
+  state->firecracker_path = g_strdup ("/bin/false");
+  for (gsize i = 0; i < G_N_ELEMENTS (params); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (JsonNode) r = host_test_call (state, "priv.launch_vmm", params[i], &e);
+      ck_assert_msg (r == NULL, "accepted %s", params[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+    }
+  host_test_state_free (state);
+}
+END_TEST
+
+/* ---------------------------------------------------- dm against a fake */
+
+typedef struct
+{
+  BangerHostBackend parent;
+  GPtrArray *calls;        /* "attach <tag> ro|rw", "detach <dev> <tag>", "create …", "remove …" */
+  GHashTable *dm;          /* name -> uuid */
+  GHashTable *loops;       /* dev -> tag */
+  int next_loop;
+  const char *fail;        /* "attach-cow", "create", … */
+  gboolean available;
+} FakeBackend;
+
+static gboolean
+fake_available (BangerHostBackend *b, GError **error)
+{
+  if (((FakeBackend *) b)->available)
+    return TRUE;
+  g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED, "fake: no device-mapper");
+  return FALSE;
+}
+
+static char *
+fake_attach (BangerHostBackend *b, int fd, const char *tag, gboolean ro, GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+  struct stat st;
+  char *dev;
+
+  ck_assert (fstat (fd, &st) == 0 && S_ISREG (st.st_mode));
+  g_ptr_array_add (f->calls, g_strdup_printf ("attach %s %s", tag, ro ? "ro" : "rw"));
+  if (f->fail && g_str_equal (f->fail, ro ? "attach-base" : "attach-cow"))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY, "fake: attach fails");
+      return NULL;
+    }
+  dev = g_strdup_printf ("/dev/loop%d", f->next_loop++);
+  g_hash_table_insert (f->loops, g_strdup (dev), g_strdup (tag));
+  return dev;
+}
+
+static GStrv
+fake_find (BangerHostBackend *b, const char *tag, GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+  g_autoptr (GStrvBuilder) sb = g_strv_builder_new ();
+  GHashTableIter it;
+  gpointer k, v;
+
+  g_hash_table_iter_init (&it, f->loops);
+  while (g_hash_table_iter_next (&it, &k, &v))
+    if (g_str_equal (v, tag))
+      g_strv_builder_add (sb, k);
+  return g_strv_builder_end (sb);
+}
+
+static gboolean
+fake_detach (BangerHostBackend *b, const char *dev, const char *tag, GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+  const char *t = g_hash_table_lookup (f->loops, dev);
+
+  g_ptr_array_add (f->calls, g_strdup_printf ("detach %s %s", dev, tag));
+  if (t == NULL)
+    return TRUE;
+  if (!g_str_equal (t, tag))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED, "fake: foreign loop");
+      return FALSE;
+    }
+  g_hash_table_remove (f->loops, dev);
+  return TRUE;
+}
+
+static gboolean
+fake_create (BangerHostBackend *b, const char *name, const char *uuid, const char *table,
+             GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+
+  g_ptr_array_add (f->calls, g_strdup_printf ("create %s %s %s", name, uuid, table));
+  if (f->fail && g_str_equal (f->fail, "create"))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "fake: create fails");
+      return FALSE;
+    }
+  g_hash_table_insert (f->dm, g_strdup (name), g_strdup (uuid));
+  return TRUE;
+}
+
+static char *
+fake_get_uuid (BangerHostBackend *b, const char *name, GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+  const char *u = g_hash_table_lookup (f->dm, name);
+
+  if (u == NULL)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "fake: no %s", name);
+      return NULL;
+    }
+  return g_strdup (u);
+}
+
+static gboolean
+fake_remove (BangerHostBackend *b, const char *name, GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+
+  g_ptr_array_add (f->calls, g_strdup_printf ("remove %s", name));
+  g_hash_table_remove (f->dm, name);
+  return TRUE;
+}
+
+static FakeBackend *
+fake_new (void)
+{
+  FakeBackend *f = g_new0 (FakeBackend, 1);
+  f->parent = (BangerHostBackend){ fake_available, fake_attach, fake_find, fake_detach,
+                                   fake_create, fake_get_uuid, fake_remove, NULL };
+  f->calls = g_ptr_array_new_with_free_func (g_free);
+  f->dm = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  f->loops = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  f->available = TRUE;
+  return f;
+}
+
+static void
+fake_free (FakeBackend *f)
+{
+  g_ptr_array_unref (f->calls);
+  g_hash_table_unref (f->dm);
+  g_hash_table_unref (f->loops);
+  g_free (f);
+}
+
+static char *
+calls_of (FakeBackend *f)
+{
+  g_ptr_array_add (f->calls, NULL);
+  {
+    char *s = g_strjoinv ("\n", (char **) f->calls->pdata);
+    g_ptr_array_remove_index (f->calls, f->calls->len - 1);
+    return s;
+  }
+}
+
+/* A state with the fake, owner = us, and base/cow files in the state dir. */
+static BangerPrivState *
+dm_state (FakeBackend *f, char **params_out)
+{
+  BangerPrivState *state = host_test_state_new (FALSE);
+  g_autofree char *base = g_build_filename (state->state_dir, "base.ext4", NULL);
+  g_autofree char *cow = g_build_filename (state->state_dir, "web-1.cow", NULL);
+  int fd;
+
+  state->owner_uid = getuid ();
+  state->owner_gid = getgid ();
+  state->backend = f;
+  fd = open (base, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ck_assert (fd >= 0 && ftruncate (fd, 1024 * 1024) == 0);
+  close (fd);
+  fd = open (cow, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+  ck_assert (fd >= 0 && ftruncate (fd, 512 * 1024) == 0);
+  close (fd);
+  *params_out = g_strdup_printf ("{\"vm_id\":\"web-1\",\"base\":\"%s\",\"cow\":\"%s\"}", base, cow);
+  return state;
+}
+
+START_TEST (test_dm_create_remove)
+{
+  FakeBackend *f = fake_new ();
+  g_autofree char *params = NULL;
+  BangerPrivState *state = dm_state (f, &params);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = host_test_call (state, "priv.dm_snapshot_create", params, &error);
+  g_autofree char *uuid = banger_host_dm_uuid ("web-1", "rootfs", NULL);
+  g_autofree char *btag = banger_host_loop_tag ("web-1", "base", NULL);
+  g_autofree char *ctag = banger_host_loop_tag ("web-1", "cow", NULL);
+  g_autofree char *calls = NULL;
+  g_autofree char *expected = NULL;
+
+  g_assert_no_error (error);
+  ck_assert_str_eq (json_object_get_string_member (json_node_get_object (r), "device"),
+                    "/dev/mapper/banger-web-1-rootfs");
+  calls = calls_of (f);
+  /* 1 MiB base = 2048 sectors; base read-only, COW read-write, persistent store */
+  expected = g_strdup_printf ("attach %s ro\nattach %s rw\ncreate banger-web-1-rootfs %s "
+                              "0 2048 snapshot /dev/loop0 /dev/loop1 P 8",
+                              btag, ctag, uuid);
+  ck_assert_str_eq (calls, expected);
+
+  /* a second create is refused without attaching anything */
+  g_ptr_array_set_size (f->calls, 0);
+  {
+    g_autoptr (GError) e = NULL;
+    g_autoptr (JsonNode) r2 = host_test_call (state, "priv.dm_snapshot_create", params, &e);
+    ck_assert_ptr_null (r2);
+    banger_assert_error (e, BANGER_ERROR_ALREADY_EXISTS);
+    ck_assert_uint_eq (f->calls->len, 0);
+  }
+
+  /* remove: dm first, then the loops it held */
+  {
+    g_autoptr (GError) e = NULL;
+    g_autoptr (JsonNode) r3 = host_test_call (state, "priv.dm_snapshot_remove",
+                                              "{\"vm_id\":\"web-1\"}", &e);
+    g_autofree char *c = NULL;
+    g_autofree char *exp = NULL;
+    g_assert_no_error (e);
+    ck_assert_int_eq (json_object_get_int_member (json_node_get_object (r3), "removed"), 3);
+    c = calls_of (f);
+    exp = g_strdup_printf ("remove banger-web-1-rootfs\ndetach /dev/loop1 %s\ndetach /dev/loop0 %s",
+                           ctag, btag);
+    ck_assert_str_eq (c, exp);
+    ck_assert_uint_eq (g_hash_table_size (f->dm), 0);
+    ck_assert_uint_eq (g_hash_table_size (f->loops), 0);
+  }
+  /* idempotent */
+  {
+    g_autoptr (GError) e = NULL;
+    g_autoptr (JsonNode) r4 = host_test_call (state, "priv.dm_snapshot_remove",
+                                              "{\"vm_id\":\"web-1\"}", &e);
+    g_assert_no_error (e);
+    ck_assert_int_eq (json_object_get_int_member (json_node_get_object (r4), "removed"), 0);
+  }
+  host_test_state_free (state);
+  fake_free (f);
+}
+END_TEST
+
+START_TEST (test_dm_rollback)
+{
+  const char *fail_at[] = { "attach-base", "attach-cow", "create" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (fail_at); i++)
+    {
+      FakeBackend *f = fake_new ();
+      g_autofree char *params = NULL;
+      BangerPrivState *state = dm_state (f, &params);
+      g_autoptr (GError) e = NULL;
+      g_autoptr (JsonNode) r = NULL;
+      g_autofree char *calls = NULL;
+
+      f->fail = fail_at[i];
+      r = host_test_call (state, "priv.dm_snapshot_create", params, &e);
+      ck_assert_ptr_null (r);
+      ck_assert (e != NULL);
+      /* nothing left behind, whatever step failed */
+      ck_assert_msg (g_hash_table_size (f->loops) == 0, "loops leaked when %s failed", fail_at[i]);
+      ck_assert_uint_eq (g_hash_table_size (f->dm), 0);
+      calls = calls_of (f);
+      {
+        g_autofree char *b = banger_host_loop_tag ("web-1", "base", NULL);
+        g_autofree char *c = banger_host_loop_tag ("web-1", "cow", NULL);
+        g_autofree char *u = banger_host_dm_uuid ("web-1", "rootfs", NULL);
+        g_autofree char *exp = NULL;
+        if (i == 0)
+          exp = g_strdup_printf ("attach %s ro", b);
+        else if (i == 1)
+          exp = g_strdup_printf ("attach %s ro\nattach %s rw\ndetach /dev/loop0 %s", b, c, b);
+        else
+          exp = g_strdup_printf ("attach %s ro\nattach %s rw\ncreate banger-web-1-rootfs %s 0 2048 "
+                                 "snapshot /dev/loop0 /dev/loop1 P 8\ndetach /dev/loop1 %s\n"
+                                 "detach /dev/loop0 %s", b, c, u, c, b);
+        ck_assert_str_eq (calls, exp);
+      }
+      host_test_state_free (state);
+      fake_free (f);
+    }
+}
+END_TEST
+
+START_TEST (test_dm_refuses_foreign)
+{
+  FakeBackend *f = fake_new ();
+  g_autofree char *params = NULL;
+  BangerPrivState *state = dm_state (f, &params);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (JsonNode) r = NULL;
+
+  /* someone else's device under banger's name, and a loop with another tag */
+  g_hash_table_insert (f->dm, g_strdup ("banger-web-1-rootfs"), g_strdup ("LVM-abcdef"));
+  g_hash_table_insert (f->loops, g_strdup ("/dev/loop7"), g_strdup ("/var/lib/other.img"));
+  r = host_test_call (state, "priv.dm_snapshot_remove", "{\"vm_id\":\"web-1\"}", &e);
+  ck_assert_ptr_null (r);
+  banger_assert_error (e, BANGER_ERROR_PERMISSION_DENIED);
+  ck_assert_uint_eq (f->calls->len, 0); /* nothing removed, nothing detached */
+  ck_assert_str_eq (g_hash_table_lookup (f->dm, "banger-web-1-rootfs"), "LVM-abcdef");
+  ck_assert_ptr_nonnull (g_hash_table_lookup (f->loops, "/dev/loop7"));
+  host_test_state_free (state);
+  fake_free (f);
+}
+END_TEST
+
+START_TEST (test_dm_files_checked)
+{
+  FakeBackend *f = fake_new ();
+  g_autofree char *params = NULL;
+  BangerPrivState *state = dm_state (f, &params);
+  g_autofree char *link = g_build_filename (state->state_dir, "link.cow", NULL);
+  g_autofree char *p1 = g_strdup_printf ("{\"vm_id\":\"web-1\",\"base\":\"/etc/passwd\",\"cow\":\"%s/web-1.cow\"}",
+                                         state->state_dir);
+  g_autofree char *p2 = g_strdup_printf ("{\"vm_id\":\"web-1\",\"base\":\"%s/base.ext4\",\"cow\":\"%s\"}",
+                                         state->state_dir, link);
+  g_autofree char *p3 = g_strdup_printf ("{\"vm_id\":\"web-1\",\"base\":\"%s/../etc/passwd\",\"cow\":\"%s/web-1.cow\"}",
+                                         state->state_dir, state->state_dir);
+  const char *ps[] = { p1, p2, p3 };
+
+  ck_assert (symlink ("/etc/passwd", link) == 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (ps); i++)
+    {
+      g_autoptr (GError) e = NULL;
+      g_autoptr (JsonNode) r = host_test_call (state, "priv.dm_snapshot_create", ps[i], &e);
+      ck_assert_msg (r == NULL, "accepted %s", ps[i]);
+      ck_assert (e != NULL);
+    }
+  ck_assert_uint_eq (f->calls->len, 0);
+  host_test_state_free (state);
+  fake_free (f);
+}
+END_TEST
+
+START_TEST (test_dm_unsupported)
+{
+  FakeBackend *f = fake_new ();
+  g_autofree char *params = NULL;
+  BangerPrivState *state = dm_state (f, &params);
+  g_autoptr (GError) e = NULL;
+  g_autoptr (JsonNode) r = NULL;
+
+  f->available = FALSE;
+  r = host_test_call (state, "priv.dm_snapshot_create", params, &e);
+  ck_assert_ptr_null (r);
+  banger_assert_error (e, BANGER_ERROR_UNSUPPORTED);
+  ck_assert_uint_eq (f->calls->len, 0);
+
+  /* and the real backend on a kernel without device-mapper says so clearly */
+  if (!g_file_test ("/dev/mapper/control", G_FILE_TEST_EXISTS))
+    {
+      g_autoptr (GError) e2 = NULL;
+      g_autoptr (JsonNode) r2 = NULL;
+      state->backend = NULL;
+      r2 = host_test_call (state, "priv.dm_snapshot_create", params, &e2);
+      ck_assert_ptr_null (r2);
+      banger_assert_error (e2, BANGER_ERROR_UNSUPPORTED);
+      ck_assert (strstr (e2->message, "device-mapper") != NULL);
+    }
+  host_test_state_free (state);
+  fake_free (f);
+}
+END_TEST
+
+static Suite *
+host_ops_suite (void)
+{
+  Suite *s = suite_create ("host-ops");
+  TCase *tc = tcase_create ("core");
+
+  tcase_add_test (tc, test_tap_name);
+  tcase_add_test (tc, test_other_names);
+  tcase_add_test (tc, test_param_validators);
+  tcase_add_test (tc, test_table_shape);
+  tcase_add_test (tc, test_unknown_param_refused);
+  tcase_add_test (tc, test_ifname_attacks);
+  tcase_add_test (tc, test_signal_name_attacks);
+  tcase_add_test (tc, test_pid_attacks);
+  tcase_add_test (tc, test_firecracker_argv);
+  tcase_add_test (tc, test_jailer_argv);
+  tcase_add_test (tc, test_qemu_argv);
+  tcase_add_test (tc, test_launch_refuses_client_flags);
+  tcase_add_test (tc, test_dm_create_remove);
+  tcase_add_test (tc, test_dm_rollback);
+  tcase_add_test (tc, test_dm_refuses_foreign);
+  tcase_add_test (tc, test_dm_files_checked);
+  tcase_add_test (tc, test_dm_unsupported);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+BANGER_TEST_MAIN (host_ops_suite)
