@@ -208,6 +208,14 @@ client_run_next (BangerPrivClient *client)
     return;
   client->running = TRUE;
   task = g_queue_peek_head (&client->pending);
+  /* Between calls the helper never speaks unless it is closing the
+   * connection (idle timeout, shutdown): anything readable now means the
+   * connection is finished, so start a fresh one instead of reading a
+   * stale farewell as the reply. */
+  if (client->connection != NULL
+      && g_socket_condition_check (g_socket_connection_get_socket (client->connection),
+                                   G_IO_IN | G_IO_HUP | G_IO_ERR) != 0)
+    banger_priv_client_close (client);
   if (client->connection == NULL)
     {
       g_autoptr (GSocketClient) sc = g_socket_client_new ();

@@ -530,6 +530,44 @@ START_TEST (test_stale_socket_and_busy_path)
 }
 END_TEST
 
+START_TEST (test_client_survives_idle_close)
+{
+  g_autoptr (BangerPrivClient) client = NULL;
+  g_autoptr (JsonObject) p = json_object_new ();
+  AsyncState st = { 0 };
+
+  /* The async client keeps its connection between calls; the helper closes
+   * it when idle (with a farewell "timed-out" message).  The next call must
+   * notice and reconnect, not take the farewell for its reply. */
+  start_server (8, 2000, 200);
+  client = banger_priv_client_new (fx.path);
+  st.loop = g_main_loop_new (NULL, FALSE);
+  for (int round = 0; round < 2; round++)
+    {
+      for (int i = 0; i < 4; i++)
+        {
+          g_autoptr (JsonObject) q = json_object_new ();
+          json_object_set_int_member (q, "ms", 1);
+          json_object_set_int_member (q, "seq", round * 4 + i);
+          banger_priv_client_call_async (client, "priv.sleep", q, NULL, NULL, on_async_done, &st);
+        }
+      if (round == 0)
+        {
+          /* run until the first four are done, then idle past the timeout */
+          while (st.done < 4)
+            g_main_context_iteration (NULL, TRUE);
+          g_usleep (600 * 1000);
+        }
+    }
+  g_main_loop_run (st.loop);
+  for (int i = 0; i < 8; i++)
+    ck_assert_int_eq (st.order[i], i);
+  g_main_loop_unref (st.loop);
+  g_clear_object (&client);
+  stop_server ();
+}
+END_TEST
+
 START_TEST (test_client_not_reading)
 {
   const char *req = "{\"id\":1,\"method\":\"priv.echo\",\"params\":{\"name\":\"a\"}}";
@@ -795,6 +833,7 @@ server_suite (void)
   tcase_add_test (tc, test_per_uid_cap);
   tcase_add_test (tc, test_attacks_over_socket);
   tcase_add_test (tc, test_stale_socket_and_busy_path);
+  tcase_add_test (tc, test_client_survives_idle_close);
   tcase_add_test (tc, test_client_not_reading);
   tcase_add_test (tc, test_out_of_descriptors);
   tcase_add_test (tc, test_client_distrusts_replies);
