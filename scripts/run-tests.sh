@@ -36,7 +36,18 @@ if [ -f build-asan/build.ninja ]; then
   meson test -C build-asan --no-rebuild --print-errorlogs --suite unit --num-processes 2 || status=1
 fi
 
-# 3. One summary over both runs: each meson test counts once.
+# 3. The libFuzzer harnesses build (clang) and replay their seed corpora.
+#    Real fuzzing runs for minutes per harness: fuzz/run-all.sh (doc/fuzzing.md).
+unset ASAN_OPTIONS
+(CC=clang; export CC; setup build-fuzz -Dfuzzing=true -Db_sanitize=address -Db_lundef=false \
+  -Dintrospection=disabled -Dtests=false) \
+  && ninja -C build-fuzz >build-fuzz.ninja.log 2>&1 \
+  || { tail -50 build-fuzz.ninja.log >&2; echo "fuzzing build failed" >&2; status=1; }
+if [ -f build-fuzz/build.ninja ]; then
+  meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzzing --num-processes 2 || status=1
+fi
+
+# 4. One summary over all runs: each meson test counts once.
 /usr/bin/python3 "$top/scripts/test-summary.py" build/meson-logs/testlog.json \
-  build-asan/meson-logs/testlog.json || status=1
+  build-asan/meson-logs/testlog.json build-fuzz/meson-logs/testlog.json || status=1
 exit $status

@@ -9,17 +9,39 @@
 
 #include <glib.h>
 
+#include <unistd.h>
+
+/* Run @suite (taking it) with TAP on stdout; the process exit status. */
+static inline int
+banger_test_run (Suite *suite)
+{
+  SRunner *sr = srunner_create (suite);
+  int failed;
+
+  g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
+  srunner_set_tap (sr, "-");
+  srunner_run_all (sr, CK_SILENT);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
 #define BANGER_TEST_MAIN(suite_fn)                                                             \
   int main (void)                                                                              \
   {                                                                                            \
-    SRunner *sr = srunner_create (suite_fn ());                                                \
-    int failed;                                                                                \
-    g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);                              \
-    srunner_set_tap (sr, "-");                                                                 \
-    srunner_run_all (sr, CK_SILENT);                                                           \
-    failed = srunner_ntests_failed (sr);                                                       \
-    srunner_free (sr);                                                                         \
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;                                          \
+    return banger_test_run (suite_fn ());                                                      \
+  }
+
+/* A root-only suite: skipped (TAP "1..0 # SKIP") for other users. */
+#define BANGER_TEST_MAIN_ROOT(suite_fn, why)                                                   \
+  int main (void)                                                                              \
+  {                                                                                            \
+    if (geteuid () != 0)                                                                       \
+      {                                                                                        \
+        g_print ("1..0 # SKIP needs root (%s)\n", why);                                        \
+        return EXIT_SUCCESS;                                                                   \
+      }                                                                                        \
+    return banger_test_run (suite_fn ());                                                      \
   }
 
 /* Assert a GError of BANGER_ERROR with the given code. */

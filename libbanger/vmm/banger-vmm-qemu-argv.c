@@ -86,8 +86,6 @@ banger_qemu_build_argv (const BangerVmmConfig *config, const char *binary, const
   g_autofree char *cmdline = NULL;
   g_autofree char *e_console = NULL;
   g_autofree char *e_qmp = NULL;
-  g_autofree char *e_kernel = NULL;
-  g_autofree char *e_initrd = NULL;
   const BangerVmmDrive *root = NULL;
 
   g_return_val_if_fail (config != NULL && binary != NULL && accel != NULL, NULL);

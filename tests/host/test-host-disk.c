@@ -348,22 +348,4 @@ disk_suite (void)
   return s;
 }
 
-int
-main (void)
-{
-  SRunner *sr;
-  int failed;
-
-  if (!host_test_is_root ())
-    {
-      g_print ("1..0 # SKIP needs root (files owned by another uid, mkfs as the helper)\n");
-      return 0;
-    }
-  g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
-  sr = srunner_create (disk_suite ());
-  srunner_set_tap (sr, "-");
-  srunner_run_all (sr, CK_SILENT);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
-}
+BANGER_TEST_MAIN_ROOT (disk_suite, "files owned by another uid, mkfs as the helper")

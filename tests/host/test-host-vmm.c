@@ -865,22 +865,4 @@ vmm_suite (void)
   return s;
 }
 
-int
-main (void)
-{
-  SRunner *sr;
-  int failed;
-
-  if (!host_test_is_root ())
-    {
-      g_print ("1..0 # SKIP needs root (cgroups, uid changes, pid namespaces)\n");
-      return 0;
-    }
-  g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
-  sr = srunner_create (vmm_suite ());
-  srunner_set_tap (sr, "-");
-  srunner_run_all (sr, CK_SILENT);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
-}
+BANGER_TEST_MAIN_ROOT (vmm_suite, "cgroups, uid changes, pid namespaces")

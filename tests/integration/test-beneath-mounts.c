@@ -91,21 +91,4 @@ mounts_suite (void)
   return s;
 }
 
-int
-main (void)
-{
-  SRunner *sr;
-  int failed;
-
-  if (geteuid () != 0)
-    {
-      g_print ("1..0 # SKIP needs root (mount namespaces)\n");
-      return 0;
-    }
-  sr = srunner_create (mounts_suite ());
-  srunner_set_tap (sr, "-");
-  srunner_run_all (sr, CK_SILENT);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
-}
+BANGER_TEST_MAIN_ROOT (mounts_suite, "mount namespaces")

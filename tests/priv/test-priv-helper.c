@@ -628,21 +628,4 @@ helper_suite (void)
   return s;
 }
 
-int
-main (void)
-{
-  SRunner *sr;
-  int failed;
-
-  if (getuid () != 0)
-    {
-      printf ("1..0 # SKIP needs root (switches uids, runs bangerd-root)\n");
-      return 0;
-    }
-  sr = srunner_create (helper_suite ());
-  srunner_set_tap (sr, "-");
-  srunner_run_all (sr, CK_SILENT);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+BANGER_TEST_MAIN_ROOT (helper_suite, "switches uids, runs bangerd-root")

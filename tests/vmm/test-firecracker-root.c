@@ -230,22 +230,4 @@ root_suite (void)
   return s;
 }
 
-int
-main (void)
-{
-  SRunner *sr;
-  int failed;
-
-  if (geteuid () != 0)
-    {
-      g_print ("1..0 # SKIP needs root (setuid jailer, network namespace, cgroup2)\n");
-      return 0;
-    }
-  g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
-  sr = srunner_create (root_suite ());
-  srunner_set_tap (sr, "-");
-  srunner_run_all (sr, CK_SILENT);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+BANGER_TEST_MAIN_ROOT (root_suite, "setuid jailer, network namespace, cgroup2")
