@@ -13,43 +13,39 @@
 #include "banger-quote.h"
 #include "banger-signal.h"
 
-const char *
-banger_priv_param_string (JsonObject *params, const char *name)
+/* The member @name of @params if it holds a value of @type, else NULL. */
+static JsonNode *
+param_node (JsonObject *params, const char *name, GType type)
 {
   JsonNode *node;
 
   if (params == NULL || !json_object_has_member (params, name))
     return NULL;
   node = json_object_get_member (params, name);
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
+  if (node == NULL || json_node_get_value_type (node) != type)
     return NULL;
-  return json_node_get_string (node);
+  return node;
+}
+
+const char *
+banger_priv_param_string (JsonObject *params, const char *name)
+{
+  JsonNode *node = param_node (params, name, G_TYPE_STRING);
+  return node ? json_node_get_string (node) : NULL;
 }
 
 gint64
 banger_priv_param_int (JsonObject *params, const char *name, gint64 default_value)
 {
-  JsonNode *node;
-
-  if (params == NULL || !json_object_has_member (params, name))
-    return default_value;
-  node = json_object_get_member (params, name);
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_INT64)
-    return default_value;
-  return json_node_get_int (node);
+  JsonNode *node = param_node (params, name, G_TYPE_INT64);
+  return node ? json_node_get_int (node) : default_value;
 }
 
 gboolean
 banger_priv_param_bool (JsonObject *params, const char *name, gboolean default_value)
 {
-  JsonNode *node;
-
-  if (params == NULL || !json_object_has_member (params, name))
-    return default_value;
-  node = json_object_get_member (params, name);
-  if (node == NULL || json_node_get_value_type (node) != G_TYPE_BOOLEAN)
-    return default_value;
-  return json_node_get_boolean (node);
+  JsonNode *node = param_node (params, name, G_TYPE_BOOLEAN);
+  return node ? json_node_get_boolean (node) : default_value;
 }
 
 const char *
