@@ -236,3 +236,17 @@ host_test_cgroup_teardown (void)
     rmdir_tree (evil);
   }
 }
+
+void
+host_test_vmm_fixture_setup (void)
+{
+  host_test_netns_add ();
+  host_test_cgroup_setup ();
+}
+
+void
+host_test_vmm_fixture_teardown (void)
+{
+  host_test_cgroup_teardown ();
+  host_test_netns_del ();
+}

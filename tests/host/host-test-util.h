@@ -51,4 +51,9 @@ gboolean host_test_is_root (void);
 void host_test_cgroup_setup (void);
 void host_test_cgroup_teardown (void);
 
+/* The unchecked fixture of suites that launch VMMs: namespace + cgroup root,
+ * torn down in reverse order. */
+void host_test_vmm_fixture_setup (void);
+void host_test_vmm_fixture_teardown (void);
+
 G_END_DECLS

@@ -202,27 +202,13 @@ START_TEST (test_through_bangerd_root)
 }
 END_TEST
 
-static void
-setup (void)
-{
-  host_test_netns_add ();
-  host_test_cgroup_setup ();
-}
-
-static void
-teardown (void)
-{
-  host_test_cgroup_teardown ();
-  host_test_netns_del ();
-}
-
 static Suite *
 helper_suite (void)
 {
   Suite *s = suite_create ("host-helper");
   TCase *tc = tcase_create ("bangerd-root");
 
-  tcase_add_unchecked_fixture (tc, setup, teardown);
+  tcase_add_unchecked_fixture (tc, host_test_vmm_fixture_setup, host_test_vmm_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_through_bangerd_root);
   suite_add_tcase (s, tc);

@@ -827,27 +827,13 @@ START_TEST (test_status)
 }
 END_TEST
 
-static void
-setup (void)
-{
-  host_test_netns_add ();
-  host_test_cgroup_setup ();
-}
-
-static void
-teardown (void)
-{
-  host_test_cgroup_teardown ();
-  host_test_netns_del ();
-}
-
 static Suite *
 vmm_suite (void)
 {
   Suite *s = suite_create ("host-vmm");
   TCase *tc = tcase_create ("vmm");
 
-  tcase_add_unchecked_fixture (tc, setup, teardown);
+  tcase_add_unchecked_fixture (tc, host_test_vmm_fixture_setup, host_test_vmm_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_launch_and_signal);
   tcase_add_test (tc, test_kill_process);
