@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -670,6 +671,34 @@ banger_priv_server_listen_path (BangerPrivServer *server, const char *path, uid_
       return FALSE;
     }
   server->bound_path = g_strdup (path);
+  return TRUE;
+}
+
+gboolean
+banger_priv_server_check_fd_budget (guint max_connections_per_uid, guint max_vmms,
+                                    GError **error)
+{
+  struct rlimit rl;
+  guint64 need = (guint64) max_connections_per_uid + max_vmms + BANGER_INSTALL_FD_RESERVE;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) < 0)
+    return banger_set_error_from_errno (error, errno, "Cannot read RLIMIT_NOFILE");
+  if (rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      (void) setrlimit (RLIMIT_NOFILE, &rl);
+      (void) getrlimit (RLIMIT_NOFILE, &rl);
+    }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
+                   "The owner's caps (max-connections-per-uid %u + max-vmms %u) and the %d "
+                   "descriptors kept for root need %" G_GUINT64_FORMAT
+                   " descriptors; RLIMIT_NOFILE is %" G_GUINT64_FORMAT,
+                   max_connections_per_uid, max_vmms, BANGER_INSTALL_FD_RESERVE, need,
+                   (guint64) rl.rlim_cur);
+      return FALSE;
+    }
   return TRUE;
 }
 
