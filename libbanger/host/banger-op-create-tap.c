@@ -62,8 +62,15 @@ banger_op_create_tap (BangerPrivState *state, const BangerPeerCred *caller, Json
   if (bridge != NULL)
     {
       g_auto (BangerLinkInfo) br = { 0 };
-      if (!banger_netlink_get_link (bridge, &br, error)
-          || !banger_priv_check_own_bridge (state, bridge, &br, error))
+      if (!banger_netlink_get_link (bridge, &br, error))
+        return FALSE;
+      if (g_strcmp0 (br.kind, "bridge") != 0)
+        {
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                       "'%s' is not a bridge", bridge);
+          return FALSE;
+        }
+      if (!banger_priv_check_own_bridge (state, bridge, &br, error))
         return FALSE;
     }
 
