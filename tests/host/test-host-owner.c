@@ -139,9 +139,13 @@ static void
 launch_with_planted_log (Plant plant)
 {
   BangerPrivState *state = host_test_state_new (TRUE);
+  /* one VM per case: a case that fails leaves nothing in the next one's way */
+  g_autofree char *vm_id = g_strdup_printf ("web-log-%d", (int) plant);
+  g_autofree char *params = g_strdup_printf ("{\"vm_id\":\"%s\",\"vmm\":\"firecracker\"}", vm_id);
+  g_autofree char *cleanup = g_strdup_printf ("{\"vm_id\":\"%s\"}", vm_id);
   g_autofree char *secret = g_build_filename (state->state_dir, "root-secret", NULL);
   g_autofree char *vm_dir = g_build_filename (state->runtime_dir, "vm", NULL);
-  g_autofree char *run_dir = g_build_filename (vm_dir, "web-log", NULL);
+  g_autofree char *run_dir = g_build_filename (vm_dir, vm_id, NULL);
   g_autofree char *log = g_build_filename (run_dir, "vmm.log", NULL);
   g_autofree char *content = NULL;
   g_autoptr (JsonNode) r = NULL;
@@ -154,7 +158,7 @@ launch_with_planted_log (Plant plant)
   ck_assert (g_file_set_contents (secret, "root only\n", -1, NULL));
   ck_assert_int_eq (chmod (secret, 0600), 0);
   /* the VM's run dir as a previous launch left it: the owner's, 0700 */
-  ck_assert_int_eq (mkdir (vm_dir, 0755), 0);
+  ck_assert_int_eq (g_mkdir_with_parents (vm_dir, 0755), 0);
   ck_assert_int_eq (mkdir (run_dir, 0700), 0);
   ck_assert_int_eq (chown (run_dir, HOST_TEST_OWNER_UID, HOST_TEST_OWNER_GID), 0);
   switch (plant)
@@ -174,8 +178,7 @@ launch_with_planted_log (Plant plant)
     }
 
   t0 = g_get_monotonic_time ();
-  r = host_test_call (state, "priv.launch_vmm", "{\"vm_id\":\"web-log\",\"vmm\":\"firecracker\"}",
-                      &error);
+  r = host_test_call (state, "priv.launch_vmm", params, &error);
   /* the helper never blocks on what it finds there (a FIFO without reader) */
   ck_assert_msg (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC, "launch took too long");
   ck_assert_msg (r != NULL, "launch: %s", error ? error->message : "");
@@ -195,7 +198,7 @@ launch_with_planted_log (Plant plant)
   ck_assert_uint_eq (st.st_uid, HOST_TEST_OWNER_UID);
   ck_assert_uint_eq (st.st_mode & 07777, 0600);
 
-  ok (state, "priv.cleanup_vm", "{\"vm_id\":\"web-log\"}");
+  ok (state, "priv.cleanup_vm", cleanup);
   host_test_state_free (state);
 }
 
@@ -477,6 +480,36 @@ spawn_helper (HelperEnv *env, guint nofile, GError **error)
 }
 
 static void
+on_waited (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  g_subprocess_wait_finish (G_SUBPROCESS (source), res, NULL);
+  *(gboolean *) user_data = TRUE;
+}
+
+/* Did @p exit within @ms?  (If not, it is killed.) */
+static gboolean
+exits_within (GSubprocess *p, guint ms)
+{
+  gboolean done = FALSE;
+  gint64 end = g_get_monotonic_time () + (gint64) ms * 1000;
+
+  g_subprocess_wait_async (p, NULL, on_waited, &done);
+  while (!done && g_get_monotonic_time () < end)
+    {
+      g_main_context_iteration (NULL, FALSE);
+      g_usleep (1000);
+    }
+  if (!done)
+    {
+      g_subprocess_force_exit (p);
+      while (!done)
+        g_main_context_iteration (NULL, TRUE);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
 write_helper_config (HelperEnv *env, guint max_conns, guint max_vmms)
 {
   g_autoptr (BangerInstallConfig) config = banger_install_config_new ();
@@ -547,7 +580,8 @@ START_TEST (test_root_served_with_owner_at_limits)
   write_helper_config (&env, 64, 64);
   helper = spawn_helper (&env, 150, &error);
   g_assert_no_error (error);
-  ck_assert (g_subprocess_wait (helper, NULL, NULL));
+  ck_assert_msg (exits_within (helper, 5000),
+                 "the helper started with caps its descriptors cannot hold");
   ck_assert (g_subprocess_get_if_exited (helper));
   ck_assert_int_eq (g_subprocess_get_exit_status (helper), 1);
   ck_assert (!g_file_test (env.socket_path, G_FILE_TEST_EXISTS));
@@ -687,10 +721,12 @@ END_TEST
 /* ------------------------------------------------ 8: a foreign tun device */
 
 static void
-foreign_tun_refused (const char *user)
+foreign_tun_refused (const char *vm_id, const char *user)
 {
   BangerPrivState *state = host_test_state_new (TRUE);
-  g_autofree char *tap = banger_host_tap_name ("web-f", NULL);
+  g_autofree char *tap = banger_host_tap_name (vm_id, NULL);
+  g_autofree char *p_tap = g_strdup_printf ("{\"vm_id\":\"%s\",\"address\":\"10.78.0.1/30\"}", vm_id);
+  g_autofree char *p_vm = g_strdup_printf ("{\"vm_id\":\"%s\"}", vm_id);
   g_autofree char *before = NULL;
   g_autofree char *kernel = g_build_filename (state->state_dir, "vmlinuz", NULL);
   g_autofree char *rootfs = g_build_filename (state->state_dir, "root.ext4", NULL);
@@ -702,13 +738,12 @@ foreign_tun_refused (const char *user)
     g_autofree char *o = run_out (argv);
   }
   before = links ();
-  refused (state, "priv.create_tap", "{\"vm_id\":\"web-f\",\"address\":\"10.78.0.1/30\"}",
-           BANGER_ERROR_PERMISSION_DENIED);
-  launch = g_strdup_printf ("{\"vm_id\":\"web-f\",\"vmm\":\"qemu\",\"kernel\":\"%s\","
-                            "\"rootfs\":\"%s\",\"tap\":true}", kernel, rootfs);
+  refused (state, "priv.create_tap", p_tap, BANGER_ERROR_PERMISSION_DENIED);
+  launch = g_strdup_printf ("{\"vm_id\":\"%s\",\"vmm\":\"qemu\",\"kernel\":\"%s\","
+                            "\"rootfs\":\"%s\",\"tap\":true}", vm_id, kernel, rootfs);
   refused (state, "priv.launch_vmm", launch, BANGER_ERROR_PERMISSION_DENIED);
-  refused (state, "priv.delete_tap", "{\"vm_id\":\"web-f\"}", BANGER_ERROR_PERMISSION_DENIED);
-  refused (state, "priv.cleanup_vm", "{\"vm_id\":\"web-f\"}", BANGER_ERROR_PERMISSION_DENIED);
+  refused (state, "priv.delete_tap", p_vm, BANGER_ERROR_PERMISSION_DENIED);
+  refused (state, "priv.cleanup_vm", p_vm, BANGER_ERROR_PERMISSION_DENIED);
   {
     g_autofree char *after = links ();
     g_auto (BangerLinkInfo) li = { 0 };
@@ -726,7 +761,7 @@ foreign_tun_refused (const char *user)
 START_TEST (test_foreign_tun_root_owned)
 {
   host_test_netns_enter ();
-  foreign_tun_refused ("0");
+  foreign_tun_refused ("web-f", "0");
 }
 END_TEST
 
@@ -735,7 +770,7 @@ END_TEST
 START_TEST (test_foreign_tun_owner_owned)
 {
   host_test_netns_enter ();
-  foreign_tun_refused ("65534");
+  foreign_tun_refused ("web-g", "65534");
 }
 END_TEST
 
