@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <nftables/libnftables.h>
 #include <string.h>
 
@@ -15,11 +18,23 @@
 typedef struct nft_ctx BangerNftCtx;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerNftCtx, nft_ctx_free)
 
+/* libnftables exits the whole process (exit(3), "Unable to initialize
+ * Netlink socket") when nft_ctx_new cannot open its netlink socket, e.g. out
+ * of descriptors.  The helper must answer with an error instead: open one
+ * first and give up when that fails.  (The descriptor freed right before
+ * nft_ctx_new could in theory be taken by another thread in between; the
+ * helper's descriptor budget keeps it from running out in the first place,
+ * doc/security.md.) */
 static struct nft_ctx *
 ctx_new (gboolean json)
 {
-  struct nft_ctx *ctx = nft_ctx_new (NFT_CTX_DEFAULT);
+  struct nft_ctx *ctx;
+  int probe = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 
+  if (probe < 0)
+    return NULL;
+  close (probe);
+  ctx = nft_ctx_new (NFT_CTX_DEFAULT);
   if (ctx == NULL)
     return NULL;
   nft_ctx_buffer_output (ctx);

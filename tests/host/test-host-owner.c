@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -30,6 +32,7 @@
 #include "banger-nft.h"
 #include "banger-priv-client.h"
 #include "banger-priv-ops-private.h"
+#include "banger-priv-server.h"
 #include "banger-test.h"
 #include "host-test-util.h"
 
@@ -660,6 +663,201 @@ START_TEST (test_root_served_with_owner_at_limits)
 }
 END_TEST
 
+
+/* The helper's process out of descriptors, the owner at its connection cap
+ * and filling the listen backlog ahead of root: root's connection is still
+ * accepted (on the spare descriptor the server keeps) and answered; the
+ * owner's extra connections get limit-exceeded.  In-process server, real
+ * operation table; root and the owner are separate processes. */
+
+typedef struct
+{
+  BangerPrivState *state;
+  BangerPrivServer *server;
+  GMainContext *context;
+  GMainLoop *loop;
+  char *path;
+  GMutex lock;
+  GCond cond;
+  gboolean ready;
+} InProc;
+
+static gpointer
+inproc_thread (gpointer data)
+{
+  InProc *ip = data;
+  g_autoptr (GError) error = NULL;
+  BangerPrivServerLimits limits = { 4, 2000, 60000 };
+
+  g_main_context_push_thread_default (ip->context);
+  ip->server = banger_priv_server_new (banger_priv_ops_table (), ip->state, &limits);
+  if (!banger_priv_server_listen_path (ip->server, ip->path, HOST_TEST_OWNER_UID,
+                                      HOST_TEST_OWNER_GID, &error))
+    g_error ("listen: %s", error->message);
+  banger_priv_server_start (ip->server);
+  g_mutex_lock (&ip->lock);
+  ip->ready = TRUE;
+  g_cond_signal (&ip->cond);
+  g_mutex_unlock (&ip->lock);
+  g_main_loop_run (ip->loop);
+  return NULL;
+}
+
+static void
+wait_byte (int fd)
+{
+  char c;
+  ck_assert_int_eq (read (fd, &c, 1), 1);
+}
+
+static void
+send_byte (int fd)
+{
+  ck_assert_int_eq (write (fd, "x", 1), 1);
+}
+
+static int
+raw_connect (const char *path)
+{
+  struct sockaddr_un sa = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  g_strlcpy (sa.sun_path, path, sizeof sa.sun_path);
+  if (fd < 0 || connect (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
+    return -1;
+  return fd;
+}
+
+START_TEST (test_root_accepted_when_out_of_descriptors)
+{
+  InProc ip = { 0 };
+  int to_owner[2], from_owner[2], to_root[2], from_root[2];
+  pid_t owner, root;
+  char verdict[256] = { 0 };
+  GThread *thread;
+
+  ip.state = host_test_state_new (FALSE);
+  ip.path = g_build_filename (ip.state->runtime_dir, "root.sock", NULL);
+  ip.context = g_main_context_new ();
+  ip.loop = g_main_loop_new (ip.context, FALSE);
+  g_mutex_init (&ip.lock);
+  g_cond_init (&ip.cond);
+  thread = g_thread_new ("server", inproc_thread, &ip);
+  g_mutex_lock (&ip.lock);
+  while (!ip.ready)
+    g_cond_wait (&ip.cond, &ip.lock);
+  g_mutex_unlock (&ip.lock);
+  ck_assert (pipe2 (to_owner, O_CLOEXEC) == 0 && pipe2 (from_owner, O_CLOEXEC) == 0);
+  ck_assert (pipe2 (to_root, O_CLOEXEC) == 0 && pipe2 (from_root, O_CLOEXEC) == 0);
+
+  owner = fork ();
+  ck_assert_int_ge (owner, 0);
+  if (owner == 0)
+    {
+      int held[64];
+      if (setresgid (HOST_TEST_OWNER_GID, HOST_TEST_OWNER_GID, HOST_TEST_OWNER_GID) < 0
+          || setresuid (HOST_TEST_OWNER_UID, HOST_TEST_OWNER_UID, HOST_TEST_OWNER_UID) < 0)
+        {
+          g_printerr ("owner child: %s\n", g_strerror (errno));
+          _exit (7);
+        }
+      for (int i = 0; i < 4; i++)
+        held[i] = raw_connect (ip.path);
+      send_byte (from_owner[1]);
+      wait_byte (to_owner[0]);
+      /* the backlog, ahead of root */
+      for (int i = 4; i < 64; i++)
+        held[i] = raw_connect (ip.path);
+      send_byte (from_owner[1]);
+      wait_byte (to_owner[0]);
+      for (int i = 0; i < 64; i++)
+        if (held[i] >= 0)
+          close (held[i]);
+      _exit (0);
+    }
+  root = fork ();
+  ck_assert_int_ge (root, 0);
+  if (root == 0)
+    {
+      g_autoptr (BangerPrivClient) client = NULL;
+      g_autoptr (JsonObject) params = json_object_new ();
+      g_autoptr (JsonObject) r = NULL;
+      g_autoptr (GError) e = NULL;
+      g_autofree char *msg = NULL;
+      gint64 t0;
+
+      wait_byte (to_root[0]);
+      t0 = g_get_monotonic_time ();
+      client = banger_priv_client_new (ip.path);
+      r = banger_priv_client_call_sync (client, "priv.status", params, "test", NULL, &e);
+      msg = r != NULL ? g_strdup_printf ("ok %" G_GINT64_FORMAT,
+                                         (g_get_monotonic_time () - t0) / 1000)
+                      : g_strdup_printf ("error %s", e->message);
+      (void) !write (from_root[1], msg, strlen (msg));
+      _exit (0);
+    }
+
+  /* the owner holds its 4 connections */
+  wait_byte (from_owner[0]);
+  for (int i = 0; i < 500 && banger_priv_server_get_n_connections (ip.server) < 4; i++)
+    g_usleep (10 * 1000);
+  ck_assert_uint_eq (banger_priv_server_get_n_connections (ip.server), 4);
+  /* this process (the server's) out of descriptors: every number below
+   * the limit is in use */
+  {
+    g_autoptr (GArray) fillers = g_array_new (FALSE, FALSE, sizeof (int));
+    struct rlimit rl;
+    int hi = 0;
+    g_autoptr (GDir) d = g_dir_open ("/proc/self/fd", 0, NULL);
+    const char *name;
+
+    while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+      hi = MAX (hi, atoi (name));
+    g_clear_pointer (&d, g_dir_close);
+    for (;;)
+      {
+        int f = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+        ck_assert_int_ge (f, 0);
+        if (f > hi)
+          {
+            close (f);
+            ck_assert_int_eq (getrlimit (RLIMIT_NOFILE, &rl), 0);
+            rl.rlim_cur = (rlim_t) f;
+            ck_assert_int_eq (setrlimit (RLIMIT_NOFILE, &rl), 0);
+            break;
+          }
+        g_array_append_val (fillers, f);
+      }
+    /* no check assertion until the limit is restored: check itself needs
+     * descriptors to report */
+    {
+      struct pollfd pfd = { .fd = from_root[0], .events = POLLIN };
+      char c;
+      (void) !write (to_owner[1], "x", 1); /* the owner fills the backlog */
+      (void) !read (from_owner[0], &c, 1);
+      (void) !write (to_root[1], "x", 1); /* then root connects and asks */
+      if (poll (&pfd, 1, 10000) == 1)
+        (void) !read (from_root[0], verdict, sizeof verdict - 1);
+      else
+        g_strlcpy (verdict, "no answer within 10 s", sizeof verdict);
+      (void) !write (to_owner[1], "x", 1);
+    }
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit (RLIMIT_NOFILE, &rl);
+    for (guint i = 0; i < fillers->len; i++)
+      close (g_array_index (fillers, int, i));
+    if (verdict[0] == 'n')
+      kill (root, SIGKILL);
+    waitpid (owner, NULL, 0);
+    waitpid (root, NULL, 0);
+  }
+  ck_assert_msg (g_str_has_prefix (verdict, "ok "), "root was not served: %s", verdict);
+  ck_assert_msg (atoi (verdict + 3) < 2000, "root waited %s ms", verdict + 3);
+  g_main_loop_quit (ip.loop);
+  g_thread_join (thread);
+}
+END_TEST
+
 /* ----------------------------------------------- 7: a foreign nft table */
 
 START_TEST (test_nat_foreign_table)
@@ -858,6 +1056,7 @@ owner_suite (void)
   tcase_add_test (tc, test_address_policy);
   tcase_add_test (tc, test_caps);
   tcase_add_test (tc, test_root_served_with_owner_at_limits);
+  tcase_add_test (tc, test_root_accepted_when_out_of_descriptors);
   tcase_add_test (tc, test_nat_foreign_table);
   tcase_add_test (tc, test_foreign_tun_root_owned);
   tcase_add_test (tc, test_foreign_tun_owner_owned);
