@@ -171,6 +171,15 @@ check_table (const char *table, const char *marker, gboolean *out_exists, GError
   return FALSE;
 }
 
+/* The string a JSON node holds, or NULL when it holds anything else. */
+static const char *
+node_string (JsonNode *n)
+{
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
 /* The elements of banger's set: values (and their comments, "" for none). */
 static gboolean
 list_elements (const char *table, GPtrArray *vals, GPtrArray *comments, GError **error)
@@ -206,11 +215,13 @@ list_elements (const char *table, GPtrArray *vals, GPtrArray *comments, GError *
           JsonNode *n = json_array_get_element (elems, j);
           JsonObject *e;
           const char *val;
+          const char *comment;
 
           if (JSON_NODE_HOLDS_VALUE (n))
             {
               /* a bare value has no comment */
-              g_ptr_array_add (vals, g_strdup (json_node_get_string (n)));
+              const char *v = node_string (n);
+              g_ptr_array_add (vals, g_strdup (v ? v : ""));
               g_ptr_array_add (comments, g_strdup (""));
               continue;
             }
@@ -221,10 +232,11 @@ list_elements (const char *table, GPtrArray *vals, GPtrArray *comments, GError *
           if (e == NULL || !json_object_has_member (e, "val")
               || !JSON_NODE_HOLDS_VALUE (json_object_get_member (e, "val")))
             continue;
-          val = json_object_get_string_member_with_default (e, "val", NULL);
+          val = node_string (json_object_get_member (e, "val"));
           g_ptr_array_add (vals, g_strdup (val ? val : ""));
-          g_ptr_array_add (comments,
-                           g_strdup (json_object_get_string_member_with_default (e, "comment", "")));
+          comment = json_object_has_member (e, "comment")
+                        ? node_string (json_object_get_member (e, "comment")) : NULL;
+          g_ptr_array_add (comments, g_strdup (comment ? comment : ""));
         }
     }
   return TRUE;
