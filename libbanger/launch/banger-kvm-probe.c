@@ -360,7 +360,11 @@ banger_kvm_probe (const BangerKvmHost *host, GCancellable *cancellable, GError *
 
   if (host == NULL)
     host = &defaults;
-  device = host->kvm_device ? host->kvm_device : "/dev/kvm";
+  device = host->kvm_device;
+  if (device == NULL)
+    device = g_getenv (BANGER_KVM_DEVICE_ENV);
+  if (device == NULL || device[0] == '\0')
+    device = "/dev/kvm";
   timeout_ms = host->timeout_ms ? host->timeout_ms : BANGER_KVM_PROBE_TIMEOUT_MS;
 
   fd = open (device, O_RDWR | O_CLOEXEC | O_NOCTTY);

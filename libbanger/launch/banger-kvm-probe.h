@@ -34,7 +34,7 @@ const char *banger_kvm_state_to_string (BangerKvmState state);
  * inject a host by setting them. */
 typedef struct
 {
-  const char *kvm_device;   /* default "/dev/kvm" */
+  const char *kvm_device;   /* default $BANGER_KVM_DEVICE, else "/dev/kvm" */
   const char *qemu_binary;  /* default $BANGER_QEMU, else qemu-system-x86_64 in PATH */
   const char *kernel;       /* default banger_kvm_probe_find_kernel() */
   const char *cache_dir;    /* default banger_kvm_probe_default_cache_dir(); "" = no cache */
@@ -49,6 +49,8 @@ typedef struct
 #define BANGER_KVM_ACCEL_ENV "BANGER_QEMU_ACCEL"
 /* $BANGER_KVM_CACHE_DIR overrides the default cache directory. */
 #define BANGER_KVM_CACHE_DIR_ENV "BANGER_KVM_CACHE_DIR"
+/* $BANGER_KVM_DEVICE replaces /dev/kvm (for tests of doctor and priv.status). */
+#define BANGER_KVM_DEVICE_ENV "BANGER_KVM_DEVICE"
 /* $BANGER_KVM_PROBE_KERNEL names the kernel doctor and priv.status probe with. */
 #define BANGER_KVM_PROBE_KERNEL_ENV "BANGER_KVM_PROBE_KERNEL"
 

@@ -14,9 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "banger.h"
 #include "banger-dm.h"
 #include "banger-host-names.h"
+#include "banger-kvm-probe.h"
 #include "banger-priv-ops-private.h"
 #include "banger-test.h"
 #include "banger-vmm-argv.h"
@@ -793,6 +796,40 @@ START_TEST (test_dm_unsupported)
 }
 END_TEST
 
+/* priv.status reports the one KVM answer (launch/banger-kvm-probe.c): the
+ * same state and sentence the probe gives the driver and doctor. */
+START_TEST (test_status_kvm_is_the_probe_answer)
+{
+  g_autofree char *cache = g_dir_make_tmp ("banger-kvm-cache-XXXXXX", NULL);
+  BangerPrivState *state = host_test_state_new (FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = NULL;
+  g_autoptr (BangerKvmAnswer) want = NULL;
+  JsonObject *o;
+
+  g_setenv (BANGER_KVM_CACHE_DIR_ENV, cache, TRUE);
+  g_setenv (BANGER_KVM_PROBE_KERNEL_ENV, "/nonexistent/vmlinuz", TRUE);
+  {
+    const BangerKvmHost host = { .qemu_binary = state->qemu_path };
+    want = banger_kvm_probe (&host, NULL, &error);
+  }
+  ck_assert_ptr_nonnull (want);
+  r = host_test_call (state, "priv.status", "{}", &error);
+  ck_assert_ptr_null (error);
+  o = json_node_get_object (r);
+  ck_assert_str_eq (json_object_get_string_member (o, "kvm_state"),
+                    banger_kvm_state_to_string (want->state));
+  ck_assert_str_eq (json_object_get_string_member (o, "kvm_detail"), want->detail);
+  ck_assert (json_object_get_boolean_member (o, "kvm") == (want->state == BANGER_KVM_USABLE));
+  /* no kernel to probe with and nothing cached: never "usable" by default */
+  ck_assert_int_ne (want->state, BANGER_KVM_USABLE);
+  g_unsetenv (BANGER_KVM_CACHE_DIR_ENV);
+  g_unsetenv (BANGER_KVM_PROBE_KERNEL_ENV);
+  g_rmdir (cache);
+  host_test_state_free (state);
+}
+END_TEST
+
 static Suite *
 host_ops_suite (void)
 {
@@ -816,6 +853,7 @@ host_ops_suite (void)
   tcase_add_test (tc, test_dm_refuses_foreign);
   tcase_add_test (tc, test_dm_files_checked);
   tcase_add_test (tc, test_dm_unsupported);
+  tcase_add_test (tc, test_status_kvm_is_the_probe_answer);
   suite_add_tcase (s, tc);
   return s;
 }
