@@ -281,10 +281,7 @@ main (void)
   int failed;
 
   if (geteuid () != 0)
-    {
-      printf ("1..0 # SKIP needs root (network namespace, tap)\n");
-      return 0;
-    }
+    return banger_test_skip_suite ("needs root (network namespace, tap)");
   g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
   sr = srunner_create (e2e_qemu_suite ());
   /* no fork: the netns and the guest are cleaned up by the test itself,
