@@ -408,13 +408,18 @@ START_TEST (test_qemu_argv)
       { .kernel = k, .rootfs = r, .accel = "hvf", .mem_mib = 256, .vcpus = 1 },
       { .kernel = k, .rootfs = r, .mac = "02:00:00:00:00:0G", .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
     };
+    const BangerError bad_code[G_N_ELEMENTS (bad)] = {
+      BANGER_ERROR_PERMISSION_DENIED, BANGER_ERROR_INVALID_ARGUMENT,
+      BANGER_ERROR_INVALID_ARGUMENT, BANGER_ERROR_INVALID_ARGUMENT,
+      BANGER_ERROR_INVALID_ARGUMENT, BANGER_ERROR_INVALID_ARGUMENT,
+    };
     for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
       {
         g_autoptr (GError) e = NULL;
         g_autofree char *q = NULL;
         g_auto (GStrv) a = banger_vmm_qemu_argv (state, "web-1", &bad[i], &q, &e);
         ck_assert_msg (a == NULL, "qemu case %zu accepted", i);
-        ck_assert (e != NULL);
+        banger_assert_error (e, bad_code[i]);
       }
   }
   host_test_state_free (state);
@@ -677,6 +682,9 @@ END_TEST
 START_TEST (test_dm_rollback)
 {
   const char *fail_at[] = { "attach-base", "attach-cow", "create" };
+  /* the failing step's own error reaches the caller (the fake's codes) */
+  const BangerError fail_code[] = { BANGER_ERROR_BUSY, BANGER_ERROR_BUSY,
+                                        BANGER_ERROR_FAILED };
 
   for (gsize i = 0; i < G_N_ELEMENTS (fail_at); i++)
     {
@@ -690,7 +698,7 @@ START_TEST (test_dm_rollback)
       f->fail = fail_at[i];
       r = host_test_call (state, "priv.dm_snapshot_create", params, &e);
       ck_assert_ptr_null (r);
-      ck_assert (e != NULL);
+      banger_assert_error (e, fail_code[i]);
       /* nothing left behind, whatever step failed */
       ck_assert_msg (g_hash_table_size (f->loops) == 0, "loops leaked when %s failed", fail_at[i]);
       ck_assert_uint_eq (g_hash_table_size (f->dm), 0);
@@ -751,6 +759,10 @@ START_TEST (test_dm_files_checked)
   g_autofree char *p3 = g_strdup_printf ("{\"vm_id\":\"web-1\",\"base\":\"%s/../etc/passwd\",\"cow\":\"%s/web-1.cow\"}",
                                          state->state_dir, state->state_dir);
   const char *ps[] = { p1, p2, p3 };
+  /* outside the state dir, a symlink, a '..' component */
+  const BangerError codes[] = { BANGER_ERROR_PERMISSION_DENIED,
+                                    BANGER_ERROR_PERMISSION_DENIED,
+                                    BANGER_ERROR_INVALID_ARGUMENT };
 
   ck_assert (symlink ("/etc/passwd", link) == 0);
   for (gsize i = 0; i < G_N_ELEMENTS (ps); i++)
@@ -758,7 +770,8 @@ START_TEST (test_dm_files_checked)
       g_autoptr (GError) e = NULL;
       g_autoptr (JsonNode) r = host_test_call (state, "priv.dm_snapshot_create", ps[i], &e);
       ck_assert_msg (r == NULL, "accepted %s", ps[i]);
-      ck_assert (e != NULL);
+      ck_assert_msg (e != NULL && e->code == (int) codes[i], "%s: code %d: %s", ps[i],
+                     e ? e->code : -1, e ? e->message : "");
     }
   ck_assert_uint_eq (f->calls->len, 0);
   host_test_state_free (state);
