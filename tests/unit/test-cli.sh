@@ -62,6 +62,7 @@ dir_name=boots
 t "doctor: QEMU, mkfs, KVM boots" 0 doctor "$tmp/bin" boots
 line kvm ok "usable: /dev/null boots a kernel under KVM"
 line tun ok "/dev/net/tun"
+line cgroup2 ok "mounted at /"
 line qemu ok "$tmp/bin/qemu-system-x86_64"
 line mkfs.ext4 ok "$tmp/bin/mkfs.ext4"
 line firecracker warn "not found in PATH (the QEMU driver is used)"

@@ -239,9 +239,12 @@ banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals)
   g_array_append_val (checks, c);
 
   cgroup2 = banger_cgroup2_find_mount (NULL, &error);
-  c = (Check){ "cgroup2", cgroup2 ? CHECK_OK : CHECK_WARN,
+  /* bangerd-root launches every VMM into a cgroup of its own
+   * (banger-vm-cgroup.c) and refuses to launch without one. */
+  c = (Check){ "cgroup2", cgroup2 ? CHECK_OK : CHECK_FAIL,
                cgroup2 ? g_strdup_printf ("mounted at %s", cgroup2)
-                       : g_strdup_printf ("%s (VMs run without a cgroup of their own)",
+                       : g_strdup_printf ("%s (bangerd-root launches each VM into a cgroup of "
+                                          "its own and cannot launch without one)",
                                           error->message) };
   g_array_append_val (checks, c);
 
