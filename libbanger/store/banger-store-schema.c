@@ -249,7 +249,11 @@ banger_store_migrate (sqlite3 *db, const char *path, const BangerStoreMigration 
         continue;
       if (!apply_step (db, &steps[i], &version, &what, &rc))
         {
-          g_set_error (error, BANGER_ERROR, store_error_code (rc),
+          /* BUSY (another connection held the write lock too long) may
+           * pass on a retry; any other failure is a defect of the step. */
+          g_set_error (error, BANGER_ERROR,
+                       store_error_code (rc) == BANGER_ERROR_BUSY ? BANGER_ERROR_BUSY
+                                                                  : BANGER_ERROR_FAILED,
                        "Migrating the store '%s' to schema version %d (%s) failed: %s; it "
                        "stays at version %d",
                        qpath, steps[i].version, steps[i].description, what, version);
