@@ -210,7 +210,7 @@ banger_store_kernel_delete (BangerStore *store, const char *name, GError **error
     return FALSE;
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
-  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+  if (store_is_fk_violation (rc))
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
                    "Kernel '%s' is in use by a VM; delete the VM first", quoted);

@@ -62,6 +62,14 @@ BangerError store_error_code (int rc);
  * Returns FALSE. */
 gboolean store_set_error (BangerStore *store, int rc, const char *what, GError **error);
 
+/* A foreign-key refusal: SQLITE_CONSTRAINT_FOREIGNKEY, or, for ON DELETE
+ * RESTRICT, SQLITE_CONSTRAINT_TRIGGER (the schema has no triggers). */
+static inline gboolean
+store_is_fk_violation (int rc)
+{
+  return rc == SQLITE_CONSTRAINT_FOREIGNKEY || rc == SQLITE_CONSTRAINT_TRIGGER;
+}
+
 /* Column helpers: a copy of a text column, or NULL for SQL NULL. */
 char *store_column_text (sqlite3_stmt *stmt, int col);
 

@@ -107,7 +107,7 @@ banger_store_vm_runtime_set (BangerStore *store, const BangerStoreVmRuntime *rt,
   sqlite3_bind_text (stmt, 6, rt->log_path, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 7, store_now ());
   rc = sqlite3_step (stmt);
-  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+  if (store_is_fk_violation (rc))
     {
       g_autofree char *quoted = banger_quote (rt->vm_id);
 

@@ -306,7 +306,7 @@ banger_store_vm_create (BangerStore *store, const BangerStoreVm *vm, GError **er
                    quoted);
       return NULL;
     }
-  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+  if (store_is_fk_violation (rc))
     {
       sqlite3_reset (stmt);
       set_missing_reference_error (store, stored->image_id, stored->kernel_id, error);
@@ -438,7 +438,7 @@ banger_store_vm_update_spec (BangerStore *store, const BangerStoreVm *vm, int on
   bind_spec (stmt, vm);
   sqlite3_bind_int64 (stmt, 10, store_now ());
   rc = sqlite3_step (stmt);
-  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+  if (store_is_fk_violation (rc))
     {
       sqlite3_reset (stmt);
       set_missing_reference_error (store, vm->image_id, vm->kernel_id, error);
@@ -503,7 +503,7 @@ banger_store_vm_delete (BangerStore *store, const char *id, GError **error)
     return FALSE;
   sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
-  if (rc == SQLITE_CONSTRAINT_FOREIGNKEY)
+  if (store_is_fk_violation (rc))
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
                    "VM '%s' still holds an IP lease or a tap; release them first", quoted);
