@@ -57,6 +57,53 @@ START_TEST (test_open_fresh)
 }
 END_TEST
 
+START_TEST (test_ref_unref)
+{
+  BangerStore *store = store_test_open (path);
+  BangerStore *again = banger_store_ref (store);
+  g_autoptr (GPtrArray) vms = NULL;
+
+  ck_assert (again == store);
+  banger_store_unref (store);
+  /* still open through the second reference */
+  vms = banger_store_vm_list (again, NULL);
+  ck_assert (vms != NULL);
+  ck_assert_uint_eq (vms->len, 0);
+  banger_store_unref (again);
+  banger_store_unref (NULL);
+}
+END_TEST
+
+/* Another connection holding the write lock longer than the busy timeout:
+ * BUSY, after waiting for it. */
+START_TEST (test_busy_timeout)
+{
+  g_autoptr (BangerStore) store = store_test_open (path);
+  g_autoptr (GError) error = NULL;
+  sqlite3 *other = NULL;
+  gint64 t0, waited_ms;
+
+  ck_assert_int_eq (sqlite3_open_v2 (path, &other, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+  ck_assert_int_eq (sqlite3_exec (other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+  t0 = g_get_monotonic_time ();
+  ck_assert (!banger_store_tap_add (store, "bngt1", &error));
+  waited_ms = (g_get_monotonic_time () - t0) / 1000;
+  banger_assert_error (error, BANGER_ERROR_BUSY);
+  ck_assert_int_ge (waited_ms, BANGER_STORE_BUSY_TIMEOUT_MS - 100);
+  g_clear_error (&error);
+  /* reads are not blocked by a writer (WAL) */
+  {
+    g_autoptr (GPtrArray) taps = banger_store_tap_list (store, &error);
+
+    ck_assert_msg (taps != NULL, "%s", error ? error->message : "");
+  }
+  ck_assert_int_eq (sqlite3_exec (other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close (other);
+  ck_assert_msg (banger_store_tap_add (store, "bngt1", &error), "%s",
+                 error ? error->message : "");
+}
+END_TEST
+
 START_TEST (test_open_no_sync)
 {
   g_autoptr (GError) error = NULL;
@@ -471,6 +518,8 @@ store_open_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_open_fresh);
+  tcase_add_test (tc, test_ref_unref);
+  tcase_add_test (tc, test_busy_timeout);
   tcase_add_test (tc, test_open_no_sync);
   tcase_add_test (tc, test_reopen_keeps_data);
   tcase_add_test (tc, test_open_bad_arguments);
