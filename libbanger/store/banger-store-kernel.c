@@ -139,10 +139,12 @@ static BangerStoreKernel *
 kernel_get (BangerStore *store, const char *sql, const char *key, const char *what,
             GError **error)
 {
-  g_autoptr (GMutexLocker) locker = store_lock (store);
-  g_auto (StoreStmt) stmt = store_stmt (store, sql, error);
+  g_autoptr (GMutexLocker) locker = NULL;
+  g_auto (StoreStmt) stmt = NULL;
   int rc;
 
+  locker = store_lock (store);
+  stmt = store_stmt (store, sql, error);
   if (stmt == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);

@@ -171,6 +171,7 @@ START_TEST (test_lease_errors)
   g_autofree char *a = allocate_ok ("172.30.0.0/24", vm_a);
   guint n = 99;
 
+  ck_assert_str_eq (a, "172.30.0.2");
   ck_assert (banger_store_lease_allocate (store, "172.30.0.0/24", vm_a, &error) == NULL);
   banger_assert_error (error, BANGER_ERROR_ALREADY_EXISTS);
   g_clear_error (&error);
@@ -214,6 +215,9 @@ START_TEST (test_lease_get_list_release_for_vm)
   g_autoptr (GPtrArray) all = NULL, one = NULL, after = NULL;
   guint n = 0;
 
+  ck_assert_str_eq (a1, "172.30.0.2");
+  ck_assert_str_eq (a2, "10.0.0.2");
+  ck_assert_str_eq (b1, "172.30.0.3");
   got = banger_store_lease_get_for_vm (store, "10.0.0.0/8", vm_a, &error);
   assert_ok (got != NULL, error);
   ck_assert_str_eq (got->address, "10.0.0.2");
@@ -249,6 +253,9 @@ START_TEST (test_lease_numeric_order)
       g_autofree char *name = g_strdup_printf ("o%d", i);
       g_autofree char *id = store_test_add_vm (store, name, image_id, kernel_id);
       g_autofree char *addr = allocate_ok ("10.5.0.0/24", id);
+      g_autofree char *want = g_strdup_printf ("10.5.0.%d", i + 2);
+
+      ck_assert_str_eq (addr, want);
     }
   list = banger_store_lease_list (store, "10.5.0.0/24", &error);
   assert_ok (list != NULL && list->len == 10, error);

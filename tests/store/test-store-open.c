@@ -143,6 +143,7 @@ START_TEST (test_open_bad_arguments)
   g_autofree char *link = g_build_filename (dir, "link.db", NULL);
   g_autoptr (BangerStore) real = store_test_open (path);
 
+  ck_assert (real != NULL);
   ck_assert (banger_store_open ("relative.db", 0, &error) == NULL);
   banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
@@ -228,8 +229,6 @@ make_newer_store (void)
 
 START_TEST (test_newer_schema_untouched)
 {
-  g_autoptr (GError) error = NULL;
-
   make_newer_store ();
   assert_refused_untouched (BANGER_ERROR_UNSUPPORTED, "newer");
   ck_assert_int_eq (store_test_raw_int (path, "PRAGMA user_version"),
@@ -286,7 +285,8 @@ START_TEST (test_damaged_pages_untouched)
   for (int i = 0; i < 300; i++)
     {
       g_autofree char *name = g_strdup_printf ("vm-%03d", i);
-      g_autofree char *id = store_test_add_vm (store, name, image_id, kernel_id);
+
+      g_free (store_test_add_vm (store, name, image_id, kernel_id));
     }
   banger_store_unref (store);
   page_size = store_test_raw_int (path, "PRAGMA page_size");

@@ -157,7 +157,8 @@ START_TEST (test_kernel_errors)
   g_autofree char *long_cmdline = g_strnfill (2049, 'a');
   g_autoptr (BangerStoreKernel) long_kernel = banger_store_kernel_new ("k2", "/x", NULL,
                                                                        long_cmdline);
-  g_autofree char *vm_id = store_test_add_vm (store, "user", image_id, kernel_id);
+
+  g_free (store_test_add_vm (store, "user", image_id, kernel_id));
 
   ck_assert (banger_store_kernel_add (store, dup, &error) == NULL);
   banger_assert_error (error, BANGER_ERROR_ALREADY_EXISTS);
