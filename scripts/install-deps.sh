@@ -19,6 +19,7 @@ busybox-static dropbear-bin cpio kmod
 systemd
 libnl-route-3-dev libnftables-dev libdevmapper-dev
 nftables dmsetup
+libsqlite3-dev
 "
 
 # shellcheck disable=SC2086

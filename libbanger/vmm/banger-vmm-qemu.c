@@ -27,7 +27,6 @@
 #include "banger-vmm-qemu.h"
 
 #define DEFAULT_LAUNCH_TIMEOUT_MS 10000
-#define KVM_PROBE_TIMEOUT_MS 5000
 #define KILL_WAIT_MS 5000
 #define BLOCKSTATS_TIMEOUT_MS 500
 #define DEATH_GRACE_MS 250 /* after a QMP failure at launch: is QEMU dying? */
@@ -49,10 +48,6 @@ struct _BangerVmmQemu
 };
 
 G_DEFINE_FINAL_TYPE (BangerVmmQemu, banger_vmm_qemu, BANGER_TYPE_VMM)
-
-/* The KVM probe boots a kernel: do it once per binary and process. */
-G_LOCK_DEFINE_STATIC (probe_cache);
-static GHashTable *probe_cache; /* binary -> "kvm"/"tcg" */
 
 /* ------------------------------------------------------------- utilities */
 
@@ -247,29 +242,16 @@ launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GErr
   GPid pid = 0;
   int pidfd = -1;
 
-  if (self->accel == BANGER_QEMU_ACCEL_AUTO && g_getenv (BANGER_QEMU_ACCEL_ENV) == NULL)
-    {
-      G_LOCK (probe_cache);
-      if (probe_cache != NULL)
-        accel = g_strdup (g_hash_table_lookup (probe_cache, self->binary));
-      G_UNLOCK (probe_cache);
-    }
-  if (accel == NULL)
-    {
-      accel = banger_qemu_choose_accel (self->accel, self->binary, "/dev/kvm",
-                                        config->kernel_path, KVM_PROBE_TIMEOUT_MS, cancellable,
-                                        error);
-      if (accel == NULL)
-        return FALSE;
-      if (self->accel == BANGER_QEMU_ACCEL_AUTO && g_getenv (BANGER_QEMU_ACCEL_ENV) == NULL)
-        {
-          G_LOCK (probe_cache);
-          if (probe_cache == NULL)
-            probe_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-          g_hash_table_replace (probe_cache, g_strdup (self->binary), g_strdup (accel));
-          G_UNLOCK (probe_cache);
-        }
-    }
+  {
+    /* The one KVM answer (launch/banger-kvm-probe.c), cached per host. */
+    const BangerKvmHost host = { .qemu_binary = self->binary, .kernel = config->kernel_path };
+    accel = banger_kvm_choose_accel (self->accel == BANGER_QEMU_ACCEL_KVM   ? "kvm"
+                                     : self->accel == BANGER_QEMU_ACCEL_TCG ? "tcg"
+                                                                            : NULL,
+                                     &host, NULL, cancellable, error);
+    if (accel == NULL)
+      return FALSE;
+  }
   argv = banger_qemu_build_argv (config, self->binary, accel, self->qmp_path,
                                  self->console_path, error);
   if (argv == NULL)

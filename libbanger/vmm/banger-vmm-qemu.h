@@ -16,19 +16,20 @@
  * Snapshots are not supported (UNSUPPORTED). */
 #pragma once
 
+#include "banger-kvm-probe.h"
 #include "banger-vmm.h"
 
 G_BEGIN_DECLS
 
 typedef enum
 {
-  BANGER_QEMU_ACCEL_AUTO = 0, /* tcg without /dev/kvm, else a boot probe */
+  BANGER_QEMU_ACCEL_AUTO = 0, /* the KVM boot probe decides (banger-kvm-probe.h) */
   BANGER_QEMU_ACCEL_KVM,
   BANGER_QEMU_ACCEL_TCG,
 } BangerQemuAccel;
 
 /* BANGER_QEMU_ACCEL=kvm|tcg|auto in the environment overrides AUTO. */
-#define BANGER_QEMU_ACCEL_ENV "BANGER_QEMU_ACCEL"
+#define BANGER_QEMU_ACCEL_ENV BANGER_KVM_ACCEL_ENV
 /* BANGER_QEMU=/path/to/qemu-system-x86_64 overrides the binary. */
 #define BANGER_QEMU_BINARY_ENV "BANGER_QEMU"
 
@@ -61,15 +62,5 @@ GStrv banger_qemu_build_argv (const BangerVmmConfig *config, const char *binary,
 guint banger_qemu_host_tsc_khz (void);
 /* Escape a value for a QEMU option list (',' doubles). */
 char *banger_qemu_opt_escape (const char *value);
-
-/* Decide the accelerator.  @requested AUTO consults $BANGER_QEMU_ACCEL, then
- * @kvm_device (normally "/dev/kvm"): missing or unopenable -> tcg;
- * otherwise boot @kernel under -accel kvm for up to @probe_timeout_ms and
- * take kvm only if the kernel prints its banner on the serial port (the
- * paravirtual KVM of some hosts opens fine but hangs stock kernels). */
-char *banger_qemu_choose_accel (BangerQemuAccel requested, const char *binary,
-                                const char *kvm_device, const char *kernel,
-                                guint probe_timeout_ms, GCancellable *cancellable,
-                                GError **error);
 
 G_END_DECLS

@@ -224,15 +224,9 @@ main (void)
   int failed;
 
   if (!host_test_is_root ())
-    {
-      g_print ("1..0 # SKIP needs root (runs bangerd-root)\n");
-      return 0;
-    }
+    return banger_test_skip_suite ("needs root (runs bangerd-root)");
   if (g_getenv ("BANGER_TEST_HELPER") == NULL || g_getenv ("BANGER_TEST_FAKE_VMM") == NULL)
-    {
-      g_print ("1..0 # SKIP run through meson (BANGER_TEST_HELPER, BANGER_TEST_FAKE_VMM)\n");
-      return 0;
-    }
+    return banger_test_skip_suite ("run through meson (BANGER_TEST_HELPER, BANGER_TEST_FAKE_VMM)");
   g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
   sr = srunner_create (helper_suite ());
   srunner_set_tap (sr, "-");

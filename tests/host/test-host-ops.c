@@ -14,9 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "banger.h"
 #include "banger-dm.h"
 #include "banger-host-names.h"
+#include "banger-kvm-probe.h"
 #include "banger-priv-ops-private.h"
 #include "banger-test.h"
 #include "banger-vmm-argv.h"
@@ -405,13 +408,18 @@ START_TEST (test_qemu_argv)
       { .kernel = k, .rootfs = r, .accel = "hvf", .mem_mib = 256, .vcpus = 1 },
       { .kernel = k, .rootfs = r, .mac = "02:00:00:00:00:0G", .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
     };
+    const BangerError bad_code[G_N_ELEMENTS (bad)] = {
+      BANGER_ERROR_PERMISSION_DENIED, BANGER_ERROR_INVALID_ARGUMENT,
+      BANGER_ERROR_INVALID_ARGUMENT, BANGER_ERROR_INVALID_ARGUMENT,
+      BANGER_ERROR_INVALID_ARGUMENT, BANGER_ERROR_INVALID_ARGUMENT,
+    };
     for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
       {
         g_autoptr (GError) e = NULL;
         g_autofree char *q = NULL;
         g_auto (GStrv) a = banger_vmm_qemu_argv (state, "web-1", &bad[i], &q, &e);
         ck_assert_msg (a == NULL, "qemu case %zu accepted", i);
-        ck_assert (e != NULL);
+        banger_assert_error (e, bad_code[i]);
       }
   }
   host_test_state_free (state);
@@ -674,6 +682,9 @@ END_TEST
 START_TEST (test_dm_rollback)
 {
   const char *fail_at[] = { "attach-base", "attach-cow", "create" };
+  /* the failing step's own error reaches the caller (the fake's codes) */
+  const BangerError fail_code[] = { BANGER_ERROR_BUSY, BANGER_ERROR_BUSY,
+                                        BANGER_ERROR_FAILED };
 
   for (gsize i = 0; i < G_N_ELEMENTS (fail_at); i++)
     {
@@ -687,7 +698,7 @@ START_TEST (test_dm_rollback)
       f->fail = fail_at[i];
       r = host_test_call (state, "priv.dm_snapshot_create", params, &e);
       ck_assert_ptr_null (r);
-      ck_assert (e != NULL);
+      banger_assert_error (e, fail_code[i]);
       /* nothing left behind, whatever step failed */
       ck_assert_msg (g_hash_table_size (f->loops) == 0, "loops leaked when %s failed", fail_at[i]);
       ck_assert_uint_eq (g_hash_table_size (f->dm), 0);
@@ -748,6 +759,10 @@ START_TEST (test_dm_files_checked)
   g_autofree char *p3 = g_strdup_printf ("{\"vm_id\":\"web-1\",\"base\":\"%s/../etc/passwd\",\"cow\":\"%s/web-1.cow\"}",
                                          state->state_dir, state->state_dir);
   const char *ps[] = { p1, p2, p3 };
+  /* outside the state dir, a symlink, a '..' component */
+  const BangerError codes[] = { BANGER_ERROR_PERMISSION_DENIED,
+                                    BANGER_ERROR_PERMISSION_DENIED,
+                                    BANGER_ERROR_INVALID_ARGUMENT };
 
   ck_assert (symlink ("/etc/passwd", link) == 0);
   for (gsize i = 0; i < G_N_ELEMENTS (ps); i++)
@@ -755,7 +770,8 @@ START_TEST (test_dm_files_checked)
       g_autoptr (GError) e = NULL;
       g_autoptr (JsonNode) r = host_test_call (state, "priv.dm_snapshot_create", ps[i], &e);
       ck_assert_msg (r == NULL, "accepted %s", ps[i]);
-      ck_assert (e != NULL);
+      ck_assert_msg (e != NULL && e->code == (int) codes[i], "%s: code %d: %s", ps[i],
+                     e ? e->code : -1, e ? e->message : "");
     }
   ck_assert_uint_eq (f->calls->len, 0);
   host_test_state_free (state);
@@ -793,6 +809,40 @@ START_TEST (test_dm_unsupported)
 }
 END_TEST
 
+/* priv.status reports the one KVM answer (launch/banger-kvm-probe.c): the
+ * same state and sentence the probe gives the driver and doctor. */
+START_TEST (test_status_kvm_is_the_probe_answer)
+{
+  g_autofree char *cache = g_dir_make_tmp ("banger-kvm-cache-XXXXXX", NULL);
+  BangerPrivState *state = host_test_state_new (FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = NULL;
+  g_autoptr (BangerKvmAnswer) want = NULL;
+  JsonObject *o;
+
+  g_setenv (BANGER_KVM_CACHE_DIR_ENV, cache, TRUE);
+  g_setenv (BANGER_KVM_PROBE_KERNEL_ENV, "/nonexistent/vmlinuz", TRUE);
+  {
+    const BangerKvmHost host = { .qemu_binary = state->qemu_path };
+    want = banger_kvm_probe (&host, NULL, &error);
+  }
+  ck_assert_ptr_nonnull (want);
+  r = host_test_call (state, "priv.status", "{}", &error);
+  ck_assert_ptr_null (error);
+  o = json_node_get_object (r);
+  ck_assert_str_eq (json_object_get_string_member (o, "kvm_state"),
+                    banger_kvm_state_to_string (want->state));
+  ck_assert_str_eq (json_object_get_string_member (o, "kvm_detail"), want->detail);
+  ck_assert (json_object_get_boolean_member (o, "kvm") == (want->state == BANGER_KVM_USABLE));
+  /* no kernel to probe with and nothing cached: never "usable" by default */
+  ck_assert_int_ne (want->state, BANGER_KVM_USABLE);
+  g_unsetenv (BANGER_KVM_CACHE_DIR_ENV);
+  g_unsetenv (BANGER_KVM_PROBE_KERNEL_ENV);
+  g_rmdir (cache);
+  host_test_state_free (state);
+}
+END_TEST
+
 static Suite *
 host_ops_suite (void)
 {
@@ -816,6 +866,7 @@ host_ops_suite (void)
   tcase_add_test (tc, test_dm_refuses_foreign);
   tcase_add_test (tc, test_dm_files_checked);
   tcase_add_test (tc, test_dm_unsupported);
+  tcase_add_test (tc, test_status_kvm_is_the_probe_answer);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -868,7 +868,8 @@ START_TEST (test_jail_stage_copy)
   gsize len;
   int fd, root_fd;
 
-  if (!g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR))
+  if (!g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR)
+      && banger_test_skip_part ("no /dev/shm (a second filesystem to copy across)"))
     return;
   shm_dir = g_strdup_printf ("/dev/shm/bfc-%d", getpid ());
   g_mkdir (shm_dir, 0700);

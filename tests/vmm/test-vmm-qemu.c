@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The QEMU driver without a real guest:
- *  - argv building and option escaping, the accelerator choice;
+ *  - argv building and option escaping;
  *  - the QMP client against an in-thread fake QMP server (handshake,
  *    commands, events and late replies skipped, error desc propagation,
  *    protocol errors, timeouts);
@@ -103,18 +103,7 @@ fake_qemu_main (int argc, char **argv)
       }
   if (qmp_path == NULL)
     {
-      /* the KVM boot probe: no QMP, a serial file, -accel kvm; "boot" if
-       * told to */
-      for (int i = 1; i + 1 < argc; i++)
-        if (strcmp (argv[i], "-serial") == 0 && g_str_has_prefix (argv[i + 1], "file:")
-            && g_strcmp0 (g_getenv ("BANGER_FAKE_QEMU_PROBE"), "boots") == 0)
-          {
-            g_file_set_contents (argv[i + 1] + 5, "[    0.000000] Linux version 6.1\n", -1, NULL);
-            g_usleep (30 * G_USEC_PER_SEC);
-            return 0;
-          }
-      if (g_strcmp0 (g_getenv ("BANGER_FAKE_QEMU_PROBE"), "hangs") == 0)
-        g_usleep (30 * G_USEC_PER_SEC);
+      /* (the KVM boot probe has its own fake: tests/unit/test-kvm-probe.c) */
       return 1;
     }
   if (behaviour == NULL)
@@ -331,78 +320,6 @@ START_TEST (test_build_argv_kvm_and_bad_accel)
   bad = banger_qemu_build_argv (c, "qemu", "hvf", "/q.sock", "/c.log", &error);
   ck_assert (bad == NULL);
   banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
-}
-END_TEST
-
-START_TEST (test_choose_accel)
-{
-  g_autoptr (GError) error = NULL;
-  char *a;
-
-  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "qemu", "/nonexistent/kvm", "/k", 100,
-                                NULL, &error);
-  ck_assert_str_eq (a, "tcg");
-  g_free (a);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_KVM, "qemu", "/nonexistent/kvm", "/k", 100,
-                                NULL, &error);
-  ck_assert_str_eq (a, "kvm");
-  g_free (a);
-
-  g_setenv (BANGER_QEMU_ACCEL_ENV, "kvm", TRUE);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "qemu", "/nonexistent/kvm", "/k", 100,
-                                NULL, &error);
-  ck_assert_str_eq (a, "kvm");
-  g_free (a);
-  /* an explicit request beats the environment */
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_TCG, "qemu", "/nonexistent/kvm", "/k", 100,
-                                NULL, &error);
-  ck_assert_str_eq (a, "tcg");
-  g_free (a);
-  g_setenv (BANGER_QEMU_ACCEL_ENV, "xen", TRUE);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "qemu", "/nonexistent/kvm", "/k", 100,
-                                NULL, &error);
-  ck_assert (a == NULL);
-  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
-  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
-}
-END_TEST
-
-/* A device that opens but cannot boot the kernel (the fake "qemu" is
- * /bin/false, which exits at once): the probe says tcg. */
-START_TEST (test_choose_accel_probe_fails)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *a = NULL;
-
-  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "/bin/false", "/dev/null", "/k", 2000,
-                                NULL, &error);
-  ck_assert_str_eq (a, "tcg");
-}
-END_TEST
-
-/* A device that opens and a "QEMU" whose guest prints its banner: kvm.
- * One whose guest stays silent (the paravirtual-KVM hang): tcg, bounded. */
-START_TEST (test_choose_accel_probe_boots)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *a = NULL;
-  g_autofree char *b = NULL;
-  gint64 t0;
-
-  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
-  g_setenv ("BANGER_FAKE_QEMU_PROBE", "boots", TRUE);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, self_exe, "/dev/null", "/k", 5000, NULL,
-                                &error);
-  ck_assert_str_eq (a, "kvm");
-  g_setenv ("BANGER_FAKE_QEMU_PROBE", "hangs", TRUE);
-  t0 = g_get_monotonic_time ();
-  b = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, self_exe, "/dev/null", "/k", 500,
-                                NULL, &error);
-  ck_assert_str_eq (b, "tcg");
-  ck_assert (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC);
-  g_unsetenv ("BANGER_FAKE_QEMU_PROBE");
 }
 END_TEST
 
@@ -910,9 +827,6 @@ vmm_qemu_suite (void)
   tcase_add_test (tc, test_opt_escape);
   tcase_add_test (tc, test_build_argv);
   tcase_add_test (tc, test_build_argv_kvm_and_bad_accel);
-  tcase_add_test (tc, test_choose_accel);
-  tcase_add_test (tc, test_choose_accel_probe_fails);
-  tcase_add_test (tc, test_choose_accel_probe_boots);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("qmp");
