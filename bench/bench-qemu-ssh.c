@@ -68,6 +68,9 @@ bare_run (const char *guest, BangerKitNetns *ns, gboolean paused, double *out_s,
    * runs, for both */
   g_autofree char *mac = banger_vmm_mac_for_vm (BANGER_KIT_VM_ID, 0);
   g_autofree char *nic = g_strdup_printf ("virtio-net-device,netdev=eth0,mac=%s", mac);
+  /* the kit's tap (made by its bangerd-root); root opens it by name */
+  g_autofree char *tapopt = g_strdup_printf ("tap,id=eth0,ifname=%s,script=no,downscript=no",
+                                             ns->tap);
   gboolean ok;
   GPid pid = 0;
   gint64 t0;
@@ -103,7 +106,7 @@ bare_run (const char *guest, BangerKitNetns *ns, gboolean paused, double *out_s,
                             "-nographic", "-no-reboot", "-serial", console,
                             "-kernel", kernel, "-initrd", initrd, "-append", append,
                             "-drive", drive, "-device", "virtio-blk-device,drive=rootfs",
-                            "-netdev", "tap,id=eth0,ifname=bngtest0,script=no,downscript=no",
+                            "-netdev", tapopt,
                             "-device", nic };
     g_autoptr (GPtrArray) argv = g_ptr_array_new ();
     g_autofree char *qmp_path = g_build_filename (dir, "qmp.sock", NULL);

@@ -2,9 +2,12 @@
  *
  * BangerVmmQemu: the QEMU microvm driver (doc/vmm.md, "QEMU").
  *
- *   prepare   build the argv: -M microvm, virtio-mmio disks and NICs, serial
- *             to <run_dir>/console.log, QMP on <run_dir>/qmp.sock, -S
- *   launch    spawn (stderr to <run_dir>/qemu.log), wait for the QMP socket
+ *   prepare   choose the paths (serial to <run_dir>/console.log, QMP on
+ *             <run_dir>/qmp.sock, log <run_dir>/vmm.log) and check the
+ *             command line builds (launch/banger-qemu-cmdline.c)
+ *   launch    hand a launch request to the launcher (direct, or bangerd-root
+ *             whose run dir then holds socket, console and log), wait for
+ *             the QMP socket
  *             (bounded; a process that dies first is reported with its
  *             log), qmp_capabilities, query-status
  *   configure nothing to send (the argv did it)
@@ -16,6 +19,7 @@
  * Snapshots are not supported (UNSUPPORTED). */
 #pragma once
 
+#include "banger-qemu-cmdline.h"
 #include "banger-vmm.h"
 
 G_BEGIN_DECLS
@@ -52,15 +56,8 @@ const char *banger_vmm_qemu_get_console_log (BangerVmmQemu *self);
 
 /* --- pieces, exposed for the tests --- */
 
-/* The full argv for @config.  @accel is "kvm" or "tcg". */
-GStrv banger_qemu_build_argv (const BangerVmmConfig *config, const char *binary,
-                              const char *accel, const char *qmp_socket,
-                              const char *console_log, GError **error);
-/* The host's constant TSC frequency in kHz (from /proc/cpuinfo), 0 when
- * unknown.  Under TCG it is passed to the guest as tsc_early_khz=. */
-guint banger_qemu_host_tsc_khz (void);
-/* Escape a value for a QEMU option list (',' doubles). */
-char *banger_qemu_opt_escape (const char *value);
+/* The command line (banger_qemu_cmdline_build), the tsc_early_khz probe and
+ * option escaping are in launch/banger-qemu-cmdline.h. */
 
 /* Decide the accelerator.  @requested AUTO consults $BANGER_QEMU_ACCEL, then
  * @kvm_device (normally "/dev/kvm"): missing or unopenable -> tcg;

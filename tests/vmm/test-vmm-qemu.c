@@ -86,6 +86,20 @@ fake_qemu_main (int argc, char **argv)
   FILE *log = NULL;
   int lfd;
 
+  if (g_strcmp0 (behaviour, "sigblk") == 0)
+    {
+      /* the launcher test: show the signal mask we were started with */
+      g_autofree char *status = NULL;
+      g_auto (GStrv) lines = NULL;
+      if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+        {
+          lines = g_strsplit (status, "\n", -1);
+          for (guint i = 0; lines[i] != NULL; i++)
+            if (g_str_has_prefix (lines[i], "SigBlk:"))
+              printf ("%s\n", lines[i]);
+        }
+      return 0;
+    }
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp (argv[i], "-qmp") == 0 && g_str_has_prefix (argv[i + 1], "unix:"))
       {
@@ -258,6 +272,23 @@ rm_rf (const char *dir)
 
 /* ------------------------------------------------------------------ argv */
 
+/* The driver's command line: the request the driver hands its launcher,
+ * through the one builder (launch/banger-qemu-cmdline.c). */
+static GStrv
+build_argv (const BangerVmmConfig *c, const char *binary, const char *accel, const char *qmp,
+            const char *console, GError **error)
+{
+  BangerVmmLaunchRequest r = { 0 };
+
+  r.config = c;
+  r.driver = "qemu";
+  r.binary = binary;
+  r.accel = accel;
+  r.qmp_socket = qmp;
+  r.console_log = console;
+  return banger_vmm_launch_request_argv (&r, error);
+}
+
 START_TEST (test_opt_escape)
 {
   g_autofree char *a = banger_qemu_opt_escape ("/a,b,,c");
@@ -271,12 +302,11 @@ START_TEST (test_build_argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BangerVmmConfig) c = make_config ("/run/banger/vms/qemu-test");
-  g_auto (GStrv) argv = banger_qemu_build_argv (c, "/usr/bin/qemu-system-x86_64", "tcg",
-                                                "/run/x,y/qmp.sock", "/run/x/console.log",
-                                                &error);
+  g_auto (GStrv) argv = build_argv (c, "/usr/bin/qemu-system-x86_64", "tcg", "/run/x,y/qmp.sock",
+                                    "/run/x/console.log", &error);
   const char *const *a = (const char *const *) argv;
   g_autofree char *mac = banger_vmm_mac_for_vm ("qemu-test", 0);
-  g_autofree char *nic = g_strdup_printf ("virtio-net-device,netdev=eth0,mac=%s", mac);
+  g_autofree char *nic = g_strdup_printf ("virtio-net-device,netdev=net0,mac=%s", mac);
   const char *append;
 
   ck_assert_msg (argv != NULL, "%s", error ? error->message : "?");
@@ -288,7 +318,8 @@ START_TEST (test_build_argv)
   ck_assert_str_eq (argv_value (a, "-smp", 0), "2");
   ck_assert_int_gt (argv_index (a, "-nodefaults"), 0);
   ck_assert_int_gt (argv_index (a, "-no-user-config"), 0);
-  ck_assert_int_gt (argv_index (a, "-nographic"), 0);
+  ck_assert_str_eq (argv_value (a, "-display", 0), "none");
+  ck_assert_int_lt (argv_index (a, "-nographic"), 0);
   ck_assert_int_gt (argv_index (a, "-no-reboot"), 0);
   ck_assert_int_gt (argv_index (a, "-S"), 0);
   ck_assert_str_eq (argv_value (a, "-serial", 0), "file:/run/x/console.log");
@@ -303,8 +334,8 @@ START_TEST (test_build_argv)
   ck_assert_str_eq (argv_value (a, "-drive", 1),
                     "if=none,id=work,file=/var/lib/x,,y/work.ext4,format=raw,readonly=on");
   ck_assert_str_eq (argv_value (a, "-device", 1), "virtio-blk-device,drive=work");
-  ck_assert_str_eq (argv_value (a, "-netdev", 0),
-                    "tap,id=eth0,ifname=bngtap7,script=no,downscript=no");
+  /* the tap comes in as fd 3: QEMU never opens /dev/net/tun */
+  ck_assert_str_eq (argv_value (a, "-netdev", 0), "tap,id=net0,fd=3");
   ck_assert_str_eq (argv_value (a, "-device", 2), nic);
 
   append = argv_value (a, "-append", 0);
@@ -320,7 +351,7 @@ START_TEST (test_build_argv_kvm_and_bad_accel)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BangerVmmConfig) c = make_config ("/run/q");
-  g_auto (GStrv) kvm = banger_qemu_build_argv (c, "qemu", "kvm", "/q.sock", "/c.log", &error);
+  g_auto (GStrv) kvm = build_argv (c, "/usr/bin/qemu", "kvm", "/q.sock", "/c.log", &error);
   g_auto (GStrv) bad = NULL;
 
   ck_assert (kvm != NULL);
@@ -328,7 +359,7 @@ START_TEST (test_build_argv_kvm_and_bad_accel)
   ck_assert_str_eq (argv_value ((const char *const *) kvm, "-cpu", 0), "host");
   ck_assert (strstr (argv_value ((const char *const *) kvm, "-append", 0), "tsc_early_khz")
              == NULL);
-  bad = banger_qemu_build_argv (c, "qemu", "hvf", "/q.sock", "/c.log", &error);
+  bad = build_argv (c, "/usr/bin/qemu", "hvf", "/q.sock", "/c.log", &error);
   ck_assert (bad == NULL);
   banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
 }
@@ -649,6 +680,9 @@ driver_new (const char *behaviour)
   g_setenv ("BANGER_FAKE_QEMU", behaviour, TRUE);
   g_setenv ("BANGER_FAKE_QEMU_LOG", d->log, TRUE);
   c = make_config (run_dir);
+  /* no NIC: the direct launcher attaches to the NIC's tap, which needs a
+   * real one (the e2e test has it) */
+  g_ptr_array_set_size (c->nics, 0);
   d->vmm = banger_vmm_qemu_new (c);
   banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), self_exe);
   banger_vmm_qemu_set_accel (BANGER_VMM_QEMU (d->vmm), BANGER_QEMU_ACCEL_TCG);
@@ -873,17 +907,28 @@ END_TEST
 static gpointer
 spawn_from_thread (gpointer data)
 {
-  const char *log_path = data;
-  const char *argv[] = { "/bin/sh", "-c", "grep SigBlk /proc/self/status", NULL };
+  const char *dir = data;
+  g_autoptr (BangerVmmConfig) c = make_config (dir);
+  g_autofree char *log = g_build_filename (dir, "out", NULL);
+  g_autofree char *qmp = g_build_filename (dir, "qmp.sock", NULL);
+  g_autofree char *console = g_build_filename (dir, "console.log", NULL);
   BangerVmmLauncher *l = banger_vmm_launcher_direct ();
-  GPid pid = 0;
-  int pidfd = -1;
+  BangerVmmLaunchRequest r = { 0 };
+  BangerVmmLaunched out = { 0, -1, NULL, NULL, NULL };
   int status;
 
-  if (!l->spawn (l, "sig-test", argv, log_path, &pid, &pidfd, NULL))
+  g_ptr_array_set_size (c->nics, 0);
+  r.config = c;
+  r.driver = "qemu";
+  r.binary = self_exe;
+  r.log_path = log;
+  r.accel = "tcg";
+  r.qmp_socket = qmp;
+  r.console_log = console;
+  if (!l->spawn (l, &r, &out, NULL))
     return GINT_TO_POINTER (FALSE);
-  waitpid (pid, &status, 0);
-  close (pidfd);
+  waitpid (out.pid, &status, 0);
+  banger_vmm_launched_clear (&out);
   return GINT_TO_POINTER (TRUE);
 }
 
@@ -892,7 +937,10 @@ START_TEST (test_launcher_clean_signal_mask)
   g_autofree char *dir = make_tmpdir ();
   g_autofree char *log = g_build_filename (dir, "out", NULL);
   g_autofree char *out = NULL;
-  GThread *t = g_thread_new ("spawner", spawn_from_thread, log);
+  GThread *t;
+
+  g_setenv ("BANGER_FAKE_QEMU", "sigblk", TRUE);
+  t = g_thread_new ("spawner", spawn_from_thread, dir);
 
   ck_assert (GPOINTER_TO_INT (g_thread_join (t)));
   ck_assert (g_file_get_contents (log, &out, NULL, NULL));
