@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * End to end, with a real guest: build (or take from the cache) the test
- * guest of tests/guest/, make a network namespace with a tap, boot the guest
- * through the QEMU driver (TCG here), wait for SSH, run `uname -r`, read a
+ * guest of tests/guest/, make a network namespace with a real bangerd-root
+ * in it (the kit writes its install config) and the VM's tap made by that
+ * helper, boot the guest through the QEMU driver with the helper launcher
+ * (priv.launch_vmm: the one launch path; TCG here), wait for SSH, run `uname -r`, read a
  * file from the second disk, stop gracefully, and check that the process,
  * the namespace (with its tap) and the scratch directories are gone.
  * Prints the time from launch to SSH ready.  Root only. */
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -38,7 +41,9 @@ START_TEST (test_boot_ssh_stop)
   g_autofree char *release_file = NULL;
   g_autofree char *file_out = NULL;
   g_autofree char *vm_dir = NULL;
-  g_autofree char *run_dir = NULL;
+  g_autofree char *qmp = NULL;
+  g_autofree char *console = NULL;
+  g_autofree char *helper_run_dir = NULL;
   g_autofree char *ns_name = NULL;
   BangerKitNetns *ns;
   BangerKitVm *vm;
@@ -74,7 +79,20 @@ START_TEST (test_boot_ssh_stop)
   ck_assert_int_eq (banger_vmm_get_state (vm->vmm), BANGER_VMM_STATE_RUNNING);
   pid = banger_vmm_get_pid (vm->vmm);
   vm_dir = g_strdup (vm->dir);
-  run_dir = g_build_filename (vm->dir, "run", NULL);
+  /* launched through bangerd-root: QMP socket and console are in the
+   * helper's run dir for the VM, not the driver's */
+  qmp = g_strdup (banger_vmm_get_api_socket (vm->vmm));
+  console = g_strdup (banger_vmm_qemu_get_console_log (BANGER_VMM_QEMU (vm->vmm)));
+  helper_run_dir = g_build_filename (ns->runtime_dir, "vm", BANGER_KIT_VM_ID, NULL);
+  ck_assert_msg (g_str_has_prefix (qmp, helper_run_dir), "QMP socket %s", qmp);
+  ck_assert_msg (g_str_has_prefix (console, helper_run_dir), "console %s", console);
+  {
+    /* QEMU runs as the install's owner, not root */
+    struct stat st;
+    g_autofree char *proc = g_strdup_printf ("/proc/%d", (int) pid);
+    ck_assert_int_eq (stat (proc, &st), 0);
+    ck_assert_int_eq (st.st_uid, BANGER_KIT_OWNER_UID);
+  }
 
   /* the guest runs the kernel we built it with */
   ck_assert_msg (banger_kit_ssh (ns, vm->key, "uname -r", 10, &uname_r, &error), "%s",
@@ -111,10 +129,12 @@ START_TEST (test_boot_ssh_stop)
     printf ("# graceful stop: %.2f s\n", (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC);
   }
   ck_assert_int_eq (banger_vmm_get_state (vm->vmm), BANGER_VMM_STATE_EXITED);
+  /* QEMU is bangerd-root's child: exited now (its pidfd said so), and gone
+   * once the helper has reaped it (it does every 5 s) */
+  for (int i = 0; i < 1000 && kill (pid, 0) == 0; i++)
+    g_usleep (10 * 1000);
   ck_assert_msg (kill (pid, 0) < 0 && errno == ESRCH, "QEMU (pid %d) is still there", pid);
   {
-    g_autofree char *qmp = g_build_filename (run_dir, "qmp.sock", NULL);
-    g_autofree char *console = g_build_filename (run_dir, "console.log", NULL);
     g_autofree char *log = NULL;
     ck_assert_msg (!g_file_test (qmp, G_FILE_TEST_EXISTS), "the QMP socket was left behind");
     ck_assert (g_file_get_contents (console, &log, NULL, NULL));

@@ -128,9 +128,16 @@ helper_call (BangerKitNetns *ns, const char *method, JsonObject *params, GError 
                                        NULL, error);
 }
 
+/* In the helper's child, before exec: join the namespace (only the network
+ * one: `ip netns exec` would also remount /sys, hiding the cgroup2 mount the
+ * helper needs), and die with us. */
 static void
-die_with_parent (gpointer unused)
+helper_child_setup (gpointer data)
 {
+  int nsfd = GPOINTER_TO_INT (data);
+
+  if (setns (nsfd, CLONE_NEWNET) < 0)
+    _exit (126);
   /* a crashed test must not leave a helper behind */
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
@@ -143,8 +150,10 @@ start_helper (BangerKitNetns *ns, GError **error)
   g_autofree char *config_path = g_build_filename (ns->dir, "install.conf", NULL);
   g_autofree char *qemu = NULL;
   g_autofree char *mount = banger_cgroup2_find_mount (NULL, error);
+  g_autofree char *ns_path = g_build_filename ("/run/netns", ns->name, NULL);
   const char *helper = g_getenv ("BANGER_TEST_HELPER");
   const char *qemu_env = g_getenv ("BANGER_QEMU");
+  int nsfd;
 
   if (mount == NULL)
     return FALSE;
@@ -169,14 +178,22 @@ start_helper (BangerKitNetns *ns, GError **error)
   if (!banger_install_config_save (config, config_path, error))
     return FALSE;
 
-  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+  nsfd = open (ns_path, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", ns_path,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  /* the helper's taps are made in the namespace, and the VMMs it starts
+   * inherit it */
+  g_subprocess_launcher_set_child_setup (launcher, helper_child_setup, GINT_TO_POINTER (nsfd),
+                                         NULL);
   g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  /* `ip netns exec` enters the namespace and execs: the helper's taps are
-   * made there, and the VMMs it starts inherit it */
-  ns->helper = g_subprocess_launcher_spawn (launcher, error, ns->ip_path, "netns", "exec",
-                                            ns->name, helper && helper[0] ? helper
-                                                                          : BANGER_KIT_HELPER,
+  ns->helper = g_subprocess_launcher_spawn (launcher, error,
+                                            helper && helper[0] ? helper : BANGER_KIT_HELPER,
                                             "-c", config_path, NULL);
+  close (nsfd);
   if (ns->helper == NULL)
     return FALSE;
   for (int i = 0; i < 1000; i++)
@@ -190,7 +207,7 @@ start_helper (BangerKitNetns *ns, GError **error)
           ns->launcher = banger_vmm_helper_launcher_new (ns->socket_path);
           return TRUE;
         }
-      if (g_subprocess_get_if_exited (ns->helper) || g_subprocess_get_if_signaled (ns->helper))
+      if (g_subprocess_get_identifier (ns->helper) == NULL) /* it exited */
         break;
       g_usleep (10 * 1000);
     }
