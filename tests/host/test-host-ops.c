@@ -465,6 +465,15 @@ START_TEST (test_launch_refuses_client_flags)
     "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"argv\":[\"--seccomp-level\",\"0\"]}",
     "{\"vm_id\":\"a\",\"vmm\":\"/bin/sh\"}",
     "{\"vm_id\":\"--help\",\"vmm\":\"firecracker\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"rootfs_read_only\":true}",
+    /* the table: types and the one place for limits (banger-vm-limits.h) */
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"rootfs_read_only\":\"yes\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"vcpus\":33}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"vcpus\":0}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"mem_mib\":63}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"mem_mib\":262145}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"mac\":\"02:00:00:00:00:0G\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"argv\":[\"-S\"]}",
   };
 
   state->firecracker_path = g_strdup ("/bin/false");

@@ -26,8 +26,10 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 
+#include "banger-proc-identity.h"
 #include "banger-qmp.h"
 #include "banger-test.h"
+#include "banger-vmm-helper-launcher.h"
 #include "banger-vmm-qemu.h"
 
 static char *self_exe;
@@ -949,6 +951,106 @@ START_TEST (test_launcher_clean_signal_mask)
 }
 END_TEST
 
+/* The request becomes priv.launch_vmm's structured params, never argv. */
+START_TEST (test_helper_launch_params)
+{
+  g_autoptr (BangerVmmConfig) c = make_config ("/run/q");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) p = NULL;
+  g_autofree char *mac = banger_vmm_mac_for_vm ("qemu-test", 0);
+  BangerVmmLaunchRequest r = { 0 };
+
+  r.config = c;
+  r.driver = "qemu";
+  r.binary = "/usr/bin/qemu-system-x86_64";
+  r.accel = "tcg";
+  p = banger_vmm_helper_launch_params (&r, &error);
+  g_assert_no_error (error);
+  ck_assert_uint_eq (json_object_get_size (p), 14);
+  ck_assert_str_eq (json_object_get_string_member (p, "vm_id"), "qemu-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "vmm"), "qemu");
+  ck_assert_str_eq (json_object_get_string_member (p, "kernel"), "/boot/vmlinuz-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "initrd"), "/boot/initrd-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "rootfs"), "/var/lib/root.ext4");
+  ck_assert (!json_object_get_boolean_member (p, "rootfs_read_only"));
+  ck_assert_str_eq (json_object_get_string_member (p, "work_disk"), "/var/lib/x,y/work.ext4");
+  ck_assert (json_object_get_boolean_member (p, "work_disk_read_only"));
+  ck_assert (json_object_get_boolean_member (p, "tap"));
+  ck_assert_str_eq (json_object_get_string_member (p, "mac"), mac);
+  ck_assert_str_eq (json_object_get_string_member (p, "accel"), "tcg");
+  ck_assert_int_eq (json_object_get_int_member (p, "mem_mib"), 192);
+  ck_assert_int_eq (json_object_get_int_member (p, "vcpus"), 2);
+  ck_assert (strstr (json_object_get_string_member (p, "boot_args"),
+                     "ip=172.30.0.2::172.30.0.1:255.255.255.252:qemu-test:eth0:off")
+             != NULL);
+  g_clear_pointer (&p, json_object_unref);
+
+  /* what the helper cannot take: each refused as UNSUPPORTED */
+  banger_vmm_config_add_nic (c, "eth1", "bngtap8", NULL);
+  ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_ptr_array_set_size (c->nics, 1);
+  banger_vmm_config_add_drive (c, "extra", "/var/lib/extra.ext4", FALSE, FALSE);
+  ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_ptr_array_set_size (c->drives, 1); /* only the (non-root) work disk */
+  ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+
+  /* Firecracker: the VM id and nothing else; the jailer is the helper's */
+  r.driver = "firecracker";
+  p = banger_vmm_helper_launch_params (&r, &error);
+  g_assert_no_error (error);
+  ck_assert_uint_eq (json_object_get_size (p), 2);
+  ck_assert_str_eq (json_object_get_string_member (p, "vmm"), "firecracker");
+  {
+    g_autoptr (BangerFcJailerConfig) j = banger_fc_jailer_config_new ("/usr/bin/jailer", NULL, 1,
+                                                                      1);
+    r.jailer = j;
+    ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+    banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  }
+}
+END_TEST
+
+/* pid + start time name one process: the helper launcher's pidfd check. */
+START_TEST (test_pidfd_open_verified)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 start = 0;
+  pid_t child = fork ();
+  int pidfd;
+
+  if (child == 0)
+    {
+      pause ();
+      _exit (0);
+    }
+  ck_assert_int_gt (child, 0);
+  ck_assert (banger_proc_start_time (child, &start, &error));
+  ck_assert_uint_gt (start, 0);
+  pidfd = banger_pidfd_open_verified (child, start, &error);
+  g_assert_no_error (error);
+  ck_assert_int_ge (pidfd, 0);
+  close (pidfd);
+  /* another start time: not the launched process */
+  ck_assert_int_eq (banger_pidfd_open_verified (child, start + 1, &error), -1);
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  kill (child, SIGKILL);
+  waitpid (child, NULL, 0);
+  /* gone */
+  ck_assert_int_eq (banger_pidfd_open_verified (child, start, &error), -1);
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  ck_assert (!banger_proc_start_time (child, &start, &error));
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+}
+END_TEST
+
 static Suite *
 vmm_qemu_suite (void)
 {
@@ -980,6 +1082,8 @@ vmm_qemu_suite (void)
   tcase_add_test (tc, test_driver_dies_mid_handshake);
   tcase_add_test (tc, test_driver_slow_socket_and_missing_binary);
   tcase_add_test (tc, test_launcher_clean_signal_mask);
+  tcase_add_test (tc, test_helper_launch_params);
+  tcase_add_test (tc, test_pidfd_open_verified);
   suite_add_tcase (s, tc);
   return s;
 }
