@@ -49,7 +49,8 @@ void banger_vmm_qemu_set_accel (BangerVmmQemu *self, BangerQemuAccel accel);
 const char *banger_vmm_qemu_get_accel_used (BangerVmmQemu *self);
 /* Bound on the wait for the QMP socket at launch (default 10000 ms). */
 void banger_vmm_qemu_set_launch_timeout (BangerVmmQemu *self, guint timeout_ms);
-/* After prepare: the argv launch will run (owned by the object). */
+/* After prepare: the argv the direct launcher runs (owned by the object;
+ * through bangerd-root the helper builds the same from its own run dir). */
 const char *const *banger_vmm_qemu_get_argv (BangerVmmQemu *self);
 /* After prepare: where the guest's serial console is written. */
 const char *banger_vmm_qemu_get_console_log (BangerVmmQemu *self);
