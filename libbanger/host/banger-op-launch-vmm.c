@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * priv.launch_vmm {vm_id, vmm, …} -> {pid, api_sock, cgroup, log}
+ * priv.launch_vmm {vm_id, vmm, …} -> {pid, start_time, api_sock, cgroup, log, console?}
  *
  * Starts Firecracker (through the jailer when the install config names one,
  * else directly, as the owner uid) or QEMU (as the owner uid).  Binaries come
@@ -23,12 +23,12 @@
 #include <unistd.h>
 
 #include "banger-error-private.h"
+#include "banger-firecracker-cmdline.h"
 #include "banger-host-names.h"
 #include "banger-names.h"
 #include "banger-netlink.h"
-#include "banger-priv-dirs.h"
-#include "banger-firecracker-cmdline.h"
 #include "banger-path.h"
+#include "banger-priv-dirs.h"
 #include "banger-priv-ops-private.h"
 #include "banger-proc-identity.h"
 #include "banger-qemu-cmdline.h"
