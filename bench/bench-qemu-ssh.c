@@ -133,10 +133,22 @@ bare_run (const char *guest, BangerKitNetns *ns, gboolean paused, double *out_s,
         g_autoptr (JsonNode) ret = NULL;
         gint64 until = t0 + 10 * G_USEC_PER_SEC;
 
-        while (!g_file_test (qmp_path, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < until)
-          g_usleep (10 * 1000);
-        if (!banger_qmp_connect (qmp, qmp_path, 10000, NULL, error)
-            || (ret = banger_qmp_execute (qmp, "cont", NULL, 0, NULL, error)) == NULL)
+        gboolean connected = FALSE;
+        /* the socket file exists from bind(), before QEMU listens: retry a
+         * refused connect (under load the gap is long enough to hit) */
+        while (!connected && g_get_monotonic_time () < until)
+          {
+            g_autoptr (GError) local = NULL;
+            connected = g_file_test (qmp_path, G_FILE_TEST_EXISTS)
+                        && banger_qmp_connect (qmp, qmp_path, 10000, NULL, &local);
+            if (!connected)
+              g_usleep (10 * 1000);
+          }
+        if (!connected && !banger_qmp_connect (qmp, qmp_path, 10000, NULL, error))
+          ret = NULL;
+        else
+          ret = banger_qmp_execute (qmp, "cont", NULL, 0, NULL, error);
+        if (ret == NULL)
           {
             kill (pid, SIGKILL);
             waitpid (pid, &status, 0);

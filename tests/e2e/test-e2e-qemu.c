@@ -73,8 +73,8 @@ START_TEST (test_boot_ssh_stop)
   vm = banger_kit_vm_boot (guest, ns, disk, &error);
   ck_assert_msg (vm != NULL, "boot: %s", error ? error->message : "?");
   leftover_vm = vm;
-  printf ("# launch to SSH ready: %.2f s (banner after %.2f s, accel %s)\n", vm->launch_to_ssh_s,
-          vm->launch_to_banner_s,
+  printf ("# launch to SSH ready: %.2f s (running after %.2f s, banner after %.2f s, accel %s)\n",
+          vm->launch_to_ssh_s, vm->launch_to_running_s, vm->launch_to_banner_s,
           banger_vmm_qemu_get_accel_used (BANGER_VMM_QEMU (vm->vmm)));
   ck_assert_int_eq (banger_vmm_get_state (vm->vmm), BANGER_VMM_STATE_RUNNING);
   pid = banger_vmm_get_pid (vm->vmm);
