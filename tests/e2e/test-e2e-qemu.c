@@ -276,6 +276,62 @@ START_TEST (test_real_qemu_bad_drive)
 }
 END_TEST
 
+/* Through bangerd-root, without booting: the helper's refusal reaches the
+ * driver as the same typed error, and a QEMU that dies at once is reported
+ * with its words from the helper's vmm.log. */
+START_TEST (test_helper_refusals)
+{
+  g_autoptr (GError) error = NULL;
+  const char *guest = guest_dir ();
+  BangerKitNetns *ns = banger_kit_netns_new ("banger-e2e-ref", &error);
+  g_autofree char *run_dir = NULL;
+  g_autofree char *kernel = g_build_filename (guest, "vmlinuz", NULL);
+  g_autofree char *missing = NULL;
+
+  ck_assert_msg (ns != NULL, "netns: %s", error ? error->message : "?");
+  leftover_ns = ns;
+  run_dir = g_build_filename (ns->state_dir, "client-run", NULL);
+  {
+    /* a kernel outside the helper's state dir: permission-denied, typed */
+    BangerVmmConfig *c = banger_vmm_config_new (BANGER_KIT_VM_ID, run_dir);
+    g_autoptr (BangerVmm) vmm = NULL;
+    c->kernel_path = g_strdup (kernel);
+    banger_vmm_config_add_drive (c, "rootfs", kernel, TRUE, TRUE);
+    vmm = banger_vmm_qemu_new (c);
+    banger_vmm_qemu_set_accel (BANGER_VMM_QEMU (vmm), BANGER_QEMU_ACCEL_TCG);
+    banger_vmm_set_launcher (vmm, ns->launcher);
+    ck_assert (banger_vmm_prepare (vmm, &error));
+    ck_assert (!banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error));
+    banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+    ck_assert_int_eq (banger_vmm_get_pidfd (vmm), -1);
+    g_clear_error (&error);
+  }
+  {
+    /* a root disk under the state dir that does not exist: QEMU (as the
+     * owner) exits at once; the driver quotes the helper's vmm.log */
+    BangerVmmConfig *c = banger_vmm_config_new (BANGER_KIT_VM_ID, run_dir);
+    g_autoptr (BangerVmm) vmm = NULL;
+    g_autofree char *kcopy = g_build_filename (ns->state_dir, "vmlinuz", NULL);
+    const char *cp[] = { "cp", kernel, kcopy, NULL };
+    ck_assert (banger_kit_run (cp, NULL, NULL));
+    missing = g_build_filename (ns->state_dir, "missing.ext4", NULL);
+    c->kernel_path = g_strdup (kcopy);
+    banger_vmm_config_add_drive (c, "rootfs", missing, TRUE, FALSE);
+    vmm = banger_vmm_qemu_new (c);
+    banger_vmm_qemu_set_accel (BANGER_VMM_QEMU (vmm), BANGER_QEMU_ACCEL_TCG);
+    banger_vmm_set_launcher (vmm, ns->launcher);
+    ck_assert (banger_vmm_prepare (vmm, &error));
+    ck_assert (!banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error));
+    banger_assert_error (error, BANGER_ERROR_FAILED);
+    printf ("# %s\n", error->message);
+    ck_assert_msg (strstr (error->message, missing) != NULL, "%s", error->message);
+    ck_assert_int_eq (banger_vmm_get_pidfd (vmm), -1);
+  }
+  leftover_ns = NULL;
+  ck_assert_msg (banger_kit_netns_destroy (ns, &error), "%s", error ? error->message : "?");
+}
+END_TEST
+
 static Suite *
 e2e_qemu_suite (void)
 {
@@ -290,6 +346,7 @@ e2e_qemu_suite (void)
   tcase_add_test (tc, test_real_qemu_pause_resume_kill);
   tcase_add_test (tc, test_real_qemu_stop_unstarted);
   tcase_add_test (tc, test_real_qemu_bad_drive);
+  tcase_add_test (tc, test_helper_refusals);
   suite_add_tcase (s, tc);
   return s;
 }
