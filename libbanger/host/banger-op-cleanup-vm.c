@@ -30,7 +30,7 @@
 #include "banger-priv-dirs.h"
 #include "banger-priv-ops-private.h"
 #include "banger-vm-cgroup.h"
-#include "banger-vmm-argv.h"
+#include "banger-vm-paths.h"
 #include "banger-vmm-authorize.h"
 
 const BangerParamSpec banger_op_cleanup_vm_params[] = {
@@ -128,9 +128,8 @@ banger_op_cleanup_vm (BangerPrivState *state, const BangerPeerCred *caller, Json
 
   if (state->runtime_dir != NULL)
     {
-      g_autofree char *run_rel = g_build_filename ("vm", vm_id, NULL);
-      g_autofree char *jail = banger_vmm_jail_dir (state, vm_id);
-      const char *jail_rel = jail + strlen (state->runtime_dir) + 1;
+      g_autofree char *run_rel = banger_vm_run_dir_relative (vm_id);
+      g_autofree char *jail_rel = banger_vm_helper_jail_relative (state->firecracker_path, vm_id);
 
       if (banger_priv_remove_tree (state->runtime_dir, run_rel, &flag, &e))
         {

@@ -99,6 +99,17 @@ gboolean banger_priv_check_own_bridge (BangerPrivState *state, const char *name,
 gboolean banger_priv_check_vm_address (BangerPrivState *state, const char *cidr,
                                        int own_ifindex, GError **error);
 
+/* ------------------------------------------------------ launch_vmm */
+/* What priv.launch_vmm runs: the one builder of each VMM (launch/) fed from
+ * the install config and the (already table-checked) params.  Exposed for
+ * the tests.  @tap: the VM's tap name, or NULL for no NIC. */
+GStrv banger_host_launch_firecracker_argv (BangerPrivState *state, const char *vm_id,
+                                          const char *scope_rel, char **out_api_sock,
+                                          GError **error);
+GStrv banger_host_launch_qemu_argv (BangerPrivState *state, const char *vm_id,
+                                   JsonObject *params, const char *tap, char **out_qmp_sock,
+                                   char **out_console, GError **error);
+
 /* ------------------------------------------------- shared with cleanup */
 /* Delete @vm_id's tap if it is there and is this install's (see above). */
 gboolean banger_priv_delete_vm_tap (BangerPrivState *state, const char *vm_id,

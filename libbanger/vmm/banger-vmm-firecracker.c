@@ -532,7 +532,6 @@ banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error)
 {
   BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
   const BangerVmmConfig *c = banger_vmm_get_config (vmm);
-  g_autoptr (GPtrArray) fc_args = g_ptr_array_new ();
   g_autofree char *vsock_host = NULL;
 
   if (self->fc_path == NULL || !g_path_is_absolute (self->fc_path))
@@ -594,28 +593,18 @@ banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error)
     }
   self->output_path = g_build_filename (c->run_dir, NAME_OUTPUT, NULL);
 
-  g_ptr_array_add (fc_args, (char *) "--api-sock");
-  g_ptr_array_add (fc_args, self->api_sock_arg);
-  if (self->jailer == NULL)
-    {
-      /* the jailer passes --id itself */
-      g_ptr_array_add (fc_args, (char *) "--id");
-      g_ptr_array_add (fc_args, c->vm_id);
-    }
-  g_ptr_array_add (fc_args, NULL);
-
-  if (self->jailer != NULL)
-    self->argv = banger_fc_jailer_build_argv (self->jailer, self->fc_path, c->vm_id,
-                                              (const char *const *) fc_args->pdata);
-  else
-    {
-      GPtrArray *a = g_ptr_array_new ();
-      g_ptr_array_add (a, g_strdup (self->fc_path));
-      for (guint i = 0; fc_args->pdata[i] != NULL; i++)
-        g_ptr_array_add (a, g_strdup (fc_args->pdata[i]));
-      g_ptr_array_add (a, NULL);
-      self->argv = (char **) g_ptr_array_free (a, FALSE);
-    }
+  {
+    /* what the direct launcher will run (the helper builds the same) */
+    BangerVmmLaunchRequest request = { 0 };
+    request.config = c;
+    request.driver = "firecracker";
+    request.binary = self->fc_path;
+    request.api_sock = self->api_sock_arg;
+    request.jailer = self->jailer;
+    self->argv = banger_vmm_launch_request_argv (&request, error);
+    if (self->argv == NULL)
+      return FALSE;
+  }
   self->client = banger_fc_client_new (self->api_sock_host);
   banger_vmm_set_api_socket (vmm, self->api_sock_host);
   return TRUE;
@@ -1566,6 +1555,8 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
 {
   BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
   BangerVmmLauncher *launcher = banger_vmm_get_launcher (vmm);
+  BangerVmmLaunchRequest request = { 0 };
+  BangerVmmLaunched launched = { 0, -1, NULL, NULL, NULL };
   GTask *task;
   LaunchData *d;
   GError *error = NULL;
@@ -1576,13 +1567,36 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
                       BANGER_VMM_STATE_PREPARED))
     return;
   task = new_task (self, cancellable, callback, user_data, banger_vmm_firecracker_launch);
-  if (!launcher->spawn (launcher, cfg_id (self), (const char *const *) self->argv,
-                        self->output_path, &pid, &pidfd, &error))
+  request.config = banger_vmm_get_config (vmm);
+  request.driver = "firecracker";
+  request.binary = self->fc_path;
+  request.log_path = self->output_path;
+  request.api_sock = self->api_sock_arg;
+  request.jailer = self->jailer;
+  if (!launcher->spawn (launcher, &request, &launched, &error))
     {
       g_task_return_error (task, error);
       g_object_unref (task);
       return;
     }
+  pid = launched.pid;
+  pidfd = launched.pidfd;
+  launched.pidfd = -1;
+  if (launched.api_socket != NULL && g_strcmp0 (launched.api_socket, self->api_sock_host) != 0)
+    {
+      /* the launcher chose the socket (bangerd-root's run dir) */
+      g_free (self->api_sock_host);
+      self->api_sock_host = g_steal_pointer (&launched.api_socket);
+      g_clear_pointer (&self->client, banger_fc_client_free);
+      self->client = banger_fc_client_new (self->api_sock_host);
+      banger_vmm_set_api_socket (vmm, self->api_sock_host);
+    }
+  if (launched.log_path != NULL)
+    {
+      g_free (self->output_path);
+      self->output_path = g_steal_pointer (&launched.log_path);
+    }
+  banger_vmm_launched_clear (&launched);
   banger_vmm_set_process (vmm, pid, pidfd);
   if (self->log_fifo_fd >= 0 && self->log_drain == NULL)
     {

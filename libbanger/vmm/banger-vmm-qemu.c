@@ -23,6 +23,7 @@
 #include "banger-error-private.h"
 #include "banger-qmp.h"
 #include "banger-quote.h"
+#include "banger-vm-paths.h"
 #include "banger-vmm-proc-stats.h"
 #include "banger-vmm-qemu.h"
 
@@ -139,6 +140,7 @@ typedef struct
   guint stop_timeout_s;
   char *accel;       /* JOB_LAUNCH result */
   GStrv argv;        /* JOB_LAUNCH result */
+  BangerVmmLaunched launched; /* JOB_LAUNCH result: the paths the launcher chose */
   char *status;      /* query-status result */
 } Job;
 
@@ -149,6 +151,8 @@ job_free (Job *job)
     close (job->pidfd);
   g_free (job->accel);
   g_strfreev (job->argv);
+  job->launched.pidfd = -1; /* the pidfd is job->pidfd's */
+  banger_vmm_launched_clear (&job->launched);
   g_free (job->status);
   g_free (job);
 }
@@ -161,6 +165,7 @@ job_new (BangerVmm *vmm, JobKind kind)
   job->kind = kind;
   job->state_at_call = banger_vmm_get_state (vmm);
   job->pidfd = kind == JOB_LAUNCH ? -1 : banger_vmm_get_pidfd (vmm);
+  job->launched.pidfd = -1;
   job->stop_timeout_s = banger_vmm_get_stop_timeout (vmm);
   return job;
 }
@@ -210,7 +215,7 @@ discard_process (GPid pid, int pidfd)
 /* The process behind @pidfd has exited during launch: reap it (when it is
  * our child), close the pidfd, and say how it ended with its last output. */
 static void
-set_death_error (BangerVmmQemu *self, int pidfd, GError **error)
+set_death_error (const char *log_path, int pidfd, GError **error)
 {
   siginfo_t info = { 0 };
   g_autofree char *tail = NULL;
@@ -224,7 +229,7 @@ set_death_error (BangerVmmQemu *self, int pidfd, GError **error)
   else
     how = g_strdup ("exited");
   close (pidfd);
-  tail = log_tail (self->log_path);
+  tail = log_tail (log_path);
   g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED,
                "QEMU %s before its QMP socket was ready%s%s", how,
                tail[0] ? ": " : " (its log is empty)", tail);
@@ -236,6 +241,9 @@ launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GErr
   BangerVmm *vmm = BANGER_VMM (self);
   const BangerVmmConfig *config = banger_vmm_get_config (vmm);
   BangerVmmLauncher *launcher = banger_vmm_get_launcher (vmm);
+  BangerVmmLaunchRequest request = { 0 };
+  const char *qmp_path = self->qmp_path;
+  const char *log_path = self->log_path;
   g_autofree char *accel = NULL;
   g_auto (GStrv) argv = NULL;
   gint64 deadline;
@@ -252,8 +260,15 @@ launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GErr
     if (accel == NULL)
       return FALSE;
   }
-  argv = banger_qemu_build_argv (config, self->binary, accel, self->qmp_path,
-                                 self->console_path, error);
+  request.config = config;
+  request.driver = "qemu";
+  request.binary = self->binary;
+  request.log_path = self->log_path;
+  request.accel = accel;
+  request.qmp_socket = self->qmp_path;
+  request.console_log = self->console_path;
+  /* what the direct launcher will run (the helper builds the same) */
+  argv = banger_vmm_launch_request_argv (&request, error);
   if (argv == NULL)
     return FALSE;
 
@@ -262,9 +277,14 @@ launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GErr
     return banger_set_error_from_errno (error, errno, "Cannot remove the stale QMP socket '%s'",
                                         self->qmp_path);
 
-  if (!launcher->spawn (launcher, config->vm_id, (const char *const *) argv, self->log_path,
-                        &pid, &pidfd, error))
+  if (!launcher->spawn (launcher, &request, &job->launched, error))
     return FALSE;
+  pid = job->launched.pid;
+  pidfd = job->launched.pidfd;
+  if (job->launched.api_socket != NULL)
+    qmp_path = job->launched.api_socket;
+  if (job->launched.log_path != NULL)
+    log_path = job->launched.log_path;
 
   deadline = g_get_monotonic_time () + (gint64) self->launch_timeout_ms * 1000;
   for (;;)
@@ -274,7 +294,7 @@ launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GErr
 
       if (wait_pidfd (pidfd, 0, NULL))
         {
-          set_death_error (self, pidfd, error);
+          set_death_error (log_path, pidfd, error);
           return FALSE;
         }
       if (g_cancellable_set_error_if_cancelled (cancellable, &local))
@@ -288,13 +308,13 @@ launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GErr
         {
           discard_process (pid, pidfd);
           g_set_error (error, BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
-                       "QEMU's QMP socket '%s' did not answer within %u ms", self->qmp_path,
+                       "QEMU's QMP socket '%s' did not answer within %u ms", qmp_path,
                        self->launch_timeout_ms);
           return FALSE;
         }
-      if (stat (self->qmp_path, &st) == 0 && S_ISSOCK (st.st_mode))
+      if (stat (qmp_path, &st) == 0 && S_ISSOCK (st.st_mode))
         {
-          if (banger_qmp_connect (self->qmp, self->qmp_path, self->launch_timeout_ms,
+          if (banger_qmp_connect (self->qmp, qmp_path, self->launch_timeout_ms,
                                   cancellable, &local))
             break;
           /* refused: QEMU has bound but not yet listens; anything else is
@@ -305,7 +325,7 @@ launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GErr
             {
               /* a QEMU that dies mid-handshake is reported as a death */
               if (wait_pidfd (pidfd, DEATH_GRACE_MS, NULL))
-                set_death_error (self, pidfd, error);
+                set_death_error (log_path, pidfd, error);
               else
                 {
                   discard_process (pid, pidfd);
@@ -325,7 +345,7 @@ launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GErr
       {
         banger_qmp_close (self->qmp);
         if (wait_pidfd (pidfd, DEATH_GRACE_MS, NULL))
-          set_death_error (self, pidfd, error);
+          set_death_error (log_path, pidfd, error);
         else
           {
             discard_process (pid, pidfd);
@@ -470,6 +490,22 @@ job_done (GObject *source, GAsyncResult *result, gpointer user_data)
       self->accel_used = g_steal_pointer (&job->accel);
       g_strfreev (self->argv);
       self->argv = g_steal_pointer (&job->argv);
+      if (job->launched.api_socket != NULL)
+        {
+          g_free (self->qmp_path);
+          self->qmp_path = g_steal_pointer (&job->launched.api_socket);
+          banger_vmm_set_api_socket (vmm, self->qmp_path);
+        }
+      if (job->launched.console_log != NULL)
+        {
+          g_free (self->console_path);
+          self->console_path = g_steal_pointer (&job->launched.console_log);
+        }
+      if (job->launched.log_path != NULL)
+        {
+          g_free (self->log_path);
+          self->log_path = g_steal_pointer (&job->launched.log_path);
+        }
       banger_vmm_set_state (vmm, BANGER_VMM_STATE_LAUNCHED);
       break;
     case JOB_START:
@@ -549,19 +585,22 @@ qemu_prepare (BangerVmm *vmm, GError **error)
         }
     }
   g_free (self->qmp_path);
-  self->qmp_path = g_build_filename (config->run_dir, "qmp.sock", NULL);
+  self->qmp_path = g_build_filename (config->run_dir, BANGER_VM_QMP_SOCK_NAME, NULL);
   g_free (self->console_path);
-  self->console_path = g_build_filename (config->run_dir, "console.log", NULL);
+  self->console_path = g_build_filename (config->run_dir, BANGER_VM_CONSOLE_NAME, NULL);
   g_free (self->log_path);
-  self->log_path = g_build_filename (config->run_dir, "qemu.log", NULL);
+  self->log_path = g_build_filename (config->run_dir, BANGER_VM_LOG_NAME, NULL);
   banger_vmm_set_api_socket (vmm, self->qmp_path);
 
   /* Provisional until launch settles the accelerator; building it now
    * reports a bad configuration early. */
-  g_strfreev (self->argv);
-  self->argv = banger_qemu_build_argv (config, self->binary,
+  {
+    BangerVmmLaunchRequest request = { config, "qemu", self->binary, self->log_path,
                                        self->accel == BANGER_QEMU_ACCEL_KVM ? "kvm" : "tcg",
-                                       self->qmp_path, self->console_path, error);
+                                       self->qmp_path, self->console_path, NULL, NULL };
+    g_strfreev (self->argv);
+    self->argv = banger_vmm_launch_request_argv (&request, error);
+  }
   if (self->argv == NULL)
     return FALSE;
   if (strlen (self->qmp_path) >= 108)

@@ -19,6 +19,7 @@
 #include <json-glib/json-glib.h>
 
 #include "banger-error.h"
+#include "banger-firecracker-cmdline.h"
 
 G_BEGIN_DECLS
 
@@ -46,8 +47,8 @@ typedef struct
   char *kernel_path;
   char *initrd_path;    /* nullable */
   char *extra_boot_args;/* nullable; appended to the command line banger builds */
-  guint vcpus;          /* 1..32 */
-  guint mem_mib;        /* >= 64 */
+  guint vcpus;          /* banger-vm-limits.h */
+  guint mem_mib;        /* banger-vm-limits.h */
   GPtrArray *drives;    /* BangerVmmDrive*, owned */
   GPtrArray *nics;      /* BangerVmmNic*, owned */
   /* Guest network, written into the ip= argument (the guest's init applies
@@ -84,24 +85,61 @@ char *banger_vmm_mac_for_vm (const char *vm_id, guint nic_index);
 
 /* ---------------------------------------------------------------- launcher */
 
+/* What a driver asks a launcher to start: the VM (its configuration) and
+ * the driver's choices, never an argv.  The direct launcher turns it into a
+ * command line with the one builder of each VMM (launch/banger-qemu-cmdline.h,
+ * launch/banger-firecracker-cmdline.h); the helper launcher turns it into
+ * the structured parameters of priv.launch_vmm, and bangerd-root builds the
+ * command line with the same builder. */
+typedef struct
+{
+  const BangerVmmConfig *config;
+  const char *driver;       /* "qemu" or "firecracker" */
+  const char *binary;       /* the VMM (absolute); the helper uses its install config's */
+  const char *log_path;     /* stdout+stderr (nullable); the helper uses <run dir>/vmm.log */
+  /* QEMU */
+  const char *accel;        /* "tcg" or "kvm" */
+  const char *qmp_socket;   /* the helper puts it in its run dir (see BangerVmmLaunched) */
+  const char *console_log;
+  /* Firecracker */
+  const char *api_sock;     /* as Firecracker is told ("/fc.sock" inside a jail) */
+  const BangerFcJailerConfig *jailer; /* nullable: direct */
+} BangerVmmLaunchRequest;
+
+/* What a launcher started.  The pidfd names the process for good (taken at
+ * clone, or verified against the helper's start time): later signals can
+ * never hit a recycled pid.  The paths are set when the launcher chose them
+ * (the helper's run dir), NULL when they are the request's. */
+typedef struct
+{
+  GPid pid;
+  int pidfd;
+  char *api_socket;   /* the API or QMP socket to connect to */
+  char *console_log;
+  char *log_path;
+} BangerVmmLaunched;
+
+void banger_vmm_launched_clear (BangerVmmLaunched *launched);
+
 /* How a VMM process is started.  The default spawns directly (the caller
- * must be allowed to); the privileged executor supplies one that goes
- * through priv.launch_vmm.  Either way the result is a pid plus a pidfd
- * taken at spawn time, so later signals can never hit a recycled pid. */
+ * must be allowed to: tun access for a NIC, the files); the helper launcher
+ * (banger-vmm-helper-launcher.h) goes through bangerd-root's
+ * priv.launch_vmm. */
 typedef struct _BangerVmmLauncher BangerVmmLauncher;
 struct _BangerVmmLauncher
 {
-  gboolean (*spawn) (BangerVmmLauncher *launcher,
-                     const char *vm_id,
-                     const char *const *argv,
-                     const char *log_path, /* stdout+stderr go here; nullable */
-                     GPid *out_pid,
-                     int *out_pidfd,
-                     GError **error);
+  gboolean (*spawn) (BangerVmmLauncher *launcher, const BangerVmmLaunchRequest *request,
+                     BangerVmmLaunched *out, GError **error);
   gpointer user_data;
 };
 
-/* The direct launcher: fork+exec with a pidfd (CLONE_PIDFD). */
+/* The command line of @request, from the one builder of its VMM.  QEMU: the
+ * root disk first (/dev/vda), at most one NIC (its tap goes in as fd 3),
+ * the kernel command line of banger_vmm_build_boot_args(). */
+GStrv banger_vmm_launch_request_argv (const BangerVmmLaunchRequest *request, GError **error);
+
+/* The direct launcher: spawn with a pidfd; for QEMU it attaches to the
+ * NIC's tap itself and passes it as fd 3. */
 BangerVmmLauncher *banger_vmm_launcher_direct (void);
 
 /* ------------------------------------------------------------------- state */

@@ -1071,8 +1071,8 @@ START_TEST (test_jailer_argv_minimal)
 {
   g_autoptr (BangerFcJailerConfig) j = banger_fc_jailer_config_new ("/usr/bin/jailer", NULL, 123,
                                                                     100);
-  const char *fc_args[] = { "--api-sock", "/api.sock", NULL };
-  g_auto (GStrv) argv = banger_fc_jailer_build_argv (j, "/usr/bin/firecracker", "vm1", fc_args);
+  g_auto (GStrv) argv = banger_firecracker_cmdline_build ("/usr/bin/firecracker", "vm1",
+                                                          "/api.sock", j, NULL);
   const char *expected[] = { "/usr/bin/jailer", "--id", "vm1", "--exec-file",
                              "/usr/bin/firecracker", "--uid", "123", "--gid", "100",
                              "--cgroup-version", "2", "--chroot-base-dir", "/srv/jailer", "--",
@@ -1095,6 +1095,54 @@ START_TEST (test_jailer_argv_minimal)
   g_free (j->parent_cgroup);
   j->parent_cgroup = g_strdup ("../escape");
   ck_assert (!banger_fc_jailer_config_validate (j, &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  /* the builder refuses what validate refuses */
+  ck_assert_ptr_null (banger_firecracker_cmdline_build ("/usr/bin/firecracker", "vm1",
+                                                        "/api.sock", j, &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+}
+END_TEST
+
+/* Every option, in the order the one builder emits them, and direct mode. */
+START_TEST (test_firecracker_cmdline_full)
+{
+  g_autoptr (BangerFcJailerConfig) j = banger_fc_jailer_config_new ("/usr/bin/jailer", "/j", 1,
+                                                                    2);
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) argv = NULL;
+  g_autofree char *joined = NULL;
+
+  j->netns = g_strdup ("/run/netns/x");
+  j->parent_cgroup = g_strdup ("banger.slice/banger-vm1.scope");
+  j->cgroups = g_strsplit ("cpu.weight=1", ",", -1);
+  j->cgroup_root = g_strdup ("/sys/fs/cgroup");
+  j->fsize_limit = 1000;
+  j->no_file_limit = 64;
+  j->new_pid_ns = TRUE;
+  argv = banger_firecracker_cmdline_build ("/usr/bin/firecracker", "vm1", "/fc.sock", j, &error);
+  g_assert_no_error (error);
+  joined = g_strjoinv (" ", argv);
+  ck_assert_str_eq (joined, "/usr/bin/jailer --id vm1 --exec-file /usr/bin/firecracker --uid 1 "
+                            "--gid 2 --cgroup-version 2 --chroot-base-dir /j --netns "
+                            "/run/netns/x --parent-cgroup banger.slice/banger-vm1.scope "
+                            "--cgroup cpu.weight=1 --resource-limit fsize=1000 "
+                            "--resource-limit no-file=64 --new-pid-ns -- --api-sock /fc.sock");
+  g_clear_pointer (&argv, g_strfreev);
+  g_clear_pointer (&joined, g_free);
+  argv = banger_firecracker_cmdline_build ("/usr/bin/firecracker", "vm1", "/run/fc.sock", NULL,
+                                           &error);
+  joined = g_strjoinv (" ", argv);
+  ck_assert_str_eq (joined, "/usr/bin/firecracker --api-sock /run/fc.sock --id vm1");
+  g_clear_pointer (&argv, g_strfreev);
+  argv = banger_firecracker_cmdline_build ("firecracker", "vm1", "/run/fc.sock", NULL, &error);
+  ck_assert_ptr_null (argv);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  argv = banger_firecracker_cmdline_build ("/usr/bin/firecracker", "--help", "/run/fc.sock", NULL,
+                                           &error);
+  ck_assert_ptr_null (argv);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
 }
 END_TEST
 
@@ -1138,6 +1186,7 @@ firecracker_suite (void)
   tcase_add_test (tc, test_api_socket_choice);
   tcase_add_test (tc, test_long_run_dir_boots);
   tcase_add_test (tc, test_jailer_argv_minimal);
+  tcase_add_test (tc, test_firecracker_cmdline_full);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -26,8 +26,10 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 
+#include "banger-proc-identity.h"
 #include "banger-qmp.h"
 #include "banger-test.h"
+#include "banger-vmm-helper-launcher.h"
 #include "banger-vmm-qemu.h"
 
 static char *self_exe;
@@ -86,6 +88,20 @@ fake_qemu_main (int argc, char **argv)
   FILE *log = NULL;
   int lfd;
 
+  if (g_strcmp0 (behaviour, "sigblk") == 0)
+    {
+      /* the launcher test: show the signal mask we were started with */
+      g_autofree char *status = NULL;
+      g_auto (GStrv) lines = NULL;
+      if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+        {
+          lines = g_strsplit (status, "\n", -1);
+          for (guint i = 0; lines[i] != NULL; i++)
+            if (g_str_has_prefix (lines[i], "SigBlk:"))
+              printf ("%s\n", lines[i]);
+        }
+      return 0;
+    }
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp (argv[i], "-qmp") == 0 && g_str_has_prefix (argv[i + 1], "unix:"))
       {
@@ -247,6 +263,23 @@ rm_rf (const char *dir)
 
 /* ------------------------------------------------------------------ argv */
 
+/* The driver's command line: the request the driver hands its launcher,
+ * through the one builder (launch/banger-qemu-cmdline.c). */
+static GStrv
+build_argv (const BangerVmmConfig *c, const char *binary, const char *accel, const char *qmp,
+            const char *console, GError **error)
+{
+  BangerVmmLaunchRequest r = { 0 };
+
+  r.config = c;
+  r.driver = "qemu";
+  r.binary = binary;
+  r.accel = accel;
+  r.qmp_socket = qmp;
+  r.console_log = console;
+  return banger_vmm_launch_request_argv (&r, error);
+}
+
 START_TEST (test_opt_escape)
 {
   g_autofree char *a = banger_qemu_opt_escape ("/a,b,,c");
@@ -260,12 +293,11 @@ START_TEST (test_build_argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BangerVmmConfig) c = make_config ("/run/banger/vms/qemu-test");
-  g_auto (GStrv) argv = banger_qemu_build_argv (c, "/usr/bin/qemu-system-x86_64", "tcg",
-                                                "/run/x,y/qmp.sock", "/run/x/console.log",
-                                                &error);
+  g_auto (GStrv) argv = build_argv (c, "/usr/bin/qemu-system-x86_64", "tcg", "/run/x,y/qmp.sock",
+                                    "/run/x/console.log", &error);
   const char *const *a = (const char *const *) argv;
   g_autofree char *mac = banger_vmm_mac_for_vm ("qemu-test", 0);
-  g_autofree char *nic = g_strdup_printf ("virtio-net-device,netdev=eth0,mac=%s", mac);
+  g_autofree char *nic = g_strdup_printf ("virtio-net-device,netdev=net0,mac=%s", mac);
   const char *append;
 
   ck_assert_msg (argv != NULL, "%s", error ? error->message : "?");
@@ -277,7 +309,8 @@ START_TEST (test_build_argv)
   ck_assert_str_eq (argv_value (a, "-smp", 0), "2");
   ck_assert_int_gt (argv_index (a, "-nodefaults"), 0);
   ck_assert_int_gt (argv_index (a, "-no-user-config"), 0);
-  ck_assert_int_gt (argv_index (a, "-nographic"), 0);
+  ck_assert_str_eq (argv_value (a, "-display", 0), "none");
+  ck_assert_int_lt (argv_index (a, "-nographic"), 0);
   ck_assert_int_gt (argv_index (a, "-no-reboot"), 0);
   ck_assert_int_gt (argv_index (a, "-S"), 0);
   ck_assert_str_eq (argv_value (a, "-serial", 0), "file:/run/x/console.log");
@@ -292,8 +325,8 @@ START_TEST (test_build_argv)
   ck_assert_str_eq (argv_value (a, "-drive", 1),
                     "if=none,id=work,file=/var/lib/x,,y/work.ext4,format=raw,readonly=on");
   ck_assert_str_eq (argv_value (a, "-device", 1), "virtio-blk-device,drive=work");
-  ck_assert_str_eq (argv_value (a, "-netdev", 0),
-                    "tap,id=eth0,ifname=bngtap7,script=no,downscript=no");
+  /* the tap comes in as fd 3: QEMU never opens /dev/net/tun */
+  ck_assert_str_eq (argv_value (a, "-netdev", 0), "tap,id=net0,fd=3");
   ck_assert_str_eq (argv_value (a, "-device", 2), nic);
 
   append = argv_value (a, "-append", 0);
@@ -309,7 +342,7 @@ START_TEST (test_build_argv_kvm_and_bad_accel)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BangerVmmConfig) c = make_config ("/run/q");
-  g_auto (GStrv) kvm = banger_qemu_build_argv (c, "qemu", "kvm", "/q.sock", "/c.log", &error);
+  g_auto (GStrv) kvm = build_argv (c, "/usr/bin/qemu", "kvm", "/q.sock", "/c.log", &error);
   g_auto (GStrv) bad = NULL;
 
   ck_assert (kvm != NULL);
@@ -317,7 +350,7 @@ START_TEST (test_build_argv_kvm_and_bad_accel)
   ck_assert_str_eq (argv_value ((const char *const *) kvm, "-cpu", 0), "host");
   ck_assert (strstr (argv_value ((const char *const *) kvm, "-append", 0), "tsc_early_khz")
              == NULL);
-  bad = banger_qemu_build_argv (c, "qemu", "hvf", "/q.sock", "/c.log", &error);
+  bad = build_argv (c, "/usr/bin/qemu", "hvf", "/q.sock", "/c.log", &error);
   ck_assert (bad == NULL);
   banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
 }
@@ -566,6 +599,9 @@ driver_new (const char *behaviour)
   g_setenv ("BANGER_FAKE_QEMU", behaviour, TRUE);
   g_setenv ("BANGER_FAKE_QEMU_LOG", d->log, TRUE);
   c = make_config (run_dir);
+  /* no NIC: the direct launcher attaches to the NIC's tap, which needs a
+   * real one (the e2e test has it) */
+  g_ptr_array_set_size (c->nics, 0);
   d->vmm = banger_vmm_qemu_new (c);
   banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), self_exe);
   banger_vmm_qemu_set_accel (BANGER_VMM_QEMU (d->vmm), BANGER_QEMU_ACCEL_TCG);
@@ -790,17 +826,28 @@ END_TEST
 static gpointer
 spawn_from_thread (gpointer data)
 {
-  const char *log_path = data;
-  const char *argv[] = { "/bin/sh", "-c", "grep SigBlk /proc/self/status", NULL };
+  const char *dir = data;
+  g_autoptr (BangerVmmConfig) c = make_config (dir);
+  g_autofree char *log = g_build_filename (dir, "out", NULL);
+  g_autofree char *qmp = g_build_filename (dir, "qmp.sock", NULL);
+  g_autofree char *console = g_build_filename (dir, "console.log", NULL);
   BangerVmmLauncher *l = banger_vmm_launcher_direct ();
-  GPid pid = 0;
-  int pidfd = -1;
+  BangerVmmLaunchRequest r = { 0 };
+  BangerVmmLaunched out = { 0, -1, NULL, NULL, NULL };
   int status;
 
-  if (!l->spawn (l, "sig-test", argv, log_path, &pid, &pidfd, NULL))
+  g_ptr_array_set_size (c->nics, 0);
+  r.config = c;
+  r.driver = "qemu";
+  r.binary = self_exe;
+  r.log_path = log;
+  r.accel = "tcg";
+  r.qmp_socket = qmp;
+  r.console_log = console;
+  if (!l->spawn (l, &r, &out, NULL))
     return GINT_TO_POINTER (FALSE);
-  waitpid (pid, &status, 0);
-  close (pidfd);
+  waitpid (out.pid, &status, 0);
+  banger_vmm_launched_clear (&out);
   return GINT_TO_POINTER (TRUE);
 }
 
@@ -809,12 +856,115 @@ START_TEST (test_launcher_clean_signal_mask)
   g_autofree char *dir = make_tmpdir ();
   g_autofree char *log = g_build_filename (dir, "out", NULL);
   g_autofree char *out = NULL;
-  GThread *t = g_thread_new ("spawner", spawn_from_thread, log);
+  GThread *t;
+
+  g_setenv ("BANGER_FAKE_QEMU", "sigblk", TRUE);
+  t = g_thread_new ("spawner", spawn_from_thread, dir);
 
   ck_assert (GPOINTER_TO_INT (g_thread_join (t)));
   ck_assert (g_file_get_contents (log, &out, NULL, NULL));
   ck_assert_msg (strstr (out, "0000000000000000") != NULL, "child mask: %s", out);
   rm_rf (dir);
+}
+END_TEST
+
+/* The request becomes priv.launch_vmm's structured params, never argv. */
+START_TEST (test_helper_launch_params)
+{
+  g_autoptr (BangerVmmConfig) c = make_config ("/run/q");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) p = NULL;
+  g_autofree char *mac = banger_vmm_mac_for_vm ("qemu-test", 0);
+  BangerVmmLaunchRequest r = { 0 };
+
+  r.config = c;
+  r.driver = "qemu";
+  r.binary = "/usr/bin/qemu-system-x86_64";
+  r.accel = "tcg";
+  p = banger_vmm_helper_launch_params (&r, &error);
+  g_assert_no_error (error);
+  ck_assert_uint_eq (json_object_get_size (p), 14);
+  ck_assert_str_eq (json_object_get_string_member (p, "vm_id"), "qemu-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "vmm"), "qemu");
+  ck_assert_str_eq (json_object_get_string_member (p, "kernel"), "/boot/vmlinuz-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "initrd"), "/boot/initrd-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "rootfs"), "/var/lib/root.ext4");
+  ck_assert (!json_object_get_boolean_member (p, "rootfs_read_only"));
+  ck_assert_str_eq (json_object_get_string_member (p, "work_disk"), "/var/lib/x,y/work.ext4");
+  ck_assert (json_object_get_boolean_member (p, "work_disk_read_only"));
+  ck_assert (json_object_get_boolean_member (p, "tap"));
+  ck_assert_str_eq (json_object_get_string_member (p, "mac"), mac);
+  ck_assert_str_eq (json_object_get_string_member (p, "accel"), "tcg");
+  ck_assert_int_eq (json_object_get_int_member (p, "mem_mib"), 192);
+  ck_assert_int_eq (json_object_get_int_member (p, "vcpus"), 2);
+  ck_assert (strstr (json_object_get_string_member (p, "boot_args"),
+                     "ip=172.30.0.2::172.30.0.1:255.255.255.252:qemu-test:eth0:off")
+             != NULL);
+  g_clear_pointer (&p, json_object_unref);
+
+  /* what the helper cannot take: each refused as UNSUPPORTED */
+  banger_vmm_config_add_nic (c, "eth1", "bngtap8", NULL);
+  ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_ptr_array_set_size (c->nics, 1);
+  banger_vmm_config_add_drive (c, "extra", "/var/lib/extra.ext4", FALSE, FALSE);
+  ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_ptr_array_set_size (c->drives, 1); /* only the (non-root) work disk */
+  ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+
+  /* Firecracker: the VM id and nothing else; the jailer is the helper's */
+  r.driver = "firecracker";
+  p = banger_vmm_helper_launch_params (&r, &error);
+  g_assert_no_error (error);
+  ck_assert_uint_eq (json_object_get_size (p), 2);
+  ck_assert_str_eq (json_object_get_string_member (p, "vmm"), "firecracker");
+  {
+    g_autoptr (BangerFcJailerConfig) j = banger_fc_jailer_config_new ("/usr/bin/jailer", NULL, 1,
+                                                                      1);
+    r.jailer = j;
+    ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+    banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  }
+}
+END_TEST
+
+/* pid + start time name one process: the helper launcher's pidfd check. */
+START_TEST (test_pidfd_open_verified)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 start = 0;
+  pid_t child = fork ();
+  int pidfd;
+
+  if (child == 0)
+    {
+      pause ();
+      _exit (0);
+    }
+  ck_assert_int_gt (child, 0);
+  ck_assert (banger_proc_start_time (child, &start, &error));
+  ck_assert_uint_gt (start, 0);
+  pidfd = banger_pidfd_open_verified (child, start, &error);
+  g_assert_no_error (error);
+  ck_assert_int_ge (pidfd, 0);
+  close (pidfd);
+  /* another start time: not the launched process */
+  ck_assert_int_eq (banger_pidfd_open_verified (child, start + 1, &error), -1);
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  kill (child, SIGKILL);
+  waitpid (child, NULL, 0);
+  /* gone */
+  ck_assert_int_eq (banger_pidfd_open_verified (child, start, &error), -1);
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  ck_assert (!banger_proc_start_time (child, &start, &error));
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
 }
 END_TEST
 
@@ -846,6 +996,8 @@ vmm_qemu_suite (void)
   tcase_add_test (tc, test_driver_dies_mid_handshake);
   tcase_add_test (tc, test_driver_slow_socket_and_missing_binary);
   tcase_add_test (tc, test_launcher_clean_signal_mask);
+  tcase_add_test (tc, test_helper_launch_params);
+  tcase_add_test (tc, test_pidfd_open_verified);
   suite_add_tcase (s, tc);
   return s;
 }
