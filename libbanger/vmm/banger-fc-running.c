@@ -64,11 +64,11 @@ banger_vmm_firecracker_resume (BangerVmm *vmm, GCancellable *cancellable,
 /* ------------------------------------------------------------------ extras */
 
 void
-banger_vmm_firecracker_set_balloon (BangerVmmFirecracker *self, guint amount_mib,
-                                    GCancellable *cancellable, GAsyncReadyCallback callback,
-                                    gpointer user_data)
+banger_vmm_firecracker_set_balloon_async (BangerVmmFirecracker *self, guint amount_mib,
+                                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                                          gpointer user_data)
 {
-  gpointer tag = banger_vmm_firecracker_set_balloon;
+  gpointer tag = banger_vmm_firecracker_set_balloon_async;
   Seq *seq;
 
   g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
@@ -85,10 +85,10 @@ banger_vmm_firecracker_set_balloon (BangerVmmFirecracker *self, guint amount_mib
 }
 
 void
-banger_vmm_firecracker_flush_metrics (BangerVmmFirecracker *self, GCancellable *cancellable,
-                                      GAsyncReadyCallback callback, gpointer user_data)
+banger_vmm_firecracker_flush_metrics_async (BangerVmmFirecracker *self, GCancellable *cancellable,
+                                            GAsyncReadyCallback callback, gpointer user_data)
 {
-  gpointer tag = banger_vmm_firecracker_flush_metrics;
+  gpointer tag = banger_vmm_firecracker_flush_metrics_async;
   Seq *seq;
 
   g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
@@ -102,11 +102,11 @@ banger_vmm_firecracker_flush_metrics (BangerVmmFirecracker *self, GCancellable *
 }
 
 void
-banger_vmm_firecracker_patch_mmds (BangerVmmFirecracker *self, JsonNode *patch,
-                                   GCancellable *cancellable, GAsyncReadyCallback callback,
-                                   gpointer user_data)
+banger_vmm_firecracker_patch_mmds_async (BangerVmmFirecracker *self, JsonNode *patch,
+                                         GCancellable *cancellable, GAsyncReadyCallback callback,
+                                         gpointer user_data)
 {
-  gpointer tag = banger_vmm_firecracker_patch_mmds;
+  gpointer tag = banger_vmm_firecracker_patch_mmds_async;
   Seq *seq;
 
   g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
@@ -117,10 +117,10 @@ banger_vmm_firecracker_patch_mmds (BangerVmmFirecracker *self, JsonNode *patch,
 }
 
 void
-banger_vmm_firecracker_get_balloon_stats (BangerVmmFirecracker *self, GCancellable *cancellable,
-                                          GAsyncReadyCallback callback, gpointer user_data)
+banger_vmm_firecracker_get_balloon_stats_async (BangerVmmFirecracker *self, GCancellable *cancellable,
+                                                GAsyncReadyCallback callback, gpointer user_data)
 {
-  gpointer tag = banger_vmm_firecracker_get_balloon_stats;
+  gpointer tag = banger_vmm_firecracker_get_balloon_stats_async;
   Seq *seq;
 
   g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
@@ -132,6 +132,36 @@ banger_vmm_firecracker_get_balloon_stats (BangerVmmFirecracker *self, GCancellab
   seq_run (self, seq, cancellable, callback, user_data, tag);
 }
 
+static gboolean
+extra_finish (BangerVmmFirecracker *self, GAsyncResult *result, gpointer tag, GError **error)
+{
+  g_return_val_if_fail (BANGER_IS_VMM_FIRECRACKER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result, tag), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+gboolean
+banger_vmm_firecracker_set_balloon_finish (BangerVmmFirecracker *self, GAsyncResult *result,
+                                           GError **error)
+{
+  return extra_finish (self, result, banger_vmm_firecracker_set_balloon_async, error);
+}
+
+gboolean
+banger_vmm_firecracker_flush_metrics_finish (BangerVmmFirecracker *self, GAsyncResult *result,
+                                             GError **error)
+{
+  return extra_finish (self, result, banger_vmm_firecracker_flush_metrics_async, error);
+}
+
+gboolean
+banger_vmm_firecracker_patch_mmds_finish (BangerVmmFirecracker *self, GAsyncResult *result,
+                                          GError **error)
+{
+  return extra_finish (self, result, banger_vmm_firecracker_patch_mmds_async, error);
+}
+
 JsonObject *
 banger_vmm_firecracker_get_balloon_stats_finish (BangerVmmFirecracker *self,
                                                  GAsyncResult *result, GError **error)
@@ -139,6 +169,8 @@ banger_vmm_firecracker_get_balloon_stats_finish (BangerVmmFirecracker *self,
   Seq *seq;
 
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
+  g_return_val_if_fail (
+      g_async_result_is_tagged (result, banger_vmm_firecracker_get_balloon_stats_async), NULL);
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return NULL;
   seq = g_task_get_task_data (G_TASK (result));

@@ -673,7 +673,7 @@ driver_free (DriverFixture *d)
   if (banger_vmm_get_pidfd (d->vmm) >= 0 && !banger_vmm_has_exited (d->vmm))
     {
       banger_vmm_kill (d->vmm, NULL);
-      banger_vmm_run_sync (d->vmm, banger_vmm_wait_exit, NULL, NULL);
+      banger_vmm_wait_exit (d->vmm, NULL, NULL, NULL);
     }
   g_object_unref (d->vmm);
   rm_rf (d->dir);
@@ -691,7 +691,7 @@ START_TEST (test_driver_lifecycle)
   g_autofree char *commands = NULL;
   GPid pid;
 
-  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_launch (vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_LAUNCHED);
   ck_assert_str_eq (banger_vmm_qemu_get_accel_used (BANGER_VMM_QEMU (vmm)), "tcg");
@@ -699,21 +699,21 @@ START_TEST (test_driver_lifecycle)
   ck_assert_int_gt (pid, 0);
 
   /* pause before start is refused with BUSY, not sent */
-  ck_assert (!banger_vmm_run_sync (vmm, banger_vmm_pause, NULL, &error));
+  ck_assert (!banger_vmm_pause (vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_BUSY);
   g_clear_error (&error);
 
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_configure, NULL, &error));
+  ck_assert (banger_vmm_configure (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_CONFIGURED);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_start, NULL, &error));
+  ck_assert (banger_vmm_start (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_pause, NULL, &error));
+  ck_assert (banger_vmm_pause (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_resume, NULL, &error));
+  ck_assert (banger_vmm_resume (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
 
   ck_assert_msg (banger_vmm_read_stats (vmm, &stats, &error), "%s", error ? error->message : "?");
@@ -722,7 +722,7 @@ START_TEST (test_driver_lifecycle)
   ck_assert_uint_eq (stats.block_write_bytes, 536);
 
   /* graceful: the fake honours the power button and exits */
-  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_stop, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_stop (vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_EXITED);
   ck_assert (kill (pid, 0) < 0 && errno == ESRCH);
@@ -741,15 +741,15 @@ START_TEST (test_driver_stop_escalates)
   g_autofree char *commands = NULL;
   gint64 t0;
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  ck_assert (banger_vmm_launch (d->vmm, NULL, &error));
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
   t0 = g_get_monotonic_time ();
-  ck_assert_msg (banger_vmm_run_sync (d->vmm, banger_vmm_stop, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_stop (d->vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   /* waited the 1 s stop timeout, then TERM did it */
   ck_assert (g_get_monotonic_time () - t0 >= G_USEC_PER_SEC);
   ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_wait_exit, NULL, &error));
+  ck_assert (banger_vmm_wait_exit (d->vmm, NULL, NULL, &error));
   commands = driver_commands (d);
   ck_assert (g_str_has_suffix (commands, "cont\nsystem_powerdown\n"));
   driver_free (d);
@@ -762,8 +762,8 @@ START_TEST (test_driver_stop_unstarted_quits)
   DriverFixture *d = driver_new ("normal");
   g_autofree char *commands = NULL;
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_stop, NULL, &error));
+  ck_assert (banger_vmm_launch (d->vmm, NULL, &error));
+  ck_assert (banger_vmm_stop (d->vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
   commands = driver_commands (d);
   ck_assert (g_str_has_suffix (commands, "query-status\nquit\n"));
@@ -778,8 +778,8 @@ START_TEST (test_driver_kill)
   g_autofree char *qmp = NULL;
   GPid pid;
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  ck_assert (banger_vmm_launch (d->vmm, NULL, &error));
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
   pid = banger_vmm_get_pid (d->vmm);
   qmp = g_strdup (banger_vmm_get_api_socket (d->vmm));
   ck_assert (g_file_test (qmp, G_FILE_TEST_EXISTS));
@@ -803,8 +803,8 @@ START_TEST (test_driver_refusal_carries_desc)
   g_autoptr (GError) error = NULL;
   DriverFixture *d = driver_new ("refuse-cont");
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  ck_assert (banger_vmm_launch (d->vmm, NULL, &error));
+  ck_assert (!banger_vmm_start (d->vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_VMM);
   ck_assert_msg (strstr (error->message, "longer than sixty-four characters") != NULL, "%s",
                  error->message);
@@ -820,7 +820,7 @@ START_TEST (test_driver_dies_mid_launch)
   g_autoptr (GError) error = NULL;
   DriverFixture *d = driver_new ("die-early");
 
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_FAILED);
   ck_assert_msg (strstr (error->message, "exited with status 1") != NULL, "%s", error->message);
   ck_assert_msg (strstr (error->message, "Could not open '/nonexistent'") != NULL, "%s",
@@ -839,7 +839,7 @@ START_TEST (test_driver_dies_mid_handshake)
   g_autoptr (GError) error = NULL;
   DriverFixture *d = driver_new ("die-after-greeting");
 
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_FAILED);
   ck_assert_msg (strstr (error->message, "exited with status 4") != NULL, "%s", error->message);
   ck_assert_msg (strstr (error->message, "fake fatal error after the greeting") != NULL, "%s",
@@ -855,13 +855,13 @@ START_TEST (test_driver_slow_socket_and_missing_binary)
   DriverFixture *d = driver_new ("slow-socket");
 
   /* the socket appears 300 ms after the process: launch waits for it */
-  ck_assert_msg (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   driver_free (d);
 
   d = driver_new ("normal");
   banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), "/nonexistent/qemu");
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
   ck_assert (error != NULL && error->domain == BANGER_ERROR);
   ck_assert (strstr (error->message, "/nonexistent/qemu") != NULL);
   driver_free (d);
