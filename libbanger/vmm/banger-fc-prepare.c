@@ -263,7 +263,6 @@ banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error)
                                         c->run_dir);
   reset_prepared (self);
   self->jail_removed = FALSE;
-  self->stop_method = NULL;
 
   if (self->jailer != NULL ? !prepare_jailed (self, c, error) : !prepare_direct (self, c, error))
     return FALSE;

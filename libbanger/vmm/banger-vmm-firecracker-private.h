@@ -20,7 +20,6 @@ G_BEGIN_DECLS
 #define SUN_PATH_MAX (sizeof (((struct sockaddr_un *) NULL)->sun_path))
 #define PROBE_TIMEOUT_MS 1000
 #define CTRL_ALT_DEL_TIMEOUT_MS 2000
-#define KILL_WAIT_S 5
 
 /* names inside the run dir (direct) or the jail root (jailed) */
 #define NAME_API_SOCK "api.sock"
@@ -76,7 +75,6 @@ struct _BangerVmmFirecracker
   GPid jailer_pid;
   int jailer_pidfd;
 
-  const char *stop_method;
   gboolean jail_removed;
 };
 

@@ -258,7 +258,7 @@ banger_vmm_firecracker_get_metrics_path (BangerVmmFirecracker *self)
 const char *
 banger_vmm_firecracker_get_stop_method (BangerVmmFirecracker *self)
 {
-  return self->stop_method;
+  return banger_vmm_get_stop_method (BANGER_VMM (self));
 }
 
 /* ------------------------------------------------------------------- stats */

@@ -28,6 +28,7 @@ typedef struct
   char *api_socket;
   BangerVmmLauncher *launcher;
   guint stop_timeout;
+  const char *stop_method; /* static */
   /* the synchronous calls' context: one per object, so that state a driver
    * keeps per main context (Firecracker's kept-alive HTTP connection) lives
    * from one synchronous call to the next */
@@ -230,6 +231,23 @@ banger_vmm_get_stop_timeout (BangerVmm *self)
   return priv->stop_timeout;
 }
 
+const char *
+banger_vmm_get_stop_method (BangerVmm *self)
+{
+  BangerVmmPrivate *priv;
+
+  g_return_val_if_fail (BANGER_IS_VMM (self), NULL);
+  priv = banger_vmm_get_instance_private (self);
+  return priv->stop_method;
+}
+
+void
+banger_vmm_set_stop_method (BangerVmm *self, const char *method)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  priv->stop_method = method;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 static void
@@ -257,6 +275,7 @@ banger_vmm_prepare (BangerVmm *self, GError **error)
     }
   if (!banger_vmm_config_validate (priv->config, error))
     return FALSE;
+  priv->stop_method = NULL;
   if (!BANGER_VMM_GET_CLASS (self)->prepare (self, error))
     return FALSE;
   banger_vmm_set_state (self, BANGER_VMM_STATE_PREPARED);

@@ -257,6 +257,10 @@ gboolean banger_vmm_wait_exit (BangerVmm *self, GCancellable *cancellable, int *
                                GError **error);
 
 gboolean banger_vmm_kill (BangerVmm *self, GError **error);
+/* How the last stop or kill ended the process: the driver's polite rung
+ * ("ctrl-alt-del", "powerdown", "quit"), "term", "kill", or
+ * "already-exited"; NULL before a stop. */
+const char *banger_vmm_get_stop_method (BangerVmm *self);
 /* Non-blocking: has the process exited (reaping it if it is our child)? */
 gboolean banger_vmm_has_exited (BangerVmm *self);
 gboolean banger_vmm_read_stats (BangerVmm *self, BangerVmmStats *out, GError **error);
@@ -264,6 +268,8 @@ gboolean banger_vmm_read_stats (BangerVmm *self, BangerVmmStats *out, GError **e
 /* For drivers (banger-vmm-private.h would be overkill): */
 void banger_vmm_set_state (BangerVmm *self, BangerVmmState state);
 void banger_vmm_set_api_socket (BangerVmm *self, const char *path);
+/* @method: a static string (see banger_vmm_get_stop_method). */
+void banger_vmm_set_stop_method (BangerVmm *self, const char *method);
 /* Record the process (takes ownership of @pidfd). */
 void banger_vmm_set_process (BangerVmm *self, GPid pid, int pidfd);
 
