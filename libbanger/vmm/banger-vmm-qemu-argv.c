@@ -17,7 +17,7 @@
 #include "banger-vmm-qemu.h"
 
 char *
-banger_qemu_opt_escape (const char *value)
+banger_vmm_qemu_opt_escape (const char *value)
 {
   GString *s = g_string_new (NULL);
 
@@ -31,7 +31,7 @@ banger_qemu_opt_escape (const char *value)
 }
 
 guint
-banger_qemu_host_tsc_khz (void)
+banger_vmm_qemu_host_tsc_khz (void)
 {
   g_autofree char *cpuinfo = NULL;
   g_auto (GStrv) lines = NULL;
@@ -79,8 +79,8 @@ addf (GPtrArray *argv, const char *format, ...)
 }
 
 GStrv
-banger_qemu_build_argv (const BangerVmmConfig *config, const char *binary, const char *accel,
-                        const char *qmp_socket, const char *console_log, GError **error)
+banger_vmm_qemu_build_argv (const BangerVmmConfig *config, const char *binary, const char *accel,
+                            const char *qmp_socket, const char *console_log, GError **error)
 {
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *cmdline = NULL;
@@ -98,8 +98,8 @@ banger_qemu_build_argv (const BangerVmmConfig *config, const char *binary, const
       return NULL;
     }
 
-  e_console = banger_qemu_opt_escape (console_log);
-  e_qmp = banger_qemu_opt_escape (qmp_socket);
+  e_console = banger_vmm_qemu_opt_escape (console_log);
+  e_qmp = banger_vmm_qemu_opt_escape (qmp_socket);
   cmdline = banger_vmm_build_boot_args (config, "ttyS0");
   if (strcmp (accel, "tcg") == 0)
     {
@@ -107,7 +107,7 @@ banger_qemu_build_argv (const BangerVmmConfig *config, const char *binary, const
        * kernel calibrates it against the emulated PIT, which fails when the
        * host is busy (the vCPU thread is descheduled mid-measurement), and
        * then the boot hangs.  Telling it the frequency skips that. */
-      guint khz = banger_qemu_host_tsc_khz ();
+      guint khz = banger_vmm_qemu_host_tsc_khz ();
       if (khz > 0)
         {
           char *with_tsc = g_strdup_printf ("%s tsc_early_khz=%u", cmdline, khz);
@@ -131,7 +131,7 @@ banger_qemu_build_argv (const BangerVmmConfig *config, const char *binary, const
     }
   add (argv, "-name");
   {
-    g_autofree char *e = banger_qemu_opt_escape (config->vm_id);
+    g_autofree char *e = banger_vmm_qemu_opt_escape (config->vm_id);
     addf (argv, "%s,debug-threads=on", e);
   }
   add (argv, "-m");
@@ -176,7 +176,7 @@ banger_qemu_build_argv (const BangerVmmConfig *config, const char *binary, const
 
         if ((pass == 0) != (d == root))
           continue;
-        e_path = banger_qemu_opt_escape (d->path);
+        e_path = banger_vmm_qemu_opt_escape (d->path);
         add (argv, "-drive");
         addf (argv, "if=none,id=%s,file=%s,format=raw%s", d->id, e_path,
               d->read_only ? ",readonly=on" : "");
@@ -230,7 +230,7 @@ kvm_boots_kernel (const char *binary, const char *kernel, guint timeout_ms,
   if (dir == NULL)
     return FALSE;
   serial = g_build_filename (dir, "serial.log", NULL);
-  e_serial = banger_qemu_opt_escape (serial);
+  e_serial = banger_vmm_qemu_opt_escape (serial);
   serial_opt = g_strdup_printf ("file:%s", e_serial);
   {
     const char *argv[] = { binary, "-M", "microvm", "-accel", "kvm", "-m", "128",

@@ -413,8 +413,8 @@ launch_spawn (GTask *task)
   GError *error = NULL;
   GMainContext *ctx = g_task_get_context (task);
 
-  d->argv = banger_qemu_build_argv (config, self->binary, d->accel, self->qmp_path,
-                                    self->console_path, &error);
+  d->argv = banger_vmm_qemu_build_argv (config, self->binary, d->accel, self->qmp_path,
+                                        self->console_path, &error);
   if (d->argv == NULL)
     {
       launch_end (task, error);
@@ -511,8 +511,8 @@ on_probe_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-qemu_launch (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-             gpointer user_data)
+banger_vmm_qemu_launch (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
 {
   BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
   GTask *task;
@@ -521,7 +521,7 @@ qemu_launch (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback call
   if (!in_state (vmm, "launch", callback, user_data, BANGER_VMM_STATE_PREPARED,
                  BANGER_VMM_STATE_PREPARED))
     return;
-  task = new_task (self, cancellable, callback, user_data, qemu_launch);
+  task = new_task (self, cancellable, callback, user_data, banger_vmm_qemu_launch);
   d = g_new0 (LaunchData, 1);
   d->pidfd = -1;
   g_task_set_task_data (task, d, (GDestroyNotify)launch_data_free);
@@ -583,8 +583,8 @@ qmp_simple_async (BangerVmmQemu *self, const char *command, BangerVmmState state
 }
 
 static void
-qemu_configure (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-                gpointer user_data)
+banger_vmm_qemu_configure (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
 
@@ -593,42 +593,42 @@ qemu_configure (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback c
     return;
   /* Everything was on the command line. */
   task = g_task_new (vmm, cancellable, callback, user_data);
-  g_task_set_source_tag (task, qemu_configure);
+  g_task_set_source_tag (task, banger_vmm_qemu_configure);
   banger_vmm_set_state (vmm, BANGER_VMM_STATE_CONFIGURED);
   g_task_return_boolean (task, TRUE);
 }
 
 static void
-qemu_start (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-            gpointer user_data)
+banger_vmm_qemu_start (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data)
 {
   if (!in_state (vmm, "start", callback, user_data, BANGER_VMM_STATE_CONFIGURED,
                  BANGER_VMM_STATE_LAUNCHED))
     return;
   qmp_simple_async (BANGER_VMM_QEMU (vmm), "cont", BANGER_VMM_STATE_RUNNING, cancellable, callback,
-                    user_data, qemu_start);
+                    user_data, banger_vmm_qemu_start);
 }
 
 static void
-qemu_pause (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-            gpointer user_data)
+banger_vmm_qemu_pause (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data)
 {
   if (!in_state (vmm, "pause", callback, user_data, BANGER_VMM_STATE_RUNNING,
                  BANGER_VMM_STATE_RUNNING))
     return;
   qmp_simple_async (BANGER_VMM_QEMU (vmm), "stop", BANGER_VMM_STATE_PAUSED, cancellable, callback,
-                    user_data, qemu_pause);
+                    user_data, banger_vmm_qemu_pause);
 }
 
 static void
-qemu_resume (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-             gpointer user_data)
+banger_vmm_qemu_resume (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
 {
   if (!in_state (vmm, "resume", callback, user_data, BANGER_VMM_STATE_PAUSED,
                  BANGER_VMM_STATE_PAUSED))
     return;
   qmp_simple_async (BANGER_VMM_QEMU (vmm), "cont", BANGER_VMM_STATE_RUNNING, cancellable, callback,
-                    user_data, qemu_resume);
+                    user_data, banger_vmm_qemu_resume);
 }
 
 static BangerVmmState
@@ -671,12 +671,12 @@ on_refresh_status (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-qemu_refresh_state (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-                    gpointer user_data)
+banger_vmm_qemu_refresh_state (BangerVmm *vmm, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
   BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
   BangerVmmState s = banger_vmm_get_state (vmm);
-  GTask *task = new_task (self, cancellable, callback, user_data, qemu_refresh_state);
+  GTask *task = new_task (self, cancellable, callback, user_data, banger_vmm_qemu_refresh_state);
 
   if (s == BANGER_VMM_STATE_NEW || s == BANGER_VMM_STATE_PREPARED
       || s == BANGER_VMM_STATE_EXITED || banger_vmm_has_exited (vmm))
@@ -743,10 +743,10 @@ on_polite_step (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-qemu_polite (BangerVmm *vmm, GAsyncReadyCallback callback, gpointer user_data)
+banger_vmm_qemu_polite (BangerVmm *vmm, GAsyncReadyCallback callback, gpointer user_data)
 {
   BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
-  GTask *task = new_task (self, NULL, callback, user_data, qemu_polite);
+  GTask *task = new_task (self, NULL, callback, user_data, banger_vmm_qemu_polite);
   Polite *p = g_new0 (Polite, 1);
   const char *command;
 
@@ -762,7 +762,7 @@ qemu_polite (BangerVmm *vmm, GAsyncReadyCallback callback, gpointer user_data)
 }
 
 static gboolean
-qemu_polite_finish (BangerVmm *vmm, GAsyncResult *result, GError **error)
+banger_vmm_qemu_polite_finish (BangerVmm *vmm, GAsyncResult *result, GError **error)
 {
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -791,8 +791,8 @@ on_stop_ladder_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static void
-qemu_stop (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-           gpointer user_data)
+banger_vmm_qemu_stop (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data)
 {
   BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
   GTask *task;
@@ -801,15 +801,15 @@ qemu_stop (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callba
 
   if (banger_vmm_get_pidfd (vmm) < 0)
     {
-      g_task_report_new_error (vmm, callback, user_data, qemu_stop, BANGER_ERROR,
+      g_task_report_new_error (vmm, callback, user_data, banger_vmm_qemu_stop, BANGER_ERROR,
                                BANGER_ERROR_NOT_FOUND, "The VMM has not been launched");
       return;
     }
-  task = new_task (self, cancellable, callback, user_data, qemu_stop);
+  task = new_task (self, cancellable, callback, user_data, banger_vmm_qemu_stop);
   if (banger_qmp_is_connected (self->qmp))
     {
-      plan.polite = qemu_polite;
-      plan.polite_finish = qemu_polite_finish;
+      plan.polite = banger_vmm_qemu_polite;
+      plan.polite_finish = banger_vmm_qemu_polite_finish;
       plan.polite_name
           = (s == BANGER_VMM_STATE_RUNNING || s == BANGER_VMM_STATE_PAUSED) ? "powerdown" : "quit";
     }
@@ -819,7 +819,7 @@ qemu_stop (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callba
 /* ---------------------------------------------------------------- vfuncs */
 
 static gboolean
-qemu_prepare (BangerVmm *vmm, GError **error)
+banger_vmm_qemu_prepare (BangerVmm *vmm, GError **error)
 {
   BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
   const BangerVmmConfig *config = banger_vmm_get_config (vmm);
@@ -849,9 +849,9 @@ qemu_prepare (BangerVmm *vmm, GError **error)
   /* Provisional until launch settles the accelerator; building it now
    * reports a bad configuration early. */
   g_strfreev (self->argv);
-  self->argv = banger_qemu_build_argv (config, self->binary,
-                                       self->accel == BANGER_QEMU_ACCEL_KVM ? "kvm" : "tcg",
-                                       self->qmp_path, self->console_path, error);
+  self->argv = banger_vmm_qemu_build_argv (config, self->binary,
+                                           self->accel == BANGER_QEMU_ACCEL_KVM ? "kvm" : "tcg",
+                                           self->qmp_path, self->console_path, error);
   if (self->argv == NULL)
     return FALSE;
   if (strlen (self->qmp_path) >= 108)
@@ -867,7 +867,7 @@ qemu_prepare (BangerVmm *vmm, GError **error)
 }
 
 static gboolean
-qemu_kill (BangerVmm *vmm, GError **error)
+banger_vmm_qemu_kill (BangerVmm *vmm, GError **error)
 {
   int pidfd = banger_vmm_get_pidfd (vmm);
 
@@ -957,7 +957,7 @@ add_block_stats (BangerVmmQemu *self, BangerVmmStats *stats)
 }
 
 static gboolean
-qemu_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError **error)
+banger_vmm_qemu_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError **error)
 {
   BangerVmmStats stats = { 0 };
 
@@ -1000,16 +1000,16 @@ banger_vmm_qemu_class_init (BangerVmmQemuClass *klass)
 
   oc->finalize = banger_vmm_qemu_finalize;
   vc->driver_name = "qemu";
-  vc->prepare = qemu_prepare;
-  vc->launch = qemu_launch;
-  vc->configure = qemu_configure;
-  vc->start = qemu_start;
-  vc->pause = qemu_pause;
-  vc->resume = qemu_resume;
-  vc->stop = qemu_stop;
-  vc->refresh_state = qemu_refresh_state;
-  vc->kill = qemu_kill;
-  vc->read_stats = qemu_read_stats;
+  vc->prepare = banger_vmm_qemu_prepare;
+  vc->launch = banger_vmm_qemu_launch;
+  vc->configure = banger_vmm_qemu_configure;
+  vc->start = banger_vmm_qemu_start;
+  vc->pause = banger_vmm_qemu_pause;
+  vc->resume = banger_vmm_qemu_resume;
+  vc->stop = banger_vmm_qemu_stop;
+  vc->refresh_state = banger_vmm_qemu_refresh_state;
+  vc->kill = banger_vmm_qemu_kill;
+  vc->read_stats = banger_vmm_qemu_read_stats;
 }
 
 static void

@@ -53,14 +53,14 @@ const char *banger_vmm_qemu_get_console_log (BangerVmmQemu *self);
 /* --- pieces, exposed for the tests --- */
 
 /* The full argv for @config.  @accel is "kvm" or "tcg". */
-GStrv banger_qemu_build_argv (const BangerVmmConfig *config, const char *binary,
-                              const char *accel, const char *qmp_socket,
-                              const char *console_log, GError **error);
+GStrv banger_vmm_qemu_build_argv (const BangerVmmConfig *config, const char *binary,
+                                  const char *accel, const char *qmp_socket,
+                                  const char *console_log, GError **error);
 /* The host's constant TSC frequency in kHz (from /proc/cpuinfo), 0 when
  * unknown.  Under TCG it is passed to the guest as tsc_early_khz=. */
-guint banger_qemu_host_tsc_khz (void);
+guint banger_vmm_qemu_host_tsc_khz (void);
 /* Escape a value for a QEMU option list (',' doubles). */
-char *banger_qemu_opt_escape (const char *value);
+char *banger_vmm_qemu_opt_escape (const char *value);
 
 /* Decide the accelerator.  @requested AUTO consults $BANGER_QEMU_ACCEL, then
  * @kvm_device (normally "/dev/kvm"): missing or unopenable -> tcg;

@@ -276,8 +276,8 @@ rm_rf (const char *dir)
 
 START_TEST (test_opt_escape)
 {
-  g_autofree char *a = banger_qemu_opt_escape ("/a,b,,c");
-  g_autofree char *b = banger_qemu_opt_escape ("plain");
+  g_autofree char *a = banger_vmm_qemu_opt_escape ("/a,b,,c");
+  g_autofree char *b = banger_vmm_qemu_opt_escape ("plain");
   ck_assert_str_eq (a, "/a,,b,,,,c");
   ck_assert_str_eq (b, "plain");
 }
@@ -287,9 +287,8 @@ START_TEST (test_build_argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BangerVmmConfig) c = make_config ("/run/banger/vms/qemu-test");
-  g_auto (GStrv) argv = banger_qemu_build_argv (c, "/usr/bin/qemu-system-x86_64", "tcg",
-                                                "/run/x,y/qmp.sock", "/run/x/console.log",
-                                                &error);
+  g_auto (GStrv) argv = banger_vmm_qemu_build_argv (
+      c, "/usr/bin/qemu-system-x86_64", "tcg", "/run/x,y/qmp.sock", "/run/x/console.log", &error);
   const char *const *a = (const char *const *) argv;
   g_autofree char *mac = banger_vmm_mac_for_vm ("qemu-test", 0);
   g_autofree char *nic = g_strdup_printf ("virtio-net-device,netdev=eth0,mac=%s", mac);
@@ -327,7 +326,7 @@ START_TEST (test_build_argv)
   ck_assert (strstr (append, "console=ttyS0") != NULL);
   ck_assert (strstr (append, "ip=172.30.0.2::172.30.0.1:255.255.255.252:qemu-test:eth0:off")
              != NULL);
-  if (banger_qemu_host_tsc_khz () > 0)
+  if (banger_vmm_qemu_host_tsc_khz () > 0)
     ck_assert (strstr (append, " tsc_early_khz=") != NULL);
 }
 END_TEST
@@ -336,7 +335,7 @@ START_TEST (test_build_argv_kvm_and_bad_accel)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BangerVmmConfig) c = make_config ("/run/q");
-  g_auto (GStrv) kvm = banger_qemu_build_argv (c, "qemu", "kvm", "/q.sock", "/c.log", &error);
+  g_auto (GStrv) kvm = banger_vmm_qemu_build_argv (c, "qemu", "kvm", "/q.sock", "/c.log", &error);
   g_auto (GStrv) bad = NULL;
 
   ck_assert (kvm != NULL);
@@ -344,7 +343,7 @@ START_TEST (test_build_argv_kvm_and_bad_accel)
   ck_assert_str_eq (argv_value ((const char *const *) kvm, "-cpu", 0), "host");
   ck_assert (strstr (argv_value ((const char *const *) kvm, "-append", 0), "tsc_early_khz")
              == NULL);
-  bad = banger_qemu_build_argv (c, "qemu", "hvf", "/q.sock", "/c.log", &error);
+  bad = banger_vmm_qemu_build_argv (c, "qemu", "hvf", "/q.sock", "/c.log", &error);
   ck_assert (bad == NULL);
   banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
 }
