@@ -87,9 +87,9 @@ bare_run (const char *guest, BangerKitNetns *ns, gboolean paused, double *out_s,
   initrd = g_build_filename (guest, "initrd.img", NULL);
   console = g_strdup_printf ("file:%s/console.log", dir);
   drive = g_strdup_printf ("if=none,id=rootfs,file=%s,format=raw", rootfs);
-  tsc = banger_qemu_host_tsc_khz () ? g_strdup_printf (" tsc_early_khz=%u",
-                                                       banger_qemu_host_tsc_khz ())
-                                    : g_strdup ("");
+  tsc = banger_qemu_host_tsc_khz ()
+            ? g_strdup_printf (" tsc_early_khz=%u", banger_qemu_host_tsc_khz ())
+            : g_strdup ("");
   append = g_strdup_printf ("console=ttyS0 reboot=k panic=1 pci=off i8042.noaux i8042.nomux "
                             "i8042.nopnp i8042.dumbkbd ip=%s::%s:%s:bare:eth0:off%s",
                             ns->guest_ip, ns->host_ip, ns->netmask, tsc);

@@ -8,9 +8,9 @@
  * configure (Firecracker: the pre-boot API calls; QEMU: nothing, argv did it)
  * -> start -> running <-> paused -> stop (graceful ladder) / kill -> exited.
  *
- * Every operation that waits is an async call with a GCancellable.  All of
- * them complete a GTask with a boolean, so one finish function serves them
- * all: banger_vmm_op_finish().  Errors are BANGER_ERRORs; a refusal by the
+ * Every operation that waits is an _async/_finish pair with a GCancellable
+ * (plus a blocking form for callers without a main loop), as in GIO.
+ * Errors are BANGER_ERRORs; a refusal by the
  * VMM itself is BANGER_ERROR_VMM and carries the VMM's own words
  * (Firecracker's fault_message, QMP's desc). */
 #pragma once
@@ -184,7 +184,9 @@ struct _BangerVmmClass
 
   /* Stage files, pick socket paths, build argv.  Synchronous, no process. */
   gboolean (*prepare) (BangerVmm *self, GError **error);
-  /* Each completes a GTask with a boolean (banger_vmm_op_finish). */
+  /* Each completes a GTask with a boolean, in the caller's thread-default
+   * main context; banger_vmm_<op>_async wraps it in the task its own
+   * _finish checks. */
   BangerVmmAsyncFunc launch;     /* spawn + wait for the API socket */
   BangerVmmAsyncFunc configure;  /* pre-boot configuration */
   BangerVmmAsyncFunc start;      /* boot the guest */
@@ -194,7 +196,8 @@ struct _BangerVmmClass
   void (*snapshot_create) (BangerVmm *self, const char *snapshot_path, const char *mem_path,
                            gboolean diff, GCancellable *cancellable,
                            GAsyncReadyCallback callback, gpointer user_data);
-  /* Into a freshly launched (not configured) process; @nics override taps. */
+  /* Into a freshly launched (not configured) process; the config's NICs
+   * override the snapshot's taps. */
   void (*snapshot_load) (BangerVmm *self, const char *snapshot_path, const char *mem_path,
                          gboolean resume, GCancellable *cancellable,
                          GAsyncReadyCallback callback, gpointer user_data);
@@ -218,49 +221,93 @@ void banger_vmm_set_stop_timeout (BangerVmm *self, guint seconds);
 guint banger_vmm_get_stop_timeout (BangerVmm *self);
 
 gboolean banger_vmm_prepare (BangerVmm *self, GError **error);
-void banger_vmm_launch (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data);
-void banger_vmm_configure (BangerVmm *self, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data);
-void banger_vmm_start (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                       gpointer user_data);
-void banger_vmm_pause (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                       gpointer user_data);
-void banger_vmm_resume (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data);
-void banger_vmm_stop (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                      gpointer user_data);
-void banger_vmm_snapshot_create (BangerVmm *self, const char *snapshot_path, const char *mem_path,
-                                 gboolean diff, GCancellable *cancellable,
-                                 GAsyncReadyCallback callback, gpointer user_data);
-void banger_vmm_snapshot_load (BangerVmm *self, const char *snapshot_path, const char *mem_path,
-                               gboolean resume, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data);
-void banger_vmm_refresh_state (BangerVmm *self, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data);
-/* Finish any of the async operations above. */
-gboolean banger_vmm_op_finish (BangerVmm *self, GAsyncResult *result, GError **error);
 
-/* Wait for the process to exit (pidfd becomes readable). */
-void banger_vmm_wait_exit (BangerVmm *self, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data);
+/* The operations that wait.  Each is GIO-shaped: an _async call that
+ * completes in the caller's thread-default main context, its own _finish
+ * (which checks that the result came from that very call), and a
+ * synchronous form that runs the _async call on a main context owned by the
+ * object (one per BangerVmm, reused by every synchronous call, so state a
+ * driver keeps per context -- Firecracker's kept-alive HTTP connection --
+ * carries over from one call to the next).  The synchronous forms are for
+ * tests, benchmarks and callers without a main loop; they block. */
+/* Spawn through the launcher, wait until the VMM answers: LAUNCHED. */
+void banger_vmm_launch_async (BangerVmm *self, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_launch_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_launch (BangerVmm *self, GCancellable *cancellable, GError **error);
+/* Pre-boot configuration (Firecracker: the API calls; QEMU: nothing). */
+void banger_vmm_configure_async (BangerVmm *self, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_configure_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_configure (BangerVmm *self, GCancellable *cancellable, GError **error);
+/* Boot the guest: RUNNING. */
+void banger_vmm_start_async (BangerVmm *self, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_start_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_start (BangerVmm *self, GCancellable *cancellable, GError **error);
+void banger_vmm_pause_async (BangerVmm *self, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_pause_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_pause (BangerVmm *self, GCancellable *cancellable, GError **error);
+void banger_vmm_resume_async (BangerVmm *self, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_resume_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_resume (BangerVmm *self, GCancellable *cancellable, GError **error);
+/* The stop ladder (banger-vmm-stop-ladder.h), bounded; does not take
+ * cancellation.  EXITED. */
+void banger_vmm_stop_async (BangerVmm *self, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_stop_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_stop (BangerVmm *self, GCancellable *cancellable, GError **error);
+/* Ask the VMM what state it is in (updates the state property). */
+void banger_vmm_refresh_state_async (BangerVmm *self, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_refresh_state_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_refresh_state (BangerVmm *self, GCancellable *cancellable, GError **error);
+
+/* While paused; Full or (@diff) Diff.  State unchanged. */
+void banger_vmm_snapshot_create_async (BangerVmm *self, const char *snapshot_path,
+                                       const char *mem_path, gboolean diff,
+                                       GCancellable *cancellable, GAsyncReadyCallback callback,
+                                       gpointer user_data);
+gboolean banger_vmm_snapshot_create_finish (BangerVmm *self, GAsyncResult *result,
+                                            GError **error);
+gboolean banger_vmm_snapshot_create (BangerVmm *self, const char *snapshot_path,
+                                     const char *mem_path, gboolean diff,
+                                     GCancellable *cancellable, GError **error);
+/* Into a freshly launched (not configured) process: PAUSED or RUNNING. */
+void banger_vmm_snapshot_load_async (BangerVmm *self, const char *snapshot_path,
+                                     const char *mem_path, gboolean resume,
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean banger_vmm_snapshot_load_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_snapshot_load (BangerVmm *self, const char *snapshot_path,
+                                   const char *mem_path, gboolean resume,
+                                   GCancellable *cancellable, GError **error);
+
+/* Wait for the process to exit (pidfd becomes readable).  @out_wait_status
+ * (nullable): the wait status when the process was our child, else 0. */
+void banger_vmm_wait_exit_async (BangerVmm *self, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
 gboolean banger_vmm_wait_exit_finish (BangerVmm *self, GAsyncResult *result, int *out_wait_status,
                                       GError **error);
+gboolean banger_vmm_wait_exit (BangerVmm *self, GCancellable *cancellable, int *out_wait_status,
+                               GError **error);
 
 gboolean banger_vmm_kill (BangerVmm *self, GError **error);
+/* How the last stop or kill ended the process: the driver's polite rung
+ * ("ctrl-alt-del", "powerdown", "quit"), "term", "kill", or
+ * "already-exited"; NULL before a stop. */
+const char *banger_vmm_get_stop_method (BangerVmm *self);
 /* Non-blocking: has the process exited (reaping it if it is our child)? */
 gboolean banger_vmm_has_exited (BangerVmm *self);
 gboolean banger_vmm_read_stats (BangerVmm *self, BangerVmmStats *out, GError **error);
 
-/* Run one async operation to completion on a private main context (for
- * tests, benchmarks and synchronous callers). */
-gboolean banger_vmm_run_sync (BangerVmm *self, void (*op) (BangerVmm *, GCancellable *,
-                                                           GAsyncReadyCallback, gpointer),
-                              GCancellable *cancellable, GError **error);
-
 /* For drivers (banger-vmm-private.h would be overkill): */
 void banger_vmm_set_state (BangerVmm *self, BangerVmmState state);
 void banger_vmm_set_api_socket (BangerVmm *self, const char *path);
+/* @method: a static string (see banger_vmm_get_stop_method). */
+void banger_vmm_set_stop_method (BangerVmm *self, const char *method);
 /* Record the process (takes ownership of @pidfd). */
 void banger_vmm_set_process (BangerVmm *self, GPid pid, int pidfd);
 

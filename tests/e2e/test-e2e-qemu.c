@@ -142,7 +142,7 @@ START_TEST (test_boot_ssh_stop)
           stats.rss_bytes / 1024, (stats.cpu_user_us + stats.cpu_system_us) / 1000,
           stats.block_read_bytes / 1024, stats.block_write_bytes / 1024);
   ck_assert (stats.block_read_bytes > 0); /* the guest read its root disk */
-  ck_assert_msg (banger_vmm_run_sync (vm->vmm, banger_vmm_refresh_state, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_refresh_state (vm->vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   ck_assert_int_eq (banger_vmm_get_state (vm->vmm), BANGER_VMM_STATE_RUNNING);
 
@@ -229,19 +229,19 @@ START_TEST (test_real_qemu_pause_resume_kill)
   rootfs = g_build_filename (guest_dir (), "rootfs.ext4", NULL);
   vmm = real_qemu_vmm (run_dir, rootfs);
 
-  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_launch (vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   pid = banger_vmm_get_pid (vmm);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_LAUNCHED); /* prelaunch */
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_start, NULL, &error));
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert (banger_vmm_start (vmm, NULL, &error));
+  ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_pause, NULL, &error));
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert (banger_vmm_pause (vmm, NULL, &error));
+  ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_resume, NULL, &error));
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert (banger_vmm_resume (vmm, NULL, &error));
+  ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
   ck_assert_msg (banger_vmm_kill (vmm, &error), "%s", error ? error->message : "?");
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_EXITED);
@@ -265,9 +265,9 @@ START_TEST (test_real_qemu_stop_unstarted)
 
   rootfs = g_build_filename (guest_dir (), "rootfs.ext4", NULL);
   vmm = real_qemu_vmm (run_dir, rootfs);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (banger_vmm_launch (vmm, NULL, &error));
   t0 = g_get_monotonic_time ();
-  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_stop, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_stop (vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_EXITED);
   ck_assert_msg (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC, "quit was not honoured");
@@ -286,7 +286,7 @@ START_TEST (test_real_qemu_bad_drive)
   g_autofree char *run_dir = g_build_filename (dir, "run", NULL);
   g_autoptr (BangerVmm) vmm = real_qemu_vmm (run_dir, "/nonexistent/rootfs.ext4");
 
-  ck_assert (!banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_launch (vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_FAILED);
   printf ("# %s\n", error->message);
   ck_assert_msg (strstr (error->message, "/nonexistent/rootfs.ext4") != NULL
@@ -325,7 +325,7 @@ START_TEST (test_helper_refusals)
     banger_vmm_qemu_set_accel (BANGER_VMM_QEMU (vmm), BANGER_QEMU_ACCEL_TCG);
     banger_vmm_set_launcher (vmm, ns->launcher);
     ck_assert (banger_vmm_prepare (vmm, &error));
-    ck_assert (!banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error));
+    ck_assert (!banger_vmm_launch (vmm, NULL, &error));
     banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
     ck_assert_int_eq (banger_vmm_get_pidfd (vmm), -1);
     g_clear_error (&error);
@@ -345,7 +345,7 @@ START_TEST (test_helper_refusals)
     banger_vmm_qemu_set_accel (BANGER_VMM_QEMU (vmm), BANGER_QEMU_ACCEL_TCG);
     banger_vmm_set_launcher (vmm, ns->launcher);
     ck_assert (banger_vmm_prepare (vmm, &error));
-    ck_assert (!banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error));
+    ck_assert (!banger_vmm_launch (vmm, NULL, &error));
     banger_assert_error (error, BANGER_ERROR_FAILED);
     printf ("# %s\n", error->message);
     ck_assert_msg (strstr (error->message, missing) != NULL, "%s", error->message);

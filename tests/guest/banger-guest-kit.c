@@ -516,7 +516,7 @@ banger_kit_vm_free (BangerKitVm *vm)
   if (vm->vmm != NULL && !banger_vmm_has_exited (vm->vmm) && banger_vmm_get_pidfd (vm->vmm) >= 0)
     {
       banger_vmm_kill (vm->vmm, NULL);
-      banger_vmm_run_sync (vm->vmm, banger_vmm_wait_exit, NULL, NULL);
+      banger_vmm_wait_exit (vm->vmm, NULL, NULL, NULL);
     }
   g_clear_object (&vm->vmm);
   if (vm->dir != NULL)
@@ -607,9 +607,9 @@ banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns, const char *work_
   if (!banger_vmm_prepare (vm->vmm, error))
     goto fail;
   t0 = g_get_monotonic_time ();
-  if (!banger_vmm_run_sync (vm->vmm, banger_vmm_launch, NULL, error)
-      || !banger_vmm_run_sync (vm->vmm, banger_vmm_configure, NULL, error)
-      || !banger_vmm_run_sync (vm->vmm, banger_vmm_start, NULL, error))
+  if (!banger_vmm_launch (vm->vmm, NULL, error)
+      || !banger_vmm_configure (vm->vmm, NULL, error)
+      || !banger_vmm_start (vm->vmm, NULL, error))
     goto fail;
   vm->launch_to_running_s = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
   if (!banger_kit_wait_ssh (ns, vm->key, 180 * 1000, &banner_us, error))
@@ -632,5 +632,5 @@ fail:
 gboolean
 banger_kit_vm_stop (BangerKitVm *vm, GError **error)
 {
-  return banger_vmm_run_sync (vm->vmm, banger_vmm_stop, NULL, error);
+  return banger_vmm_stop (vm->vmm, NULL, error);
 }

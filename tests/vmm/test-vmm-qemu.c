@@ -31,6 +31,7 @@
 #include "banger-test.h"
 #include "banger-vmm-helper-launcher.h"
 #include "banger-vmm-qemu.h"
+#include "banger-vmm-stop-ladder.h"
 
 static char *self_exe;
 
@@ -66,7 +67,9 @@ fake_reply (const char *behaviour, const char *command, char **state, gboolean *
     }
   if (strcmp (command, "system_powerdown") == 0)
     {
-      *exit_after = strcmp (behaviour, "ignore-powerdown") != 0;
+      if (strcmp (behaviour, "refuse-powerdown") == 0)
+        return "{\"error\": {\"class\": \"GenericError\", \"desc\": \"No power button here\"}";
+      *exit_after = !g_str_has_prefix (behaviour, "ignore-powerdown");
       return "{\"return\": {}";
     }
   if (strcmp (command, "quit") == 0)
@@ -135,6 +138,8 @@ fake_qemu_main (int argc, char **argv)
     }
   if (log_path != NULL)
     log = fopen (log_path, "ae");
+  if (strcmp (behaviour, "ignore-powerdown-and-term") == 0)
+    signal (SIGTERM, SIG_IGN);
   if (strcmp (behaviour, "slow-socket") == 0)
     g_usleep (300 * 1000);
 
@@ -193,6 +198,17 @@ fake_qemu_main (int argc, char **argv)
           else
             fprintf (out, "%s, \"id\": \"%s\"}\r\n", reply, id);
           fflush (out);
+          if (strcmp (behaviour, "stop-after-cont") == 0 && strcmp (command, "cont") == 0)
+            {
+              /* the guest stops by itself a moment later (an I/O error,
+               * another QMP client): QEMU says so with an event */
+              g_usleep (50 * 1000);
+              g_free (state);
+              state = g_strdup ("paused");
+              fprintf (out, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 3}, "
+                            "\"event\": \"STOP\"}\r\n");
+              fflush (out);
+            }
           if (exit_after)
             {
               unlink (qmp_path);
@@ -499,6 +515,67 @@ START_TEST (test_qmp_handshake_and_commands)
 }
 END_TEST
 
+static void
+on_event (BangerQmp *qmp, const char *name, JsonObject *data, gpointer user_data)
+{
+  GString *seen = user_data;
+  g_string_append_printf (seen, "%s(%s);", name,
+                          data ? json_object_get_string_member_with_default (data, "reason", "")
+                               : "-");
+}
+
+static void
+got_async_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **)user_data = g_object_ref (result);
+}
+
+/* Commands queue up and replies are matched by id, in whatever order they
+ * come; events are emitted as they arrive, with their data. */
+START_TEST (test_qmp_queue_and_events)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (BangerQmp) qmp = banger_qmp_new ();
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (GString) seen = g_string_new (NULL);
+  g_autoptr (JsonNode) r1 = NULL;
+  g_autoptr (JsonNode) r2 = NULL;
+  GAsyncResult *res1 = NULL, *res2 = NULL;
+  FakeQmp *f = fake_qmp_new (dir, GREETING, OK_REPLY,
+                             /* first command: no answer yet */
+                             "SILENT",
+                             /* second: its answer, an event, then the first one's (banger-2) */
+                             "{\"return\": {\"n\": 2}, \"id\": \"@ID@\"}\r\n"
+                             "{\"event\": \"STOP\", \"data\": {\"reason\": \"io-error\"}, "
+                             "\"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}\r\n"
+                             "{\"return\": {\"n\": 1}, \"id\": \"banger-2\"}\r\n",
+                             NULL);
+
+  g_signal_connect (qmp, "event", G_CALLBACK (on_event), seen);
+  ck_assert_msg (banger_qmp_connect (qmp, f->path, 2000, NULL, &error), "%s",
+                 error ? error->message : "?");
+  g_main_context_push_thread_default (ctx);
+  banger_qmp_execute_async (qmp, "first", NULL, 2000, NULL, got_async_result, &res1);
+  banger_qmp_execute_async (qmp, "second", NULL, 2000, NULL, got_async_result, &res2);
+  while (res1 == NULL || res2 == NULL)
+    g_main_context_iteration (ctx, TRUE);
+  g_main_context_pop_thread_default (ctx);
+  r1 = banger_qmp_execute_finish (qmp, res1, &error);
+  ck_assert_msg (r1 != NULL, "%s", error ? error->message : "?");
+  r2 = banger_qmp_execute_finish (qmp, res2, &error);
+  ck_assert_msg (r2 != NULL, "%s", error ? error->message : "?");
+  ck_assert_int_eq (json_object_get_int_member (json_node_get_object (r1), "n"), 1);
+  ck_assert_int_eq (json_object_get_int_member (json_node_get_object (r2), "n"), 2);
+  ck_assert_str_eq (seen->str, "STOP(io-error);");
+  g_object_unref (res1);
+  g_object_unref (res2);
+  banger_qmp_close (qmp);
+  fake_qmp_free (f);
+  rm_rf (dir);
+}
+END_TEST
+
 START_TEST (test_qmp_error_desc)
 {
   g_autoptr (GError) error = NULL;
@@ -626,7 +703,7 @@ driver_free (DriverFixture *d)
   if (banger_vmm_get_pidfd (d->vmm) >= 0 && !banger_vmm_has_exited (d->vmm))
     {
       banger_vmm_kill (d->vmm, NULL);
-      banger_vmm_run_sync (d->vmm, banger_vmm_wait_exit, NULL, NULL);
+      banger_vmm_wait_exit (d->vmm, NULL, NULL, NULL);
     }
   g_object_unref (d->vmm);
   rm_rf (d->dir);
@@ -644,7 +721,7 @@ START_TEST (test_driver_lifecycle)
   g_autofree char *commands = NULL;
   GPid pid;
 
-  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_launch (vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_LAUNCHED);
   ck_assert_str_eq (banger_vmm_qemu_get_accel_used (BANGER_VMM_QEMU (vmm)), "tcg");
@@ -652,21 +729,21 @@ START_TEST (test_driver_lifecycle)
   ck_assert_int_gt (pid, 0);
 
   /* pause before start is refused with BUSY, not sent */
-  ck_assert (!banger_vmm_run_sync (vmm, banger_vmm_pause, NULL, &error));
+  ck_assert (!banger_vmm_pause (vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_BUSY);
   g_clear_error (&error);
 
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_configure, NULL, &error));
+  ck_assert (banger_vmm_configure (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_CONFIGURED);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_start, NULL, &error));
+  ck_assert (banger_vmm_start (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_pause, NULL, &error));
+  ck_assert (banger_vmm_pause (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_resume, NULL, &error));
+  ck_assert (banger_vmm_resume (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
 
   ck_assert_msg (banger_vmm_read_stats (vmm, &stats, &error), "%s", error ? error->message : "?");
@@ -675,9 +752,10 @@ START_TEST (test_driver_lifecycle)
   ck_assert_uint_eq (stats.block_write_bytes, 536);
 
   /* graceful: the fake honours the power button and exits */
-  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_stop, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_stop (vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert_str_eq (banger_vmm_get_stop_method (vmm), "powerdown");
   ck_assert (kill (pid, 0) < 0 && errno == ESRCH);
 
   commands = driver_commands (d);
@@ -694,15 +772,17 @@ START_TEST (test_driver_stop_escalates)
   g_autofree char *commands = NULL;
   gint64 t0;
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
   t0 = g_get_monotonic_time ();
-  ck_assert_msg (banger_vmm_run_sync (d->vmm, banger_vmm_stop, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_stop (d->vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   /* waited the 1 s stop timeout, then TERM did it */
   ck_assert (g_get_monotonic_time () - t0 >= G_USEC_PER_SEC);
+  ck_assert_str_eq (banger_vmm_get_stop_method (d->vmm), "term");
   ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_wait_exit, NULL, &error));
+  ck_assert (banger_vmm_wait_exit (d->vmm, NULL, NULL, &error));
   commands = driver_commands (d);
   ck_assert (g_str_has_suffix (commands, "cont\nsystem_powerdown\n"));
   driver_free (d);
@@ -715,11 +795,89 @@ START_TEST (test_driver_stop_unstarted_quits)
   DriverFixture *d = driver_new ("normal");
   g_autofree char *commands = NULL;
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_stop, NULL, &error));
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_stop (d->vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert_str_eq (banger_vmm_get_stop_method (d->vmm), "quit");
   commands = driver_commands (d);
   ck_assert (g_str_has_suffix (commands, "query-status\nquit\n"));
+  driver_free (d);
+}
+END_TEST
+
+/* The last rung: power button and TERM both ignored, KILL ends it after
+ * two stop timeouts. */
+START_TEST (test_driver_stop_kills)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("ignore-powerdown-and-term");
+  GPid pid;
+  gint64 t0, took;
+
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
+  pid = banger_vmm_get_pid (d->vmm);
+  t0 = g_get_monotonic_time ();
+  ck_assert_msg (banger_vmm_stop (d->vmm, NULL, &error), "%s", error ? error->message : "?");
+  took = g_get_monotonic_time () - t0;
+  ck_assert_str_eq (banger_vmm_get_stop_method (d->vmm), "kill");
+  ck_assert_int_ge (took, 2 * G_USEC_PER_SEC);                      /* both waits ran out */
+  ck_assert_int_lt (took, 2 * G_USEC_PER_SEC + 3 * G_USEC_PER_SEC); /* then KILL at once */
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert (kill (pid, 0) < 0 && errno == ESRCH);
+  driver_free (d);
+}
+END_TEST
+
+/* A polite request QEMU refuses does not cost the whole stop timeout: the
+ * ladder looks for an exit for BANGER_VMM_POLITE_FAILED_GRACE_MS, then TERM. */
+START_TEST (test_driver_stop_polite_refused)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("refuse-powerdown");
+  gint64 t0, took;
+
+  banger_vmm_set_stop_timeout (d->vmm, 3);
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
+  t0 = g_get_monotonic_time ();
+  ck_assert_msg (banger_vmm_stop (d->vmm, NULL, &error), "%s", error ? error->message : "?");
+  took = g_get_monotonic_time () - t0;
+  ck_assert_str_eq (banger_vmm_get_stop_method (d->vmm), "term");
+  ck_assert_int_ge (took, BANGER_VMM_POLITE_FAILED_GRACE_MS * 1000);
+  ck_assert_int_lt (took, 3 * G_USEC_PER_SEC);
+  driver_free (d);
+}
+END_TEST
+
+/* QMP events are handled as they come: a STOP QEMU reports by itself moves
+ * the state to PAUSED without anyone asking. */
+START_TEST (test_driver_follows_events)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  DriverFixture *d = driver_new ("stop-after-cont");
+  GAsyncResult *res = NULL;
+  gint64 deadline;
+
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_configure (d->vmm, NULL, &error));
+  g_main_context_push_thread_default (ctx);
+  banger_vmm_start_async (d->vmm, NULL, got_async_result, &res);
+  while (res == NULL)
+    g_main_context_iteration (ctx, TRUE);
+  ck_assert_msg (banger_vmm_start_finish (d->vmm, res, &error), "%s", error ? error->message : "?");
+  g_clear_object (&res);
+  deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  while (banger_vmm_get_state (d->vmm) != BANGER_VMM_STATE_PAUSED
+         && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (ctx, FALSE) || (g_usleep (1000), TRUE);
+  g_main_context_pop_thread_default (ctx);
+  ck_assert_str_eq (banger_vmm_state_to_string (banger_vmm_get_state (d->vmm)), "paused");
   driver_free (d);
 }
 END_TEST
@@ -731,8 +889,9 @@ START_TEST (test_driver_kill)
   g_autofree char *qmp = NULL;
   GPid pid;
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
   pid = banger_vmm_get_pid (d->vmm);
   qmp = g_strdup (banger_vmm_get_api_socket (d->vmm));
   ck_assert (g_file_test (qmp, G_FILE_TEST_EXISTS));
@@ -756,8 +915,9 @@ START_TEST (test_driver_refusal_carries_desc)
   g_autoptr (GError) error = NULL;
   DriverFixture *d = driver_new ("refuse-cont");
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (!banger_vmm_start (d->vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_VMM);
   ck_assert_msg (strstr (error->message, "longer than sixty-four characters") != NULL, "%s",
                  error->message);
@@ -773,7 +933,7 @@ START_TEST (test_driver_dies_mid_launch)
   g_autoptr (GError) error = NULL;
   DriverFixture *d = driver_new ("die-early");
 
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_FAILED);
   ck_assert_msg (strstr (error->message, "exited with status 1") != NULL, "%s", error->message);
   ck_assert_msg (strstr (error->message, "Could not open '/nonexistent'") != NULL, "%s",
@@ -792,7 +952,7 @@ START_TEST (test_driver_dies_mid_handshake)
   g_autoptr (GError) error = NULL;
   DriverFixture *d = driver_new ("die-after-greeting");
 
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_FAILED);
   ck_assert_msg (strstr (error->message, "exited with status 4") != NULL, "%s", error->message);
   ck_assert_msg (strstr (error->message, "fake fatal error after the greeting") != NULL, "%s",
@@ -808,13 +968,13 @@ START_TEST (test_driver_slow_socket_and_missing_binary)
   DriverFixture *d = driver_new ("slow-socket");
 
   /* the socket appears 300 ms after the process: launch waits for it */
-  ck_assert_msg (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   driver_free (d);
 
   d = driver_new ("normal");
   banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), "/nonexistent/qemu");
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
   ck_assert (error != NULL && error->domain == BANGER_ERROR);
   ck_assert (strstr (error->message, "/nonexistent/qemu") != NULL);
   driver_free (d);
@@ -981,6 +1141,7 @@ vmm_qemu_suite (void)
 
   tc = tcase_create ("qmp");
   tcase_add_test (tc, test_qmp_handshake_and_commands);
+  tcase_add_test (tc, test_qmp_queue_and_events);
   tcase_add_test (tc, test_qmp_error_desc);
   tcase_add_test (tc, test_qmp_protocol_errors);
   suite_add_tcase (s, tc);
@@ -990,6 +1151,9 @@ vmm_qemu_suite (void)
   tcase_add_test (tc, test_driver_lifecycle);
   tcase_add_test (tc, test_driver_stop_escalates);
   tcase_add_test (tc, test_driver_stop_unstarted_quits);
+  tcase_add_test (tc, test_driver_stop_kills);
+  tcase_add_test (tc, test_driver_stop_polite_refused);
+  tcase_add_test (tc, test_driver_follows_events);
   tcase_add_test (tc, test_driver_kill);
   tcase_add_test (tc, test_driver_refusal_carries_desc);
   tcase_add_test (tc, test_driver_dies_mid_launch);
