@@ -1090,7 +1090,9 @@ owner_suite (void)
   TCase *tc = tcase_create ("attacker-is-the-owner");
 
   tcase_add_unchecked_fixture (tc, host_test_vmm_fixture_setup, host_test_vmm_fixture_teardown);
-  tcase_set_timeout (tc, 30);
+  /* generous: these start real helpers, and the machines are shared (a
+   * FIFO that blocks the helper is caught by its own 5 s bound) */
+  tcase_set_timeout (tc, 90);
   tcase_add_test (tc, test_log_hardlink_to_root_file);
   tcase_add_test (tc, test_log_fifo);
   tcase_add_test (tc, test_log_device_node);
