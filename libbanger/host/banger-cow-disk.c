@@ -551,7 +551,7 @@ banger_cow_disk_create_async (BangerCowStrategy strategy, const char *image, con
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, banger_cow_disk_create_async);
   /* Our own CANCELLED error, not GIO's, when the cancellable fires. */
-  g_task_set_return_on_cancel (task, FALSE);
+  g_task_set_check_cancellable (task, FALSE);
   d = g_new0 (CreateData, 1);
   d->strategy = strategy;
   d->image = g_strdup (image);

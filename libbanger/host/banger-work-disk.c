@@ -237,6 +237,8 @@ banger_work_disk_create_async (const char *dest, guint64 size, BangerWorkDiskFla
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, banger_work_disk_create_async);
+  /* Our own CANCELLED error, not GIO's, when the cancellable fires. */
+  g_task_set_check_cancellable (task, FALSE);
   d = g_new0 (CreateData, 1);
   d->dest = g_strdup (dest);
   d->size = size;
