@@ -188,12 +188,16 @@ main (int argc, char **argv)
     extents = g_new0 (guint64, 2 * 256);
     for (guint i = 0; i < 256; i++)
       {
-        guint64 len = i == 255 ? left : (mean / 2 + g_rand_int_range (rand, 0, (gint32) mean)) & ~4095ULL;
-        guint64 room;
+        guint64 len, room, at = 0;
+
+        len = i == 255 ? left
+                       : (mean / 2 + (guint64) g_rand_int_range (rand, 0, (gint32) mean)) & ~4095ULL;
         len = MIN (len, left);
         len = MIN (len, slot);
         room = slot - len;
-        extents[2 * i] = i * slot + ((room ? (guint64) g_rand_int_range (rand, 0, (gint32) (room / 4096 + 1)) : 0) * 4096);
+        if (room > 0)
+          at = (guint64) g_rand_int_range (rand, 0, (gint32) (room / 4096 + 1)) * 4096;
+        extents[2 * i] = i * slot + at;
         extents[2 * i + 1] = len;
         left -= len;
       }
