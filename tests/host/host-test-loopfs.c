@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "host-test-loopfs.h"
@@ -22,7 +23,8 @@ static gboolean
 fail_errno (GError **error, const char *what)
 {
   int errsv = errno;
-  g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", what,
+  /* (G_IO_ERROR: G_FILE_ERROR_NOENT means only "mkfs is not installed") */
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", what,
                g_strerror (errsv));
   return FALSE;
 }
