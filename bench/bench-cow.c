@@ -25,8 +25,9 @@
  * page cache for every method (warm: the page cache of a shared machine is
  * not dropped).  Each result is removed and the file systems synced between
  * measurements, outside the timing.  Printed: median, min and max over the
- * runs, the bytes the result allocates, and each method's median as a ratio
- * of cp's.
+ * runs, the median CPU time (this thread + the spawned cp or mkfs: the
+ * copying work apart from waiting for the disk), the bytes the result
+ * allocates, and each method's median as a ratio of cp's.
  *
  *   sudo bench-cow [-r RUNS (5)] [-s SIZE_MIB (1024)] [-d DATA_MIB (200)] [-w WORK_GIB (8)]
  *   (results: doc/benchmarks.md)
@@ -38,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -57,6 +59,22 @@ now_ms (void)
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* CPU ms of this thread plus reaped children (cp, mkfs). */
+static double
+cpu_ms (void)
+{
+  struct rusage self, kids;
+
+  getrusage (RUSAGE_THREAD, &self);
+  getrusage (RUSAGE_CHILDREN, &kids);
+  return (self.ru_utime.tv_sec + kids.ru_utime.tv_sec + self.ru_stime.tv_sec
+          + kids.ru_stime.tv_sec)
+             * 1e3
+         + (self.ru_utime.tv_usec + kids.ru_utime.tv_usec + self.ru_stime.tv_usec
+            + kids.ru_stime.tv_usec)
+               / 1e3;
 }
 
 static int
@@ -145,6 +163,7 @@ main (int argc, char **argv)
   g_autofree char *dest_xfs = NULL;
   g_autofree guint64 *extents = NULL;
   GArray *times[M_N];
+  GArray *cpus[M_N];
   guint64 alloc[M_N] = { 0 };
   guint64 data, size;
   int opt;
@@ -223,7 +242,10 @@ main (int argc, char **argv)
   sync ();
 
   for (int m = 0; m < M_N; m++)
-    times[m] = g_array_new (FALSE, FALSE, sizeof (double));
+    {
+      times[m] = g_array_new (FALSE, FALSE, sizeof (double));
+      cpus[m] = g_array_new (FALSE, FALSE, sizeof (double));
+    }
 
   g_print ("bench-cow: image %u MiB with %" G_GUINT64_FORMAT " MiB of data in 256 extents "
            "(allocated: local %" G_GUINT64_FORMAT " MiB, xfs %" G_GUINT64_FORMAT
@@ -244,8 +266,9 @@ main (int argc, char **argv)
     for (int m = 0; m < M_N; m++)
       {
         const char *dest = (m >= M_REFLINK && m <= M_CHOOSE) ? dest_xfs : dest_local;
-        double t0, t;
+        double t0, t, c0, c;
 
+        c0 = cpu_ms ();
         t0 = now_ms ();
         switch ((Method) m)
           {
@@ -292,7 +315,9 @@ main (int argc, char **argv)
             break;
           }
         t = now_ms () - t0;
+        c = cpu_ms () - c0;
         g_array_append_val (times[m], t);
+        g_array_append_val (cpus[m], c);
         if (m != M_CHOOSE)
           {
             alloc[m] = allocated_of (dest);
@@ -301,14 +326,15 @@ main (int argc, char **argv)
         sync ();
       }
 
-  g_print ("\n%-40s %10s %10s %10s %12s %8s\n", "method", "median ms", "min ms", "max ms",
-           "alloc MiB", "vs cp");
+  g_print ("\n%-40s %10s %10s %10s %8s %12s %8s\n", "method", "median ms", "min ms", "max ms",
+           "cpu ms", "alloc MiB", "vs cp");
   {
     double med[M_N];
     for (int m = 0; m < M_N; m++)
       {
         GArray *v = times[m];
         g_array_sort (v, cmp_double);
+        g_array_sort (cpus[m], cmp_double);
         med[m] = g_array_index (v, double, v->len / 2);
       }
     for (int m = 0; m < M_N; m++)
@@ -318,15 +344,20 @@ main (int argc, char **argv)
                       : (m <= M_CP_NOREFLINK)                               ? med[M_CP_SPARSE]
                                                                             : 0;
         g_autofree char *ratio = base > 0 ? g_strdup_printf ("%.2f", med[m] / base) : g_strdup ("");
-        g_print ("%-40s %10.1f %10.1f %10.1f %12.1f %8s\n", method_names[m], med[m],
+        g_print ("%-40s %10.1f %10.1f %10.1f %8.1f %12.1f %8s\n", method_names[m], med[m],
                  g_array_index (v, double, 0), g_array_index (v, double, v->len - 1),
+                 g_array_index (cpus[m], double, cpus[m]->len / 2),
                  m == M_CHOOSE ? 0.0 : alloc[m] / (double) MiB, ratio);
       }
   }
-  g_print ("\n(ratios: local-fs copies vs cp --sparse=always, xfs vs cp --reflink=always)\n");
+  g_print ("\n(ratios: local-fs copies vs cp --sparse=always, xfs vs cp --reflink=always;\n"
+           " cpu: median CPU time of this thread plus the spawned cp/mkfs)\n");
 
   for (int m = 0; m < M_N; m++)
-    g_array_unref (times[m]);
+    {
+      g_array_unref (times[m]);
+      g_array_unref (cpus[m]);
+    }
   g_unlink (img_local);
   g_unlink (img_xfs);
   g_rmdir (tmp);
