@@ -928,6 +928,30 @@ START_TEST (test_driver_follows_events)
 }
 END_TEST
 
+/* wait_exit takes cancellation: a process that does not exit does not hold
+ * the caller forever. */
+START_TEST (test_driver_wait_exit_cancelled)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  DriverFixture *d = driver_new ("normal");
+  int status = -1;
+
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  g_cancellable_cancel (cancellable);
+  ck_assert (!banger_vmm_wait_exit (d->vmm, cancellable, &status, &error));
+  banger_assert_error (error, BANGER_ERROR_CANCELLED);
+  ck_assert_int_eq (status, -1); /* untouched on failure */
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_LAUNCHED);
+  g_clear_error (&error);
+  /* and once it has exited, the wait says so */
+  ck_assert (banger_vmm_kill (d->vmm, &error));
+  ck_assert (banger_vmm_wait_exit (d->vmm, NULL, NULL, &error));
+  driver_free (d);
+}
+END_TEST
+
 START_TEST (test_driver_kill)
 {
   g_autoptr (GError) error = NULL;
@@ -1089,6 +1113,7 @@ vmm_qemu_suite (void)
   tcase_add_test (tc, test_driver_stop_kills);
   tcase_add_test (tc, test_driver_stop_polite_refused);
   tcase_add_test (tc, test_driver_follows_events);
+  tcase_add_test (tc, test_driver_wait_exit_cancelled);
   tcase_add_test (tc, test_driver_kill);
   tcase_add_test (tc, test_driver_refusal_carries_desc);
   tcase_add_test (tc, test_driver_dies_mid_launch);
