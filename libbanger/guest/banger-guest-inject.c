@@ -215,11 +215,12 @@ check_public_line (const char *line, GError **error)
 {
   gsize len = strlen (line);
 
-  if (len == 0 || len > BANGER_GUEST_AUTHORIZED_KEY_MAX)
+  /* (the final newline is there: added by the caller if missing) */
+  if (len <= 1 || len > BANGER_GUEST_AUTHORIZED_KEY_MAX)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
                    "An authorized_keys line must be 1 to %d bytes long (got %zu)",
-                   BANGER_GUEST_AUTHORIZED_KEY_MAX, len);
+                   BANGER_GUEST_AUTHORIZED_KEY_MAX - 1, len - 1);
       return FALSE;
     }
   for (gsize i = 0; i < len; i++)
