@@ -534,7 +534,7 @@ banger_guest_ssh_open (BangerGuestEndpoint *endpoint, gint64 deadline_us,
 {
   g_autoptr (BangerGuestSsh) ssh = NULL;
   int lib_fd;
-  int verbosity = SSH_LOG_NOLOG;
+  int verbosity = g_getenv ("BANGER_DEBUG_LIBSSH") ? SSH_LOG_PROTOCOL : SSH_LOG_NOLOG;
   bool off = false;
   int rc;
 
