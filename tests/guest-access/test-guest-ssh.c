@@ -8,7 +8,8 @@
  * kernel release, status 0), exec `sh -c 'echo err >&2; exit 7'` (stderr
  * "err", status 7), argument quoting, 1 MiB of output, a signal, a
  * cancelled command, a refused key, a changed host key refused (exec and
- * wait, at once, file untouched), a closed port timing out; and cleanup:
+ * wait, at once, file untouched), a closed port timing out, a cancelled
+ * wait; and cleanup:
  * graceful stop, no QEMU, no namespace, no scratch files.
  *
  * Root only; a skip is a failure under CI=true. */
@@ -339,6 +340,27 @@ START_TEST (test_guest_access)
     ck_assert (g_get_monotonic_time () - t0 < 4 * G_USEC_PER_SEC);
     ck_assert_msg (strstr (error->message, "Connection refused") != NULL, "%s", error->message);
     g_clear_error (&error);
+
+    /* the same wait, cancelled from the main loop after 300 ms, async */
+    {
+      g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+      Waiter w = { g_main_loop_new (ctx, FALSE), NULL };
+      GSource *timer = g_timeout_source_new (300);
+
+      g_source_set_callback (timer, cancel_cb, cancellable, NULL);
+      g_source_attach (timer, ctx);
+      g_source_unref (timer);
+      t0 = g_get_monotonic_time ();
+      banger_guest_wait_ssh_async (closed, 60 * 1000, cancellable, on_done, &w);
+      g_main_loop_run (w.loop);
+      ck_assert (!banger_guest_wait_ssh_finish (closed, w.result, &error));
+      banger_assert_error (error, BANGER_ERROR_CANCELLED);
+      ck_assert_msg (g_get_monotonic_time () - t0 < 2 * G_USEC_PER_SEC, "cancel took %.2f s",
+                     (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC);
+      g_clear_error (&error);
+      g_object_unref (w.result);
+      g_main_loop_unref (w.loop);
+    }
   }
 
   /* cleanup */
