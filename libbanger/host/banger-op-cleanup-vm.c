@@ -27,6 +27,7 @@
 #include "banger-error.h"
 #include "banger-names.h"
 #include "banger-nft.h"
+#include "banger-pidfd.h"
 #include "banger-priv-dirs.h"
 #include "banger-priv-ops-private.h"
 #include "banger-vm-cgroup.h"
@@ -61,7 +62,7 @@ kill_registered (BangerPrivState *state, const char *vm_id)
   g_mutex_unlock (&state->lock);
   if (pidfd < 0)
     return FALSE;
-  banger_pidfd_send (pidfd, SIGKILL);
+  banger_pidfd_send_signal (pidfd, SIGKILL);
   {
     struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
     poll (&pfd, 1, 5000);

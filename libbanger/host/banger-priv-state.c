@@ -13,11 +13,8 @@
 #include "banger-cgroup.h"
 #include "banger-error.h"
 #include "banger-host-names.h"
+#include "banger-pidfd.h"
 #include "banger-priv-ops-private.h"
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 void
 banger_priv_vmm_free (BangerPrivVmm *vmm)
@@ -41,20 +38,6 @@ banger_priv_state_vmms_locked (BangerPrivState *state)
   return state->vmms;
 }
 
-/* TRUE when the process behind @pidfd has exited (and, when it is our child,
- * has now been reaped). */
-static gboolean
-pidfd_exited (int pidfd)
-{
-  siginfo_t info = { 0 };
-  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-
-  if (waitid ((idtype_t) P_PIDFD, (id_t) pidfd, &info, WEXITED | WNOHANG) == 0)
-    return info.si_pid != 0;
-  /* Not our child (ECHILD): a readable pidfd means it has exited. */
-  return poll (&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
-}
-
 guint
 banger_priv_state_reap (BangerPrivState *state)
 {
@@ -67,7 +50,7 @@ banger_priv_state_reap (BangerPrivState *state)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       BangerPrivVmm *vmm = value;
-      if (pidfd_exited (vmm->pidfd))
+      if (banger_pidfd_reap_if_exited (vmm->pidfd, NULL))
         {
           g_hash_table_iter_remove (&iter);
           reaped++;

@@ -17,7 +17,6 @@
 #include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +26,7 @@
 #include "banger-error-private.h"
 #include "banger-fc-http.h"
 #include "banger-fc-metrics.h"
+#include "banger-pidfd.h"
 #include "banger-proc.h"
 #include "banger-quote.h"
 #include "banger-vmm-firecracker.h"
@@ -116,7 +116,7 @@ cfg_id (BangerVmmFirecracker *self)
 static int
 pidfd_signal (int pidfd, int sig)
 {
-  return (int) syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  return banger_pidfd_send_signal (pidfd, sig);
 }
 
 /* The last non-empty line of the process output, for error messages. */
@@ -1459,7 +1459,7 @@ launch_check (GTask *task)
         {
           if (fc_pid != banger_vmm_get_pid (vmm))
             {
-              int fc_pidfd = (int) syscall (SYS_pidfd_open, fc_pid, 0);
+              int fc_pidfd = banger_pidfd_open (fc_pid);
               if (fc_pidfd < 0)
                 {
                   launch_fail (task, g_error_new (BANGER_ERROR, BANGER_ERROR_FAILED,

@@ -14,13 +14,13 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "banger-error-private.h"
+#include "banger-pidfd.h"
 #include "banger-qmp.h"
 #include "banger-quote.h"
 #include "banger-vmm-proc-stats.h"
@@ -59,7 +59,7 @@ static GHashTable *probe_cache; /* binary -> "kvm"/"tcg" */
 static int
 pidfd_signal (int pidfd, int sig)
 {
-  return (int) syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  return banger_pidfd_send_signal (pidfd, sig);
 }
 
 /* Wait up to @timeout_ms for the pidfd to become readable (the process
