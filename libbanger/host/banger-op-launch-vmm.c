@@ -8,8 +8,10 @@
  * banger-vmm-argv.c; the client names the VM and, for QEMU, disk files under
  * the state dir and sizes.  The process is cloned straight into the VM's own
  * cgroup (banger-vm-cgroup.c) in its own session, with a pidfd from clone
- * (banger-spawn.c) kept in the registry: that pidfd is what later signals go
- * through. */
+ * (launch/banger-spawn.c) kept in the registry: that pidfd is what later
+ * signals go through.  Only a VMM that has exec'd is registered: a child
+ * that is stopped or dies before its exec, or misses the exec deadline, is a
+ * failed launch (killed, reaped, its scope removed). */
 #include "config.h"
 
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include "banger-names.h"
 #include "banger-netlink.h"
 #include "banger-priv-dirs.h"
+#include "banger-priv-executor.h"
 #include "banger-priv-ops-private.h"
 #include "banger-spawn.h"
 #include "banger-tap.h"
@@ -106,13 +109,15 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   g_autofree char *log_path = NULL;
   g_autofree char *tap = NULL;
   g_auto (GStrv) argv = NULL;
+  g_autoptr (BangerPrivLaunch) reservation = NULL;
   BangerSpawnSpec spec = { 0 };
   BangerPrivVmm *vmm;
   pid_t pid;
   int pidfd;
   int run_fd;
   int log_fd;
-  gboolean exists;
+  gboolean released;
+  gboolean spawned;
 
   if (vm_id == NULL || !validate_vmm_kind (kind, error))
     return FALSE;
@@ -123,15 +128,11 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
     }
 
   banger_priv_state_reap (state);
-  g_mutex_lock (&state->lock);
-  exists = g_hash_table_contains (banger_priv_state_vmms_locked (state), vm_id);
-  g_mutex_unlock (&state->lock);
-  if (exists)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
-                   "A VMM for VM '%s' is already running", vm_id);
-      return FALSE;
-    }
+  /* ALREADY_EXISTS when the VM has a VMM or a launch under way; held until
+   * this returns (the wait for the exec runs without the executor lock). */
+  reservation = banger_priv_state_reserve_launch (state, vm_id, error);
+  if (reservation == NULL)
+    return FALSE;
 
   scope_rel = banger_priv_state_scope_relpath (state, vm_id, error);
   if (scope_rel == NULL)
@@ -235,6 +236,8 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   spec.argv = (const char *const *) argv;
   spec.envp = (const char *const[]){ "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
   spec.cgroup_dir = cgroup;
+  spec.cwd = "/";
+  spec.new_session = TRUE;
   /* The jailer starts as root and drops to --uid/--gid itself. */
   spec.drop_privileges = !(state->jailer_path != NULL && g_str_equal (kind, "firecracker"));
   spec.uid = state->owner_uid;
@@ -267,12 +270,18 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
           return FALSE;
         }
     }
-  if (!banger_spawn_vmm (&spec, &pid, &pidfd, error))
+  /* The wait for the exec (bounded; a child stopped or dead before it is a
+   * failed launch) runs without the executor lock: root's requests and other
+   * launches go on meanwhile.  The reservation keeps this VM ours. */
+  released = banger_priv_executor_release (state);
+  spawned = banger_spawn_vmm (&spec, cancellable, &pid, &pidfd, error);
+  banger_priv_executor_reacquire (state, released);
+  if (!spawned)
     {
       close (log_fd);
       if (spec.pass_fd >= 0)
         close (spec.pass_fd);
-      rmdir (cgroup); /* empty: the child never ran, or exited before exec */
+      rmdir (cgroup); /* empty: the failed child was killed and reaped */
       return FALSE;
     }
   close (log_fd);

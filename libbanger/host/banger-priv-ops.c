@@ -7,10 +7,12 @@
 
 #include "banger-priv-ops-private.h"
 
-#define OP(method, sym) { method, sym##_params, sym }
+#define OP(method, sym) { method, sym##_params, sym, BANGER_PRIV_OP_FLAGS_NONE }
+/* Read-only: answered while other operations run (banger-priv-op.h). */
+#define OP_CONCURRENT(method, sym) { method, sym##_params, sym, BANGER_PRIV_OP_CONCURRENT }
 
 static const BangerPrivOp ops[] = {
-  OP ("priv.status", banger_op_status),
+  OP_CONCURRENT ("priv.status", banger_op_status),
   OP ("priv.create_tap", banger_op_create_tap),
   OP ("priv.delete_tap", banger_op_delete_tap),
   OP ("priv.create_bridge", banger_op_create_bridge),

@@ -60,6 +60,60 @@ banger_priv_state_reap (BangerPrivState *state)
   return reaped;
 }
 
+struct _BangerPrivLaunch
+{
+  BangerPrivState *state;
+  char *vm_id;
+};
+
+BangerPrivLaunch *
+banger_priv_state_reserve_launch (BangerPrivState *state, const char *vm_id, GError **error)
+{
+  BangerPrivLaunch *launch = NULL;
+
+  g_mutex_lock (&state->lock);
+  if (state->launching == NULL)
+    state->launching = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (g_hash_table_contains (banger_priv_state_vmms_locked (state), vm_id))
+    g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
+                 "A VMM for VM '%s' is already running", vm_id);
+  else if (g_hash_table_contains (state->launching, vm_id))
+    g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
+                 "A VMM for VM '%s' is being launched", vm_id);
+  else
+    {
+      launch = g_new0 (BangerPrivLaunch, 1);
+      launch->state = state;
+      launch->vm_id = g_strdup (vm_id);
+      g_hash_table_add (state->launching, g_strdup (vm_id));
+    }
+  g_mutex_unlock (&state->lock);
+  return launch;
+}
+
+void
+banger_priv_launch_free (BangerPrivLaunch *launch)
+{
+  if (launch == NULL)
+    return;
+  g_mutex_lock (&launch->state->lock);
+  g_hash_table_remove (launch->state->launching, launch->vm_id);
+  g_mutex_unlock (&launch->state->lock);
+  g_free (launch->vm_id);
+  g_free (launch);
+}
+
+gboolean
+banger_priv_state_is_launching (BangerPrivState *state, const char *vm_id)
+{
+  gboolean launching;
+
+  g_mutex_lock (&state->lock);
+  launching = state->launching != NULL && g_hash_table_contains (state->launching, vm_id);
+  g_mutex_unlock (&state->lock);
+  return launching;
+}
+
 char *
 banger_priv_state_cgroup_root (BangerPrivState *state, GError **error)
 {

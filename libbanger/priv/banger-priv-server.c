@@ -36,7 +36,9 @@ struct _BangerPrivServer
   GHashTable *per_uid;  /* uid -> number of open connections */
   GHashTable *conns;    /* Conn* set */
   GCancellable *cancellable; /* cancelled by stop: handed to handlers */
-  GMutex exec_lock;     /* one handler at a time */
+  GMutex jobs_lock;     /* guards n_jobs */
+  GCond jobs_idle;      /* n_jobs dropped to 0 */
+  guint n_jobs;         /* handlers running (the executor serialises them) */
 };
 
 G_DEFINE_FINAL_TYPE (BangerPrivServer, banger_priv_server, G_TYPE_OBJECT)
@@ -267,6 +269,7 @@ execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   g_autoptr (GError) error = NULL;
   g_autoptr (BangerPrivRequest) req = NULL;
   g_autoptr (JsonNode) result = NULL;
+  gboolean run;
   gsize len;
   const char *data = g_bytes_get_data (job->message, &len);
 
@@ -281,12 +284,22 @@ execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
       return;
     }
 
-  g_mutex_lock (&server->exec_lock);
-  /* A stopped server no longer owns its state: run nothing. */
-  if (!g_cancellable_set_error_if_cancelled (server->cancellable, &error))
-    result = banger_priv_execute (server->table, server->state, &job->cred, req->method,
-                                  req->params, server->cancellable, &error);
-  g_mutex_unlock (&server->exec_lock);
+  /* A stopped server no longer owns its state: run nothing.  (The executor
+   * serialises the handlers; stop() waits until n_jobs is 0.) */
+  g_mutex_lock (&server->jobs_lock);
+  run = !g_cancellable_set_error_if_cancelled (server->cancellable, &error);
+  if (run)
+    server->n_jobs++;
+  g_mutex_unlock (&server->jobs_lock);
+  if (run)
+    {
+      result = banger_priv_execute (server->table, server->state, &job->cred, req->method,
+                                    req->params, server->cancellable, &error);
+      g_mutex_lock (&server->jobs_lock);
+      if (--server->n_jobs == 0)
+        g_cond_broadcast (&server->jobs_idle);
+      g_mutex_unlock (&server->jobs_lock);
+    }
 
   if (result == NULL)
     {
@@ -532,9 +545,11 @@ banger_priv_server_stop (BangerPrivServer *server)
       g_clear_pointer (&server->accept_pause, g_source_unref);
     }
   g_cancellable_cancel (server->cancellable);
-  /* Wait for a running handler: after stop() the caller may free the state. */
-  g_mutex_lock (&server->exec_lock);
-  g_mutex_unlock (&server->exec_lock);
+  /* Wait for running handlers: after stop() the caller may free the state. */
+  g_mutex_lock (&server->jobs_lock);
+  while (server->n_jobs > 0)
+    g_cond_wait (&server->jobs_idle, &server->jobs_lock);
+  g_mutex_unlock (&server->jobs_lock);
   all = g_ptr_array_new ();
   {
     GHashTableIter iter;
@@ -725,7 +740,8 @@ banger_priv_server_finalize (GObject *object)
   g_clear_pointer (&server->conns, g_hash_table_unref);
   g_clear_object (&server->cancellable);
   g_clear_pointer (&server->context, g_main_context_unref);
-  g_mutex_clear (&server->exec_lock);
+  g_mutex_clear (&server->jobs_lock);
+  g_cond_clear (&server->jobs_idle);
   G_OBJECT_CLASS (banger_priv_server_parent_class)->finalize (object);
 }
 
@@ -741,7 +757,8 @@ banger_priv_server_init (BangerPrivServer *server)
   server->per_uid = g_hash_table_new (g_direct_hash, g_direct_equal);
   server->conns = g_hash_table_new (g_direct_hash, g_direct_equal);
   server->cancellable = g_cancellable_new ();
-  g_mutex_init (&server->exec_lock);
+  g_mutex_init (&server->jobs_lock);
+  g_cond_init (&server->jobs_idle);
 }
 
 BangerPrivServer *
