@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * priv.status {}: the helper's version and what this host can do, for
- * `banger doctor`.  Read-only: it opens devices and asks, it changes nothing. */
+ * `banger doctor`.  Read-only: it opens devices and asks, it changes nothing.
+ * It runs CONCURRENT (banger-priv-op.h): next to a launch or a cleanup, never
+ * behind one, and cheap enough to answer root within 100 ms under load. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -61,6 +63,23 @@ tun_open_to (uid_t uid, gid_t gid)
   return (st.st_mode & 0006) == 0006;
 }
 
+/* nftables usable?  Asking costs a netlink dump that takes tens of
+ * milliseconds while other operations change the ruleset, and root's status
+ * must be prompt: a yes is remembered (nf_tables does not go away under a
+ * running helper), a no is asked again. */
+static gboolean
+nft_usable (void)
+{
+  static gint known_usable;
+
+  if (g_atomic_int_get (&known_usable))
+    return TRUE;
+  if (!banger_nft_available ())
+    return FALSE;
+  g_atomic_int_set (&known_usable, 1);
+  return TRUE;
+}
+
 gboolean
 banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
                   JsonBuilder *result, GCancellable *cancellable, GError **error)
@@ -75,7 +94,7 @@ banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObje
   banger_priv_result_string (result, "version", PACKAGE_VERSION);
   banger_priv_result_bool (result, "kvm", kvm_usable ());
   banger_priv_result_bool (result, "device_mapper", banger_dm_available (state, NULL));
-  banger_priv_result_bool (result, "nftables", banger_nft_available ());
+  banger_priv_result_bool (result, "nftables", nft_usable ());
   banger_priv_result_bool (result, "tun", access ("/dev/net/tun", R_OK | W_OK) == 0);
   banger_priv_result_bool (result, "tun_owner", tun_open_to (state->owner_uid, state->owner_gid));
   banger_priv_result_bool (result, "cgroup2", cg != NULL);

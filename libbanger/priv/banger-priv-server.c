@@ -39,6 +39,7 @@ struct _BangerPrivServer
   GMutex jobs_lock;     /* guards n_jobs */
   GCond jobs_idle;      /* n_jobs dropped to 0 */
   guint n_jobs;         /* handlers running (the executor serialises them) */
+  GThreadPool *root_pool; /* root's requests: never queued behind the owner's */
 };
 
 G_DEFINE_FINAL_TYPE (BangerPrivServer, banger_priv_server, G_TYPE_OBJECT)
@@ -318,6 +319,15 @@ execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
 }
 
 static void
+root_pool_run (gpointer data, gpointer user_data)
+{
+  GTask *task = data;
+
+  execute_in_thread (task, NULL, g_task_get_task_data (task), NULL);
+  g_object_unref (task);
+}
+
+static void
 on_executed (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   Conn *c = user_data;
@@ -339,7 +349,13 @@ conn_dispatch (Conn *c, GBytes *message)
   job->cred = c->cred;
   job->message = message;
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  g_task_run_in_thread (task, execute_in_thread);
+  /* Root's requests have threads of their own: the owner's requests may
+   * occupy every thread of GLib's pool (waiting for the executor lock), and
+   * root's priv.status must still be answered at once. */
+  if (c->cred.uid == 0)
+    g_thread_pool_push (c->server->root_pool, g_object_ref (task), NULL);
+  else
+    g_task_run_in_thread (task, execute_in_thread);
 }
 
 /* --------------------------------------------------------------- reading */
@@ -736,6 +752,7 @@ banger_priv_server_finalize (GObject *object)
   BangerPrivServer *server = BANGER_PRIV_SERVER (object);
 
   banger_priv_server_stop (server);
+  g_thread_pool_free (server->root_pool, FALSE, TRUE);
   g_clear_pointer (&server->per_uid, g_hash_table_unref);
   g_clear_pointer (&server->conns, g_hash_table_unref);
   g_clear_object (&server->cancellable);
@@ -759,6 +776,7 @@ banger_priv_server_init (BangerPrivServer *server)
   server->cancellable = g_cancellable_new ();
   g_mutex_init (&server->jobs_lock);
   g_cond_init (&server->jobs_idle);
+  server->root_pool = g_thread_pool_new (root_pool_run, NULL, 4, FALSE, NULL);
 }
 
 BangerPrivServer *
