@@ -39,7 +39,7 @@ struct _BangerPrivServer
   GMutex jobs_lock;     /* guards n_jobs */
   GCond jobs_idle;      /* n_jobs dropped to 0 */
   guint n_jobs;         /* handlers running (the executor serialises them) */
-  GThreadPool *root_pool; /* root's requests: never queued behind the owner's */
+  GThreadPool *root_pool; /* 2 threads for root's requests: never queued behind the owner's */
 };
 
 G_DEFINE_FINAL_TYPE (BangerPrivServer, banger_priv_server, G_TYPE_OBJECT)
@@ -776,7 +776,9 @@ banger_priv_server_init (BangerPrivServer *server)
   server->cancellable = g_cancellable_new ();
   g_mutex_init (&server->jobs_lock);
   g_cond_init (&server->jobs_idle);
-  server->root_pool = g_thread_pool_new (root_pool_run, NULL, 4, FALSE, NULL);
+  /* exclusive: its threads exist from the start and are never lent to
+   * another pool, so root never waits for one to be made */
+  server->root_pool = g_thread_pool_new (root_pool_run, NULL, 2, TRUE, NULL);
 }
 
 BangerPrivServer *
