@@ -247,7 +247,9 @@ wait_for_exec (const BangerSpawnSpec *spec, pid_t pid, int pidfd, int pipe_fd,
               ok = TRUE; /* exec'd: the pipe closed on exec, and it lives */
               break;
             }
-          /* EOF because it died (or a torn message: it died writing) */
+          /* EOF because it died (or a torn message: it died writing) —
+           * before its exec, or so soon after it that it is gone by now:
+           * either way there is no VMM to register */
           memset (&info, 0, sizeof info);
           if (banger_pidfd_wait_exit (pidfd, KILL_WAIT_MS))
             banger_pidfd_waitid (pidfd, &info, WEXITED | WNOHANG);
@@ -256,7 +258,7 @@ wait_for_exec (const BangerSpawnSpec *spec, pid_t pid, int pidfd, int pipe_fd,
           {
             g_autofree char *how = describe_end (&info);
             g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED,
-                         "The VMM '%s' (pid %d) %s before it started", what, (int) pid, how);
+                         "The VMM '%s' (pid %d) %s while starting", what, (int) pid, how);
           }
           break;
         }
@@ -357,8 +359,12 @@ banger_spawn_vmm (const BangerSpawnSpec *spec, GCancellable *cancellable, pid_t 
                    "Internal: the VMM binary path must be absolute");
       return FALSE;
     }
-  if (g_cancellable_set_error_if_cancelled (cancellable, error))
-    return FALSE;
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_CANCELLED,
+                   "Starting the VMM '%s' was cancelled", spec->argv[0]);
+      return FALSE;
+    }
   if (spec->drop_privileges)
     {
       groups = lookup_groups (spec->uid, spec->gid, &c.n_groups);

@@ -58,8 +58,9 @@ typedef struct
  *   - a step in the child failed (cgroup, setsid, credentials, stdio, chdir,
  *     exec): the code of its errno (banger_error_code_from_errno), the
  *     message names the step;
- *   - the child was stopped, or died, before exec: BANGER_ERROR_FAILED,
- *     the message names the signal or the exit status;
+ *   - the child was stopped before exec, or died before it (or was already
+ *     exiting when the exec was seen): BANGER_ERROR_FAILED, the message
+ *     names the signal or the exit status;
  *   - no exec within the deadline: BANGER_ERROR_TIMED_OUT;
  *   - @cancellable was cancelled meanwhile: BANGER_ERROR_CANCELLED. */
 gboolean banger_spawn_vmm (const BangerSpawnSpec *spec, GCancellable *cancellable,
