@@ -338,11 +338,55 @@ on_executed (GObject *source, GAsyncResult *res, gpointer user_data)
   conn_unref (c);
 }
 
+/* Root's CONCURRENT requests (priv.status: read-only, well under a
+ * millisecond) are answered right here on the main thread: no hand-over to a
+ * worker and back, each of which costs a scheduler wake-up that takes tens
+ * of milliseconds on a loaded machine.  FALSE: not one of those (anything
+ * unreadable is left to the worker, which reports it). */
+static gboolean
+dispatch_inline (Conn *c, GBytes *message)
+{
+  g_autoptr (BangerPrivRequest) req = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autoptr (GError) error = NULL;
+  const BangerPrivOp *op;
+  const char *data;
+  gsize len;
+
+  if (c->cred.uid != 0 || g_cancellable_is_cancelled (c->server->cancellable))
+    return FALSE;
+  data = g_bytes_get_data (message, &len);
+  req = banger_priv_request_parse (data, len, NULL);
+  if (req == NULL)
+    return FALSE;
+  op = banger_priv_op_find (c->server->table, req->method);
+  if (op == NULL || (op->flags & BANGER_PRIV_OP_CONCURRENT) == 0)
+    return FALSE;
+  result = banger_priv_execute (c->server->table, c->server->state, &c->cred, req->method,
+                                req->params, c->server->cancellable, &error);
+  g_bytes_unref (message);
+  if (result == NULL)
+    {
+      g_message ("bangerd-root: uid 0 pid %d op %s: %s -> %s: %s", (int) c->cred.pid,
+                 req->op_id ? req->op_id : "-", req->method,
+                 banger_error_to_name (banger_error_code_from_gerror (error)), error->message);
+      conn_send (c, banger_priv_reply_error (req->id, error), FALSE);
+    }
+  else
+    conn_send (c, banger_priv_reply_result (req->id, result), FALSE);
+  return TRUE;
+}
+
 static void
 conn_dispatch (Conn *c, GBytes *message)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, on_executed, conn_ref (c));
-  Job *job = g_new0 (Job, 1);
+  g_autoptr (GTask) task = NULL;
+  Job *job;
+
+  if (dispatch_inline (c, message))
+    return;
+  task = g_task_new (NULL, NULL, on_executed, conn_ref (c));
+  job = g_new0 (Job, 1);
 
   c->busy = TRUE;
   job->server = g_object_ref (c->server);

@@ -15,7 +15,9 @@
  *   - requests on one connection are answered one at a time, in order;
  *     handlers run in worker threads through the executor (one at a time,
  *     except CONCURRENT ones such as priv.status), so the main loop keeps
- *     accepting and timing out connections meanwhile. */
+ *     accepting and timing out connections meanwhile; root's requests have
+ *     two worker threads of their own, and root's CONCURRENT ones are
+ *     answered on the main thread (no hand-over, no queue). */
 #pragma once
 
 #include <gio/gio.h>
