@@ -63,28 +63,50 @@ tun_open_to (uid_t uid, gid_t gid)
   return (st.st_mode & 0006) == 0006;
 }
 
-/* nftables usable?  Asking costs a netlink dump that takes tens of
- * milliseconds while other operations change the ruleset, and root's status
- * must be prompt: a yes is remembered (nf_tables does not go away under a
- * running helper), a no is asked again. */
+/* Root's status must be prompt, and some of the questions are slow under
+ * load: nftables (a netlink dump, tens of milliseconds while other operations
+ * change the ruleset), cgroup2 (a read of /proc/self/mountinfo, as slow while
+ * cgroups are made and removed), /dev/kvm (an open that sometimes waits as
+ * long).  A yes is remembered — none of these goes away under a running
+ * helper —, a no is asked again. */
+static gboolean
+remember_yes (gint *known, gboolean yes)
+{
+  if (yes)
+    g_atomic_int_set (known, 1);
+  return yes;
+}
+
 static gboolean
 nft_usable (void)
 {
-  static gint known_usable;
+  static gint known;
+  return g_atomic_int_get (&known) || remember_yes (&known, banger_nft_available ());
+}
 
-  if (g_atomic_int_get (&known_usable))
+static gboolean
+cgroup2_mounted (void)
+{
+  static gint known;
+  g_autofree char *mount = NULL;
+
+  if (g_atomic_int_get (&known))
     return TRUE;
-  if (!banger_nft_available ())
-    return FALSE;
-  g_atomic_int_set (&known_usable, 1);
-  return TRUE;
+  mount = banger_cgroup2_find_mount (NULL, NULL);
+  return remember_yes (&known, mount != NULL);
+}
+
+static gboolean
+kvm_usable_remembered (void)
+{
+  static gint known;
+  return g_atomic_int_get (&known) || remember_yes (&known, kvm_usable ());
 }
 
 gboolean
 banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
                   JsonBuilder *result, GCancellable *cancellable, GError **error)
 {
-  g_autofree char *cg = banger_cgroup2_find_mount (NULL, NULL);
   guint n_vmms;
 
   g_mutex_lock (&state->lock);
@@ -92,12 +114,12 @@ banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObje
   g_mutex_unlock (&state->lock);
 
   banger_priv_result_string (result, "version", PACKAGE_VERSION);
-  banger_priv_result_bool (result, "kvm", kvm_usable ());
+  banger_priv_result_bool (result, "kvm", kvm_usable_remembered ());
   banger_priv_result_bool (result, "device_mapper", banger_dm_available (state, NULL));
   banger_priv_result_bool (result, "nftables", nft_usable ());
   banger_priv_result_bool (result, "tun", access ("/dev/net/tun", R_OK | W_OK) == 0);
   banger_priv_result_bool (result, "tun_owner", tun_open_to (state->owner_uid, state->owner_gid));
-  banger_priv_result_bool (result, "cgroup2", cg != NULL);
+  banger_priv_result_bool (result, "cgroup2", cgroup2_mounted ());
   banger_priv_result_bool (result, "firecracker", executable_root_owned (state->firecracker_path));
   banger_priv_result_bool (result, "jailer", executable_root_owned (state->jailer_path));
   banger_priv_result_bool (result, "qemu", executable_root_owned (state->qemu_path));
