@@ -300,8 +300,9 @@ START_TEST (test_died_before_exec)
   Caught c = { 0 };
   pid_t child = launch_frozen (h, &c, "dead-1");
 
+  /* (a frozen task dies of SIGKILL: no thaw, the helper may already have
+   * removed the scope when we would) */
   ck_assert_int_eq (kill (child, SIGKILL), 0);
-  write_file (c.scope, "cgroup.freeze", "0");
   caught_finish (&c, child, "failed");
   root_probe_finish (probe, ROOT_BOUND_MS, "died before exec");
   helper_down (h);
