@@ -331,8 +331,18 @@ lookup_groups (uid_t uid, gid_t gid, int *out_n)
  * child then runs on a stack of its own, so it cannot return into the C
  * frame it was cloned from: clone3 is called from a few lines of assembly
  * that call child_entry() on the new stack.  Where there is no such
- * trampoline, the child gets a copy (a plain clone3 returning twice). */
-#if defined(__x86_64__)
+ * trampoline, the child gets a copy (a plain clone3 returning twice) — and
+ * in sanitizer builds, whose runtime keeps per-thread state in the memory a
+ * CLONE_VM child would share (ASan aborts in the child). */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define BANGER_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define BANGER_SANITIZED 1
+#endif
+#if defined(__x86_64__) && !defined(BANGER_SANITIZED)
 #define HAVE_CLONE_VM 1
 #define CHILD_STACK_SIZE (256 * 1024)
 /* As the clone3 system call: the child's pid, or -errno (errno untouched);
