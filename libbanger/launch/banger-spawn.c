@@ -36,9 +36,11 @@
 #define KILL_WAIT_MS 2000 /* for a SIGKILLed child to exit before we give up reaping it */
 
 /* ------------------------------------------------------------------ child
- * Everything below runs in the child between clone and exec: a copy of one
- * thread of a threaded process.  Only async-signal-safe system calls; no
- * malloc, no stdio, no locks, no GLib; everything it needs was prepared by
+ * Everything below runs in the child between clone and exec: in the memory
+ * of a threaded process (CLONE_VM), or a copy of it.  Only async-signal-safe
+ * system calls; no malloc, no stdio, no locks, no GLib; it writes only its
+ * own stack (and errno on a failing call: shared with the parent thread
+ * under CLONE_VM — see wait_for_exec); everything it needs was prepared by
  * the parent. */
 
 typedef struct
@@ -192,7 +194,9 @@ describe_end (const siginfo_t *info)
 }
 
 /* Wait until the child has exec'd: EOF on the error pipe and the child not
- * exiting.  Everything else kills and reaps it and fails. */
+ * exiting.  Everything else kills and reaps it and fails.  (errno is read
+ * only after a failing poll/read; a CLONE_VM child failing at that very
+ * moment could change it, which at worst fails the launch cleanly.) */
 static gboolean
 wait_for_exec (const BangerSpawnSpec *spec, pid_t pid, int pidfd, int pipe_fd,
                GCancellable *cancellable, GError **error)

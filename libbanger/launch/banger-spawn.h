@@ -8,6 +8,10 @@
  *     the pid could be recycled under us, and the process is inside its
  *     cgroup before it executes anything (on kernels without
  *     CLONE_INTO_CGROUP the child writes "0" to cgroup.procs first);
+ *   - the child shares our memory until its exec (CLONE_VM, on a stack of
+ *     its own; x86_64, outside sanitizer builds) rather than getting a copy:
+ *     copying a threaded helper's address space write-locks its memory map
+ *     for tens of milliseconds under load;
  *   - between clone and exec the child makes only async-signal-safe system
  *     calls, and the credential changes as raw syscall(2)s: glibc's
  *     setgroups/setresgid/setresuid would broadcast the change to the
