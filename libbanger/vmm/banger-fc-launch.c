@@ -19,6 +19,7 @@
 
 #include <glib-unix.h>
 
+#include "banger-pidfd.h"
 #include "banger-error-private.h"
 #include "banger-fc-http.h"
 #include "banger-fc-metrics.h"
@@ -208,7 +209,7 @@ launch_check (GTask *task)
         {
           if (fc_pid != banger_vmm_get_pid (vmm))
             {
-              int fc_pidfd = (int) syscall (SYS_pidfd_open, fc_pid, 0);
+              int fc_pidfd = banger_pidfd_open (fc_pid);
               if (fc_pidfd < 0)
                 {
                   launch_fail (task, g_error_new (BANGER_ERROR, BANGER_ERROR_FAILED,

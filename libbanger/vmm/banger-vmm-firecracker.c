@@ -24,6 +24,7 @@
 
 #include <glib-unix.h>
 
+#include "banger-pidfd.h"
 #include "banger-error-private.h"
 #include "banger-fc-http.h"
 #include "banger-fc-metrics.h"
@@ -54,7 +55,7 @@ banger_fc_vm_id (BangerVmmFirecracker *self)
 int
 banger_fc_pidfd_signal (int pidfd, int sig)
 {
-  return (int) syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  return banger_pidfd_send_signal (pidfd, sig);
 }
 
 /* The last non-empty line of the process output, for error messages. */
