@@ -308,6 +308,7 @@ ensure_dir (Layer *l, GPtrArray *comps, guint n, GError **error)
 {
   g_autofree char *rel = join (comps, n);
   int fd = open_in_root (l->s, rel);
+  gboolean created = FALSE;
   int parent;
   struct stat st;
 
@@ -318,7 +319,9 @@ ensure_dir (Layer *l, GPtrArray *comps, guint n, GError **error)
   parent = ensure_dir (l, comps, n - 1, error);
   if (parent < 0)
     return -1;
-  if (mkdirat (parent, comps->pdata[n - 1], 0700) < 0 && errno != EEXIST)
+  if (mkdirat (parent, comps->pdata[n - 1], 0700) == 0)
+    created = TRUE;
+  else if (errno != EEXIST)
     {
       int errsv = errno;
       close (parent);
@@ -339,7 +342,9 @@ ensure_dir (Layer *l, GPtrArray *comps, guint n, GError **error)
       return resolve_errno (l, error, errsv), -1;
     }
   close (parent);
-  if (fstat (fd, &st) == 0 && !g_hash_table_contains (l->s->owners, &(gint64){ (gint64) st.st_ino }))
+  /* a new inode may reuse the number of one a whiteout removed: its record
+   * is replaced, never inherited */
+  if (created && fstat (fd, &st) == 0)
     set_owner (l->s, st.st_ino, 0, 0, S_IFDIR | 0755);
   return fd;
 }

@@ -269,6 +269,58 @@ START_TEST (test_ownership_of_users)
 }
 END_TEST
 
+/* Every record names the file type the tree holds at that path. */
+static void
+assert_records_match_tree (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BangerOwnershipList) list = NULL;
+
+  ck_assert (banger_rootfs_staging_finish (staging, &error));
+  list = banger_ownership_list_load (banger_rootfs_staging_get_ownership_path (staging), &error);
+  ck_assert_ptr_nonnull (list);
+  for (guint i = 0; i < list->entries->len; i++)
+    {
+      const BangerOwnershipEntry *e = list->entries->pdata[i];
+      g_autofree char *p = tree (e->path);
+      struct stat st;
+      ck_assert_int_eq (lstat (p, &st), 0);
+      ck_assert_msg ((st.st_mode & S_IFMT) == (e->own.mode & S_IFMT), "'%s': record %o, tree %o",
+                     e->path, e->own.mode, st.st_mode);
+    }
+}
+
+START_TEST (test_inode_reuse_after_whiteout)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) l1 = NULL;
+  g_autoptr (GBytes) l2 = NULL;
+  g_autoptr (GBytes) l3 = NULL;
+  TestTar *t1 = test_tar_new (0);
+  TestTar *t2 = test_tar_new (0);
+  TestTar *t3 = test_tar_new (0);
+
+  /* files removed by whiteouts free inode numbers that implicit
+   * directories of a later layer then get */
+  for (int i = 0; i < 64; i++)
+    {
+      g_autofree char *f = g_strdup_printf ("f%d", i);
+      g_autofree char *wh = g_strdup_printf (".wh.f%d", i);
+      g_autofree char *x = g_strdup_printf ("d%d/x", i);
+      tt_file (t1, f, 0644, "data");
+      tt_file (t2, wh, 0644, "");
+      tt_file (t3, x, 0644, "x");
+    }
+  l1 = test_tar_finish (t1);
+  l2 = test_tar_finish (t2);
+  l3 = test_tar_finish (t3);
+  ck_assert (apply (l1, BANGER_LAYER_TAR, NULL, &error));
+  ck_assert (apply (l2, BANGER_LAYER_TAR, NULL, &error));
+  ck_assert (apply (l3, BANGER_LAYER_TAR, NULL, &error));
+  assert_records_match_tree ();
+}
+END_TEST
+
 /* ---- escapes: each leaves <tmp>/outside as it was */
 
 START_TEST (test_escape_dotdot)
@@ -560,6 +612,7 @@ unpack_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_layers_whiteouts_links_ownership);
   tcase_add_test (tc, test_ownership_of_users);
+  tcase_add_test (tc, test_inode_reuse_after_whiteout);
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (te, setup, teardown);
   tcase_add_test (te, test_escape_dotdot);
