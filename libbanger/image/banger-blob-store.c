@@ -25,6 +25,7 @@
 #include "banger-blob-store.h"
 #include "banger-digest.h"
 #include "banger-error-private.h"
+#include "banger-image-private.h"
 #include "banger-oci-manifest.h"
 #include "banger-quote.h"
 
@@ -258,7 +259,7 @@ banger_blob_store_read_blob (BangerBlobStore *store, const char *digest, gsize m
     }
   bytes = g_input_stream_read_bytes (in, (gsize) st.st_size + 1, NULL, error);
   if (bytes == NULL)
-    return NULL;
+    return banger_image_error_normalize (error), NULL;
   got = banger_digest_of_bytes (bytes);
   if (!g_str_equal (got, digest))
     {
@@ -555,7 +556,7 @@ banger_blob_store_write_stream (BangerBlobStore *store, const char *digest, gint
     {
       gssize n = g_input_stream_read (stream, buf, COPY_CHUNK, cancellable, error);
       if (n < 0)
-        return FALSE;
+        return banger_image_error_normalize (error);
       if (n == 0)
         break;
       if (!banger_blob_writer_write (w, buf, (gsize) n, error))

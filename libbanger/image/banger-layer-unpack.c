@@ -40,6 +40,7 @@
 
 #include "banger-digest.h"
 #include "banger-error-private.h"
+#include "banger-image-private.h"
 #include "banger-layer-unpack.h"
 #include "banger-ownership.h"
 #include "banger-path.h"
@@ -75,6 +76,7 @@ typedef struct
   guchar *buf;
   BangerLayerStats stats;
   const char *entry_path; /* the raw path of the entry being applied, for messages */
+  const char *subject;    /* how messages name it: "Layer entry" */
 } Layer;
 
 static gint64 *
@@ -195,7 +197,8 @@ entry_error (Layer *l, GError **error, BangerError code, const char *why)
 {
   g_autofree char *quoted = banger_quote (l->entry_path);
 
-  g_set_error (error, BANGER_ERROR, code, "Layer entry '%s' %s", quoted, why);
+  g_set_error (error, BANGER_ERROR, code, "%s '%s' %s", l->subject ? l->subject : "Layer entry",
+               quoted, why);
   return FALSE;
 }
 
@@ -204,7 +207,8 @@ entry_errno (Layer *l, GError **error, int errsv, const char *what)
 {
   g_autofree char *quoted = banger_quote (l->entry_path);
 
-  return banger_set_error_from_errno (error, errsv, "Layer entry '%s': %s", quoted, what);
+  return banger_set_error_from_errno (error, errsv, "%s '%s': %s",
+                                      l->subject ? l->subject : "Layer entry", quoted, what);
 }
 
 /* Split a tar path into components: "" and "." dropped, a leading "/"
@@ -892,7 +896,10 @@ banger_rootfs_staging_apply_layer (BangerRootfsStaging *staging, GInputStream *b
   if (out_stats != NULL)
     *out_stats = l.stats;
   if (!ok)
-    staging->tainted = TRUE;
+    {
+      staging->tainted = TRUE;
+      banger_image_error_normalize (error);
+    }
   g_clear_error (&l.read_error);
   g_checksum_free (l.checksum);
   g_free (l.buf);
@@ -1020,4 +1027,40 @@ banger_rootfs_staging_finish (BangerRootfsStaging *staging, GError **error)
     return FALSE;
   staging->finished = TRUE;
   return TRUE;
+}
+
+/**
+ * banger_rootfs_staging_delete:
+ * @staging: a staging tree
+ * @error: return location for a #GError
+ *
+ * Removes the staging directory and everything in it (without following any
+ * symbolic link the layers planted).  @staging is then only good for
+ * banger_rootfs_staging_free().
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+banger_rootfs_staging_delete (BangerRootfsStaging *staging, GError **error)
+{
+  Layer l = { 0 };
+  int dfd;
+  gboolean ok;
+
+  l.s = staging;
+  l.entry_path = staging->dir;
+  l.subject = "Staging directory";
+  staging->tainted = TRUE;
+  dfd = open (staging->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dfd < 0)
+    {
+      if (errno == ENOENT)
+        return TRUE;
+      return entry_errno (&l, error, errno, "cannot open it");
+    }
+  ok = remove_children (&l, dfd, FALSE, error);
+  close (dfd);
+  if (ok && rmdir (staging->dir) < 0)
+    return entry_errno (&l, error, errno, "cannot remove it");
+  return ok;
 }

@@ -35,5 +35,6 @@ gboolean banger_rootfs_staging_apply_layer (BangerRootfsStaging *staging, GInput
                                             BangerLayerStats *out_stats,
                                             GCancellable *cancellable, GError **error);
 gboolean banger_rootfs_staging_finish (BangerRootfsStaging *staging, GError **error);
+gboolean banger_rootfs_staging_delete (BangerRootfsStaging *staging, GError **error);
 
 G_END_DECLS

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "banger-error-private.h"
+#include "banger-image-private.h"
 #include "banger-ownership.h"
 #include "banger-quote.h"
 
@@ -62,8 +63,10 @@ banger_ownership_list_save (const BangerOwnershipList *list, const char *path, G
       g_string_append_printf (out, "%u %u %o %s", e->own.uid, e->own.gid, e->own.mode, e->path);
       g_string_append_c (out, '\0');
     }
-  return g_file_set_contents_full (path, out->str, (gssize) out->len,
-                                   G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
+  if (!g_file_set_contents_full (path, out->str, (gssize) out->len,
+                                 G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+    return banger_image_error_normalize (error);
+  return TRUE;
 }
 
 static gboolean
@@ -111,7 +114,7 @@ banger_ownership_list_load (const char *path, GError **error)
   const char *end;
 
   if (!g_file_get_contents (path, &data, &len, error))
-    return NULL;
+    return banger_image_error_normalize (error), NULL;
   if (len > MAX_FILE_BYTES || len == 0 || data[len - 1] != '\0')
     return corrupt (error, path), NULL;
   list->entries = g_ptr_array_new_with_free_func ((GDestroyNotify) entry_free);

@@ -819,6 +819,16 @@ add_done (Pull *p, guint64 n, gboolean network)
   g_mutex_unlock (&p->lock);
 }
 
+/* Drop what a blob had and take it off the total. */
+static gboolean
+restart_blob (Pull *p, BangerBlobWriter *w, guint64 had, GError **error)
+{
+  g_mutex_lock (&p->lock);
+  p->total_done -= had;
+  g_mutex_unlock (&p->lock);
+  return banger_blob_writer_restart (w, error);
+}
+
 /* One blob into the store: resumed, retried, verified. */
 static gboolean
 fetch_blob (Conn *c, Pull *p, const BangerOciDescriptor *d, guint index, GError **error)
@@ -876,25 +886,16 @@ fetch_blob (Conn *c, Pull *p, const BangerOciDescriptor *d, guint index, GError 
               || start != (goffset) offset)
             {
               /* not the range we asked for: start over */
-              add_done (p, 0, FALSE);
-              g_mutex_lock (&p->lock);
-              p->total_done -= offset;
-              g_mutex_unlock (&p->lock);
-              if (!banger_blob_writer_restart (w, error))
+              if (!restart_blob (p, w, offset, error))
                 return FALSE;
               continue;
             }
         }
       else if (status == 200)
         {
-          if (offset > 0)
-            {
-              g_mutex_lock (&p->lock);
-              p->total_done -= offset;
-              g_mutex_unlock (&p->lock);
-              if (!banger_blob_writer_restart (w, error))
-                return FALSE;
-            }
+          /* the whole blob (a server that ignores Range) */
+          if (offset > 0 && !restart_blob (p, w, offset, error))
+            return FALSE;
         }
       else
         {

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "banger-error-private.h"
+#include "banger-image-private.h"
 #include "banger-ownership.h"
 #include "banger-quote.h"
 #include "banger-rootfs-ext4.h"
@@ -93,7 +94,7 @@ banger_rootfs_ext4_apply_ownership (const char *image, const char *ownership_pat
   gboolean ok = TRUE;
 
   if (list == NULL)
-    return FALSE;
+    return banger_image_error_normalize (error);
   initialize_ext2_error_table ();
   err = ext2fs_open (image, EXT2_FLAG_RW | EXT2_FLAG_64BITS, 0, 0, unix_io_manager, &fs);
   if (err != 0)
@@ -168,7 +169,7 @@ run_mkfs (const char *tree, const char *image, guint64 inodes, GCancellable *can
                                         | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
   }
   if (proc == NULL)
-    return FALSE;
+    return banger_image_error_normalize (error);
   if (!g_subprocess_communicate_utf8 (proc, NULL, cancellable, NULL, &err_text, &local))
     {
       g_subprocess_force_exit (proc);
@@ -178,7 +179,7 @@ run_mkfs (const char *tree, const char *image, guint64 inodes, GCancellable *can
                              "Building the ext4 image was cancelled");
       else
         g_propagate_error (error, g_steal_pointer (&local));
-      return FALSE;
+      return banger_image_error_normalize (error);
     }
   if (!g_subprocess_get_if_exited (proc) || g_subprocess_get_exit_status (proc) != 0)
     {
@@ -221,7 +222,7 @@ banger_rootfs_build_ext4 (const char *tree, const char *ownership_path, const ch
   int dfd;
 
   if (list == NULL)
-    return FALSE;
+    return banger_image_error_normalize (error);
   size = size_bytes != 0 ? size_bytes
                          : banger_rootfs_ext4_size_for (list->content_bytes, list->inodes);
   if (size > BANGER_ROOTFS_MAX_BYTES)

@@ -591,6 +591,45 @@ START_TEST (test_size_mismatch)
 }
 END_TEST
 
+START_TEST (test_cancelled)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr (GInputStream) in = NULL;
+  g_autoptr (GBytes) l = NULL;
+  TestTar *t = test_tar_new ('g');
+
+  tt_file (t, "f", 0644, "content");
+  l = test_tar_finish (t);
+  in = g_memory_input_stream_new_from_bytes (l);
+  g_cancellable_cancel (cancellable);
+  ck_assert (!banger_rootfs_staging_apply_layer (staging, in, BANGER_LAYER_TAR_GZIP, NULL, -1,
+                                                 NULL, cancellable, &error));
+  banger_assert_error (error, BANGER_ERROR_CANCELLED);
+}
+END_TEST
+
+START_TEST (test_delete_leaves_outside_alone)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *outside_dir = g_strconcat (outside + 1, "/", NULL);
+  TestTar *t = test_tar_new (0);
+  g_autoptr (GBytes) l = NULL;
+
+  tt_symlink (t, "abs", outside);
+  tt_symlink (t, "secret", outside_secret);
+  tt_hardlink (t, "h", "abs");
+  tt_file (t, "d/e/f", 0644, "x");
+  l = test_tar_finish (t);
+  (void) apply (l, BANGER_LAYER_TAR, NULL, &error); /* the hard link to a symlink is fine */
+  g_clear_error (&error);
+  ck_assert (banger_rootfs_staging_delete (staging, &error));
+  g_assert_no_error (error);
+  ck_assert (!g_file_test (banger_rootfs_staging_get_tree_path (staging), G_FILE_TEST_EXISTS));
+  assert_outside_untouched ();
+}
+END_TEST
+
 START_TEST (test_staging_exists)
 {
   g_autoptr (GError) error = NULL;
@@ -631,6 +670,8 @@ unpack_suite (void)
   tcase_add_test (tv, test_wrong_compression);
   tcase_add_test (tv, test_size_mismatch);
   tcase_add_test (tv, test_staging_exists);
+  tcase_add_test (tv, test_cancelled);
+  tcase_add_test (tv, test_delete_leaves_outside_alone);
   suite_add_tcase (s, tv);
   return s;
 }

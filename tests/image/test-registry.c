@@ -28,6 +28,7 @@
 #include "banger-blob-store.h"
 #include "banger-digest.h"
 #include "banger-error.h"
+#include "banger-image-build.h"
 #include "banger-image-ref.h"
 #include "banger-layer-unpack.h"
 #include "banger-oci-manifest.h"
@@ -678,6 +679,32 @@ START_TEST (test_pull_index_platform)
   ck_assert (banger_blob_store_has_blob (store, img->index_digest));
   ck_assert (!banger_blob_store_has_blob (store, arm64_layer));
   ck_assert (!banger_blob_store_has_blob (store, list_arm64));
+
+  /* the whole way to a root file system, through the glue */
+  {
+    g_autofree char *image = g_build_filename (tmpdir, "amd64.ext4", NULL);
+    g_autofree char *out = NULL;
+    const char *argv[] = { "debugfs", "-R", "cat /arch", image, NULL };
+    g_autoptr (GDir) dir = NULL;
+    const char *name;
+    int status = 0;
+    ck_assert_msg (banger_image_build_rootfs (store, img->manifest_digest, tmpdir, image, 0, NULL,
+                                              &error),
+                   "%s", error ? error->message : "");
+    ck_assert (g_spawn_sync (NULL, (char **) argv, NULL,
+                             G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
+                             NULL, &status, NULL));
+    ck_assert_str_eq (out, "amd64");
+    /* the staging tree is gone */
+    dir = g_dir_open (tmpdir, 0, NULL);
+    while ((name = g_dir_read_name (dir)) != NULL)
+      ck_assert_msg (!g_str_has_prefix (name, "staging-"), "left behind: %s", name);
+    /* an index is not an image */
+    ck_assert (!banger_image_build_rootfs (store, img->index_digest, tmpdir, image, 0, NULL,
+                                           &error));
+    banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+    g_clear_error (&error);
+  }
 
   banger_registry_client_set_platform (client, "linux", "arm64", NULL);
   arm = pull (REGISTRY "/test/list:v1", &w, &error);
