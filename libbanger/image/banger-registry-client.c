@@ -38,6 +38,18 @@
 #define BACKOFF_MAX_MS 8000
 #define CONFIG_MAX_BYTES (8 * 1024 * 1024)
 
+/* A string member, or NULL when absent or of another type (the documents
+ * come from outside: no criticals for a wrong type). */
+static const char *
+json_string_member (JsonObject *o, const char *name)
+{
+  JsonNode *n = json_object_get_member (o, name);
+
+  if (n == NULL || !JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (n);
+}
+
 struct _BangerRegistryClient
 {
   GObject parent_instance;
@@ -199,6 +211,123 @@ banger_registry_client_set_credentials (BangerRegistryClient *client, const char
     g_hash_table_replace (client->credentials, g_strdup (registry),
                           g_strdup_printf ("%s:%s", username, password ? password : ""));
   g_mutex_unlock (&client->lock);
+}
+
+#define AUTH_FILE_MAX_BYTES (1024 * 1024)
+
+
+/* "https://index.docker.io/v1/" -> "docker.io"; "host:port/x" -> "host:port" */
+static char *
+auth_key_to_registry (const char *key)
+{
+  const char *p = key;
+  g_autofree char *host = NULL;
+
+  if (g_str_has_prefix (p, "https://"))
+    p += 8;
+  else if (g_str_has_prefix (p, "http://"))
+    p += 7;
+  host = g_strndup (p, strcspn (p, "/"));
+  if (g_str_equal (host, "index.docker.io") || g_str_equal (host, "registry-1.docker.io"))
+    return g_strdup (BANGER_DOCKER_HUB_REGISTRY);
+  return g_steal_pointer (&host);
+}
+
+/**
+ * banger_registry_client_load_credentials_file:
+ * @client: a #BangerRegistryClient
+ * @path: a Docker `config.json` or a containers `auth.json`
+ * @error: return location for a #GError
+ *
+ * Takes the credentials of every registry in the file's `auths` object:
+ * `auth` (base64 of `user:password`), or `username` and `password`.  Keys
+ * may be registry names or URLs (`https://index.docker.io/v1/` is Docker
+ * Hub).  Credential helpers (`credsStore`, `credHelpers`) are not run.  A
+ * missing file fails with %BANGER_ERROR_NOT_FOUND, a malformed one with
+ * %BANGER_ERROR_INVALID_ARGUMENT.
+ *
+ * Returns: %TRUE on success
+ */
+gboolean
+banger_registry_client_load_credentials_file (BangerRegistryClient *client, const char *path,
+                                              GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autofree char *data = NULL;
+  g_autofree char *quoted = banger_quote (path);
+  g_autoptr (GList) members = NULL;
+  g_autoptr (GError) local = NULL;
+  gsize len = 0;
+  JsonNode *root;
+  JsonNode *auths;
+
+  g_return_val_if_fail (BANGER_IS_REGISTRY_CLIENT (client), FALSE);
+  if (!g_file_get_contents (path, &data, &len, &local))
+    {
+      g_set_error (error, BANGER_ERROR,
+                   g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+                       ? BANGER_ERROR_NOT_FOUND
+                       : BANGER_ERROR_FAILED,
+                   "Cannot read credentials file '%s': %s", quoted, local->message);
+      return FALSE;
+    }
+  if (len > AUTH_FILE_MAX_BYTES || !json_parser_load_from_data (parser, data, (gssize) len, NULL)
+      || (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "Credentials file '%s' is not a JSON object", quoted);
+      return FALSE;
+    }
+  auths = json_object_get_member (json_node_get_object (root), "auths");
+  if (auths == NULL)
+    return TRUE;
+  if (!JSON_NODE_HOLDS_OBJECT (auths))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "Credentials file '%s': 'auths' is not an object", quoted);
+      return FALSE;
+    }
+  members = json_object_get_members (json_node_get_object (auths));
+  for (GList *m = members; m != NULL; m = m->next)
+    {
+      JsonNode *entry = json_object_get_member (json_node_get_object (auths), m->data);
+      g_autofree char *registry = auth_key_to_registry (m->data);
+      g_autofree char *user = NULL;
+      g_autofree char *password = NULL;
+      JsonObject *o;
+      const char *auth;
+
+      if (!JSON_NODE_HOLDS_OBJECT (entry))
+        continue;
+      o = json_node_get_object (entry);
+      auth = json_string_member (o, "auth");
+      if (auth != NULL && auth[0] != '\0')
+        {
+          gsize n = 0;
+          g_autofree guchar *raw = g_base64_decode (auth, &n);
+          g_autofree char *plain = g_strndup ((const char *) raw, n);
+          char *colon = strchr (plain, ':');
+          if (colon == NULL)
+            {
+              g_autofree char *qreg = banger_quote (m->data);
+              g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                           "Credentials file '%s': the auth of '%s' is not base64 of "
+                           "user:password",
+                           quoted, qreg);
+              return FALSE;
+            }
+          user = g_strndup (plain, colon - plain);
+          password = g_strdup (colon + 1);
+        }
+      else
+        {
+          user = g_strdup (json_string_member (o, "username"));
+          password = g_strdup (json_string_member (o, "password"));
+        }
+      if (user != NULL && user[0] != '\0')
+        banger_registry_client_set_credentials (client, registry, user, password);
+    }
+  return TRUE;
 }
 
 /**
@@ -510,10 +639,9 @@ fetch_token (Conn *c, const char *challenge, GError **error)
       && (root = json_parser_get_root (parser)) != NULL && JSON_NODE_HOLDS_OBJECT (root))
     {
       JsonObject *o = json_node_get_object (root);
-      if (json_object_has_member (o, "token"))
-        token = json_object_get_string_member_with_default (o, "token", NULL);
+      token = json_string_member (o, "token");
       if (token == NULL || token[0] == '\0')
-        token = json_object_get_string_member_with_default (o, "access_token", NULL);
+        token = json_string_member (o, "access_token");
     }
   if (token == NULL || token[0] == '\0' || strpbrk (token, "\r\n") != NULL)
     {

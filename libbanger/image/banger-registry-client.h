@@ -55,6 +55,8 @@ void banger_registry_client_set_platform (BangerRegistryClient *client, const ch
                                           const char *architecture, const char *variant);
 void banger_registry_client_set_credentials (BangerRegistryClient *client, const char *registry,
                                              const char *username, const char *password);
+gboolean banger_registry_client_load_credentials_file (BangerRegistryClient *client,
+                                                       const char *path, GError **error);
 
 void banger_registry_client_pull_async (BangerRegistryClient *client, BangerImageRef *ref,
                                         BangerPullProgressFunc progress, gpointer progress_data,

@@ -52,7 +52,8 @@ static const char *insecure[] = { REGISTRY, AUTH_REGISTRY, FRONT, NULL };
 /* set up once by main() */
 static char *workdir;
 static char *registry_root;
-static char *token;
+static char *token;         /* grants auth/img */
+static char *token_private; /* grants auth/private; handed out for Basic tester:s3cret only */
 static GSubprocess *registries[2];
 static char *multi_manifest;   /* digest of test/multi:v1 */
 static char *list_amd64;       /* the amd64 manifest of test/list:v1 */
@@ -130,12 +131,25 @@ run_or_bail (const char *const *argv)
     bail ("%s failed: %s", argv[0], error ? error->message : err);
 }
 
-/* A key, a self-signed certificate for the registry's rootcertbundle, and
- * one RS256 JWT with pull+push on auth/img (x5c carries the certificate). */
+/* A key and a self-signed certificate for the registry's rootcertbundle. */
+static char *token_key;
+
 static void
-make_token (const char *cert_path)
+make_token_key (const char *cert_path)
 {
-  g_autofree char *key = g_build_filename (workdir, "token-key.pem", NULL);
+  const char *req[] = { "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                        NULL, "-out", cert_path, "-days", "2", "-subj", "/CN=banger-test-token",
+                        NULL };
+
+  token_key = g_build_filename (workdir, "token-key.pem", NULL);
+  req[7] = token_key;
+  run_or_bail (req);
+}
+
+/* An RS256 JWT with pull+push on @repo; x5c carries the certificate. */
+static char *
+make_token (const char *cert_path, const char *repo)
+{
   g_autofree char *input = g_build_filename (workdir, "jwt-input", NULL);
   g_autofree char *sig = g_build_filename (workdir, "jwt-sig", NULL);
   g_autofree char *pem = NULL;
@@ -150,11 +164,9 @@ make_token (const char *cert_path)
   g_auto (GStrv) lines = NULL;
   gsize sig_len = 0;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-  const char *req[] = { "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                        "-out", cert_path, "-days", "2", "-subj", "/CN=banger-test-token", NULL };
-  const char *dgst[] = { "openssl", "dgst", "-sha256", "-sign", key, "-out", sig, input, NULL };
+  const char *dgst[] = { "openssl", "dgst", "-sha256", "-sign", token_key, "-out", sig, input,
+                         NULL };
 
-  run_or_bail (req);
   if (!g_file_get_contents (cert_path, &pem, NULL, NULL))
     bail ("no certificate");
   lines = g_strsplit (pem, "\n", -1);
@@ -164,9 +176,9 @@ make_token (const char *cert_path)
   header = g_strdup_printf ("{\"alg\":\"RS256\",\"typ\":\"JWT\",\"x5c\":[\"%s\"]}", der_b64->str);
   claims = g_strdup_printf (
       "{\"iss\":\"" ISSUER "\",\"sub\":\"tester\",\"aud\":\"" SERVICE "\",\"exp\":%" G_GINT64_FORMAT
-      ",\"nbf\":%" G_GINT64_FORMAT ",\"iat\":%" G_GINT64_FORMAT ",\"jti\":\"banger-1\","
-      "\"access\":[{\"type\":\"repository\",\"name\":\"auth/img\",\"actions\":[\"pull\",\"push\"]}]}",
-      now + 7200, now - 600, now - 600);
+      ",\"nbf\":%" G_GINT64_FORMAT ",\"iat\":%" G_GINT64_FORMAT ",\"jti\":\"%s\","
+      "\"access\":[{\"type\":\"repository\",\"name\":\"%s\",\"actions\":[\"pull\",\"push\"]}]}",
+      now + 7200, now - 600, now - 600, repo, repo);
   h64 = b64url (header, strlen (header));
   c64 = b64url (claims, strlen (claims));
   signing_input = g_strconcat (h64, ".", c64, NULL);
@@ -176,7 +188,7 @@ make_token (const char *cert_path)
   if (!g_file_get_contents (sig, &sig_bytes, &sig_len, NULL))
     bail ("no signature");
   s64 = b64url (sig_bytes, sig_len);
-  token = g_strconcat (signing_input, ".", s64, NULL);
+  return g_strconcat (signing_input, ".", s64, NULL);
 }
 
 /* ---------------------------------------------------------- the front */
@@ -189,13 +201,26 @@ front_handler (SoupServer *server, SoupServerMessage *msg, const char *path, GHa
     {
       const char *service = query ? g_hash_table_lookup (query, "service") : NULL;
       const char *scope = query ? g_hash_table_lookup (query, "scope") : NULL;
+      const char *granted = token;
       g_autofree char *body = NULL;
       if (g_strcmp0 (service, SERVICE) != 0 || scope == NULL)
         {
           soup_server_message_set_status (msg, 400, NULL);
           return;
         }
-      body = g_strdup_printf ("{\"token\":\"%s\",\"expires_in\":7200}", token);
+      if (strstr (scope, "auth/private") != NULL)
+        {
+          /* "tester:s3cret" */
+          const char *auth = soup_message_headers_get_one (
+              soup_server_message_get_request_headers (msg), "Authorization");
+          if (g_strcmp0 (auth, "Basic dGVzdGVyOnMzY3JldA==") != 0)
+            {
+              soup_server_message_set_status (msg, 401, NULL);
+              return;
+            }
+          granted = token_private;
+        }
+      body = g_strdup_printf ("{\"token\":\"%s\",\"expires_in\":7200}", granted);
       soup_server_message_set_status (msg, 200, NULL);
       soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_COPY, body,
                                         strlen (body));
@@ -487,11 +512,14 @@ push_test_images (void)
                                      1);
   }
 
-  /* auth/img:v1 on the token registry */
+  /* auth/img:v1 and auth/private:v1 on the token registry */
   {
     Layer layers[] = { { LAYER_GZIP, l1 } };
+    g_autofree char *bearer_private = g_strconcat ("Bearer ", token_private, NULL);
     g_autofree char *m = push_image (session, AUTH_REGISTRY, "auth/img", bearer, "v1", "amd64",
                                      layers, 1);
+    g_autofree char *m2 = push_image (session, AUTH_REGISTRY, "auth/private", bearer_private, "v1",
+                                      "amd64", layers, 1);
   }
 }
 
@@ -793,6 +821,61 @@ START_TEST (test_pull_token_needs_insecure_realm)
 }
 END_TEST
 
+static char *
+write_auth_file (const char *name, const char *json)
+{
+  char *path = g_build_filename (tmpdir, name, NULL);
+
+  ck_assert (g_file_set_contents (path, json, -1, NULL));
+  return path;
+}
+
+START_TEST (test_pull_credentials)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BangerPulledImage) anon = NULL;
+  g_autoptr (BangerPulledImage) wrong = NULL;
+  g_autoptr (BangerPulledImage) img = NULL;
+  /* base64 of tester:wrong and tester:s3cret */
+  g_autofree char *wrong_file = write_auth_file (
+      "wrong.json", "{\"auths\":{\"" AUTH_REGISTRY "\":{\"auth\":\"dGVzdGVyOndyb25n\"}}}");
+  g_autofree char *right_file = write_auth_file (
+      "right.json", "{\"auths\":{\"https://index.docker.io/v1/\":{\"auth\":\"eDp5\"},"
+                    "\"http://" AUTH_REGISTRY "/v2/\":{\"username\":\"tester\","
+                    "\"password\":\"s3cret\"}},\"credsStore\":\"none\"}");
+  g_autofree char *bad_file = write_auth_file ("bad.json", "{\"auths\":[1]}");
+  g_autofree char *bad_auth = write_auth_file (
+      "bad-auth.json", "{\"auths\":{\"x.io\":{\"auth\":\"bm9jb2xvbg==\"}}}");
+  g_autofree char *missing = g_build_filename (tmpdir, "missing.json", NULL);
+  PullWait w;
+
+  /* the token service wants Basic credentials for auth/private */
+  anon = pull (AUTH_REGISTRY "/auth/private:v1", &w, &error);
+  ck_assert_ptr_null (anon);
+  banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+
+  ck_assert (banger_registry_client_load_credentials_file (client, wrong_file, &error));
+  wrong = pull (AUTH_REGISTRY "/auth/private:v1", &w, &error);
+  ck_assert_ptr_null (wrong);
+  banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+  g_clear_error (&error);
+
+  ck_assert (banger_registry_client_load_credentials_file (client, right_file, &error));
+  img = pull (AUTH_REGISTRY "/auth/private:v1", &w, &error);
+  ck_assert_msg (img != NULL, "%s", error ? error->message : "");
+
+  ck_assert (!banger_registry_client_load_credentials_file (client, bad_file, &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  ck_assert (!banger_registry_client_load_credentials_file (client, bad_auth, &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  ck_assert (!banger_registry_client_load_credentials_file (client, missing, &error));
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+}
+END_TEST
+
 START_TEST (test_pull_resume)
 {
   g_autoptr (GError) error = NULL;
@@ -890,6 +973,7 @@ registry_suite (void)
   tcase_add_test (tc, test_pull_missing);
   tcase_add_test (tc, test_pull_token_auth);
   tcase_add_test (tc, test_pull_token_needs_insecure_realm);
+  tcase_add_test (tc, test_pull_credentials);
   tcase_add_test (tc, test_pull_resume);
   tcase_add_test (tc, test_pull_parallel_bound);
   tcase_add_test (tc, test_pull_redirect_and_retry);
@@ -921,7 +1005,9 @@ main (void)
   if (workdir == NULL)
     bail ("%s", error->message);
   cert = g_build_filename (workdir, "token-cert.pem", NULL);
-  make_token (cert);
+  make_token_key (cert);
+  token = make_token (cert, "auth/img");
+  token_private = make_token (cert, "auth/private");
   g_thread_unref (g_thread_new ("front", front_thread, NULL));
   auth_yaml = g_strdup_printf ("auth:\n  token:\n    realm: http://" FRONT "/token\n"
                                "    service: " SERVICE "\n    issuer: " ISSUER "\n"
