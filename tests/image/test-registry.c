@@ -267,8 +267,10 @@ static GSubprocess *
 start_registry (const char *name, const char *addr, const char *auth_yaml)
 {
   g_autofree char *dir = g_build_filename (workdir, name, NULL);
-  g_autofree char *config = g_build_filename (workdir, g_strconcat (name, ".yml", NULL), NULL);
-  g_autofree char *log = g_build_filename (workdir, g_strconcat (name, ".log", NULL), NULL);
+  g_autofree char *config_name = g_strconcat (name, ".yml", NULL);
+  g_autofree char *log_name = g_strconcat (name, ".log", NULL);
+  g_autofree char *config = g_build_filename (workdir, config_name, NULL);
+  g_autofree char *log = g_build_filename (workdir, log_name, NULL);
   g_autofree char *yaml = g_strdup_printf (
       "version: 0.1\n"
       "log:\n  level: error\n  accesslog:\n    disabled: true\n"
