@@ -6,6 +6,15 @@
 #include "banger-error-private.h"
 #include "banger-image-private.h"
 
+/**
+ * banger_image_error_normalize:
+ * @error: (inout) (nullable): an error location
+ *
+ * Replaces an error of another domain with the #BANGER_ERROR code it means
+ * (banger_error_code_from_gerror()), keeping its message.
+ *
+ * Returns: %FALSE, always
+ */
 gboolean
 banger_image_error_normalize (GError **error)
 {
