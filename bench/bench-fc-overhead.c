@@ -96,11 +96,11 @@ driver_boot (const char *tmp, const char *fc, const char *run_sub, gint64 *total
   if (!banger_vmm_prepare (v, &error))
     die ("prepare", error);
   t0 = g_get_monotonic_time ();
-  if (!banger_vmm_run_sync (v, banger_vmm_launch, NULL, &error))
+  if (!banger_vmm_launch (v, NULL, &error))
     die ("launch", error);
   t1 = g_get_monotonic_time ();
-  if (!banger_vmm_run_sync (v, banger_vmm_configure, NULL, &error)
-      || !banger_vmm_run_sync (v, banger_vmm_start, NULL, &error))
+  if (!banger_vmm_configure (v, NULL, &error)
+      || !banger_vmm_start (v, NULL, &error))
     die ("configure/start", error);
   t2 = g_get_monotonic_time ();
   *total = t2 - t0;

@@ -68,6 +68,9 @@ bare_run (const char *guest, BangerKitNetns *ns, gboolean paused, double *out_s,
    * runs, for both */
   g_autofree char *mac = banger_vmm_mac_for_vm (BANGER_KIT_VM_ID, 0);
   g_autofree char *nic = g_strdup_printf ("virtio-net-device,netdev=eth0,mac=%s", mac);
+  /* the kit's tap (made by its bangerd-root); root opens it by name */
+  g_autofree char *tapopt = g_strdup_printf ("tap,id=eth0,ifname=%s,script=no,downscript=no",
+                                             ns->tap);
   gboolean ok;
   GPid pid = 0;
   gint64 t0;
@@ -84,9 +87,9 @@ bare_run (const char *guest, BangerKitNetns *ns, gboolean paused, double *out_s,
   initrd = g_build_filename (guest, "initrd.img", NULL);
   console = g_strdup_printf ("file:%s/console.log", dir);
   drive = g_strdup_printf ("if=none,id=rootfs,file=%s,format=raw", rootfs);
-  tsc = banger_qemu_host_tsc_khz () ? g_strdup_printf (" tsc_early_khz=%u",
-                                                       banger_qemu_host_tsc_khz ())
-                                    : g_strdup ("");
+  tsc = banger_qemu_host_tsc_khz ()
+            ? g_strdup_printf (" tsc_early_khz=%u", banger_qemu_host_tsc_khz ())
+            : g_strdup ("");
   append = g_strdup_printf ("console=ttyS0 reboot=k panic=1 pci=off i8042.noaux i8042.nomux "
                             "i8042.nopnp i8042.dumbkbd ip=%s::%s:%s:bare:eth0:off%s",
                             ns->guest_ip, ns->host_ip, ns->netmask, tsc);
@@ -103,7 +106,7 @@ bare_run (const char *guest, BangerKitNetns *ns, gboolean paused, double *out_s,
                             "-nographic", "-no-reboot", "-serial", console,
                             "-kernel", kernel, "-initrd", initrd, "-append", append,
                             "-drive", drive, "-device", "virtio-blk-device,drive=rootfs",
-                            "-netdev", "tap,id=eth0,ifname=bngtest0,script=no,downscript=no",
+                            "-netdev", tapopt,
                             "-device", nic };
     g_autoptr (GPtrArray) argv = g_ptr_array_new ();
     g_autofree char *qmp_path = g_build_filename (dir, "qmp.sock", NULL);
@@ -130,10 +133,22 @@ bare_run (const char *guest, BangerKitNetns *ns, gboolean paused, double *out_s,
         g_autoptr (JsonNode) ret = NULL;
         gint64 until = t0 + 10 * G_USEC_PER_SEC;
 
-        while (!g_file_test (qmp_path, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < until)
-          g_usleep (10 * 1000);
-        if (!banger_qmp_connect (qmp, qmp_path, 10000, NULL, error)
-            || (ret = banger_qmp_execute (qmp, "cont", NULL, 0, NULL, error)) == NULL)
+        gboolean connected = FALSE;
+        /* the socket file exists from bind(), before QEMU listens: retry a
+         * refused connect (under load the gap is long enough to hit) */
+        while (!connected && g_get_monotonic_time () < until)
+          {
+            g_autoptr (GError) local = NULL;
+            connected = g_file_test (qmp_path, G_FILE_TEST_EXISTS)
+                        && banger_qmp_connect (qmp, qmp_path, 10000, NULL, &local);
+            if (!connected)
+              g_usleep (10 * 1000);
+          }
+        if (!connected && !banger_qmp_connect (qmp, qmp_path, 10000, NULL, error))
+          ret = NULL;
+        else
+          ret = banger_qmp_execute (qmp, "cont", NULL, 0, NULL, error);
+        if (ret == NULL)
           {
             kill (pid, SIGKILL);
             waitpid (pid, &status, 0);

@@ -3,8 +3,8 @@
 # The README's first command: install what is needed, build, check the host
 # (`banger doctor`), then boot a VM and run a command in it: banger-demo
 # builds the test guest from Debian packages (tests/guest, cached after the
-# first run), boots it with the QEMU microvm driver in a throwaway network
-# namespace, runs `uname -a` over SSH, prints the output, stops the VM and
+# first run), starts bangerd-root in a throwaway network namespace and boots
+# the guest with the QEMU microvm driver through it (priv.launch_vmm), runs `uname -a` over SSH, prints the output, stops the VM and
 # removes everything it made.  Booting needs root (namespace, tap).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)

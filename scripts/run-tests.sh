@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The README's test command: install what is needed, build (with the API
 # reference), run every suite (unit, integration, python, e2e), then the unit
-# suite again under ASan+UBSan, and end with one line "N passed, N failed".
-# Run as root for the integration and e2e suites (CI does).
+# suite again under ASan+UBSan, and end with one line "N passed, N failed"
+# (the skip count on the line above it).
+# Run as root for the integration and e2e suites (CI does).  A skipped test
+# fails the command; with CI=true (or BANGER_TEST_REQUIRE=root) a suite that
+# cannot run here (not root, a program or module missing) fails by itself
+# instead of skipping, and is counted as failed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"

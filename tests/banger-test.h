@@ -32,15 +32,55 @@ banger_test_run (Suite *suite)
     return banger_test_run (suite_fn ());                                                      \
   }
 
-/* A root-only suite: skipped (TAP "1..0 # SKIP") for other users. */
+/* Skips must not pass silently where the full suite is expected: under CI
+ * (CI=true) or with BANGER_TEST_REQUIRE=root (or =all), a suite or test that
+ * would skip for lack of root, a program or a module FAILS instead.  See
+ * README, "Tests". */
+static inline gboolean
+banger_test_skips_fail (void)
+{
+  const char *ci = g_getenv ("CI");
+  const char *req = g_getenv ("BANGER_TEST_REQUIRE");
+
+  return g_strcmp0 (ci, "true") == 0 || g_strcmp0 (ci, "1") == 0
+         || (req != NULL && req[0] != '\0');
+}
+
+/* The whole suite cannot run here (@why): TAP "1..0 # SKIP why" and exit 0,
+ * or, when skips fail, one failed test point and exit 1.  Returns the
+ * process exit status. */
+static inline int
+banger_test_skip_suite (const char *why)
+{
+  if (banger_test_skips_fail ())
+    {
+      g_print ("1..1\nnot ok 1 - not run: %s (CI=true or BANGER_TEST_REQUIRE set: a skip "
+               "is a failure)\n",
+               why);
+      return EXIT_FAILURE;
+    }
+  g_print ("1..0 # SKIP %s\n", why);
+  return EXIT_SUCCESS;
+}
+
+/* Inside a test: a part of it cannot run here (@why).  Returns TRUE (the
+ * caller then returns) and says so on the TAP stream's diagnostics, or fails
+ * the test when skips fail. */
+static inline gboolean
+banger_test_skip_part (const char *why)
+{
+  ck_assert_msg (!banger_test_skips_fail (),
+                 "not run: %s (CI=true or BANGER_TEST_REQUIRE set: a skip is a failure)", why);
+  g_printerr ("# part not run: %s\n", why);
+  return TRUE;
+}
+
+/* A root-only suite: skipped for other users (failed when skips fail). */
 #define BANGER_TEST_MAIN_ROOT(suite_fn, why)                                                   \
   int main (void)                                                                              \
   {                                                                                            \
     if (geteuid () != 0)                                                                       \
-      {                                                                                        \
-        g_print ("1..0 # SKIP needs root (%s)\n", why);                                        \
-        return EXIT_SUCCESS;                                                                   \
-      }                                                                                        \
+      return banger_test_skip_suite ("needs root (" why ")");                                  \
     return banger_test_run (suite_fn ());                                                      \
   }
 

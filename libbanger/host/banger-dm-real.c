@@ -25,8 +25,8 @@ real_dm_available (BangerHostBackend *self, GError **error)
   if (fd < 0)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
-                   "This kernel has no device-mapper (/dev/mapper/control: %s); use the "
-                   "reflink or copy root-disk strategy instead",
+                   "This kernel has no device-mapper (/dev/mapper/control: %s): root disks "
+                   "cannot be copy-on-write snapshots here; give the VM a root disk of its own",
                    g_strerror (errno));
       return FALSE;
     }

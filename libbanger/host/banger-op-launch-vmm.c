@@ -1,33 +1,44 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * priv.launch_vmm {vm_id, vmm, …} -> {pid, api_sock, cgroup, log}
+ * priv.launch_vmm {vm_id, vmm, …} -> {pid, start_time, api_sock, cgroup, log, console?}
  *
  * Starts Firecracker (through the jailer when the install config names one,
- * else directly, as the owner uid) or QEMU (as the owner uid).  Binaries and
- * every flag come from the install config and the templates in
- * banger-vmm-argv.c; the client names the VM and, for QEMU, disk files under
- * the state dir and sizes.  The process is cloned straight into the VM's own
- * cgroup (banger-vm-cgroup.c) in its own session, with a pidfd from clone
- * (banger-spawn.c) kept in the registry: that pidfd is what later signals go
- * through. */
+ * else directly, as the owner uid) or QEMU (as the owner uid).  Binaries come
+ * from the install config, every flag from the one command-line builder of
+ * each VMM (launch/banger-qemu-cmdline.c, launch/banger-firecracker-cmdline.c)
+ * and every path from launch/banger-vm-paths.c; the client names the VM and,
+ * for QEMU, disk files under the state dir, sizes and the accelerator.  The
+ * process is cloned straight into the VM's own cgroup (banger-vm-cgroup.c) in
+ * its own session, with a pidfd from clone (banger-spawn.c) kept in the
+ * registry: that pidfd is what later signals go through.  The result carries
+ * the pid and its start time, from which the caller takes its own pidfd
+ * (launch/banger-proc-identity.h). */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "banger-error-private.h"
+#include "banger-firecracker-cmdline.h"
 #include "banger-host-names.h"
 #include "banger-names.h"
 #include "banger-netlink.h"
+#include "banger-path.h"
 #include "banger-priv-dirs.h"
 #include "banger-priv-ops-private.h"
+#include "banger-proc-identity.h"
+#include "banger-qemu-cmdline.h"
+#include "banger-quote.h"
 #include "banger-spawn.h"
-#include "banger-tap.h"
+#include "banger-tap-fd.h"
 #include "banger-vm-cgroup.h"
-#include "banger-vmm-argv.h"
+#include "banger-vm-limits.h"
+#include "banger-vm-paths.h"
+#include "banger-vmm-authorize.h"
 
 static gboolean
 validate_vmm_kind (const char *value, GError **error)
@@ -72,6 +83,12 @@ check_binary (const char *path, GError **error)
   return TRUE;
 }
 
+static gboolean
+validate_mac (const char *value, GError **error)
+{
+  return banger_qemu_check_mac (value, error);
+}
+
 const BangerParamSpec banger_op_launch_vmm_params[] = {
   { "vm_id", BANGER_PARAM_STRING, TRUE, 1, 63, banger_validate_vm_name },
   { "vmm", BANGER_PARAM_STRING, TRUE, 4, 11, validate_vmm_kind },
@@ -79,18 +96,150 @@ const BangerParamSpec banger_op_launch_vmm_params[] = {
   { "kernel", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
   { "initrd", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
   { "rootfs", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
+  { "rootfs_read_only", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
   { "work_disk", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
+  { "work_disk_read_only", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
   { "boot_args", BANGER_PARAM_STRING, FALSE, 0, 4096, NULL },
-  { "mac", BANGER_PARAM_STRING, FALSE, 17, 17, NULL },
+  { "mac", BANGER_PARAM_STRING, FALSE, 17, 17, validate_mac },
   { "tap", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
   { "accel", BANGER_PARAM_STRING, FALSE, 3, 3, validate_accel },
-  { "mem_mib", BANGER_PARAM_INT, FALSE, 64, 262144, NULL },
-  { "vcpus", BANGER_PARAM_INT, FALSE, 1, 32, NULL },
+  { "mem_mib", BANGER_PARAM_INT, FALSE, BANGER_VM_MEM_MIB_MIN, BANGER_VM_MEM_MIB_MAX, NULL },
+  { "vcpus", BANGER_PARAM_INT, FALSE, BANGER_VM_VCPUS_MIN, BANGER_VM_VCPUS_MAX, NULL },
   { NULL },
 };
 
-static const char *const qemu_only[] = { "kernel", "initrd", "rootfs", "work_disk", "boot_args",
-                                         "mac", "tap", "accel", "mem_mib", "vcpus", NULL };
+static const char *const qemu_only[] = { "kernel", "initrd", "rootfs", "rootfs_read_only",
+                                         "work_disk", "work_disk_read_only", "boot_args", "mac",
+                                         "tap", "accel", "mem_mib", "vcpus", NULL };
+
+static gboolean
+check_config_binary (const char *what, const char *path, GError **error)
+{
+  if (path == NULL || path[0] != '/')
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                   "No %s binary is configured in the install config", what);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Disk files the client names: absolute, clean, under the state dir (the
+ * builder escapes ',' in option values, so any file name is safe there). */
+static gboolean
+check_disk_path (BangerPrivState *state, const char *what, const char *path, GError **error)
+{
+  g_autofree char *q = banger_quote (path);
+
+  if (path == NULL)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "QEMU needs the parameter '%s'", what);
+      return FALSE;
+    }
+  if (!banger_priv_validate_abs_path (path, error))
+    return FALSE;
+  if (state->state_dir == NULL || !banger_path_is_under (path, state->state_dir))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+                   "The %s '%s' is not under banger's state directory", what, q);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Firecracker, through the jailer when the install config names one (its
+ * --parent-cgroup is the VM's scope, so the jailer moves itself there and
+ * makes no cgroup of its own), else directly with its socket in the run
+ * dir.  No --new-pid-ns: the pidfd taken at clone must stay Firecracker's
+ * (the jailer execs it in place). */
+GStrv
+banger_host_launch_firecracker_argv (BangerPrivState *state, const char *vm_id,
+                                     const char *scope_rel, char **out_api_sock, GError **error)
+{
+  g_auto (GStrv) argv = NULL;
+
+  if (!check_config_binary ("firecracker", state->firecracker_path, error))
+    return NULL;
+  if (state->jailer_path != NULL)
+    {
+      g_autofree char *base = banger_vm_jail_base (state->runtime_dir);
+      g_autofree char *root = NULL;
+      g_autoptr (BangerFcJailerConfig) j = NULL;
+
+      if (!check_config_binary ("jailer", state->jailer_path, error))
+        return NULL;
+      j = banger_fc_jailer_config_new (state->jailer_path, base, state->owner_uid,
+                                       state->owner_gid);
+      j->parent_cgroup = g_strdup (scope_rel[0] == '/' ? scope_rel + 1 : scope_rel);
+      argv = banger_firecracker_cmdline_build (state->firecracker_path, vm_id,
+                                               "/" BANGER_VM_API_SOCK_NAME, j, error);
+      if (argv == NULL)
+        return NULL;
+      root = banger_vm_jail_root (base, state->firecracker_path, vm_id);
+      *out_api_sock = g_build_filename (root, BANGER_VM_API_SOCK_NAME, NULL);
+    }
+  else
+    {
+      g_autofree char *run = banger_vm_run_dir (state->runtime_dir, vm_id);
+      g_autofree char *sock = g_build_filename (run, BANGER_VM_API_SOCK_NAME, NULL);
+
+      argv = banger_firecracker_cmdline_build (state->firecracker_path, vm_id, sock, NULL, error);
+      if (argv == NULL)
+        return NULL;
+      *out_api_sock = g_steal_pointer (&sock);
+    }
+  return g_steal_pointer (&argv);
+}
+
+GStrv
+banger_host_launch_qemu_argv (BangerPrivState *state, const char *vm_id, JsonObject *params,
+                              const char *tap, char **out_qmp_sock, char **out_console,
+                              GError **error)
+{
+  const char *kernel = banger_priv_param_string (params, "kernel");
+  const char *initrd = banger_priv_param_string (params, "initrd");
+  const char *rootfs = banger_priv_param_string (params, "rootfs");
+  const char *work = banger_priv_param_string (params, "work_disk");
+  const char *accel = banger_priv_param_string (params, "accel");
+  g_autofree char *run = banger_vm_run_dir (state->runtime_dir, vm_id);
+  g_autofree char *qmp = g_build_filename (run, BANGER_VM_QMP_SOCK_NAME, NULL);
+  g_autofree char *console = g_build_filename (run, BANGER_VM_CONSOLE_NAME, NULL);
+  BangerQemuDisk disks[2];
+  BangerQemuCmdline c = { 0 };
+  g_auto (GStrv) argv = NULL;
+
+  if (!check_config_binary ("qemu", state->qemu_path, error)
+      || !check_disk_path (state, "kernel", kernel, error)
+      || !check_disk_path (state, "rootfs", rootfs, error)
+      || (initrd && !check_disk_path (state, "initrd", initrd, error))
+      || (work && !check_disk_path (state, "work_disk", work, error)))
+    return NULL;
+  disks[0] = (BangerQemuDisk) { "rootfs", rootfs,
+                                banger_priv_param_bool (params, "rootfs_read_only", FALSE) };
+  disks[1] = (BangerQemuDisk) { "work", work,
+                                banger_priv_param_bool (params, "work_disk_read_only", FALSE) };
+  c.binary = state->qemu_path;
+  c.vm_id = vm_id;
+  c.accel = accel ? accel : "tcg";
+  c.vcpus = banger_priv_param_int (params, "vcpus", 1);
+  c.mem_mib = banger_priv_param_int (params, "mem_mib", 256);
+  c.kernel = kernel;
+  c.initrd = initrd;
+  c.boot_args = banger_priv_param_string (params, "boot_args");
+  c.disks = disks;
+  c.n_disks = work ? 2 : 1;
+  c.tap = tap != NULL;
+  c.mac = banger_priv_param_string (params, "mac");
+  c.qmp_socket = qmp;
+  c.console_log = console;
+  argv = banger_qemu_cmdline_build (&c, error);
+  if (argv == NULL)
+    return NULL;
+  *out_qmp_sock = g_steal_pointer (&qmp);
+  *out_console = g_steal_pointer (&console);
+  return g_steal_pointer (&argv);
+}
 
 gboolean
 banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
@@ -105,7 +254,9 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   g_autofree char *run_dir = NULL;
   g_autofree char *log_path = NULL;
   g_autofree char *tap = NULL;
+  g_autofree char *console = NULL;
   g_auto (GStrv) argv = NULL;
+  guint64 start_time = 0;
   BangerSpawnSpec spec = { 0 };
   BangerPrivVmm *vmm;
   pid_t pid;
@@ -147,31 +298,18 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
                          "over its API", *k);
             return FALSE;
           }
-      argv = banger_vmm_firecracker_argv (state, vm_id, scope_rel, &api_sock, error);
+      argv = banger_host_launch_firecracker_argv (state, vm_id, scope_rel, &api_sock, error);
     }
   else
     {
-      BangerQemuParams qp = {
-        .kernel = banger_priv_param_string (params, "kernel"),
-        .initrd = banger_priv_param_string (params, "initrd"),
-        .rootfs = banger_priv_param_string (params, "rootfs"),
-        .work_disk = banger_priv_param_string (params, "work_disk"),
-        .boot_args = banger_priv_param_string (params, "boot_args"),
-        .mac = banger_priv_param_string (params, "mac"),
-        .accel = banger_priv_param_string (params, "accel"),
-        .mem_mib = banger_priv_param_int (params, "mem_mib", 256),
-        .vcpus = banger_priv_param_int (params, "vcpus", 1),
-      };
-      if (qp.accel == NULL)
-        qp.accel = "tcg";
       if (banger_priv_param_bool (params, "tap", FALSE))
         {
-          tap = banger_host_tap_name (vm_id, error);
+          tap = banger_host_tap_name_for (state->install_id, vm_id, error);
           if (tap == NULL)
             return FALSE;
-          qp.tap = tap;
         }
-      argv = banger_vmm_qemu_argv (state, vm_id, &qp, &api_sock, error);
+      argv = banger_host_launch_qemu_argv (state, vm_id, params, tap, &api_sock, &console,
+                                           error);
     }
   if (argv == NULL || !check_binary (argv[0], error))
     return FALSE;
@@ -186,7 +324,7 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
     return FALSE;
 
   /* The per-VM run dir (owner's, 0700): sockets and the log. */
-  run_rel = g_build_filename ("vm", vm_id, NULL);
+  run_rel = banger_vm_run_dir_relative (vm_id);
   run_fd = banger_priv_ensure_dir (state->runtime_dir, run_rel, 0700, state->owner_uid,
                                    state->owner_gid, error);
   if (run_fd < 0)
@@ -196,15 +334,14 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
     }
   if (state->jailer_path != NULL && g_str_equal (kind, "firecracker"))
     {
-      g_autofree char *jail = banger_vmm_jail_dir (state, vm_id);
+      g_autofree char *jail_rel = banger_vm_helper_jail_relative (state->firecracker_path, vm_id);
       gboolean removed;
       int jfd = banger_priv_ensure_dir (state->runtime_dir, "jail", 0755, 0, 0, error);
 
       /* The jailer never cleans up, and a stale jail makes it fail: remove
        * this VM's old one (fd-based, no symlink followed, no mount crossed). */
       if (jfd < 0
-          || !banger_priv_remove_tree (state->runtime_dir,
-                                       jail + strlen (state->runtime_dir) + 1, &removed, error))
+          || !banger_priv_remove_tree (state->runtime_dir, jail_rel, &removed, error))
         {
           if (jfd >= 0)
             close (jfd);
@@ -215,22 +352,21 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
       close (jfd);
     }
   /* A socket left by a previous run would make the VMM refuse to start. */
-  unlinkat (run_fd, BANGER_VMM_API_SOCK_NAME, 0);
-  unlinkat (run_fd, BANGER_VMM_QMP_SOCK_NAME, 0);
-  log_fd = openat (run_fd, "vmm.log", O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-                   0600);
-  if (log_fd < 0 || fchown (log_fd, state->owner_uid, state->owner_gid) < 0)
-    {
-      int errsv = errno;
-      if (log_fd >= 0)
-        close (log_fd);
-      close (run_fd);
-      rmdir (cgroup);
-      return banger_set_error_from_errno (error, errsv, "Cannot open the VMM log");
-    }
+  unlinkat (run_fd, BANGER_VM_API_SOCK_NAME, 0);
+  unlinkat (run_fd, BANGER_VM_QMP_SOCK_NAME, 0);
+  /* The run dir is the owner's: whatever is at vmm.log now (a hard link to
+   * root's file, a FIFO, a device node) is unlinked, never opened, and the
+   * log is created fresh (banger-priv-files.c). */
+  log_fd = banger_priv_create_fresh (run_fd, BANGER_VM_LOG_NAME, O_WRONLY | O_APPEND, 0600,
+                                     state->owner_uid, state->owner_gid, error);
   close (run_fd);
-  run_dir = banger_vmm_run_dir (state, vm_id);
-  log_path = g_build_filename (run_dir, "vmm.log", NULL);
+  if (log_fd < 0)
+    {
+      rmdir (cgroup);
+      return FALSE;
+    }
+  run_dir = banger_vm_run_dir (state->runtime_dir, vm_id);
+  log_path = g_build_filename (run_dir, BANGER_VM_LOG_NAME, NULL);
 
   spec.argv = (const char *const *) argv;
   spec.envp = (const char *const[]){ "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
@@ -243,16 +379,12 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   spec.pass_fd = -1;
   if (tap != NULL)
     {
-      /* Only banger's tap: it must exist and be a tun device. */
+      /* Only this install's tap: it must exist, be a tun device owned by
+       * the owner uid and carry banger's marker. */
       g_auto (BangerLinkInfo) info = { 0 };
-      gboolean is_tap = banger_netlink_get_link (tap, &info, error);
+      gboolean is_tap = banger_netlink_get_link (tap, &info, error)
+                        && banger_priv_check_own_tap (state, vm_id, tap, &info, error);
 
-      if (is_tap && g_strcmp0 (info.kind, "tun") != 0)
-        {
-          g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
-                       "'%s' is not a tap device; create the VM's tap first", tap);
-          is_tap = FALSE;
-        }
       if (!is_tap)
         {
           close (log_fd);
@@ -278,6 +410,14 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   close (log_fd);
   if (spec.pass_fd >= 0)
     close (spec.pass_fd);
+  /* Our child, not reaped before the registry's reaper sees it: the pid
+   * cannot be recycled while we read who it is. */
+  if (!banger_proc_start_time (pid, &start_time, error))
+    {
+      banger_pidfd_send (pidfd, SIGKILL);
+      close (pidfd);
+      return FALSE;
+    }
 
   vmm = g_new0 (BangerPrivVmm, 1);
   vmm->vm_id = g_strdup (vm_id);
@@ -290,8 +430,11 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   g_mutex_unlock (&state->lock);
 
   banger_priv_result_int (result, "pid", pid);
+  banger_priv_result_int (result, "start_time", (gint64) start_time);
   banger_priv_result_string (result, "api_sock", api_sock);
   banger_priv_result_string (result, "cgroup", cgroup);
   banger_priv_result_string (result, "log", log_path);
+  if (console != NULL)
+    banger_priv_result_string (result, "console", console);
   return TRUE;
 }

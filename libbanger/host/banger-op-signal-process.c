@@ -5,7 +5,7 @@
  *
  * The signal name goes through banger_validate_signal_name (an allowlist:
  * "STOP", "9", "SIGKILL " and "RTMIN+1" are all refused); the pid through
- * banger_vmm_authorize_pid (banger-vmm-authorize.c), which hands back a
+ * banger_host_authorize_vmm_pid (banger-vmm-authorize.c), which hands back a
  * pidfd; the signal is sent with pidfd_send_signal on that pidfd. */
 #include "config.h"
 
@@ -25,7 +25,7 @@ send_checked (BangerPrivState *state, const BangerPeerCred *caller, gint64 pid, 
               const char *signame, JsonBuilder *result, GError **error)
 {
   g_autofree char *vm_id = NULL;
-  int pidfd = banger_vmm_authorize_pid (state, caller, pid, &vm_id, error);
+  int pidfd = banger_host_authorize_vmm_pid (state, caller, pid, &vm_id, error);
 
   if (pidfd < 0)
     return FALSE;

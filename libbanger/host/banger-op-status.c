@@ -5,35 +5,18 @@
 #include "config.h"
 
 #include <fcntl.h>
-#include <linux/kvm.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "banger-cgroup.h"
 #include "banger-dm.h"
+#include "banger-kvm-probe.h"
 #include "banger-nft.h"
 #include "banger-priv-ops-private.h"
 
 const BangerParamSpec banger_op_status_params[] = {
   { NULL },
 };
-
-/* /dev/kvm opens and answers the stable API version.  (Whether it can boot a
- * stock kernel is another matter — some paravirtual KVMs cannot; the daemon's
- * boot probe decides that.) */
-static gboolean
-kvm_usable (void)
-{
-  int fd = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
-  gboolean ok;
-
-  if (fd < 0)
-    return FALSE;
-  ok = ioctl (fd, KVM_GET_API_VERSION, 0) == KVM_API_VERSION;
-  close (fd);
-  return ok;
-}
 
 static gboolean
 executable_root_owned (const char *path)
@@ -66,14 +49,24 @@ banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObje
                   JsonBuilder *result, GCancellable *cancellable, GError **error)
 {
   g_autofree char *cg = banger_cgroup2_find_mount (NULL, NULL);
+  /* The one KVM answer (launch/banger-kvm-probe.c): the boot probe with the
+   * helper's QEMU, cached in root's cache dir, so doctor, this and the QEMU
+   * driver agree.  Nothing cached and no kernel to probe with: "untested". */
+  const BangerKvmHost host = { .qemu_binary = state->qemu_path };
+  g_autoptr (BangerKvmAnswer) kvm = banger_kvm_probe (&host, cancellable, error);
   guint n_vmms;
+
+  if (kvm == NULL)
+    return FALSE;
 
   g_mutex_lock (&state->lock);
   n_vmms = g_hash_table_size (banger_priv_state_vmms_locked (state));
   g_mutex_unlock (&state->lock);
 
   banger_priv_result_string (result, "version", PACKAGE_VERSION);
-  banger_priv_result_bool (result, "kvm", kvm_usable ());
+  banger_priv_result_bool (result, "kvm", kvm->state == BANGER_KVM_USABLE);
+  banger_priv_result_string (result, "kvm_state", banger_kvm_state_to_string (kvm->state));
+  banger_priv_result_string (result, "kvm_detail", kvm->detail);
   banger_priv_result_bool (result, "device_mapper", banger_dm_available (state, NULL));
   banger_priv_result_bool (result, "nftables", banger_nft_available ());
   banger_priv_result_bool (result, "tun", access ("/dev/net/tun", R_OK | W_OK) == 0);

@@ -46,35 +46,3 @@ banger_tap_create (const char *name, uid_t owner, GError **error)
   close (fd);
   return TRUE;
 }
-
-int
-banger_tap_open (const char *name, GError **error)
-{
-  struct ifreq ifr;
-  int fd;
-
-  if (strlen (name) >= IFNAMSIZ)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
-                   "Interface name too long");
-      return -1;
-    }
-  fd = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  if (fd < 0)
-    {
-      banger_set_error_from_errno (error, errno, "Cannot open /dev/net/tun");
-      return -1;
-    }
-  memset (&ifr, 0, sizeof ifr);
-  g_strlcpy (ifr.ifr_name, name, IFNAMSIZ);
-  /* IFF_TUN_EXCL is not set: this attaches to the existing persistent tap */
-  ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
-  if (ioctl (fd, TUNSETIFF, &ifr) < 0)
-    {
-      int errsv = errno;
-      close (fd);
-      banger_set_error_from_errno (error, errsv, "Cannot attach to tap '%s'", name);
-      return -1;
-    }
-  return fd;
-}

@@ -12,8 +12,6 @@ G_BEGIN_DECLS
  * @owner (TUNSETOWNER), so that a VMM running as @owner can open it. */
 gboolean banger_tap_create (const char *name, uid_t owner, GError **error);
 
-/* Attach to banger's existing tap @name and return the queue fd (O_CLOEXEC),
- * for a VMM that takes its tap as an fd (QEMU's -netdev tap,fd=N). */
-int banger_tap_open (const char *name, GError **error);
+/* Attaching to it for a VMM: banger_tap_open() in launch/banger-tap-fd.h. */
 
 G_END_DECLS

@@ -33,7 +33,7 @@
 #include "banger-priv-ops-private.h"
 #include "banger-proc.h"
 #include "banger-vm-cgroup.h"
-#include "banger-vmm-argv.h"
+#include "banger-vm-paths.h"
 #include "banger-vmm-authorize.h"
 
 static int
@@ -143,8 +143,12 @@ adoption_check (BangerPrivState *state, pid_t pid, char **out_vm_id, GError **er
   api_host = host_api_sock (state, pid, api);
   if (api_host == NULL)
     return refuse (error, pid, "it has no usable --api-sock");
-  run_dir = banger_vmm_run_dir (state, vm_id);
-  jail_dir = banger_vmm_jail_dir (state, vm_id);
+  run_dir = banger_vm_run_dir (state->runtime_dir, vm_id);
+  {
+    g_autofree char *base = banger_vm_jail_base (state->runtime_dir);
+    jail_dir = banger_vm_jail_dir (base, state->firecracker_path ? state->firecracker_path
+                                                                 : "firecracker", vm_id);
+  }
   if (!banger_path_is_under (api_host, run_dir) && !banger_path_is_under (api_host, jail_dir))
     return refuse (error, pid, "its --api-sock is not under that VM's runtime directory");
   if (!banger_path_is_under (api_host, state->runtime_dir))
@@ -154,8 +158,8 @@ adoption_check (BangerPrivState *state, pid_t pid, char **out_vm_id, GError **er
 }
 
 int
-banger_vmm_authorize_pid (BangerPrivState *state, const BangerPeerCred *caller, gint64 pid,
-                          char **out_vm_id, GError **error)
+banger_host_authorize_vmm_pid (BangerPrivState *state, const BangerPeerCred *caller,
+                               gint64 pid, char **out_vm_id, GError **error)
 {
   GHashTableIter iter;
   gpointer value;

@@ -8,8 +8,8 @@ G_BEGIN_DECLS
 /* A pidfd for @pid if (and only if) it is a banger-launched VMM (see the
  * rules at the top of banger-vmm-authorize.c); -1 with PERMISSION_DENIED or
  * NOT_FOUND otherwise.  @out_vm_id (nullable) gets the VM it belongs to. */
-int banger_vmm_authorize_pid (BangerPrivState *state, const BangerPeerCred *caller, gint64 pid,
-                              char **out_vm_id, GError **error);
+int banger_host_authorize_vmm_pid (BangerPrivState *state, const BangerPeerCred *caller,
+                                   gint64 pid, char **out_vm_id, GError **error);
 /* pidfd_send_signal(2); -1 with errno on failure. */
 int banger_pidfd_send (int pidfd, int signo);
 

@@ -15,7 +15,7 @@ struct _BangerFcClient
   char *socket_path;
   /* A SoupSession belongs to the main context that was thread-default when
    * it was made; the session is rebuilt when a call comes from another one
-   * (e.g. banger_vmm_run_sync's private context after the daemon's). */
+   * (e.g. the blocking calls' private context after the daemon's). */
   SoupSession *session;
   GMainContext *session_context;
 };

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The Firecracker jailer: argv, jail staging, pid file, cleanup
- * (see banger-fc-jailer.h). */
+ * The Firecracker jailer: jail staging, pid file, cleanup (see
+ * banger-fc-jailer.h); its argv is launch/banger-firecracker-cmdline.c's. */
 #include "config.h"
 
 #include <dirent.h>
@@ -20,49 +20,9 @@
 #include "banger-error-private.h"
 #include "banger-fc-jailer.h"
 #include "banger-quote.h"
+#include "banger-vm-paths.h"
 
 #define JAIL_MAX_DEPTH 16
-
-BangerFcJailerConfig *
-banger_fc_jailer_config_new (const char *jailer_path, const char *chroot_base, guint uid,
-                             guint gid)
-{
-  BangerFcJailerConfig *c = g_new0 (BangerFcJailerConfig, 1);
-  c->jailer_path = g_strdup (jailer_path);
-  c->chroot_base = g_strdup (chroot_base ? chroot_base : "/srv/jailer");
-  c->uid = uid;
-  c->gid = gid;
-  return c;
-}
-
-BangerFcJailerConfig *
-banger_fc_jailer_config_copy (const BangerFcJailerConfig *s)
-{
-  BangerFcJailerConfig *c = banger_fc_jailer_config_new (s->jailer_path, s->chroot_base, s->uid,
-                                                         s->gid);
-  c->netns = g_strdup (s->netns);
-  c->parent_cgroup = g_strdup (s->parent_cgroup);
-  c->cgroups = g_strdupv (s->cgroups);
-  c->fsize_limit = s->fsize_limit;
-  c->no_file_limit = s->no_file_limit;
-  c->new_pid_ns = s->new_pid_ns;
-  c->cgroup_root = g_strdup (s->cgroup_root);
-  return c;
-}
-
-void
-banger_fc_jailer_config_free (BangerFcJailerConfig *c)
-{
-  if (c == NULL)
-    return;
-  g_free (c->jailer_path);
-  g_free (c->chroot_base);
-  g_free (c->netns);
-  g_free (c->parent_cgroup);
-  g_strfreev (c->cgroups);
-  g_free (c->cgroup_root);
-  g_free (c);
-}
 
 static gboolean
 bad (GError **error, const char *what, const char *value)
@@ -73,103 +33,16 @@ bad (GError **error, const char *what, const char *value)
   return FALSE;
 }
 
-static gboolean
-relative_clean (const char *p)
-{
-  g_auto (GStrv) parts = NULL;
-
-  if (p == NULL || p[0] == '\0' || p[0] == '/')
-    return FALSE;
-  parts = g_strsplit (p, "/", -1);
-  for (guint i = 0; parts[i]; i++)
-    if (parts[i][0] == '\0' || g_str_equal (parts[i], ".") || g_str_equal (parts[i], ".."))
-      return FALSE;
-  return TRUE;
-}
-
-gboolean
-banger_fc_jailer_config_validate (const BangerFcJailerConfig *c, GError **error)
-{
-  if (c->jailer_path == NULL || !g_path_is_absolute (c->jailer_path))
-    return bad (error, "jailer path", c->jailer_path);
-  if (c->chroot_base == NULL || !g_path_is_absolute (c->chroot_base)
-      || strstr (c->chroot_base, "/..") != NULL)
-    return bad (error, "chroot base directory", c->chroot_base);
-  if (c->netns != NULL && !g_path_is_absolute (c->netns))
-    return bad (error, "network namespace path", c->netns);
-  if (c->parent_cgroup != NULL && !relative_clean (c->parent_cgroup))
-    return bad (error, "parent cgroup", c->parent_cgroup);
-  if (c->cgroups != NULL && c->cgroups[0] != NULL
-      && (c->cgroup_root == NULL || !g_path_is_absolute (c->cgroup_root)))
-    return bad (error, "cgroup2 mount (needed with --cgroup settings)", c->cgroup_root);
-  for (guint i = 0; c->cgroups && c->cgroups[i]; i++)
-    {
-      const char *eq = strchr (c->cgroups[i], '=');
-      if (eq == NULL || eq == c->cgroups[i] || memchr (c->cgroups[i], '/', eq - c->cgroups[i]))
-        return bad (error, "cgroup setting", c->cgroups[i]);
-    }
-  return TRUE;
-}
-
 char *
 banger_fc_jail_dir (const BangerFcJailerConfig *c, const char *exec_file, const char *vm_id)
 {
-  g_autofree char *exec_name = g_path_get_basename (exec_file);
-  return g_build_filename (c->chroot_base, exec_name, vm_id, NULL);
+  return banger_vm_jail_dir (c->chroot_base, exec_file, vm_id);
 }
 
 char *
 banger_fc_jail_root (const BangerFcJailerConfig *c, const char *exec_file, const char *vm_id)
 {
-  g_autofree char *dir = banger_fc_jail_dir (c, exec_file, vm_id);
-  return g_build_filename (dir, "root", NULL);
-}
-
-char **
-banger_fc_jailer_build_argv (const BangerFcJailerConfig *c, const char *exec_file,
-                             const char *vm_id, const char *const *fc_args)
-{
-  GPtrArray *a = g_ptr_array_new ();
-
-#define ADD(x) g_ptr_array_add (a, g_strdup (x))
-#define ADD2(k, v) (ADD (k), ADD (v))
-  ADD (c->jailer_path);
-  ADD2 ("--id", vm_id);
-  ADD2 ("--exec-file", exec_file);
-  g_ptr_array_add (a, g_strdup ("--uid"));
-  g_ptr_array_add (a, g_strdup_printf ("%u", c->uid));
-  g_ptr_array_add (a, g_strdup ("--gid"));
-  g_ptr_array_add (a, g_strdup_printf ("%u", c->gid));
-  ADD2 ("--cgroup-version", "2");
-  ADD2 ("--chroot-base-dir", c->chroot_base);
-  if (c->netns != NULL)
-    ADD2 ("--netns", c->netns);
-  if (c->parent_cgroup != NULL)
-    ADD2 ("--parent-cgroup", c->parent_cgroup);
-  for (guint i = 0; c->cgroups && c->cgroups[i]; i++)
-    ADD2 ("--cgroup", c->cgroups[i]);
-  if (c->fsize_limit > 0)
-    {
-      ADD ("--resource-limit");
-      g_ptr_array_add (a, g_strdup_printf ("fsize=%" G_GUINT64_FORMAT, c->fsize_limit));
-    }
-  if (c->no_file_limit > 0)
-    {
-      ADD ("--resource-limit");
-      g_ptr_array_add (a, g_strdup_printf ("no-file=%" G_GUINT64_FORMAT, c->no_file_limit));
-    }
-  if (c->new_pid_ns)
-    ADD ("--new-pid-ns");
-  if (fc_args != NULL && fc_args[0] != NULL)
-    {
-      ADD ("--");
-      for (guint i = 0; fc_args[i]; i++)
-        ADD (fc_args[i]);
-    }
-#undef ADD2
-#undef ADD
-  g_ptr_array_add (a, NULL);
-  return (char **) g_ptr_array_free (a, FALSE);
+  return banger_vm_jail_root (c->chroot_base, exec_file, vm_id);
 }
 
 int

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The Firecracker jailer: its argv, the jail directory banger stages files
+ * The Firecracker jailer: the jail directory banger stages files
  * into, the pid file it leaves, and the cleanup it never does itself.
  *
  * Layout (jailer.md): <chroot_base>/<exec_file_name>/<id>/root/ is the jail
@@ -15,45 +15,18 @@
 
 #include <glib.h>
 
+#include "banger-firecracker-cmdline.h"
+
 G_BEGIN_DECLS
 
-typedef struct
-{
-  char *jailer_path;   /* the jailer binary (absolute) */
-  char *chroot_base;   /* --chroot-base-dir; default /srv/jailer */
-  guint uid;           /* --uid / --gid: what Firecracker runs as */
-  guint gid;
-  char *netns;         /* nullable: --netns, a netns handle path */
-  char *parent_cgroup; /* nullable: --parent-cgroup (default: exec file name) */
-  char **cgroups;      /* nullable: --cgroup "file=value" each */
-  guint64 fsize_limit; /* 0: none; --resource-limit fsize= */
-  guint64 no_file_limit; /* 0: the jailer's default (2048); --resource-limit no-file= */
-  gboolean new_pid_ns; /* --new-pid-ns: Firecracker becomes PID 1 of a namespace */
-  char *cgroup_root;   /* the cgroup2 mount (banger_cgroup2_find_mount(), host layer);
-                        * required when @cgroups is set, to remove the cgroup */
-} BangerFcJailerConfig;
-
-BangerFcJailerConfig *banger_fc_jailer_config_new (const char *jailer_path,
-                                                   const char *chroot_base, guint uid,
-                                                   guint gid);
-BangerFcJailerConfig *banger_fc_jailer_config_copy (const BangerFcJailerConfig *config);
-void banger_fc_jailer_config_free (BangerFcJailerConfig *config);
-gboolean banger_fc_jailer_config_validate (const BangerFcJailerConfig *config, GError **error);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerFcJailerConfig, banger_fc_jailer_config_free)
+/* BangerFcJailerConfig and the jailer's argv: launch/banger-firecracker-cmdline.h */
 
 /* <chroot_base>/<basename(exec_file)>/<id> (the directory to remove) and
- * .../root (the jail root). */
+ * .../root (the jail root): launch/banger-vm-paths.c computes them. */
 char *banger_fc_jail_dir (const BangerFcJailerConfig *config, const char *exec_file,
                           const char *vm_id);
 char *banger_fc_jail_root (const BangerFcJailerConfig *config, const char *exec_file,
                            const char *vm_id);
-
-/* The jailer's argv: --id --exec-file --uid --gid --cgroup-version 2
- * --chroot-base-dir [--netns] [--parent-cgroup] [--cgroup]* [--resource-limit]*
- * [--new-pid-ns] -- @fc_args.  Never --daemonize: banger keeps stdout and
- * stderr in the VM's log and watches the process through its pidfd. */
-char **banger_fc_jailer_build_argv (const BangerFcJailerConfig *config, const char *exec_file,
-                                    const char *vm_id, const char *const *fc_args);
 
 /* Create the jail root (mkdir -p, 0755) and return an O_DIRECTORY fd on it. */
 int banger_fc_jail_create (const BangerFcJailerConfig *config, const char *exec_file,

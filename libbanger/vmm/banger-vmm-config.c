@@ -8,6 +8,7 @@
 
 #include "banger-names.h"
 #include "banger-quote.h"
+#include "banger-vm-limits.h"
 #include "banger-vmm.h"
 
 static void
@@ -124,18 +125,15 @@ banger_vmm_config_validate (const BangerVmmConfig *c, GError **error)
     return invalid (error, "kernel path", c->kernel_path);
   if (c->initrd_path != NULL && !g_path_is_absolute (c->initrd_path))
     return invalid (error, "initrd path", c->initrd_path);
-  if (c->vcpus < 1 || c->vcpus > 32)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
-                   "VM configuration: %u vCPUs is outside 1..32", c->vcpus);
-      return FALSE;
-    }
-  if (c->mem_mib < 64)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
-                   "VM configuration: %u MiB of memory is less than 64", c->mem_mib);
-      return FALSE;
-    }
+  {
+    g_autoptr (GError) local = NULL;
+    if (!banger_vm_limits_check (c->vcpus, c->mem_mib, &local))
+      {
+        g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT, "VM configuration: %s",
+                     local->message);
+        return FALSE;
+      }
+  }
   for (guint i = 0; i < c->drives->len; i++)
     {
       BangerVmmDrive *d = c->drives->pdata[i];

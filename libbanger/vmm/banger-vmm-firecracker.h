@@ -58,21 +58,31 @@ const char *banger_vmm_firecracker_get_metrics_path (BangerVmmFirecracker *self)
  * "kill", "already-exited"; NULL before a stop. */
 const char *banger_vmm_firecracker_get_stop_method (BangerVmmFirecracker *self);
 
-/* Post-boot extras; finish with banger_vmm_op_finish(). */
-void banger_vmm_firecracker_set_balloon (BangerVmmFirecracker *self, guint amount_mib,
-                                         GCancellable *cancellable, GAsyncReadyCallback callback,
-                                         gpointer user_data);
-void banger_vmm_firecracker_flush_metrics (BangerVmmFirecracker *self, GCancellable *cancellable,
-                                           GAsyncReadyCallback callback, gpointer user_data);
-/* PATCH /mmds (JSON merge-patch of the metadata); @patch not taken. */
-void banger_vmm_firecracker_patch_mmds (BangerVmmFirecracker *self, JsonNode *patch,
-                                        GCancellable *cancellable, GAsyncReadyCallback callback,
-                                        gpointer user_data);
-
-/* GET /balloon/statistics (the balloon must have been configured). */
-void banger_vmm_firecracker_get_balloon_stats (BangerVmmFirecracker *self,
+/* Post-boot extras, each an _async/_finish pair. */
+/* PATCH /balloon {amount_mib}. */
+void banger_vmm_firecracker_set_balloon_async (BangerVmmFirecracker *self, guint amount_mib,
                                                GCancellable *cancellable,
                                                GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_firecracker_set_balloon_finish (BangerVmmFirecracker *self,
+                                                    GAsyncResult *result, GError **error);
+/* PUT /actions FlushMetrics; read_stats then sees the new lines. */
+void banger_vmm_firecracker_flush_metrics_async (BangerVmmFirecracker *self,
+                                                 GCancellable *cancellable,
+                                                 GAsyncReadyCallback callback,
+                                                 gpointer user_data);
+gboolean banger_vmm_firecracker_flush_metrics_finish (BangerVmmFirecracker *self,
+                                                      GAsyncResult *result, GError **error);
+/* PATCH /mmds (JSON merge-patch of the metadata); @patch not taken. */
+void banger_vmm_firecracker_patch_mmds_async (BangerVmmFirecracker *self, JsonNode *patch,
+                                              GCancellable *cancellable,
+                                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_firecracker_patch_mmds_finish (BangerVmmFirecracker *self,
+                                                   GAsyncResult *result, GError **error);
+/* GET /balloon/statistics (the balloon must have been configured). */
+void banger_vmm_firecracker_get_balloon_stats_async (BangerVmmFirecracker *self,
+                                                     GCancellable *cancellable,
+                                                     GAsyncReadyCallback callback,
+                                                     gpointer user_data);
 JsonObject *banger_vmm_firecracker_get_balloon_stats_finish (BangerVmmFirecracker *self,
                                                              GAsyncResult *result,
                                                              GError **error);

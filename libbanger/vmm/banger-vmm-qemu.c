@@ -2,10 +2,11 @@
  *
  * BangerVmmQemu: QEMU microvm over QMP (see banger-vmm-qemu.h).
  *
- * Every operation that talks to QEMU or waits on the process runs its
- * blocking part in a worker thread (QMP calls, pidfd polls) and applies its
- * effect on the object (process, state) back in the caller's main context,
- * so the object is only mutated from there. */
+ * One concurrency model with the Firecracker driver: everything runs on the
+ * caller's thread-default main context -- QMP is read and written
+ * asynchronously (banger-qmp.h), the launch waits on a tick and a watch on
+ * the pidfd, the stop ladder is the shared one (banger-vmm-stop-ladder.h).
+ * The only worker thread is the KVM boot probe (once per binary). */
 #include "config.h"
 
 #include <errno.h>
@@ -18,17 +19,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 
 #include "banger-error-private.h"
 #include "banger-qmp.h"
 #include "banger-quote.h"
+#include "banger-vm-paths.h"
 #include "banger-vmm-proc-stats.h"
 #include "banger-vmm-qemu.h"
+#include "banger-vmm-stop-ladder.h"
 
 #define DEFAULT_LAUNCH_TIMEOUT_MS 10000
-#define KVM_PROBE_TIMEOUT_MS 5000
-#define KILL_WAIT_MS 5000
+#define KILL_WAIT_MS BANGER_VMM_KILL_WAIT_MS
 #define BLOCKSTATS_TIMEOUT_MS 500
 #define DEATH_GRACE_MS 250 /* after a QMP failure at launch: is QEMU dying? */
 #define LOG_TAIL_BYTES 2048
@@ -51,8 +54,6 @@ struct _BangerVmmQemu
 G_DEFINE_FINAL_TYPE (BangerVmmQemu, banger_vmm_qemu, BANGER_TYPE_VMM)
 
 /* The KVM probe boots a kernel: do it once per binary and process. */
-G_LOCK_DEFINE_STATIC (probe_cache);
-static GHashTable *probe_cache; /* binary -> "kvm"/"tcg" */
 
 /* ------------------------------------------------------------- utilities */
 
@@ -123,58 +124,50 @@ busy_error (BangerVmm *vmm, const char *what)
                       banger_vmm_state_to_string (banger_vmm_get_state (vmm)));
 }
 
-/* ------------------------------------------------------------------- jobs */
-
-typedef enum
-{
-  JOB_LAUNCH,
-  JOB_START,
-  JOB_PAUSE,
-  JOB_RESUME,
-  JOB_STOP,
-  JOB_REFRESH,
-} JobKind;
-
-typedef struct
-{
-  JobKind kind;
-  BangerVmmState state_at_call;
-  int pidfd;         /* JOB_STOP: borrowed; JOB_LAUNCH: result, owned until applied */
-  GPid pid;
-  guint stop_timeout_s;
-  char *accel;       /* JOB_LAUNCH result */
-  GStrv argv;        /* JOB_LAUNCH result */
-  char *status;      /* query-status result */
-} Job;
-
 static void
-job_free (Job *job)
+drop_source (GSource **source)
 {
-  if (job->kind == JOB_LAUNCH && job->pidfd >= 0)
-    close (job->pidfd);
-  g_free (job->accel);
-  g_strfreev (job->argv);
-  g_free (job->status);
-  g_free (job);
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
 }
 
-static Job *
-job_new (BangerVmm *vmm, JobKind kind)
+static GTask *
+new_task (BangerVmmQemu *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+          gpointer user_data, gpointer tag)
 {
-  Job *job = g_new0 (Job, 1);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
 
-  job->kind = kind;
-  job->state_at_call = banger_vmm_get_state (vmm);
-  job->pidfd = kind == JOB_LAUNCH ? -1 : banger_vmm_get_pidfd (vmm);
-  job->stop_timeout_s = banger_vmm_get_stop_timeout (vmm);
-  return job;
+  g_task_set_source_tag (task, tag);
+  g_task_set_check_cancellable (task, FALSE);
+  return task;
+}
+
+static gboolean
+in_state (BangerVmm *vmm, const char *what, GAsyncReadyCallback callback, gpointer user_data,
+          BangerVmmState a, BangerVmmState b)
+{
+  BangerVmmState s = banger_vmm_get_state (vmm);
+
+  if (s == a || s == b)
+    return TRUE;
+  g_task_report_error (vmm, callback, user_data, NULL, busy_error (vmm, what));
+  return FALSE;
+}
+
+/* query-status; the finish gives the status string. */
+static void
+query_status_async (BangerVmmQemu *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+                    gpointer user_data)
+{
+  banger_qmp_execute_async (self->qmp, "query-status", NULL, 0, cancellable, callback, user_data);
 }
 
 static char *
-query_status (BangerVmmQemu *self, GCancellable *cancellable, GError **error)
+query_status_finish (BangerVmmQemu *self, GAsyncResult *result, GError **error)
 {
-  g_autoptr (JsonNode) ret = banger_qmp_execute (self->qmp, "query-status", NULL, 0,
-                                                 cancellable, error);
+  g_autoptr (JsonNode) ret = banger_qmp_execute_finish (self->qmp, result, error);
   const char *status;
 
   if (ret == NULL)
@@ -192,12 +185,30 @@ query_status (BangerVmmQemu *self, GCancellable *cancellable, GError **error)
   return g_strdup (status);
 }
 
-static gboolean
-qmp_simple (BangerVmmQemu *self, const char *command, GCancellable *cancellable, GError **error)
+/* --------------------------------------------------------------- launch */
+
+typedef struct
 {
-  g_autoptr (JsonNode) ret = banger_qmp_execute (self->qmp, command, NULL, 0, cancellable,
-                                                 error);
-  return ret != NULL;
+  GSource *tick;       /* 10 ms: socket there yet?  deadline, cancellation */
+  GSource *exit_watch; /* the pidfd turning readable: died */
+  gint64 deadline;
+  gboolean connecting; /* QMP connect and handshake in flight */
+  GPid pid;            /* owned until the launch succeeds */
+  int pidfd;
+  char *accel;
+  GStrv argv;
+} LaunchData;
+
+static void
+launch_data_free (LaunchData *d)
+{
+  drop_source (&d->tick);
+  drop_source (&d->exit_watch);
+  if (d->pidfd >= 0)
+    close (d->pidfd);
+  g_free (d->accel);
+  g_strfreev (d->argv);
+  g_free (d);
 }
 
 /* Kill and reap a process that failed to launch properly. */
@@ -214,8 +225,8 @@ discard_process (GPid pid, int pidfd)
 
 /* The process behind @pidfd has exited during launch: reap it (when it is
  * our child), close the pidfd, and say how it ended with its last output. */
-static void
-set_death_error (BangerVmmQemu *self, int pidfd, GError **error)
+static GError *
+death_error (BangerVmmQemu *self, int pidfd)
 {
   siginfo_t info = { 0 };
   g_autofree char *tail = NULL;
@@ -230,225 +241,405 @@ set_death_error (BangerVmmQemu *self, int pidfd, GError **error)
     how = g_strdup ("exited");
   close (pidfd);
   tail = log_tail (self->log_path);
-  g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED,
-               "QEMU %s before its QMP socket was ready%s%s", how,
-               tail[0] ? ": " : " (its log is empty)", tail);
+  return g_error_new (BANGER_ERROR, BANGER_ERROR_FAILED,
+                      "QEMU %s before its QMP socket was ready%s%s", how,
+                      tail[0] ? ": " : " (its log is empty)", tail);
 }
 
-static gboolean
-launch_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GError **error)
+/* End the launch (task completes, sources go).  With @error: nothing is
+ * left running. */
+static void
+launch_end (GTask *task, GError *error)
 {
+  BangerVmmQemu *self = g_task_get_source_object (task);
   BangerVmm *vmm = BANGER_VMM (self);
-  const BangerVmmConfig *config = banger_vmm_get_config (vmm);
-  BangerVmmLauncher *launcher = banger_vmm_get_launcher (vmm);
-  g_autofree char *accel = NULL;
-  g_auto (GStrv) argv = NULL;
-  gint64 deadline;
-  GPid pid = 0;
-  int pidfd = -1;
+  LaunchData *d = g_task_get_task_data (task);
 
-  if (self->accel == BANGER_QEMU_ACCEL_AUTO && g_getenv (BANGER_QEMU_ACCEL_ENV) == NULL)
+  drop_source (&d->tick);
+  drop_source (&d->exit_watch);
+  if (error != NULL)
     {
-      G_LOCK (probe_cache);
-      if (probe_cache != NULL)
-        accel = g_strdup (g_hash_table_lookup (probe_cache, self->binary));
-      G_UNLOCK (probe_cache);
+      banger_qmp_close (self->qmp);
+      if (d->pidfd >= 0)
+        discard_process (d->pid, d->pidfd);
+      d->pidfd = -1;
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
     }
-  if (accel == NULL)
-    {
-      accel = banger_qemu_choose_accel (self->accel, self->binary, "/dev/kvm",
-                                        config->kernel_path, KVM_PROBE_TIMEOUT_MS, cancellable,
-                                        error);
-      if (accel == NULL)
-        return FALSE;
-      if (self->accel == BANGER_QEMU_ACCEL_AUTO && g_getenv (BANGER_QEMU_ACCEL_ENV) == NULL)
-        {
-          G_LOCK (probe_cache);
-          if (probe_cache == NULL)
-            probe_cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-          g_hash_table_replace (probe_cache, g_strdup (self->binary), g_strdup (accel));
-          G_UNLOCK (probe_cache);
-        }
-    }
-  argv = banger_qemu_build_argv (config, self->binary, accel, self->qmp_path,
-                                 self->console_path, error);
-  if (argv == NULL)
-    return FALSE;
-
-  /* A socket left by an earlier run must not be mistaken for this one. */
-  if (g_unlink (self->qmp_path) < 0 && errno != ENOENT)
-    return banger_set_error_from_errno (error, errno, "Cannot remove the stale QMP socket '%s'",
-                                        self->qmp_path);
-
-  if (!launcher->spawn (launcher, config->vm_id, (const char *const *) argv, self->log_path,
-                        &pid, &pidfd, error))
-    return FALSE;
-
-  deadline = g_get_monotonic_time () + (gint64) self->launch_timeout_ms * 1000;
-  for (;;)
-    {
-      g_autoptr (GError) local = NULL;
-      struct stat st;
-
-      if (wait_pidfd (pidfd, 0, NULL))
-        {
-          set_death_error (self, pidfd, error);
-          return FALSE;
-        }
-      if (g_cancellable_set_error_if_cancelled (cancellable, &local))
-        {
-          discard_process (pid, pidfd);
-          g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_CANCELLED,
-                               "Launching QEMU was cancelled");
-          return FALSE;
-        }
-      if (g_get_monotonic_time () > deadline)
-        {
-          discard_process (pid, pidfd);
-          g_set_error (error, BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
-                       "QEMU's QMP socket '%s' did not answer within %u ms", self->qmp_path,
-                       self->launch_timeout_ms);
-          return FALSE;
-        }
-      if (stat (self->qmp_path, &st) == 0 && S_ISSOCK (st.st_mode))
-        {
-          if (banger_qmp_connect (self->qmp, self->qmp_path, self->launch_timeout_ms,
-                                  cancellable, &local))
-            break;
-          /* refused: QEMU has bound but not yet listens; anything else is
-           * final */
-          if (!g_error_matches (local, BANGER_ERROR, BANGER_ERROR_NOT_FOUND)
-              && !g_error_matches (local, BANGER_ERROR, BANGER_ERROR_FAILED)
-              && !g_error_matches (local, BANGER_ERROR, BANGER_ERROR_BUSY))
-            {
-              /* a QEMU that dies mid-handshake is reported as a death */
-              if (wait_pidfd (pidfd, DEATH_GRACE_MS, NULL))
-                set_death_error (self, pidfd, error);
-              else
-                {
-                  discard_process (pid, pidfd);
-                  g_propagate_error (error, g_steal_pointer (&local));
-                }
-              return FALSE;
-            }
-        }
-      g_usleep (10 * 1000);
-    }
-
-  {
-    g_autoptr (GError) local = NULL;
-
-    job->status = query_status (self, cancellable, &local);
-    if (job->status == NULL)
-      {
-        banger_qmp_close (self->qmp);
-        if (wait_pidfd (pidfd, DEATH_GRACE_MS, NULL))
-          set_death_error (self, pidfd, error);
-        else
-          {
-            discard_process (pid, pidfd);
-            g_propagate_error (error, g_steal_pointer (&local));
-          }
-        return FALSE;
-      }
-  }
-  job->pid = pid;
-  job->pidfd = pidfd;
-  job->accel = g_steal_pointer (&accel);
-  job->argv = g_steal_pointer (&argv);
-  return TRUE;
+  banger_vmm_set_process (vmm, d->pid, d->pidfd);
+  d->pidfd = -1;
+  g_free (self->accel_used);
+  self->accel_used = g_steal_pointer (&d->accel);
+  g_strfreev (self->argv);
+  self->argv = g_steal_pointer (&d->argv);
+  banger_vmm_set_state (vmm, BANGER_VMM_STATE_LAUNCHED);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
 }
 
-/* The graceful ladder: power button (or quit for a guest that never ran),
- * stop-timeout, TERM, stop-timeout, KILL. */
-static gboolean
-stop_in_thread (BangerVmmQemu *self, Job *job, GCancellable *cancellable, GError **error)
+/* A failure while QEMU may be dying: given DEATH_GRACE_MS to finish, a
+ * death is reported as such, with QEMU's last output. */
+static void
+launch_fail_or_death (GTask *task, GError *error)
 {
-  guint grace_ms = job->stop_timeout_s * 1000;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  LaunchData *d = g_task_get_task_data (task);
 
-  if (job->pidfd < 0)
+  if (wait_pidfd (d->pidfd, DEATH_GRACE_MS, NULL))
     {
-      g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND,
-                           "The VMM has not been launched");
-      return FALSE;
+      g_error_free (error);
+      error = death_error (self, d->pidfd);
+      d->pidfd = -1;
     }
-  if (wait_pidfd (job->pidfd, 0, NULL))
-    return TRUE;
-
-  if (banger_qmp_is_connected (self->qmp))
-    {
-      /* failures here only skip a rung of the ladder */
-      if (job->state_at_call == BANGER_VMM_STATE_RUNNING)
-        qmp_simple (self, "system_powerdown", cancellable, NULL);
-      else if (job->state_at_call == BANGER_VMM_STATE_PAUSED)
-        {
-          if (qmp_simple (self, "cont", cancellable, NULL))
-            qmp_simple (self, "system_powerdown", cancellable, NULL);
-        }
-      else
-        qmp_simple (self, "quit", cancellable, NULL);
-      if (wait_pidfd (job->pidfd, grace_ms, cancellable))
-        return TRUE;
-    }
-  if (g_cancellable_is_cancelled (cancellable))
-    goto cancelled;
-
-  if (pidfd_signal (job->pidfd, SIGTERM) < 0 && errno != ESRCH)
-    return banger_set_error_from_errno (error, errno, "Cannot signal QEMU (pid %d)",
-                                        (int) job->pid);
-  if (wait_pidfd (job->pidfd, grace_ms, cancellable))
-    return TRUE;
-  if (g_cancellable_is_cancelled (cancellable))
-    goto cancelled;
-
-  if (pidfd_signal (job->pidfd, SIGKILL) < 0 && errno != ESRCH)
-    return banger_set_error_from_errno (error, errno, "Cannot kill QEMU (pid %d)",
-                                        (int) job->pid);
-  if (wait_pidfd (job->pidfd, KILL_WAIT_MS, cancellable))
-    return TRUE;
-  g_set_error (error, BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
-               "QEMU (pid %d) is still there after SIGKILL", (int) job->pid);
-  return FALSE;
-
-cancelled:
-  g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_CANCELLED, "Stopping QEMU was cancelled");
-  return FALSE;
+  launch_end (task, error);
 }
 
 static void
-job_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
+on_launch_status (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  GError *error = NULL;
+  g_autofree char *status = query_status_finish (self, result, &error);
+
+  if (status == NULL)
+    {
+      launch_fail_or_death (task, error);
+      return;
+    }
+  launch_end (task, NULL);
+}
+
+static void
+on_launch_connected (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  LaunchData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (banger_qmp_connect_finish (self->qmp, result, &error))
+    {
+      /* (still "connecting" for the tick: the handshake goes on) */
+      query_status_async (self, g_task_get_cancellable (task), on_launch_status, task);
+      return;
+    }
+  /* refused: QEMU has bound but not yet listens, the tick tries again;
+   * anything else is final (a QEMU dying mid-handshake is a death) */
+  if (g_error_matches (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND)
+      || g_error_matches (error, BANGER_ERROR, BANGER_ERROR_FAILED)
+      || g_error_matches (error, BANGER_ERROR, BANGER_ERROR_BUSY))
+    {
+      g_error_free (error);
+      d->connecting = FALSE;
+      return;
+    }
+  launch_fail_or_death (task, error);
+}
+
+static gboolean
+launch_tick (gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  LaunchData *d = g_task_get_task_data (task);
+  struct stat st;
+
+  if (d->connecting)
+    return G_SOURCE_CONTINUE;
+  if (wait_pidfd (d->pidfd, 0, NULL))
+    {
+      GError *error = death_error (self, d->pidfd);
+      d->pidfd = -1;
+      g_clear_pointer (&d->tick, g_source_unref);
+      launch_end (task, error);
+      return G_SOURCE_REMOVE;
+    }
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+    {
+      g_clear_pointer (&d->tick, g_source_unref);
+      launch_end (task, g_error_new_literal (BANGER_ERROR, BANGER_ERROR_CANCELLED,
+                                             "Launching QEMU was cancelled"));
+      return G_SOURCE_REMOVE;
+    }
+  if (g_get_monotonic_time () > d->deadline)
+    {
+      g_clear_pointer (&d->tick, g_source_unref);
+      launch_end (task, g_error_new (BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
+                                     "QEMU's QMP socket '%s' did not answer within %u ms",
+                                     self->qmp_path, self->launch_timeout_ms));
+      return G_SOURCE_REMOVE;
+    }
+  if (stat (self->qmp_path, &st) == 0 && S_ISSOCK (st.st_mode))
+    {
+      d->connecting = TRUE;
+      banger_qmp_connect_async (self->qmp, self->qmp_path, self->launch_timeout_ms,
+                                g_task_get_cancellable (task), on_launch_connected, task);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+launch_on_exit (int fd, GIOCondition cond, gpointer user_data)
+{
+  GTask *task = user_data;
+  LaunchData *d = g_task_get_task_data (task);
+
+  /* a death while connecting is reported by the connect's failure */
+  g_clear_pointer (&d->exit_watch, g_source_unref);
+  if (!d->connecting && d->tick != NULL)
+    {
+      GError *error = death_error (g_task_get_source_object (task), d->pidfd);
+
+      d->pidfd = -1; /* closed by death_error */
+      launch_end (task, error);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* Build the argv with the accelerator chosen, spawn, and watch for the QMP
+ * socket. */
+static void
+launch_spawn (GTask *task)
+{
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  BangerVmm *vmm = BANGER_VMM (self);
+  const BangerVmmConfig *config = banger_vmm_get_config (vmm);
+  BangerVmmLauncher *launcher = banger_vmm_get_launcher (vmm);
+  LaunchData *d = g_task_get_task_data (task);
+  BangerVmmLaunchRequest request = { 0 };
+  BangerVmmLaunched launched = { 0, -1, NULL, NULL, NULL };
+  GError *error = NULL;
+  GMainContext *ctx = g_task_get_context (task);
+
+  request.config = config;
+  request.driver = "qemu";
+  request.binary = self->binary;
+  request.log_path = self->log_path;
+  request.accel = d->accel;
+  request.qmp_socket = self->qmp_path;
+  request.console_log = self->console_path;
+  /* what the direct launcher will run (the helper builds the same) */
+  d->argv = banger_vmm_launch_request_argv (&request, &error);
+  if (d->argv == NULL)
+    {
+      launch_end (task, error);
+      return;
+    }
+
+  /* A socket left by an earlier run must not be mistaken for this one. */
+  if (g_unlink (self->qmp_path) < 0 && errno != ENOENT)
+    {
+      banger_set_error_from_errno (&error, errno, "Cannot remove the stale QMP socket '%s'",
+                                   self->qmp_path);
+      launch_end (task, error);
+      return;
+    }
+
+  if (!launcher->spawn (launcher, &request, &launched, &error))
+    {
+      launch_end (task, error);
+      return;
+    }
+  d->pid = launched.pid;
+  d->pidfd = launched.pidfd;
+  launched.pidfd = -1;
+  /* the launcher may have chosen the paths (bangerd-root's run dir) */
+  if (launched.api_socket != NULL)
+    {
+      g_free (self->qmp_path);
+      self->qmp_path = g_steal_pointer (&launched.api_socket);
+      banger_vmm_set_api_socket (vmm, self->qmp_path);
+    }
+  if (launched.console_log != NULL)
+    {
+      g_free (self->console_path);
+      self->console_path = g_steal_pointer (&launched.console_log);
+    }
+  if (launched.log_path != NULL)
+    {
+      g_free (self->log_path);
+      self->log_path = g_steal_pointer (&launched.log_path);
+    }
+  banger_vmm_launched_clear (&launched);
+
+  d->deadline = g_get_monotonic_time () + (gint64)self->launch_timeout_ms * 1000;
+  d->tick = g_timeout_source_new (10);
+  g_source_set_callback (d->tick, launch_tick, task, NULL);
+  g_source_attach (d->tick, ctx);
+  d->exit_watch = g_unix_fd_source_new (d->pidfd, G_IO_IN);
+  g_source_set_callback (d->exit_watch, (GSourceFunc)(void (*) (void))launch_on_exit, task, NULL);
+  g_source_attach (d->exit_watch, ctx);
+}
+
+/* The accelerator, when it was asked for explicitly. */
+static char *
+accel_without_probe (BangerVmmQemu *self)
+{
+  if (self->accel == BANGER_QEMU_ACCEL_KVM)
+    return g_strdup ("kvm");
+  if (self->accel == BANGER_QEMU_ACCEL_TCG)
+    return g_strdup ("tcg");
+  return NULL;
+}
+
+/* The one blocking step of a launch: the one KVM answer
+ * (launch/banger-kvm-probe.c), read from its per-host cache, or a boot
+ * probe (it boots a kernel for a few seconds) when the host is new.  Runs
+ * in a worker thread; nothing of the object is touched there. */
+static void
+probe_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *cancellable)
 {
   BangerVmmQemu *self = source;
-  Job *job = task_data;
+  const BangerVmmConfig *config = banger_vmm_get_config (BANGER_VMM (self));
+  const BangerKvmHost host = { .qemu_binary = self->binary, .kernel = config->kernel_path };
   GError *error = NULL;
-  gboolean ok = FALSE;
+  char *accel = banger_kvm_choose_accel (NULL, &host, NULL, cancellable, &error);
 
-  switch (job->kind)
+  if (accel == NULL)
     {
-    case JOB_LAUNCH:
-      ok = launch_in_thread (self, job, cancellable, &error);
-      break;
-    case JOB_START:
-    case JOB_RESUME:
-      ok = qmp_simple (self, "cont", cancellable, &error);
-      break;
-    case JOB_PAUSE:
-      ok = qmp_simple (self, "stop", cancellable, &error);
-      break;
-    case JOB_STOP:
-      ok = stop_in_thread (self, job, cancellable, &error);
-      break;
-    case JOB_REFRESH:
-      if (job->pidfd >= 0 && wait_pidfd (job->pidfd, 0, NULL))
-        ok = TRUE; /* exited: applied in job_done */
-      else
-        ok = (job->status = query_status (self, cancellable, &error)) != NULL;
-      break;
+      g_task_return_error (task, error);
+      return;
     }
-  if (ok)
-    g_task_return_boolean (task, TRUE);
-  else
+  g_task_return_pointer (task, accel, g_free);
+}
+
+static void
+on_probe_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  LaunchData *d = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  d->accel = g_task_propagate_pointer (G_TASK (result), &error);
+  if (d->accel == NULL)
+    {
+      launch_end (task, error);
+      return;
+    }
+  launch_spawn (task);
+}
+
+static void
+banger_vmm_qemu_launch (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
+  GTask *task;
+  LaunchData *d;
+
+  if (!in_state (vmm, "launch", callback, user_data, BANGER_VMM_STATE_PREPARED,
+                 BANGER_VMM_STATE_PREPARED))
+    return;
+  task = new_task (self, cancellable, callback, user_data, banger_vmm_qemu_launch);
+  d = g_new0 (LaunchData, 1);
+  d->pidfd = -1;
+  g_task_set_task_data (task, d, (GDestroyNotify)launch_data_free);
+  d->accel = accel_without_probe (self);
+  if (d->accel != NULL)
+    {
+      launch_spawn (task);
+      return;
+    }
+  {
+    g_autoptr (GTask) probe = g_task_new (self, cancellable, on_probe_done, task);
+    g_task_set_check_cancellable (probe, FALSE);
+    g_task_run_in_thread (probe, probe_thread);
+  }
+}
+
+/* ------------------------------------------------------------ QMP calls */
+
+/* @command, then the state becomes @state_after (NEW: unchanged). */
+typedef struct
+{
+  const char *command;
+  BangerVmmState state_after;
+} SimpleCall;
+
+static void
+on_simple_reply (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  const SimpleCall *call = g_task_get_task_data (task);
+  g_autoptr (JsonNode) ret = NULL;
+  GError *error = NULL;
+
+  ret = banger_qmp_execute_finish (self->qmp, result, &error);
+  if (ret == NULL)
     g_task_return_error (task, error);
+  else
+    {
+      if (call->state_after != BANGER_VMM_STATE_NEW)
+        banger_vmm_set_state (BANGER_VMM (self), call->state_after);
+      g_task_return_boolean (task, TRUE);
+    }
+  g_object_unref (task);
+}
+
+static void
+qmp_simple_async (BangerVmmQemu *self, const char *command, BangerVmmState state_after,
+                  GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data,
+                  gpointer tag)
+{
+  GTask *task = new_task (self, cancellable, callback, user_data, tag);
+  SimpleCall *call = g_new0 (SimpleCall, 1);
+
+  call->command = command;
+  call->state_after = state_after;
+  g_task_set_task_data (task, call, g_free);
+  banger_qmp_execute_async (self->qmp, command, NULL, 0, cancellable, on_simple_reply, task);
+}
+
+static void
+banger_vmm_qemu_configure (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  if (!in_state (vmm, "configure", callback, user_data, BANGER_VMM_STATE_LAUNCHED,
+                 BANGER_VMM_STATE_LAUNCHED))
+    return;
+  /* Everything was on the command line. */
+  task = g_task_new (vmm, cancellable, callback, user_data);
+  g_task_set_source_tag (task, banger_vmm_qemu_configure);
+  banger_vmm_set_state (vmm, BANGER_VMM_STATE_CONFIGURED);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+banger_vmm_qemu_start (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  if (!in_state (vmm, "start", callback, user_data, BANGER_VMM_STATE_CONFIGURED,
+                 BANGER_VMM_STATE_LAUNCHED))
+    return;
+  qmp_simple_async (BANGER_VMM_QEMU (vmm), "cont", BANGER_VMM_STATE_RUNNING, cancellable, callback,
+                    user_data, banger_vmm_qemu_start);
+}
+
+static void
+banger_vmm_qemu_pause (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  if (!in_state (vmm, "pause", callback, user_data, BANGER_VMM_STATE_RUNNING,
+                 BANGER_VMM_STATE_RUNNING))
+    return;
+  qmp_simple_async (BANGER_VMM_QEMU (vmm), "stop", BANGER_VMM_STATE_PAUSED, cancellable, callback,
+                    user_data, banger_vmm_qemu_pause);
+}
+
+static void
+banger_vmm_qemu_resume (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                        gpointer user_data)
+{
+  if (!in_state (vmm, "resume", callback, user_data, BANGER_VMM_STATE_PAUSED,
+                 BANGER_VMM_STATE_PAUSED))
+    return;
+  qmp_simple_async (BANGER_VMM_QEMU (vmm), "cont", BANGER_VMM_STATE_RUNNING, cancellable, callback,
+                    user_data, banger_vmm_qemu_resume);
 }
 
 static BangerVmmState
@@ -462,92 +653,184 @@ state_from_status (const char *status, BangerVmmState current)
   return BANGER_VMM_STATE_PAUSED;
 }
 
-/* Back in the caller's context: apply the job's effect, complete. */
 static void
-job_done (GObject *source, GAsyncResult *result, gpointer user_data)
+on_refresh_status (GObject *source, GAsyncResult *result, gpointer user_data)
 {
-  BangerVmmQemu *self = BANGER_VMM_QEMU (source);
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
   BangerVmm *vmm = BANGER_VMM (self);
-  g_autoptr (GTask) outer = user_data;
-  Job *job = g_task_get_task_data (outer);
   GError *error = NULL;
+  g_autofree char *status = query_status_finish (self, result, &error);
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (status == NULL)
     {
-      if (job->kind == JOB_STOP)
-        banger_vmm_has_exited (vmm);
-      g_task_return_error (outer, error);
-      return;
-    }
-  switch (job->kind)
-    {
-    case JOB_LAUNCH:
-      banger_vmm_set_process (vmm, job->pid, job->pidfd);
-      job->pidfd = -1;
-      g_free (self->accel_used);
-      self->accel_used = g_steal_pointer (&job->accel);
-      g_strfreev (self->argv);
-      self->argv = g_steal_pointer (&job->argv);
-      banger_vmm_set_state (vmm, BANGER_VMM_STATE_LAUNCHED);
-      break;
-    case JOB_START:
-    case JOB_RESUME:
-      banger_vmm_set_state (vmm, BANGER_VMM_STATE_RUNNING);
-      break;
-    case JOB_PAUSE:
-      banger_vmm_set_state (vmm, BANGER_VMM_STATE_PAUSED);
-      break;
-    case JOB_STOP:
-      banger_qmp_close (self->qmp);
-      banger_vmm_has_exited (vmm); /* reaps, sets EXITED */
-      banger_vmm_set_state (vmm, BANGER_VMM_STATE_EXITED);
-      g_unlink (self->qmp_path);
-      break;
-    case JOB_REFRESH:
-      if (job->status == NULL)
+      if (banger_vmm_has_exited (vmm))
         {
+          /* it went away meanwhile: that is its state */
+          g_clear_error (&error);
           banger_qmp_close (self->qmp);
-          banger_vmm_has_exited (vmm);
-          banger_vmm_set_state (vmm, BANGER_VMM_STATE_EXITED);
+          g_task_return_boolean (task, TRUE);
         }
       else
-        banger_vmm_set_state (vmm, state_from_status (job->status, banger_vmm_get_state (vmm)));
-      break;
+        g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
     }
-  g_task_return_boolean (outer, TRUE);
+  banger_vmm_set_state (vmm, state_from_status (status, banger_vmm_get_state (vmm)));
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
 }
 
 static void
-run_job (BangerVmmQemu *self, Job *job, gpointer source_tag, GCancellable *cancellable,
-         GAsyncReadyCallback callback, gpointer user_data)
+banger_vmm_qemu_refresh_state (BangerVmm *vmm, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
-  GTask *outer = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr (GTask) inner = g_task_new (self, cancellable, job_done, outer);
+  BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
+  BangerVmmState s = banger_vmm_get_state (vmm);
+  GTask *task = new_task (self, cancellable, callback, user_data, banger_vmm_qemu_refresh_state);
 
-  g_task_set_source_tag (outer, source_tag);
-  g_task_set_check_cancellable (outer, FALSE);
-  g_task_set_task_data (outer, job, (GDestroyNotify) job_free);
-  g_task_set_check_cancellable (inner, FALSE);
-  g_task_set_task_data (inner, job, NULL);
-  g_task_run_in_thread (inner, job_thread);
+  if (s == BANGER_VMM_STATE_NEW || s == BANGER_VMM_STATE_PREPARED
+      || s == BANGER_VMM_STATE_EXITED || banger_vmm_has_exited (vmm))
+    {
+      /* has_exited() moved the state to EXITED */
+      banger_qmp_close (self->qmp);
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  query_status_async (self, cancellable, on_refresh_status, task);
+}
+
+/* Events as they come: a pause or resume QEMU reports (the guest's own
+ * doing, or another QMP client's) moves the state. */
+static void
+on_qmp_event (BangerQmp *qmp, const char *name, JsonObject *data, gpointer user_data)
+{
+  BangerVmm *vmm = user_data;
+  BangerVmmState s = banger_vmm_get_state (vmm);
+
+  if (s != BANGER_VMM_STATE_RUNNING && s != BANGER_VMM_STATE_PAUSED)
+    return;
+  if (g_str_equal (name, "STOP"))
+    banger_vmm_set_state (vmm, BANGER_VMM_STATE_PAUSED);
+  else if (g_str_equal (name, "RESUME"))
+    banger_vmm_set_state (vmm, BANGER_VMM_STATE_RUNNING);
+}
+
+/* ------------------------------------------------------------ stop ladder */
+
+/* The polite rung: the power button (ACPI) for a running guest; a paused
+ * one is resumed first; a guest that never ran gets `quit`. */
+typedef struct
+{
+  BangerVmmState state_at_call;
+} Polite;
+
+static void
+on_polite_step (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  g_autoptr (JsonNode) ret = NULL;
+  GError *error = NULL;
+  Polite *p = g_task_get_task_data (task);
+
+  ret = banger_qmp_execute_finish (self->qmp, result, &error);
+  if (ret == NULL)
+    {
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  if (p->state_at_call == BANGER_VMM_STATE_PAUSED)
+    {
+      /* resumed: now the button */
+      p->state_at_call = BANGER_VMM_STATE_RUNNING;
+      banger_qmp_execute_async (self->qmp, "system_powerdown", NULL, 0, NULL, on_polite_step, task);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static void
+banger_vmm_qemu_polite (BangerVmm *vmm, GAsyncReadyCallback callback, gpointer user_data)
+{
+  BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
+  GTask *task = new_task (self, NULL, callback, user_data, banger_vmm_qemu_polite);
+  Polite *p = g_new0 (Polite, 1);
+  const char *command;
+
+  p->state_at_call = banger_vmm_get_state (vmm);
+  g_task_set_task_data (task, p, g_free);
+  if (p->state_at_call == BANGER_VMM_STATE_RUNNING)
+    command = "system_powerdown";
+  else if (p->state_at_call == BANGER_VMM_STATE_PAUSED)
+    command = "cont";
+  else
+    command = "quit";
+  banger_qmp_execute_async (self->qmp, command, NULL, 0, NULL, on_polite_step, task);
 }
 
 static gboolean
-in_state (BangerVmm *vmm, const char *what, GAsyncReadyCallback callback, gpointer user_data,
-          BangerVmmState a, BangerVmmState b)
+banger_vmm_qemu_polite_finish (BangerVmm *vmm, GAsyncResult *result, GError **error)
 {
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+static void
+on_stop_ladder_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  BangerVmm *vmm = BANGER_VMM (self);
+  GError *error = NULL;
+
+  if (!banger_vmm_stop_ladder_finish (vmm, result, &error))
+    {
+      banger_vmm_has_exited (vmm);
+      g_task_return_error (task, error);
+      g_object_unref (task);
+      return;
+    }
+  banger_qmp_close (self->qmp);
+  banger_vmm_has_exited (vmm); /* reaps, sets EXITED */
+  banger_vmm_set_state (vmm, BANGER_VMM_STATE_EXITED);
+  g_unlink (self->qmp_path);
+  g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static void
+banger_vmm_qemu_stop (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
+                      gpointer user_data)
+{
+  BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
+  GTask *task;
+  BangerVmmStopPlan plan = { .what = "QEMU" };
   BangerVmmState s = banger_vmm_get_state (vmm);
 
-  if (s == a || s == b)
-    return TRUE;
-  g_task_report_error (vmm, callback, user_data, NULL, busy_error (vmm, what));
-  return FALSE;
+  if (banger_vmm_get_pidfd (vmm) < 0)
+    {
+      g_task_report_new_error (vmm, callback, user_data, banger_vmm_qemu_stop, BANGER_ERROR,
+                               BANGER_ERROR_NOT_FOUND, "The VMM has not been launched");
+      return;
+    }
+  task = new_task (self, cancellable, callback, user_data, banger_vmm_qemu_stop);
+  if (banger_qmp_is_connected (self->qmp))
+    {
+      plan.polite = banger_vmm_qemu_polite;
+      plan.polite_finish = banger_vmm_qemu_polite_finish;
+      plan.polite_name
+          = (s == BANGER_VMM_STATE_RUNNING || s == BANGER_VMM_STATE_PAUSED) ? "powerdown" : "quit";
+    }
+  banger_vmm_stop_ladder_async (vmm, &plan, on_stop_ladder_done, task);
 }
 
 /* ---------------------------------------------------------------- vfuncs */
 
 static gboolean
-qemu_prepare (BangerVmm *vmm, GError **error)
+banger_vmm_qemu_prepare (BangerVmm *vmm, GError **error)
 {
   BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
   const BangerVmmConfig *config = banger_vmm_get_config (vmm);
@@ -567,19 +850,22 @@ qemu_prepare (BangerVmm *vmm, GError **error)
         }
     }
   g_free (self->qmp_path);
-  self->qmp_path = g_build_filename (config->run_dir, "qmp.sock", NULL);
+  self->qmp_path = g_build_filename (config->run_dir, BANGER_VM_QMP_SOCK_NAME, NULL);
   g_free (self->console_path);
-  self->console_path = g_build_filename (config->run_dir, "console.log", NULL);
+  self->console_path = g_build_filename (config->run_dir, BANGER_VM_CONSOLE_NAME, NULL);
   g_free (self->log_path);
-  self->log_path = g_build_filename (config->run_dir, "qemu.log", NULL);
+  self->log_path = g_build_filename (config->run_dir, BANGER_VM_LOG_NAME, NULL);
   banger_vmm_set_api_socket (vmm, self->qmp_path);
 
   /* Provisional until launch settles the accelerator; building it now
    * reports a bad configuration early. */
-  g_strfreev (self->argv);
-  self->argv = banger_qemu_build_argv (config, self->binary,
+  {
+    BangerVmmLaunchRequest request = { config, "qemu", self->binary, self->log_path,
                                        self->accel == BANGER_QEMU_ACCEL_KVM ? "kvm" : "tcg",
-                                       self->qmp_path, self->console_path, error);
+                                       self->qmp_path, self->console_path, NULL, NULL };
+    g_strfreev (self->argv);
+    self->argv = banger_vmm_launch_request_argv (&request, error);
+  }
   if (self->argv == NULL)
     return FALSE;
   if (strlen (self->qmp_path) >= 108)
@@ -587,107 +873,15 @@ qemu_prepare (BangerVmm *vmm, GError **error)
       g_autofree char *q = banger_quote (self->qmp_path);
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
                    "The QMP socket path '%s' is too long for a unix socket; use a shorter run "
-                   "directory", q);
+                   "directory",
+                   q);
       return FALSE;
     }
   return TRUE;
 }
 
-static void
-qemu_launch (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-             gpointer user_data)
-{
-  if (!in_state (vmm, "launch", callback, user_data, BANGER_VMM_STATE_PREPARED,
-                 BANGER_VMM_STATE_PREPARED))
-    return;
-  run_job (BANGER_VMM_QEMU (vmm), job_new (vmm, JOB_LAUNCH), qemu_launch, cancellable, callback,
-           user_data);
-}
-
-static void
-qemu_configure (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-                gpointer user_data)
-{
-  g_autoptr (GTask) task = NULL;
-
-  if (!in_state (vmm, "configure", callback, user_data, BANGER_VMM_STATE_LAUNCHED,
-                 BANGER_VMM_STATE_LAUNCHED))
-    return;
-  /* Everything was on the command line. */
-  task = g_task_new (vmm, cancellable, callback, user_data);
-  g_task_set_source_tag (task, qemu_configure);
-  banger_vmm_set_state (vmm, BANGER_VMM_STATE_CONFIGURED);
-  g_task_return_boolean (task, TRUE);
-}
-
-static void
-qemu_start (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-            gpointer user_data)
-{
-  if (!in_state (vmm, "start", callback, user_data, BANGER_VMM_STATE_CONFIGURED,
-                 BANGER_VMM_STATE_LAUNCHED))
-    return;
-  run_job (BANGER_VMM_QEMU (vmm), job_new (vmm, JOB_START), qemu_start, cancellable, callback,
-           user_data);
-}
-
-static void
-qemu_pause (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-            gpointer user_data)
-{
-  if (!in_state (vmm, "pause", callback, user_data, BANGER_VMM_STATE_RUNNING,
-                 BANGER_VMM_STATE_RUNNING))
-    return;
-  run_job (BANGER_VMM_QEMU (vmm), job_new (vmm, JOB_PAUSE), qemu_pause, cancellable, callback,
-           user_data);
-}
-
-static void
-qemu_resume (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-             gpointer user_data)
-{
-  if (!in_state (vmm, "resume", callback, user_data, BANGER_VMM_STATE_PAUSED,
-                 BANGER_VMM_STATE_PAUSED))
-    return;
-  run_job (BANGER_VMM_QEMU (vmm), job_new (vmm, JOB_RESUME), qemu_resume, cancellable, callback,
-           user_data);
-}
-
-static void
-qemu_stop (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-           gpointer user_data)
-{
-  if (banger_vmm_get_pidfd (vmm) < 0)
-    {
-      g_task_report_new_error (vmm, callback, user_data, qemu_stop, BANGER_ERROR,
-                               BANGER_ERROR_NOT_FOUND, "The VMM has not been launched");
-      return;
-    }
-  run_job (BANGER_VMM_QEMU (vmm), job_new (vmm, JOB_STOP), qemu_stop, cancellable, callback,
-           user_data);
-}
-
-static void
-qemu_refresh_state (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
-                    gpointer user_data)
-{
-  BangerVmmState s = banger_vmm_get_state (vmm);
-  g_autoptr (GTask) task = NULL;
-
-  if (s == BANGER_VMM_STATE_NEW || s == BANGER_VMM_STATE_PREPARED
-      || s == BANGER_VMM_STATE_EXITED || banger_vmm_has_exited (vmm))
-    {
-      task = g_task_new (vmm, cancellable, callback, user_data);
-      g_task_set_source_tag (task, qemu_refresh_state);
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-  run_job (BANGER_VMM_QEMU (vmm), job_new (vmm, JOB_REFRESH), qemu_refresh_state, cancellable,
-           callback, user_data);
-}
-
 static gboolean
-qemu_kill (BangerVmm *vmm, GError **error)
+banger_vmm_qemu_kill (BangerVmm *vmm, GError **error)
 {
   int pidfd = banger_vmm_get_pidfd (vmm);
 
@@ -717,6 +911,34 @@ qemu_kill (BangerVmm *vmm, GError **error)
   return TRUE;
 }
 
+static void
+on_blockstats (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GAsyncResult **out = user_data;
+  *out = g_object_ref (result);
+}
+
+/* read_stats is synchronous: query-blockstats runs on a private context,
+ * bounded by BLOCKSTATS_TIMEOUT_MS (the QMP watch follows it there and
+ * back to the caller's context on the next call). */
+static JsonNode *
+blockstats (BangerVmmQemu *self)
+{
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  GAsyncResult *result = NULL;
+  JsonNode *ret;
+
+  g_main_context_push_thread_default (ctx);
+  banger_qmp_execute_async (self->qmp, "query-blockstats", NULL, BLOCKSTATS_TIMEOUT_MS, NULL,
+                            on_blockstats, &result);
+  while (result == NULL)
+    g_main_context_iteration (ctx, TRUE);
+  ret = banger_qmp_execute_finish (self->qmp, result, NULL);
+  g_object_unref (result);
+  g_main_context_pop_thread_default (ctx);
+  return ret;
+}
+
 /* Best effort, bounded: query-blockstats summed over the drives.  QEMU has
  * no cheap per-netdev byte counters for microvm NICs, so net stays 0. */
 static void
@@ -727,8 +949,7 @@ add_block_stats (BangerVmmQemu *self, BangerVmmStats *stats)
 
   if (!banger_qmp_is_connected (self->qmp))
     return;
-  ret = banger_qmp_execute (self->qmp, "query-blockstats", NULL, BLOCKSTATS_TIMEOUT_MS, NULL,
-                            NULL);
+  ret = blockstats (self);
   if (ret == NULL || !JSON_NODE_HOLDS_ARRAY (ret))
     return;
   devices = json_node_get_array (ret);
@@ -750,7 +971,7 @@ add_block_stats (BangerVmmQemu *self, BangerVmmStats *stats)
 }
 
 static gboolean
-qemu_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError **error)
+banger_vmm_qemu_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError **error)
 {
   BangerVmmStats stats = { 0 };
 
@@ -793,22 +1014,23 @@ banger_vmm_qemu_class_init (BangerVmmQemuClass *klass)
 
   oc->finalize = banger_vmm_qemu_finalize;
   vc->driver_name = "qemu";
-  vc->prepare = qemu_prepare;
-  vc->launch = qemu_launch;
-  vc->configure = qemu_configure;
-  vc->start = qemu_start;
-  vc->pause = qemu_pause;
-  vc->resume = qemu_resume;
-  vc->stop = qemu_stop;
-  vc->refresh_state = qemu_refresh_state;
-  vc->kill = qemu_kill;
-  vc->read_stats = qemu_read_stats;
+  vc->prepare = banger_vmm_qemu_prepare;
+  vc->launch = banger_vmm_qemu_launch;
+  vc->configure = banger_vmm_qemu_configure;
+  vc->start = banger_vmm_qemu_start;
+  vc->pause = banger_vmm_qemu_pause;
+  vc->resume = banger_vmm_qemu_resume;
+  vc->stop = banger_vmm_qemu_stop;
+  vc->refresh_state = banger_vmm_qemu_refresh_state;
+  vc->kill = banger_vmm_qemu_kill;
+  vc->read_stats = banger_vmm_qemu_read_stats;
 }
 
 static void
 banger_vmm_qemu_init (BangerVmmQemu *self)
 {
   self->qmp = banger_qmp_new ();
+  g_signal_connect_object (self->qmp, "event", G_CALLBACK (on_qmp_event), self, 0);
   self->launch_timeout_ms = DEFAULT_LAUNCH_TIMEOUT_MS;
 }
 

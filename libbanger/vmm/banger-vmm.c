@@ -28,7 +28,8 @@ typedef struct
   char *api_socket;
   BangerVmmLauncher *launcher;
   guint stop_timeout;
-  /* banger_vmm_run_sync's context: one per object, so that state a driver
+  const char *stop_method; /* static */
+  /* the synchronous calls' context: one per object, so that state a driver
    * keeps per main context (Firecracker's kept-alive HTTP connection) lives
    * from one synchronous call to the next */
   GMainContext *sync_context;
@@ -230,15 +231,34 @@ banger_vmm_get_stop_timeout (BangerVmm *self)
   return priv->stop_timeout;
 }
 
+const char *
+banger_vmm_get_stop_method (BangerVmm *self)
+{
+  BangerVmmPrivate *priv;
+
+  g_return_val_if_fail (BANGER_IS_VMM (self), NULL);
+  priv = banger_vmm_get_instance_private (self);
+  return priv->stop_method;
+}
+
+void
+banger_vmm_set_stop_method (BangerVmm *self, const char *method)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+  priv->stop_method = method;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 static void
-unsupported (BangerVmm *self, const char *what, GAsyncReadyCallback callback,
-             gpointer user_data)
+return_unsupported (GTask *task, const char *what)
 {
-  g_task_report_new_error (self, callback, user_data, NULL, BANGER_ERROR,
-                           BANGER_ERROR_UNSUPPORTED, "The %s driver cannot %s",
-                           BANGER_VMM_GET_CLASS (self)->driver_name, what);
+  BangerVmm *self = g_task_get_source_object (task);
+
+  g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                           "The %s driver cannot %s", BANGER_VMM_GET_CLASS (self)->driver_name,
+                           what);
+  g_object_unref (task);
 }
 
 gboolean
@@ -255,62 +275,208 @@ banger_vmm_prepare (BangerVmm *self, GError **error)
     }
   if (!banger_vmm_config_validate (priv->config, error))
     return FALSE;
+  priv->stop_method = NULL;
   if (!BANGER_VMM_GET_CLASS (self)->prepare (self, error))
     return FALSE;
   banger_vmm_set_state (self, BANGER_VMM_STATE_PREPARED);
   return TRUE;
 }
 
-#define DISPATCH(vfunc, what)                                                                  \
-  void banger_vmm_##vfunc (BangerVmm *self, GCancellable *cancellable,                         \
-                           GAsyncReadyCallback callback, gpointer user_data)                   \
-  {                                                                                            \
-    g_return_if_fail (BANGER_IS_VMM (self));                                                   \
-    if (BANGER_VMM_GET_CLASS (self)->vfunc == NULL)                                            \
-      {                                                                                        \
-        unsupported (self, what, callback, user_data);                                         \
-        return;                                                                                \
-      }                                                                                        \
-    BANGER_VMM_GET_CLASS (self)->vfunc (self, cancellable, callback, user_data);               \
-  }
-
-DISPATCH (launch, "launch a VM")
-DISPATCH (configure, "configure a VM")
-DISPATCH (start, "start a VM")
-DISPATCH (pause, "pause a VM")
-DISPATCH (resume, "resume a VM")
-DISPATCH (stop, "stop a VM")
-DISPATCH (refresh_state, "query a VM's state")
-
-void
-banger_vmm_snapshot_create (BangerVmm *self, const char *snapshot_path, const char *mem_path,
-                            gboolean diff, GCancellable *cancellable,
-                            GAsyncReadyCallback callback, gpointer user_data)
+/* Each public _async call wraps the driver's task in one of its own, tagged
+ * with the public function, so that its _finish can check it got the result
+ * of that very call (GIO's rule) while drivers keep their own tags. */
+static GTask *
+op_task_new (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
+             gpointer user_data, gpointer tag)
 {
-  g_return_if_fail (BANGER_IS_VMM (self));
-  if (BANGER_VMM_GET_CLASS (self)->snapshot_create == NULL)
-    return unsupported (self, "create snapshots", callback, user_data);
-  BANGER_VMM_GET_CLASS (self)->snapshot_create (self, snapshot_path, mem_path, diff, cancellable,
-                                                callback, user_data);
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, tag);
+  /* the driver decides what cancellation means (stop ignores it) */
+  g_task_set_check_cancellable (task, FALSE);
+  return task;
 }
 
-void
-banger_vmm_snapshot_load (BangerVmm *self, const char *snapshot_path, const char *mem_path,
-                          gboolean resume, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+static void
+op_done (GObject *source, GAsyncResult *result, gpointer user_data)
 {
+  g_autoptr (GTask) task = user_data;
+  GError *error = NULL;
+
+  if (g_task_propagate_boolean (G_TASK (result), &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static gboolean
+op_finish (BangerVmm *self, GAsyncResult *result, gpointer tag, GError **error)
+{
+  g_return_val_if_fail (BANGER_IS_VMM (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result, tag), FALSE);
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* One synchronous call: the _async call on the object's own context. */
+typedef struct
+{
+  GMainContext *ctx;
+  GAsyncResult *result;
+} SyncCall;
+
+static void
+sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  SyncCall *call = user_data;
+  call->result = g_object_ref (result);
+}
+
+static void
+sync_begin (BangerVmm *self, SyncCall *call)
+{
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+
+  if (priv->sync_context == NULL)
+    priv->sync_context = g_main_context_new ();
+  call->ctx = priv->sync_context;
+  call->result = NULL;
+  g_main_context_push_thread_default (call->ctx);
+}
+
+/* Iterate until the call has completed; the caller finishes it, then
+ * calls sync_end. */
+static GAsyncResult *
+sync_wait (SyncCall *call)
+{
+  while (call->result == NULL)
+    g_main_context_iteration (call->ctx, TRUE);
+  return call->result;
+}
+
+static void
+sync_end (SyncCall *call)
+{
+  g_clear_object (&call->result);
+  g_main_context_pop_thread_default (call->ctx);
+}
+
+#define DEFINE_OP(vfunc, what)                                                                 \
+  void banger_vmm_##vfunc##_async (BangerVmm *self, GCancellable *cancellable,                \
+                                   GAsyncReadyCallback callback, gpointer user_data)          \
+  {                                                                                            \
+    GTask *task;                                                                               \
+                                                                                               \
+    g_return_if_fail (BANGER_IS_VMM (self));                                                   \
+    task = op_task_new (self, cancellable, callback, user_data, banger_vmm_##vfunc##_async);   \
+    if (BANGER_VMM_GET_CLASS (self)->vfunc == NULL)                                            \
+      {                                                                                        \
+        return_unsupported (task, what);                                                       \
+        return;                                                                                \
+      }                                                                                        \
+    BANGER_VMM_GET_CLASS (self)->vfunc (self, cancellable, op_done, task);                     \
+  }                                                                                            \
+                                                                                               \
+  gboolean banger_vmm_##vfunc##_finish (BangerVmm *self, GAsyncResult *result, GError **error) \
+  {                                                                                            \
+    return op_finish (self, result, banger_vmm_##vfunc##_async, error);                        \
+  }                                                                                            \
+                                                                                               \
+  gboolean banger_vmm_##vfunc (BangerVmm *self, GCancellable *cancellable, GError **error)     \
+  {                                                                                            \
+    SyncCall call;                                                                             \
+    gboolean ok;                                                                               \
+                                                                                               \
+    g_return_val_if_fail (BANGER_IS_VMM (self), FALSE);                                        \
+    sync_begin (self, &call);                                                                  \
+    banger_vmm_##vfunc##_async (self, cancellable, sync_done, &call);                          \
+    ok = banger_vmm_##vfunc##_finish (self, sync_wait (&call), error);                         \
+    sync_end (&call);                                                                          \
+    return ok;                                                                                 \
+  }
+
+DEFINE_OP (launch, "launch a VM")
+DEFINE_OP (configure, "configure a VM")
+DEFINE_OP (start, "start a VM")
+DEFINE_OP (pause, "pause a VM")
+DEFINE_OP (resume, "resume a VM")
+DEFINE_OP (stop, "stop a VM")
+DEFINE_OP (refresh_state, "query a VM's state")
+
+void
+banger_vmm_snapshot_create_async (BangerVmm *self, const char *snapshot_path,
+                                  const char *mem_path, gboolean diff, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task;
+
   g_return_if_fail (BANGER_IS_VMM (self));
-  if (BANGER_VMM_GET_CLASS (self)->snapshot_load == NULL)
-    return unsupported (self, "load snapshots", callback, user_data);
-  BANGER_VMM_GET_CLASS (self)->snapshot_load (self, snapshot_path, mem_path, resume, cancellable,
-                                              callback, user_data);
+  g_return_if_fail (snapshot_path != NULL && mem_path != NULL);
+  task = op_task_new (self, cancellable, callback, user_data, banger_vmm_snapshot_create_async);
+  if (BANGER_VMM_GET_CLASS (self)->snapshot_create == NULL)
+    return return_unsupported (task, "create snapshots");
+  BANGER_VMM_GET_CLASS (self)->snapshot_create (self, snapshot_path, mem_path, diff, cancellable,
+                                                op_done, task);
 }
 
 gboolean
-banger_vmm_op_finish (BangerVmm *self, GAsyncResult *result, GError **error)
+banger_vmm_snapshot_create_finish (BangerVmm *self, GAsyncResult *result, GError **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return op_finish (self, result, banger_vmm_snapshot_create_async, error);
+}
+
+gboolean
+banger_vmm_snapshot_create (BangerVmm *self, const char *snapshot_path, const char *mem_path,
+                            gboolean diff, GCancellable *cancellable, GError **error)
+{
+  SyncCall call;
+  gboolean ok;
+
+  g_return_val_if_fail (BANGER_IS_VMM (self), FALSE);
+  sync_begin (self, &call);
+  banger_vmm_snapshot_create_async (self, snapshot_path, mem_path, diff, cancellable, sync_done,
+                                    &call);
+  ok = banger_vmm_snapshot_create_finish (self, sync_wait (&call), error);
+  sync_end (&call);
+  return ok;
+}
+
+void
+banger_vmm_snapshot_load_async (BangerVmm *self, const char *snapshot_path, const char *mem_path,
+                                gboolean resume, GCancellable *cancellable,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (BANGER_IS_VMM (self));
+  g_return_if_fail (snapshot_path != NULL && mem_path != NULL);
+  task = op_task_new (self, cancellable, callback, user_data, banger_vmm_snapshot_load_async);
+  if (BANGER_VMM_GET_CLASS (self)->snapshot_load == NULL)
+    return return_unsupported (task, "load snapshots");
+  BANGER_VMM_GET_CLASS (self)->snapshot_load (self, snapshot_path, mem_path, resume, cancellable,
+                                              op_done, task);
+}
+
+gboolean
+banger_vmm_snapshot_load_finish (BangerVmm *self, GAsyncResult *result, GError **error)
+{
+  return op_finish (self, result, banger_vmm_snapshot_load_async, error);
+}
+
+gboolean
+banger_vmm_snapshot_load (BangerVmm *self, const char *snapshot_path, const char *mem_path,
+                          gboolean resume, GCancellable *cancellable, GError **error)
+{
+  SyncCall call;
+  gboolean ok;
+
+  g_return_val_if_fail (BANGER_IS_VMM (self), FALSE);
+  sync_begin (self, &call);
+  banger_vmm_snapshot_load_async (self, snapshot_path, mem_path, resume, cancellable, sync_done,
+                                  &call);
+  ok = banger_vmm_snapshot_load_finish (self, sync_wait (&call), error);
+  sync_end (&call);
+  return ok;
 }
 
 gboolean
@@ -400,14 +566,14 @@ on_pidfd_readable (int fd, GIOCondition cond, gpointer user_data)
 }
 
 void
-banger_vmm_wait_exit (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                      gpointer user_data)
+banger_vmm_wait_exit_async (BangerVmm *self, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data)
 {
   BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
   g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
   g_autoptr (GSource) source = NULL;
 
-  g_task_set_source_tag (task, banger_vmm_wait_exit);
+  g_task_set_source_tag (task, banger_vmm_wait_exit_async);
   if (try_reap (self))
     {
       g_task_return_boolean (task, TRUE);
@@ -430,6 +596,7 @@ banger_vmm_wait_exit_finish (BangerVmm *self, GAsyncResult *result, int *out_wai
   BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
 
   g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_async_result_is_tagged (result, banger_vmm_wait_exit_async), FALSE);
   if (!g_task_propagate_boolean (G_TASK (result), error))
     return FALSE;
   if (out_wait_status)
@@ -437,42 +604,17 @@ banger_vmm_wait_exit_finish (BangerVmm *self, GAsyncResult *result, int *out_wai
   return TRUE;
 }
 
-/* ------------------------------------------------------------------- sync */
-
-typedef struct
-{
-  GAsyncResult *result;
-} SyncData;
-
-static void
-sync_done (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  SyncData *data = user_data;
-  data->result = g_object_ref (result);
-}
-
 gboolean
-banger_vmm_run_sync (BangerVmm *self,
-                     void (*op) (BangerVmm *, GCancellable *, GAsyncReadyCallback, gpointer),
-                     GCancellable *cancellable, GError **error)
+banger_vmm_wait_exit (BangerVmm *self, GCancellable *cancellable, int *out_wait_status,
+                      GError **error)
 {
-  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
-  GMainContext *ctx;
-  SyncData data = { NULL };
+  SyncCall call;
   gboolean ok;
 
-  if (priv->sync_context == NULL)
-    priv->sync_context = g_main_context_new ();
-  ctx = priv->sync_context;
-  g_main_context_push_thread_default (ctx);
-  op (self, cancellable, sync_done, &data);
-  while (data.result == NULL)
-    g_main_context_iteration (ctx, TRUE);
-  if (op == banger_vmm_wait_exit)
-    ok = banger_vmm_wait_exit_finish (self, data.result, NULL, error);
-  else
-    ok = banger_vmm_op_finish (self, data.result, error);
-  g_object_unref (data.result);
-  g_main_context_pop_thread_default (ctx);
+  g_return_val_if_fail (BANGER_IS_VMM (self), FALSE);
+  sync_begin (self, &call);
+  banger_vmm_wait_exit_async (self, cancellable, sync_done, &call);
+  ok = banger_vmm_wait_exit_finish (self, sync_wait (&call), out_wait_status, error);
+  sync_end (&call);
   return ok;
 }

@@ -8,9 +8,9 @@
  * configure (Firecracker: the pre-boot API calls; QEMU: nothing, argv did it)
  * -> start -> running <-> paused -> stop (graceful ladder) / kill -> exited.
  *
- * Every operation that waits is an async call with a GCancellable.  All of
- * them complete a GTask with a boolean, so one finish function serves them
- * all: banger_vmm_op_finish().  Errors are BANGER_ERRORs; a refusal by the
+ * Every operation that waits is an _async/_finish pair with a GCancellable
+ * (plus a blocking form for callers without a main loop), as in GIO.
+ * Errors are BANGER_ERRORs; a refusal by the
  * VMM itself is BANGER_ERROR_VMM and carries the VMM's own words
  * (Firecracker's fault_message, QMP's desc). */
 #pragma once
@@ -19,6 +19,7 @@
 #include <json-glib/json-glib.h>
 
 #include "banger-error.h"
+#include "banger-firecracker-cmdline.h"
 
 G_BEGIN_DECLS
 
@@ -46,8 +47,8 @@ typedef struct
   char *kernel_path;
   char *initrd_path;    /* nullable */
   char *extra_boot_args;/* nullable; appended to the command line banger builds */
-  guint vcpus;          /* 1..32 */
-  guint mem_mib;        /* >= 64 */
+  guint vcpus;          /* banger-vm-limits.h */
+  guint mem_mib;        /* banger-vm-limits.h */
   GPtrArray *drives;    /* BangerVmmDrive*, owned */
   GPtrArray *nics;      /* BangerVmmNic*, owned */
   /* Guest network, written into the ip= argument (the guest's init applies
@@ -84,24 +85,61 @@ char *banger_vmm_mac_for_vm (const char *vm_id, guint nic_index);
 
 /* ---------------------------------------------------------------- launcher */
 
+/* What a driver asks a launcher to start: the VM (its configuration) and
+ * the driver's choices, never an argv.  The direct launcher turns it into a
+ * command line with the one builder of each VMM (launch/banger-qemu-cmdline.h,
+ * launch/banger-firecracker-cmdline.h); the helper launcher turns it into
+ * the structured parameters of priv.launch_vmm, and bangerd-root builds the
+ * command line with the same builder. */
+typedef struct
+{
+  const BangerVmmConfig *config;
+  const char *driver;       /* "qemu" or "firecracker" */
+  const char *binary;       /* the VMM (absolute); the helper uses its install config's */
+  const char *log_path;     /* stdout+stderr (nullable); the helper uses <run dir>/vmm.log */
+  /* QEMU */
+  const char *accel;        /* "tcg" or "kvm" */
+  const char *qmp_socket;   /* the helper puts it in its run dir (see BangerVmmLaunched) */
+  const char *console_log;
+  /* Firecracker */
+  const char *api_sock;     /* as Firecracker is told ("/fc.sock" inside a jail) */
+  const BangerFcJailerConfig *jailer; /* nullable: direct */
+} BangerVmmLaunchRequest;
+
+/* What a launcher started.  The pidfd names the process for good (taken at
+ * clone, or verified against the helper's start time): later signals can
+ * never hit a recycled pid.  The paths are set when the launcher chose them
+ * (the helper's run dir), NULL when they are the request's. */
+typedef struct
+{
+  GPid pid;
+  int pidfd;
+  char *api_socket;   /* the API or QMP socket to connect to */
+  char *console_log;
+  char *log_path;
+} BangerVmmLaunched;
+
+void banger_vmm_launched_clear (BangerVmmLaunched *launched);
+
 /* How a VMM process is started.  The default spawns directly (the caller
- * must be allowed to); the privileged executor supplies one that goes
- * through priv.launch_vmm.  Either way the result is a pid plus a pidfd
- * taken at spawn time, so later signals can never hit a recycled pid. */
+ * must be allowed to: tun access for a NIC, the files); the helper launcher
+ * (banger-vmm-helper-launcher.h) goes through bangerd-root's
+ * priv.launch_vmm. */
 typedef struct _BangerVmmLauncher BangerVmmLauncher;
 struct _BangerVmmLauncher
 {
-  gboolean (*spawn) (BangerVmmLauncher *launcher,
-                     const char *vm_id,
-                     const char *const *argv,
-                     const char *log_path, /* stdout+stderr go here; nullable */
-                     GPid *out_pid,
-                     int *out_pidfd,
-                     GError **error);
+  gboolean (*spawn) (BangerVmmLauncher *launcher, const BangerVmmLaunchRequest *request,
+                     BangerVmmLaunched *out, GError **error);
   gpointer user_data;
 };
 
-/* The direct launcher: fork+exec with a pidfd (CLONE_PIDFD). */
+/* The command line of @request, from the one builder of its VMM.  QEMU: the
+ * root disk first (/dev/vda), at most one NIC (its tap goes in as fd 3),
+ * the kernel command line of banger_vmm_build_boot_args(). */
+GStrv banger_vmm_launch_request_argv (const BangerVmmLaunchRequest *request, GError **error);
+
+/* The direct launcher: spawn with a pidfd; for QEMU it attaches to the
+ * NIC's tap itself and passes it as fd 3. */
 BangerVmmLauncher *banger_vmm_launcher_direct (void);
 
 /* ------------------------------------------------------------------- state */
@@ -146,7 +184,9 @@ struct _BangerVmmClass
 
   /* Stage files, pick socket paths, build argv.  Synchronous, no process. */
   gboolean (*prepare) (BangerVmm *self, GError **error);
-  /* Each completes a GTask with a boolean (banger_vmm_op_finish). */
+  /* Each completes a GTask with a boolean, in the caller's thread-default
+   * main context; banger_vmm_<op>_async wraps it in the task its own
+   * _finish checks. */
   BangerVmmAsyncFunc launch;     /* spawn + wait for the API socket */
   BangerVmmAsyncFunc configure;  /* pre-boot configuration */
   BangerVmmAsyncFunc start;      /* boot the guest */
@@ -156,7 +196,8 @@ struct _BangerVmmClass
   void (*snapshot_create) (BangerVmm *self, const char *snapshot_path, const char *mem_path,
                            gboolean diff, GCancellable *cancellable,
                            GAsyncReadyCallback callback, gpointer user_data);
-  /* Into a freshly launched (not configured) process; @nics override taps. */
+  /* Into a freshly launched (not configured) process; the config's NICs
+   * override the snapshot's taps. */
   void (*snapshot_load) (BangerVmm *self, const char *snapshot_path, const char *mem_path,
                          gboolean resume, GCancellable *cancellable,
                          GAsyncReadyCallback callback, gpointer user_data);
@@ -180,49 +221,93 @@ void banger_vmm_set_stop_timeout (BangerVmm *self, guint seconds);
 guint banger_vmm_get_stop_timeout (BangerVmm *self);
 
 gboolean banger_vmm_prepare (BangerVmm *self, GError **error);
-void banger_vmm_launch (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data);
-void banger_vmm_configure (BangerVmm *self, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data);
-void banger_vmm_start (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                       gpointer user_data);
-void banger_vmm_pause (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                       gpointer user_data);
-void banger_vmm_resume (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                        gpointer user_data);
-void banger_vmm_stop (BangerVmm *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-                      gpointer user_data);
-void banger_vmm_snapshot_create (BangerVmm *self, const char *snapshot_path, const char *mem_path,
-                                 gboolean diff, GCancellable *cancellable,
-                                 GAsyncReadyCallback callback, gpointer user_data);
-void banger_vmm_snapshot_load (BangerVmm *self, const char *snapshot_path, const char *mem_path,
-                               gboolean resume, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data);
-void banger_vmm_refresh_state (BangerVmm *self, GCancellable *cancellable,
-                               GAsyncReadyCallback callback, gpointer user_data);
-/* Finish any of the async operations above. */
-gboolean banger_vmm_op_finish (BangerVmm *self, GAsyncResult *result, GError **error);
 
-/* Wait for the process to exit (pidfd becomes readable). */
-void banger_vmm_wait_exit (BangerVmm *self, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data);
+/* The operations that wait.  Each is GIO-shaped: an _async call that
+ * completes in the caller's thread-default main context, its own _finish
+ * (which checks that the result came from that very call), and a
+ * synchronous form that runs the _async call on a main context owned by the
+ * object (one per BangerVmm, reused by every synchronous call, so state a
+ * driver keeps per context -- Firecracker's kept-alive HTTP connection --
+ * carries over from one call to the next).  The synchronous forms are for
+ * tests, benchmarks and callers without a main loop; they block. */
+/* Spawn through the launcher, wait until the VMM answers: LAUNCHED. */
+void banger_vmm_launch_async (BangerVmm *self, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_launch_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_launch (BangerVmm *self, GCancellable *cancellable, GError **error);
+/* Pre-boot configuration (Firecracker: the API calls; QEMU: nothing). */
+void banger_vmm_configure_async (BangerVmm *self, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_configure_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_configure (BangerVmm *self, GCancellable *cancellable, GError **error);
+/* Boot the guest: RUNNING. */
+void banger_vmm_start_async (BangerVmm *self, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_start_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_start (BangerVmm *self, GCancellable *cancellable, GError **error);
+void banger_vmm_pause_async (BangerVmm *self, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_pause_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_pause (BangerVmm *self, GCancellable *cancellable, GError **error);
+void banger_vmm_resume_async (BangerVmm *self, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_resume_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_resume (BangerVmm *self, GCancellable *cancellable, GError **error);
+/* The stop ladder (banger-vmm-stop-ladder.h), bounded; does not take
+ * cancellation.  EXITED. */
+void banger_vmm_stop_async (BangerVmm *self, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_stop_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_stop (BangerVmm *self, GCancellable *cancellable, GError **error);
+/* Ask the VMM what state it is in (updates the state property). */
+void banger_vmm_refresh_state_async (BangerVmm *self, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
+gboolean banger_vmm_refresh_state_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_refresh_state (BangerVmm *self, GCancellable *cancellable, GError **error);
+
+/* While paused; Full or (@diff) Diff.  State unchanged. */
+void banger_vmm_snapshot_create_async (BangerVmm *self, const char *snapshot_path,
+                                       const char *mem_path, gboolean diff,
+                                       GCancellable *cancellable, GAsyncReadyCallback callback,
+                                       gpointer user_data);
+gboolean banger_vmm_snapshot_create_finish (BangerVmm *self, GAsyncResult *result,
+                                            GError **error);
+gboolean banger_vmm_snapshot_create (BangerVmm *self, const char *snapshot_path,
+                                     const char *mem_path, gboolean diff,
+                                     GCancellable *cancellable, GError **error);
+/* Into a freshly launched (not configured) process: PAUSED or RUNNING. */
+void banger_vmm_snapshot_load_async (BangerVmm *self, const char *snapshot_path,
+                                     const char *mem_path, gboolean resume,
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data);
+gboolean banger_vmm_snapshot_load_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+gboolean banger_vmm_snapshot_load (BangerVmm *self, const char *snapshot_path,
+                                   const char *mem_path, gboolean resume,
+                                   GCancellable *cancellable, GError **error);
+
+/* Wait for the process to exit (pidfd becomes readable).  @out_wait_status
+ * (nullable): the wait status when the process was our child, else 0. */
+void banger_vmm_wait_exit_async (BangerVmm *self, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
 gboolean banger_vmm_wait_exit_finish (BangerVmm *self, GAsyncResult *result, int *out_wait_status,
                                       GError **error);
+gboolean banger_vmm_wait_exit (BangerVmm *self, GCancellable *cancellable, int *out_wait_status,
+                               GError **error);
 
 gboolean banger_vmm_kill (BangerVmm *self, GError **error);
+/* How the last stop or kill ended the process: the driver's polite rung
+ * ("ctrl-alt-del", "powerdown", "quit"), "term", "kill", or
+ * "already-exited"; NULL before a stop. */
+const char *banger_vmm_get_stop_method (BangerVmm *self);
 /* Non-blocking: has the process exited (reaping it if it is our child)? */
 gboolean banger_vmm_has_exited (BangerVmm *self);
 gboolean banger_vmm_read_stats (BangerVmm *self, BangerVmmStats *out, GError **error);
 
-/* Run one async operation to completion on a private main context (for
- * tests, benchmarks and synchronous callers). */
-gboolean banger_vmm_run_sync (BangerVmm *self, void (*op) (BangerVmm *, GCancellable *,
-                                                           GAsyncReadyCallback, gpointer),
-                              GCancellable *cancellable, GError **error);
-
 /* For drivers (banger-vmm-private.h would be overkill): */
 void banger_vmm_set_state (BangerVmm *self, BangerVmmState state);
 void banger_vmm_set_api_socket (BangerVmm *self, const char *path);
+/* @method: a static string (see banger_vmm_get_stop_method). */
+void banger_vmm_set_stop_method (BangerVmm *self, const char *method);
 /* Record the process (takes ownership of @pidfd). */
 void banger_vmm_set_process (BangerVmm *self, GPid pid, int pidfd);
 

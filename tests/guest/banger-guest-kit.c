@@ -10,6 +10,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -17,14 +19,18 @@
 
 #include <glib/gstdio.h>
 
+#include "banger-cgroup.h"
 #include "banger-guest-kit.h"
+#include "banger-host-names.h"
+#include "banger-install-config.h"
+#include "banger-priv-client.h"
+#include "banger-vmm-helper-launcher.h"
 #include "banger-vmm-qemu.h"
 
 #ifndef BANGER_GUEST_SRCDIR
 #error "BANGER_GUEST_SRCDIR must point at tests/guest"
 #endif
 
-#define KIT_TAP "bngtest0"
 #define KIT_HOST_IP "172.30.0.1"
 #define KIT_GUEST_IP "172.30.0.2"
 #define KIT_NETMASK "255.255.255.252"
@@ -81,25 +87,9 @@ banger_kit_build_guest (GError **error)
 
 /* --------------------------------------------------------------- netns */
 
-static gboolean
-netns_spawn (BangerVmmLauncher *launcher, const char *vm_id, const char *const *argv,
-             const char *log_path, GPid *out_pid, int *out_pidfd, GError **error)
-{
-  BangerKitNetns *ns = launcher->user_data;
-  BangerVmmLauncher *direct = banger_vmm_launcher_direct ();
-  g_autoptr (GPtrArray) wrapped = g_ptr_array_new ();
-
-  /* `ip netns exec` enters the namespace and execs: the pid is the VMM's */
-  g_ptr_array_add (wrapped, ns->ip_path);
-  g_ptr_array_add (wrapped, (char *) "netns");
-  g_ptr_array_add (wrapped, (char *) "exec");
-  g_ptr_array_add (wrapped, ns->name);
-  for (guint i = 0; argv[i] != NULL; i++)
-    g_ptr_array_add (wrapped, (char *) argv[i]);
-  g_ptr_array_add (wrapped, NULL);
-  return direct->spawn (direct, vm_id, (const char *const *) wrapped->pdata, log_path, out_pid,
-                        out_pidfd, error);
-}
+#ifndef BANGER_KIT_HELPER
+#error "BANGER_KIT_HELPER must name the bangerd-root this build makes"
+#endif
 
 gboolean
 banger_kit_netns_exists (const char *name)
@@ -118,7 +108,112 @@ netns_free (BangerKitNetns *ns)
   g_free (ns->guest_ip);
   g_free (ns->netmask);
   g_free (ns->ip_path);
+  g_free (ns->dir);
+  g_free (ns->runtime_dir);
+  g_free (ns->state_dir);
+  g_free (ns->socket_path);
+  g_free (ns->cgroup_root);
+  g_clear_object (&ns->helper);
+  g_clear_pointer (&ns->launcher, banger_vmm_helper_launcher_free);
   g_free (ns);
+}
+
+static JsonObject *
+helper_call (BangerKitNetns *ns, const char *method, JsonObject *params, GError **error)
+{
+  g_autoptr (BangerPrivClient) client = banger_priv_client_new (ns->socket_path);
+  g_autoptr (JsonObject) empty = json_object_new ();
+
+  return banger_priv_client_call_sync (client, method, params ? params : empty, "guest-kit",
+                                       NULL, error);
+}
+
+/* In the helper's child, before exec: join the namespace (only the network
+ * one: `ip netns exec` would also remount /sys, hiding the cgroup2 mount the
+ * helper needs), and die with us. */
+static void
+helper_child_setup (gpointer data)
+{
+  int nsfd = GPOINTER_TO_INT (data);
+
+  if (setns (nsfd, CLONE_NEWNET) < 0)
+    _exit (126);
+  /* a crashed test must not leave a helper behind */
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static gboolean
+start_helper (BangerKitNetns *ns, GError **error)
+{
+  g_autoptr (BangerInstallConfig) config = banger_install_config_new ();
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *config_path = g_build_filename (ns->dir, "install.conf", NULL);
+  g_autofree char *qemu = NULL;
+  g_autofree char *mount = banger_cgroup2_find_mount (NULL, error);
+  g_autofree char *ns_path = g_build_filename ("/run/netns", ns->name, NULL);
+  const char *helper = g_getenv ("BANGER_TEST_HELPER");
+  const char *qemu_env = g_getenv ("BANGER_QEMU");
+  int nsfd;
+
+  if (mount == NULL)
+    return FALSE;
+  qemu = qemu_env && qemu_env[0] ? g_strdup (qemu_env)
+                                 : g_find_program_in_path ("qemu-system-x86_64");
+  if (qemu == NULL)
+    {
+      g_set_error_literal (error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT,
+                           "qemu-system-x86_64 is not installed");
+      return FALSE;
+    }
+  ns->cgroup_root = g_strdup_printf ("%s/banger-kit-%d.slice", mount, (int) getpid ());
+  config->owner_uid = BANGER_KIT_OWNER_UID;
+  config->owner_gid = BANGER_KIT_OWNER_GID;
+  g_free (config->runtime_dir);
+  config->runtime_dir = g_strdup (ns->runtime_dir);
+  g_free (config->state_dir);
+  config->state_dir = g_strdup (ns->state_dir);
+  config->qemu_path = g_strdup (qemu);
+  config->cgroup_root = g_strdup (ns->cgroup_root);
+  config->socket_path = g_strdup (ns->socket_path);
+  if (!banger_install_config_save (config, config_path, error))
+    return FALSE;
+
+  nsfd = open (ns_path, O_RDONLY | O_CLOEXEC);
+  if (nsfd < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", ns_path,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  /* the helper's taps are made in the namespace, and the VMMs it starts
+   * inherit it */
+  g_subprocess_launcher_set_child_setup (launcher, helper_child_setup, GINT_TO_POINTER (nsfd),
+                                         NULL);
+  g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
+  ns->helper = g_subprocess_launcher_spawn (launcher, error,
+                                            helper && helper[0] ? helper : BANGER_KIT_HELPER,
+                                            "-c", config_path, NULL);
+  close (nsfd);
+  if (ns->helper == NULL)
+    return FALSE;
+  for (int i = 0; i < 1000; i++)
+    {
+      g_autoptr (JsonObject) r = NULL;
+      g_autoptr (GError) local = NULL;
+
+      if (g_file_test (ns->socket_path, G_FILE_TEST_EXISTS)
+          && (r = helper_call (ns, "priv.status", NULL, &local)) != NULL)
+        {
+          ns->launcher = banger_vmm_helper_launcher_new (ns->socket_path);
+          return TRUE;
+        }
+      if (g_subprocess_get_identifier (ns->helper) == NULL) /* it exited */
+        break;
+      g_usleep (10 * 1000);
+    }
+  g_set_error (error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
+               "bangerd-root did not answer on %s", ns->socket_path);
+  return FALSE;
 }
 
 BangerKitNetns *
@@ -127,14 +222,12 @@ banger_kit_netns_new (const char *prefix, GError **error)
   BangerKitNetns *ns = g_new0 (BangerKitNetns, 1);
 
   ns->name = g_strdup_printf ("%s-%d", prefix, (int) getpid ());
-  ns->tap = g_strdup (KIT_TAP);
+  ns->tap = banger_host_tap_name (BANGER_KIT_VM_ID, NULL);
   ns->host_ip = g_strdup (KIT_HOST_IP);
   ns->host_cidr = g_strdup (KIT_HOST_IP "/30");
   ns->guest_ip = g_strdup (KIT_GUEST_IP);
   ns->netmask = g_strdup (KIT_NETMASK);
   ns->ip_path = g_find_program_in_path ("ip");
-  ns->launcher.spawn = netns_spawn;
-  ns->launcher.user_data = ns;
   if (ns->ip_path == NULL)
     {
       g_set_error_literal (error, G_SPAWN_ERROR, G_SPAWN_ERROR_NOENT,
@@ -142,26 +235,46 @@ banger_kit_netns_new (const char *prefix, GError **error)
       netns_free (ns);
       return NULL;
     }
+  ns->dir = g_dir_make_tmp ("banger-kit-XXXXXX", error);
+  if (ns->dir == NULL)
+    {
+      netns_free (ns);
+      return NULL;
+    }
+  ns->runtime_dir = g_build_filename (ns->dir, "run", NULL);
+  ns->state_dir = g_build_filename (ns->dir, "state", NULL);
+  ns->socket_path = g_build_filename (ns->runtime_dir, "bangerd-root.sock", NULL);
+  /* the owner (QEMU's uid) must reach its files: the dirs are 0755 */
+  if (chmod (ns->dir, 0755) < 0 || g_mkdir (ns->runtime_dir, 0755) < 0
+      || g_mkdir (ns->state_dir, 0755) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", ns->dir,
+                   g_strerror (errno));
+      banger_kit_netns_destroy (ns, NULL);
+      return NULL;
+    }
 
   {
     const char *add[] = { "ip", "netns", "add", ns->name, NULL };
     const char *lo[] = { "ip", "-n", ns->name, "link", "set", "lo", "up", NULL };
-    const char *tap[] = { "ip", "-n", ns->name, "tuntap", "add", "dev", ns->tap, "mode", "tap", NULL };
-    const char *addr[] = { "ip", "-n", ns->name, "addr", "add", ns->host_cidr, "dev", ns->tap, NULL };
-    const char *up[] = { "ip", "-n", ns->name, "link", "set", ns->tap, "up", NULL };
     /* the guest's MAC is known (derived from the VM id): no ARP round on
      * the host side, whose 1 s retransmit would blur the timings */
     g_autofree char *mac = banger_vmm_mac_for_vm (BANGER_KIT_VM_ID, 0);
     const char *neigh[] = { "ip", "-n", ns->name, "neigh", "replace", ns->guest_ip, "lladdr", mac,
                             "dev", ns->tap, "nud", "permanent", NULL };
+    g_autoptr (JsonObject) tap_params = json_object_new ();
+    g_autoptr (JsonObject) r = NULL;
 
     if (!banger_kit_run (add, NULL, error))
       {
-        netns_free (ns);
+        g_clear_pointer (&ns->name, g_free); /* not ours to delete */
+        banger_kit_netns_destroy (ns, NULL);
         return NULL;
       }
-    if (!banger_kit_run (lo, NULL, error) || !banger_kit_run (tap, NULL, error)
-        || !banger_kit_run (addr, NULL, error) || !banger_kit_run (up, NULL, error)
+    json_object_set_string_member (tap_params, "vm_id", BANGER_KIT_VM_ID);
+    json_object_set_string_member (tap_params, "address", ns->host_cidr);
+    if (!banger_kit_run (lo, NULL, error) || !start_helper (ns, error)
+        || (r = helper_call (ns, "priv.create_tap", tap_params, error)) == NULL
         || !banger_kit_run (neigh, NULL, error))
       {
         banger_kit_netns_destroy (ns, NULL);
@@ -174,9 +287,31 @@ banger_kit_netns_new (const char *prefix, GError **error)
 gboolean
 banger_kit_netns_destroy (BangerKitNetns *ns, GError **error)
 {
-  const char *del[] = { "ip", "netns", "del", ns->name, NULL };
-  gboolean ok = banger_kit_run (del, NULL, error);
+  gboolean ok = TRUE;
 
+  if (ns->helper != NULL)
+    {
+      g_autoptr (JsonObject) params = json_object_new ();
+      g_autoptr (JsonObject) r = NULL;
+
+      json_object_set_string_member (params, "vm_id", BANGER_KIT_VM_ID);
+      r = helper_call (ns, "priv.cleanup_vm", params, ok ? error : NULL);
+      ok = r != NULL;
+      g_subprocess_send_signal (ns->helper, SIGTERM);
+      g_subprocess_wait (ns->helper, NULL, NULL);
+    }
+  if (ns->cgroup_root != NULL)
+    g_rmdir (ns->cgroup_root);
+  if (ns->name != NULL)
+    {
+      const char *del[] = { "ip", "netns", "del", ns->name, NULL };
+      ok = banger_kit_run (del, NULL, ok ? error : NULL) && ok;
+    }
+  if (ns->dir != NULL)
+    {
+      const char *rm[] = { "rm", "-rf", "--one-file-system", ns->dir, NULL };
+      ok = banger_kit_run (rm, NULL, ok ? error : NULL) && ok;
+    }
   netns_free (ns);
   return ok;
 }
@@ -381,7 +516,7 @@ banger_kit_vm_free (BangerKitVm *vm)
   if (vm->vmm != NULL && !banger_vmm_has_exited (vm->vmm) && banger_vmm_get_pidfd (vm->vmm) >= 0)
     {
       banger_vmm_kill (vm->vmm, NULL);
-      banger_vmm_run_sync (vm->vmm, banger_vmm_wait_exit, NULL, NULL);
+      banger_vmm_wait_exit (vm->vmm, NULL, NULL, NULL);
     }
   g_clear_object (&vm->vmm);
   if (vm->dir != NULL)
@@ -402,29 +537,59 @@ banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns, const char *work_
   g_autofree char *run_dir = NULL;
   g_autofree char *rootfs = NULL;
   g_autofree char *src_rootfs = g_build_filename (guest_dir, "rootfs.ext4", NULL);
+  g_autofree char *kernel = NULL;
+  g_autofree char *initrd = NULL;
+  g_autofree char *work = NULL;
   g_autofree char *pub = NULL;
   BangerVmmConfig *config;
   gint64 t0;
   gint64 banner_us = 0;
 
-  vm->dir = g_dir_make_tmp ("banger-vm-XXXXXX", error);
-  if (vm->dir == NULL)
-    goto fail;
+  /* under the helper's state dir, the owner's where QEMU writes */
+  vm->dir = g_build_filename (ns->state_dir, "vm", NULL);
+  if (g_mkdir (vm->dir, 0755) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", vm->dir,
+                   g_strerror (errno));
+      g_clear_pointer (&vm->dir, g_free);
+      goto fail;
+    }
   run_dir = g_build_filename (vm->dir, "run", NULL);
   rootfs = g_build_filename (vm->dir, "rootfs.ext4", NULL);
+  kernel = g_build_filename (vm->dir, "vmlinuz", NULL);
+  initrd = g_build_filename (vm->dir, "initrd.img", NULL);
   vm->key = g_build_filename (vm->dir, "id_ed25519", NULL);
   pub = g_strconcat (vm->key, ".pub", NULL);
   {
+    g_autofree char *src_kernel = g_build_filename (guest_dir, "vmlinuz", NULL);
+    g_autofree char *src_initrd = g_build_filename (guest_dir, "initrd.img", NULL);
     const char *cp[] = { "cp", "--sparse=always", src_rootfs, rootfs, NULL };
-    if (!banger_kit_run (cp, NULL, error))
+    const char *cpk[] = { "cp", src_kernel, src_initrd, vm->dir, NULL };
+    if (!banger_kit_run (cp, NULL, error) || !banger_kit_run (cpk, NULL, error))
       goto fail;
   }
+  if (work_disk != NULL)
+    {
+      const char *cp[] = { "cp", "--sparse=always", work_disk, vm->dir, NULL };
+      g_autofree char *base = g_path_get_basename (work_disk);
+      work = g_build_filename (vm->dir, base, NULL);
+      if (!banger_kit_run (cp, NULL, error))
+        goto fail;
+    }
   if (!banger_kit_make_ssh_key (vm->key, error) || !banger_kit_inject_key (rootfs, pub, error))
     goto fail;
+  /* QEMU runs as the owner: its disks are the owner's */
+  if (chown (rootfs, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_GID) < 0
+      || (work != NULL && chown (work, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_GID) < 0))
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "chown: %s",
+                   g_strerror (errno));
+      goto fail;
+    }
 
   config = banger_vmm_config_new (BANGER_KIT_VM_ID, run_dir);
-  config->kernel_path = g_build_filename (guest_dir, "vmlinuz", NULL);
-  config->initrd_path = g_build_filename (guest_dir, "initrd.img", NULL);
+  config->kernel_path = g_strdup (kernel);
+  config->initrd_path = g_strdup (initrd);
   config->mem_mib = 256;
   config->vcpus = 1;
   config->guest_ip = g_strdup (ns->guest_ip);
@@ -432,19 +597,19 @@ banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns, const char *work_
   config->netmask = g_strdup (ns->netmask);
   config->hostname = g_strdup ("banger-test");
   banger_vmm_config_add_drive (config, "rootfs", rootfs, TRUE, FALSE);
-  if (work_disk != NULL)
-    banger_vmm_config_add_drive (config, "work", work_disk, FALSE, FALSE);
+  if (work != NULL)
+    banger_vmm_config_add_drive (config, "work", work, FALSE, FALSE);
   banger_vmm_config_add_nic (config, "eth0", ns->tap, NULL);
   vm->vmm = banger_vmm_qemu_new (config);
-  banger_vmm_set_launcher (vm->vmm, &ns->launcher);
+  banger_vmm_set_launcher (vm->vmm, ns->launcher);
   banger_vmm_set_stop_timeout (vm->vmm, 15);
 
   if (!banger_vmm_prepare (vm->vmm, error))
     goto fail;
   t0 = g_get_monotonic_time ();
-  if (!banger_vmm_run_sync (vm->vmm, banger_vmm_launch, NULL, error)
-      || !banger_vmm_run_sync (vm->vmm, banger_vmm_configure, NULL, error)
-      || !banger_vmm_run_sync (vm->vmm, banger_vmm_start, NULL, error))
+  if (!banger_vmm_launch (vm->vmm, NULL, error)
+      || !banger_vmm_configure (vm->vmm, NULL, error)
+      || !banger_vmm_start (vm->vmm, NULL, error))
     goto fail;
   vm->launch_to_running_s = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
   if (!banger_kit_wait_ssh (ns, vm->key, 180 * 1000, &banner_us, error))
@@ -467,5 +632,5 @@ fail:
 gboolean
 banger_kit_vm_stop (BangerKitVm *vm, GError **error)
 {
-  return banger_vmm_run_sync (vm->vmm, banger_vmm_stop, NULL, error);
+  return banger_vmm_stop (vm->vmm, NULL, error);
 }

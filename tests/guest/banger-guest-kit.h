@@ -24,22 +24,41 @@ gboolean banger_kit_run (const char *const *argv, char **out_stdout, GError **er
  * (vmlinuz, initrd.img, rootfs.ext4). */
 char *banger_kit_build_guest (GError **error);
 
+/* A network namespace with a bangerd-root running inside it: the VM's tap
+ * is the helper's (priv.create_tap), and every VM of the kit is launched
+ * through priv.launch_vmm (banger_vmm_helper_launcher_new) — the one launch
+ * path the daemon uses.  The helper is the real binary, started with an
+ * install config the kit writes: owner uid 65534 (an unprivileged owner:
+ * QEMU runs as it), runtime and state dirs under a scratch dir, a private
+ * cgroup root, the machine's qemu-system-x86_64. */
 typedef struct
 {
   char *name;      /* the namespace */
-  char *tap;
+  char *tap;       /* the VM's tap (banger_host_tap_name (BANGER_KIT_VM_ID)) */
   char *host_cidr; /* the tap's address in the namespace: "172.30.0.1/30" */
   char *host_ip;
   char *guest_ip;
   char *netmask;
-  BangerVmmLauncher launcher; /* spawns through `ip netns exec <name>` */
   char *ip_path;
+  /* the helper */
+  char *dir;          /* scratch: install.conf, run/ (runtime dir), state/ */
+  char *runtime_dir;
+  char *state_dir;    /* VM files must be under it (the helper checks) */
+  char *socket_path;
+  char *cgroup_root;
+  GSubprocess *helper;
+  BangerVmmLauncher *launcher; /* priv.launch_vmm on socket_path */
 } BangerKitNetns;
 
-/* A namespace named <prefix>-<pid> with lo up and tap "bngtest0" up, holding
- * 172.30.0.1/30 (the guest gets .2). */
+#define BANGER_KIT_OWNER_UID 65534
+#define BANGER_KIT_OWNER_GID 65534
+
+/* A namespace named <prefix>-<pid> with lo up, a bangerd-root inside it
+ * (the binary: $BANGER_TEST_HELPER, else the one this build made), and the
+ * VM's tap made by it, up, holding 172.30.0.1/30 (the guest gets .2). */
 BangerKitNetns *banger_kit_netns_new (const char *prefix, GError **error);
-/* Delete the namespace (which deletes the tap) and free. */
+/* priv.cleanup_vm for the kit's VM, stop the helper, delete the namespace
+ * (and the tap), the cgroup root and the scratch dir; free. */
 gboolean banger_kit_netns_destroy (BangerKitNetns *ns, GError **error);
 gboolean banger_kit_netns_exists (const char *name);
 
@@ -64,7 +83,7 @@ gboolean banger_kit_wait_ssh (BangerKitNetns *ns, const char *key, guint timeout
 /* A booted guest. */
 typedef struct
 {
-  char *dir;       /* scratch: run dir, rootfs copy, key */
+  char *dir;       /* scratch under the helper's state dir: kernel, initrd, disks, key */
   char *key;
   BangerVmm *vmm;
   double launch_to_ssh_s;    /* to the first successful `ssh … true` */
@@ -72,9 +91,10 @@ typedef struct
   double launch_to_running_s; /* to `start` (QMP cont) acknowledged */
 } BangerKitVm;
 
-/* Copy the rootfs, inject a fresh key, launch through the QEMU driver
- * (prepare, launch, configure, start) with @work_disk as the second disk
- * (nullable), and wait for SSH.  The time from the start of launch to the
+/* Copy kernel, initrd and rootfs (and @work_disk, nullable, as the second
+ * disk) under the helper's state dir, owned by the owner uid, inject a fresh
+ * key, launch through the QEMU driver with the helper launcher (prepare,
+ * launch, configure, start), and wait for SSH.  The time from the start of launch to the
  * first successful ssh is in launch_to_ssh_s. */
 BangerKitVm *banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns,
                                  const char *work_disk, GError **error);

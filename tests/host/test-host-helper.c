@@ -139,6 +139,8 @@ START_TEST (test_through_bangerd_root)
   config->firecracker_path = g_strdup (g_getenv ("BANGER_TEST_FAKE_VMM"));
   config->cgroup_root = g_strdup (env.state->cgroup_root);
   config->socket_path = g_strdup (env.socket_path);
+  g_free (config->vm_network);
+  config->vm_network = g_strdup (HOST_TEST_VM_NETWORK);
   ck_assert_msg (banger_install_config_save (config, env.config_path, &error), "%s",
                  error ? error->message : "");
   start_helper (&env);
@@ -222,15 +224,9 @@ main (void)
   int failed;
 
   if (!host_test_is_root ())
-    {
-      g_print ("1..0 # SKIP needs root (runs bangerd-root)\n");
-      return 0;
-    }
+    return banger_test_skip_suite ("needs root (runs bangerd-root)");
   if (g_getenv ("BANGER_TEST_HELPER") == NULL || g_getenv ("BANGER_TEST_FAKE_VMM") == NULL)
-    {
-      g_print ("1..0 # SKIP run through meson (BANGER_TEST_HELPER, BANGER_TEST_FAKE_VMM)\n");
-      return 0;
-    }
+    return banger_test_skip_suite ("run through meson (BANGER_TEST_HELPER, BANGER_TEST_FAKE_VMM)");
   g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
   sr = srunner_create (helper_suite ());
   srunner_set_tap (sr, "-");

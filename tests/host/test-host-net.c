@@ -100,7 +100,11 @@ START_TEST (test_tap_bridge)
 
   o = ok_call (state, "priv.delete_tap", "{\"vm_id\":\"web-1\"}", &n4);
   ck_assert (json_object_get_boolean_member (o, "deleted"));
-  ck_assert (!banger_netlink_get_link (tap, &ti, NULL));
+  {
+    g_autoptr (GError) gone = NULL;
+    ck_assert (!banger_netlink_get_link (tap, &ti, &gone));
+    banger_assert_error (gone, BANGER_ERROR_NOT_FOUND);
+  }
   o = ok_call (state, "priv.delete_tap", "{\"vm_id\":\"web-1\"}", &n5);
   ck_assert (!json_object_get_boolean_member (o, "deleted"));
   o = ok_call (state, "priv.delete_bridge", "{\"name\":\"bngbr0\"}", &n6);
@@ -194,7 +198,11 @@ START_TEST (test_refuse_non_tap_and_non_bridge)
     ck_assert_ptr_null (r);
     banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
     /* the half-made tap was removed again */
-    ck_assert (!banger_netlink_get_link (t3, &li, NULL));
+    {
+      g_autoptr (GError) gone = NULL;
+      ck_assert (!banger_netlink_get_link (t3, &li, &gone));
+      banger_assert_error (gone, BANGER_ERROR_NOT_FOUND);
+    }
   }
   after = links ();
   ck_assert_str_eq (before, after);

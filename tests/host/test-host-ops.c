@@ -14,12 +14,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "banger.h"
 #include "banger-dm.h"
 #include "banger-host-names.h"
+#include "banger-kvm-probe.h"
 #include "banger-priv-ops-private.h"
 #include "banger-test.h"
-#include "banger-vmm-argv.h"
 #include "host-test-util.h"
 
 /* ------------------------------------------------------------------ names */
@@ -318,14 +320,14 @@ START_TEST (test_firecracker_argv)
   g_auto (GStrv) argv = NULL;
 
   /* no binary configured */
-  argv = banger_vmm_firecracker_argv (state, "web-1", "/banger.slice/banger-web-1.scope", &api,
+  argv = banger_host_launch_firecracker_argv (state, "web-1", "/banger.slice/banger-web-1.scope", &api,
                                       &error);
   ck_assert_ptr_null (argv);
   banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
   g_clear_error (&error);
 
   state->firecracker_path = g_strdup ("/usr/bin/firecracker");
-  argv = banger_vmm_firecracker_argv (state, "web-1", "/banger.slice/banger-web-1.scope", &api,
+  argv = banger_host_launch_firecracker_argv (state, "web-1", "/banger.slice/banger-web-1.scope", &api,
                                       &error);
   g_assert_no_error (error);
   joined = g_strjoinv (" ", argv);
@@ -336,7 +338,7 @@ START_TEST (test_firecracker_argv)
 
   /* a bad VM id never reaches the template */
   g_clear_pointer (&argv, g_strfreev);
-  argv = banger_vmm_firecracker_argv (state, "--help", "/x", &api, &error);
+  argv = banger_host_launch_firecracker_argv (state, "--help", "/x", &api, &error);
   ck_assert_ptr_null (argv);
   banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
   host_test_state_free (state);
@@ -355,14 +357,14 @@ START_TEST (test_jailer_argv)
 
   state->firecracker_path = g_strdup ("/usr/libexec/banger/firecracker");
   state->jailer_path = g_strdup ("/usr/libexec/banger/jailer");
-  argv = banger_vmm_firecracker_argv (state, "web-1", "/banger.slice/banger-web-1.scope", &api,
+  argv = banger_host_launch_firecracker_argv (state, "web-1", "/banger.slice/banger-web-1.scope", &api,
                                       &error);
   g_assert_no_error (error);
   joined = g_strjoinv (" ", argv);
   expected = g_strdup_printf (
       "/usr/libexec/banger/jailer --id web-1 --exec-file /usr/libexec/banger/firecracker "
-      "--uid 65534 --gid 65534 --cgroup-version 2 --parent-cgroup banger.slice/banger-web-1.scope "
-      "--chroot-base-dir %s/jail -- --api-sock /fc.sock",
+      "--uid 65534 --gid 65534 --cgroup-version 2 --chroot-base-dir %s/jail "
+      "--parent-cgroup banger.slice/banger-web-1.scope -- --api-sock /fc.sock",
       state->runtime_dir);
   ck_assert_str_eq (joined, expected);
   expected_api = g_strdup_printf ("%s/jail/firecracker/web-1/root/fc.sock", state->runtime_dir);
@@ -371,47 +373,87 @@ START_TEST (test_jailer_argv)
 }
 END_TEST
 
+static JsonObject *
+json_params (const char *json)
+{
+  g_autoptr (JsonParser) parser = json_parser_new ();
+
+  g_assert (json_parser_load_from_data (parser, json, -1, NULL));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
 START_TEST (test_qemu_argv)
 {
   BangerPrivState *state = host_test_state_new (FALSE);
-  g_autofree char *k = g_build_filename (state->state_dir, "vmlinuz", NULL);
-  g_autofree char *r = g_build_filename (state->state_dir, "root.ext4", NULL);
-  g_autofree char *w = g_build_filename (state->state_dir, "work.ext4", NULL);
+  g_autofree char *json = NULL;
   g_autofree char *qmp = NULL;
+  g_autofree char *console = NULL;
   g_autofree char *joined = NULL;
+  g_autofree char *drive = NULL;
   g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) p = NULL;
   g_auto (GStrv) argv = NULL;
-  BangerQemuParams p = { .kernel = k, .rootfs = r, .work_disk = w, .boot_args = "console=ttyS0",
-                         .tap = "bngt0123456789a", .mac = "02:00:00:00:00:01", .accel = "tcg",
-                         .mem_mib = 256, .vcpus = 2 };
 
+  json = g_strdup_printf ("{\"kernel\":\"%1$s/vmlinuz\",\"rootfs\":\"%1$s/x,file.driver=raw\","
+                          "\"rootfs_read_only\":true,\"work_disk\":\"%1$s/work.ext4\","
+                          "\"boot_args\":\"console=ttyS0\",\"mac\":\"02:00:00:00:00:01\","
+                          "\"accel\":\"tcg\",\"mem_mib\":256,\"vcpus\":2}",
+                          state->state_dir);
+  p = json_params (json);
   state->qemu_path = g_strdup ("/usr/bin/qemu-system-x86_64");
-  argv = banger_vmm_qemu_argv (state, "web-1", &p, &qmp, &error);
+  argv = banger_host_launch_qemu_argv (state, "web-1", p, "bngt0123456789a", &qmp, &console,
+                                       &error);
   g_assert_no_error (error);
   joined = g_strjoinv (" ", argv);
-  ck_assert (g_str_has_prefix (joined, "/usr/bin/qemu-system-x86_64 -M microvm -accel tcg -m 256 -smp 2 -nodefaults"));
+  ck_assert_msg (g_str_has_prefix (joined, "/usr/bin/qemu-system-x86_64 -M microvm -accel tcg "
+                                           "-name web-1,debug-threads=on -m 256 -smp 2 "
+                                           "-nodefaults -no-user-config -display none "
+                                           "-no-reboot -S -serial file:"),
+                 "%s", joined);
   ck_assert (strstr (joined, "-netdev tap,id=net0,fd=3") != NULL);
   ck_assert (strstr (joined, "-device virtio-net-device,netdev=net0,mac=02:00:00:00:00:01") != NULL);
+  ck_assert (strstr (joined, "-append console=ttyS0") != NULL);
+  /* ',' in a file name is doubled, so it cannot add an option; read-only */
+  drive = g_strdup_printf ("-drive if=none,id=rootfs,file=%s/x,,file.driver=raw,format=raw,"
+                           "readonly=on -device virtio-blk-device,drive=rootfs -drive "
+                           "if=none,id=work,file=%s/work.ext4,format=raw -device",
+                           state->state_dir, state->state_dir);
+  ck_assert_msg (strstr (joined, drive) != NULL, "%s", joined);
   ck_assert (g_str_has_suffix (qmp, "/vm/web-1/qmp.sock"));
+  ck_assert (g_str_has_suffix (console, "/vm/web-1/console.log"));
 
-  /* refusals: outside the state dir, ',' injection, bad tap, control bytes */
+  /* refusals, each with its code */
   {
-    g_autofree char *comma = g_strdup_printf ("%s/x,file.driver=raw", state->state_dir);
-    BangerQemuParams bad[] = {
-      { .kernel = "/etc/shadow", .rootfs = r, .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
-      { .kernel = k, .rootfs = comma, .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
-      { .kernel = k, .rootfs = r, .tap = "eth0", .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
-      { .kernel = k, .rootfs = r, .boot_args = "a\nb", .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
-      { .kernel = k, .rootfs = r, .accel = "hvf", .mem_mib = 256, .vcpus = 1 },
-      { .kernel = k, .rootfs = r, .mac = "02:00:00:00:00:0G", .accel = "tcg", .mem_mib = 256, .vcpus = 1 },
+    struct
+    {
+      const char *json;
+      int code;
+    } bad[] = {
+      { "{\"kernel\":\"/etc/shadow\",\"rootfs\":\"@S@/r\"}", BANGER_ERROR_PERMISSION_DENIED },
+      { "{\"kernel\":\"@S@/k\"}", BANGER_ERROR_INVALID_ARGUMENT },
+      { "{\"kernel\":\"@S@/k\",\"rootfs\":\"@S@/../r\"}", BANGER_ERROR_INVALID_ARGUMENT },
+      { "{\"kernel\":\"@S@/k\",\"rootfs\":\"@S@/r\",\"boot_args\":\"a\\nb\"}",
+        BANGER_ERROR_INVALID_ARGUMENT },
+      { "{\"kernel\":\"@S@/k\",\"rootfs\":\"@S@/r\",\"accel\":\"hvf\"}",
+        BANGER_ERROR_INVALID_ARGUMENT },
+      { "{\"kernel\":\"@S@/k\",\"rootfs\":\"@S@/r\",\"mac\":\"02:00:00:00:00:0G\"}",
+        BANGER_ERROR_INVALID_ARGUMENT },
+      { "{\"kernel\":\"@S@/k\",\"rootfs\":\"@S@/r\",\"vcpus\":33}",
+        BANGER_ERROR_INVALID_ARGUMENT },
+      { "{\"kernel\":\"@S@/k\",\"rootfs\":\"@S@/r\",\"mem_mib\":262145}",
+        BANGER_ERROR_INVALID_ARGUMENT },
     };
     for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
       {
         g_autoptr (GError) e = NULL;
         g_autofree char *q = NULL;
-        g_auto (GStrv) a = banger_vmm_qemu_argv (state, "web-1", &bad[i], &q, &e);
+        g_autofree char *c = NULL;
+        g_auto (GStrv) parts = g_strsplit (bad[i].json, "@S@", -1);
+        g_autofree char *j = g_strjoinv (state->state_dir, parts);
+        g_autoptr (JsonObject) bp = json_params (j);
+        g_auto (GStrv) a = banger_host_launch_qemu_argv (state, "web-1", bp, NULL, &q, &c, &e);
         ck_assert_msg (a == NULL, "qemu case %zu accepted", i);
-        ck_assert (e != NULL);
+        banger_assert_error (e, bad[i].code);
       }
   }
   host_test_state_free (state);
@@ -426,6 +468,15 @@ START_TEST (test_launch_refuses_client_flags)
     "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"argv\":[\"--seccomp-level\",\"0\"]}",
     "{\"vm_id\":\"a\",\"vmm\":\"/bin/sh\"}",
     "{\"vm_id\":\"--help\",\"vmm\":\"firecracker\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"rootfs_read_only\":true}",
+    /* the table: types and the one place for limits (banger-vm-limits.h) */
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"rootfs_read_only\":\"yes\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"vcpus\":33}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"vcpus\":0}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"mem_mib\":63}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"mem_mib\":262145}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"mac\":\"02:00:00:00:00:0G\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"argv\":[\"-S\"]}",
   };
 
   state->firecracker_path = g_strdup ("/bin/false");
@@ -674,6 +725,9 @@ END_TEST
 START_TEST (test_dm_rollback)
 {
   const char *fail_at[] = { "attach-base", "attach-cow", "create" };
+  /* the failing step's own error reaches the caller (the fake's codes) */
+  const BangerError fail_code[] = { BANGER_ERROR_BUSY, BANGER_ERROR_BUSY,
+                                        BANGER_ERROR_FAILED };
 
   for (gsize i = 0; i < G_N_ELEMENTS (fail_at); i++)
     {
@@ -687,7 +741,7 @@ START_TEST (test_dm_rollback)
       f->fail = fail_at[i];
       r = host_test_call (state, "priv.dm_snapshot_create", params, &e);
       ck_assert_ptr_null (r);
-      ck_assert (e != NULL);
+      banger_assert_error (e, fail_code[i]);
       /* nothing left behind, whatever step failed */
       ck_assert_msg (g_hash_table_size (f->loops) == 0, "loops leaked when %s failed", fail_at[i]);
       ck_assert_uint_eq (g_hash_table_size (f->dm), 0);
@@ -748,6 +802,10 @@ START_TEST (test_dm_files_checked)
   g_autofree char *p3 = g_strdup_printf ("{\"vm_id\":\"web-1\",\"base\":\"%s/../etc/passwd\",\"cow\":\"%s/web-1.cow\"}",
                                          state->state_dir, state->state_dir);
   const char *ps[] = { p1, p2, p3 };
+  /* outside the state dir, a symlink, a '..' component */
+  const BangerError codes[] = { BANGER_ERROR_PERMISSION_DENIED,
+                                    BANGER_ERROR_PERMISSION_DENIED,
+                                    BANGER_ERROR_INVALID_ARGUMENT };
 
   ck_assert (symlink ("/etc/passwd", link) == 0);
   for (gsize i = 0; i < G_N_ELEMENTS (ps); i++)
@@ -755,7 +813,8 @@ START_TEST (test_dm_files_checked)
       g_autoptr (GError) e = NULL;
       g_autoptr (JsonNode) r = host_test_call (state, "priv.dm_snapshot_create", ps[i], &e);
       ck_assert_msg (r == NULL, "accepted %s", ps[i]);
-      ck_assert (e != NULL);
+      ck_assert_msg (e != NULL && e->code == (int) codes[i], "%s: code %d: %s", ps[i],
+                     e ? e->code : -1, e ? e->message : "");
     }
   ck_assert_uint_eq (f->calls->len, 0);
   host_test_state_free (state);
@@ -793,6 +852,40 @@ START_TEST (test_dm_unsupported)
 }
 END_TEST
 
+/* priv.status reports the one KVM answer (launch/banger-kvm-probe.c): the
+ * same state and sentence the probe gives the driver and doctor. */
+START_TEST (test_status_kvm_is_the_probe_answer)
+{
+  g_autofree char *cache = g_dir_make_tmp ("banger-kvm-cache-XXXXXX", NULL);
+  BangerPrivState *state = host_test_state_new (FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = NULL;
+  g_autoptr (BangerKvmAnswer) want = NULL;
+  JsonObject *o;
+
+  g_setenv (BANGER_KVM_CACHE_DIR_ENV, cache, TRUE);
+  g_setenv (BANGER_KVM_PROBE_KERNEL_ENV, "/nonexistent/vmlinuz", TRUE);
+  {
+    const BangerKvmHost host = { .qemu_binary = state->qemu_path };
+    want = banger_kvm_probe (&host, NULL, &error);
+  }
+  ck_assert_ptr_nonnull (want);
+  r = host_test_call (state, "priv.status", "{}", &error);
+  ck_assert_ptr_null (error);
+  o = json_node_get_object (r);
+  ck_assert_str_eq (json_object_get_string_member (o, "kvm_state"),
+                    banger_kvm_state_to_string (want->state));
+  ck_assert_str_eq (json_object_get_string_member (o, "kvm_detail"), want->detail);
+  ck_assert (json_object_get_boolean_member (o, "kvm") == (want->state == BANGER_KVM_USABLE));
+  /* no kernel to probe with and nothing cached: never "usable" by default */
+  ck_assert_int_ne (want->state, BANGER_KVM_USABLE);
+  g_unsetenv (BANGER_KVM_CACHE_DIR_ENV);
+  g_unsetenv (BANGER_KVM_PROBE_KERNEL_ENV);
+  g_rmdir (cache);
+  host_test_state_free (state);
+}
+END_TEST
+
 static Suite *
 host_ops_suite (void)
 {
@@ -816,6 +909,7 @@ host_ops_suite (void)
   tcase_add_test (tc, test_dm_refuses_foreign);
   tcase_add_test (tc, test_dm_files_checked);
   tcase_add_test (tc, test_dm_unsupported);
+  tcase_add_test (tc, test_status_kvm_is_the_probe_answer);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -31,6 +31,7 @@
 #include "banger-host-names.h"
 #include "banger-priv-dirs.h"
 #include "banger-priv-ops-private.h"
+#include "banger-proc-identity.h"
 #include "banger-test.h"
 #include "banger-vm-cgroup.h"
 #include "banger-vmm-authorize.h"
@@ -755,6 +756,19 @@ START_TEST (test_launch_qemu)
   pid = (pid_t) json_object_get_int_member (json_node_get_object (r), "pid");
   ck_assert (g_str_has_suffix (json_object_get_string_member (json_node_get_object (r), "api_sock"),
                                "/vm/web-q/qmp.sock"));
+  ck_assert (g_str_has_suffix (json_object_get_string_member (json_node_get_object (r), "console"),
+                               "/vm/web-q/console.log"));
+  /* the caller's own pidfd: pid + start time name exactly this process */
+  {
+    gint64 start = json_object_get_int_member (json_node_get_object (r), "start_time");
+    g_autoptr (GError) e = NULL;
+    int pidfd = banger_pidfd_open_verified (pid, (guint64) start, &e);
+    g_assert_no_error (e);
+    ck_assert_int_ge (pidfd, 0);
+    close (pidfd);
+    ck_assert_int_eq (banger_pidfd_open_verified (pid, (guint64) start + 1, &e), -1);
+    banger_assert_error (e, BANGER_ERROR_NOT_FOUND);
+  }
   g_clear_pointer (&r, json_node_unref);
   for (int i = 0; i < 300; i++)
     {
@@ -767,7 +781,8 @@ START_TEST (test_launch_qemu)
   {
     g_autofree char *joined = g_strjoinv (" ", argv);
     netdev = g_strdup_printf ("/proc/%d/fd/3", pid);
-    ck_assert_msg (strstr (joined, "-M microvm -accel tcg -m 128 -smp 2") != NULL, "%s", joined);
+    ck_assert_msg (strstr (joined, "-M microvm -accel tcg -name web-q,debug-threads=on -m 128 "
+                                   "-smp 2") != NULL, "%s", joined);
     ck_assert_msg (strstr (joined, "-netdev tap,id=net0,fd=3") != NULL, "%s", joined);
     /* fd 3 of the VMM is a queue of its tap (opened by the helper) */
     {

@@ -235,7 +235,7 @@ START_TEST (test_config_must_be_roots)
   ck_assert (chown (config_path, OWNER_UID, OWNER_UID) == 0);
   ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
                            &status, NULL));
-  ck_assert (!g_spawn_check_wait_status (status, NULL));
+  ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 1, "status %d", status);
   ck_assert_msg (strstr (err, "owned by root") != NULL, "%s", err);
   ck_assert (!g_file_test (other, G_FILE_TEST_EXISTS));
   ck_assert (chown (config_path, 0, 0) == 0);
@@ -244,7 +244,9 @@ START_TEST (test_config_must_be_roots)
   g_clear_pointer (&out, g_free);
   ck_assert (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err,
                            &status, NULL));
-  ck_assert (!g_spawn_check_wait_status (status, NULL));
+  /* refused for the mode, with the same sentence, exit status 1 */
+  ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 1, "status %d", status);
+  ck_assert_msg (strstr (err, "writable only by root") != NULL, "%s", err);
   ck_assert (!g_file_test (other, G_FILE_TEST_EXISTS));
   ck_assert (chmod (config_path, 0644) == 0);
 }

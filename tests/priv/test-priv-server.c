@@ -192,7 +192,7 @@ START_TEST (test_client_typed_errors)
   /* No helper: a typed error too. */
   result = banger_priv_client_call_sync (client, "priv.echo", params, NULL, NULL, &error);
   ck_assert (result == NULL);
-  ck_assert (error != NULL && error->domain == BANGER_ERROR);
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
 }
 END_TEST
 
@@ -787,7 +787,7 @@ START_TEST (test_client_bounded_reply)
   g_clear_error (&error);
   /* EOF without a reply */
   error = call_fake ("", 1);
-  ck_assert (error != NULL && error->domain == BANGER_ERROR);
+  banger_assert_error (error, BANGER_ERROR_PROTOCOL);
 }
 END_TEST
 

@@ -162,8 +162,8 @@ START_TEST (test_root_jailer)
   /* nobody writes the snapshot in its jail; the driver moves it out */
   OK (banger_vmm_pause);
   g_main_context_push_thread_default (ctx);
-  banger_vmm_snapshot_create (BANGER_VMM (v), snap, mem, FALSE, NULL, got_result, &w);
-  ck_assert_msg (banger_vmm_op_finish (BANGER_VMM (v), wait_result (&w, ctx), &error), "%s",
+  banger_vmm_snapshot_create_async (BANGER_VMM (v), snap, mem, FALSE, NULL, got_result, &w);
+  ck_assert_msg (banger_vmm_snapshot_create_finish (BANGER_VMM (v), wait_result (&w, ctx), &error), "%s",
                  error ? error->message : "");
   g_main_context_pop_thread_default (ctx);
   g_object_unref (w.res);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The QEMU driver without a real guest:
- *  - argv building and option escaping, the accelerator choice;
+ *  - argv building and option escaping;
  *  - the QMP client against an in-thread fake QMP server (handshake,
  *    commands, events and late replies skipped, error desc propagation,
  *    protocol errors, timeouts);
@@ -26,9 +26,12 @@
 #include <gio/gunixsocketaddress.h>
 #include <glib/gstdio.h>
 
+#include "banger-proc-identity.h"
 #include "banger-qmp.h"
 #include "banger-test.h"
+#include "banger-vmm-helper-launcher.h"
 #include "banger-vmm-qemu.h"
+#include "banger-vmm-stop-ladder.h"
 
 static char *self_exe;
 
@@ -64,7 +67,9 @@ fake_reply (const char *behaviour, const char *command, char **state, gboolean *
     }
   if (strcmp (command, "system_powerdown") == 0)
     {
-      *exit_after = strcmp (behaviour, "ignore-powerdown") != 0;
+      if (strcmp (behaviour, "refuse-powerdown") == 0)
+        return "{\"error\": {\"class\": \"GenericError\", \"desc\": \"No power button here\"}";
+      *exit_after = !g_str_has_prefix (behaviour, "ignore-powerdown");
       return "{\"return\": {}";
     }
   if (strcmp (command, "quit") == 0)
@@ -86,6 +91,20 @@ fake_qemu_main (int argc, char **argv)
   FILE *log = NULL;
   int lfd;
 
+  if (g_strcmp0 (behaviour, "sigblk") == 0)
+    {
+      /* the launcher test: show the signal mask we were started with */
+      g_autofree char *status = NULL;
+      g_auto (GStrv) lines = NULL;
+      if (g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+        {
+          lines = g_strsplit (status, "\n", -1);
+          for (guint i = 0; lines[i] != NULL; i++)
+            if (g_str_has_prefix (lines[i], "SigBlk:"))
+              printf ("%s\n", lines[i]);
+        }
+      return 0;
+    }
   for (int i = 1; i + 1 < argc; i++)
     if (strcmp (argv[i], "-qmp") == 0 && g_str_has_prefix (argv[i + 1], "unix:"))
       {
@@ -103,18 +122,7 @@ fake_qemu_main (int argc, char **argv)
       }
   if (qmp_path == NULL)
     {
-      /* the KVM boot probe: no QMP, a serial file, -accel kvm; "boot" if
-       * told to */
-      for (int i = 1; i + 1 < argc; i++)
-        if (strcmp (argv[i], "-serial") == 0 && g_str_has_prefix (argv[i + 1], "file:")
-            && g_strcmp0 (g_getenv ("BANGER_FAKE_QEMU_PROBE"), "boots") == 0)
-          {
-            g_file_set_contents (argv[i + 1] + 5, "[    0.000000] Linux version 6.1\n", -1, NULL);
-            g_usleep (30 * G_USEC_PER_SEC);
-            return 0;
-          }
-      if (g_strcmp0 (g_getenv ("BANGER_FAKE_QEMU_PROBE"), "hangs") == 0)
-        g_usleep (30 * G_USEC_PER_SEC);
+      /* (the KVM boot probe has its own fake: tests/unit/test-kvm-probe.c) */
       return 1;
     }
   if (behaviour == NULL)
@@ -130,6 +138,8 @@ fake_qemu_main (int argc, char **argv)
     }
   if (log_path != NULL)
     log = fopen (log_path, "ae");
+  if (strcmp (behaviour, "ignore-powerdown-and-term") == 0)
+    signal (SIGTERM, SIG_IGN);
   if (strcmp (behaviour, "slow-socket") == 0)
     g_usleep (300 * 1000);
 
@@ -188,6 +198,17 @@ fake_qemu_main (int argc, char **argv)
           else
             fprintf (out, "%s, \"id\": \"%s\"}\r\n", reply, id);
           fflush (out);
+          if (strcmp (behaviour, "stop-after-cont") == 0 && strcmp (command, "cont") == 0)
+            {
+              /* the guest stops by itself a moment later (an I/O error,
+               * another QMP client): QEMU says so with an event */
+              g_usleep (50 * 1000);
+              g_free (state);
+              state = g_strdup ("paused");
+              fprintf (out, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 3}, "
+                            "\"event\": \"STOP\"}\r\n");
+              fflush (out);
+            }
           if (exit_after)
             {
               unlink (qmp_path);
@@ -258,6 +279,23 @@ rm_rf (const char *dir)
 
 /* ------------------------------------------------------------------ argv */
 
+/* The driver's command line: the request the driver hands its launcher,
+ * through the one builder (launch/banger-qemu-cmdline.c). */
+static GStrv
+build_argv (const BangerVmmConfig *c, const char *binary, const char *accel, const char *qmp,
+            const char *console, GError **error)
+{
+  BangerVmmLaunchRequest r = { 0 };
+
+  r.config = c;
+  r.driver = "qemu";
+  r.binary = binary;
+  r.accel = accel;
+  r.qmp_socket = qmp;
+  r.console_log = console;
+  return banger_vmm_launch_request_argv (&r, error);
+}
+
 START_TEST (test_opt_escape)
 {
   g_autofree char *a = banger_qemu_opt_escape ("/a,b,,c");
@@ -271,12 +309,11 @@ START_TEST (test_build_argv)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BangerVmmConfig) c = make_config ("/run/banger/vms/qemu-test");
-  g_auto (GStrv) argv = banger_qemu_build_argv (c, "/usr/bin/qemu-system-x86_64", "tcg",
-                                                "/run/x,y/qmp.sock", "/run/x/console.log",
-                                                &error);
+  g_auto (GStrv) argv = build_argv (c, "/usr/bin/qemu-system-x86_64", "tcg", "/run/x,y/qmp.sock",
+                                    "/run/x/console.log", &error);
   const char *const *a = (const char *const *) argv;
   g_autofree char *mac = banger_vmm_mac_for_vm ("qemu-test", 0);
-  g_autofree char *nic = g_strdup_printf ("virtio-net-device,netdev=eth0,mac=%s", mac);
+  g_autofree char *nic = g_strdup_printf ("virtio-net-device,netdev=net0,mac=%s", mac);
   const char *append;
 
   ck_assert_msg (argv != NULL, "%s", error ? error->message : "?");
@@ -288,7 +325,8 @@ START_TEST (test_build_argv)
   ck_assert_str_eq (argv_value (a, "-smp", 0), "2");
   ck_assert_int_gt (argv_index (a, "-nodefaults"), 0);
   ck_assert_int_gt (argv_index (a, "-no-user-config"), 0);
-  ck_assert_int_gt (argv_index (a, "-nographic"), 0);
+  ck_assert_str_eq (argv_value (a, "-display", 0), "none");
+  ck_assert_int_lt (argv_index (a, "-nographic"), 0);
   ck_assert_int_gt (argv_index (a, "-no-reboot"), 0);
   ck_assert_int_gt (argv_index (a, "-S"), 0);
   ck_assert_str_eq (argv_value (a, "-serial", 0), "file:/run/x/console.log");
@@ -303,8 +341,8 @@ START_TEST (test_build_argv)
   ck_assert_str_eq (argv_value (a, "-drive", 1),
                     "if=none,id=work,file=/var/lib/x,,y/work.ext4,format=raw,readonly=on");
   ck_assert_str_eq (argv_value (a, "-device", 1), "virtio-blk-device,drive=work");
-  ck_assert_str_eq (argv_value (a, "-netdev", 0),
-                    "tap,id=eth0,ifname=bngtap7,script=no,downscript=no");
+  /* the tap comes in as fd 3: QEMU never opens /dev/net/tun */
+  ck_assert_str_eq (argv_value (a, "-netdev", 0), "tap,id=net0,fd=3");
   ck_assert_str_eq (argv_value (a, "-device", 2), nic);
 
   append = argv_value (a, "-append", 0);
@@ -320,7 +358,7 @@ START_TEST (test_build_argv_kvm_and_bad_accel)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (BangerVmmConfig) c = make_config ("/run/q");
-  g_auto (GStrv) kvm = banger_qemu_build_argv (c, "qemu", "kvm", "/q.sock", "/c.log", &error);
+  g_auto (GStrv) kvm = build_argv (c, "/usr/bin/qemu", "kvm", "/q.sock", "/c.log", &error);
   g_auto (GStrv) bad = NULL;
 
   ck_assert (kvm != NULL);
@@ -328,81 +366,9 @@ START_TEST (test_build_argv_kvm_and_bad_accel)
   ck_assert_str_eq (argv_value ((const char *const *) kvm, "-cpu", 0), "host");
   ck_assert (strstr (argv_value ((const char *const *) kvm, "-append", 0), "tsc_early_khz")
              == NULL);
-  bad = banger_qemu_build_argv (c, "qemu", "hvf", "/q.sock", "/c.log", &error);
+  bad = build_argv (c, "/usr/bin/qemu", "hvf", "/q.sock", "/c.log", &error);
   ck_assert (bad == NULL);
   banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
-}
-END_TEST
-
-START_TEST (test_choose_accel)
-{
-  g_autoptr (GError) error = NULL;
-  char *a;
-
-  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "qemu", "/nonexistent/kvm", "/k", 100,
-                                NULL, &error);
-  ck_assert_str_eq (a, "tcg");
-  g_free (a);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_KVM, "qemu", "/nonexistent/kvm", "/k", 100,
-                                NULL, &error);
-  ck_assert_str_eq (a, "kvm");
-  g_free (a);
-
-  g_setenv (BANGER_QEMU_ACCEL_ENV, "kvm", TRUE);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "qemu", "/nonexistent/kvm", "/k", 100,
-                                NULL, &error);
-  ck_assert_str_eq (a, "kvm");
-  g_free (a);
-  /* an explicit request beats the environment */
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_TCG, "qemu", "/nonexistent/kvm", "/k", 100,
-                                NULL, &error);
-  ck_assert_str_eq (a, "tcg");
-  g_free (a);
-  g_setenv (BANGER_QEMU_ACCEL_ENV, "xen", TRUE);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "qemu", "/nonexistent/kvm", "/k", 100,
-                                NULL, &error);
-  ck_assert (a == NULL);
-  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
-  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
-}
-END_TEST
-
-/* A device that opens but cannot boot the kernel (the fake "qemu" is
- * /bin/false, which exits at once): the probe says tcg. */
-START_TEST (test_choose_accel_probe_fails)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *a = NULL;
-
-  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, "/bin/false", "/dev/null", "/k", 2000,
-                                NULL, &error);
-  ck_assert_str_eq (a, "tcg");
-}
-END_TEST
-
-/* A device that opens and a "QEMU" whose guest prints its banner: kvm.
- * One whose guest stays silent (the paravirtual-KVM hang): tcg, bounded. */
-START_TEST (test_choose_accel_probe_boots)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *a = NULL;
-  g_autofree char *b = NULL;
-  gint64 t0;
-
-  g_unsetenv (BANGER_QEMU_ACCEL_ENV);
-  g_setenv ("BANGER_FAKE_QEMU_PROBE", "boots", TRUE);
-  a = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, self_exe, "/dev/null", "/k", 5000, NULL,
-                                &error);
-  ck_assert_str_eq (a, "kvm");
-  g_setenv ("BANGER_FAKE_QEMU_PROBE", "hangs", TRUE);
-  t0 = g_get_monotonic_time ();
-  b = banger_qemu_choose_accel (BANGER_QEMU_ACCEL_AUTO, self_exe, "/dev/null", "/k", 500,
-                                NULL, &error);
-  ck_assert_str_eq (b, "tcg");
-  ck_assert (g_get_monotonic_time () - t0 < 5 * G_USEC_PER_SEC);
-  g_unsetenv ("BANGER_FAKE_QEMU_PROBE");
 }
 END_TEST
 
@@ -549,6 +515,67 @@ START_TEST (test_qmp_handshake_and_commands)
 }
 END_TEST
 
+static void
+on_event (BangerQmp *qmp, const char *name, JsonObject *data, gpointer user_data)
+{
+  GString *seen = user_data;
+  g_string_append_printf (seen, "%s(%s);", name,
+                          data ? json_object_get_string_member_with_default (data, "reason", "")
+                               : "-");
+}
+
+static void
+got_async_result (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(GAsyncResult **)user_data = g_object_ref (result);
+}
+
+/* Commands queue up and replies are matched by id, in whatever order they
+ * come; events are emitted as they arrive, with their data. */
+START_TEST (test_qmp_queue_and_events)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (BangerQmp) qmp = banger_qmp_new ();
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (GString) seen = g_string_new (NULL);
+  g_autoptr (JsonNode) r1 = NULL;
+  g_autoptr (JsonNode) r2 = NULL;
+  GAsyncResult *res1 = NULL, *res2 = NULL;
+  FakeQmp *f = fake_qmp_new (dir, GREETING, OK_REPLY,
+                             /* first command: no answer yet */
+                             "SILENT",
+                             /* second: its answer, an event, then the first one's (banger-2) */
+                             "{\"return\": {\"n\": 2}, \"id\": \"@ID@\"}\r\n"
+                             "{\"event\": \"STOP\", \"data\": {\"reason\": \"io-error\"}, "
+                             "\"timestamp\": {\"seconds\": 1, \"microseconds\": 0}}\r\n"
+                             "{\"return\": {\"n\": 1}, \"id\": \"banger-2\"}\r\n",
+                             NULL);
+
+  g_signal_connect (qmp, "event", G_CALLBACK (on_event), seen);
+  ck_assert_msg (banger_qmp_connect (qmp, f->path, 2000, NULL, &error), "%s",
+                 error ? error->message : "?");
+  g_main_context_push_thread_default (ctx);
+  banger_qmp_execute_async (qmp, "first", NULL, 2000, NULL, got_async_result, &res1);
+  banger_qmp_execute_async (qmp, "second", NULL, 2000, NULL, got_async_result, &res2);
+  while (res1 == NULL || res2 == NULL)
+    g_main_context_iteration (ctx, TRUE);
+  g_main_context_pop_thread_default (ctx);
+  r1 = banger_qmp_execute_finish (qmp, res1, &error);
+  ck_assert_msg (r1 != NULL, "%s", error ? error->message : "?");
+  r2 = banger_qmp_execute_finish (qmp, res2, &error);
+  ck_assert_msg (r2 != NULL, "%s", error ? error->message : "?");
+  ck_assert_int_eq (json_object_get_int_member (json_node_get_object (r1), "n"), 1);
+  ck_assert_int_eq (json_object_get_int_member (json_node_get_object (r2), "n"), 2);
+  ck_assert_str_eq (seen->str, "STOP(io-error);");
+  g_object_unref (res1);
+  g_object_unref (res2);
+  banger_qmp_close (qmp);
+  fake_qmp_free (f);
+  rm_rf (dir);
+}
+END_TEST
+
 START_TEST (test_qmp_error_desc)
 {
   g_autoptr (GError) error = NULL;
@@ -649,6 +676,9 @@ driver_new (const char *behaviour)
   g_setenv ("BANGER_FAKE_QEMU", behaviour, TRUE);
   g_setenv ("BANGER_FAKE_QEMU_LOG", d->log, TRUE);
   c = make_config (run_dir);
+  /* no NIC: the direct launcher attaches to the NIC's tap, which needs a
+   * real one (the e2e test has it) */
+  g_ptr_array_set_size (c->nics, 0);
   d->vmm = banger_vmm_qemu_new (c);
   banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), self_exe);
   banger_vmm_qemu_set_accel (BANGER_VMM_QEMU (d->vmm), BANGER_QEMU_ACCEL_TCG);
@@ -673,7 +703,7 @@ driver_free (DriverFixture *d)
   if (banger_vmm_get_pidfd (d->vmm) >= 0 && !banger_vmm_has_exited (d->vmm))
     {
       banger_vmm_kill (d->vmm, NULL);
-      banger_vmm_run_sync (d->vmm, banger_vmm_wait_exit, NULL, NULL);
+      banger_vmm_wait_exit (d->vmm, NULL, NULL, NULL);
     }
   g_object_unref (d->vmm);
   rm_rf (d->dir);
@@ -691,7 +721,7 @@ START_TEST (test_driver_lifecycle)
   g_autofree char *commands = NULL;
   GPid pid;
 
-  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_launch, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_launch (vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_LAUNCHED);
   ck_assert_str_eq (banger_vmm_qemu_get_accel_used (BANGER_VMM_QEMU (vmm)), "tcg");
@@ -699,21 +729,21 @@ START_TEST (test_driver_lifecycle)
   ck_assert_int_gt (pid, 0);
 
   /* pause before start is refused with BUSY, not sent */
-  ck_assert (!banger_vmm_run_sync (vmm, banger_vmm_pause, NULL, &error));
+  ck_assert (!banger_vmm_pause (vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_BUSY);
   g_clear_error (&error);
 
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_configure, NULL, &error));
+  ck_assert (banger_vmm_configure (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_CONFIGURED);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_start, NULL, &error));
+  ck_assert (banger_vmm_start (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_pause, NULL, &error));
+  ck_assert (banger_vmm_pause (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_resume, NULL, &error));
+  ck_assert (banger_vmm_resume (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
-  ck_assert (banger_vmm_run_sync (vmm, banger_vmm_refresh_state, NULL, &error));
+  ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
 
   ck_assert_msg (banger_vmm_read_stats (vmm, &stats, &error), "%s", error ? error->message : "?");
@@ -722,9 +752,10 @@ START_TEST (test_driver_lifecycle)
   ck_assert_uint_eq (stats.block_write_bytes, 536);
 
   /* graceful: the fake honours the power button and exits */
-  ck_assert_msg (banger_vmm_run_sync (vmm, banger_vmm_stop, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_stop (vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert_str_eq (banger_vmm_get_stop_method (vmm), "powerdown");
   ck_assert (kill (pid, 0) < 0 && errno == ESRCH);
 
   commands = driver_commands (d);
@@ -741,15 +772,17 @@ START_TEST (test_driver_stop_escalates)
   g_autofree char *commands = NULL;
   gint64 t0;
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
   t0 = g_get_monotonic_time ();
-  ck_assert_msg (banger_vmm_run_sync (d->vmm, banger_vmm_stop, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_stop (d->vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   /* waited the 1 s stop timeout, then TERM did it */
   ck_assert (g_get_monotonic_time () - t0 >= G_USEC_PER_SEC);
+  ck_assert_str_eq (banger_vmm_get_stop_method (d->vmm), "term");
   ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_wait_exit, NULL, &error));
+  ck_assert (banger_vmm_wait_exit (d->vmm, NULL, NULL, &error));
   commands = driver_commands (d);
   ck_assert (g_str_has_suffix (commands, "cont\nsystem_powerdown\n"));
   driver_free (d);
@@ -762,11 +795,89 @@ START_TEST (test_driver_stop_unstarted_quits)
   DriverFixture *d = driver_new ("normal");
   g_autofree char *commands = NULL;
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_stop, NULL, &error));
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_stop (d->vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert_str_eq (banger_vmm_get_stop_method (d->vmm), "quit");
   commands = driver_commands (d);
   ck_assert (g_str_has_suffix (commands, "query-status\nquit\n"));
+  driver_free (d);
+}
+END_TEST
+
+/* The last rung: power button and TERM both ignored, KILL ends it after
+ * two stop timeouts. */
+START_TEST (test_driver_stop_kills)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("ignore-powerdown-and-term");
+  GPid pid;
+  gint64 t0, took;
+
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
+  pid = banger_vmm_get_pid (d->vmm);
+  t0 = g_get_monotonic_time ();
+  ck_assert_msg (banger_vmm_stop (d->vmm, NULL, &error), "%s", error ? error->message : "?");
+  took = g_get_monotonic_time () - t0;
+  ck_assert_str_eq (banger_vmm_get_stop_method (d->vmm), "kill");
+  ck_assert_int_ge (took, 2 * G_USEC_PER_SEC);                      /* both waits ran out */
+  ck_assert_int_lt (took, 2 * G_USEC_PER_SEC + 3 * G_USEC_PER_SEC); /* then KILL at once */
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert (kill (pid, 0) < 0 && errno == ESRCH);
+  driver_free (d);
+}
+END_TEST
+
+/* A polite request QEMU refuses does not cost the whole stop timeout: the
+ * ladder looks for an exit for BANGER_VMM_POLITE_FAILED_GRACE_MS, then TERM. */
+START_TEST (test_driver_stop_polite_refused)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("refuse-powerdown");
+  gint64 t0, took;
+
+  banger_vmm_set_stop_timeout (d->vmm, 3);
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
+  t0 = g_get_monotonic_time ();
+  ck_assert_msg (banger_vmm_stop (d->vmm, NULL, &error), "%s", error ? error->message : "?");
+  took = g_get_monotonic_time () - t0;
+  ck_assert_str_eq (banger_vmm_get_stop_method (d->vmm), "term");
+  ck_assert_int_ge (took, BANGER_VMM_POLITE_FAILED_GRACE_MS * 1000);
+  ck_assert_int_lt (took, 3 * G_USEC_PER_SEC);
+  driver_free (d);
+}
+END_TEST
+
+/* QMP events are handled as they come: a STOP QEMU reports by itself moves
+ * the state to PAUSED without anyone asking. */
+START_TEST (test_driver_follows_events)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  DriverFixture *d = driver_new ("stop-after-cont");
+  GAsyncResult *res = NULL;
+  gint64 deadline;
+
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_configure (d->vmm, NULL, &error));
+  g_main_context_push_thread_default (ctx);
+  banger_vmm_start_async (d->vmm, NULL, got_async_result, &res);
+  while (res == NULL)
+    g_main_context_iteration (ctx, TRUE);
+  ck_assert_msg (banger_vmm_start_finish (d->vmm, res, &error), "%s", error ? error->message : "?");
+  g_clear_object (&res);
+  deadline = g_get_monotonic_time () + 3 * G_USEC_PER_SEC;
+  while (banger_vmm_get_state (d->vmm) != BANGER_VMM_STATE_PAUSED
+         && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (ctx, FALSE) || (g_usleep (1000), TRUE);
+  g_main_context_pop_thread_default (ctx);
+  ck_assert_str_eq (banger_vmm_state_to_string (banger_vmm_get_state (d->vmm)), "paused");
   driver_free (d);
 }
 END_TEST
@@ -778,8 +889,9 @@ START_TEST (test_driver_kill)
   g_autofree char *qmp = NULL;
   GPid pid;
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
   pid = banger_vmm_get_pid (d->vmm);
   qmp = g_strdup (banger_vmm_get_api_socket (d->vmm));
   ck_assert (g_file_test (qmp, G_FILE_TEST_EXISTS));
@@ -803,8 +915,9 @@ START_TEST (test_driver_refusal_carries_desc)
   g_autoptr (GError) error = NULL;
   DriverFixture *d = driver_new ("refuse-cont");
 
-  ck_assert (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_start, NULL, &error));
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (!banger_vmm_start (d->vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_VMM);
   ck_assert_msg (strstr (error->message, "longer than sixty-four characters") != NULL, "%s",
                  error->message);
@@ -820,7 +933,7 @@ START_TEST (test_driver_dies_mid_launch)
   g_autoptr (GError) error = NULL;
   DriverFixture *d = driver_new ("die-early");
 
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_FAILED);
   ck_assert_msg (strstr (error->message, "exited with status 1") != NULL, "%s", error->message);
   ck_assert_msg (strstr (error->message, "Could not open '/nonexistent'") != NULL, "%s",
@@ -839,7 +952,7 @@ START_TEST (test_driver_dies_mid_handshake)
   g_autoptr (GError) error = NULL;
   DriverFixture *d = driver_new ("die-after-greeting");
 
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_FAILED);
   ck_assert_msg (strstr (error->message, "exited with status 4") != NULL, "%s", error->message);
   ck_assert_msg (strstr (error->message, "fake fatal error after the greeting") != NULL, "%s",
@@ -855,13 +968,13 @@ START_TEST (test_driver_slow_socket_and_missing_binary)
   DriverFixture *d = driver_new ("slow-socket");
 
   /* the socket appears 300 ms after the process: launch waits for it */
-  ck_assert_msg (banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error), "%s",
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "%s",
                  error ? error->message : "?");
   driver_free (d);
 
   d = driver_new ("normal");
   banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), "/nonexistent/qemu");
-  ck_assert (!banger_vmm_run_sync (d->vmm, banger_vmm_launch, NULL, &error));
+  ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
   ck_assert (error != NULL && error->domain == BANGER_ERROR);
   ck_assert (strstr (error->message, "/nonexistent/qemu") != NULL);
   driver_free (d);
@@ -873,17 +986,28 @@ END_TEST
 static gpointer
 spawn_from_thread (gpointer data)
 {
-  const char *log_path = data;
-  const char *argv[] = { "/bin/sh", "-c", "grep SigBlk /proc/self/status", NULL };
+  const char *dir = data;
+  g_autoptr (BangerVmmConfig) c = make_config (dir);
+  g_autofree char *log = g_build_filename (dir, "out", NULL);
+  g_autofree char *qmp = g_build_filename (dir, "qmp.sock", NULL);
+  g_autofree char *console = g_build_filename (dir, "console.log", NULL);
   BangerVmmLauncher *l = banger_vmm_launcher_direct ();
-  GPid pid = 0;
-  int pidfd = -1;
+  BangerVmmLaunchRequest r = { 0 };
+  BangerVmmLaunched out = { 0, -1, NULL, NULL, NULL };
   int status;
 
-  if (!l->spawn (l, "sig-test", argv, log_path, &pid, &pidfd, NULL))
+  g_ptr_array_set_size (c->nics, 0);
+  r.config = c;
+  r.driver = "qemu";
+  r.binary = self_exe;
+  r.log_path = log;
+  r.accel = "tcg";
+  r.qmp_socket = qmp;
+  r.console_log = console;
+  if (!l->spawn (l, &r, &out, NULL))
     return GINT_TO_POINTER (FALSE);
-  waitpid (pid, &status, 0);
-  close (pidfd);
+  waitpid (out.pid, &status, 0);
+  banger_vmm_launched_clear (&out);
   return GINT_TO_POINTER (TRUE);
 }
 
@@ -892,12 +1016,115 @@ START_TEST (test_launcher_clean_signal_mask)
   g_autofree char *dir = make_tmpdir ();
   g_autofree char *log = g_build_filename (dir, "out", NULL);
   g_autofree char *out = NULL;
-  GThread *t = g_thread_new ("spawner", spawn_from_thread, log);
+  GThread *t;
+
+  g_setenv ("BANGER_FAKE_QEMU", "sigblk", TRUE);
+  t = g_thread_new ("spawner", spawn_from_thread, dir);
 
   ck_assert (GPOINTER_TO_INT (g_thread_join (t)));
   ck_assert (g_file_get_contents (log, &out, NULL, NULL));
   ck_assert_msg (strstr (out, "0000000000000000") != NULL, "child mask: %s", out);
   rm_rf (dir);
+}
+END_TEST
+
+/* The request becomes priv.launch_vmm's structured params, never argv. */
+START_TEST (test_helper_launch_params)
+{
+  g_autoptr (BangerVmmConfig) c = make_config ("/run/q");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) p = NULL;
+  g_autofree char *mac = banger_vmm_mac_for_vm ("qemu-test", 0);
+  BangerVmmLaunchRequest r = { 0 };
+
+  r.config = c;
+  r.driver = "qemu";
+  r.binary = "/usr/bin/qemu-system-x86_64";
+  r.accel = "tcg";
+  p = banger_vmm_helper_launch_params (&r, &error);
+  g_assert_no_error (error);
+  ck_assert_uint_eq (json_object_get_size (p), 14);
+  ck_assert_str_eq (json_object_get_string_member (p, "vm_id"), "qemu-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "vmm"), "qemu");
+  ck_assert_str_eq (json_object_get_string_member (p, "kernel"), "/boot/vmlinuz-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "initrd"), "/boot/initrd-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "rootfs"), "/var/lib/root.ext4");
+  ck_assert (!json_object_get_boolean_member (p, "rootfs_read_only"));
+  ck_assert_str_eq (json_object_get_string_member (p, "work_disk"), "/var/lib/x,y/work.ext4");
+  ck_assert (json_object_get_boolean_member (p, "work_disk_read_only"));
+  ck_assert (json_object_get_boolean_member (p, "tap"));
+  ck_assert_str_eq (json_object_get_string_member (p, "mac"), mac);
+  ck_assert_str_eq (json_object_get_string_member (p, "accel"), "tcg");
+  ck_assert_int_eq (json_object_get_int_member (p, "mem_mib"), 192);
+  ck_assert_int_eq (json_object_get_int_member (p, "vcpus"), 2);
+  ck_assert (strstr (json_object_get_string_member (p, "boot_args"),
+                     "ip=172.30.0.2::172.30.0.1:255.255.255.252:qemu-test:eth0:off")
+             != NULL);
+  g_clear_pointer (&p, json_object_unref);
+
+  /* what the helper cannot take: each refused as UNSUPPORTED */
+  banger_vmm_config_add_nic (c, "eth1", "bngtap8", NULL);
+  ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_ptr_array_set_size (c->nics, 1);
+  banger_vmm_config_add_drive (c, "extra", "/var/lib/extra.ext4", FALSE, FALSE);
+  ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_ptr_array_set_size (c->drives, 1); /* only the (non-root) work disk */
+  ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+
+  /* Firecracker: the VM id and nothing else; the jailer is the helper's */
+  r.driver = "firecracker";
+  p = banger_vmm_helper_launch_params (&r, &error);
+  g_assert_no_error (error);
+  ck_assert_uint_eq (json_object_get_size (p), 2);
+  ck_assert_str_eq (json_object_get_string_member (p, "vmm"), "firecracker");
+  {
+    g_autoptr (BangerFcJailerConfig) j = banger_fc_jailer_config_new ("/usr/bin/jailer", NULL, 1,
+                                                                      1);
+    r.jailer = j;
+    ck_assert_ptr_null (banger_vmm_helper_launch_params (&r, &error));
+    banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  }
+}
+END_TEST
+
+/* pid + start time name one process: the helper launcher's pidfd check. */
+START_TEST (test_pidfd_open_verified)
+{
+  g_autoptr (GError) error = NULL;
+  guint64 start = 0;
+  pid_t child = fork ();
+  int pidfd;
+
+  if (child == 0)
+    {
+      pause ();
+      _exit (0);
+    }
+  ck_assert_int_gt (child, 0);
+  ck_assert (banger_proc_start_time (child, &start, &error));
+  ck_assert_uint_gt (start, 0);
+  pidfd = banger_pidfd_open_verified (child, start, &error);
+  g_assert_no_error (error);
+  ck_assert_int_ge (pidfd, 0);
+  close (pidfd);
+  /* another start time: not the launched process */
+  ck_assert_int_eq (banger_pidfd_open_verified (child, start + 1, &error), -1);
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  kill (child, SIGKILL);
+  waitpid (child, NULL, 0);
+  /* gone */
+  ck_assert_int_eq (banger_pidfd_open_verified (child, start, &error), -1);
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  ck_assert (!banger_proc_start_time (child, &start, &error));
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
 }
 END_TEST
 
@@ -910,13 +1137,11 @@ vmm_qemu_suite (void)
   tcase_add_test (tc, test_opt_escape);
   tcase_add_test (tc, test_build_argv);
   tcase_add_test (tc, test_build_argv_kvm_and_bad_accel);
-  tcase_add_test (tc, test_choose_accel);
-  tcase_add_test (tc, test_choose_accel_probe_fails);
-  tcase_add_test (tc, test_choose_accel_probe_boots);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("qmp");
   tcase_add_test (tc, test_qmp_handshake_and_commands);
+  tcase_add_test (tc, test_qmp_queue_and_events);
   tcase_add_test (tc, test_qmp_error_desc);
   tcase_add_test (tc, test_qmp_protocol_errors);
   suite_add_tcase (s, tc);
@@ -926,12 +1151,17 @@ vmm_qemu_suite (void)
   tcase_add_test (tc, test_driver_lifecycle);
   tcase_add_test (tc, test_driver_stop_escalates);
   tcase_add_test (tc, test_driver_stop_unstarted_quits);
+  tcase_add_test (tc, test_driver_stop_kills);
+  tcase_add_test (tc, test_driver_stop_polite_refused);
+  tcase_add_test (tc, test_driver_follows_events);
   tcase_add_test (tc, test_driver_kill);
   tcase_add_test (tc, test_driver_refusal_carries_desc);
   tcase_add_test (tc, test_driver_dies_mid_launch);
   tcase_add_test (tc, test_driver_dies_mid_handshake);
   tcase_add_test (tc, test_driver_slow_socket_and_missing_binary);
   tcase_add_test (tc, test_launcher_clean_signal_mask);
+  tcase_add_test (tc, test_helper_launch_params);
+  tcase_add_test (tc, test_pidfd_open_verified);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * banger-demo: boot the test guest (tests/guest) with the QEMU driver in a
- * throwaway network namespace, run a command in it over SSH, print the
- * output, stop it gracefully and clean everything up.  The README's first
+ * banger-demo: boot the test guest (tests/guest) with the QEMU driver
+ * through a real bangerd-root (the one launch path: priv.launch_vmm, QEMU
+ * as an unprivileged owner uid) in a throwaway network namespace, run a
+ * command in it over SSH, print the output, stop it gracefully and clean
+ * everything up.  The README's first
  * command (scripts/demo.sh) ends with this.  Root: namespace and tap.
  *
  *   banger-demo [COMMAND]      (default: uname -a) */
@@ -50,7 +52,8 @@ main (int argc, char **argv)
       fprintf (stderr, "banger-demo: %s\n", error->message);
       return 1;
     }
-  printf ("banger-demo: booting it with QEMU microvm in namespace %s...\n", ns->name);
+  printf ("banger-demo: booting it with QEMU microvm through bangerd-root in namespace %s...\n",
+          ns->name);
   fflush (stdout);
   vm = banger_kit_vm_boot (guest, ns, NULL, &error);
   if (vm == NULL)

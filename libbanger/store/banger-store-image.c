@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Images in the store (the images table). */
+#include "config.h"
+
+#include <string.h>
+
+#include "banger-quote.h"
+#include "banger-store-private.h"
+
+#define IMAGE_COLUMNS "id, name, rootfs_path, size_bytes, digest, created_at"
+
+BangerStoreImage *
+banger_store_image_new (const char *name, const char *rootfs_path, guint64 size_bytes,
+                        const char *digest)
+{
+  BangerStoreImage *image = g_new0 (BangerStoreImage, 1);
+
+  image->name = g_strdup (name);
+  image->rootfs_path = g_strdup (rootfs_path);
+  image->size_bytes = size_bytes;
+  image->digest = g_strdup (digest);
+  return image;
+}
+
+BangerStoreImage *
+banger_store_image_copy (const BangerStoreImage *image)
+{
+  BangerStoreImage *copy;
+
+  g_return_val_if_fail (image != NULL, NULL);
+  copy = banger_store_image_new (image->name, image->rootfs_path, image->size_bytes,
+                                 image->digest);
+  copy->id = g_strdup (image->id);
+  copy->created_at = image->created_at;
+  return copy;
+}
+
+void
+banger_store_image_free (BangerStoreImage *image)
+{
+  if (image == NULL)
+    return;
+  g_free (image->id);
+  g_free (image->name);
+  g_free (image->rootfs_path);
+  g_free (image->digest);
+  g_free (image);
+}
+
+static BangerStoreImage *
+image_from_row (sqlite3_stmt *stmt)
+{
+  BangerStoreImage *image = g_new0 (BangerStoreImage, 1);
+
+  image->id = store_column_text (stmt, 0);
+  image->name = store_column_text (stmt, 1);
+  image->rootfs_path = store_column_text (stmt, 2);
+  image->size_bytes = (guint64) sqlite3_column_int64 (stmt, 3);
+  image->digest = store_column_text (stmt, 4);
+  image->created_at = sqlite3_column_int64 (stmt, 5);
+  return image;
+}
+
+static gboolean
+validate_digest (const char *digest, GError **error)
+{
+  g_autofree char *quoted = banger_quote (digest);
+
+  if (digest == NULL)
+    return TRUE;
+  if (g_str_has_prefix (digest, "sha256:") && strlen (digest) == 7 + 64)
+    {
+      gboolean hex = TRUE;
+
+      for (const char *p = digest + 7; *p != '\0'; p++)
+        hex = hex && g_ascii_isxdigit (*p) && !g_ascii_isupper (*p);
+      if (hex)
+        return TRUE;
+    }
+  g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+               "Image digest '%s' is not 'sha256:' followed by 64 lowercase hex digits", quoted);
+  return FALSE;
+}
+
+BangerStoreImage *
+banger_store_image_add (BangerStore *store, const BangerStoreImage *image, GError **error)
+{
+  g_autoptr (BangerStoreImage) stored = NULL;
+  g_autofree char *qname = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
+  g_auto (StoreStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL && image != NULL, NULL);
+  if (!banger_store_validate_object_name ("Image", image->name, error)
+      || !store_check_path ("Image root filesystem", image->rootfs_path, FALSE, error)
+      || !validate_digest (image->digest, error))
+    return NULL;
+  if (image->size_bytes > G_MAXINT64)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "Image size %" G_GUINT64_FORMAT " is out of range", image->size_bytes);
+      return NULL;
+    }
+  stored = banger_store_image_copy (image);
+  g_free (stored->id);
+  stored->id = store_new_id ();
+  stored->created_at = store_now ();
+  qname = banger_quote (image->name);
+
+  locker = store_lock (store);
+  stmt = store_stmt (store,
+                                        "INSERT INTO images (" IMAGE_COLUMNS ") "
+                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                        error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, stored->id, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, stored->name, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 3, stored->rootfs_path, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 4, (gint64) stored->size_bytes);
+  sqlite3_bind_text (stmt, 5, stored->digest, -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, 6, stored->created_at);
+  rc = sqlite3_step (stmt);
+  if (rc == SQLITE_CONSTRAINT_UNIQUE)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
+                   "An image named '%s' already exists", qname);
+      return NULL;
+    }
+  if (rc != SQLITE_DONE)
+    {
+      store_set_error (store, rc, "Adding an image", error);
+      return NULL;
+    }
+  return g_steal_pointer (&stored);
+}
+
+static BangerStoreImage *
+image_get (BangerStore *store, const char *sql, const char *key, const char *what,
+           GError **error)
+{
+  g_autoptr (GMutexLocker) locker = NULL;
+  g_auto (StoreStmt) stmt = NULL;
+  int rc;
+
+  locker = store_lock (store);
+  stmt = store_stmt (store, sql, error);
+  if (stmt == NULL)
+    return NULL;
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  rc = store_step (store, stmt, "Reading an image", error);
+  if (rc == SQLITE_ROW)
+    return image_from_row (stmt);
+  if (rc == SQLITE_DONE)
+    {
+      g_autofree char *quoted = banger_quote (key);
+
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "No image %s '%s'", what,
+                   quoted);
+    }
+  return NULL;
+}
+
+BangerStoreImage *
+banger_store_image_get_by_name (BangerStore *store, const char *name, GError **error)
+{
+  g_return_val_if_fail (store != NULL && name != NULL, NULL);
+  return image_get (store, "SELECT " IMAGE_COLUMNS " FROM images WHERE name = ?1", name,
+                    "named", error);
+}
+
+BangerStoreImage *
+banger_store_image_get_by_id (BangerStore *store, const char *id, GError **error)
+{
+  g_return_val_if_fail (store != NULL && id != NULL, NULL);
+  return image_get (store, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?1", id,
+                    "with id", error);
+}
+
+GPtrArray *
+banger_store_image_list (BangerStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func (
+      (GDestroyNotify) banger_store_image_free);
+  g_autoptr (GMutexLocker) locker = NULL;
+  g_auto (StoreStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL, NULL);
+  locker = store_lock (store);
+  stmt = store_stmt (store, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY name", error);
+  if (stmt == NULL)
+    return NULL;
+  while ((rc = store_step (store, stmt, "Listing images", error)) == SQLITE_ROW)
+    g_ptr_array_add (images, image_from_row (stmt));
+  return rc == SQLITE_DONE ? g_steal_pointer (&images) : NULL;
+}
+
+gboolean
+banger_store_image_delete (BangerStore *store, const char *name, GError **error)
+{
+  g_autofree char *quoted = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
+  g_auto (StoreStmt) stmt = NULL;
+  int rc;
+
+  g_return_val_if_fail (store != NULL && name != NULL, FALSE);
+  quoted = banger_quote (name);
+  locker = store_lock (store);
+  stmt = store_stmt (store, "DELETE FROM images WHERE name = ?1", error);
+  if (stmt == NULL)
+    return FALSE;
+  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  rc = sqlite3_step (stmt);
+  if (store_is_fk_violation (rc))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
+                   "Image '%s' is in use by a VM; delete the VM first", quoted);
+      return FALSE;
+    }
+  if (rc != SQLITE_DONE)
+    return store_set_error (store, rc, "Deleting an image", error);
+  if (sqlite3_changes (store->db) == 0)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "No image named '%s'", quoted);
+      return FALSE;
+    }
+  return TRUE;
+}

@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The Firecracker driver: configure (the pre-boot calls, in order) and
+ * start (InstanceStart). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#include "banger-error-private.h"
+#include "banger-fc-http.h"
+#include "banger-fc-metrics.h"
+#include "banger-proc.h"
+#include "banger-quote.h"
+#include "banger-vmm-firecracker.h"
+#include "banger-vmm-proc-stats.h"
+#include "banger-vmm-firecracker-private.h"
+
+/* -------------------------------------------------------------- configure */
+
+void
+banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
+  const BangerVmmConfig *c = banger_vmm_get_config (vmm);
+  guint t = self->timeouts[BANGER_FC_TIMEOUT_API];
+  Seq *seq;
+
+  if (!require_state (self, "configure", callback, user_data, banger_vmm_firecracker_configure, 1,
+                      BANGER_VMM_STATE_LAUNCHED))
+    return;
+  seq = seq_new ();
+  {
+    B_BEGIN ();
+    B_STR ("log_path", self->log_arg);
+    B_STR ("level", "Info");
+    B_BOOL ("show_level", TRUE);
+    B_BOOL ("show_log_origin", FALSE);
+    seq_add (seq, "PUT", "/logger", B_END (), t);
+  }
+  {
+    B_BEGIN ();
+    B_STR ("metrics_path", self->metrics_arg);
+    seq_add (seq, "PUT", "/metrics", B_END (), t);
+  }
+  {
+    B_BEGIN ();
+    B_INT ("vcpu_count", c->vcpus);
+    B_INT ("mem_size_mib", c->mem_mib);
+    B_BOOL ("smt", FALSE);
+    B_BOOL ("track_dirty_pages", self->track_dirty_pages);
+    seq_add (seq, "PUT", "/machine-config", B_END (), t);
+  }
+  {
+    g_autofree char *args = banger_vmm_build_boot_args (c, "ttyS0");
+    B_BEGIN ();
+    B_STR ("kernel_image_path", self->kernel_arg);
+    B_STR ("boot_args", args);
+    if (self->initrd_arg != NULL)
+      B_STR ("initrd_path", self->initrd_arg);
+    seq_add (seq, "PUT", "/boot-source", B_END (), t);
+  }
+  for (guint i = 0; i < c->drives->len; i++)
+    {
+      BangerVmmDrive *d = c->drives->pdata[i];
+      g_autofree char *path = g_strconcat ("/drives/", d->id, NULL);
+      B_BEGIN ();
+      B_STR ("drive_id", d->id);
+      B_STR ("path_on_host", self->drive_args->pdata[i]);
+      B_BOOL ("is_root_device", d->is_root);
+      B_BOOL ("is_read_only", d->read_only);
+      seq_add (seq, "PUT", path, B_END (), t);
+    }
+  for (guint i = 0; i < c->nics->len; i++)
+    {
+      BangerVmmNic *n = c->nics->pdata[i];
+      g_autofree char *path = g_strconcat ("/network-interfaces/", n->id, NULL);
+      B_BEGIN ();
+      B_STR ("iface_id", n->id);
+      B_STR ("host_dev_name", n->tap);
+      B_STR ("guest_mac", n->mac);
+      seq_add (seq, "PUT", path, B_END (), t);
+    }
+  if (c->vsock_cid != 0)
+    {
+      B_BEGIN ();
+      B_INT ("guest_cid", c->vsock_cid);
+      B_STR ("uds_path", self->vsock_arg);
+      seq_add (seq, "PUT", "/vsock", B_END (), t);
+    }
+  if (c->balloon_mib != 0)
+    {
+      B_BEGIN ();
+      B_INT ("amount_mib", c->balloon_mib);
+      B_BOOL ("deflate_on_oom", TRUE);
+      B_INT ("stats_polling_interval_s", 1);
+      seq_add (seq, "PUT", "/balloon", B_END (), t);
+    }
+  if (c->entropy)
+    {
+      B_BEGIN ();
+      seq_add (seq, "PUT", "/entropy", B_END (), t);
+    }
+  if (c->mmds != NULL)
+    {
+      BangerVmmNic *n = c->nics->pdata[0];
+      B_BEGIN ();
+      B_STR ("version", "V2");
+      json_builder_set_member_name (b, "network_interfaces");
+      json_builder_begin_array (b);
+      json_builder_add_string_value (b, n->id);
+      json_builder_end_array (b);
+      seq_add (seq, "PUT", "/mmds/config", B_END (), t);
+      seq_add (seq, "PUT", "/mmds", json_node_copy (c->mmds), t);
+    }
+  seq->final_state = BANGER_VMM_STATE_CONFIGURED;
+  seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_configure);
+}
+
+void
+banger_vmm_firecracker_start (BangerVmm *vmm, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data)
+{
+  BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
+  Seq *seq;
+
+  if (!require_state (self, "start", callback, user_data, banger_vmm_firecracker_start, 1,
+                      BANGER_VMM_STATE_CONFIGURED))
+    return;
+  seq = seq_new ();
+  seq_add (seq, "PUT", "/actions", body_action ("InstanceStart"),
+           self->timeouts[BANGER_FC_TIMEOUT_START]);
+  seq->final_state = BANGER_VMM_STATE_RUNNING;
+  seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_start);
+}
