@@ -81,7 +81,7 @@ size_mb=$(du -sm --apparent-size "$layout/blobs" | cut -f1)
 echo "image: 3 layers, ${size_mb} MB of blobs (gzip -1), $(du -sm /usr/include /usr/lib/python3 | awk '{s+=$1} END {print s}') MB unpacked"
 
 # wall and CPU (user+sys) seconds of a command: "real cpu"
-timed() { /usr/bin/time -f "%e %U %S" -o "$work/time" "$@" >"$work/out"; awk '{printf "%s %.2f", $1, $2 + $3}' "$work/time"; }
+timed() { /usr/bin/time -f "%e %U %S" -o "$work/time" "$@" >"$work/out"; awk '{printf "%s %.2f\n", $1, $2 + $3}' "$work/time"; }
 for run in $(seq "$runs"); do
   rm -rf "$work/run"; mkdir -p "$work/run/w"
   read -r ours ours_cpu < <(timed "$driver" "$ref" "$work/run/store" "$work/run/w" "$work/run/ours.ext4" 127.0.0.1:5000)
