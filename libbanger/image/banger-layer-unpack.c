@@ -60,6 +60,7 @@ struct _BangerRootfsStaging
   int root_fd;             /* O_PATH of tree */
   GHashTable *owners;      /* gint64 ino -> BangerOwnership */
   GHashTable *layer_inos;  /* inodes the current layer wrote */
+  GHashTable *dir_depth;   /* gint64 ino -> depth + 1 of each directory made */
   gboolean tainted;
   gboolean finished;
 };
@@ -130,6 +131,7 @@ banger_rootfs_staging_new (const char *dir, GError **error)
   s->ownership_path = g_build_filename (dir, "ownership", NULL);
   s->owners = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
   s->layer_inos = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  s->dir_depth = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
   if (mkdir (dir, 0700) < 0)
     {
       g_autofree char *quoted = banger_quote (dir);
@@ -143,6 +145,7 @@ banger_rootfs_staging_new (const char *dir, GError **error)
   if (s->root_fd < 0 || fstat (s->root_fd, &st) < 0)
     return banger_set_error_from_errno (error, errno, "Cannot open the staging tree"), NULL;
   set_owner (s, st.st_ino, 0, 0, S_IFDIR | 0755);
+  g_hash_table_replace (s->dir_depth, ino_key (st.st_ino), GUINT_TO_POINTER (1));
   return g_steal_pointer (&s);
 }
 
@@ -162,6 +165,7 @@ banger_rootfs_staging_free (BangerRootfsStaging *staging)
     close (staging->root_fd);
   g_clear_pointer (&staging->owners, g_hash_table_unref);
   g_clear_pointer (&staging->layer_inos, g_hash_table_unref);
+  g_clear_pointer (&staging->dir_depth, g_hash_table_unref);
   g_free (staging->dir);
   g_free (staging->tree);
   g_free (staging->ownership_path);
@@ -305,6 +309,40 @@ resolve_errno (Layer *l, GError **error, int errsv)
     }
 }
 
+/* Directories are made through this: the tree's depth is bounded, so that
+ * walking and removing it (one fd per level) stays within the fd limit even
+ * when symbolic links were used to reach deep down. */
+static gboolean
+make_dir (Layer *l, int pfd, const char *name, gboolean *out_created, GError **error)
+{
+  struct stat pst, st;
+  gint64 key;
+  guint depth;
+
+  *out_created = FALSE;
+  if (fstat (pfd, &pst) < 0)
+    return entry_errno (l, error, errno, "cannot inspect its parent directory");
+  key = (gint64) pst.st_ino;
+  depth = GPOINTER_TO_UINT (g_hash_table_lookup (l->s->dir_depth, &key));
+  if (depth == 0)
+    return entry_error (l, error, BANGER_ERROR_PROTOCOL,
+                        "is in a directory the unpacker did not make");
+  if (depth > BANGER_STAGING_MAX_DEPTH)
+    return entry_error (l, error, BANGER_ERROR_LIMIT_EXCEEDED,
+                        "would nest directories deeper than 256 levels");
+  if (mkdirat (pfd, name, 0700) < 0)
+    {
+      if (errno == EEXIST)
+        return TRUE;
+      return entry_errno (l, error, errno, "cannot create a directory");
+    }
+  *out_created = TRUE;
+  if (fstatat (pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return entry_errno (l, error, errno, "cannot inspect a new directory");
+  g_hash_table_replace (l->s->dir_depth, ino_key (st.st_ino), GUINT_TO_POINTER (depth + 1));
+  return TRUE;
+}
+
 /* The directory made of the first @n components, created (0700 on the host,
  * recorded as root:root 0755) where missing.  An O_PATH fd, or -1. */
 static int
@@ -323,13 +361,10 @@ ensure_dir (Layer *l, GPtrArray *comps, guint n, GError **error)
   parent = ensure_dir (l, comps, n - 1, error);
   if (parent < 0)
     return -1;
-  if (mkdirat (parent, comps->pdata[n - 1], 0700) == 0)
-    created = TRUE;
-  else if (errno != EEXIST)
+  if (!make_dir (l, parent, comps->pdata[n - 1], &created, error))
     {
-      int errsv = errno;
       close (parent);
-      return entry_errno (l, error, errsv, "cannot create a parent directory"), -1;
+      return -1;
     }
   fd = openat (parent, comps->pdata[n - 1], O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -647,9 +682,10 @@ apply_entry (Layer *l, struct archive *a, struct archive_entry *e, GError **erro
         ; /* keep the directory and what lower layers put in it */
       else
         {
+          gboolean created = FALSE;
           ok = remove_entry (l, pfd, name, error);
-          if (ok && mkdirat (pfd, name, 0700) < 0)
-            ok = entry_errno (l, error, errno, "cannot create the directory");
+          if (ok)
+            ok = make_dir (l, pfd, name, &created, error);
           if (ok && fstatat (pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             ok = entry_errno (l, error, errno, "cannot inspect the new directory");
         }

@@ -10,6 +10,9 @@ G_BEGIN_DECLS
 /* A bound on the entries one staging tree takes (its ownership map lives in
  * memory while layers are applied). */
 #define BANGER_STAGING_MAX_ENTRIES (4u * 1024 * 1024)
+/* ... and the depth of its directories (walking and removing the tree holds
+ * one or two fds per level). */
+#define BANGER_STAGING_MAX_DEPTH 256
 
 typedef struct _BangerRootfsStaging BangerRootfsStaging;
 

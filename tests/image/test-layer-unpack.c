@@ -630,6 +630,64 @@ START_TEST (test_delete_leaves_outside_alone)
 }
 END_TEST
 
+START_TEST (test_depth_bounded)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) deep = g_string_new (NULL);
+  g_autoptr (GString) half = g_string_new (NULL);
+  g_autoptr (GString) via_link = g_string_new ("s");
+  g_autoptr (GBytes) l1 = NULL;
+  g_autoptr (GBytes) l2 = NULL;
+  g_autoptr (GBytes) l3 = NULL;
+  g_autofree char *dir2 = g_build_filename (tmpdir, "staging2", NULL);
+  g_autoptr (BangerRootfsStaging) s2 = NULL;
+  g_autoptr (GInputStream) in = NULL;
+  TestTar *t;
+
+  /* one entry 300 levels down */
+  for (int i = 0; i < 300; i++)
+    g_string_append (deep, "d/");
+  g_string_append (deep, "f");
+  t = test_tar_new (0);
+  tt_file (t, deep->str, 0644, "x");
+  l1 = test_tar_finish (t);
+  ck_assert (!apply (l1, BANGER_LAYER_TAR, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_LIMIT_EXCEEDED);
+  g_clear_error (&error);
+  /* what was made is still removable */
+  ck_assert (banger_rootfs_staging_delete (staging, &error));
+
+  /* 200 levels, a link to the bottom, 100 more through the link */
+  s2 = banger_rootfs_staging_new (dir2, &error);
+  for (int i = 0; i < 200; i++)
+    g_string_append (half, i ? "/a" : "a");
+  for (int i = 0; i < 100; i++)
+    g_string_append (via_link, "/b");
+  g_string_append (via_link, "/f");
+  t = test_tar_new (0);
+  {
+    g_autofree char *bottom = g_strconcat (half->str, "/f", NULL);
+    tt_file (t, bottom, 0644, "x");
+  }
+  tt_symlink (t, "s", half->str);
+  l2 = test_tar_finish (t);
+  in = g_memory_input_stream_new_from_bytes (l2);
+  ck_assert_msg (banger_rootfs_staging_apply_layer (s2, in, BANGER_LAYER_TAR, NULL, -1, NULL, NULL,
+                                                    &error),
+                 "%s", error ? error->message : "");
+  g_clear_object (&in);
+  t = test_tar_new (0);
+  tt_file (t, via_link->str, 0644, "x");
+  l3 = test_tar_finish (t);
+  in = g_memory_input_stream_new_from_bytes (l3);
+  ck_assert (!banger_rootfs_staging_apply_layer (s2, in, BANGER_LAYER_TAR, NULL, -1, NULL, NULL,
+                                                 &error));
+  banger_assert_error (error, BANGER_ERROR_LIMIT_EXCEEDED);
+  g_clear_error (&error);
+  ck_assert (banger_rootfs_staging_delete (s2, &error));
+}
+END_TEST
+
 START_TEST (test_staging_exists)
 {
   g_autoptr (GError) error = NULL;
@@ -671,6 +729,7 @@ unpack_suite (void)
   tcase_add_test (tv, test_size_mismatch);
   tcase_add_test (tv, test_staging_exists);
   tcase_add_test (tv, test_cancelled);
+  tcase_add_test (tv, test_depth_bounded);
   tcase_add_test (tv, test_delete_leaves_outside_alone);
   suite_add_tcase (s, tv);
   return s;
