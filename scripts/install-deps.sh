@@ -20,6 +20,7 @@ systemd
 libnl-route-3-dev libnftables-dev libdevmapper-dev
 nftables dmsetup
 libsqlite3-dev
+xfsprogs
 libarchive-dev libext2fs-dev comerr-dev docker-registry skopeo umoci openssl
 "
 

@@ -56,6 +56,10 @@ typedef struct
   char *cgroup;     /* absolute cgroup2 directory of the VM's scope */
 } BangerPrivVmm;
 
+/* The host layer's backend for its kernel calls: host/banger-dm.h defines
+ * it; priv only carries a pointer to it. */
+struct _BangerHostBackend;
+
 /* The helper's configuration and state.  Paths are fixed by the install
  * config (doc/security.md), never by a request. */
 typedef struct
@@ -71,7 +75,7 @@ typedef struct
   char *nft_table;          /* banger's own nftables table name */
   GHashTable *vmms;         /* vm_id -> BangerPrivVmm*, owned */
   GMutex lock;              /* guards vmms */
-  gpointer backend;         /* test hook: a fake host backend (NULL = real) */
+  struct _BangerHostBackend *backend; /* test hook: a fake host backend (NULL = real) */
   char *install_id;         /* nullable: mixed into derived host names and markers */
   guint32 vm_net;           /* the VM network (host byte order) … */
   guint vm_prefix;          /* … and its prefix: tap/bridge addresses stay inside */
