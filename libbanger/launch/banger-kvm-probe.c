@@ -312,6 +312,7 @@ kvm_boots_kernel (const char *binary, const char *kernel, guint timeout_ms,
     spec.envp = (const char *const *) env;
     spec.stdout_fd = -1; /* /dev/null */
     spec.pass_fd = -1;
+    spec.exiting_is_started = TRUE; /* a QEMU that exits at once is an answer */
     if (!banger_spawn_vmm (&spec, cancellable, &pid, &pidfd, out_spawn_error))
       {
         g_rmdir (dir);
