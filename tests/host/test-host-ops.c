@@ -104,14 +104,30 @@ START_TEST (test_param_validators)
   for (gsize i = 0; i < G_N_ELEMENTS (cidr_ok); i++)
     ck_assert_msg (banger_priv_validate_ipv4_cidr (cidr_ok[i], NULL), "%s", cidr_ok[i]);
   for (gsize i = 0; i < G_N_ELEMENTS (cidr_bad); i++)
-    ck_assert_msg (!banger_priv_validate_ipv4_cidr (cidr_bad[i], NULL), "%s", cidr_bad[i]);
+    {
+      g_autoptr (GError) e = NULL;
+      ck_assert_msg (!banger_priv_validate_ipv4_cidr (cidr_bad[i], &e), "%s", cidr_bad[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+    }
   for (gsize i = 0; i < G_N_ELEMENTS (path_ok); i++)
     ck_assert_msg (banger_priv_validate_abs_path (path_ok[i], NULL), "%s", path_ok[i]);
   for (gsize i = 0; i < G_N_ELEMENTS (path_bad); i++)
-    ck_assert_msg (!banger_priv_validate_abs_path (path_bad[i], NULL), "%s", path_bad[i]);
-  ck_assert (!banger_priv_validate_ipv4 (NULL, NULL));
-  ck_assert (!banger_priv_validate_ipv4_cidr (NULL, NULL));
-  ck_assert (!banger_priv_validate_abs_path (NULL, NULL));
+    {
+      g_autoptr (GError) e = NULL;
+      ck_assert_msg (!banger_priv_validate_abs_path (path_bad[i], &e), "%s", path_bad[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+    }
+  {
+    g_autoptr (GError) e1 = NULL;
+    g_autoptr (GError) e2 = NULL;
+    g_autoptr (GError) e3 = NULL;
+    ck_assert (!banger_priv_validate_ipv4 (NULL, &e1));
+    banger_assert_error (e1, BANGER_ERROR_INVALID_ARGUMENT);
+    ck_assert (!banger_priv_validate_ipv4_cidr (NULL, &e2));
+    banger_assert_error (e2, BANGER_ERROR_INVALID_ARGUMENT);
+    ck_assert (!banger_priv_validate_abs_path (NULL, &e3));
+    banger_assert_error (e3, BANGER_ERROR_INVALID_ARGUMENT);
+  }
 }
 END_TEST
 
