@@ -71,7 +71,10 @@ bind_socket (GInetSocketAddress *address, GSocketType type, GSocketProtocol prot
 
   sock = g_socket_new (g_socket_address_get_family (G_SOCKET_ADDRESS (address)), type, protocol,
                        &local);
-  if (sock == NULL || !g_socket_bind (sock, G_SOCKET_ADDRESS (address), TRUE, &local)
+  /* reuse only for TCP (TIME_WAIT); for UDP GLib would set SO_REUSEPORT,
+   * letting another socket share the port */
+  if (sock == NULL
+      || !g_socket_bind (sock, G_SOCKET_ADDRESS (address), type == G_SOCKET_TYPE_STREAM, &local)
       || (type == G_SOCKET_TYPE_STREAM && !g_socket_listen (sock, &local)))
     {
       set_bind_error (error, local, address, proto);
