@@ -71,6 +71,8 @@ bind_socket (GInetSocketAddress *address, GSocketType type, GSocketProtocol prot
 
   sock = g_socket_new (g_socket_address_get_family (G_SOCKET_ADDRESS (address)), type, protocol,
                        &local);
+  if (sock != NULL)
+    g_socket_set_listen_backlog (sock, BANGER_DNS_TCP_MAX_CONNECTIONS * 2);
   /* reuse only for TCP (TIME_WAIT); for UDP GLib would set SO_REUSEPORT,
    * letting another socket share the port */
   if (sock == NULL
