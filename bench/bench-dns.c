@@ -43,13 +43,13 @@ now_s (void)
   struct timespec ts;
 
   clock_gettime (CLOCK_MONOTONIC, &ts);
-  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int
 cmp_double (const void *a, const void *b)
 {
-  double x = *(const double *) a, y = *(const double *) b;
+  double x = *(const double *)a, y = *(const double *)b;
   return x < y ? -1 : x > y;
 }
 
@@ -62,7 +62,7 @@ responder_thread (gpointer data)
   g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (lo, 0);
   BangerDnsResponder *r;
 
-  (void) data;
+  (void)data;
   g_main_context_push_thread_default (context);
   r = banger_dns_responder_new (table, G_INET_SOCKET_ADDRESS (sa), &error);
   if (r == NULL)
@@ -90,15 +90,15 @@ dnsperf_run (const char *datafile, guint port, guint seconds, guint64 *lost)
 {
   g_autofree char *port_s = g_strdup_printf ("%u", port);
   g_autofree char *secs = g_strdup_printf ("%u", seconds);
-  const char *argv[] = { "dnsperf", "-s", "127.0.0.1", "-p", port_s, "-d", datafile, "-l", secs,
-                         "-c", "1", "-T", "1", NULL };
+  const char *argv[] = { "dnsperf", "-s", "127.0.0.1", "-p", port_s, "-d", datafile,
+                         "-l",      secs, "-c",        "1",  "-T",   "1",  NULL };
   g_autoptr (GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   const char *p;
   int status;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
                      &status, &error)
       || !g_spawn_check_wait_status (status, &error))
     {
@@ -121,9 +121,10 @@ dnsperf_run (const char *datafile, guint port, guint seconds, guint64 *lost)
 static double
 loop_run (guint n, guint n_names)
 {
-  g_autoptr (GSocket) c = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                                        G_SOCKET_PROTOCOL_UDP, NULL);
-  g_autoptr (GPtrArray) queries = g_ptr_array_new_with_free_func ((GDestroyNotify) g_byte_array_unref);
+  g_autoptr (GSocket) c
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr (GPtrArray) queries
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)g_byte_array_unref);
   guint8 buf[1024];
   double t0;
 
@@ -138,18 +139,18 @@ loop_run (guint n, guint n_names)
         {
         case 0:
           name = g_strdup_printf ("vm%u.banger.internal", i % n_names);
-          g_ptr_array_add (queries, dq_query ((guint16) i, name, 1, FALSE));
+          g_ptr_array_add (queries, dq_query ((guint16)i, name, 1, FALSE));
           break;
         case 1:
           name = g_strdup_printf ("%u.%u.100.10.in-addr.arpa", (i % n_names) & 0xFF,
                                   (i % n_names) >> 8);
-          g_ptr_array_add (queries, dq_query ((guint16) i, name, 12, FALSE));
+          g_ptr_array_add (queries, dq_query ((guint16)i, name, 12, FALSE));
           break;
         case 2:
-          g_ptr_array_add (queries, dq_query ((guint16) i, "nope.banger.internal", 1, FALSE));
+          g_ptr_array_add (queries, dq_query ((guint16)i, "nope.banger.internal", 1, FALSE));
           break;
         default:
-          g_ptr_array_add (queries, dq_query ((guint16) i, "example.com", 1, FALSE));
+          g_ptr_array_add (queries, dq_query ((guint16)i, "example.com", 1, FALSE));
         }
     }
   t0 = now_s ();
@@ -157,8 +158,8 @@ loop_run (guint n, guint n_names)
     {
       GByteArray *q = queries->pdata[i % queries->len];
 
-      if (g_socket_send (c, (const char *) q->data, q->len, NULL, NULL) != (gssize) q->len
-          || g_socket_receive (c, (char *) buf, sizeof buf, NULL, NULL) < 12)
+      if (g_socket_send (c, (const char *)q->data, q->len, NULL, NULL) != (gssize)q->len
+          || g_socket_receive (c, (char *)buf, sizeof buf, NULL, NULL) < 12)
         return -1;
     }
   return n / (now_s () - t0);
@@ -194,10 +195,18 @@ main (int argc, char **argv)
   while ((opt = getopt (argc, argv, "r:l:n:N:")) != -1)
     switch (opt)
       {
-      case 'r': runs = (guint) atoi (optarg); break;
-      case 'l': seconds = (guint) atoi (optarg); break;
-      case 'n': n_loop = (guint) atoi (optarg); break;
-      case 'N': n_names = (guint) atoi (optarg); break;
+      case 'r':
+        runs = (guint)atoi (optarg);
+        break;
+      case 'l':
+        seconds = (guint)atoi (optarg);
+        break;
+      case 'n':
+        n_loop = (guint)atoi (optarg);
+        break;
+      case 'N':
+        n_names = (guint)atoi (optarg);
+        break;
       default:
         fprintf (stderr, "usage: bench-dns [-r RUNS] [-l SECONDS] [-n LOOP_QUERIES] [-N NAMES]\n");
         return 2;
@@ -215,7 +224,7 @@ main (int argc, char **argv)
     {
       g_autofree char *name = g_strdup_printf ("vm%u", i);
       g_autoptr (GInetAddress) a = g_inet_address_new_from_bytes (
-          (const guint8[]){ 10, 100, (guint8) (i >> 8), (guint8) i }, G_SOCKET_FAMILY_IPV4);
+          (const guint8[]){ 10, 100, (guint8)(i >> 8), (guint8)i }, G_SOCKET_FAMILY_IPV4);
 
       g_assert (banger_dns_table_set (table, name, a, NULL));
     }
@@ -233,22 +242,27 @@ main (int argc, char **argv)
       for (guint i = 0; i < 400; i++)
         switch (i % 4)
           {
-          case 0: g_string_append_printf (data, "vm%u.banger.internal A\n", i % n_names); break;
+          case 0:
+            g_string_append_printf (data, "vm%u.banger.internal A\n", i % n_names);
+            break;
           case 1:
             g_string_append_printf (data, "%u.%u.100.10.in-addr.arpa PTR\n", (i % n_names) & 0xFF,
                                     (i % n_names) >> 8);
             break;
-          case 2: g_string_append (data, "nope.banger.internal A\n"); break;
-          default: g_string_append (data, "example.com A\n");
+          case 2:
+            g_string_append (data, "nope.banger.internal A\n");
+            break;
+          default:
+            g_string_append (data, "example.com A\n");
           }
       fd = g_file_open_tmp ("bench-dns-XXXXXX", &datafile, &error);
       g_assert (fd >= 0);
       close (fd);
-      g_assert (g_file_set_contents (datafile, data->str, (gssize) data->len, NULL));
+      g_assert (g_file_set_contents (datafile, data->str, (gssize)data->len, NULL));
       for (guint i = 0; i < runs; i++)
         {
-          double q = dnsperf_run (datafile, g_inet_socket_address_get_port (address), seconds,
-                                  &lost);
+          double q
+              = dnsperf_run (datafile, g_inet_socket_address_get_port (address), seconds, &lost);
 
           if (q < 0)
             return EXIT_FAILURE;

@@ -25,10 +25,10 @@
 
 typedef struct
 {
-  guint n;                 /* labels, the root not counted */
-  guint8 off[LABELS_MAX];  /* label i is data[off[i]] .. + len[i] */
+  guint n;                /* labels, the root not counted */
+  guint8 off[LABELS_MAX]; /* label i is data[off[i]] .. + len[i] */
   guint8 len[LABELS_MAX];
-  guint8 data[NAME_MAX_WIRE];  /* the label bytes, ASCII-lowercased */
+  guint8 data[NAME_MAX_WIRE]; /* the label bytes, ASCII-lowercased */
 } Name;
 
 typedef enum
@@ -40,13 +40,13 @@ typedef enum
 static guint16
 get16 (const guint8 *p)
 {
-  return (guint16) ((p[0] << 8) | p[1]);
+  return (guint16)((p[0] << 8) | p[1]);
 }
 
 static guint32
 get32 (const guint8 *p)
 {
-  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+  return ((guint32)p[0] << 24) | ((guint32)p[1] << 16) | ((guint32)p[2] << 8) | p[3];
 }
 
 /* Read the name at @pos into @name (which may be NULL to only skip it);
@@ -54,9 +54,9 @@ get32 (const guint8 *p)
 static NameStatus
 read_name (const guint8 *msg, gsize len, gsize pos, Name *name, gsize *out_end)
 {
-  gsize limit = pos;  /* pointers must go strictly below this */
-  gsize wire = 0;     /* octets of the uncompressed name so far */
-  gsize end = 0;      /* set at the first pointer */
+  gsize limit = pos; /* pointers must go strictly below this */
+  gsize wire = 0;    /* octets of the uncompressed name so far */
+  gsize end = 0;     /* set at the first pointer */
   guint n = 0, data_len = 0;
 
   for (;;)
@@ -72,7 +72,7 @@ read_name (const guint8 *msg, gsize len, gsize pos, Name *name, gsize *out_end)
 
           if (pos + 1 >= len)
             return NAME_BAD;
-          target = ((gsize) (c & 0x3F) << 8) | msg[pos + 1];
+          target = ((gsize)(c & 0x3F) << 8) | msg[pos + 1];
           if (target < HEADER_LEN || target >= limit)
             return NAME_BAD;
           if (end == 0)
@@ -97,10 +97,10 @@ read_name (const guint8 *msg, gsize len, gsize pos, Name *name, gsize *out_end)
       if (name != NULL)
         {
           /* wire <= 255 bounds n and data_len below the arrays' sizes */
-          name->off[n] = (guint8) data_len;
+          name->off[n] = (guint8)data_len;
           name->len[n] = c;
           for (guint i = 0; i < c; i++)
-            name->data[data_len + i] = (guint8) g_ascii_tolower (msg[pos + 1 + i]);
+            name->data[data_len + i] = (guint8)g_ascii_tolower (msg[pos + 1 + i]);
         }
       n++;
       data_len += c;
@@ -129,7 +129,7 @@ labels_are (const Name *name, guint first, const char *domain)
   for (;;)
     {
       const char *dot = strchr (p, '.');
-      gsize seg = dot != NULL ? (gsize) (dot - p) : strlen (p);
+      gsize seg = dot != NULL ? (gsize)(dot - p) : strlen (p);
 
       if (i >= name->n || !label_is (name, i, p, seg))
         return FALSE;
@@ -164,7 +164,7 @@ octet_of (const Name *name, guint i, guint *out)
     {
       if (!g_ascii_isdigit (s[k]))
         return FALSE;
-      v = v * 10 + (guint) (s[k] - '0');
+      v = v * 10 + (guint)(s[k] - '0');
     }
   if (v > 255)
     return FALSE;
@@ -202,7 +202,7 @@ put8 (Writer *w, guint8 v)
 static void
 put16 (Writer *w, guint16 v)
 {
-  guint8 b[2] = { (guint8) (v >> 8), (guint8) v };
+  guint8 b[2] = { (guint8)(v >> 8), (guint8)v };
 
   put (w, b, 2);
 }
@@ -210,7 +210,7 @@ put16 (Writer *w, guint16 v)
 static void
 put32 (Writer *w, guint32 v)
 {
-  guint8 b[4] = { (guint8) (v >> 24), (guint8) (v >> 16), (guint8) (v >> 8), (guint8) v };
+  guint8 b[4] = { (guint8)(v >> 24), (guint8)(v >> 16), (guint8)(v >> 8), (guint8)v };
 
   put (w, b, 4);
 }
@@ -221,14 +221,14 @@ put_host_name (Writer *w, const char *label, const char *domain)
 {
   const char *p = domain;
 
-  put8 (w, (guint8) strlen (label));
+  put8 (w, (guint8)strlen (label));
   put (w, label, strlen (label));
   for (;;)
     {
       const char *dot = strchr (p, '.');
-      gsize seg = dot != NULL ? (gsize) (dot - p) : strlen (p);
+      gsize seg = dot != NULL ? (gsize)(dot - p) : strlen (p);
 
-      put8 (w, (guint8) seg);
+      put8 (w, (guint8)seg);
       put (w, p, seg);
       if (dot == NULL)
         break;
@@ -242,8 +242,8 @@ put_header (Writer *w, const guint8 *query, guint8 flags2, guint8 rcode, guint16
             guint16 ar)
 {
   /* QR, the query's opcode and RD; CD copied (RFC 6840 5.9); RA never */
-  guint8 f2 = (guint8) (FLAG_QR | (query[2] & (0x78 | FLAG_RD)) | flags2);
-  guint8 f3 = (guint8) ((query[3] & FLAG_CD) | (rcode & 0x0F));
+  guint8 f2 = (guint8)(FLAG_QR | (query[2] & (0x78 | FLAG_RD)) | flags2);
+  guint8 f3 = (guint8)((query[3] & FLAG_CD) | (rcode & 0x0F));
 
   put (w, query, 2);
   put8 (w, f2);
@@ -260,7 +260,7 @@ put_opt (Writer *w, guint rcode)
   put8 (w, 0);
   put16 (w, BANGER_DNS_TYPE_OPT);
   put16 (w, BANGER_DNS_EDNS_UDP_MAX);
-  put32 (w, (guint32) (rcode >> 4) << 24); /* extended rcode, version 0, DO clear */
+  put32 (w, (guint32)(rcode >> 4) << 24); /* extended rcode, version 0, DO clear */
   put16 (w, 0);
 }
 
@@ -310,7 +310,7 @@ read_additional (const guint8 *msg, gsize len, gsize pos, guint count, Edns *edn
             return FALSE;
           edns->has_opt = TRUE;
           edns->udp_size = get16 (msg + pos + 2);
-          edns->version = (guint8) (get32 (msg + pos + 4) >> 16);
+          edns->version = (guint8)(get32 (msg + pos + 4) >> 16);
           /* the options must tile the RDATA exactly */
           while (o < oend)
             {
@@ -357,8 +357,7 @@ banger_dns_answer (BangerDnsTable *table, const guint8 *msg, gsize len,
   qtype = get16 (msg + qend);
   qclass = get16 (msg + qend + 2);
   qend += 4;
-  if (!read_additional (msg, len, qend, get16 (msg + 10), &edns)
-      || qtype == BANGER_DNS_TYPE_OPT)
+  if (!read_additional (msg, len, qend, get16 (msg + 10), &edns) || qtype == BANGER_DNS_TYPE_OPT)
     return header_only (msg, BANGER_DNS_RCODE_FORMERR);
 
   domain = banger_dns_table_get_domain (table);
@@ -393,10 +392,10 @@ banger_dns_answer (BangerDnsTable *table, const guint8 *msg, gsize len,
       guint o[4];
 
       if (name.n == 6 && label_is (&name, 4, "in-addr", 7) && label_is (&name, 5, "arpa", 4)
-          && octet_of (&name, 0, &o[0]) && octet_of (&name, 1, &o[1])
-          && octet_of (&name, 2, &o[2]) && octet_of (&name, 3, &o[3]))
+          && octet_of (&name, 0, &o[0]) && octet_of (&name, 1, &o[1]) && octet_of (&name, 2, &o[2])
+          && octet_of (&name, 3, &o[3]))
         {
-          guint8 b[4] = { (guint8) o[3], (guint8) o[2], (guint8) o[1], (guint8) o[0] };
+          guint8 b[4] = { (guint8)o[3], (guint8)o[2], (guint8)o[1], (guint8)o[0] };
 
           memcpy (&addr, b, 4);
           ptr_name = banger_dns_table_lookup_addr (table, addr);
@@ -448,8 +447,8 @@ banger_dns_answer (BangerDnsTable *table, const guint8 *msg, gsize len,
             {
               gsize rdlen = w.len - rdlen_at - 2;
 
-              w.buf[rdlen_at] = (guint8) (rdlen >> 8);
-              w.buf[rdlen_at + 1] = (guint8) rdlen;
+              w.buf[rdlen_at] = (guint8)(rdlen >> 8);
+              w.buf[rdlen_at + 1] = (guint8)rdlen;
             }
         }
     }
@@ -464,7 +463,7 @@ banger_dns_answer (BangerDnsTable *table, const guint8 *msg, gsize len,
        * retries over TCP (RFC 2181 9, RFC 7766) */
       Writer t = { .len = 0 };
 
-      put_header (&t, msg, (guint8) (aa | FLAG_TC), rcode, 1, 0, edns.has_opt ? 1 : 0);
+      put_header (&t, msg, (guint8)(aa | FLAG_TC), rcode, 1, 0, edns.has_opt ? 1 : 0);
       put (&t, msg + HEADER_LEN, qend - HEADER_LEN);
       if (edns.has_opt)
         put_opt (&t, rcode);

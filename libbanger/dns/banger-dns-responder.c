@@ -93,13 +93,13 @@ on_udp (GSocket *sock, GIOCondition condition, gpointer user_data)
 {
   BangerDnsResponder *r = user_data;
 
-  (void) condition;
+  (void)condition;
   for (guint i = 0; i < UDP_BATCH; i++)
     {
       g_autoptr (GSocketAddress) from = NULL;
       g_autoptr (GBytes) response = NULL;
       g_autoptr (GError) error = NULL;
-      gssize n = g_socket_receive_from (sock, &from, (char *) r->buf, sizeof r->buf, NULL, &error);
+      gssize n = g_socket_receive_from (sock, &from, (char *)r->buf, sizeof r->buf, NULL, &error);
 
       if (n < 0)
         {
@@ -108,7 +108,7 @@ on_udp (GSocket *sock, GIOCondition condition, gpointer user_data)
           continue; /* e.g. an ICMP error queued by an earlier send */
         }
       r->received++;
-      response = banger_dns_answer (r->table, r->buf, (gsize) n, BANGER_DNS_TRANSPORT_UDP);
+      response = banger_dns_answer (r->table, r->buf, (gsize)n, BANGER_DNS_TRANSPORT_UDP);
       if (response == NULL)
         continue;
       /* a full socket buffer loses this response, as UDP may */
@@ -134,7 +134,7 @@ conn_close (Conn *c)
       g_source_destroy (c->idle);
       g_source_unref (c->idle);
     }
-  (void) g_io_stream_close (G_IO_STREAM (c->conn), NULL, NULL);
+  (void)g_io_stream_close (G_IO_STREAM (c->conn), NULL, NULL);
   g_object_unref (c->conn);
   g_object_unref (c->cancellable);
   banger_dns_table_unref (c->table);
@@ -185,11 +185,11 @@ static void
 on_query (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   Conn *c = user_data;
-  gsize want = ((gsize) c->len[0] << 8) | c->len[1], got = 0, size;
+  gsize want = ((gsize)c->len[0] << 8) | c->len[1], got = 0, size;
   g_autoptr (GBytes) response = NULL;
 
-  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (source), result, &got, NULL)
-      || got != want || c->responder == NULL)
+  if (!g_input_stream_read_all_finish (G_INPUT_STREAM (source), result, &got, NULL) || got != want
+      || c->responder == NULL)
     {
       conn_close (c);
       return;
@@ -203,8 +203,8 @@ on_query (GObject *source, GAsyncResult *result, gpointer user_data)
     }
   size = g_bytes_get_size (response);
   c->out = g_malloc (size + 2);
-  c->out[0] = (guint8) (size >> 8);
-  c->out[1] = (guint8) size;
+  c->out[0] = (guint8)(size >> 8);
+  c->out[1] = (guint8)size;
   memcpy (c->out + 2, g_bytes_get_data (response, NULL), size);
   g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (c->conn)), c->out,
                                    size + 2, G_PRIORITY_DEFAULT, c->cancellable, on_written, c);
@@ -222,7 +222,7 @@ on_length (GObject *source, GAsyncResult *result, gpointer user_data)
       conn_close (c); /* EOF, error, idle timeout or shutdown */
       return;
     }
-  want = ((gsize) c->len[0] << 8) | c->len[1];
+  want = ((gsize)c->len[0] << 8) | c->len[1];
   if (want > sizeof c->query)
     {
       conn_close (c); /* oversized: dropped, as over UDP */
@@ -244,7 +244,7 @@ on_accept (GSocket *sock, GIOCondition condition, gpointer user_data)
 {
   BangerDnsResponder *r = user_data;
 
-  (void) condition;
+  (void)condition;
   for (guint i = 0; i < UDP_BATCH; i++)
     {
       g_autoptr (GSocket) client = g_socket_accept (sock, NULL, NULL);
@@ -254,7 +254,7 @@ on_accept (GSocket *sock, GIOCondition condition, gpointer user_data)
         break;
       if (g_hash_table_size (r->conns) >= BANGER_DNS_TCP_MAX_CONNECTIONS)
         {
-          (void) g_socket_close (client, NULL);
+          (void)g_socket_close (client, NULL);
           continue;
         }
       g_socket_set_blocking (client, FALSE);
@@ -361,9 +361,9 @@ banger_dns_responder_free (BangerDnsResponder *responder)
       g_source_unref (responder->tcp_source);
     }
   if (responder->udp != NULL)
-    (void) g_socket_close (responder->udp, NULL);
+    (void)g_socket_close (responder->udp, NULL);
   if (responder->tcp != NULL)
-    (void) g_socket_close (responder->tcp, NULL);
+    (void)g_socket_close (responder->tcp, NULL);
   g_clear_object (&responder->udp);
   g_clear_object (&responder->tcp);
   g_clear_object (&responder->address);

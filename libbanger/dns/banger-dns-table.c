@@ -45,7 +45,7 @@ domain_ok (const char *domain)
   for (;;)
     {
       const char *dot = strchr (p, '.');
-      gsize len = dot != NULL ? (gsize) (dot - p) : strlen (p);
+      gsize len = dot != NULL ? (gsize)(dot - p) : strlen (p);
 
       if (!label_ok (p, len))
         return FALSE;
@@ -147,7 +147,7 @@ banger_dns_table_set_reverse_network (BangerDnsTable *table, GInetAddress *netwo
     }
   g_mutex_lock (&table->lock);
   table->has_reverse = TRUE;
-  table->reverse_mask = prefix_len == 0 ? 0 : ~(guint32) 0 << (32 - prefix_len);
+  table->reverse_mask = prefix_len == 0 ? 0 : ~(guint32)0 << (32 - prefix_len);
   table->reverse_net = g_ntohl (addr) & table->reverse_mask;
   g_mutex_unlock (&table->lock);
   return TRUE;

@@ -11,7 +11,7 @@
 static inline void
 dq_u16 (GByteArray *q, guint v)
 {
-  guint8 b[2] = { (guint8) (v >> 8), (guint8) v };
+  guint8 b[2] = { (guint8)(v >> 8), (guint8)v };
 
   g_byte_array_append (q, b, 2);
 }
@@ -26,7 +26,7 @@ dq_u32 (GByteArray *q, guint32 v)
 static inline void
 dq_u8 (GByteArray *q, guint v)
 {
-  guint8 b = (guint8) v;
+  guint8 b = (guint8)v;
 
   g_byte_array_append (q, &b, 1);
 }
@@ -55,8 +55,8 @@ dq_name (GByteArray *q, const char *dotted)
 
   for (guint i = 0; dotted[0] != '\0' && labels[i] != NULL; i++)
     {
-      dq_u8 (q, (guint) strlen (labels[i]));
-      g_byte_array_append (q, (const guint8 *) labels[i], (guint) strlen (labels[i]));
+      dq_u8 (q, (guint)strlen (labels[i]));
+      g_byte_array_append (q, (const guint8 *)labels[i], (guint)strlen (labels[i]));
     }
   dq_u8 (q, 0);
 }
@@ -68,7 +68,7 @@ dq_opt (GByteArray *q, guint udp_size, guint version, const guint8 *rdata, guint
   dq_u8 (q, 0);
   dq_u16 (q, 41);
   dq_u16 (q, udp_size);
-  dq_u32 (q, (guint32) version << 16);
+  dq_u32 (q, (guint32)version << 16);
   dq_u16 (q, rdlen);
   if (rdlen > 0)
     g_byte_array_append (q, rdata, rdlen);
@@ -95,7 +95,7 @@ dr_u16 (GBytes *r, gsize at)
   const guint8 *p = g_bytes_get_data (r, &len);
 
   g_assert (at + 2 <= len);
-  return (guint) ((p[at] << 8) | p[at + 1]);
+  return (guint)((p[at] << 8) | p[at + 1]);
 }
 
 #define dr_id(r) dr_u16 ((r), 0)

@@ -25,8 +25,7 @@ static GCond ready_cond;
 static gboolean ready;
 static char *start_error;
 
-G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN static void
-bail (const char *format, ...)
+G_GNUC_PRINTF (1, 2) G_GNUC_NORETURN static void bail (const char *format, ...)
 {
   va_list ap;
   g_autofree char *msg = NULL;
@@ -45,7 +44,7 @@ run_or_bail (const char *const *argv)
   g_autofree char *err = NULL;
   int status = 0;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
                      NULL, NULL, NULL, &err, &status, &error)
       || !g_spawn_check_wait_status (status, &error))
     bail ("%s failed: %s %s", argv[0], error ? error->message : "", err ? err : "");
@@ -57,7 +56,8 @@ enter_netns (void)
 {
   /* (no dummy module in this kernel: a veth pair, the far end standing in
    * for a guest's link) */
-  const char *add[] = { "ip", "link", "add", "vmnet0", "type", "veth", "peer", "name", "vmnet1", NULL };
+  const char *add[]
+      = { "ip", "link", "add", "vmnet0", "type", "veth", "peer", "name", "vmnet1", NULL };
   const char *addr[] = { "ip", "addr", "add", HOST_ADDR "/24", "dev", "vmnet0", NULL };
   const char *up[] = { "ip", "link", "set", "vmnet0", "up", NULL };
   const char *up1[] = { "ip", "link", "set", "vmnet1", "up", NULL };
@@ -81,7 +81,7 @@ responder_thread (gpointer data)
   g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (a, 53);
   g_autoptr (BangerDnsResponder) r = NULL;
 
-  (void) data;
+  (void)data;
   g_main_context_push_thread_default (context);
   r = banger_dns_responder_new (table, G_INET_SOCKET_ADDRESS (sa), &error);
   g_mutex_lock (&ready_lock);
@@ -117,9 +117,9 @@ dig (const char *const *args)
   g_ptr_array_add (argv, (gpointer) "+tries=1");
   g_ptr_array_add (argv, (gpointer) "@" HOST_ADDR);
   for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
+    g_ptr_array_add (argv, (gpointer)args[i]);
   g_ptr_array_add (argv, NULL);
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+  ck_assert_msg (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
                                &out, &err, &status, &error),
                  "dig: %s", error ? error->message : "");
   ck_assert_msg (g_spawn_check_wait_status (status, NULL), "dig failed: %s %s", out, err);
@@ -157,8 +157,8 @@ START_TEST (test_dig_a_case_and_flags)
   g_autofree char *out = DIG ("WeB.BANGER.internal", "A");
 
   assert_status (out, "NOERROR");
-  ck_assert_msg (strstr (out, " aa ") != NULL || strstr (out, " aa;") != NULL,
-                 "no AA flag:\n%s", out);
+  ck_assert_msg (strstr (out, " aa ") != NULL || strstr (out, " aa;") != NULL, "no AA flag:\n%s",
+                 out);
   ck_assert_msg (strstr (out, "WeB.BANGER.internal.\t") != NULL, "case not kept:\n%s", out);
   ck_assert_msg (strstr (out, "10.77.0.2") != NULL, "no address:\n%s", out);
   /* dig sends EDNS0 with a cookie: our OPT comes back */
@@ -255,7 +255,8 @@ main (void)
     return banger_test_skip_suite ("needs root (it makes a network namespace)");
   prog = g_find_program_in_path ("dig");
   if (prog == NULL)
-    return banger_test_skip_suite ("dig is not installed (bind9-dnsutils; scripts/install-deps.sh)");
+    return banger_test_skip_suite (
+        "dig is not installed (bind9-dnsutils; scripts/install-deps.sh)");
   enter_netns ();
 
   table = banger_dns_table_new (NULL, &error);

@@ -42,7 +42,7 @@ ask_rcode (BangerDnsTable *t, GByteArray *q, guint rcode)
   GBytes *r = ask (t, q);
 
   ck_assert_msg (r != NULL, "query dropped, expected rcode %u", rcode);
-  ck_assert_uint_eq (dr_id (r), (guint) ((q->data[0] << 8) | q->data[1]));
+  ck_assert_uint_eq (dr_id (r), (guint)((q->data[0] << 8) | q->data[1]));
   ck_assert (dr_flags (r) & DR_QR);
   ck_assert_uint_eq (dr_rcode (r), rcode);
   return r;
@@ -121,8 +121,8 @@ END_TEST
 START_TEST (test_nxdomain)
 {
   g_autoptr (BangerDnsTable) t = make_table ();
-  const char *names[] = { "nope.banger.internal", "x.web.banger.internal",
-                          "we\\b.banger.internal" };
+  const char *names[]
+      = { "nope.banger.internal", "x.web.banger.internal", "we\\b.banger.internal" };
 
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
@@ -147,14 +147,14 @@ START_TEST (test_label_bytes_do_not_split)
 
   /* one label "web.banger" then "internal": outside the domain */
   dq_u8 (q, 10);
-  g_byte_array_append (q, (const guint8 *) "web.banger", 10);
+  g_byte_array_append (q, (const guint8 *)"web.banger", 10);
   dq_name (q, "internal");
   dq_u16 (q, 1);
   dq_u16 (q, 1);
   r = ask_rcode (t, q, BANGER_DNS_RCODE_REFUSED);
   /* "web\0" under the domain: not the VM "web" */
   dq_u8 (q2, 4);
-  g_byte_array_append (q2, (const guint8 *) "web\0", 4);
+  g_byte_array_append (q2, (const guint8 *)"web\0", 4);
   dq_name (q2, "banger.internal");
   dq_u16 (q2, 1);
   dq_u16 (q2, 1);
@@ -165,7 +165,11 @@ END_TEST
 START_TEST (test_nodata)
 {
   g_autoptr (BangerDnsTable) t = make_table ();
-  struct { const char *name; guint type; } cases[] = {
+  struct
+  {
+    const char *name;
+    guint type;
+  } cases[] = {
     { "web.banger.internal", BANGER_DNS_TYPE_AAAA },
     { "web.banger.internal", BANGER_DNS_TYPE_PTR },
     { "banger.internal", BANGER_DNS_TYPE_A },
@@ -186,7 +190,12 @@ END_TEST
 START_TEST (test_refused)
 {
   g_autoptr (BangerDnsTable) t = make_table ();
-  struct { const char *name; guint type; guint qclass; } cases[] = {
+  struct
+  {
+    const char *name;
+    guint type;
+    guint qclass;
+  } cases[] = {
     { "example.com", 1, 1 },
     { "web.banger.internal.com", 1, 1 },
     { "internal", 1, 1 },
@@ -195,10 +204,10 @@ START_TEST (test_refused)
     { "web.banger.internal", 1, 255 }, /* class ANY */
     { "banger.internal", BANGER_DNS_TYPE_AXFR, 1 },
     { "banger.internal", BANGER_DNS_TYPE_IXFR, 1 },
-    { "9.9.9.9.in-addr.arpa", 12, 1 },       /* outside the reverse network */
-    { "02.0.0.10.in-addr.arpa", 12, 1 },     /* leading zero */
+    { "9.9.9.9.in-addr.arpa", 12, 1 },   /* outside the reverse network */
+    { "02.0.0.10.in-addr.arpa", 12, 1 }, /* leading zero */
     { "256.0.0.10.in-addr.arpa", 12, 1 },
-    { "0.0.10.in-addr.arpa", 12, 1 },        /* not a whole address */
+    { "0.0.10.in-addr.arpa", 12, 1 }, /* not a whole address */
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -226,7 +235,12 @@ START_TEST (test_ptr)
   g_autoptr (GBytes) r = ask_rcode (t, q, BANGER_DNS_RCODE_NOERROR);
   gsize len;
   const guint8 *p = g_bytes_get_data (r, &len);
-  static const guint8 target[] = "\x04" "db-1" "\x06" "banger" "\x08" "internal";
+  static const guint8 target[] = "\x04"
+                                 "db-1"
+                                 "\x06"
+                                 "banger"
+                                 "\x08"
+                                 "internal";
 
   ck_assert (dr_flags (r) & DR_AA);
   ck_assert_uint_eq (dr_an (r), 1);
@@ -291,7 +305,7 @@ START_TEST (test_edns_badvers)
   ck_assert_uint_eq (dr_an (r), 0);
   ck_assert_uint_eq (dr_ar (r), 1);
   ck_assert_uint_eq (p[len - 6], BANGER_DNS_RCODE_BADVERS >> 4); /* extended rcode */
-  ck_assert_uint_eq (p[len - 5], 0);                               /* version */
+  ck_assert_uint_eq (p[len - 5], 0);                             /* version */
 }
 END_TEST
 
@@ -359,9 +373,9 @@ assert_formerr (BangerDnsTable *t, GByteArray *q, const char *what)
   g_autoptr (GBytes) r = ask (t, q);
 
   ck_assert_msg (r != NULL, "%s: dropped, expected FORMERR", what);
-  ck_assert_msg (dr_rcode (r) == BANGER_DNS_RCODE_FORMERR, "%s: rcode %u, expected FORMERR",
-                 what, dr_rcode (r));
-  ck_assert_uint_eq (dr_id (r), (guint) ((q->data[0] << 8) | q->data[1]));
+  ck_assert_msg (dr_rcode (r) == BANGER_DNS_RCODE_FORMERR, "%s: rcode %u, expected FORMERR", what,
+                 dr_rcode (r));
+  ck_assert_uint_eq (dr_id (r), (guint)((q->data[0] << 8) | q->data[1]));
   ck_assert_uint_eq (dr_qd (r), 0);
   ck_assert_uint_eq (g_bytes_get_size (r), 12);
 }
@@ -374,8 +388,8 @@ START_TEST (test_formerr_counts)
   for (guint i = 0; i < G_N_ELEMENTS (counts); i++)
     {
       g_autoptr (GByteArray) q = dq_header (42, 1, counts[i][0], counts[i][1], counts[i][2], 0);
-      g_autofree char *what = g_strdup_printf ("QD %u AN %u NS %u", counts[i][0], counts[i][1],
-                                               counts[i][2]);
+      g_autofree char *what
+          = g_strdup_printf ("QD %u AN %u NS %u", counts[i][0], counts[i][1], counts[i][2]);
 
       dq_name (q, "web.banger.internal");
       dq_u16 (q, 1);
@@ -429,7 +443,7 @@ START_TEST (test_formerr_labels)
     g_autoptr (GByteArray) q = dq_header (42, 1, 1, 0, 0, 0);
 
     dq_u8 (q, 63);
-    g_byte_array_append (q, (const guint8 *) "web", 3);
+    g_byte_array_append (q, (const guint8 *)"web", 3);
     dq_u16 (q, 1);
     dq_u16 (q, 1);
     assert_formerr (t, q, "label past the end");
@@ -568,7 +582,7 @@ START_TEST (test_notimp)
       g_autoptr (GByteArray) q = dq_query (8, "web.banger.internal", 1, FALSE);
       g_autoptr (GBytes) r = NULL;
 
-      q->data[2] = (guint8) (opcode << 3);
+      q->data[2] = (guint8)(opcode << 3);
       r = ask_rcode (t, q, BANGER_DNS_RCODE_NOTIMP);
       ck_assert_uint_eq ((dr_flags (r) >> 11) & 0x0F, opcode);
       ck_assert_uint_eq (g_bytes_get_size (r), 12);
@@ -671,7 +685,7 @@ START_TEST (test_table_limit)
     {
       g_autofree char *name = g_strdup_printf ("vm%u", i);
       g_autoptr (GInetAddress) a = g_inet_address_new_from_bytes (
-          (const guint8[]){ 10, (guint8) (i >> 16), (guint8) (i >> 8), (guint8) i },
+          (const guint8[]){ 10, (guint8)(i >> 16), (guint8)(i >> 8), (guint8)i },
           G_SOCKET_FAMILY_IPV4);
 
       ck_assert (banger_dns_table_set (t, name, a, &error));
@@ -698,7 +712,7 @@ churn (gpointer data)
   for (guint i = 0; i < 20000; i++)
     {
       g_autoptr (GInetAddress) a = g_inet_address_new_from_bytes (
-          (const guint8[]){ 10, 0, 1, (guint8) (i % 200) }, G_SOCKET_FAMILY_IPV4);
+          (const guint8[]){ 10, 0, 1, (guint8)(i % 200) }, G_SOCKET_FAMILY_IPV4);
 
       g_assert (banger_dns_table_set (t, i % 2 ? "web" : "other", a, NULL));
       if (i % 7 == 0)

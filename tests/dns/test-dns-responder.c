@@ -38,7 +38,7 @@ make_responder (BangerDnsTable *t)
 static gboolean
 wait_readable (GSocket *sock, guint ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64)ms * 1000;
 
   while (!g_socket_condition_check (sock, G_IO_IN | G_IO_HUP))
     {
@@ -53,11 +53,11 @@ wait_readable (GSocket *sock, guint ms)
 static GSocket *
 udp_client (BangerDnsResponder *r)
 {
-  g_autoptr (GSocket) c = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM,
-                                        G_SOCKET_PROTOCOL_UDP, NULL);
+  g_autoptr (GSocket) c
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, NULL);
 
-  ck_assert (g_socket_connect (c, G_SOCKET_ADDRESS (banger_dns_responder_get_address (r)), NULL,
-                               NULL));
+  ck_assert (
+      g_socket_connect (c, G_SOCKET_ADDRESS (banger_dns_responder_get_address (r)), NULL, NULL));
   g_socket_set_blocking (c, FALSE);
   return g_steal_pointer (&c);
 }
@@ -68,12 +68,12 @@ udp_exchange (GSocket *c, const guint8 *data, gsize len)
   guint8 buf[2048];
   gssize n;
 
-  ck_assert_int_eq (g_socket_send (c, (const char *) data, len, NULL, NULL), (gssize) len);
+  ck_assert_int_eq (g_socket_send (c, (const char *)data, len, NULL, NULL), (gssize)len);
   if (!wait_readable (c, 2000))
     return NULL;
-  n = g_socket_receive (c, (char *) buf, sizeof buf, NULL, NULL);
+  n = g_socket_receive (c, (char *)buf, sizeof buf, NULL, NULL);
   ck_assert_int_gt (n, 0);
-  return g_bytes_new (buf, (gsize) n);
+  return g_bytes_new (buf, (gsize)n);
 }
 
 START_TEST (test_udp)
@@ -131,11 +131,11 @@ END_TEST
 static GSocket *
 tcp_client (BangerDnsResponder *r)
 {
-  g_autoptr (GSocket) c = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                        G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GSocket) c
+      = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
 
-  ck_assert (g_socket_connect (c, G_SOCKET_ADDRESS (banger_dns_responder_get_address (r)), NULL,
-                               NULL));
+  ck_assert (
+      g_socket_connect (c, G_SOCKET_ADDRESS (banger_dns_responder_get_address (r)), NULL, NULL));
   g_socket_set_blocking (c, FALSE);
   return g_steal_pointer (&c);
 }
@@ -152,10 +152,10 @@ tcp_read (GSocket *c, guint8 *buf, gsize len)
 
       if (!wait_readable (c, 2000))
         return FALSE;
-      n = g_socket_receive (c, (char *) buf + got, len - got, NULL, NULL);
+      n = g_socket_receive (c, (char *)buf + got, len - got, NULL, NULL);
       if (n <= 0)
         return FALSE;
-      got += (gsize) n;
+      got += (gsize)n;
     }
   return TRUE;
 }
@@ -163,15 +163,15 @@ tcp_read (GSocket *c, guint8 *buf, gsize len)
 static GBytes *
 tcp_exchange (GSocket *c, GByteArray *q)
 {
-  guint8 len[2] = { (guint8) (q->len >> 8), (guint8) q->len };
+  guint8 len[2] = { (guint8)(q->len >> 8), (guint8)q->len };
   guint8 buf[2048];
   gsize n;
 
-  ck_assert_int_eq (g_socket_send (c, (const char *) len, 2, NULL, NULL), 2);
-  ck_assert_int_eq (g_socket_send (c, (const char *) q->data, q->len, NULL, NULL), q->len);
+  ck_assert_int_eq (g_socket_send (c, (const char *)len, 2, NULL, NULL), 2);
+  ck_assert_int_eq (g_socket_send (c, (const char *)q->data, q->len, NULL, NULL), q->len);
   if (!tcp_read (c, len, 2))
     return NULL;
-  n = ((gsize) len[0] << 8) | len[1];
+  n = ((gsize)len[0] << 8) | len[1];
   ck_assert_uint_le (n, sizeof buf);
   ck_assert (tcp_read (c, buf, n));
   return g_bytes_new (buf, n);
@@ -209,10 +209,10 @@ START_TEST (test_tcp_oversized_closes)
   guint8 len[2] = { (BANGER_DNS_MAX_QUERY + 1) >> 8, (BANGER_DNS_MAX_QUERY + 1) & 0xFF };
   guint8 buf[2];
 
-  ck_assert_int_eq (g_socket_send (c, (const char *) len, 2, NULL, NULL), 2);
+  ck_assert_int_eq (g_socket_send (c, (const char *)len, 2, NULL, NULL), 2);
   /* the responder closes without reading a byte more: EOF */
   ck_assert (wait_readable (c, 2000));
-  ck_assert_int_eq (g_socket_receive (c, (char *) buf, sizeof buf, NULL, NULL), 0);
+  ck_assert_int_eq (g_socket_receive (c, (char *)buf, sizeof buf, NULL, NULL), 0);
   ck_assert_uint_eq (banger_dns_responder_get_received (r), 0);
 }
 END_TEST
@@ -238,7 +238,7 @@ START_TEST (test_tcp_connection_limit)
     }
   extra = tcp_client (r);
   ck_assert (wait_readable (extra, 2000));
-  ck_assert_int_le (g_socket_receive (extra, (char *) buf, sizeof buf, NULL, NULL), 0);
+  ck_assert_int_le (g_socket_receive (extra, (char *)buf, sizeof buf, NULL, NULL), 0);
   /* the held ones still work */
   {
     g_autoptr (GByteArray) q = dq_query (9, "web.banger.internal", 1, FALSE);
@@ -257,8 +257,8 @@ START_TEST (test_bind_busy)
   g_autoptr (BangerDnsTable) t = make_table ();
   g_autoptr (BangerDnsResponder) r = make_responder (t);
   g_autoptr (GError) error = NULL;
-  g_autoptr (BangerDnsResponder) r2 = banger_dns_responder_new (t, banger_dns_responder_get_address (r),
-                                                                &error);
+  g_autoptr (BangerDnsResponder) r2
+      = banger_dns_responder_new (t, banger_dns_responder_get_address (r), &error);
 
   ck_assert_ptr_null (r2);
   banger_assert_error (error, BANGER_ERROR_BUSY);
@@ -272,8 +272,8 @@ START_TEST (test_bind_not_local)
   /* TEST-NET-3: not an address of this host */
   g_autoptr (GInetAddress) a = g_inet_address_new_from_string ("203.0.113.77");
   g_autoptr (GSocketAddress) sa = g_inet_socket_address_new (a, 0);
-  g_autoptr (BangerDnsResponder) r = banger_dns_responder_new (t, G_INET_SOCKET_ADDRESS (sa),
-                                                               &error);
+  g_autoptr (BangerDnsResponder) r
+      = banger_dns_responder_new (t, G_INET_SOCKET_ADDRESS (sa), &error);
 
   ck_assert_ptr_null (r);
   banger_assert_error (error, BANGER_ERROR_FAILED);
