@@ -89,6 +89,8 @@ typedef struct
   double launch_to_ssh_s;    /* to the first successful `ssh … true` */
   double launch_to_banner_s; /* to the SSH banner on port 22 */
   double launch_to_running_s; /* to `start` (QMP cont) acknowledged */
+  char *work;      /* the second disk's copy, or NULL */
+  guint mem_mib;
 } BangerKitVm;
 
 /* Copy kernel, initrd and rootfs (and @work_disk, nullable, as the second
@@ -98,6 +100,16 @@ typedef struct
  * first successful ssh is in launch_to_ssh_s. */
 BangerKitVm *banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns,
                                  const char *work_disk, GError **error);
+/* The same with @mem_mib of guest memory (0: 256). */
+BangerKitVm *banger_kit_vm_boot_sized (const char *guest_dir, BangerKitNetns *ns,
+                                       const char *work_disk, guint mem_mib, GError **error);
+/* A new QEMU process (-incoming defer, its own scratch dir and run dir,
+ * a copy of @old's disks, @old's key) loading @snapshot (written by
+ * banger_vmm_snapshot_create on @old, which must be gone or paused: its
+ * tap is reattached), resumed; waits for SSH.  launch_to_ssh_s: from the
+ * launch to the first successful ssh. */
+BangerKitVm *banger_kit_vm_restore (BangerKitVm *old, BangerKitNetns *ns, const char *snapshot,
+                                    GError **error);
 /* Stop (the driver's graceful ladder), then remove the scratch dir. */
 gboolean banger_kit_vm_stop (BangerKitVm *vm, GError **error);
 void banger_kit_vm_free (BangerKitVm *vm);
