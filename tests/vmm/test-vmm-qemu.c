@@ -1470,7 +1470,16 @@ START_TEST (test_helper_launch_params)
   ck_assert (strstr (json_object_get_string_member (p, "boot_args"),
                      "ip=172.30.0.2::172.30.0.1:255.255.255.252:qemu-test:eth0:off")
              != NULL);
+  ck_assert (!json_object_has_member (p, "incoming"));
   g_clear_pointer (&p, json_object_unref);
+  /* a restore asks bangerd-root for -incoming defer */
+  r.incoming = TRUE;
+  p = banger_vmm_helper_launch_params (&r, &error);
+  g_assert_no_error (error);
+  ck_assert_uint_eq (json_object_get_size (p), 15);
+  ck_assert (json_object_get_boolean_member (p, "incoming"));
+  g_clear_pointer (&p, json_object_unref);
+  r.incoming = FALSE;
 
   /* what the helper cannot take: each refused as UNSUPPORTED */
   banger_vmm_config_add_nic (c, "eth1", "bngtap8", NULL);
