@@ -742,6 +742,7 @@ typedef struct
   gboolean cancel_sent;
   GSource *poll;
   char *path;
+  GError *error; /* a failure waiting for the resume that follows it */
 } SnapData;
 
 static void
@@ -751,17 +752,50 @@ snap_data_free (SnapData *d)
   if (d->fd >= 0)
     close (d->fd);
   g_free (d->path);
+  g_clear_error (&d->error);
   g_free (d);
 }
 
 static void
-snap_end (GTask *task, GError *error)
+snap_finish (GTask *task, GError *error)
 {
   if (error != NULL)
     g_task_return_error (task, error);
   else
     g_task_return_boolean (task, TRUE);
   g_object_unref (task);
+}
+
+static void
+on_snap_failed_resumed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  SnapData *d = g_task_get_task_data (task);
+  g_autoptr (JsonNode) ret = banger_qmp_execute_finish (self->qmp, result, NULL);
+
+  if (ret != NULL)
+    banger_vmm_set_state (BANGER_VMM (self), BANGER_VMM_STATE_RUNNING);
+  snap_finish (task, g_steal_pointer (&d->error));
+}
+
+/* End the operation.  A snapshot that failed after pausing a running VM
+ * resumes it (best effort) before reporting the failure. */
+static void
+snap_end (GTask *task, GError *error)
+{
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  SnapData *d = g_task_get_task_data (task);
+
+  if (error != NULL && !d->loading && d->state_at_call == BANGER_VMM_STATE_RUNNING
+      && banger_vmm_get_state (BANGER_VMM (self)) == BANGER_VMM_STATE_PAUSED
+      && banger_qmp_is_connected (self->qmp))
+    {
+      d->error = error;
+      banger_qmp_execute_async (self->qmp, "cont", NULL, 0, NULL, on_snap_failed_resumed, task);
+      return;
+    }
+  snap_finish (task, error);
 }
 
 /* A QMP failure during a load: QEMU exits when an incoming migration
@@ -799,11 +833,11 @@ on_snap_resumed (GObject *source, GAsyncResult *result, gpointer user_data)
   ret = banger_qmp_execute_finish (self->qmp, result, &error);
   if (ret == NULL)
     {
-      snap_end (task, error);
+      snap_finish (task, error);
       return;
     }
   banger_vmm_set_state (BANGER_VMM (self), BANGER_VMM_STATE_RUNNING);
-  snap_end (task, NULL);
+  snap_finish (task, NULL);
 }
 
 /* The migration completed: the file is whole. */

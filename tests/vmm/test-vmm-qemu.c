@@ -1069,9 +1069,11 @@ START_TEST (test_driver_snapshot_create_refusals)
   banger_assert_error (error, BANGER_ERROR_VMM);
   ck_assert_msg (strstr (error->message, "No space left on device") != NULL, "%s",
                  error->message);
+  /* the VM was running: it runs again */
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_RUNNING);
   commands = driver_commands (d);
   ck_assert_str_eq (commands, "qmp_capabilities\nquery-status\ncont\nstop\ngetfd\nmigrate\n"
-                              "query-migrate\n");
+                              "query-migrate\ncont\n");
   driver_free (d);
 }
 END_TEST
