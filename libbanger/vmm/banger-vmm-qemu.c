@@ -732,6 +732,7 @@ on_qmp_event (BangerQmp *qmp, const char *name, JsonObject *data, gpointer user_
 
 #define SNAPSHOT_FD_NAME "banger-snapshot"
 #define SNAPSHOT_POLL_MS 20
+#define SNAPSHOT_TIMEOUT_S 600 /* bound on one migration (a few GiB at disk speed) */
 
 typedef struct
 {
@@ -740,6 +741,8 @@ typedef struct
   gboolean resume;       /* load: cont at the end */
   gboolean loading;
   gboolean cancel_sent;
+  gboolean timed_out;
+  gint64 deadline;
   GSource *poll;
   char *path;
   GError *error; /* a failure waiting for the resume that follows it */
@@ -759,6 +762,11 @@ snap_data_free (SnapData *d)
 static void
 snap_finish (GTask *task, GError *error)
 {
+  SnapData *d = g_task_get_task_data (task);
+
+  /* a snapshot that did not complete is not left looking like one */
+  if (error != NULL && !d->loading && d->fd >= 0)
+    g_unlink (d->path);
   if (error != NULL)
     g_task_return_error (task, error);
   else
@@ -904,7 +912,11 @@ on_query_migrate (GObject *source, GAsyncResult *result, gpointer user_data)
     {
       const char *desc = json_object_get_string_member_with_default (o, "error-desc", NULL);
 
-      if (d->cancel_sent)
+      if (d->timed_out)
+        snap_end (task, g_error_new (BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
+                                     "The snapshot '%s' did not complete within %d s", d->path,
+                                     SNAPSHOT_TIMEOUT_S));
+      else if (d->cancel_sent)
         snap_end (task, g_error_new (BANGER_ERROR, BANGER_ERROR_CANCELLED,
                                      "The snapshot '%s' was cancelled", d->path));
       else
@@ -914,8 +926,19 @@ on_query_migrate (GObject *source, GAsyncResult *result, gpointer user_data)
                                      desc ? desc : status));
       return;
     }
-  if (!d->loading && !d->cancel_sent && g_cancellable_is_cancelled (g_task_get_cancellable (task)))
+  if (d->loading && g_get_monotonic_time () > d->deadline)
     {
+      /* QEMU stays waiting for the stream: the caller kills it */
+      snap_end (task, g_error_new (BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
+                                   "Loading the snapshot '%s' did not complete within %d s",
+                                   d->path, SNAPSHOT_TIMEOUT_S));
+      return;
+    }
+  if (!d->loading && !d->cancel_sent
+      && (g_cancellable_is_cancelled (g_task_get_cancellable (task))
+          || g_get_monotonic_time () > d->deadline))
+    {
+      d->timed_out = g_get_monotonic_time () > d->deadline;
       d->cancel_sent = TRUE;
       banger_qmp_execute_async (self->qmp, "migrate_cancel", NULL, 0, NULL, on_snap_cancelled,
                                 task);
@@ -1024,6 +1047,7 @@ snap_task_new (BangerVmmQemu *self, const char *path, int flags, GCancellable *c
 
   d->path = g_strdup (path);
   d->state_at_call = banger_vmm_get_state (BANGER_VMM (self));
+  d->deadline = g_get_monotonic_time () + (gint64) SNAPSHOT_TIMEOUT_S * G_USEC_PER_SEC;
   d->fd = open (path, flags | O_CLOEXEC, 0600);
   g_task_set_task_data (task, d, (GDestroyNotify)snap_data_free);
   if (d->fd < 0)

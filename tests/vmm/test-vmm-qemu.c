@@ -1069,11 +1069,32 @@ START_TEST (test_driver_snapshot_create_refusals)
   banger_assert_error (error, BANGER_ERROR_VMM);
   ck_assert_msg (strstr (error->message, "No space left on device") != NULL, "%s",
                  error->message);
-  /* the VM was running: it runs again */
+  /* the VM was running: it runs again; no partial file is left */
   ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_RUNNING);
+  ck_assert (!g_file_test (snap, G_FILE_TEST_EXISTS));
   commands = driver_commands (d);
   ck_assert_str_eq (commands, "qmp_capabilities\nquery-status\ncont\nstop\ngetfd\nmigrate\n"
                               "query-migrate\ncont\n");
+  g_clear_error (&error);
+  driver_free (d);
+
+  /* cancelled while the migration runs: migrate_cancel, CANCELLED, resumed */
+  d = driver_new ("migrate-slow");
+  g_free (snap);
+  snap = g_build_filename (d->dir, "snap", NULL);
+  driver_run (d);
+  {
+    g_autoptr (GCancellable) cancel = g_cancellable_new ();
+    g_cancellable_cancel (cancel);
+    ck_assert (!banger_vmm_snapshot_create (d->vmm, snap, snap, FALSE, cancel, &error));
+  }
+  banger_assert_error (error, BANGER_ERROR_CANCELLED);
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_RUNNING);
+  ck_assert (!g_file_test (snap, G_FILE_TEST_EXISTS));
+  g_free (commands);
+  commands = driver_commands (d);
+  ck_assert_str_eq (commands, "qmp_capabilities\nquery-status\ncont\nstop\ngetfd\nmigrate\n"
+                              "query-migrate\nmigrate_cancel\nquery-migrate\ncont\n");
   driver_free (d);
 }
 END_TEST
