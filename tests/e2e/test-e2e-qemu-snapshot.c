@@ -5,8 +5,9 @@
  * test mounts in the guest (memory only), a counter the guest advances
  * every 0.2 s; pause -> the guest's clock and counter stand still while
  * the host's runs, resume -> it goes on; snapshot (paused) -> kill the VM
- * -> restore into a NEW QEMU process (-incoming defer, new run dir, a copy
- * of the disk) -> the marker is there, SSH works, the counter goes on; a
+ * -> restore into a NEW QEMU process as another VM id (-incoming defer,
+ * another tap made by the helper, passed as fd 3; new run dir, a copy of
+ * the disk) -> the marker is there, SSH works, the counter goes on; a
  * snapshot of the running restored VM leaves it running.  Prints the
  * figures.  Root only. */
 #include "config.h"
@@ -62,6 +63,8 @@ START_TEST (test_snapshot_restore)
   g_autofree char *marker = NULL;
   g_autofree char *snap = NULL;
   g_autofree char *snap2 = NULL;
+  g_autofree char *old_tap = NULL;
+  g_autofree char *tap_fd = NULL;
   BangerKitNetns *ns;
   BangerKitVm *vm;
   BangerKitVm *vm2;
@@ -126,8 +129,13 @@ START_TEST (test_snapshot_restore)
   ck_assert_msg (st.st_size > 1024 * 1024, "the snapshot is only %lld bytes",
                  (long long) st.st_size);
 
-  /* kill the VM; restore into a new QEMU (new run dir, a copy of the disk) */
+  /* kill the VM; restore into a new QEMU as another VM (its own tap, new
+   * run dir, a copy of the disk) */
   ck_assert_msg (banger_vmm_kill (vm->vmm, &error), "%s", error ? error->message : "?");
+  old_tap = g_strdup (ns->tap);
+  ck_assert_msg (banger_kit_netns_new_tap (ns, "banger-restored", &error), "%s",
+                 error ? error->message : "?");
+  ck_assert_str_ne (ns->tap, old_tap);
   vm2 = banger_kit_vm_restore (vm, ns, snap, &error);
   ck_assert_msg (vm2 != NULL, "restore: %s", error ? error->message : "?");
   leftover_vm2 = vm2;
@@ -135,6 +143,13 @@ START_TEST (test_snapshot_restore)
           vm2->launch_to_running_s);
   ck_assert_int_eq (banger_vmm_get_state (vm2->vmm), BANGER_VMM_STATE_RUNNING);
   ck_assert_int_ne (banger_vmm_get_pid (vm2->vmm), banger_vmm_get_pid (vm->vmm));
+  /* QEMU's fd 3 is the new tap's queue */
+  {
+    g_autofree char *fdinfo = g_strdup_printf ("/proc/%d/fdinfo/3",
+                                               (int) banger_vmm_get_pid (vm2->vmm));
+    ck_assert (g_file_get_contents (fdinfo, &tap_fd, NULL, NULL));
+    ck_assert_msg (strstr (tap_fd, ns->tap) != NULL, "fd 3 of the restored QEMU: %s", tap_fd);
+  }
   marker = ssh_out (ns, vm2, "cat /mnt/m/marker");
   ck_assert_str_eq (marker, token);
   c1 = guest_counter (ns, vm2);

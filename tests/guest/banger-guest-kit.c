@@ -103,6 +103,7 @@ netns_free (BangerKitNetns *ns)
 {
   g_free (ns->name);
   g_free (ns->tap);
+  g_free (ns->vm_id);
   g_free (ns->host_cidr);
   g_free (ns->host_ip);
   g_free (ns->guest_ip);
@@ -223,6 +224,7 @@ banger_kit_netns_new (const char *prefix, GError **error)
 
   ns->name = g_strdup_printf ("%s-%d", prefix, (int) getpid ());
   ns->tap = banger_host_tap_name (BANGER_KIT_VM_ID, NULL);
+  ns->vm_id = g_strdup (BANGER_KIT_VM_ID);
   ns->host_ip = g_strdup (KIT_HOST_IP);
   ns->host_cidr = g_strdup (KIT_HOST_IP "/30");
   ns->guest_ip = g_strdup (KIT_GUEST_IP);
@@ -285,6 +287,57 @@ banger_kit_netns_new (const char *prefix, GError **error)
 }
 
 gboolean
+banger_kit_netns_new_tap (BangerKitNetns *ns, const char *vm_id, GError **error)
+{
+  g_autoptr (JsonObject) del = json_object_new ();
+  g_autoptr (JsonObject) add = json_object_new ();
+  g_autoptr (JsonObject) r1 = NULL;
+  g_autoptr (JsonObject) r2 = NULL;
+  g_autofree char *tap = banger_host_tap_name (vm_id, NULL);
+  /* the guest keeps the MAC of its snapshot (the kit's VM id) */
+  g_autofree char *mac = banger_vmm_mac_for_vm (BANGER_KIT_VM_ID, 0);
+  const char *neigh[] = { "ip", "-n", ns->name, "neigh", "replace", ns->guest_ip, "lladdr", mac,
+                          "dev", tap, "nud", "permanent", NULL };
+
+  g_autofree char *show_out = NULL;
+  const char *show[] = { "ip", "-n", ns->name, "-o", "link", "show", "dev", ns->tap, NULL };
+  const char *ether;
+  char host_mac[18] = { 0 };
+
+  json_object_set_string_member (del, "vm_id", ns->vm_id);
+  json_object_set_string_member (add, "vm_id", vm_id);
+  json_object_set_string_member (add, "address", ns->host_cidr);
+  /* The restored guest's ARP cache still names the old tap's MAC for the
+   * host address: the new tap takes it over, or the guest would not reach
+   * the host until the entry expires (a minute).  (Re-pointing the guest
+   * itself is the engine's part, issue 11.) */
+  if (!banger_kit_run (show, &show_out, error))
+    return FALSE;
+  ether = strstr (show_out, "link/ether ");
+  if (ether == NULL || strlen (ether) < 11 + 17)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no MAC in: %s", show_out);
+      return FALSE;
+    }
+  memcpy (host_mac, ether + 11, 17);
+  /* everything of the old VM goes (its VMM must be gone: it is killed) */
+  if ((r1 = helper_call (ns, "priv.cleanup_vm", del, error)) == NULL
+      || (r2 = helper_call (ns, "priv.create_tap", add, error)) == NULL)
+    return FALSE;
+  {
+    const char *set[] = { "ip", "-n", ns->name, "link", "set", "dev", tap, "address", host_mac,
+                          NULL };
+    if (!banger_kit_run (set, NULL, error) || !banger_kit_run (neigh, NULL, error))
+      return FALSE;
+  }
+  g_free (ns->tap);
+  ns->tap = g_steal_pointer (&tap);
+  g_free (ns->vm_id);
+  ns->vm_id = g_strdup (vm_id);
+  return TRUE;
+}
+
+gboolean
 banger_kit_netns_destroy (BangerKitNetns *ns, GError **error)
 {
   gboolean ok = TRUE;
@@ -294,7 +347,7 @@ banger_kit_netns_destroy (BangerKitNetns *ns, GError **error)
       g_autoptr (JsonObject) params = json_object_new ();
       g_autoptr (JsonObject) r = NULL;
 
-      json_object_set_string_member (params, "vm_id", BANGER_KIT_VM_ID);
+      json_object_set_string_member (params, "vm_id", ns->vm_id);
       r = helper_call (ns, "priv.cleanup_vm", params, ok ? error : NULL);
       ok = r != NULL;
       g_subprocess_send_signal (ns->helper, SIGTERM);
@@ -534,7 +587,8 @@ static BangerVmm *
 kit_vmm_new (BangerKitVm *vm, BangerKitNetns *ns, const char *run_dir, const char *rootfs,
              const char *kernel, const char *initrd)
 {
-  BangerVmmConfig *config = banger_vmm_config_new (BANGER_KIT_VM_ID, run_dir);
+  BangerVmmConfig *config = banger_vmm_config_new (ns->vm_id, run_dir);
+  g_autofree char *mac = banger_vmm_mac_for_vm (BANGER_KIT_VM_ID, 0);
   BangerVmm *vmm;
 
   config->kernel_path = g_strdup (kernel);
@@ -548,7 +602,7 @@ kit_vmm_new (BangerKitVm *vm, BangerKitNetns *ns, const char *run_dir, const cha
   banger_vmm_config_add_drive (config, "rootfs", rootfs, TRUE, FALSE);
   if (vm->work != NULL)
     banger_vmm_config_add_drive (config, "work", vm->work, FALSE, FALSE);
-  banger_vmm_config_add_nic (config, "eth0", ns->tap, NULL);
+  banger_vmm_config_add_nic (config, "eth0", ns->tap, mac);
   vmm = banger_vmm_qemu_new (config);
   banger_vmm_set_launcher (vmm, ns->launcher);
   banger_vmm_set_stop_timeout (vmm, 15);
