@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -1408,8 +1409,23 @@ START_TEST (test_driver_slow_socket_and_missing_binary)
   d = driver_new ("normal");
   banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), "/nonexistent/qemu");
   ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
-  ck_assert (error != NULL && error->domain == BANGER_ERROR);
+  /* execve's ENOENT, not a generic failure */
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
   ck_assert (strstr (error->message, "/nonexistent/qemu") != NULL);
+  driver_free (d);
+
+  /* a binary without an execute bit: execve's EACCES (even for root) */
+  d = driver_new ("normal");
+  {
+    g_autofree char *noexec = g_build_filename (d->dir, "qemu-noexec", NULL);
+    g_clear_error (&error);
+    ck_assert (g_file_set_contents (noexec, "not a program", -1, NULL));
+    ck_assert_int_eq (chmod (noexec, 0644), 0);
+    banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), noexec);
+    ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
+    banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+    ck_assert (strstr (error->message, "qemu-noexec") != NULL);
+  }
   driver_free (d);
 }
 END_TEST
