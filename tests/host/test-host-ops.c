@@ -437,6 +437,31 @@ START_TEST (test_qemu_argv)
   ck_assert_msg (strstr (joined, drive) != NULL, "%s", joined);
   ck_assert (g_str_has_suffix (qmp, "/vm/web-1/qmp.sock"));
   ck_assert (g_str_has_suffix (console, "/vm/web-1/console.log"));
+  /* no restore asked: no -incoming */
+  ck_assert (strstr (joined, "-incoming") == NULL);
+
+  /* a restore: -incoming defer, last */
+  {
+    g_autofree char *q = NULL;
+    g_autofree char *c = NULL;
+    g_autofree char *j = NULL;
+    g_auto (GStrv) a = NULL;
+
+    json_object_set_boolean_member (p, "incoming", TRUE);
+    a = banger_host_launch_qemu_argv (state, "web-1", p, NULL, &q, &c, &error);
+    g_assert_no_error (error);
+    j = g_strjoinv (" ", a);
+    ck_assert_msg (g_str_has_suffix (j, " -incoming defer"), "%s", j);
+    json_object_set_boolean_member (p, "incoming", FALSE);
+    g_strfreev (a);
+    g_clear_pointer (&q, g_free);
+    g_clear_pointer (&c, g_free);
+    a = banger_host_launch_qemu_argv (state, "web-1", p, NULL, &q, &c, &error);
+    g_assert_no_error (error);
+    g_free (j);
+    j = g_strjoinv (" ", a);
+    ck_assert (strstr (j, "-incoming") == NULL);
+  }
 
   /* refusals, each with its code */
   {
@@ -493,6 +518,10 @@ START_TEST (test_launch_refuses_client_flags)
     "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"mem_mib\":262145}",
     "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"mac\":\"02:00:00:00:00:0G\"}",
     "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"argv\":[\"-S\"]}",
+    /* incoming (a snapshot restore): a boolean, and QEMU's only */
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"incoming\":\"defer\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"incoming\":1}",
+    "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"incoming\":true}",
   };
 
   state->firecracker_path = g_strdup ("/bin/false");
