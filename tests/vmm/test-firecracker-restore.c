@@ -23,11 +23,14 @@
     }                                                                                          \
   while (0)
 
-static void
-must (gboolean ok, GError *error, const char *what)
-{
-  ck_assert_msg (ok, "%s: %s", what, error ? error->message : "?");
-}
+/* (a macro: @error is read after @ok is evaluated) */
+#define must(ok, error, what)                                                                  \
+  do                                                                                           \
+    {                                                                                          \
+      gboolean ok_ = (ok);                                                                     \
+      ck_assert_msg (ok_, "%s: %s", what, (error) ? (error)->message : "?");                   \
+    }                                                                                          \
+  while (0)
 
 /* A fresh process for a restore: prepared and launched, not configured. */
 static BangerVmmFirecracker *
@@ -86,6 +89,20 @@ exists (const char *path)
 
 /* --------------------------------------------------------- full restore */
 
+static JsonNode *
+big_mmds (gsize n)
+{
+  g_autofree char *s = g_strnfill (n, 'x');
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "blob");
+  json_builder_add_string_value (b, s);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
+}
+
+
 START_TEST (test_restore_complete)
 {
   g_autofree char *snap = tmp_path ("vm.snap");
@@ -124,6 +141,26 @@ START_TEST (test_restore_complete)
   must (banger_vmm_snapshot_load (V (r), snap, mem, TRUE, NULL, &error), error, "load");
   ck_assert_int_eq (banger_vmm_get_state (V (r)), BANGER_VMM_STATE_RUNNING);
 
+  /* the restored VM has a log and live metrics */
+  ck_assert (g_file_get_contents (banger_vmm_firecracker_get_log_path (r), &log, NULL, NULL));
+  ck_assert_ptr_nonnull (strstr (log, "Running Firecracker"));
+  flush_metrics (r);
+  must (banger_vmm_read_stats (V (r), &st, &error), error, "stats");
+  ck_assert_uint_eq (st.net_rx_bytes, 1000);
+  ck_assert_uint_eq (st.block_read_bytes, 4096);
+  /* ... and its MMDS data store is back (a merge-patch needs one) */
+  {
+    g_autoptr (GMainContext) ctx = g_main_context_new ();
+    g_autoptr (JsonNode) patch = big_mmds (10);
+    Wait w = { NULL };
+    g_main_context_push_thread_default (ctx);
+    banger_vmm_firecracker_patch_mmds_async (r, patch, NULL, got_result, &w);
+    must (banger_vmm_firecracker_patch_mmds_finish (r, wait_result (&w, ctx), &error), error,
+          "PATCH /mmds");
+    g_main_context_pop_thread_default (ctx);
+    g_object_unref (w.res);
+  }
+
   reqs = read_requests ();
   assert_all_accepted (reqs);
   {
@@ -158,13 +195,6 @@ START_TEST (test_restore_complete)
   ck_assert_str_eq (json_object_get_string_member (find_body (reqs, "PATCH", "/vm"), "state"),
                     "Resumed");
 
-  /* the restored VM has a log and live metrics */
-  ck_assert (g_file_get_contents (banger_vmm_firecracker_get_log_path (r), &log, NULL, NULL));
-  ck_assert_ptr_nonnull (strstr (log, "Running Firecracker"));
-  flush_metrics (r);
-  must (banger_vmm_read_stats (V (r), &st, &error), error, "stats");
-  ck_assert_uint_eq (st.net_rx_bytes, 1000);
-  ck_assert_uint_eq (st.block_read_bytes, 4096);
 
   v = r;
   OK (banger_vmm_stop);
@@ -247,19 +277,6 @@ START_TEST (test_overrides_checked)
 END_TEST
 
 /* ------------------------------------------------------------ MMDS size */
-
-static JsonNode *
-big_mmds (gsize n)
-{
-  g_autofree char *s = g_strnfill (n, 'x');
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-
-  json_builder_begin_object (b);
-  json_builder_set_member_name (b, "blob");
-  json_builder_add_string_value (b, s);
-  json_builder_end_object (b);
-  return json_builder_get_root (b);
-}
 
 START_TEST (test_mmds_over_default_limit)
 {
