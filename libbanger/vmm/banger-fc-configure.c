@@ -28,21 +28,69 @@
 #include "banger-vmm-proc-stats.h"
 #include "banger-vmm-firecracker-private.h"
 
-/* -------------------------------------------------------------- configure */
+/* ------------------------------------------------------------------- MMDS */
+
+/* What a PUT /mmds may carry: the body must fit the HTTP payload limit, and
+ * the data store the MMDS limit (which defaults to the payload limit). */
+guint
+banger_fc_mmds_limit (BangerVmmFirecracker *self)
+{
+  guint payload = self->api_payload_limit ? self->api_payload_limit : FC_DEFAULT_PAYLOAD_LIMIT;
+  guint mmds = self->mmds_size_limit ? self->mmds_size_limit : payload;
+  return MIN (payload, mmds);
+}
+
+gboolean
+banger_fc_check_mmds_size (BangerVmmFirecracker *self, JsonNode *data, GError **error)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  guint limit = banger_fc_mmds_limit (self);
+
+  /* compact, as the client sends it and as Firecracker measures it */
+  json_generator_set_root (gen, data);
+  text = json_generator_to_data (gen, &len);
+  if (len > limit)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
+                   "MMDS data for VM '%s' is %" G_GSIZE_FORMAT " bytes, over Firecracker's "
+                   "limit of %u (--http-api-max-payload-size / --mmds-size-limit)",
+                   banger_fc_vm_id (self), len, limit);
+      return FALSE;
+    }
+  return TRUE;
+}
 
 void
-banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data)
+banger_fc_seq_add_mmds (BangerVmmFirecracker *self, Seq *seq, gboolean with_config)
 {
-  BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
-  const BangerVmmConfig *c = banger_vmm_get_config (vmm);
+  const BangerVmmConfig *c = banger_vmm_get_config (BANGER_VMM (self));
   guint t = self->timeouts[BANGER_FC_TIMEOUT_API];
-  Seq *seq;
 
-  if (!banger_fc_require_state (self, "configure", callback, user_data,
-                                banger_vmm_firecracker_configure, 1, BANGER_VMM_STATE_LAUNCHED))
+  if (c->mmds == NULL)
     return;
-  seq = banger_fc_seq_new ();
+  if (with_config)
+    {
+      BangerVmmNic *n = c->nics->pdata[0];
+      B_BEGIN ();
+      B_STR ("version", "V2");
+      json_builder_set_member_name (b, "network_interfaces");
+      json_builder_begin_array (b);
+      json_builder_add_string_value (b, n->id);
+      json_builder_end_array (b);
+      banger_fc_seq_add (seq, "PUT", "/mmds/config", B_END (), t);
+    }
+  banger_fc_seq_add (seq, "PUT", "/mmds", json_node_copy (c->mmds), t);
+}
+
+/* -------------------------------------------------------------- configure */
+
+/* PUT /logger and PUT /metrics: the first calls of a boot and of a restore */
+void
+banger_fc_seq_add_logger_metrics (BangerVmmFirecracker *self, Seq *seq)
+{
+  guint t = self->timeouts[BANGER_FC_TIMEOUT_API];
   {
     B_BEGIN ();
     B_STR ("log_path", self->log_arg);
@@ -56,6 +104,29 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
     B_STR ("metrics_path", self->metrics_arg);
     banger_fc_seq_add (seq, "PUT", "/metrics", B_END (), t);
   }
+}
+
+void
+banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
+  const BangerVmmConfig *c = banger_vmm_get_config (vmm);
+  guint t = self->timeouts[BANGER_FC_TIMEOUT_API];
+  Seq *seq;
+
+  GError *error = NULL;
+
+  if (!banger_fc_require_state (self, "configure", callback, user_data,
+                                banger_vmm_firecracker_configure, 1, BANGER_VMM_STATE_LAUNCHED))
+    return;
+  if (c->mmds != NULL && !banger_fc_check_mmds_size (self, c->mmds, &error))
+    {
+      g_task_report_error (self, callback, user_data, banger_vmm_firecracker_configure, error);
+      return;
+    }
+  seq = banger_fc_seq_new ();
+  banger_fc_seq_add_logger_metrics (self, seq);
   {
     B_BEGIN ();
     B_INT ("vcpu_count", c->vcpus);
@@ -114,18 +185,7 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
       B_BEGIN ();
       banger_fc_seq_add (seq, "PUT", "/entropy", B_END (), t);
     }
-  if (c->mmds != NULL)
-    {
-      BangerVmmNic *n = c->nics->pdata[0];
-      B_BEGIN ();
-      B_STR ("version", "V2");
-      json_builder_set_member_name (b, "network_interfaces");
-      json_builder_begin_array (b);
-      json_builder_add_string_value (b, n->id);
-      json_builder_end_array (b);
-      banger_fc_seq_add (seq, "PUT", "/mmds/config", B_END (), t);
-      banger_fc_seq_add (seq, "PUT", "/mmds", json_node_copy (c->mmds), t);
-    }
+  banger_fc_seq_add_mmds (self, seq, TRUE);
   seq->final_state = BANGER_VMM_STATE_CONFIGURED;
   banger_fc_seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_configure);
 }

@@ -202,9 +202,19 @@ on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
       if (fault != NULL)
         g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_VMM,
                                  "Firecracker refused %s (HTTP %u): %s", d->what, status, fault);
+      else if (len > 0)
+        {
+          /* not a fault_message: the HTTP layer's own refusals (a payload
+           * over --http-api-max-payload-size) are text, not JSON; keep it */
+          g_autofree char *text = g_strndup (data, len);
+          g_autofree char *reason = sanitize (g_strstrip (text));
+          g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_VMM,
+                                   "Firecracker refused %s (HTTP %u): %s", d->what, status,
+                                   reason);
+        }
       else
         g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_VMM,
-                                 "Firecracker refused %s (HTTP %u) without a fault_message",
+                                 "Firecracker refused %s (HTTP %u) without a reason",
                                  d->what, status);
       return;
     }

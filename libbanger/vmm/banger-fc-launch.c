@@ -334,6 +334,8 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
   request.log_path = self->output_path;
   request.api_sock = self->api_sock_arg;
   request.jailer = self->jailer;
+  request.api_payload_limit = self->api_payload_limit;
+  request.mmds_size_limit = self->mmds_size_limit;
   if (!launcher->spawn (launcher, &request, &launched, &error))
     {
       g_task_return_error (task, error);

@@ -142,6 +142,7 @@ reset_prepared (BangerVmmFirecracker *self)
   g_clear_pointer (&self->metrics_arg, g_free);
   g_clear_pointer (&self->metrics_host, g_free);
   g_clear_pointer (&self->vsock_arg, g_free);
+  g_clear_pointer (&self->vsock_host, g_free);
   g_clear_pointer (&self->kernel_arg, g_free);
   g_clear_pointer (&self->initrd_arg, g_free);
   g_ptr_array_set_size (self->drive_args, 0);
@@ -272,6 +273,8 @@ banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error)
                                : g_strdup (self->vsock_arg);
   if (!banger_fc_remove_stale_socket (vsock_host, error))
     return FALSE;
+  if (self->jail_root == NULL)
+    self->vsock_host = g_steal_pointer (&vsock_host);
   if (!make_sink (self->log_host, self->log_fifo, error)
       || !make_sink (self->metrics_host, self->metrics_fifo, error)
       || !hand_to_jailed_user (self, self->log_host, error)
@@ -305,6 +308,8 @@ banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error)
     request.binary = self->fc_path;
     request.api_sock = self->api_sock_arg;
     request.jailer = self->jailer;
+    request.api_payload_limit = self->api_payload_limit;
+    request.mmds_size_limit = self->mmds_size_limit;
     self->argv = banger_vmm_launch_request_argv (&request, error);
     if (self->argv == NULL)
       return FALSE;

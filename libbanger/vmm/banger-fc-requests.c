@@ -50,6 +50,8 @@ seq_free (Seq *s)
     json_node_unref (s->last_reply);
   g_free (s->collect_state);
   g_free (s->collect_mem);
+  g_free (s->after_path);
+  g_free (s->after_text);
   g_free (s);
 }
 
@@ -150,6 +152,17 @@ seq_next (GTask *task)
                                           &error)))
         {
           g_task_return_error (task, error);
+          g_object_unref (task);
+          return;
+        }
+      if (seq->after_path != NULL
+          && !g_file_set_contents_full (seq->after_path, seq->after_text, -1,
+                                        G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error))
+        {
+          GError *e = g_error_new (BANGER_ERROR, banger_error_code_from_gerror (error),
+                                   "Cannot write '%s': %s", seq->after_path, error->message);
+          g_error_free (error);
+          g_task_return_error (task, e);
           g_object_unref (task);
           return;
         }

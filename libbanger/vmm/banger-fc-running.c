@@ -108,10 +108,16 @@ banger_vmm_firecracker_patch_mmds_async (BangerVmmFirecracker *self, JsonNode *p
                                          gpointer user_data)
 {
   gpointer tag = banger_vmm_firecracker_patch_mmds_async;
+  GError *error = NULL;
   Seq *seq;
 
   g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
   g_return_if_fail (patch != NULL && JSON_NODE_HOLDS_OBJECT (patch));
+  if (!banger_fc_check_mmds_size (self, patch, &error))
+    {
+      g_task_report_error (self, callback, user_data, tag, error);
+      return;
+    }
   seq = banger_fc_seq_new ();
   banger_fc_seq_add (seq, "PATCH", "/mmds", json_node_copy (patch),
                      self->timeouts[BANGER_FC_TIMEOUT_API]);

@@ -30,6 +30,111 @@
 
 /* ---------------------------------------------------------------- snapshot */
 
+/* The devices a snapshot holds that a restore must name again: the iface
+ * ids (network_overrides may only name these) and whether there is a vsock
+ * (vsock_override needs one).  Firecracker keeps them inside its state
+ * file, in a format that is not an API; we keep our own record next to it. */
+static char *
+devices_record (const BangerVmmConfig *c)
+{
+  g_autoptr (JsonGenerator) gen = json_generator_new ();
+  g_autoptr (JsonNode) root = NULL;
+  B_BEGIN ();
+  B_INT ("version", 1);
+  json_builder_set_member_name (b, "ifaces");
+  json_builder_begin_array (b);
+  for (guint i = 0; i < c->nics->len; i++)
+    json_builder_add_string_value (b, ((BangerVmmNic *) c->nics->pdata[i])->id);
+  json_builder_end_array (b);
+  B_BOOL ("vsock", c->vsock_cid != 0);
+  B_BOOL ("mmds", c->mmds != NULL);
+  root = B_END ();
+  json_generator_set_root (gen, root);
+  return json_generator_to_data (gen, NULL);
+}
+
+static gboolean
+strv_has (JsonArray *a, const char *s)
+{
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING
+          && g_str_equal (json_node_get_string (n), s))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The new config's NICs must be the snapshot's ifaces, each overridden
+ * (an iface left out would reopen the snapshotted VM's own tap), and a
+ * vsock override needs the snapshot to have a vsock. */
+static gboolean
+check_against_snapshot (BangerVmmFirecracker *self, const char *snapshot_path, GError **error)
+{
+  const BangerVmmConfig *c = banger_vmm_get_config (BANGER_VMM (self));
+  g_autofree char *path = banger_vmm_firecracker_snapshot_devices_path (snapshot_path);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  JsonNode *root;
+  JsonObject *rec;
+  JsonArray *ifaces;
+
+  if (!json_parser_load_from_mapped_file (parser, path, &local))
+    {
+      gboolean missing = g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+      g_set_error (error, BANGER_ERROR,
+                   missing ? BANGER_ERROR_NOT_FOUND : BANGER_ERROR_INVALID_ARGUMENT,
+                   "Snapshot '%s' has no readable device record '%s': %s", snapshot_path, path,
+                   local->message);
+      return FALSE;
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root)
+      || !json_object_has_member (rec = json_node_get_object (root), "ifaces")
+      || !JSON_NODE_HOLDS_ARRAY (json_object_get_member (rec, "ifaces")))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "The device record '%s' of snapshot '%s' is malformed", path, snapshot_path);
+      return FALSE;
+    }
+  ifaces = json_object_get_array_member (rec, "ifaces");
+  for (guint i = 0; i < c->nics->len; i++)
+    {
+      BangerVmmNic *n = c->nics->pdata[i];
+      if (!strv_has (ifaces, n->id))
+        {
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                       "Snapshot '%s' has no network interface '%s' to override",
+                       snapshot_path, n->id);
+          return FALSE;
+        }
+    }
+  for (guint i = 0; i < json_array_get_length (ifaces); i++)
+    {
+      JsonNode *e = json_array_get_element (ifaces, i);
+      const char *id = JSON_NODE_HOLDS_VALUE (e) ? json_node_get_string (e) : NULL;
+      gboolean named = FALSE;
+      for (guint j = 0; id != NULL && j < c->nics->len; j++)
+        named = named || g_str_equal (((BangerVmmNic *) c->nics->pdata[j])->id, id);
+      if (!named)
+        {
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                       "Snapshot '%s' has network interface '%s', which the restored VM's "
+                       "configuration does not re-point to a tap of its own",
+                       snapshot_path, id ? id : "?");
+          return FALSE;
+        }
+    }
+  if (c->vsock_cid != 0 && !json_object_get_boolean_member_with_default (rec, "vsock", FALSE))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "Snapshot '%s' has no vsock device to override", snapshot_path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 void
 banger_vmm_firecracker_snapshot_create (BangerVmm *vmm, const char *snapshot_path,
                                         const char *mem_path, gboolean diff,
@@ -70,6 +175,8 @@ banger_vmm_firecracker_snapshot_create (BangerVmm *vmm, const char *snapshot_pat
     banger_fc_seq_add (seq, "PUT", "/snapshot/create", B_END (),
                        self->timeouts[BANGER_FC_TIMEOUT_SNAPSHOT]);
   }
+  seq->after_path = banger_vmm_firecracker_snapshot_devices_path (snapshot_path);
+  seq->after_text = devices_record (banger_vmm_get_config (vmm));
   banger_fc_seq_run (self, seq, cancellable, callback, user_data, tag);
 }
 
@@ -91,6 +198,14 @@ banger_vmm_firecracker_snapshot_load (BangerVmm *vmm, const char *snapshot_path,
   if (!banger_fc_require_state (self, "load a snapshot into", callback, user_data, tag, 1,
                                 BANGER_VMM_STATE_LAUNCHED))
     return;
+  /* everything refusable is refused before the first request (a failed
+   * load ends the Firecracker process) */
+  if (!check_against_snapshot (self, snapshot_path, &error)
+      || (c->mmds != NULL && !banger_fc_check_mmds_size (self, c->mmds, &error)))
+    {
+      g_task_report_error (self, callback, user_data, tag, error);
+      return;
+    }
   if (self->jail_root != NULL)
     {
       if (!banger_fc_jail_stage (self->jail_root_fd, snapshot_path, NAME_RESTORE_STATE, FALSE,
@@ -105,6 +220,9 @@ banger_vmm_firecracker_snapshot_load (BangerVmm *vmm, const char *snapshot_path,
       mem_arg = "/" NAME_RESTORE_MEM;
     }
   seq = banger_fc_seq_new ();
+  /* logger and metrics are not in the snapshot, and are the only things
+   * Firecracker takes before a load */
+  banger_fc_seq_add_logger_metrics (self, seq);
   {
     B_BEGIN ();
     B_STR ("snapshot_path", state_arg);
@@ -113,7 +231,10 @@ banger_vmm_firecracker_snapshot_load (BangerVmm *vmm, const char *snapshot_path,
     B_STR ("backend_type", "File");
     B_STR ("backend_path", mem_arg);
     json_builder_end_object (b);
-    B_BOOL ("resume_vm", resume);
+    /* with MMDS data to put back, resume only once it is there */
+    B_BOOL ("resume_vm", resume && c->mmds == NULL);
+    if (self->clock_realtime)
+      B_BOOL ("clock_realtime", TRUE);
     if (self->track_dirty_pages)
       B_BOOL ("track_dirty_pages", TRUE);
     if (c->nics->len > 0)
@@ -141,6 +262,11 @@ banger_vmm_firecracker_snapshot_load (BangerVmm *vmm, const char *snapshot_path,
     banger_fc_seq_add (seq, "PUT", "/snapshot/load", B_END (),
                        self->timeouts[BANGER_FC_TIMEOUT_SNAPSHOT]);
   }
+  /* the MMDS config is in the snapshot, its data store is not */
+  banger_fc_seq_add_mmds (self, seq, FALSE);
+  if (resume && c->mmds != NULL)
+    banger_fc_seq_add (seq, "PATCH", "/vm", banger_fc_body_vm_state ("Resumed"),
+                       self->timeouts[BANGER_FC_TIMEOUT_RESUME]);
   seq->final_state = resume ? BANGER_VMM_STATE_RUNNING : BANGER_VMM_STATE_PAUSED;
   banger_fc_seq_run (self, seq, cancellable, callback, user_data, tag);
 }

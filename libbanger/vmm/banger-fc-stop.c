@@ -40,6 +40,9 @@ finish_exited (BangerVmmFirecracker *self, GError **error)
    * (a hashed name, when the run dir is too long for sun_path) */
   if (self->jailer == NULL && self->api_sock_host != NULL)
     banger_fc_remove_stale_socket (self->api_sock_host, NULL);
+  /* ... and the vsock's (inside a jail it goes with the jail) */
+  if (self->vsock_host != NULL)
+    banger_fc_remove_stale_socket (self->vsock_host, NULL);
   if (self->jailer != NULL && !self->jail_removed)
     {
       if (!banger_fc_jail_remove (self->jailer, self->fc_path, banger_fc_vm_id (self), error))
@@ -172,6 +175,10 @@ banger_vmm_firecracker_cleanup (BangerVmmFirecracker *self, GError **error)
         return FALSE;
       self->jail_removed = TRUE;
     }
+  if (self->jailer == NULL && self->api_sock_host != NULL)
+    banger_fc_remove_stale_socket (self->api_sock_host, NULL);
+  if (self->vsock_host != NULL)
+    banger_fc_remove_stale_socket (self->vsock_host, NULL);
   banger_fc_reap_jailer (self);
   return TRUE;
 }

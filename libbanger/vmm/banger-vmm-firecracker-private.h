@@ -37,6 +37,8 @@ G_BEGIN_DECLS
 #define NAME_RESTORE_STATE "restore.vmstate"
 #define NAME_RESTORE_MEM "restore.mem"
 #define NAME_OUTPUT "firecracker.out" /* stdout+stderr, always in the run dir */
+/* Firecracker's default --http-api-max-payload-size (and so --mmds-size-limit) */
+#define FC_DEFAULT_PAYLOAD_LIMIT 51200
 
 struct _BangerVmmFirecracker
 {
@@ -48,6 +50,9 @@ struct _BangerVmmFirecracker
   gboolean metrics_fifo;
   gboolean log_fifo;
   gboolean track_dirty_pages;
+  guint api_payload_limit; /* 0: FC_DEFAULT_PAYLOAD_LIMIT */
+  guint mmds_size_limit;   /* 0: the payload limit */
+  gboolean clock_realtime; /* snapshot load: advance kvmclock */
 
   /* from prepare */
   char **argv;
@@ -65,6 +70,7 @@ struct _BangerVmmFirecracker
   guint64 log_bytes;
   char *metrics_arg, *metrics_host;
   char *vsock_arg;
+  char *vsock_host; /* direct: removed after exit (a jail goes as a whole) */
   char *kernel_arg, *initrd_arg;
   GPtrArray *drive_args; /* parallel to config->drives */
   char *output_path;
@@ -97,6 +103,8 @@ typedef struct
   JsonNode *last_reply;
   /* jail files to move out after success (snapshot create) */
   char *collect_state, *collect_mem;
+  /* a file written after success (snapshot create: the device record) */
+  char *after_path, *after_text;
 } Seq;
 
 /* JSON bodies: B_BEGIN () declares the builder `b`, B_END () is the node. */
@@ -131,6 +139,14 @@ GError *banger_fc_explain_failure (BangerVmmFirecracker *self, const Step *st, G
 JsonNode *banger_fc_obj_node (JsonBuilder *b);
 JsonNode *banger_fc_body_action (const char *action);
 JsonNode *banger_fc_body_vm_state (const char *state);
+
+/* banger-fc-configure.c: @data serialized must fit the effective MMDS
+ * limit (LIMIT_EXCEEDED otherwise), checked before anything is sent */
+guint banger_fc_mmds_limit (BangerVmmFirecracker *self);
+gboolean banger_fc_check_mmds_size (BangerVmmFirecracker *self, JsonNode *data, GError **error);
+/* the MMDS steps a configure or a restore ends with */
+void banger_fc_seq_add_mmds (BangerVmmFirecracker *self, Seq *seq, gboolean with_config);
+void banger_fc_seq_add_logger_metrics (BangerVmmFirecracker *self, Seq *seq);
 
 /* banger-fc-prepare.c */
 gboolean banger_fc_remove_stale_socket (const char *path, GError **error);

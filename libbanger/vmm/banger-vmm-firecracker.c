@@ -161,6 +161,7 @@ banger_vmm_firecracker_finalize (GObject *object)
   g_free (self->metrics_arg);
   g_free (self->metrics_host);
   g_free (self->vsock_arg);
+  g_free (self->vsock_host);
   g_free (self->kernel_arg);
   g_free (self->initrd_arg);
   g_clear_pointer (&self->drive_args, g_ptr_array_unref);
@@ -218,6 +219,40 @@ void
 banger_vmm_firecracker_set_track_dirty_pages (BangerVmmFirecracker *self, gboolean track)
 {
   self->track_dirty_pages = track;
+}
+
+void
+banger_vmm_firecracker_set_api_payload_limit (BangerVmmFirecracker *self, guint bytes)
+{
+  g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
+  self->api_payload_limit = bytes;
+}
+
+void
+banger_vmm_firecracker_set_mmds_size_limit (BangerVmmFirecracker *self, guint bytes)
+{
+  g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
+  self->mmds_size_limit = bytes;
+}
+
+guint
+banger_vmm_firecracker_get_mmds_limit (BangerVmmFirecracker *self)
+{
+  g_return_val_if_fail (BANGER_IS_VMM_FIRECRACKER (self), 0);
+  return banger_fc_mmds_limit (self);
+}
+
+void
+banger_vmm_firecracker_set_clock_realtime (BangerVmmFirecracker *self, gboolean realtime)
+{
+  g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
+  self->clock_realtime = realtime;
+}
+
+char *
+banger_vmm_firecracker_snapshot_devices_path (const char *snapshot_path)
+{
+  return g_strconcat (snapshot_path, ".devices.json", NULL);
 }
 
 const char *const *

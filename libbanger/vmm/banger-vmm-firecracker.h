@@ -47,6 +47,25 @@ void banger_vmm_firecracker_set_log_fifo (BangerVmmFirecracker *self, gboolean f
  * snapshots (before configure). */
 void banger_vmm_firecracker_set_track_dirty_pages (BangerVmmFirecracker *self, gboolean track);
 
+/* Firecracker's --http-api-max-payload-size (default 51200) and
+ * --mmds-size-limit (default: the payload limit); 0 keeps the default
+ * (before prepare).  The driver refuses MMDS data larger than the effective
+ * limit before sending it.  Not through bangerd-root (its install config
+ * owns Firecracker's command line). */
+void banger_vmm_firecracker_set_api_payload_limit (BangerVmmFirecracker *self, guint bytes);
+void banger_vmm_firecracker_set_mmds_size_limit (BangerVmmFirecracker *self, guint bytes);
+/* The largest MMDS data store (serialized JSON bytes) the driver sends. */
+guint banger_vmm_firecracker_get_mmds_limit (BangerVmmFirecracker *self);
+/* Snapshot load option: clock_realtime (x86_64; host Linux >= 5.16), so
+ * kvmclock advances by the wall-clock time since the snapshot instead of
+ * resuming at snapshot time.  Off by default (before snapshot load). */
+void banger_vmm_firecracker_set_clock_realtime (BangerVmmFirecracker *self, gboolean realtime);
+
+/* The device record snapshot create writes next to @snapshot_path
+ * ("<snapshot_path>.devices.json": the iface ids and whether a vsock was
+ * there); snapshot load checks the new config's NICs against it. */
+char *banger_vmm_firecracker_snapshot_devices_path (const char *snapshot_path);
+
 /* After prepare: the argv that launch runs, and host-side paths. */
 const char *const *banger_vmm_firecracker_get_argv (BangerVmmFirecracker *self);
 const char *banger_vmm_firecracker_get_jail_root (BangerVmmFirecracker *self); /* NULL: direct */

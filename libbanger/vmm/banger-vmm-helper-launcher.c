@@ -35,6 +35,11 @@ banger_vmm_helper_launch_params (const BangerVmmLaunchRequest *r, GError **error
           unsupported (error, c->vm_id, "the jailer is chosen by the install config, not the driver");
           return NULL;
         }
+      if (r->api_payload_limit != 0 || r->mmds_size_limit != 0)
+        {
+          unsupported (error, c->vm_id, "Firecracker's payload limits are the helper's");
+          return NULL;
+        }
       json_object_set_string_member (p, "vmm", "firecracker");
       return g_steal_pointer (&p);
     }

@@ -67,14 +67,41 @@ qemu_argv (const BangerVmmLaunchRequest *r, GError **error)
   return banger_qemu_cmdline_build (&c, error);
 }
 
+/* Firecracker's limits go last: under the jailer they follow its "--",
+ * so they reach Firecracker either way. */
+static GStrv
+firecracker_argv (const BangerVmmLaunchRequest *r, GError **error)
+{
+  g_auto (GStrv) argv = banger_firecracker_cmdline_build (r->binary, r->config->vm_id,
+                                                          r->api_sock, r->jailer, error);
+  g_autoptr (GStrvBuilder) b = NULL;
+
+  if (argv == NULL)
+    return NULL;
+  if (r->api_payload_limit == 0 && r->mmds_size_limit == 0)
+    return g_steal_pointer (&argv);
+  b = g_strv_builder_new ();
+  g_strv_builder_addv (b, (const char **) argv);
+  if (r->api_payload_limit != 0)
+    {
+      g_autofree char *v = g_strdup_printf ("%u", r->api_payload_limit);
+      g_strv_builder_add_many (b, "--http-api-max-payload-size", v, NULL);
+    }
+  if (r->mmds_size_limit != 0)
+    {
+      g_autofree char *v = g_strdup_printf ("%u", r->mmds_size_limit);
+      g_strv_builder_add_many (b, "--mmds-size-limit", v, NULL);
+    }
+  return g_strv_builder_end (b);
+}
+
 GStrv
 banger_vmm_launch_request_argv (const BangerVmmLaunchRequest *r, GError **error)
 {
   if (g_strcmp0 (r->driver, "qemu") == 0)
     return qemu_argv (r, error);
   if (g_strcmp0 (r->driver, "firecracker") == 0)
-    return banger_firecracker_cmdline_build (r->binary, r->config->vm_id, r->api_sock, r->jailer,
-                                             error);
+    return firecracker_argv (r, error);
   g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT, "No VMM driver '%s'",
                r->driver ? r->driver : "(null)");
   return NULL;

@@ -105,6 +105,8 @@ typedef struct
   /* Firecracker */
   const char *api_sock;     /* as Firecracker is told ("/fc.sock" inside a jail) */
   const BangerFcJailerConfig *jailer; /* nullable: direct */
+  guint api_payload_limit;  /* --http-api-max-payload-size; 0: Firecracker's default */
+  guint mmds_size_limit;    /* --mmds-size-limit; 0: Firecracker's default */
 } BangerVmmLaunchRequest;
 
 /* What a launcher started.  The pidfd names the process for good (taken at

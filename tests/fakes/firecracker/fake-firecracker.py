@@ -15,6 +15,15 @@ rules the real server applies beyond the spec (../shared README table):
   * Logger.level case-insensitive (and "warn"), not the YAML-1.1 boolean
   * every error body is {"fault_message": "..."}
   * SendCtrlAltDel ends the process; snapshot/load only in a fresh process
+  * a body over --http-api-max-payload-size (default 51200) is refused by
+    the HTTP layer with 400 and ITS body, which is not JSON (a raw newline
+    inside a string) and has no fault_message; MMDS data over
+    --mmds-size-limit (default: the payload limit) -> 413
+  * what a snapshot does NOT hold: logger and metrics (set them again before
+    snapshot/load, the only calls allowed before it), the MMDS data store
+    (the MMDS config is kept; the store comes back empty and uninitialized)
+  * the vsock backend binds its uds_path (on PUT /vsock, and on load: the
+    vsock_override's path or the snapshot's); Firecracker never removes it
 
 No guest runs: InstanceStart flips the state, snapshot/create writes JSON
 files, snapshot/load reads them back.
@@ -26,7 +35,9 @@ passes these through):
   FAKE_FC_SPEC=PATH    spec to validate against (default firecracker-api.yaml)
   FAKE_FC_MODE=a,b,..  no-socket | exit-early | die-on=/path | hang-on=/path |
                        ignore-ctrlaltdel | ignore-term | slow-socket=MS |
-                       reject-on=/path (answer 400 with a canned fault)
+                       reject-on=/path (answer 400 with a canned fault) |
+                       payload-limit=N (enforce N whatever the command line
+                       says: a server whose limit the client cannot know)
   FAKE_FC_CHROOT=DIR   set by the fake jailer: the emulated chroot; every
                        absolute path in a request is resolved under it
   FAKE_FC_PID1=1       set by the fake jailer for --new-pid-ns: behave like
@@ -72,6 +83,15 @@ SpecLoader.add_implicit_resolver(
 def load_spec(path):
     with open(path, "rb") as f:
         return yaml.load(f, Loader=SpecLoader)
+
+
+class HttpLayerError(Exception):
+    """micro_http's own 400: body '{ "error": "<reason>\nAll previous
+    unanswered requests will be dropped." }' with a raw newline."""
+
+    def body(self):
+        return ('{ "error": "%s\nAll previous unanswered requests will be dropped." }'
+                % self.args[0]).encode()
 
 
 class Fault(Exception):
@@ -151,6 +171,20 @@ class Validator:
                 raise Fault("%s: invalid type: expected a boolean" % where)
 
 
+def merge_patch(target, patch):
+    """RFC 7396, as Firecracker's json_patch."""
+    if not isinstance(patch, dict):
+        return patch
+    if not isinstance(target, dict):
+        target = {}
+    for k, v in patch.items():
+        if v is None:
+            target.pop(k, None)
+        else:
+            target[k] = merge_patch(target.get(k), v)
+    return target
+
+
 # ----------------------------------------------------------------- the server
 # "when" per operation (README table, from the server code).  Anything not
 # listed is "any".
@@ -179,7 +213,10 @@ NOT_SUPPORTED_BEFORE = "The requested operation is not supported before starting
 
 
 class Fake:
-    def __init__(self, vm_id, sock_path, spec_path, modes, chroot):
+    def __init__(self, vm_id, sock_path, spec_path, modes, chroot, payload_limit=MAX_PAYLOAD,
+                 mmds_limit=None):
+        self.payload_limit = payload_limit
+        self.mmds_limit = payload_limit if mmds_limit is None else mmds_limit
         self.vm_id = vm_id
         self.sock_path = sock_path
         self.spec_path = spec_path
@@ -240,9 +277,11 @@ class Fake:
 
     # -- one request
     def handle(self, method, path, raw):
-        if raw is not None and len(raw) > MAX_PAYLOAD:
-            raise Fault("Request payload with size %d is larger than the limit of %d allowed by "
-                        "server." % (len(raw), MAX_PAYLOAD))
+        if raw is not None and len(raw) > self.payload_limit:
+            # micro_http refuses it before Firecracker sees it: its body is
+            # not a fault_message, and not even valid JSON
+            raise HttpLayerError("Request payload with size %d is larger than the limit of %d "
+                                 "allowed by server." % (len(raw), self.payload_limit))
         if method == "GET" and raw:
             raise Fault("GET request cannot have a body.")
         if method in ("PUT", "PATCH") and not raw:
@@ -431,15 +470,23 @@ class Fake:
         self.mmds_config = body
         self.configured = True
 
+    def check_mmds_size(self, data):
+        # serde_json::to_vec: compact
+        if len(json.dumps(data, separators=(",", ":"))) > self.mmds_limit:
+            raise Fault("The MMDS patch request doesn't fit.", 413)
+
     def op_putMmds(self, body, params):
         if not isinstance(body, dict):
             raise Fault("MMDS data must be a JSON object")
+        self.check_mmds_size(body)
         self.mmds = body
 
     def op_patchMmds(self, body, params):
         if self.mmds is None:
             raise Fault("The MMDS data store is not initialized.")
-        self.mmds.update(body)
+        merged = merge_patch(json.loads(json.dumps(self.mmds)), body)
+        self.check_mmds_size(merged)
+        self.mmds = merged
 
     def op_getMmds(self, body, params):
         if self.mmds is None:
@@ -491,8 +538,11 @@ class Fake:
             if not os.path.isdir(d):
                 raise Fault("Cannot create snapshot file %s: No such file or directory"
                             % body[key])
+        # the MMDS config is in the snapshot, the data store is not; nor
+        # are logger and metrics
         state = {"fake_firecracker_snapshot": 1, "type": stype, "vm_id": self.vm_id,
-                 "config": self.op_getExportVmConfig(None, None), "mmds": self.mmds}
+                 "config": self.op_getExportVmConfig(None, None),
+                 "mmds_config": self.mmds_config}
         with open(self.host_path(body["snapshot_path"]), "w") as f:
             json.dump(state, f)
         mem = self.cfg.get("machine-config", {}).get("mem_size_mib", 128)
@@ -536,8 +586,25 @@ class Fake:
         for k in ("machine-config", "boot-source"):
             if k in conf:
                 self.cfg[k] = conf[k]
+        vs = conf.get("vsock")
+        if "vsock_override" in body and vs is None:
+            raise Fault("Load snapshot error: Failed to restore from snapshot: vsock_override "
+                        "given, but the snapshot has no vsock device.")
+        if vs is not None:
+            uds = body.get("vsock_override", {}).get("uds_path", vs["uds_path"])
+            hp = self.host_path(uds)
+            if os.path.lexists(hp):
+                raise Fault("Load snapshot error: Failed to restore from snapshot: Cannot "
+                            "create backend for vsock device: Address in use (os error 98)")
+            vsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            vsock.bind(hp)
+            vsock.listen(1)
+            self._vsock = vsock
+            self.cfg["vsock"] = dict(vs, uds_path=uds)
         self.balloon = conf.get("balloon")
-        self.mmds = state.get("mmds")
+        self.mmds_config = state.get("mmds_config")
+        self.mmds = None   # the data store is not persisted
+        self.clock_realtime = body.get("clock_realtime", False)
         self.snapshot_loaded = True
         self.state = "Running" if body.get("resume_vm") else "Paused"
 
@@ -597,6 +664,17 @@ def make_handler(fake):
             with fake.lock:
                 try:
                     result, deprecated = fake.handle(method, path, raw)
+                except HttpLayerError as e:
+                    fake.record(method, path, body_for_log, 400, "http: " + e.args[0],
+                                self.conn_id)
+                    data = e.body()
+                    self.send_response(400)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    self.wfile.flush()
+                    return
                 except Fault as f:
                     fake.record(method, path, body_for_log, f.status, f.message, self.conn_id)
                     self.respond(f.status, {"fault_message": f.message})
@@ -683,7 +761,12 @@ def main():
     # (under the fake jailer this file runs from the jail: the jailer sets
     # FAKE_FC_SPEC to the spec next to itself)
     spec = os.environ.get("FAKE_FC_SPEC") or os.path.join(HERE, "firecracker-api.yaml")
-    fake = Fake(vm_id, sock, spec, modes, chroot)
+    payload_limit = int(opts.get("http-api-max-payload-size", MAX_PAYLOAD))
+    mmds_limit = int(opts["mmds-size-limit"]) if "mmds-size-limit" in opts else None
+    for m in modes:
+        if m.startswith("payload-limit="):
+            payload_limit = int(m.split("=", 1)[1])
+    fake = Fake(vm_id, sock, spec, modes, chroot, payload_limit, mmds_limit)
     host_sock = fake.host_path(sock)
     for m in modes:
         if m.startswith("slow-socket="):
