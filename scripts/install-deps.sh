@@ -20,6 +20,7 @@ systemd
 libnl-route-3-dev libnftables-dev libdevmapper-dev
 nftables dmsetup
 libsqlite3-dev
+libssh-dev
 "
 
 # shellcheck disable=SC2086

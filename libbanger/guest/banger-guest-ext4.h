@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Is this disk image ext4?  Read from the superblock, without mounting and
+ * without libext2fs.  Internal API. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+gboolean banger_guest_ext4_check (const char *image, GError **error);
+
+G_END_DECLS
