@@ -172,12 +172,14 @@ typedef struct
   ConvertFunc convert;
   GDestroyNotify destroy;
   gboolean emits; /* the result is a BangerVmInfo: vm-state-changed */
+  char *op_id;
 } Call;
 
 static void
 call_free (Call *call)
 {
   g_free (call->method);
+  g_free (call->op_id);
   json_object_unref (call->params);
   g_free (call);
 }
@@ -223,8 +225,12 @@ embedded_thread (GTask *inner, gpointer source, gpointer task_data, GCancellable
   Call *call = task_data;
   BangerPeerCred me = { getuid (), getgid (), getpid () };
   GError *error = NULL;
-  JsonNode *node = banger_priv_execute (banger_engine_ops_table (), self->state, &me, call->method,
-                                        call->params, cancellable, &error);
+  JsonNode *node;
+
+  banger_priv_set_current_op_id (call->op_id);
+  node = banger_priv_execute (banger_engine_ops_table (), self->state, &me, call->method,
+                              call->params, cancellable, &error);
+  banger_priv_set_current_op_id (NULL);
 
   if (node == NULL)
     g_task_return_error (inner, error);
@@ -268,6 +274,7 @@ call_async (BangerClient *self, const char *method, JsonObject *params, ConvertF
   call->convert = convert;
   call->destroy = destroy;
   call->emits = emits;
+  call->op_id = new_op_id ();
   g_task_set_task_data (task, call, (GDestroyNotify) call_free);
   if (self->engine != NULL)
     {
@@ -277,8 +284,7 @@ call_async (BangerClient *self, const char *method, JsonObject *params, ConvertF
     }
   else
     {
-      g_autofree char *op_id = new_op_id ();
-      banger_priv_client_call_async (self->priv_client, method, params, op_id, cancellable,
+      banger_priv_client_call_async (self->priv_client, method, params, call->op_id, cancellable,
                                      socket_done, task);
     }
 }

@@ -117,9 +117,10 @@ opt_str (JsonObject *params, const char *name)
   return json_object_get_string_member_with_default (params, name, NULL);
 }
 
-/* The op id of the request being served: the executor does not pass it to
- * handlers, so the engine's log names the method and target instead. */
-#define OP_ID NULL
+/* The op id of the request being served (set by the server or the embedded
+ * client around the call): it names the work in every log line, here and
+ * in bangerd-root. */
+#define OP_ID banger_priv_current_op_id ()
 
 HANDLER (op_status)
 {

@@ -283,9 +283,11 @@ execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
 
   g_mutex_lock (&server->exec_lock);
   /* A stopped server no longer owns its state: run nothing. */
+  banger_priv_set_current_op_id (req->op_id);
   if (!g_cancellable_set_error_if_cancelled (server->cancellable, &error))
     result = banger_priv_execute (server->table, server->state, &job->cred, req->method,
                                   req->params, server->cancellable, &error);
+  banger_priv_set_current_op_id (NULL);
   g_mutex_unlock (&server->exec_lock);
 
   if (result == NULL)
