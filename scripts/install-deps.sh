@@ -21,6 +21,7 @@ libnl-route-3-dev libnftables-dev libdevmapper-dev
 nftables dmsetup
 libsqlite3-dev
 libssh-dev
+xfsprogs
 "
 
 # shellcheck disable=SC2086

@@ -32,7 +32,7 @@ banger_dm_snapshot_create (BangerPrivState *state, const char *vm_id, int base_f
                            guint64 base_size, int cow_fd, char **out_device, GError **error)
 {
   BangerHostBackend *b = banger_host_backend_get (state);
-  g_autofree char *name = banger_host_dm_name (vm_id, "rootfs", error);
+  g_autofree char *name = banger_host_dm_name_for (state->install_id, vm_id, "rootfs", error);
   g_autofree char *uuid = NULL;
   g_autofree char *base_tag = NULL;
   g_autofree char *cow_tag = NULL;
@@ -44,9 +44,9 @@ banger_dm_snapshot_create (BangerPrivState *state, const char *vm_id, int base_f
 
   if (name == NULL)
     return FALSE;
-  uuid = banger_host_dm_uuid (vm_id, "rootfs", NULL);
-  base_tag = banger_host_loop_tag (vm_id, "base", NULL);
-  cow_tag = banger_host_loop_tag (vm_id, "cow", NULL);
+  uuid = banger_host_dm_uuid_for (state->install_id, vm_id, "rootfs", NULL);
+  base_tag = banger_host_loop_tag_for (state->install_id, vm_id, "base", NULL);
+  cow_tag = banger_host_loop_tag_for (state->install_id, vm_id, "cow", NULL);
 
   if (!b->dm_available (b, error))
     return FALSE;
@@ -114,7 +114,7 @@ banger_dm_snapshot_remove (BangerPrivState *state, const char *vm_id, guint *out
                            GError **error)
 {
   BangerHostBackend *b = banger_host_backend_get (state);
-  g_autofree char *name = banger_host_dm_name (vm_id, "rootfs", error);
+  g_autofree char *name = banger_host_dm_name_for (state->install_id, vm_id, "rootfs", error);
   g_autofree char *uuid = NULL;
   g_autofree char *base_tag = NULL;
   g_autofree char *cow_tag = NULL;
@@ -126,9 +126,9 @@ banger_dm_snapshot_remove (BangerPrivState *state, const char *vm_id, guint *out
     return FALSE;
   if (!b->dm_available (b, error))
     return FALSE;
-  uuid = banger_host_dm_uuid (vm_id, "rootfs", NULL);
-  base_tag = banger_host_loop_tag (vm_id, "base", NULL);
-  cow_tag = banger_host_loop_tag (vm_id, "cow", NULL);
+  uuid = banger_host_dm_uuid_for (state->install_id, vm_id, "rootfs", NULL);
+  base_tag = banger_host_loop_tag_for (state->install_id, vm_id, "base", NULL);
+  cow_tag = banger_host_loop_tag_for (state->install_id, vm_id, "cow", NULL);
 
   existing = b->dm_get_uuid (b, name, &local_error);
   if (existing == NULL && !g_error_matches (local_error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND))

@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <arpa/inet.h>
+#include <linux/if_link.h>
 #include <net/if.h>
 #include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/route/rtnl.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
@@ -10,6 +15,8 @@
 #include "banger-error.h"
 #include "banger-netlink.h"
 #include "banger-quote.h"
+
+#include <string.h>
 
 typedef struct nl_sock BangerNlSock;
 typedef struct rtnl_link BangerRtnlLink;
@@ -77,6 +84,43 @@ void
 banger_link_info_clear (BangerLinkInfo *info)
 {
   g_clear_pointer (&info->kind, g_free);
+  g_clear_pointer (&info->alias, g_free);
+}
+
+static int
+on_link_reply (struct nl_msg *msg, void *arg)
+{
+  gint64 *owner = arg;
+  struct nlattr *tb[IFLA_MAX + 1];
+  struct nlattr *li[IFLA_INFO_MAX + 1];
+  struct nlattr *td[IFLA_TUN_MAX + 1];
+
+  if (nlmsg_parse (nlmsg_hdr (msg), sizeof (struct ifinfomsg), tb, IFLA_MAX, NULL) < 0
+      || tb[IFLA_LINKINFO] == NULL
+      || nla_parse_nested (li, IFLA_INFO_MAX, tb[IFLA_LINKINFO], NULL) < 0
+      || li[IFLA_INFO_DATA] == NULL
+      || nla_parse_nested (td, IFLA_TUN_MAX, li[IFLA_INFO_DATA], NULL) < 0
+      || td[IFLA_TUN_OWNER] == NULL)
+    return NL_OK;
+  *owner = nla_get_u32 (td[IFLA_TUN_OWNER]);
+  return NL_OK;
+}
+
+/* libnl does not parse a tun's IFLA_INFO_DATA: ask for the link once more
+ * and read IFLA_TUN_OWNER (present only when an owner is set). */
+static gint64
+tun_owner_of (int ifindex)
+{
+  g_autoptr (BangerNlSock) sk = connect_route (NULL);
+  struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = ifindex };
+  gint64 owner = -1;
+
+  if (sk == NULL
+      || nl_socket_modify_cb (sk, NL_CB_VALID, NL_CB_CUSTOM, on_link_reply, &owner) < 0
+      || nl_send_simple (sk, RTM_GETLINK, 0, &ifi, sizeof ifi) < 0
+      || nl_recvmsgs_default (sk) < 0)
+    return -1;
+  return owner;
 }
 
 static gboolean
@@ -104,6 +148,8 @@ banger_netlink_get_link (const char *name, BangerLinkInfo *out, GError **error)
   out->up = (rtnl_link_get_flags (link) & IFF_UP) != 0;
   kind = rtnl_link_get_type (link);
   out->kind = g_strdup (kind);
+  out->alias = g_strdup (rtnl_link_get_ifalias (link));
+  out->tun_owner = g_strcmp0 (kind, "tun") == 0 ? tun_owner_of (out->ifindex) : -1;
   return TRUE;
 }
 
@@ -197,5 +243,98 @@ banger_netlink_delete_link (const char *name, GError **error)
   err = rtnl_link_delete (sk, link);
   if (err < 0)
     return nl_error (error, err, "delete the network interface", name);
+  return TRUE;
+}
+
+gboolean
+banger_netlink_set_alias (const char *name, const char *alias, GError **error)
+{
+  g_autoptr (BangerNlSock) sk = connect_route (error);
+  g_autoptr (BangerRtnlLink) link = NULL;
+  g_autoptr (BangerRtnlLink) change = NULL;
+  int err;
+
+  if (sk == NULL || !get_link (sk, name, &link, error))
+    return FALSE;
+  change = rtnl_link_alloc ();
+  rtnl_link_set_ifalias (change, alias);
+  err = rtnl_link_change (sk, link, change, 0);
+  if (err < 0)
+    return nl_error (error, err, "mark the network interface", name);
+  return TRUE;
+}
+
+typedef struct nl_cache BangerNlCache;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerNlCache, nl_cache_free)
+
+typedef struct
+{
+  guint32 addr;
+  int ifindex;
+} FindAddr;
+
+static void
+find_addr_cb (struct nl_object *obj, void *arg)
+{
+  FindAddr *f = arg;
+  struct rtnl_addr *a = (struct rtnl_addr *) obj;
+  struct nl_addr *local = rtnl_addr_get_local (a);
+
+  if (f->ifindex != 0 || local == NULL || nl_addr_get_family (local) != AF_INET
+      || nl_addr_get_len (local) != 4)
+    return;
+  if (memcmp (nl_addr_get_binary_addr (local), &(guint32){ htonl (f->addr) }, 4) == 0)
+    f->ifindex = rtnl_addr_get_ifindex (a);
+}
+
+gboolean
+banger_netlink_find_address (guint32 addr, int *out_ifindex, GError **error)
+{
+  g_autoptr (BangerNlSock) sk = connect_route (error);
+  g_autoptr (BangerNlCache) cache = NULL;
+  FindAddr f = { addr, 0 };
+  int err;
+
+  if (sk == NULL)
+    return FALSE;
+  err = rtnl_addr_alloc_cache (sk, &cache);
+  if (err < 0)
+    return nl_error (error, err, "list the addresses of", "the host");
+  nl_cache_foreach (cache, find_addr_cb, &f);
+  *out_ifindex = f.ifindex;
+  return TRUE;
+}
+
+typedef struct
+{
+  const char *prefix;
+  guint count;
+} CountMarked;
+
+static void
+count_marked_cb (struct nl_object *obj, void *arg)
+{
+  CountMarked *c = arg;
+  const char *alias = rtnl_link_get_ifalias ((struct rtnl_link *) obj);
+
+  if (alias != NULL && g_str_has_prefix (alias, c->prefix))
+    c->count++;
+}
+
+gboolean
+banger_netlink_count_marked (const char *alias_prefix, guint *out_count, GError **error)
+{
+  g_autoptr (BangerNlSock) sk = connect_route (error);
+  g_autoptr (BangerNlCache) cache = NULL;
+  CountMarked c = { alias_prefix, 0 };
+  int err;
+
+  if (sk == NULL)
+    return FALSE;
+  err = rtnl_link_alloc_cache (sk, AF_UNSPEC, &cache);
+  if (err < 0)
+    return nl_error (error, err, "list the links of", "the host");
+  nl_cache_foreach (cache, count_marked_cb, &c);
+  *out_count = c.count;
   return TRUE;
 }

@@ -17,6 +17,8 @@ typedef struct
   guint mtu;
   gboolean up;
   char *kind;       /* IFLA_INFO_KIND: "tun", "bridge", … ; NULL for none */
+  char *alias;      /* IFLA_IFALIAS (banger's marker), NULL for none */
+  gint64 tun_owner; /* IFLA_TUN_OWNER of a tun device, -1 for none */
 } BangerLinkInfo;
 
 void banger_link_info_clear (BangerLinkInfo *info);
@@ -30,6 +32,14 @@ gboolean banger_netlink_configure (const char *name, guint mtu, const char *mast
 /* Add "a.b.c.d/len" to @name; an address that is already there is success. */
 gboolean banger_netlink_add_address (const char *name, const char *cidr, GError **error);
 gboolean banger_netlink_create_bridge (const char *name, GError **error);
+/* Set the ifalias of @name (banger's ownership marker). */
+gboolean banger_netlink_set_alias (const char *name, const char *alias, GError **error);
+/* Is the IPv4 address @addr (host byte order) on any interface?  TRUE with
+ * *out_ifindex set (0 when it is nowhere). */
+gboolean banger_netlink_find_address (guint32 addr, int *out_ifindex, GError **error);
+/* How many links carry an ifalias starting with @alias_prefix. */
+gboolean banger_netlink_count_marked (const char *alias_prefix, guint *out_count,
+                                      GError **error);
 gboolean banger_netlink_delete_link (const char *name, GError **error);
 
 G_END_DECLS

@@ -4,11 +4,15 @@
  * priv.delete_bridge {name} -> {deleted}
  *
  * The bridge the VM network hangs off.  Its name must be one of banger's
- * (banger_validate_ifname: "bng" prefix, so never eth0, lo, docker0 …);
- * delete refuses anything that is not a bridge. */
+ * (banger_validate_ifname: "bng" prefix, so never eth0, lo, docker0 …), and
+ * an existing one is touched (reconfigured, deleted, enslaved to) only when
+ * it carries this install's marker as its ifalias
+ * (banger_priv_check_own_bridge).  Its address must lie inside the install's
+ * VM network (banger_priv_check_vm_address); at most max-bridges exist. */
 #include "config.h"
 
 #include "banger-error.h"
+#include "banger-host-names.h"
 #include "banger-names.h"
 #include "banger-netlink.h"
 #include "banger-priv-ops-private.h"
@@ -43,18 +47,35 @@ banger_op_create_bridge (BangerPrivState *state, const BangerPeerCred *caller,
     }
   if (banger_netlink_get_link (name, &info, &local_error))
     {
-      if (g_strcmp0 (info.kind, "bridge") != 0)
-        {
-          g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
-                       "'%s' exists and is not a bridge; leaving it alone", name);
-          return FALSE;
-        }
+      if (!banger_priv_check_own_bridge (state, name, &info, error))
+        return FALSE;
+      if (address != NULL && !banger_priv_check_vm_address (state, address, info.ifindex, error))
+        return FALSE;
     }
   else if (g_error_matches (local_error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND))
     {
+      g_autofree char *marker = banger_host_marker (state->install_id, "bridge");
+      guint n = 0;
+
+      if (address != NULL && !banger_priv_check_vm_address (state, address, 0, error))
+        return FALSE;
+      if (!banger_netlink_count_marked (marker, &n, error))
+        return FALSE;
+      if (n >= state->max_bridges)
+        {
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
+                       "This install already has %u bridges (max-bridges in the install config)",
+                       n);
+          return FALSE;
+        }
       if (!banger_netlink_create_bridge (name, error))
         return FALSE;
       created = TRUE;
+      if (!banger_netlink_set_alias (name, marker, error))
+        {
+          banger_netlink_delete_link (name, NULL);
+          return FALSE;
+        }
     }
   else
     {
@@ -98,12 +119,8 @@ banger_op_delete_bridge (BangerPrivState *state, const BangerPeerCred *caller,
       banger_priv_result_bool (result, "deleted", FALSE);
       return TRUE;
     }
-  if (g_strcmp0 (info.kind, "bridge") != 0)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
-                   "'%s' is not a bridge; leaving it alone", name);
-      return FALSE;
-    }
+  if (!banger_priv_check_own_bridge (state, name, &info, error))
+    return FALSE;
   if (!banger_netlink_delete_link (name, error))
     return FALSE;
   banger_priv_result_bool (result, "deleted", TRUE);

@@ -7,7 +7,7 @@
  *   1. the VMM the helper launched for it (SIGKILL through its pidfd, reaped);
  *   2. its cgroup scope: whatever is still inside is killed (cgroup.kill),
  *      then the scope and any sub-cgroup (the jailer's) are removed;
- *   3. its tap (only if it is a tun device);
+ *   3. its tap (only if it is this install's: tun owner + marker);
  *   4. its NAT element(s) in banger's nftables table;
  *   5. its dm snapshot and loop devices (skipped where there is no
  *      device-mapper);
@@ -97,7 +97,7 @@ banger_op_cleanup_vm (BangerPrivState *state, const BangerPeerCred *caller, Json
   else
     note_error (&first, errors, g_steal_pointer (&e));
 
-  if (banger_priv_delete_vm_tap (vm_id, &flag, &e))
+  if (banger_priv_delete_vm_tap (state, vm_id, &flag, &e))
     {
       if (flag)
         g_ptr_array_add (removed, g_strdup ("tap"));
@@ -105,8 +105,8 @@ banger_op_cleanup_vm (BangerPrivState *state, const BangerPeerCred *caller, Json
   else
     note_error (&first, errors, g_steal_pointer (&e));
 
-  if (banger_nft_nat_disable (state->nft_table ? state->nft_table : BANGER_NFT_DEFAULT_TABLE,
-                              vm_id, &n, &e))
+  if (banger_nft_nat_disable_for (state->nft_table ? state->nft_table : BANGER_NFT_DEFAULT_TABLE,
+                                  state->install_id, vm_id, &n, &e))
     {
       if (n > 0)
         g_ptr_array_add (removed, g_strdup ("nat"));

@@ -2,8 +2,10 @@
  *
  * priv.delete_tap {vm_id} -> {deleted}
  *
- * Deletes only the tap whose name is derived from the VM id, and only when
- * it is a tun device: a link of that name of any other kind is refused.
+ * Deletes only the tap whose name is derived from the VM id (and the
+ * install id), and only when it is this install's: a tun device owned by the
+ * owner uid with banger's marker as its ifalias.  Anything else of that name
+ * is refused and left intact.
  * Nothing there is success (deleted: false) so cleanup can be repeated. */
 #include "config.h"
 
@@ -19,9 +21,10 @@ const BangerParamSpec banger_op_delete_tap_params[] = {
 };
 
 gboolean
-banger_priv_delete_vm_tap (const char *vm_id, gboolean *out_deleted, GError **error)
+banger_priv_delete_vm_tap (BangerPrivState *state, const char *vm_id, gboolean *out_deleted,
+                           GError **error)
 {
-  g_autofree char *name = banger_host_tap_name (vm_id, error);
+  g_autofree char *name = banger_host_tap_name_for (state->install_id, vm_id, error);
   g_auto (BangerLinkInfo) info = { 0 };
   g_autoptr (GError) local_error = NULL;
 
@@ -35,12 +38,8 @@ banger_priv_delete_vm_tap (const char *vm_id, gboolean *out_deleted, GError **er
       g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
-  if (g_strcmp0 (info.kind, "tun") != 0)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
-                   "'%s' is not a tap device; leaving it alone", name);
-      return FALSE;
-    }
+  if (!banger_priv_check_own_tap (state, vm_id, name, &info, error))
+    return FALSE;
   if (!banger_netlink_delete_link (name, error))
     return FALSE;
   *out_deleted = TRUE;
@@ -54,7 +53,7 @@ banger_op_delete_tap (BangerPrivState *state, const BangerPeerCred *caller, Json
   const char *vm_id = banger_priv_param_vm_id (params, error);
   gboolean deleted = FALSE;
 
-  if (vm_id == NULL || !banger_priv_delete_vm_tap (vm_id, &deleted, error))
+  if (vm_id == NULL || !banger_priv_delete_vm_tap (state, vm_id, &deleted, error))
     return FALSE;
   banger_priv_result_bool (result, "deleted", deleted);
   return TRUE;

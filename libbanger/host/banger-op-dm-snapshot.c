@@ -47,14 +47,14 @@ banger_op_dm_snapshot_create (BangerPrivState *state, const BangerPeerCred *call
    * matters on a kernel without device-mapper. */
   if (!banger_dm_available (state, error))
     return FALSE;
-  base_path_fd = banger_priv_open_owned_file (state->state_dir,
+  base_path_fd = banger_priv_open_owned_file_as (state->state_dir,
                                               banger_priv_param_string (params, "base"),
-                                              state->owner_uid, TRUE, &base_st, error);
+                                              state->owner_uid, state->owner_gid, TRUE, &base_st, error);
   if (base_path_fd < 0)
     goto out;
-  cow_path_fd = banger_priv_open_owned_file (state->state_dir,
+  cow_path_fd = banger_priv_open_owned_file_as (state->state_dir,
                                              banger_priv_param_string (params, "cow"),
-                                             state->owner_uid, FALSE, &cow_st, error);
+                                             state->owner_uid, state->owner_gid, FALSE, &cow_st, error);
   if (cow_path_fd < 0)
     goto out;
   base_fd = banger_priv_reopen (base_path_fd, &base_st, O_RDONLY, error);

@@ -304,7 +304,7 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
     {
       if (banger_priv_param_bool (params, "tap", FALSE))
         {
-          tap = banger_host_tap_name (vm_id, error);
+          tap = banger_host_tap_name_for (state->install_id, vm_id, error);
           if (tap == NULL)
             return FALSE;
         }
@@ -354,18 +354,17 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   /* A socket left by a previous run would make the VMM refuse to start. */
   unlinkat (run_fd, BANGER_VM_API_SOCK_NAME, 0);
   unlinkat (run_fd, BANGER_VM_QMP_SOCK_NAME, 0);
-  log_fd = openat (run_fd, "vmm.log", O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC,
-                   0600);
-  if (log_fd < 0 || fchown (log_fd, state->owner_uid, state->owner_gid) < 0)
-    {
-      int errsv = errno;
-      if (log_fd >= 0)
-        close (log_fd);
-      close (run_fd);
-      rmdir (cgroup);
-      return banger_set_error_from_errno (error, errsv, "Cannot open the VMM log");
-    }
+  /* The run dir is the owner's: whatever is at vmm.log now (a hard link to
+   * root's file, a FIFO, a device node) is unlinked, never opened, and the
+   * log is created fresh (banger-priv-files.c). */
+  log_fd = banger_priv_create_fresh (run_fd, BANGER_VM_LOG_NAME, O_WRONLY | O_APPEND, 0600,
+                                     state->owner_uid, state->owner_gid, error);
   close (run_fd);
+  if (log_fd < 0)
+    {
+      rmdir (cgroup);
+      return FALSE;
+    }
   run_dir = banger_vm_run_dir (state->runtime_dir, vm_id);
   log_path = g_build_filename (run_dir, BANGER_VM_LOG_NAME, NULL);
 
@@ -380,16 +379,12 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   spec.pass_fd = -1;
   if (tap != NULL)
     {
-      /* Only banger's tap: it must exist and be a tun device. */
+      /* Only this install's tap: it must exist, be a tun device owned by
+       * the owner uid and carry banger's marker. */
       g_auto (BangerLinkInfo) info = { 0 };
-      gboolean is_tap = banger_netlink_get_link (tap, &info, error);
+      gboolean is_tap = banger_netlink_get_link (tap, &info, error)
+                        && banger_priv_check_own_tap (state, vm_id, tap, &info, error);
 
-      if (is_tap && g_strcmp0 (info.kind, "tun") != 0)
-        {
-          g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
-                       "'%s' is not a tap device; create the VM's tap first", tap);
-          is_tap = FALSE;
-        }
       if (!is_tap)
         {
           close (log_fd);

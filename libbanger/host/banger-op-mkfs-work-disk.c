@@ -57,7 +57,8 @@ banger_op_mkfs_work_disk (BangerPrivState *state, const BangerPeerCred *caller,
   mkfs = find_mkfs (error);
   if (mkfs == NULL)
     return FALSE;
-  path_fd = banger_priv_open_owned_file (state->state_dir, path, state->owner_uid, FALSE, &st,
+  path_fd = banger_priv_open_owned_file_as (state->state_dir, path, state->owner_uid,
+                                            state->owner_gid, FALSE, &st,
                                          error);
   if (path_fd < 0)
     return FALSE;

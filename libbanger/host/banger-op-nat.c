@@ -30,7 +30,8 @@ banger_op_nat_enable (BangerPrivState *state, const BangerPeerCred *caller, Json
 
   if (vm_id == NULL || !banger_priv_validate_ipv4 (guest_ip, error))
     return FALSE;
-  if (!banger_nft_nat_enable (table_of (state), vm_id, guest_ip, error))
+  if (!banger_nft_nat_enable_for (table_of (state), state->install_id, vm_id, guest_ip,
+                                  state->max_nat_elements, error))
     return FALSE;
   banger_priv_result_string (result, "table", table_of (state));
   return TRUE;
@@ -50,7 +51,8 @@ banger_op_nat_disable (BangerPrivState *state, const BangerPeerCred *caller, Jso
 
   if (vm_id == NULL)
     return FALSE;
-  if (!banger_nft_nat_disable (table_of (state), vm_id, &removed, error))
+  if (!banger_nft_nat_disable_for (table_of (state), state->install_id, vm_id, &removed,
+                                   error))
     return FALSE;
   banger_priv_result_int (result, "removed", removed);
   return TRUE;

@@ -6,6 +6,8 @@
 
 #include <sys/stat.h>
 
+#include "banger-install-config.h"
+#include "banger-netlink.h"
 #include "banger-priv-ops.h"
 
 G_BEGIN_DECLS
@@ -58,14 +60,44 @@ char *banger_priv_state_scope_relpath (BangerPrivState *state, const char *vm_id
 
 /* ------------------------------------------------------- file checks */
 /* Open @path (absolute, strictly under @root, no "."/".." components) with
- * banger_open_beneath(O_PATH) and check it is a regular file with
+ * banger_open_beneath(O_PATH), component by component, and check it is a regular file with
  * st_nlink == 1 owned by @uid (or by root when @allow_root).  Returns an
  * O_PATH fd; @out_st gets its stat. */
 int banger_priv_open_owned_file (const char *root, const char *path, uid_t uid,
                                  gboolean allow_root, struct stat *out_st, GError **error);
+/* The same, with the owner's primary group: every directory on the way is
+ * looked up only after checking (mode bits) that the owner @uid/@gid could
+ * search it, so a path the owner could not stat itself and a missing one get
+ * the same NOT_FOUND answer.  (The variant above passes no group.) */
+int banger_priv_open_owned_file_as (const char *root, const char *path, uid_t uid, gid_t gid,
+                                    gboolean allow_root, struct stat *out_st, GError **error);
 /* Re-open an O_PATH fd for I/O through /proc/self/fd and check it is still
  * the same inode. */
 int banger_priv_reopen (int path_fd, const struct stat *st, int flags, GError **error);
+
+/* Create @name in @dir_fd (a directory the owner controls) fresh: unlink
+ * whatever is there (never following or opening it), then
+ * O_CREAT|O_EXCL|O_NOFOLLOW|O_NONBLOCK|O_NOCTTY with @flags and @mode, owned
+ * by @uid:@gid.  Something that re-appears in between is ALREADY_EXISTS; a
+ * directory in the way is PERMISSION_DENIED.  Returns the fd. */
+int banger_priv_create_fresh (int dir_fd, const char *name, int flags, mode_t mode, uid_t uid,
+                              gid_t gid, GError **error);
+
+/* ------------------------------------------- ownership (banger-priv-owned.c) */
+/* PERMISSION_DENIED unless @info (the link @name) is @vm_id's tap made by
+ * this install: a tun device owned by the owner uid carrying the marker. */
+gboolean banger_priv_check_own_tap (BangerPrivState *state, const char *vm_id, const char *name,
+                                    const BangerLinkInfo *info, GError **error);
+/* PERMISSION_DENIED unless @info is a bridge carrying this install's marker. */
+gboolean banger_priv_check_own_bridge (BangerPrivState *state, const char *name,
+                                       const BangerLinkInfo *info, GError **error);
+/* A tap/bridge address "a.b.c.d/len": special addresses (loopback, link-local,
+ * multicast, reserved, broadcast, 0/8) and a subnet's network/broadcast
+ * address are INVALID_ARGUMENT; outside the VM network or a prefix wider
+ * than it PERMISSION_DENIED; an address already on another interface than
+ * @own_ifindex (0: none yet) ALREADY_EXISTS. */
+gboolean banger_priv_check_vm_address (BangerPrivState *state, const char *cidr,
+                                       int own_ifindex, GError **error);
 
 /* ------------------------------------------------------ launch_vmm */
 /* What priv.launch_vmm runs: the one builder of each VMM (launch/) fed from
@@ -79,8 +111,9 @@ GStrv banger_host_launch_qemu_argv (BangerPrivState *state, const char *vm_id,
                                    char **out_console, GError **error);
 
 /* ------------------------------------------------- shared with cleanup */
-/* Delete @vm_id's tap if it is there and is a tun device. */
-gboolean banger_priv_delete_vm_tap (const char *vm_id, gboolean *out_deleted, GError **error);
+/* Delete @vm_id's tap if it is there and is this install's (see above). */
+gboolean banger_priv_delete_vm_tap (BangerPrivState *state, const char *vm_id,
+                                    gboolean *out_deleted, GError **error);
 
 /* ------------------------------------------------------------- results */
 void banger_priv_result_string (JsonBuilder *result, const char *name, const char *value);

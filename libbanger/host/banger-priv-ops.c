@@ -5,7 +5,34 @@
  * doc/protocol.md. */
 #include "config.h"
 
+#include "banger-error.h"
 #include "banger-priv-ops-private.h"
+
+/* The per-owner cap on running VMMs (install config max-vmms), checked
+ * before the launch itself: every VMM holds a pidfd in the helper, and the
+ * helper's descriptors must not run out for root (doc/security.md). */
+static gboolean
+launch_vmm_capped (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
+                   JsonBuilder *result, GCancellable *cancellable, GError **error)
+{
+  const char *vm_id = banger_priv_param_string (params, "vm_id");
+  guint max = state->max_vmms ? state->max_vmms : BANGER_INSTALL_DEFAULT_MAX_VMMS;
+  guint n;
+  gboolean known;
+
+  banger_priv_state_reap (state);
+  g_mutex_lock (&state->lock);
+  n = g_hash_table_size (banger_priv_state_vmms_locked (state));
+  known = vm_id != NULL && g_hash_table_contains (state->vmms, vm_id);
+  g_mutex_unlock (&state->lock);
+  if (n >= max && !known)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
+                   "The helper already runs %u VMMs (max-vmms in the install config)", n);
+      return FALSE;
+    }
+  return banger_op_launch_vmm (state, caller, params, result, cancellable, error);
+}
 
 #define OP(method, sym) { method, sym##_params, sym }
 
@@ -20,7 +47,7 @@ static const BangerPrivOp ops[] = {
   OP ("priv.dm_snapshot_create", banger_op_dm_snapshot_create),
   OP ("priv.dm_snapshot_remove", banger_op_dm_snapshot_remove),
   OP ("priv.mkfs_work_disk", banger_op_mkfs_work_disk),
-  OP ("priv.launch_vmm", banger_op_launch_vmm),
+  { "priv.launch_vmm", banger_op_launch_vmm_params, launch_vmm_capped },
   OP ("priv.signal_process", banger_op_signal_process),
   OP ("priv.kill_process", banger_op_kill_process),
   OP ("priv.cleanup_vm", banger_op_cleanup_vm),

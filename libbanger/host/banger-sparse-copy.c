@@ -95,6 +95,12 @@ banger_sparse_copy (int in_fd, int out_fd, guint64 size, BangerSparseCopyFlags f
       return FALSE;
     }
 
+  /* The final size first: every write then lands inside the file, so no
+   * file system preallocates past EOF for an extending write (xfs does,
+   * and once the size grows over it those blocks stay allocated). */
+  if (ftruncate (out_fd, (off_t) size) < 0)
+    return banger_disk_set_io_error (error, errno, "Cannot size the copy of %s", what);
+
   while (off < size)
     {
       off_t data, hole;
@@ -169,8 +175,6 @@ banger_sparse_copy (int in_fd, int out_fd, guint64 size, BangerSparseCopyFlags f
           off = (guint64) hole;
         }
     }
-  if (ftruncate (out_fd, (off_t) size) < 0)
-    return banger_disk_set_io_error (error, errno, "Cannot size the copy of %s", what);
   if (progress != NULL)
     progress (size, size, progress_data);
   if (stats != NULL)

@@ -32,8 +32,8 @@ typedef struct
   gboolean used_read_write;      /* at least one extent went through pread/pwrite */
 } BangerSparseCopyStats;
 
-/* Copy @size bytes of @in_fd to @out_fd (an empty file) at the same
- * offsets, then set @out_fd's size to @size.  Cancellable between chunks
+/* Set @out_fd's (an empty file's) size to @size, then copy the data of
+ * @size bytes of @in_fd into it at the same offsets.  Cancellable between chunks
  * (CANCELLED); a write error is banger_disk_set_io_error's (ENOSPC:
  * LIMIT_EXCEEDED).  @what names the copy in messages.  @stats may be NULL. */
 gboolean banger_sparse_copy (int in_fd, int out_fd, guint64 size, BangerSparseCopyFlags flags,

@@ -27,6 +27,11 @@ banger_install_config_new (void)
   c->max_connections_per_uid = 16;
   c->message_timeout_ms = 5000;
   c->idle_timeout_ms = 600000;
+  c->vm_network = g_strdup (BANGER_INSTALL_DEFAULT_VM_NETWORK);
+  c->max_vmms = BANGER_INSTALL_DEFAULT_MAX_VMMS;
+  c->max_taps = BANGER_INSTALL_DEFAULT_MAX_TAPS;
+  c->max_bridges = BANGER_INSTALL_DEFAULT_MAX_BRIDGES;
+  c->max_nat_elements = BANGER_INSTALL_DEFAULT_MAX_NAT_ELEMENTS;
   return c;
 }
 
@@ -44,6 +49,8 @@ banger_install_config_free (BangerInstallConfig *c)
   g_free (c->cgroup_root);
   g_free (c->nft_table);
   g_free (c->socket_path);
+  g_free (c->install_id);
+  g_free (c->vm_network);
   g_free (c);
 }
 
@@ -90,6 +97,84 @@ is_nft_table_name (const char *s)
 }
 
 gboolean
+banger_install_parse_cidr (const char *cidr, guint32 *out_addr, guint *out_prefix)
+{
+  g_auto (GStrv) parts = NULL;
+  g_auto (GStrv) octets = NULL;
+  guint32 addr = 0;
+  guint64 n;
+
+  if (cidr == NULL)
+    return FALSE;
+  parts = g_strsplit (cidr, "/", -1);
+  if (g_strv_length (parts) != 2
+      || !g_ascii_string_to_unsigned (parts[1], 10, 0, 32, &n, NULL)
+      || (parts[1][0] == '0' && parts[1][1] != '\0'))
+    return FALSE;
+  *out_prefix = (guint) n;
+  octets = g_strsplit (parts[0], ".", -1);
+  if (g_strv_length (octets) != 4)
+    return FALSE;
+  for (guint i = 0; i < 4; i++)
+    {
+      guint64 o;
+      if (octets[i][0] == '\0' || (octets[i][0] == '0' && octets[i][1] != '\0')
+          || !g_ascii_string_to_unsigned (octets[i], 10, 0, 255, &o, NULL))
+        return FALSE;
+      addr = (addr << 8) | (guint32) o;
+    }
+  *out_addr = addr;
+  return TRUE;
+}
+
+/* Ranges no VM network may touch: this network, loopback, link-local,
+ * multicast, reserved and broadcast. */
+static const struct
+{
+  guint32 net;
+  guint prefix;
+} special_ranges[] = {
+  { 0x00000000, 8 }, { 0x7f000000, 8 }, { 0xa9fe0000, 16 }, { 0xe0000000, 4 }, { 0xf0000000, 4 },
+};
+
+static gboolean
+check_vm_network (const char *value, GError **error)
+{
+  guint32 addr, mask;
+  guint prefix;
+
+  if (!banger_install_parse_cidr (value, &addr, &prefix) || prefix < 8 || prefix > 30)
+    return invalid (error, "vm-network", "is not an IPv4 network a.b.c.d/len with len 8-30",
+                    value ? value : "");
+  mask = 0xffffffffu << (32 - prefix);
+  if ((addr & ~mask) != 0)
+    return invalid (error, "vm-network", "has host bits set (write the network address)",
+                    value);
+  for (guint i = 0; i < G_N_ELEMENTS (special_ranges); i++)
+    {
+      guint p = MIN (prefix, special_ranges[i].prefix);
+      guint32 m = 0xffffffffu << (32 - p);
+      if ((addr & m) == (special_ranges[i].net & m))
+        return invalid (error, "vm-network",
+                        "overlaps a loopback, link-local, multicast or reserved range", value);
+    }
+  return TRUE;
+}
+
+static gboolean
+is_install_id (const char *s)
+{
+  gsize len = s ? strlen (s) : 0;
+
+  if (len == 0 || len > 8)
+    return FALSE;
+  for (const char *p = s; *p; p++)
+    if (!(g_ascii_islower (*p) || g_ascii_isdigit (*p)))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
 banger_install_config_validate (const BangerInstallConfig *c, GError **error)
 {
   if (c->owner_uid == (uid_t) -1 || c->owner_gid == (gid_t) -1)
@@ -116,6 +201,19 @@ banger_install_config_validate (const BangerInstallConfig *c, GError **error)
   if (!is_nft_table_name (c->nft_table))
     return invalid (error, "nft-table", "is not a table name ([A-Za-z][A-Za-z0-9_]{0,31})",
                     c->nft_table ? c->nft_table : "");
+  if (c->install_id != NULL && !is_install_id (c->install_id))
+    return invalid (error, "install-id", "is not 1-8 of [a-z0-9]", c->install_id);
+  if (!check_vm_network (c->vm_network, error))
+    return FALSE;
+  if (c->max_vmms < 1 || c->max_vmms > 4096 || c->max_taps < 1 || c->max_taps > 4096
+      || c->max_bridges < 1 || c->max_bridges > 1024 || c->max_nat_elements < 1
+      || c->max_nat_elements > 65536)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "Install config: 'max-vmms' and 'max-taps' must be in 1-4096, "
+                   "'max-bridges' in 1-1024 and 'max-nat-elements' in 1-65536");
+      return FALSE;
+    }
   if (c->max_connections_per_uid < 1 || c->max_connections_per_uid > 1024)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
@@ -135,10 +233,11 @@ banger_install_config_validate (const BangerInstallConfig *c, GError **error)
 
 static const char *const install_keys[] = {
   "owner-user", "owner-uid", "owner-gid", "runtime-dir", "state-dir", "firecracker",
-  "jailer",     "qemu",      "cgroup-root", "nft-table", NULL,
+  "jailer",     "qemu",      "cgroup-root", "nft-table", "install-id", "vm-network", NULL,
 };
 static const char *const helper_keys[] = {
-  "socket", "max-connections-per-uid", "message-timeout-ms", "idle-timeout-ms", NULL,
+  "socket", "max-connections-per-uid", "message-timeout-ms", "idle-timeout-ms",
+  "max-vmms", "max-taps", "max-bridges", "max-nat-elements", NULL,
 };
 
 static gboolean
@@ -230,7 +329,29 @@ banger_install_config_load_from_data (const char *data, gsize len, GError **erro
   read_string (kf, "install", "qemu", &c->qemu_path);
   read_string (kf, "install", "cgroup-root", &c->cgroup_root);
   read_string (kf, "install", "nft-table", &c->nft_table);
+  read_string (kf, "install", "install-id", &c->install_id);
+  read_string (kf, "install", "vm-network", &c->vm_network);
   read_string (kf, "helper", "socket", &c->socket_path);
+  {
+    static const struct
+    {
+      const char *key;
+      gsize offset;
+    } caps[] = {
+      { "max-vmms", G_STRUCT_OFFSET (BangerInstallConfig, max_vmms) },
+      { "max-taps", G_STRUCT_OFFSET (BangerInstallConfig, max_taps) },
+      { "max-bridges", G_STRUCT_OFFSET (BangerInstallConfig, max_bridges) },
+      { "max-nat-elements", G_STRUCT_OFFSET (BangerInstallConfig, max_nat_elements) },
+    };
+    for (guint i = 0; i < G_N_ELEMENTS (caps); i++)
+      {
+        guint *field = G_STRUCT_MEMBER_P (c, caps[i].offset);
+        n = *field;
+        if (!read_uint (kf, "helper", caps[i].key, G_MAXUINT, &n, error))
+          return NULL;
+        *field = (guint) n;
+      }
+  }
   n = c->max_connections_per_uid;
   if (!read_uint (kf, "helper", "max-connections-per-uid", G_MAXUINT, &n, error))
     return NULL;
@@ -345,11 +466,16 @@ banger_install_config_to_data (const BangerInstallConfig *c)
   if (c->cgroup_root)
     g_string_append_printf (s, "cgroup-root=%s\n", c->cgroup_root);
   g_string_append_printf (s, "nft-table=%s\n", c->nft_table);
+  if (c->install_id)
+    g_string_append_printf (s, "install-id=%s\n", c->install_id);
+  g_string_append_printf (s, "vm-network=%s\n", c->vm_network);
   g_string_append (s, "\n[" BANGER_INSTALL_HELPER_GROUP "]\n");
   if (c->socket_path)
     g_string_append_printf (s, "socket=%s\n", c->socket_path);
   g_string_append_printf (s, "max-connections-per-uid=%u\nmessage-timeout-ms=%u\nidle-timeout-ms=%u\n",
                           c->max_connections_per_uid, c->message_timeout_ms, c->idle_timeout_ms);
+  g_string_append_printf (s, "max-vmms=%u\nmax-taps=%u\nmax-bridges=%u\nmax-nat-elements=%u\n",
+                          c->max_vmms, c->max_taps, c->max_bridges, c->max_nat_elements);
   return g_string_free (s, FALSE);
 }
 

@@ -31,7 +31,23 @@ typedef struct
   guint max_connections_per_uid; /* default 16 */
   guint message_timeout_ms;      /* a started message must end within this; default 5000 */
   guint idle_timeout_ms;         /* a connection with no request for this long is closed; default 600000 */
+  char *install_id;        /* nullable: [a-z0-9]{1,8}, mixed into every derived host name */
+  char *vm_network;        /* "a.b.c.d/len": the only place tap/bridge addresses may go */
+  guint max_vmms;          /* per-owner caps (the owner is the one non-root caller) */
+  guint max_taps;
+  guint max_bridges;
+  guint max_nat_elements;
 } BangerInstallConfig;
+
+/* Defaults of the keys above (doc/install-config.md). */
+#define BANGER_INSTALL_DEFAULT_VM_NETWORK "172.30.0.0/16"
+#define BANGER_INSTALL_DEFAULT_MAX_VMMS 64
+#define BANGER_INSTALL_DEFAULT_MAX_TAPS 256
+#define BANGER_INSTALL_DEFAULT_MAX_BRIDGES 16
+#define BANGER_INSTALL_DEFAULT_MAX_NAT_ELEMENTS 256
+/* Descriptors kept free for root and the helper's own work: the per-owner
+ * caps (connections + VMM pidfds) must fit in RLIMIT_NOFILE minus this. */
+#define BANGER_INSTALL_FD_RESERVE 64
 
 typedef enum
 {
@@ -57,6 +73,10 @@ BangerInstallConfig *banger_install_config_load (const char *path,
                                                  GError **error);
 BangerInstallConfig *banger_install_config_load_from_data (const char *data, gsize len,
                                                            GError **error);
+
+/* Parse "a.b.c.d/len" (host byte order); FALSE without an error set when
+ * it is not exactly that shape. */
+gboolean banger_install_parse_cidr (const char *cidr, guint32 *out_addr, guint *out_prefix);
 
 /* Check a config built in memory with the same rules as the loader. */
 gboolean banger_install_config_validate (const BangerInstallConfig *config, GError **error);

@@ -23,6 +23,14 @@ banger_priv_state_new (const BangerInstallConfig *config)
   state->qemu_path = g_strdup (config->qemu_path);
   state->cgroup_root = g_strdup (config->cgroup_root);
   state->nft_table = g_strdup (config->nft_table);
+  state->install_id = g_strdup (config->install_id);
+  if (!banger_install_parse_cidr (config->vm_network, &state->vm_net, &state->vm_prefix))
+    banger_install_parse_cidr (BANGER_INSTALL_DEFAULT_VM_NETWORK, &state->vm_net,
+                               &state->vm_prefix);
+  state->max_vmms = config->max_vmms;
+  state->max_taps = config->max_taps;
+  state->max_bridges = config->max_bridges;
+  state->max_nat_elements = config->max_nat_elements;
   g_mutex_init (&state->lock);
   return state;
 }
@@ -39,6 +47,7 @@ banger_priv_state_free (BangerPrivState *state)
   g_free (state->qemu_path);
   g_free (state->cgroup_root);
   g_free (state->nft_table);
+  g_free (state->install_id);
   g_clear_pointer (&state->vmms, g_hash_table_unref);
   g_mutex_clear (&state->lock);
   g_free (state);

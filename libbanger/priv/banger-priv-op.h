@@ -72,6 +72,13 @@ typedef struct
   GHashTable *vmms;         /* vm_id -> BangerPrivVmm*, owned */
   GMutex lock;              /* guards vmms */
   gpointer backend;         /* test hook: a fake host backend (NULL = real) */
+  char *install_id;         /* nullable: mixed into derived host names and markers */
+  guint32 vm_net;           /* the VM network (host byte order) … */
+  guint vm_prefix;          /* … and its prefix: tap/bridge addresses stay inside */
+  guint max_vmms;           /* per-owner caps (doc/install-config.md) */
+  guint max_taps;
+  guint max_bridges;
+  guint max_nat_elements;
 } BangerPrivState;
 
 typedef gboolean (*BangerPrivHandler) (BangerPrivState *state,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -37,6 +38,7 @@ struct _BangerPrivServer
   GHashTable *conns;    /* Conn* set */
   GCancellable *cancellable; /* cancelled by stop: handed to handlers */
   GMutex exec_lock;     /* one handler at a time */
+  int reserve_fd;       /* a spare descriptor, given up to accept at EMFILE */
 };
 
 G_DEFINE_FINAL_TYPE (BangerPrivServer, banger_priv_server, G_TYPE_OBJECT)
@@ -457,6 +459,61 @@ handle_new_socket (BangerPrivServer *server, GSocket *socket)
 
 static gboolean on_accept (GSocket *socket, GIOCondition condition, gpointer user_data);
 
+static void
+reserve_take (BangerPrivServer *server)
+{
+  if (server->reserve_fd < 0)
+    server->reserve_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* Out of descriptors: the backlog may hold root's connection behind any
+ * number of others.  Give up the spare descriptor to accept one at a time:
+ * root's is served (the spare is taken back once descriptors free up), any
+ * other gets limit-exceeded and is closed, which returns the spare. */
+static void
+accept_with_reserve (BangerPrivServer *server)
+{
+  for (int i = 0; i < ACCEPT_BURST && server->reserve_fd >= 0; i++)
+    {
+      BangerPeerCred cred = { 0 };
+      g_autoptr (GSocket) socket = NULL;
+      int fd;
+
+      close (server->reserve_fd);
+      server->reserve_fd = -1;
+      fd = accept4 (g_socket_get_fd (server->listener), NULL, NULL,
+                    SOCK_CLOEXEC | SOCK_NONBLOCK);
+      if (fd < 0)
+        {
+          reserve_take (server);
+          return;
+        }
+      socket = g_socket_new_from_fd (fd, NULL);
+      if (socket == NULL)
+        {
+          close (fd);
+          reserve_take (server);
+          continue;
+        }
+      if (read_peer_cred (socket, &cred) && cred.uid == 0)
+        {
+          g_message ("bangerd-root: out of descriptors; accepted root's connection on the "
+                     "reserve");
+          handle_new_socket (server, socket);
+        }
+      else
+        {
+          g_autoptr (GError) error = NULL;
+          g_set_error (&error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
+                       "The helper is out of file descriptors; try again later");
+          send_nowait (socket, -1, error);
+          g_socket_close (socket, NULL);
+        }
+      g_clear_object (&socket);
+      reserve_take (server);
+    }
+}
+
 static gboolean
 on_accept_resume (gpointer user_data)
 {
@@ -485,6 +542,8 @@ on_accept (GSocket *listener, GIOCondition condition, gpointer user_data)
         }
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         break;
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TOO_MANY_OPEN_FILES))
+        accept_with_reserve (server);
       /* Out of file descriptors (or another transient failure): stop
        * polling the listener for a moment instead of spinning on it. */
       if (!server->accept_failing)
@@ -509,6 +568,7 @@ banger_priv_server_start (BangerPrivServer *server)
 
   if (server->accept_source != NULL)
     return;
+  reserve_take (server);
   if (server->context == NULL)
     server->context = g_main_context_ref_thread_default ();
   server->accept_source = g_socket_create_source (server->listener, G_IO_IN, NULL);
@@ -556,6 +616,11 @@ banger_priv_server_stop (BangerPrivServer *server)
     {
       (void) unlink (server->bound_path);
       g_clear_pointer (&server->bound_path, g_free);
+    }
+  if (server->reserve_fd >= 0)
+    {
+      close (server->reserve_fd);
+      server->reserve_fd = -1;
     }
 }
 
@@ -675,6 +740,34 @@ banger_priv_server_listen_path (BangerPrivServer *server, const char *path, uid_
   return TRUE;
 }
 
+gboolean
+banger_priv_server_check_fd_budget (guint max_connections_per_uid, guint max_vmms,
+                                    GError **error)
+{
+  struct rlimit rl;
+  guint64 need = (guint64) max_connections_per_uid + max_vmms + BANGER_INSTALL_FD_RESERVE;
+
+  if (getrlimit (RLIMIT_NOFILE, &rl) < 0)
+    return banger_set_error_from_errno (error, errno, "Cannot read RLIMIT_NOFILE");
+  if (rl.rlim_cur < rl.rlim_max)
+    {
+      rl.rlim_cur = rl.rlim_max;
+      (void) setrlimit (RLIMIT_NOFILE, &rl);
+      (void) getrlimit (RLIMIT_NOFILE, &rl);
+    }
+  if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
+                   "The owner's caps (max-connections-per-uid %u + max-vmms %u) and the %d "
+                   "descriptors kept for root need %" G_GUINT64_FORMAT
+                   " descriptors; RLIMIT_NOFILE is %" G_GUINT64_FORMAT,
+                   max_connections_per_uid, max_vmms, BANGER_INSTALL_FD_RESERVE, need,
+                   (guint64) rl.rlim_cur);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 int
 banger_priv_server_take_activation_fd (GError **error)
 {
@@ -743,6 +836,7 @@ banger_priv_server_init (BangerPrivServer *server)
   server->per_uid = g_hash_table_new (g_direct_hash, g_direct_equal);
   server->conns = g_hash_table_new (g_direct_hash, g_direct_equal);
   server->cancellable = g_cancellable_new ();
+  server->reserve_fd = -1;
   g_mutex_init (&server->exec_lock);
 }
 

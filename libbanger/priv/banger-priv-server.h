@@ -17,6 +17,8 @@
  *     the main loop keeps accepting and timing out connections meanwhile. */
 #pragma once
 
+#include "banger-install-config.h"
+
 #include <gio/gio.h>
 
 #include "banger-priv-op.h"
@@ -29,6 +31,14 @@ typedef struct
   guint message_timeout_ms;
   guint idle_timeout_ms;
 } BangerPrivServerLimits;
+
+/* The owner can hold at most @max_connections_per_uid connections and
+ * @max_vmms VMM pidfds in the helper; with BANGER_INSTALL_FD_RESERVE more
+ * descriptors for root's connections and the operations' own work, that
+ * must fit in RLIMIT_NOFILE (the soft limit is first raised to the hard
+ * one), or root could be locked out: LIMIT_EXCEEDED otherwise. */
+gboolean banger_priv_server_check_fd_budget (guint max_connections_per_uid, guint max_vmms,
+                                             GError **error);
 
 #define BANGER_TYPE_PRIV_SERVER (banger_priv_server_get_type ())
 G_DECLARE_FINAL_TYPE (BangerPrivServer, banger_priv_server, BANGER, PRIV_SERVER, GObject)

@@ -26,7 +26,8 @@ typedef struct
 
 /* @fstype "xfs" (mkfs.xfs -m reflink=1), "btrfs" or "tmpfs"; @size bytes
  * (a sparse backing file in TMPDIR, or tmpfs' size=).  Call in a private
- * mount namespace.  NOT_FOUND-style failure when mkfs is missing. */
+ * mount namespace.  G_FILE_ERROR_NOENT when mkfs.<fstype> is not installed
+ * (and only then: every other failure is a G_IO_ERROR). */
 HostTestLoopfs *host_test_loopfs_new (const char *fstype, guint64 size, GError **error);
 /* Unmounts (the loop device detaches itself), removes the files. */
 void host_test_loopfs_free (HostTestLoopfs *fs);

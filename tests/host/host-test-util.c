@@ -44,6 +44,8 @@ host_test_state_new (gboolean with_cgroup)
   config->state_dir = make_dir ("banger-state-XXXXXX");
   g_free (config->nft_table);
   config->nft_table = g_strdup ("banger");
+  g_free (config->vm_network);
+  config->vm_network = g_strdup (HOST_TEST_VM_NETWORK);
   if (with_cgroup)
     {
       g_autofree char *mount = banger_cgroup2_find_mount (NULL, NULL);

@@ -14,6 +14,8 @@ G_BEGIN_DECLS
 
 #define HOST_TEST_OWNER_UID 65534
 #define HOST_TEST_OWNER_GID 65534
+/* The VM network of the test states (install config vm-network). */
+#define HOST_TEST_VM_NETWORK "10.64.0.0/10"
 
 /* A state whose runtime and state dirs are fresh temp dirs (mode 0755), the
  * owner uid 65534, cgroup root a test-private directory under cgroup2 (when

@@ -139,6 +139,8 @@ START_TEST (test_through_bangerd_root)
   config->firecracker_path = g_strdup (g_getenv ("BANGER_TEST_FAKE_VMM"));
   config->cgroup_root = g_strdup (env.state->cgroup_root);
   config->socket_path = g_strdup (env.socket_path);
+  g_free (config->vm_network);
+  config->vm_network = g_strdup (HOST_TEST_VM_NETWORK);
   ck_assert_msg (banger_install_config_save (config, env.config_path, &error), "%s",
                  error ? error->message : "");
   start_helper (&env);

@@ -458,6 +458,82 @@ START_TEST (test_install_config)
 }
 END_TEST
 
+/* issue 8: the install id, the VM network and the per-owner caps */
+START_TEST (test_install_config_owner_limits)
+{
+  const char *good = "[install]\nowner-uid=1000\nowner-gid=1000\ninstall-id=a1b2c3\n"
+                     "vm-network=10.200.0.0/16\n[helper]\nmax-vmms=8\nmax-taps=9\n"
+                     "max-bridges=2\nmax-nat-elements=10\n";
+  const char *bad[] = {
+    "vm-network=127.0.0.0/8",   /* loopback */
+    "vm-network=169.254.0.0/16", /* link-local */
+    "vm-network=224.0.0.0/8",   /* multicast */
+    "vm-network=240.0.0.0/8",   /* reserved */
+    "vm-network=0.0.0.0/8",     /* this network */
+    "vm-network=0.0.0.0/0",     /* everything */
+    "vm-network=96.0.0.0/3",    /* wider than /8 */
+    "vm-network=10.0.0.1/16",   /* host bits */
+    "vm-network=10.0.0.0/31",   /* no room */
+    "vm-network=10.0.0.0",      /* no prefix */
+    "vm-network=10.0.0.0/016",  /* not canonical */
+    "vm-network=10.0.00.0/16",
+    "vm-network=",
+    "install-id=ABC",
+    "install-id=123456789",
+    "install-id=a-b",
+  };
+  const char *bad_helper[] = {
+    "max-vmms=0", "max-vmms=4097", "max-taps=0", "max-bridges=0", "max-bridges=1025",
+    "max-nat-elements=0", "max-nat-elements=65537",
+  };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BangerInstallConfig) c = banger_install_config_load_from_data (good, -1, &error);
+  g_autoptr (BangerInstallConfig) d = NULL;
+  g_autoptr (BangerInstallConfig) again = NULL;
+  g_autofree char *text = NULL;
+
+  ck_assert_msg (c != NULL, "%s", error ? error->message : "");
+  ck_assert_str_eq (c->install_id, "a1b2c3");
+  ck_assert_str_eq (c->vm_network, "10.200.0.0/16");
+  ck_assert_uint_eq (c->max_vmms, 8);
+  ck_assert_uint_eq (c->max_taps, 9);
+  ck_assert_uint_eq (c->max_bridges, 2);
+  ck_assert_uint_eq (c->max_nat_elements, 10);
+  text = banger_install_config_to_data (c);
+  again = banger_install_config_load_from_data (text, -1, &error);
+  ck_assert_msg (again != NULL, "round trip: %s", error ? error->message : "");
+  ck_assert_str_eq (again->install_id, "a1b2c3");
+  ck_assert_str_eq (again->vm_network, "10.200.0.0/16");
+  ck_assert_uint_eq (again->max_nat_elements, 10);
+  /* the defaults */
+  d = banger_install_config_load_from_data ("[install]\nowner-uid=1\nowner-gid=1\n", -1, &error);
+  ck_assert_ptr_nonnull (d);
+  ck_assert_ptr_null (d->install_id);
+  ck_assert_str_eq (d->vm_network, BANGER_INSTALL_DEFAULT_VM_NETWORK);
+  ck_assert_uint_eq (d->max_vmms, BANGER_INSTALL_DEFAULT_MAX_VMMS);
+  ck_assert_uint_eq (d->max_taps, BANGER_INSTALL_DEFAULT_MAX_TAPS);
+  ck_assert_uint_eq (d->max_bridges, BANGER_INSTALL_DEFAULT_MAX_BRIDGES);
+  ck_assert_uint_eq (d->max_nat_elements, BANGER_INSTALL_DEFAULT_MAX_NAT_ELEMENTS);
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *t = g_strdup_printf ("[install]\nowner-uid=1\nowner-gid=1\n%s\n", bad[i]);
+      g_autoptr (GError) e = NULL;
+      g_autoptr (BangerInstallConfig) b = banger_install_config_load_from_data (t, -1, &e);
+      ck_assert_msg (b == NULL, "accepted: %s", bad[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad_helper); i++)
+    {
+      g_autofree char *t = g_strdup_printf ("[install]\nowner-uid=1\nowner-gid=1\n[helper]\n%s\n",
+                                            bad_helper[i]);
+      g_autoptr (GError) e = NULL;
+      g_autoptr (BangerInstallConfig) b = banger_install_config_load_from_data (t, -1, &e);
+      ck_assert_msg (b == NULL, "accepted: %s", bad_helper[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+    }
+}
+END_TEST
+
 static Suite *
 decoder_suite (void)
 {
@@ -477,6 +553,7 @@ decoder_suite (void)
   tcase_add_test (tc, test_frame_split_reads);
   tcase_add_test (tc, test_in_process_execute);
   tcase_add_test (tc, test_install_config);
+  tcase_add_test (tc, test_install_config_owner_limits);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -53,5 +53,13 @@ while [ ! -S "$tmp/root.sock" ] && [ $i -lt 200 ]; do sleep 0.02; i=$((i + 1)); 
 [ "$(stat -c '%u %a' "$tmp/root.sock" 2>/dev/null)" = "65534 600" ] && ok "bangerd-root serves for the owner" || no "bangerd-root serves for the owner"
 kill "$pid"; wait "$pid" 2>/dev/null; pid=
 [ ! -e "$tmp/root.sock" ] && ok "socket removed on stop" || no "socket removed on stop"
+
+# issue 8: every install gets its own id (derived host names and markers
+# carry it) and names its VM network.
+grep -Eqx 'install-id=[0-9a-f]{6}' "$conf" && grep -qx 'vm-network=172.30.0.0/16' "$conf" && ok "install id and VM network written" || no "install id and VM network written"
+id1=$(grep '^install-id=' "$conf")
+expect "a bad --vm-network refused" 1 "vm-network" -- "$banger" system install --owner nobody --config "$tmp/c2.conf" --vm-network 127.0.0.0/8 --no-systemd
+expect "a second install" 0 "" -- "$banger" system install --owner nobody --config "$tmp/c3.conf" --vm-network 10.99.0.0/16 --no-systemd
+grep -qx 'vm-network=10.99.0.0/16' "$tmp/c3.conf" && [ "$(grep '^install-id=' "$tmp/c3.conf")" != "$id1" ] && ok "the second install has its own id" || no "the second install has its own id"
 echo "1..$n"
 [ $fails -eq 0 ]

@@ -102,6 +102,7 @@ banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *globals)
   g_autofree char *jailer = NULL;
   g_autofree char *qemu = NULL;
   g_autofree char *nft_table = NULL;
+  g_autofree char *vm_network = NULL;
   g_autofree char *unit_dir = NULL;
   g_autofree char *dropin = NULL;
   g_autofree char *config_dir = NULL;
@@ -124,6 +125,7 @@ banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *globals)
     { "jailer", 0, 0, G_OPTION_ARG_FILENAME, &jailer, "Jailer binary (default: next to firecracker's usual places, if present)", "PATH" },
     { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &qemu, "qemu-system-x86_64 binary (default: /usr/bin, if present)", "PATH" },
     { "nft-table", 0, 0, G_OPTION_ARG_STRING, &nft_table, "banger's own nftables table (default banger)", "NAME" },
+    { "vm-network", 0, 0, G_OPTION_ARG_STRING, &vm_network, "The IPv4 network tap and bridge addresses must lie in (default " BANGER_INSTALL_DEFAULT_VM_NETWORK ")", "A.B.C.D/LEN" },
     { "unit-dir", 0, 0, G_OPTION_ARG_FILENAME, &unit_dir, "Where the socket's owner drop-in goes (default /etc/systemd/system)", "DIR" },
     { "no-systemd", 0, 0, G_OPTION_ARG_NONE, &no_systemd, "Do not write the systemd drop-in", NULL },
     { NULL },
@@ -180,6 +182,15 @@ banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *globals)
       g_free (config->nft_table);
       config->nft_table = g_strdup (nft_table);
     }
+  if (vm_network)
+    {
+      g_free (config->vm_network);
+      config->vm_network = g_strdup (vm_network);
+    }
+  /* A fresh id per install: every host object name banger derives, and
+   * every ownership marker, carries it (two installs on one host never
+   * touch each other's objects). */
+  config->install_id = g_strdup_printf ("%06x", g_random_int () & 0xffffff);
   config->firecracker_path = firecracker ? g_strdup (firecracker) : find_fixed (firecracker_candidates);
   config->jailer_path = jailer ? g_strdup (jailer) : find_fixed (jailer_candidates);
   config->qemu_path = qemu ? g_strdup (qemu) : find_fixed (qemu_candidates);

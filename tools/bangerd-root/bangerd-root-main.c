@@ -119,6 +119,13 @@ main (int argc, char **argv)
       g_printerr ("bangerd-root: %s\n", error->message);
       return 1;
     }
+  /* Root must never be locked out by the owner using up descriptors. */
+  if (!banger_priv_server_check_fd_budget (config->max_connections_per_uid, config->max_vmms,
+                                           &error))
+    {
+      g_printerr ("bangerd-root: %s\n", error->message);
+      return 1;
+    }
   /* A write to a client that went away must be an error, not a signal. */
   signal (SIGPIPE, SIG_IGN);
 
