@@ -10,7 +10,8 @@
 
 G_BEGIN_DECLS
 
-#define BANGER_ENGINE_DEFAULT_SUBNET "172.31.200.0/24"
+/* inside the install config's default VM network (172.30.0.0/16) */
+#define BANGER_ENGINE_DEFAULT_SUBNET "172.30.1.0/24"
 #define BANGER_ENGINE_BRIDGE "bngbr0"
 /* How long vm.create and vm.start wait for the guest's SSH. */
 #define BANGER_ENGINE_SSH_TIMEOUT_MS_DEFAULT 120000

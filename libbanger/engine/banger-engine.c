@@ -105,6 +105,10 @@ make_backend (BangerEngine *self, GError **error)
       if (mount != NULL)
         ic->cgroup_root = g_build_filename (mount, "banger.slice", NULL);
     }
+  /* in-process, the engine's subnet is the one VM network taps and
+   * bridges may use */
+  g_free (ic->vm_network);
+  ic->vm_network = g_strdup (c->subnet);
   if (c->nft_table != NULL)
     {
       g_free (ic->nft_table);

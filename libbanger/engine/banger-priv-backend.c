@@ -68,6 +68,11 @@ banger_priv_backend_new_executor (const BangerInstallConfig *config)
   own->jailer_path = g_strdup (config->jailer_path);
   own->qemu_path = g_strdup (config->qemu_path);
   own->cgroup_root = g_strdup (config->cgroup_root);
+  if (config->vm_network != NULL)
+    {
+      g_free (own->vm_network);
+      own->vm_network = g_strdup (config->vm_network);
+    }
   if (config->nft_table != NULL)
     {
       g_free (own->nft_table);
