@@ -21,8 +21,15 @@ t "banger without a command" 2 "$banger"
 t "banger unknown command" 2 "$banger" frobnicate; contains "unknown command 'frobnicate'"
 t "banger unknown option" 2 "$banger" --frob
 t "banger vm unknown" 2 "$banger" vm frob
-t "banger vm create not built" 2 "$banger" vm create x; contains "not built"
-t "banger --json vm create not built" 2 "$banger" --json vm create x; contains '"code":"unsupported"'
+t "banger vm ssh not built" 2 "$banger" vm ssh x; contains "not built"
+t "banger --json vm ssh not built" 2 "$banger" --json vm ssh x; contains '"code":"unsupported"'
+t "banger vm create without --image" 2 "$banger" vm create x; contains "--image and --kernel are required"
+t "banger vm create without a name" 2 "$banger" vm create --image i --kernel k; contains "expected NAME"
+t "banger vm create --help" 0 "$banger" vm create --help; contains "--work-disk"
+t "banger vm exec without --" 2 "$banger" vm exec x uname; contains "usage: banger vm exec NAME -- COMMAND"
+t "banger vm create bad size" 2 "$banger" vm create x --image i --kernel k --work-disk 12Q; contains "is not a size"
+t "banger vm ls, no daemon" 1 "$banger" --socket /nonexistent/bangerd.sock vm ls; contains "no bangerd answers on /nonexistent/bangerd.sock"
+t "banger --json vm ls, no daemon" 1 env BANGER_SOCKET=/nonexistent/b.sock "$banger" --json vm ls; contains '"code":"not-found"'
 t "banger doctor --help" 0 "$banger" doctor --help
 t "banger doctor extra argument" 2 "$banger" doctor extra
 

@@ -66,8 +66,7 @@ banger_cli_fail (BangerCliGlobals *globals, const char *command, const GError *e
 {
   /* no daemon: the socket is absent or nobody listens */
   if (error->domain == G_IO_ERROR
-      || (error->domain == BANGER_ERROR && error->code == BANGER_ERROR_FAILED
-          && strstr (error->message, "connect") != NULL))
+      || (error->domain == BANGER_ERROR && strstr (error->message, "Cannot connect") != NULL))
     {
       g_autofree char *path = globals->socket ? g_strdup (globals->socket)
                                               : banger_engine_default_socket ();
