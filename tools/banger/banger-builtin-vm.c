@@ -39,7 +39,7 @@ print_vm (BangerCliGlobals *globals, BangerVmInfo *vm)
           v = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
         else
           v = g_strdup (json_node_get_string (n));
-        g_print ("%-12s %s\n", (const char *) l->data, v);
+        g_print ("%-16s %s\n", (const char *) l->data, v);
       }
   }
 }

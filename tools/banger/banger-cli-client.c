@@ -94,7 +94,12 @@ banger_cli_print_table (const char *const *header, GPtrArray *rows, guint n_cols
         width[c] = MAX (width[c], row[c] ? (gsize) g_utf8_strlen (row[c], -1) : 1);
     }
   for (guint c = 0; c < n_cols; c++)
-    g_print ("%-*s%s", (int) width[c], header[c], c + 1 < n_cols ? "  " : "\n");
+    {
+      if (c + 1 < n_cols)
+        g_print ("%-*s  ", (int) width[c], header[c]);
+      else
+        g_print ("%s\n", header[c]);
+    }
   for (guint r = 0; r < rows->len; r++)
     {
       char **row = rows->pdata[r];
