@@ -20,8 +20,8 @@ systemd
 libnl-route-3-dev libnftables-dev libdevmapper-dev
 nftables dmsetup
 libsqlite3-dev
-libssh-dev
 xfsprogs
+libssh-dev
 "
 
 # shellcheck disable=SC2086

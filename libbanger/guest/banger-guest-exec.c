@@ -196,7 +196,8 @@ banger_guest_exec (BangerGuestEndpoint *endpoint, const char *const *argv,
       banger_guest_ssh_fail (ssh, "Starting the command", error);
       goto out;
     }
-  if (ssh_channel_send_eof (channel) != SSH_OK)
+  /* (a quick command may be over, channel closed, before our EOF goes out) */
+  if (ssh_channel_send_eof (channel) != SSH_OK && !st.closed && !st.have_status)
     {
       banger_guest_ssh_fail (ssh, "Closing the command's stdin", error);
       goto out;

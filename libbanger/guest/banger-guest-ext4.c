@@ -19,6 +19,7 @@
 #define SB_MAGIC_OFF 56
 #define SB_INCOMPAT_OFF 96
 #define EXT_MAGIC 0xEF53
+#define INCOMPAT_RECOVER 0x0004
 #define INCOMPAT_EXTENTS 0x0040
 
 static guint32
@@ -30,18 +31,23 @@ le32_at (const guint8 *p)
 /**
  * banger_guest_ext4_check:
  * @image: path of a disk image (regular file or block device)
+ * @for_writing: %TRUE when the caller is about to write into the file
+ *   system without mounting it
  * @error: return location for a #GError
  *
  * Checks that @image holds an ext4 file system, by reading its superblock.
  * A missing file gives %BANGER_ERROR_NOT_FOUND; anything that is not ext4
  * (no ext superblock, or ext2/ext3 without extents, or not a regular file or
  * block device) gives %BANGER_ERROR_INVALID_ARGUMENT with a message saying
- * what it is instead.
+ * what it is instead.  With @for_writing, a file system whose journal
+ * needs recovery (not cleanly unmounted, or mounted right now) is refused
+ * too (%BANGER_ERROR_INVALID_ARGUMENT): writing around an unreplayed
+ * journal would be undone or corrupted by its replay at the next mount.
  *
  * Returns: %TRUE if @image is ext4
  */
 gboolean
-banger_guest_ext4_check (const char *image, GError **error)
+banger_guest_ext4_check (const char *image, gboolean for_writing, GError **error)
 {
   guint8 sb[1024];
   struct stat st;
@@ -80,6 +86,14 @@ banger_guest_ext4_check (const char *image, GError **error)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
                    "The image '%s' is an ext2/ext3 file system (no extents), not ext4", image);
+      return FALSE;
+    }
+  if (for_writing && (le32_at (sb + SB_INCOMPAT_OFF) & INCOMPAT_RECOVER) != 0)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "The ext4 file system in '%s' needs journal recovery (it was not cleanly "
+                   "unmounted, or is mounted now); run e2fsck on it first",
+                   image);
       return FALSE;
     }
   return TRUE;

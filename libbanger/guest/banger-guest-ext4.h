@@ -8,6 +8,6 @@
 
 G_BEGIN_DECLS
 
-gboolean banger_guest_ext4_check (const char *image, GError **error);
+gboolean banger_guest_ext4_check (const char *image, gboolean for_writing, GError **error);
 
 G_END_DECLS

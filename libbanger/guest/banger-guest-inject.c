@@ -79,6 +79,7 @@ run_debugfs (const char *image, gboolean writable, const char *commands, int key
              GCancellable *cancellable, GError **error)
 {
   g_autofree char *debugfs = find_debugfs (error);
+  g_autofree char *abs_image = NULL;
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   g_autoptr (GSubprocess) proc = NULL;
   g_autoptr (GBytes) in = NULL;
@@ -90,12 +91,14 @@ run_debugfs (const char *image, gboolean writable, const char *commands, int key
 
   if (debugfs == NULL)
     return NULL;
+  /* an absolute path: a relative one starting with '-' would be an option */
+  abs_image = g_canonicalize_filename (image, NULL);
   argv[n++] = debugfs;
   if (writable)
     argv[n++] = "-w";
   argv[n++] = "-f";
   argv[n++] = "-";
-  argv[n++] = image;
+  argv[n++] = abs_image;
   argv[n] = NULL;
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE
@@ -296,7 +299,8 @@ banger_guest_read_authorized_keys (const char *image, GCancellable *cancellable,
   g_autoptr (GPtrArray) answers = NULL;
 
   g_return_val_if_fail (image != NULL, NULL);
-  if (!banger_guest_ext4_check (image, error) || !stat_paths (image, st, cancellable, error))
+  if (!banger_guest_ext4_check (image, FALSE, error)
+      || !stat_paths (image, st, cancellable, error))
     return NULL;
   if (!st[2].exists || strcmp (st[2].type, "regular") != 0)
     {
@@ -337,6 +341,7 @@ banger_guest_read_authorized_keys (const char *image, GCancellable *cancellable,
  * Errors: %BANGER_ERROR_INVALID_ARGUMENT for an image that is not ext4, a
  * `/root` or `/root/.ssh` that is not a directory or an authorized_keys
  * that is a directory, or a key that is not one printable line;
+ * a file system whose journal needs recovery (banger_guest_ext4_check());
  * %BANGER_ERROR_NOT_FOUND for a missing image; %BANGER_ERROR_UNSUPPORTED
  * without debugfs; %BANGER_ERROR_CANCELLED; %BANGER_ERROR_FAILED when
  * debugfs fails or the read-back differs (its complaints are in the message).
@@ -361,7 +366,7 @@ banger_guest_inject_authorized_key (const char *image, const char *public_line,
 
   line = g_str_has_suffix (public_line, "\n") ? g_strdup (public_line)
                                                : g_strconcat (public_line, "\n", NULL);
-  if (!check_public_line (line, error) || !banger_guest_ext4_check (image, error))
+  if (!check_public_line (line, error) || !banger_guest_ext4_check (image, TRUE, error))
     return FALSE;
   if (!stat_paths (image, st, cancellable, error))
     return FALSE;

@@ -466,12 +466,11 @@ server_fingerprint (ssh_session session)
   return ret;
 }
 
-/* Trust on first use, then only that key. */
+/* Trust on first use, then only that key.  Called with known_hosts_lock. */
 static gboolean
-check_host_key (BangerGuestSsh *ssh, GError **error)
+check_host_key_locked (BangerGuestSsh *ssh, GError **error)
 {
   BangerGuestEndpoint *ep = ssh->endpoint;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&known_hosts_lock);
   enum ssh_known_hosts_e state = ssh_session_is_known_server (ssh->session);
 
   switch (state)
@@ -508,6 +507,17 @@ check_host_key (BangerGuestSsh *ssh, GError **error)
     }
 }
 
+static gboolean
+check_host_key (BangerGuestSsh *ssh, GError **error)
+{
+  gboolean ok;
+
+  g_mutex_lock (&known_hosts_lock);
+  ok = check_host_key_locked (ssh, error);
+  g_mutex_unlock (&known_hosts_lock);
+  return ok;
+}
+
 /**
  * banger_guest_ssh_open:
  * @endpoint: where to connect
@@ -534,7 +544,7 @@ banger_guest_ssh_open (BangerGuestEndpoint *endpoint, gint64 deadline_us,
 {
   g_autoptr (BangerGuestSsh) ssh = NULL;
   int lib_fd;
-  int verbosity = SSH_LOG_NOLOG;
+  int verbosity = g_getenv ("BANGER_DEBUG_LIBSSH") ? SSH_LOG_PROTOCOL : SSH_LOG_NOLOG;
   bool off = false;
   int rc;
 

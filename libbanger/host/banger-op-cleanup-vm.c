@@ -14,7 +14,8 @@
  *   6. its run dir (<runtime>/vm/<id>) and jail (<runtime>/jail/<fc>/<id>),
  *      removed fd-by-fd with unlinkat: symlinks are never followed and a
  *      mount inside is refused, not crossed.
- * Every step is attempted; the first failure is returned after all ran. */
+ * Every step is attempted; the first failure is returned after all ran.
+ * BUSY, with nothing done, while a launch of the VM is under way. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -27,6 +28,7 @@
 #include "banger-error.h"
 #include "banger-names.h"
 #include "banger-nft.h"
+#include "banger-pidfd.h"
 #include "banger-priv-dirs.h"
 #include "banger-priv-ops-private.h"
 #include "banger-vm-cgroup.h"
@@ -61,7 +63,7 @@ kill_registered (BangerPrivState *state, const char *vm_id)
   g_mutex_unlock (&state->lock);
   if (pidfd < 0)
     return FALSE;
-  banger_pidfd_send (pidfd, SIGKILL);
+  banger_pidfd_send_signal (pidfd, SIGKILL);
   {
     struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
     poll (&pfd, 1, 5000);
@@ -85,6 +87,14 @@ banger_op_cleanup_vm (BangerPrivState *state, const BangerPeerCred *caller, Json
 
   if (vm_id == NULL)
     return FALSE;
+  /* A launch waiting for its VMM's exec (without the executor lock) owns
+   * the VM's scope and run dir until it has registered or failed. */
+  if (banger_priv_state_is_launching (state, vm_id))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
+                   "VM '%s' is being launched; clean it up when the launch has ended", vm_id);
+      return FALSE;
+    }
 
   if (kill_registered (state, vm_id))
     g_ptr_array_add (removed, g_strdup ("vmm"));

@@ -10,9 +10,11 @@
  * for QEMU, disk files under the state dir, sizes and the accelerator.  The
  * process is cloned straight into the VM's own cgroup (banger-vm-cgroup.c) in
  * its own session, with a pidfd from clone (banger-spawn.c) kept in the
- * registry: that pidfd is what later signals go through.  The result carries
- * the pid and its start time, from which the caller takes its own pidfd
- * (launch/banger-proc-identity.h). */
+ * registry: that pidfd is what later signals go through.  Only a VMM that
+ * has exec'd is registered: a child that is stopped or dies before its exec,
+ * or misses the exec deadline, is a failed launch (killed, reaped, its scope
+ * removed).  The result carries the pid and its start time, from which the
+ * caller takes its own pidfd (launch/banger-proc-identity.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -28,7 +30,9 @@
 #include "banger-names.h"
 #include "banger-netlink.h"
 #include "banger-path.h"
+#include "banger-pidfd.h"
 #include "banger-priv-dirs.h"
+#include "banger-priv-executor.h"
 #include "banger-priv-ops-private.h"
 #include "banger-proc-identity.h"
 #include "banger-qemu-cmdline.h"
@@ -257,13 +261,15 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   g_autofree char *console = NULL;
   g_auto (GStrv) argv = NULL;
   guint64 start_time = 0;
+  g_autoptr (BangerPrivLaunch) reservation = NULL;
   BangerSpawnSpec spec = { 0 };
   BangerPrivVmm *vmm;
   pid_t pid;
   int pidfd;
   int run_fd;
   int log_fd;
-  gboolean exists;
+  gboolean released;
+  gboolean spawned;
 
   if (vm_id == NULL || !validate_vmm_kind (kind, error))
     return FALSE;
@@ -274,15 +280,11 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
     }
 
   banger_priv_state_reap (state);
-  g_mutex_lock (&state->lock);
-  exists = g_hash_table_contains (banger_priv_state_vmms_locked (state), vm_id);
-  g_mutex_unlock (&state->lock);
-  if (exists)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
-                   "A VMM for VM '%s' is already running", vm_id);
-      return FALSE;
-    }
+  /* ALREADY_EXISTS when the VM has a VMM or a launch under way; held until
+   * this returns (the wait for the exec runs without the executor lock). */
+  reservation = banger_priv_state_reserve_launch (state, vm_id, error);
+  if (reservation == NULL)
+    return FALSE;
 
   scope_rel = banger_priv_state_scope_relpath (state, vm_id, error);
   if (scope_rel == NULL)
@@ -371,6 +373,8 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   spec.argv = (const char *const *) argv;
   spec.envp = (const char *const[]){ "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
   spec.cgroup_dir = cgroup;
+  spec.cwd = "/";
+  spec.new_session = TRUE;
   /* The jailer starts as root and drops to --uid/--gid itself. */
   spec.drop_privileges = !(state->jailer_path != NULL && g_str_equal (kind, "firecracker"));
   spec.uid = state->owner_uid;
@@ -399,12 +403,18 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
           return FALSE;
         }
     }
-  if (!banger_spawn_vmm (&spec, &pid, &pidfd, error))
+  /* The wait for the exec (bounded; a child stopped or dead before it is a
+   * failed launch) runs without the executor lock: root's requests and other
+   * launches go on meanwhile.  The reservation keeps this VM ours. */
+  released = banger_priv_executor_release (state);
+  spawned = banger_spawn_vmm (&spec, cancellable, &pid, &pidfd, error);
+  banger_priv_executor_reacquire (state, released);
+  if (!spawned)
     {
       close (log_fd);
       if (spec.pass_fd >= 0)
         close (spec.pass_fd);
-      rmdir (cgroup); /* empty: the child never ran, or exited before exec */
+      rmdir (cgroup); /* empty: the failed child was killed and reaped */
       return FALSE;
     }
   close (log_fd);
@@ -414,8 +424,11 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
    * cannot be recycled while we read who it is. */
   if (!banger_proc_start_time (pid, &start_time, error))
     {
-      banger_pidfd_send (pidfd, SIGKILL);
+      banger_pidfd_send_signal (pidfd, SIGKILL);
+      if (banger_pidfd_wait_exit (pidfd, 2000))
+        banger_pidfd_reap_if_exited (pidfd, NULL);
       close (pidfd);
+      rmdir (cgroup);
       return FALSE;
     }
 

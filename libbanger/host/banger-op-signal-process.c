@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "banger-error-private.h"
+#include "banger-pidfd.h"
 #include "banger-priv-ops-private.h"
 #include "banger-signal.h"
 #include "banger-vmm-authorize.h"
@@ -29,7 +30,7 @@ send_checked (BangerPrivState *state, const BangerPeerCred *caller, gint64 pid, 
 
   if (pidfd < 0)
     return FALSE;
-  if (banger_pidfd_send (pidfd, signo) < 0)
+  if (banger_pidfd_send_signal (pidfd, signo) < 0)
     {
       int errsv = errno;
       close (pidfd);

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * priv.status {}: the helper's version and what this host can do, for
- * `banger doctor`.  Read-only: it opens devices and asks, it changes nothing. */
+ * `banger doctor`.  Read-only: it opens devices and asks, it changes nothing.
+ * It runs CONCURRENT (banger-priv-op.h): next to a launch or a cleanup, never
+ * behind one, and cheap enough to answer root within 100 ms under load. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -44,11 +46,42 @@ tun_open_to (uid_t uid, gid_t gid)
   return (st.st_mode & 0006) == 0006;
 }
 
+/* Root's status must be prompt, and some of the questions are slow under
+ * load: nftables (a netlink dump, tens of milliseconds while other operations
+ * change the ruleset), cgroup2 (a read of /proc/self/mountinfo, as slow while
+ * cgroups are made and removed).  A yes is remembered — none of these goes away under a running
+ * helper —, a no is asked again. */
+static gboolean
+remember_yes (gint *known, gboolean yes)
+{
+  if (yes)
+    g_atomic_int_set (known, 1);
+  return yes;
+}
+
+static gboolean
+nft_usable (void)
+{
+  static gint known;
+  return g_atomic_int_get (&known) || remember_yes (&known, banger_nft_available ());
+}
+
+static gboolean
+cgroup2_mounted (void)
+{
+  static gint known;
+  g_autofree char *mount = NULL;
+
+  if (g_atomic_int_get (&known))
+    return TRUE;
+  mount = banger_cgroup2_find_mount (NULL, NULL);
+  return remember_yes (&known, mount != NULL);
+}
+
 gboolean
 banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
                   JsonBuilder *result, GCancellable *cancellable, GError **error)
 {
-  g_autofree char *cg = banger_cgroup2_find_mount (NULL, NULL);
   /* The one KVM answer (launch/banger-kvm-probe.c): the boot probe with the
    * helper's QEMU, cached in root's cache dir, so doctor, this and the QEMU
    * driver agree.  Nothing cached and no kernel to probe with: "untested". */
@@ -68,10 +101,10 @@ banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObje
   banger_priv_result_string (result, "kvm_state", banger_kvm_state_to_string (kvm->state));
   banger_priv_result_string (result, "kvm_detail", kvm->detail);
   banger_priv_result_bool (result, "device_mapper", banger_dm_available (state, NULL));
-  banger_priv_result_bool (result, "nftables", banger_nft_available ());
+  banger_priv_result_bool (result, "nftables", nft_usable ());
   banger_priv_result_bool (result, "tun", access ("/dev/net/tun", R_OK | W_OK) == 0);
   banger_priv_result_bool (result, "tun_owner", tun_open_to (state->owner_uid, state->owner_gid));
-  banger_priv_result_bool (result, "cgroup2", cg != NULL);
+  banger_priv_result_bool (result, "cgroup2", cgroup2_mounted ());
   banger_priv_result_bool (result, "firecracker", executable_root_owned (state->firecracker_path));
   banger_priv_result_bool (result, "jailer", executable_root_owned (state->jailer_path));
   banger_priv_result_bool (result, "qemu", executable_root_owned (state->qemu_path));

@@ -51,6 +51,18 @@ gboolean banger_priv_validate_abs_path (const char *value, GError **error);
 /* -------------------------------------------------------------- state */
 /* The registry, created on first use.  Call with state->lock held. */
 GHashTable *banger_priv_state_vmms_locked (BangerPrivState *state);
+/* A launch of @vm_id under way: from before the VMM is cloned until it is
+ * registered (or has failed), across the wait for its exec, which runs
+ * without the executor lock.  NULL with ALREADY_EXISTS when a VMM of the VM
+ * is registered or another launch of it is under way.  Freeing it ends the
+ * reservation. */
+typedef struct _BangerPrivLaunch BangerPrivLaunch;
+BangerPrivLaunch *banger_priv_state_reserve_launch (BangerPrivState *state, const char *vm_id,
+                                                    GError **error);
+void banger_priv_launch_free (BangerPrivLaunch *launch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerPrivLaunch, banger_priv_launch_free)
+/* Is a launch of @vm_id under way? */
+gboolean banger_priv_state_is_launching (BangerPrivState *state, const char *vm_id);
 /* banger's cgroup2 directory: state->cgroup_root, or <cgroup2 mount>/banger.slice. */
 char *banger_priv_state_cgroup_root (BangerPrivState *state, GError **error);
 /* Relative to the cgroup2 mount: what /proc/<pid>/cgroup's 0:: line shows

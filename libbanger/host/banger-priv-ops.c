@@ -34,10 +34,12 @@ launch_vmm_capped (BangerPrivState *state, const BangerPeerCred *caller, JsonObj
   return banger_op_launch_vmm (state, caller, params, result, cancellable, error);
 }
 
-#define OP(method, sym) { method, sym##_params, sym }
+#define OP(method, sym) { method, sym##_params, sym, BANGER_PRIV_OP_FLAGS_NONE }
+/* Read-only: answered while other operations run (banger-priv-op.h). */
+#define OP_CONCURRENT(method, sym) { method, sym##_params, sym, BANGER_PRIV_OP_CONCURRENT }
 
 static const BangerPrivOp ops[] = {
-  OP ("priv.status", banger_op_status),
+  OP_CONCURRENT ("priv.status", banger_op_status),
   OP ("priv.create_tap", banger_op_create_tap),
   OP ("priv.delete_tap", banger_op_delete_tap),
   OP ("priv.create_bridge", banger_op_create_bridge),
@@ -47,7 +49,7 @@ static const BangerPrivOp ops[] = {
   OP ("priv.dm_snapshot_create", banger_op_dm_snapshot_create),
   OP ("priv.dm_snapshot_remove", banger_op_dm_snapshot_remove),
   OP ("priv.mkfs_work_disk", banger_op_mkfs_work_disk),
-  { "priv.launch_vmm", banger_op_launch_vmm_params, launch_vmm_capped },
+  { "priv.launch_vmm", banger_op_launch_vmm_params, launch_vmm_capped, BANGER_PRIV_OP_FLAGS_NONE },
   OP ("priv.signal_process", banger_op_signal_process),
   OP ("priv.kill_process", banger_op_kill_process),
   OP ("priv.cleanup_vm", banger_op_cleanup_vm),

@@ -13,11 +13,8 @@
 #include "banger-cgroup.h"
 #include "banger-error.h"
 #include "banger-host-names.h"
+#include "banger-pidfd.h"
 #include "banger-priv-ops-private.h"
-
-#ifndef P_PIDFD
-#define P_PIDFD 3
-#endif
 
 void
 banger_priv_vmm_free (BangerPrivVmm *vmm)
@@ -41,20 +38,6 @@ banger_priv_state_vmms_locked (BangerPrivState *state)
   return state->vmms;
 }
 
-/* TRUE when the process behind @pidfd has exited (and, when it is our child,
- * has now been reaped). */
-static gboolean
-pidfd_exited (int pidfd)
-{
-  siginfo_t info = { 0 };
-  struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
-
-  if (waitid ((idtype_t) P_PIDFD, (id_t) pidfd, &info, WEXITED | WNOHANG) == 0)
-    return info.si_pid != 0;
-  /* Not our child (ECHILD): a readable pidfd means it has exited. */
-  return poll (&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
-}
-
 guint
 banger_priv_state_reap (BangerPrivState *state)
 {
@@ -67,7 +50,7 @@ banger_priv_state_reap (BangerPrivState *state)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       BangerPrivVmm *vmm = value;
-      if (pidfd_exited (vmm->pidfd))
+      if (banger_pidfd_reap_if_exited (vmm->pidfd, NULL))
         {
           g_hash_table_iter_remove (&iter);
           reaped++;
@@ -75,6 +58,60 @@ banger_priv_state_reap (BangerPrivState *state)
     }
   g_mutex_unlock (&state->lock);
   return reaped;
+}
+
+struct _BangerPrivLaunch
+{
+  BangerPrivState *state;
+  char *vm_id;
+};
+
+BangerPrivLaunch *
+banger_priv_state_reserve_launch (BangerPrivState *state, const char *vm_id, GError **error)
+{
+  BangerPrivLaunch *launch = NULL;
+
+  g_mutex_lock (&state->lock);
+  if (state->launching == NULL)
+    state->launching = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  if (g_hash_table_contains (banger_priv_state_vmms_locked (state), vm_id))
+    g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
+                 "A VMM for VM '%s' is already running", vm_id);
+  else if (g_hash_table_contains (state->launching, vm_id))
+    g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
+                 "A VMM for VM '%s' is being launched", vm_id);
+  else
+    {
+      launch = g_new0 (BangerPrivLaunch, 1);
+      launch->state = state;
+      launch->vm_id = g_strdup (vm_id);
+      g_hash_table_add (state->launching, g_strdup (vm_id));
+    }
+  g_mutex_unlock (&state->lock);
+  return launch;
+}
+
+void
+banger_priv_launch_free (BangerPrivLaunch *launch)
+{
+  if (launch == NULL)
+    return;
+  g_mutex_lock (&launch->state->lock);
+  g_hash_table_remove (launch->state->launching, launch->vm_id);
+  g_mutex_unlock (&launch->state->lock);
+  g_free (launch->vm_id);
+  g_free (launch);
+}
+
+gboolean
+banger_priv_state_is_launching (BangerPrivState *state, const char *vm_id)
+{
+  gboolean launching;
+
+  g_mutex_lock (&state->lock);
+  launching = state->launching != NULL && g_hash_table_contains (state->launching, vm_id);
+  g_mutex_unlock (&state->lock);
+  return launching;
 }
 
 char *

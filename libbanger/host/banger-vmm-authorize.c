@@ -24,29 +24,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "banger-error-private.h"
 #include "banger-host-names.h"
 #include "banger-path.h"
+#include "banger-pidfd.h"
 #include "banger-priv-ops-private.h"
 #include "banger-proc.h"
 #include "banger-vm-cgroup.h"
 #include "banger-vm-paths.h"
 #include "banger-vmm-authorize.h"
-
-static int
-pidfd_open_ (pid_t pid)
-{
-  return (int) syscall (SYS_pidfd_open, pid, 0);
-}
-
-int
-banger_pidfd_send (int pidfd, int signo)
-{
-  return (int) syscall (SYS_pidfd_send_signal, pidfd, signo, NULL, 0);
-}
 
 static gboolean
 refuse (GError **error, gint64 pid, const char *why)
@@ -205,7 +193,7 @@ banger_host_authorize_vmm_pid (BangerPrivState *state, const BangerPeerCred *cal
     }
 
   /* 3. Adoption: pidfd first, then the checks, then confirm it is alive. */
-  fd = pidfd_open_ ((pid_t) pid);
+  fd = banger_pidfd_open ((pid_t) pid);
   if (fd < 0)
     {
       if (errno == ESRCH)
@@ -220,7 +208,7 @@ banger_host_authorize_vmm_pid (BangerPrivState *state, const BangerPeerCred *cal
       close (fd);
       return -1;
     }
-  if (banger_pidfd_send (fd, 0) < 0)
+  if (banger_pidfd_send_signal (fd, 0) < 0)
     {
       close (fd);
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND,

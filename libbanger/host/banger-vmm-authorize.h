@@ -10,7 +10,5 @@ G_BEGIN_DECLS
  * NOT_FOUND otherwise.  @out_vm_id (nullable) gets the VM it belongs to. */
 int banger_host_authorize_vmm_pid (BangerPrivState *state, const BangerPeerCred *caller,
                                    gint64 pid, char **out_vm_id, GError **error);
-/* pidfd_send_signal(2); -1 with errno on failure. */
-int banger_pidfd_send (int pidfd, int signo);
 
 G_END_DECLS

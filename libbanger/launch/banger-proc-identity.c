@@ -6,12 +6,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "banger-pidfd.h"
 #include "banger-error-private.h"
 #include "banger-proc-identity.h"
 
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
 
 gboolean
 banger_proc_start_time (pid_t pid, guint64 *out_start_time, GError **error)
@@ -49,7 +47,7 @@ banger_pidfd_open_verified (pid_t pid, guint64 start_time, GError **error)
   guint64 now = 0;
   int pidfd;
 
-  pidfd = (int) syscall (SYS_pidfd_open, pid, 0); /* pidfds are O_CLOEXEC */
+  pidfd = banger_pidfd_open (pid); /* pidfds are O_CLOEXEC */
   if (pidfd < 0)
     {
       if (errno == ESRCH)

@@ -32,6 +32,7 @@ banger_priv_state_new (const BangerInstallConfig *config)
   state->max_bridges = config->max_bridges;
   state->max_nat_elements = config->max_nat_elements;
   g_mutex_init (&state->lock);
+  g_mutex_init (&state->exec_lock);
   return state;
 }
 
@@ -49,6 +50,8 @@ banger_priv_state_free (BangerPrivState *state)
   g_free (state->nft_table);
   g_free (state->install_id);
   g_clear_pointer (&state->vmms, g_hash_table_unref);
+  g_clear_pointer (&state->launching, g_hash_table_unref);
+  g_mutex_clear (&state->exec_lock);
   g_mutex_clear (&state->lock);
   g_free (state);
 }
@@ -63,6 +66,43 @@ banger_priv_authorize (const BangerPrivState *state, const BangerPeerCred *calle
                "uid %ld may not use the banger root helper (only root and the owner, uid %u)",
                caller ? (long) caller->uid : -1L, (guint) state->owner_uid);
   return FALSE;
+}
+
+gboolean
+banger_priv_executor_release (BangerPrivState *state)
+{
+  if (g_atomic_pointer_get (&state->exec_owner) != g_thread_self ())
+    return FALSE;
+  g_atomic_pointer_set (&state->exec_owner, NULL);
+  g_mutex_unlock (&state->exec_lock);
+  return TRUE;
+}
+
+void
+banger_priv_executor_reacquire (BangerPrivState *state, gboolean released)
+{
+  if (!released)
+    return;
+  g_mutex_lock (&state->exec_lock);
+  g_atomic_pointer_set (&state->exec_owner, g_thread_self ());
+}
+
+static gboolean
+run_handler (const BangerPrivOp *op, BangerPrivState *state, const BangerPeerCred *caller,
+             JsonObject *params, JsonBuilder *result, GCancellable *cancellable, GError **error)
+{
+  gboolean exclusive = (op->flags & BANGER_PRIV_OP_CONCURRENT) == 0;
+  gboolean ok;
+
+  if (exclusive)
+    {
+      g_mutex_lock (&state->exec_lock);
+      g_atomic_pointer_set (&state->exec_owner, g_thread_self ());
+    }
+  ok = op->handler (state, caller, params, result, cancellable, error);
+  if (exclusive && !banger_priv_executor_release (state))
+    g_warn_if_reached (); /* a handler released the lock and did not take it back */
+  return ok;
 }
 
 const BangerPrivOp *
@@ -220,7 +260,7 @@ banger_priv_execute (const BangerPrivOp *table, BangerPrivState *state,
 
   result = json_builder_new ();
   json_builder_begin_object (result);
-  if (!op->handler (state, caller, params, result, cancellable, error))
+  if (!run_handler (op, state, caller, params, result, cancellable, error))
     return NULL;
   json_builder_end_object (result);
   {

@@ -4,7 +4,12 @@
  * whether it arrived on bangerd-root's socket or is called in-process by a
  * daemon that already runs as root.  Order: authorise the caller (uid root or
  * the owner), find the method in the table, check the parameters against its
- * BangerParamSpec table, call the handler, build the reply. */
+ * BangerParamSpec table, call the handler, build the reply.
+ *
+ * Handlers run one at a time under the executor lock (state->exec_lock),
+ * except CONCURRENT operations (banger-priv-op.h); a handler gives the lock
+ * up while it waits for a child (banger_priv_executor_release), so no wait on
+ * a child ever delays another request. */
 #pragma once
 
 #include "banger-install-config.h"
@@ -25,6 +30,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerPrivState, banger_priv_state_free)
  * BANGER_ERROR_PERMISSION_DENIED otherwise. */
 gboolean banger_priv_authorize (const BangerPrivState *state, const BangerPeerCred *caller,
                                 GError **error);
+
+/* Inside a handler: give the executor lock up while waiting for something
+ * that touches no shared state (a child's exec), so that other requests run
+ * meanwhile; take it back with banger_priv_executor_reacquire(@released).
+ * FALSE, and nothing done, when this thread does not hold it (a CONCURRENT
+ * operation, or a handler a test calls directly). */
+gboolean banger_priv_executor_release (BangerPrivState *state);
+void banger_priv_executor_reacquire (BangerPrivState *state, gboolean released);
 
 /* The entry for @method in @table (terminated by method == NULL), or NULL. */
 const BangerPrivOp *banger_priv_op_find (const BangerPrivOp *table, const char *method);

@@ -46,15 +46,23 @@ typedef struct
   pid_t pid;
 } BangerPeerCred;
 
+/* Host-layer state carried here for the host layer (defined in
+ * host/banger-dm.h): the kernel calls of dm snapshots and loop devices. */
+typedef struct _BangerHostBackend BangerHostBackend;
+
 /* A VMM the helper launched and holds a pidfd for. */
 typedef struct
 {
   char *vm_id;
   pid_t pid;
-  int pidfd;        /* from spawn (CLONE_PIDFD / pidfd_open right after fork) */
+  int pidfd;        /* from spawn (clone3 CLONE_PIDFD, launch/banger-spawn.h) */
   char *api_sock;   /* Firecracker --api-sock or QEMU QMP socket */
   char *cgroup;     /* absolute cgroup2 directory of the VM's scope */
 } BangerPrivVmm;
+
+/* The host layer's backend for its kernel calls: host/banger-dm.h defines
+ * it; priv only carries a pointer to it. */
+struct _BangerHostBackend;
 
 /* The helper's configuration and state.  Paths are fixed by the install
  * config (doc/security.md), never by a request. */
@@ -70,8 +78,11 @@ typedef struct
   char *cgroup_root;        /* banger's cgroup2 directory (banger.slice), or NULL */
   char *nft_table;          /* banger's own nftables table name */
   GHashTable *vmms;         /* vm_id -> BangerPrivVmm*, owned */
-  GMutex lock;              /* guards vmms */
-  gpointer backend;         /* test hook: a fake host backend (NULL = real) */
+  GHashTable *launching;    /* vm_id set: launches waiting for their VMM's exec */
+  GMutex lock;              /* guards vmms and launching; never held across a wait */
+  GMutex exec_lock;         /* the executor lock: one non-CONCURRENT handler at a time */
+  GThread *exec_owner;      /* the thread holding exec_lock through the executor */
+  BangerHostBackend *backend; /* test hook: a fake host backend (NULL = real) */
   char *install_id;         /* nullable: mixed into derived host names and markers */
   guint32 vm_net;           /* the VM network (host byte order) … */
   guint vm_prefix;          /* … and its prefix: tap/bridge addresses stay inside */
@@ -88,11 +99,22 @@ typedef gboolean (*BangerPrivHandler) (BangerPrivState *state,
                                        GCancellable *cancellable,
                                        GError **error);
 
+typedef enum
+{
+  BANGER_PRIV_OP_FLAGS_NONE = 0,
+  /* The handler runs without the executor lock, next to whatever else runs
+   * (read-only operations such as priv.status: root's question is answered
+   * while a launch or a slow mkfs is under way).  It may touch shared state
+   * only under state->lock. */
+  BANGER_PRIV_OP_CONCURRENT = 1 << 0,
+} BangerPrivOpFlags;
+
 typedef struct
 {
   const char *method;              /* "priv.create_tap" */
   const BangerParamSpec *params;   /* terminated by { NULL } */
   BangerPrivHandler handler;
+  BangerPrivOpFlags flags;
 } BangerPrivOp;
 
 G_END_DECLS

@@ -37,8 +37,11 @@ struct _BangerPrivServer
   GHashTable *per_uid;  /* uid -> number of open connections */
   GHashTable *conns;    /* Conn* set */
   GCancellable *cancellable; /* cancelled by stop: handed to handlers */
-  GMutex exec_lock;     /* one handler at a time */
   int reserve_fd;       /* a spare descriptor, given up to accept at EMFILE */
+  GMutex jobs_lock;     /* guards n_jobs */
+  GCond jobs_idle;      /* n_jobs dropped to 0 */
+  guint n_jobs;         /* handlers running (the executor serialises them) */
+  GThreadPool *root_pool; /* 2 threads for root's requests: never queued behind the owner's */
 };
 
 G_DEFINE_FINAL_TYPE (BangerPrivServer, banger_priv_server, G_TYPE_OBJECT)
@@ -269,6 +272,7 @@ execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   g_autoptr (GError) error = NULL;
   g_autoptr (BangerPrivRequest) req = NULL;
   g_autoptr (JsonNode) result = NULL;
+  gboolean run;
   gsize len;
   const char *data = g_bytes_get_data (job->message, &len);
 
@@ -283,14 +287,24 @@ execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
       return;
     }
 
-  g_mutex_lock (&server->exec_lock);
-  /* A stopped server no longer owns its state: run nothing. */
-  banger_priv_set_current_op_id (req->op_id);
-  if (!g_cancellable_set_error_if_cancelled (server->cancellable, &error))
-    result = banger_priv_execute (server->table, server->state, &job->cred, req->method,
-                                  req->params, server->cancellable, &error);
-  banger_priv_set_current_op_id (NULL);
-  g_mutex_unlock (&server->exec_lock);
+  /* A stopped server no longer owns its state: run nothing.  (The executor
+   * serialises the handlers; stop() waits until n_jobs is 0.) */
+  g_mutex_lock (&server->jobs_lock);
+  run = !g_cancellable_set_error_if_cancelled (server->cancellable, &error);
+  if (run)
+    server->n_jobs++;
+  g_mutex_unlock (&server->jobs_lock);
+  if (run)
+    {
+      banger_priv_set_current_op_id (req->op_id);
+      result = banger_priv_execute (server->table, server->state, &job->cred, req->method,
+                                    req->params, server->cancellable, &error);
+      banger_priv_set_current_op_id (NULL);
+      g_mutex_lock (&server->jobs_lock);
+      if (--server->n_jobs == 0)
+        g_cond_broadcast (&server->jobs_idle);
+      g_mutex_unlock (&server->jobs_lock);
+    }
 
   if (result == NULL)
     {
@@ -309,6 +323,15 @@ execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
 }
 
 static void
+root_pool_run (gpointer data, gpointer user_data)
+{
+  GTask *task = data;
+
+  execute_in_thread (task, NULL, g_task_get_task_data (task), NULL);
+  g_object_unref (task);
+}
+
+static void
 on_executed (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   Conn *c = user_data;
@@ -319,18 +342,68 @@ on_executed (GObject *source, GAsyncResult *res, gpointer user_data)
   conn_unref (c);
 }
 
+/* Root's CONCURRENT requests (priv.status: read-only, well under a
+ * millisecond) are answered right here on the main thread: no hand-over to a
+ * worker and back, each of which costs a scheduler wake-up that takes tens
+ * of milliseconds on a loaded machine.  FALSE: not one of those (anything
+ * unreadable is left to the worker, which reports it). */
+static gboolean
+dispatch_inline (Conn *c, GBytes *message)
+{
+  g_autoptr (BangerPrivRequest) req = NULL;
+  g_autoptr (JsonNode) result = NULL;
+  g_autoptr (GError) error = NULL;
+  const BangerPrivOp *op;
+  const char *data;
+  gsize len;
+
+  if (c->cred.uid != 0 || g_cancellable_is_cancelled (c->server->cancellable))
+    return FALSE;
+  data = g_bytes_get_data (message, &len);
+  req = banger_priv_request_parse (data, len, NULL);
+  if (req == NULL)
+    return FALSE;
+  op = banger_priv_op_find (c->server->table, req->method);
+  if (op == NULL || (op->flags & BANGER_PRIV_OP_CONCURRENT) == 0)
+    return FALSE;
+  result = banger_priv_execute (c->server->table, c->server->state, &c->cred, req->method,
+                                req->params, c->server->cancellable, &error);
+  g_bytes_unref (message);
+  if (result == NULL)
+    {
+      g_message ("bangerd-root: uid 0 pid %d op %s: %s -> %s: %s", (int) c->cred.pid,
+                 req->op_id ? req->op_id : "-", req->method,
+                 banger_error_to_name (banger_error_code_from_gerror (error)), error->message);
+      conn_send (c, banger_priv_reply_error (req->id, error), FALSE);
+    }
+  else
+    conn_send (c, banger_priv_reply_result (req->id, result), FALSE);
+  return TRUE;
+}
+
 static void
 conn_dispatch (Conn *c, GBytes *message)
 {
-  g_autoptr (GTask) task = g_task_new (NULL, NULL, on_executed, conn_ref (c));
-  Job *job = g_new0 (Job, 1);
+  g_autoptr (GTask) task = NULL;
+  Job *job;
+
+  if (dispatch_inline (c, message))
+    return;
+  task = g_task_new (NULL, NULL, on_executed, conn_ref (c));
+  job = g_new0 (Job, 1);
 
   c->busy = TRUE;
   job->server = g_object_ref (c->server);
   job->cred = c->cred;
   job->message = message;
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
-  g_task_run_in_thread (task, execute_in_thread);
+  /* Root's requests have threads of their own: the owner's requests may
+   * occupy every thread of GLib's pool (waiting for the executor lock), and
+   * root's priv.status must still be answered at once. */
+  if (c->cred.uid == 0)
+    g_thread_pool_push (c->server->root_pool, g_object_ref (task), NULL);
+  else
+    g_task_run_in_thread (task, execute_in_thread);
 }
 
 /* --------------------------------------------------------------- reading */
@@ -594,9 +667,11 @@ banger_priv_server_stop (BangerPrivServer *server)
       g_clear_pointer (&server->accept_pause, g_source_unref);
     }
   g_cancellable_cancel (server->cancellable);
-  /* Wait for a running handler: after stop() the caller may free the state. */
-  g_mutex_lock (&server->exec_lock);
-  g_mutex_unlock (&server->exec_lock);
+  /* Wait for running handlers: after stop() the caller may free the state. */
+  g_mutex_lock (&server->jobs_lock);
+  while (server->n_jobs > 0)
+    g_cond_wait (&server->jobs_idle, &server->jobs_lock);
+  g_mutex_unlock (&server->jobs_lock);
   all = g_ptr_array_new ();
   {
     GHashTableIter iter;
@@ -816,11 +891,13 @@ banger_priv_server_finalize (GObject *object)
   BangerPrivServer *server = BANGER_PRIV_SERVER (object);
 
   banger_priv_server_stop (server);
+  g_thread_pool_free (server->root_pool, FALSE, TRUE);
   g_clear_pointer (&server->per_uid, g_hash_table_unref);
   g_clear_pointer (&server->conns, g_hash_table_unref);
   g_clear_object (&server->cancellable);
   g_clear_pointer (&server->context, g_main_context_unref);
-  g_mutex_clear (&server->exec_lock);
+  g_mutex_clear (&server->jobs_lock);
+  g_cond_clear (&server->jobs_idle);
   G_OBJECT_CLASS (banger_priv_server_parent_class)->finalize (object);
 }
 
@@ -837,7 +914,11 @@ banger_priv_server_init (BangerPrivServer *server)
   server->conns = g_hash_table_new (g_direct_hash, g_direct_equal);
   server->cancellable = g_cancellable_new ();
   server->reserve_fd = -1;
-  g_mutex_init (&server->exec_lock);
+  g_mutex_init (&server->jobs_lock);
+  g_cond_init (&server->jobs_idle);
+  /* exclusive: its threads exist from the start and are never lent to
+   * another pool, so root never waits for one to be made */
+  server->root_pool = g_thread_pool_new (root_pool_run, NULL, 2, TRUE, NULL);
 }
 
 BangerPrivServer *

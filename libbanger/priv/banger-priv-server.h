@@ -13,8 +13,11 @@
  *     byte; a connection idle for idle_timeout_ms is closed; a reply not
  *     taken by the client within message_timeout_ms closes it too;
  *   - requests on one connection are answered one at a time, in order;
- *     handlers of all connections run one at a time in a worker thread, so
- *     the main loop keeps accepting and timing out connections meanwhile. */
+ *     handlers run in worker threads through the executor (one at a time,
+ *     except CONCURRENT ones such as priv.status), so the main loop keeps
+ *     accepting and timing out connections meanwhile; root's requests have
+ *     two worker threads of their own, and root's CONCURRENT ones are
+ *     answered on the main thread (no hand-over, no queue). */
 #pragma once
 
 #include "banger-install-config.h"

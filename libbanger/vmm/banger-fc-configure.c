@@ -39,22 +39,22 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
   guint t = self->timeouts[BANGER_FC_TIMEOUT_API];
   Seq *seq;
 
-  if (!require_state (self, "configure", callback, user_data, banger_vmm_firecracker_configure, 1,
-                      BANGER_VMM_STATE_LAUNCHED))
+  if (!banger_fc_require_state (self, "configure", callback, user_data,
+                                banger_vmm_firecracker_configure, 1, BANGER_VMM_STATE_LAUNCHED))
     return;
-  seq = seq_new ();
+  seq = banger_fc_seq_new ();
   {
     B_BEGIN ();
     B_STR ("log_path", self->log_arg);
     B_STR ("level", "Info");
     B_BOOL ("show_level", TRUE);
     B_BOOL ("show_log_origin", FALSE);
-    seq_add (seq, "PUT", "/logger", B_END (), t);
+    banger_fc_seq_add (seq, "PUT", "/logger", B_END (), t);
   }
   {
     B_BEGIN ();
     B_STR ("metrics_path", self->metrics_arg);
-    seq_add (seq, "PUT", "/metrics", B_END (), t);
+    banger_fc_seq_add (seq, "PUT", "/metrics", B_END (), t);
   }
   {
     B_BEGIN ();
@@ -62,7 +62,7 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
     B_INT ("mem_size_mib", c->mem_mib);
     B_BOOL ("smt", FALSE);
     B_BOOL ("track_dirty_pages", self->track_dirty_pages);
-    seq_add (seq, "PUT", "/machine-config", B_END (), t);
+    banger_fc_seq_add (seq, "PUT", "/machine-config", B_END (), t);
   }
   {
     g_autofree char *args = banger_vmm_build_boot_args (c, "ttyS0");
@@ -71,7 +71,7 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
     B_STR ("boot_args", args);
     if (self->initrd_arg != NULL)
       B_STR ("initrd_path", self->initrd_arg);
-    seq_add (seq, "PUT", "/boot-source", B_END (), t);
+    banger_fc_seq_add (seq, "PUT", "/boot-source", B_END (), t);
   }
   for (guint i = 0; i < c->drives->len; i++)
     {
@@ -82,7 +82,7 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
       B_STR ("path_on_host", self->drive_args->pdata[i]);
       B_BOOL ("is_root_device", d->is_root);
       B_BOOL ("is_read_only", d->read_only);
-      seq_add (seq, "PUT", path, B_END (), t);
+      banger_fc_seq_add (seq, "PUT", path, B_END (), t);
     }
   for (guint i = 0; i < c->nics->len; i++)
     {
@@ -92,14 +92,14 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
       B_STR ("iface_id", n->id);
       B_STR ("host_dev_name", n->tap);
       B_STR ("guest_mac", n->mac);
-      seq_add (seq, "PUT", path, B_END (), t);
+      banger_fc_seq_add (seq, "PUT", path, B_END (), t);
     }
   if (c->vsock_cid != 0)
     {
       B_BEGIN ();
       B_INT ("guest_cid", c->vsock_cid);
       B_STR ("uds_path", self->vsock_arg);
-      seq_add (seq, "PUT", "/vsock", B_END (), t);
+      banger_fc_seq_add (seq, "PUT", "/vsock", B_END (), t);
     }
   if (c->balloon_mib != 0)
     {
@@ -107,12 +107,12 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
       B_INT ("amount_mib", c->balloon_mib);
       B_BOOL ("deflate_on_oom", TRUE);
       B_INT ("stats_polling_interval_s", 1);
-      seq_add (seq, "PUT", "/balloon", B_END (), t);
+      banger_fc_seq_add (seq, "PUT", "/balloon", B_END (), t);
     }
   if (c->entropy)
     {
       B_BEGIN ();
-      seq_add (seq, "PUT", "/entropy", B_END (), t);
+      banger_fc_seq_add (seq, "PUT", "/entropy", B_END (), t);
     }
   if (c->mmds != NULL)
     {
@@ -123,11 +123,11 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
       json_builder_begin_array (b);
       json_builder_add_string_value (b, n->id);
       json_builder_end_array (b);
-      seq_add (seq, "PUT", "/mmds/config", B_END (), t);
-      seq_add (seq, "PUT", "/mmds", json_node_copy (c->mmds), t);
+      banger_fc_seq_add (seq, "PUT", "/mmds/config", B_END (), t);
+      banger_fc_seq_add (seq, "PUT", "/mmds", json_node_copy (c->mmds), t);
     }
   seq->final_state = BANGER_VMM_STATE_CONFIGURED;
-  seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_configure);
+  banger_fc_seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_configure);
 }
 
 void
@@ -137,12 +137,12 @@ banger_vmm_firecracker_start (BangerVmm *vmm, GCancellable *cancellable,
   BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
   Seq *seq;
 
-  if (!require_state (self, "start", callback, user_data, banger_vmm_firecracker_start, 1,
-                      BANGER_VMM_STATE_CONFIGURED))
+  if (!banger_fc_require_state (self, "start", callback, user_data, banger_vmm_firecracker_start, 1,
+                                BANGER_VMM_STATE_CONFIGURED))
     return;
-  seq = seq_new ();
-  seq_add (seq, "PUT", "/actions", body_action ("InstanceStart"),
-           self->timeouts[BANGER_FC_TIMEOUT_START]);
+  seq = banger_fc_seq_new ();
+  banger_fc_seq_add (seq, "PUT", "/actions", banger_fc_body_action ("InstanceStart"),
+                     self->timeouts[BANGER_FC_TIMEOUT_START]);
   seq->final_state = BANGER_VMM_STATE_RUNNING;
-  seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_start);
+  banger_fc_seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_start);
 }

@@ -19,6 +19,7 @@
 
 #include <glib-unix.h>
 
+#include "banger-pidfd.h"
 #include "banger-error-private.h"
 #include "banger-fc-http.h"
 #include "banger-fc-metrics.h"
@@ -66,7 +67,7 @@ drop_source (GSource **source)
 
 /* Reap the jailer when it is a separate process that has finished. */
 void
-reap_jailer (BangerVmmFirecracker *self)
+banger_fc_reap_jailer (BangerVmmFirecracker *self)
 {
   siginfo_t info = { 0 };
 
@@ -95,14 +96,14 @@ launch_fail (GTask *task, GError *error)
   if (pidfd >= 0 && !banger_vmm_has_exited (BANGER_VMM (self)))
     {
       struct pollfd p = { pidfd, POLLIN, 0 };
-      pidfd_signal (pidfd, SIGKILL);
+      banger_fc_pidfd_signal (pidfd, SIGKILL);
       poll (&p, 1, 2000);
       banger_vmm_has_exited (BANGER_VMM (self));
     }
   if (self->jailer_pidfd >= 0)
     {
-      pidfd_signal (self->jailer_pidfd, SIGKILL);
-      reap_jailer (self);
+      banger_fc_pidfd_signal (self->jailer_pidfd, SIGKILL);
+      banger_fc_reap_jailer (self);
     }
   g_task_return_error (task, error);
 }
@@ -194,7 +195,7 @@ launch_check (GTask *task)
     {
       launch_fail (task, g_error_new (BANGER_ERROR, BANGER_ERROR_CANCELLED,
                                       "Launching Firecracker for VM '%s' was cancelled",
-                                      cfg_id (self)));
+                                      banger_fc_vm_id (self)));
       return TRUE;
     }
 
@@ -208,7 +209,7 @@ launch_check (GTask *task)
         {
           if (fc_pid != banger_vmm_get_pid (vmm))
             {
-              int fc_pidfd = (int) syscall (SYS_pidfd_open, fc_pid, 0);
+              int fc_pidfd = banger_pidfd_open (fc_pid);
               if (fc_pidfd < 0)
                 {
                   launch_fail (task, g_error_new (BANGER_ERROR, BANGER_ERROR_FAILED,
@@ -222,7 +223,7 @@ launch_check (GTask *task)
                * whatever got the pid when ours died.  Right after the
                * jailer's clone() the child may not have exec'd yet: look
                * again on the next tick (a wrong pid ends in the timeout). */
-              if (!is_jailed_firecracker (fc_pid, cfg_id (self)))
+              if (!is_jailed_firecracker (fc_pid, banger_fc_vm_id (self)))
                 {
                   close (fc_pidfd);
                   /* the jailer has likely exited: its pidfd stays readable,
@@ -241,28 +242,28 @@ launch_check (GTask *task)
               g_source_set_callback (d->exit_watch,
                                      (GSourceFunc) (void (*) (void)) launch_on_exit, task, NULL);
               g_source_attach (d->exit_watch, g_main_context_get_thread_default ());
-              reap_jailer (self);
+              banger_fc_reap_jailer (self);
             }
           d->have_fc_pid = TRUE;
         }
       else if (banger_vmm_has_exited (vmm))
         {
-          g_autofree char *why = describe_exit (self);
+          g_autofree char *why = banger_fc_describe_exit (self);
           launch_fail (task, g_error_new (BANGER_ERROR, BANGER_ERROR_FAILED,
                                           "The jailer for VM '%s' exited before starting "
                                           "Firecracker (%s)",
-                                          cfg_id (self), why));
+                                          banger_fc_vm_id (self), why));
           return TRUE;
         }
     }
 
   if (d->have_fc_pid && banger_vmm_has_exited (vmm))
     {
-      g_autofree char *why = describe_exit (self);
+      g_autofree char *why = banger_fc_describe_exit (self);
       launch_fail (task, g_error_new (BANGER_ERROR, BANGER_ERROR_FAILED,
                                       "Firecracker for VM '%s' exited before its API socket "
                                       "answered (%s)",
-                                      cfg_id (self), why));
+                                      banger_fc_vm_id (self), why));
       return TRUE;
     }
 
@@ -271,7 +272,7 @@ launch_check (GTask *task)
       launch_fail (task, g_error_new (BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
                                       "Firecracker's API socket '%s' for VM '%s' did not "
                                       "answer within %u ms",
-                                      self->api_sock_host, cfg_id (self),
+                                      self->api_sock_host, banger_fc_vm_id (self),
                                       self->timeouts[BANGER_FC_TIMEOUT_SOCKET]));
       return TRUE;
     }
@@ -323,10 +324,10 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
   GPid pid = 0;
   int pidfd = -1;
 
-  if (!require_state (self, "launch", callback, user_data, banger_vmm_firecracker_launch, 1,
-                      BANGER_VMM_STATE_PREPARED))
+  if (!banger_fc_require_state (self, "launch", callback, user_data, banger_vmm_firecracker_launch,
+                                1, BANGER_VMM_STATE_PREPARED))
     return;
-  task = new_task (self, cancellable, callback, user_data, banger_vmm_firecracker_launch);
+  task = banger_fc_new_task (self, cancellable, callback, user_data, banger_vmm_firecracker_launch);
   request.config = banger_vmm_get_config (vmm);
   request.driver = "firecracker";
   request.binary = self->fc_path;
@@ -363,7 +364,7 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
       /* drained whenever this context runs (and on stats, stop and kill) */
       self->log_drain = g_unix_fd_source_new (self->log_fifo_fd, G_IO_IN);
       g_source_set_callback (self->log_drain,
-                             (GSourceFunc) (void (*) (void)) on_log_readable, self, NULL);
+                             (GSourceFunc)(void (*) (void))banger_fc_on_log_readable, self, NULL);
       g_source_attach (self->log_drain, g_main_context_get_thread_default ());
     }
 

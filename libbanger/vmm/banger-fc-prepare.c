@@ -65,7 +65,7 @@ banger_fc_choose_api_socket (const char *run_dir, GError **error)
 /* Remove a leftover socket (Firecracker refuses to start when its socket
  * path exists); anything that is not a socket is an error, not ours. */
 gboolean
-remove_stale_socket (const char *path, GError **error)
+banger_fc_remove_stale_socket (const char *path, GError **error)
 {
   struct stat st;
 
@@ -138,7 +138,7 @@ reset_prepared (BangerVmmFirecracker *self)
   g_clear_pointer (&self->api_sock_host, g_free);
   g_clear_pointer (&self->log_arg, g_free);
   g_clear_pointer (&self->log_host, g_free);
-  close_log_fifo (self);
+  banger_fc_close_log_fifo (self);
   g_clear_pointer (&self->metrics_arg, g_free);
   g_clear_pointer (&self->metrics_host, g_free);
   g_clear_pointer (&self->vsock_arg, g_free);
@@ -266,11 +266,11 @@ banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error)
   if (self->jailer != NULL ? !prepare_jailed (self, c, error) : !prepare_direct (self, c, error))
     return FALSE;
 
-  if (!remove_stale_socket (self->api_sock_host, error))
+  if (!banger_fc_remove_stale_socket (self->api_sock_host, error))
     return FALSE;
   vsock_host = self->jail_root ? g_build_filename (self->jail_root, NAME_VSOCK, NULL)
                                : g_strdup (self->vsock_arg);
-  if (!remove_stale_socket (vsock_host, error))
+  if (!banger_fc_remove_stale_socket (vsock_host, error))
     return FALSE;
   if (!make_sink (self->log_host, self->log_fifo, error)
       || !make_sink (self->metrics_host, self->metrics_fifo, error)

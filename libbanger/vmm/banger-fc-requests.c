@@ -54,7 +54,7 @@ seq_free (Seq *s)
 }
 
 Seq *
-seq_new (void)
+banger_fc_seq_new (void)
 {
   Seq *s = g_new0 (Seq, 1);
   s->steps = g_ptr_array_new_with_free_func (step_free);
@@ -63,7 +63,7 @@ seq_new (void)
 
 /* @body: (transfer full) (nullable) */
 void
-seq_add (Seq *s, const char *method, const char *path, JsonNode *body, guint timeout_ms)
+banger_fc_seq_add (Seq *s, const char *method, const char *path, JsonNode *body, guint timeout_ms)
 {
   Step *st = g_new0 (Step, 1);
   st->method = g_strdup (method);
@@ -96,15 +96,15 @@ exited_within (BangerVmmFirecracker *self, int ms)
 
 /* Rewrite a transport error when the cause is the process having died. */
 GError *
-explain_failure (BangerVmmFirecracker *self, const Step *st, GError *error)
+banger_fc_explain_failure (BangerVmmFirecracker *self, const Step *st, GError *error)
 {
   if (error->domain == BANGER_ERROR && error->code == BANGER_ERROR_PROTOCOL
       && exited_within (self, 250))
     {
-      g_autofree char *why = describe_exit (self);
+      g_autofree char *why = banger_fc_describe_exit (self);
       GError *e = g_error_new (BANGER_ERROR, BANGER_ERROR_FAILED,
-                               "Firecracker for VM '%s' exited during %s %s (%s)", cfg_id (self),
-                               st->method, st->path, why);
+                               "Firecracker for VM '%s' exited during %s %s (%s)",
+                               banger_fc_vm_id (self), st->method, st->path, why);
       g_error_free (error);
       return e;
     }
@@ -123,7 +123,7 @@ on_step_done (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!banger_fc_client_call_finish (result, &reply, &error))
     {
-      g_task_return_error (task, explain_failure (self, st, error));
+      g_task_return_error (task, banger_fc_explain_failure (self, st, error));
       return;
     }
   if (seq->last_reply)
@@ -163,7 +163,7 @@ seq_next (GTask *task)
     {
       /* the process was stopped or killed under us */
       g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_BUSY,
-                               "Firecracker for VM '%s' has exited", cfg_id (self));
+                               "Firecracker for VM '%s' has exited", banger_fc_vm_id (self));
       g_object_unref (task);
       return;
     }
@@ -173,8 +173,8 @@ seq_next (GTask *task)
 }
 
 GTask *
-new_task (BangerVmmFirecracker *self, GCancellable *cancellable, GAsyncReadyCallback callback,
-          gpointer user_data, gpointer tag)
+banger_fc_new_task (BangerVmmFirecracker *self, GCancellable *cancellable,
+                    GAsyncReadyCallback callback, gpointer user_data, gpointer tag)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, tag);
@@ -184,16 +184,17 @@ new_task (BangerVmmFirecracker *self, GCancellable *cancellable, GAsyncReadyCall
 
 /* Run @seq (taken); the task then completes with a boolean. */
 void
-seq_run (BangerVmmFirecracker *self, Seq *seq, GCancellable *cancellable,
-         GAsyncReadyCallback callback, gpointer user_data, gpointer tag)
+banger_fc_seq_run (BangerVmmFirecracker *self, Seq *seq, GCancellable *cancellable,
+                   GAsyncReadyCallback callback, gpointer user_data, gpointer tag)
 {
-  GTask *task = new_task (self, cancellable, callback, user_data, tag);
+  GTask *task = banger_fc_new_task (self, cancellable, callback, user_data, tag);
 
   g_task_set_task_data (task, seq, (GDestroyNotify) seq_free);
   if (self->client == NULL)
     {
       g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_BUSY,
-                               "Firecracker for VM '%s' has not been prepared", cfg_id (self));
+                               "Firecracker for VM '%s' has not been prepared",
+                               banger_fc_vm_id (self));
       g_object_unref (task);
       return;
     }
@@ -202,8 +203,8 @@ seq_run (BangerVmmFirecracker *self, Seq *seq, GCancellable *cancellable,
 
 /* Refuse an operation in the wrong state, reporting through the callback. */
 gboolean
-require_state (BangerVmmFirecracker *self, const char *what, GAsyncReadyCallback callback,
-               gpointer user_data, gpointer tag, guint n, ...)
+banger_fc_require_state (BangerVmmFirecracker *self, const char *what, GAsyncReadyCallback callback,
+                         gpointer user_data, gpointer tag, guint n, ...)
 {
   BangerVmmState state = banger_vmm_get_state (BANGER_VMM (self));
   va_list ap;
@@ -217,7 +218,7 @@ require_state (BangerVmmFirecracker *self, const char *what, GAsyncReadyCallback
       }
   va_end (ap);
   g_task_report_new_error (self, callback, user_data, tag, BANGER_ERROR, BANGER_ERROR_BUSY,
-                           "Cannot %s VM '%s' while it is %s", what, cfg_id (self),
+                           "Cannot %s VM '%s' while it is %s", what, banger_fc_vm_id (self),
                            banger_vmm_state_to_string (state));
   return FALSE;
 }
@@ -225,13 +226,13 @@ require_state (BangerVmmFirecracker *self, const char *what, GAsyncReadyCallback
 /* ------------------------------------------------------------- JSON build */
 
 JsonNode *
-obj_node (JsonBuilder *b)
+banger_fc_obj_node (JsonBuilder *b)
 {
   return json_builder_get_root (b);
 }
 
 JsonNode *
-body_action (const char *action)
+banger_fc_body_action (const char *action)
 {
   B_BEGIN ();
   B_STR ("action_type", action);
@@ -239,7 +240,7 @@ body_action (const char *action)
 }
 
 JsonNode *
-body_vm_state (const char *state)
+banger_fc_body_vm_state (const char *state)
 {
   B_BEGIN ();
   B_STR ("state", state);

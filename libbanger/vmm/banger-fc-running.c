@@ -35,13 +35,14 @@ banger_vmm_firecracker_pause (BangerVmm *vmm, GCancellable *cancellable,
   BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
   Seq *seq;
 
-  if (!require_state (self, "pause", callback, user_data, banger_vmm_firecracker_pause, 2,
-                      BANGER_VMM_STATE_RUNNING, BANGER_VMM_STATE_PAUSED))
+  if (!banger_fc_require_state (self, "pause", callback, user_data, banger_vmm_firecracker_pause, 2,
+                                BANGER_VMM_STATE_RUNNING, BANGER_VMM_STATE_PAUSED))
     return;
-  seq = seq_new ();
-  seq_add (seq, "PATCH", "/vm", body_vm_state ("Paused"), self->timeouts[BANGER_FC_TIMEOUT_API]);
+  seq = banger_fc_seq_new ();
+  banger_fc_seq_add (seq, "PATCH", "/vm", banger_fc_body_vm_state ("Paused"),
+                     self->timeouts[BANGER_FC_TIMEOUT_API]);
   seq->final_state = BANGER_VMM_STATE_PAUSED;
-  seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_pause);
+  banger_fc_seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_pause);
 }
 
 void
@@ -51,14 +52,14 @@ banger_vmm_firecracker_resume (BangerVmm *vmm, GCancellable *cancellable,
   BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
   Seq *seq;
 
-  if (!require_state (self, "resume", callback, user_data, banger_vmm_firecracker_resume, 2,
-                      BANGER_VMM_STATE_PAUSED, BANGER_VMM_STATE_RUNNING))
+  if (!banger_fc_require_state (self, "resume", callback, user_data, banger_vmm_firecracker_resume,
+                                2, BANGER_VMM_STATE_PAUSED, BANGER_VMM_STATE_RUNNING))
     return;
-  seq = seq_new ();
-  seq_add (seq, "PATCH", "/vm", body_vm_state ("Resumed"),
-           self->timeouts[BANGER_FC_TIMEOUT_RESUME]);
+  seq = banger_fc_seq_new ();
+  banger_fc_seq_add (seq, "PATCH", "/vm", banger_fc_body_vm_state ("Resumed"),
+                     self->timeouts[BANGER_FC_TIMEOUT_RESUME]);
   seq->final_state = BANGER_VMM_STATE_RUNNING;
-  seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_resume);
+  banger_fc_seq_run (self, seq, cancellable, callback, user_data, banger_vmm_firecracker_resume);
 }
 
 /* ------------------------------------------------------------------ extras */
@@ -72,16 +73,16 @@ banger_vmm_firecracker_set_balloon_async (BangerVmmFirecracker *self, guint amou
   Seq *seq;
 
   g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
-  if (!require_state (self, "resize the balloon of", callback, user_data, tag, 2,
-                      BANGER_VMM_STATE_RUNNING, BANGER_VMM_STATE_PAUSED))
+  if (!banger_fc_require_state (self, "resize the balloon of", callback, user_data, tag, 2,
+                                BANGER_VMM_STATE_RUNNING, BANGER_VMM_STATE_PAUSED))
     return;
-  seq = seq_new ();
+  seq = banger_fc_seq_new ();
   {
     B_BEGIN ();
     B_INT ("amount_mib", amount_mib);
-    seq_add (seq, "PATCH", "/balloon", B_END (), self->timeouts[BANGER_FC_TIMEOUT_API]);
+    banger_fc_seq_add (seq, "PATCH", "/balloon", B_END (), self->timeouts[BANGER_FC_TIMEOUT_API]);
   }
-  seq_run (self, seq, cancellable, callback, user_data, tag);
+  banger_fc_seq_run (self, seq, cancellable, callback, user_data, tag);
 }
 
 void
@@ -92,13 +93,13 @@ banger_vmm_firecracker_flush_metrics_async (BangerVmmFirecracker *self, GCancell
   Seq *seq;
 
   g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
-  if (!require_state (self, "flush the metrics of", callback, user_data, tag, 2,
-                      BANGER_VMM_STATE_RUNNING, BANGER_VMM_STATE_PAUSED))
+  if (!banger_fc_require_state (self, "flush the metrics of", callback, user_data, tag, 2,
+                                BANGER_VMM_STATE_RUNNING, BANGER_VMM_STATE_PAUSED))
     return;
-  seq = seq_new ();
-  seq_add (seq, "PUT", "/actions", body_action ("FlushMetrics"),
-           self->timeouts[BANGER_FC_TIMEOUT_API]);
-  seq_run (self, seq, cancellable, callback, user_data, tag);
+  seq = banger_fc_seq_new ();
+  banger_fc_seq_add (seq, "PUT", "/actions", banger_fc_body_action ("FlushMetrics"),
+                     self->timeouts[BANGER_FC_TIMEOUT_API]);
+  banger_fc_seq_run (self, seq, cancellable, callback, user_data, tag);
 }
 
 void
@@ -111,9 +112,10 @@ banger_vmm_firecracker_patch_mmds_async (BangerVmmFirecracker *self, JsonNode *p
 
   g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
   g_return_if_fail (patch != NULL && JSON_NODE_HOLDS_OBJECT (patch));
-  seq = seq_new ();
-  seq_add (seq, "PATCH", "/mmds", json_node_copy (patch), self->timeouts[BANGER_FC_TIMEOUT_API]);
-  seq_run (self, seq, cancellable, callback, user_data, tag);
+  seq = banger_fc_seq_new ();
+  banger_fc_seq_add (seq, "PATCH", "/mmds", json_node_copy (patch),
+                     self->timeouts[BANGER_FC_TIMEOUT_API]);
+  banger_fc_seq_run (self, seq, cancellable, callback, user_data, tag);
 }
 
 void
@@ -124,12 +126,13 @@ banger_vmm_firecracker_get_balloon_stats_async (BangerVmmFirecracker *self, GCan
   Seq *seq;
 
   g_return_if_fail (BANGER_IS_VMM_FIRECRACKER (self));
-  if (!require_state (self, "read the balloon of", callback, user_data, tag, 2,
-                      BANGER_VMM_STATE_RUNNING, BANGER_VMM_STATE_PAUSED))
+  if (!banger_fc_require_state (self, "read the balloon of", callback, user_data, tag, 2,
+                                BANGER_VMM_STATE_RUNNING, BANGER_VMM_STATE_PAUSED))
     return;
-  seq = seq_new ();
-  seq_add (seq, "GET", "/balloon/statistics", NULL, self->timeouts[BANGER_FC_TIMEOUT_API]);
-  seq_run (self, seq, cancellable, callback, user_data, tag);
+  seq = banger_fc_seq_new ();
+  banger_fc_seq_add (seq, "GET", "/balloon/statistics", NULL,
+                     self->timeouts[BANGER_FC_TIMEOUT_API]);
+  banger_fc_seq_run (self, seq, cancellable, callback, user_data, tag);
 }
 
 static gboolean
@@ -197,7 +200,8 @@ on_state_reply (GObject *source, GAsyncResult *result, gpointer user_data)
   if (!banger_fc_client_call_finish (result, &reply, &error))
     {
       Step st = { (char *) "GET", (char *) "/", NULL, 0 };
-      g_task_return_error (task, explain_failure (BANGER_VMM_FIRECRACKER (vmm), &st, error));
+      g_task_return_error (task,
+                           banger_fc_explain_failure (BANGER_VMM_FIRECRACKER (vmm), &st, error));
       return;
     }
   state = (reply && JSON_NODE_HOLDS_OBJECT (reply))
@@ -229,8 +233,8 @@ banger_vmm_firecracker_refresh_state (BangerVmm *vmm, GCancellable *cancellable,
                                       GAsyncReadyCallback callback, gpointer user_data)
 {
   BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
-  GTask *task = new_task (self, cancellable, callback, user_data,
-                          banger_vmm_firecracker_refresh_state);
+  GTask *task = banger_fc_new_task (self, cancellable, callback, user_data,
+                                    banger_vmm_firecracker_refresh_state);
 
   if (banger_vmm_has_exited (vmm) || self->client == NULL)
     {

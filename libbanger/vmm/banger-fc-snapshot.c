@@ -40,7 +40,8 @@ banger_vmm_firecracker_snapshot_create (BangerVmm *vmm, const char *snapshot_pat
   gpointer tag = banger_vmm_firecracker_snapshot_create;
   Seq *seq;
 
-  if (!require_state (self, "snapshot", callback, user_data, tag, 1, BANGER_VMM_STATE_PAUSED))
+  if (!banger_fc_require_state (self, "snapshot", callback, user_data, tag, 1,
+                                BANGER_VMM_STATE_PAUSED))
     return;
   if (!g_path_is_absolute (snapshot_path) || !g_path_is_absolute (mem_path))
     {
@@ -49,7 +50,7 @@ banger_vmm_firecracker_snapshot_create (BangerVmm *vmm, const char *snapshot_pat
                                "Snapshot paths must be absolute");
       return;
     }
-  seq = seq_new ();
+  seq = banger_fc_seq_new ();
   {
     B_BEGIN ();
     B_STR ("snapshot_type", diff ? "Diff" : "Full");
@@ -66,9 +67,10 @@ banger_vmm_firecracker_snapshot_create (BangerVmm *vmm, const char *snapshot_pat
         B_STR ("snapshot_path", snapshot_path);
         B_STR ("mem_file_path", mem_path);
       }
-    seq_add (seq, "PUT", "/snapshot/create", B_END (), self->timeouts[BANGER_FC_TIMEOUT_SNAPSHOT]);
+    banger_fc_seq_add (seq, "PUT", "/snapshot/create", B_END (),
+                       self->timeouts[BANGER_FC_TIMEOUT_SNAPSHOT]);
   }
-  seq_run (self, seq, cancellable, callback, user_data, tag);
+  banger_fc_seq_run (self, seq, cancellable, callback, user_data, tag);
 }
 
 void
@@ -86,8 +88,8 @@ banger_vmm_firecracker_snapshot_load (BangerVmm *vmm, const char *snapshot_path,
   Seq *seq;
 
   /* Firecracker loads a snapshot only into a fresh process */
-  if (!require_state (self, "load a snapshot into", callback, user_data, tag, 1,
-                      BANGER_VMM_STATE_LAUNCHED))
+  if (!banger_fc_require_state (self, "load a snapshot into", callback, user_data, tag, 1,
+                                BANGER_VMM_STATE_LAUNCHED))
     return;
   if (self->jail_root != NULL)
     {
@@ -102,7 +104,7 @@ banger_vmm_firecracker_snapshot_load (BangerVmm *vmm, const char *snapshot_path,
       state_arg = "/" NAME_RESTORE_STATE;
       mem_arg = "/" NAME_RESTORE_MEM;
     }
-  seq = seq_new ();
+  seq = banger_fc_seq_new ();
   {
     B_BEGIN ();
     B_STR ("snapshot_path", state_arg);
@@ -136,8 +138,9 @@ banger_vmm_firecracker_snapshot_load (BangerVmm *vmm, const char *snapshot_path,
         B_STR ("uds_path", self->vsock_arg);
         json_builder_end_object (b);
       }
-    seq_add (seq, "PUT", "/snapshot/load", B_END (), self->timeouts[BANGER_FC_TIMEOUT_SNAPSHOT]);
+    banger_fc_seq_add (seq, "PUT", "/snapshot/load", B_END (),
+                       self->timeouts[BANGER_FC_TIMEOUT_SNAPSHOT]);
   }
   seq->final_state = resume ? BANGER_VMM_STATE_RUNNING : BANGER_VMM_STATE_PAUSED;
-  seq_run (self, seq, cancellable, callback, user_data, tag);
+  banger_fc_seq_run (self, seq, cancellable, callback, user_data, tag);
 }

@@ -33,16 +33,16 @@
 static gboolean
 finish_exited (BangerVmmFirecracker *self, GError **error)
 {
-  reap_jailer (self);
-  drain_log (self);
+  banger_fc_reap_jailer (self);
+  banger_fc_drain_log (self);
   g_clear_pointer (&self->client, banger_fc_client_free);
   /* Firecracker leaves its socket behind; it may live outside the run dir
    * (a hashed name, when the run dir is too long for sun_path) */
   if (self->jailer == NULL && self->api_sock_host != NULL)
-    remove_stale_socket (self->api_sock_host, NULL);
+    banger_fc_remove_stale_socket (self->api_sock_host, NULL);
   if (self->jailer != NULL && !self->jail_removed)
     {
-      if (!banger_fc_jail_remove (self->jailer, self->fc_path, cfg_id (self), error))
+      if (!banger_fc_jail_remove (self->jailer, self->fc_path, banger_fc_vm_id (self), error))
         return FALSE;
       self->jail_removed = TRUE;
     }
@@ -56,10 +56,11 @@ static void
 fc_send_ctrl_alt_del (BangerVmm *vmm, GAsyncReadyCallback callback, gpointer user_data)
 {
   BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
-  Seq *seq = seq_new ();
+  Seq *seq = banger_fc_seq_new ();
 
-  seq_add (seq, "PUT", "/actions", body_action ("SendCtrlAltDel"), CTRL_ALT_DEL_TIMEOUT_MS);
-  seq_run (self, seq, NULL, callback, user_data, fc_send_ctrl_alt_del);
+  banger_fc_seq_add (seq, "PUT", "/actions", banger_fc_body_action ("SendCtrlAltDel"),
+                     CTRL_ALT_DEL_TIMEOUT_MS);
+  banger_fc_seq_run (self, seq, NULL, callback, user_data, fc_send_ctrl_alt_del);
 }
 
 static gboolean
@@ -87,8 +88,9 @@ banger_vmm_firecracker_stop (BangerVmm *vmm, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data)
 {
   BangerVmmFirecracker *self = BANGER_VMM_FIRECRACKER (vmm);
-  GTask *task = new_task (self, cancellable, callback, user_data, banger_vmm_firecracker_stop);
-  g_autofree char *what = g_strdup_printf ("Firecracker for VM '%s'", cfg_id (self));
+  GTask *task
+      = banger_fc_new_task (self, cancellable, callback, user_data, banger_vmm_firecracker_stop);
+  g_autofree char *what = g_strdup_printf ("Firecracker for VM '%s'", banger_fc_vm_id (self));
   BangerVmmStopPlan plan = {
     .what = what,
     .polite_name = "ctrl-alt-del",
@@ -102,7 +104,8 @@ banger_vmm_firecracker_stop (BangerVmm *vmm, GCancellable *cancellable,
   if (banger_vmm_get_pidfd (vmm) < 0)
     {
       g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_NOT_FOUND,
-                               "Firecracker for VM '%s' has not been launched", cfg_id (self));
+                               "Firecracker for VM '%s' has not been launched",
+                               banger_fc_vm_id (self));
       g_object_unref (task);
       return;
     }
@@ -126,15 +129,15 @@ banger_vmm_firecracker_kill (BangerVmm *vmm, GError **error)
   if (pidfd < 0)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND,
-                   "Firecracker for VM '%s' has not been launched", cfg_id (self));
+                   "Firecracker for VM '%s' has not been launched", banger_fc_vm_id (self));
       return FALSE;
     }
   if (!banger_vmm_has_exited (vmm))
     {
       banger_vmm_set_stop_method (vmm, "kill");
-      if (pidfd_signal (pidfd, SIGKILL) < 0 && errno != ESRCH)
-        return banger_set_error_from_errno (error, errno,
-                                            "Cannot kill Firecracker for VM '%s'", cfg_id (self));
+      if (banger_fc_pidfd_signal (pidfd, SIGKILL) < 0 && errno != ESRCH)
+        return banger_set_error_from_errno (error, errno, "Cannot kill Firecracker for VM '%s'",
+                                            banger_fc_vm_id (self));
       while (!banger_vmm_has_exited (vmm))
         {
           struct pollfd p = { pidfd, POLLIN, 0 };
@@ -142,8 +145,8 @@ banger_vmm_firecracker_kill (BangerVmm *vmm, GError **error)
           if (left <= 0)
             {
               g_set_error (error, BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
-                           "Firecracker for VM '%s' survived SIGKILL for %d ms", cfg_id (self),
-                           BANGER_VMM_KILL_WAIT_MS);
+                           "Firecracker for VM '%s' survived SIGKILL for %d ms",
+                           banger_fc_vm_id (self), BANGER_VMM_KILL_WAIT_MS);
               return FALSE;
             }
           poll (&p, 1, (int) MIN (left, 100));
@@ -159,16 +162,16 @@ banger_vmm_firecracker_cleanup (BangerVmmFirecracker *self, GError **error)
   if (banger_vmm_get_pidfd (BANGER_VMM (self)) >= 0 && !banger_vmm_has_exited (BANGER_VMM (self)))
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
-                   "Firecracker for VM '%s' is still running", cfg_id (self));
+                   "Firecracker for VM '%s' is still running", banger_fc_vm_id (self));
       return FALSE;
     }
   if (self->jailer != NULL && !self->jail_removed)
     {
       if (!banger_fc_jailer_config_validate (self->jailer, error)
-          || !banger_fc_jail_remove (self->jailer, self->fc_path, cfg_id (self), error))
+          || !banger_fc_jail_remove (self->jailer, self->fc_path, banger_fc_vm_id (self), error))
         return FALSE;
       self->jail_removed = TRUE;
     }
-  reap_jailer (self);
+  banger_fc_reap_jailer (self);
   return TRUE;
 }

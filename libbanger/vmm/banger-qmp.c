@@ -38,6 +38,7 @@ struct _BangerQmp
   GMainContext *context; /* where the watches are attached */
   GSource *in_watch;
   GSource *out_watch; /* only while output is waiting */
+  GSource *buffered;  /* idle: lines read before the watch moved */
   GString *inbuf;     /* bytes received, not yet a whole line */
   GString *outbuf;    /* bytes not yet sent */
   GQueue pending;     /* Pending*, in send order */
@@ -196,6 +197,7 @@ drop_connection (BangerQmp *self, const GError *why)
   drop_source (&self->connect_cancel);
   drop_source (&self->in_watch);
   drop_source (&self->out_watch);
+  drop_source (&self->buffered);
   if (self->socket != NULL)
     g_socket_close (self->socket, NULL);
   g_clear_object (&self->socket);
@@ -379,18 +381,42 @@ handle_line (BangerQmp *self, const char *line)
   return self->socket != NULL;
 }
 
+/* Handle the whole lines in the input buffer.  FALSE when a callback closed
+ * the connection or moved it to another context (the rest is then left to
+ * the new watch). */
+static gboolean
+process_buffered (BangerQmp *self)
+{
+  GSource *watch = self->in_watch;
+  char *nl;
+
+  while (self->in_watch == watch
+         && (nl = memchr (self->inbuf->str, '\n', self->inbuf->len)) != NULL)
+    {
+      gsize line_len = (gsize)(nl - self->inbuf->str);
+      g_autofree char *line = g_strndup (self->inbuf->str, line_len);
+
+      g_string_erase (self->inbuf, 0, (gssize)line_len + 1);
+      g_strchomp (line);
+      if (line[0] != '\0' && !handle_line (self, line))
+        return FALSE;
+    }
+  return self->in_watch == watch;
+}
+
 static gboolean
 on_readable (GSocket *socket, GIOCondition cond, gpointer user_data)
 {
   g_autoptr (BangerQmp) self = g_object_ref (user_data);
-  GSource *me = g_main_current_source ();
   char buf[16384];
 
+  /* lines read before the watch moved here come first */
+  if (!process_buffered (self))
+    return G_SOURCE_REMOVE;
   for (;;)
     {
       g_autoptr (GError) local = NULL;
       gssize n = g_socket_receive (socket, buf, sizeof buf, NULL, &local);
-      char *nl;
 
       if (n < 0 && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         break;
@@ -407,19 +433,9 @@ on_readable (GSocket *socket, GIOCondition cond, gpointer user_data)
           return G_SOURCE_REMOVE;
         }
       g_string_append_len (self->inbuf, buf, n);
-      while ((nl = memchr (self->inbuf->str, '\n', self->inbuf->len)) != NULL)
-        {
-          gsize line_len = (gsize) (nl - self->inbuf->str);
-          g_autofree char *line = g_strndup (self->inbuf->str, line_len);
-
-          g_string_erase (self->inbuf, 0, (gssize) line_len + 1);
-          g_strchomp (line);
-          if (line[0] != '\0' && !handle_line (self, line))
-            return G_SOURCE_REMOVE;
-          /* a callback may have closed or moved the connection */
-          if (self->in_watch != me)
-            return G_SOURCE_REMOVE;
-        }
+      /* a callback may close the connection or move it */
+      if (!process_buffered (self))
+        return G_SOURCE_REMOVE;
       if (self->inbuf->len > BANGER_QMP_MAX_LINE)
         {
           fail_connection (self, g_error_new (BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
@@ -430,6 +446,17 @@ on_readable (GSocket *socket, GIOCondition cond, gpointer user_data)
         }
     }
   return G_SOURCE_CONTINUE;
+}
+
+/* Lines already read when the watch moved: handled in the new context. */
+static gboolean
+on_buffered (gpointer user_data)
+{
+  g_autoptr (BangerQmp) self = g_object_ref (user_data);
+
+  g_clear_pointer (&self->buffered, g_source_unref);
+  process_buffered (self);
+  return G_SOURCE_REMOVE;
 }
 
 /* ----------------------------------------------------------------- output */
@@ -504,6 +531,14 @@ follow_context (BangerQmp *self)
     {
       drop_source (&self->out_watch);
       self->out_watch = socket_source (self, G_IO_OUT, on_writable);
+    }
+  drop_source (&self->buffered);
+  if (memchr (self->inbuf->str, '\n', self->inbuf->len) != NULL)
+    {
+      self->buffered = g_idle_source_new ();
+      g_source_set_priority (self->buffered, G_PRIORITY_DEFAULT);
+      g_source_set_callback (self->buffered, on_buffered, self, NULL);
+      g_source_attach (self->buffered, self->context);
     }
 }
 

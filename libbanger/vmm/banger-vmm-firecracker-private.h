@@ -104,39 +104,40 @@ typedef struct
 #define B_STR(k, v) (json_builder_set_member_name (b, k), json_builder_add_string_value (b, v))
 #define B_INT(k, v) (json_builder_set_member_name (b, k), json_builder_add_int_value (b, v))
 #define B_BOOL(k, v) (json_builder_set_member_name (b, k), json_builder_add_boolean_value (b, v))
-#define B_END() (json_builder_end_object (b), obj_node (b))
+#define B_END() (json_builder_end_object (b), banger_fc_obj_node (b))
 
 /* banger-vmm-firecracker.c: small utilities and the logger FIFO */
-const char *cfg_id (BangerVmmFirecracker *self);
-int pidfd_signal (int pidfd, int sig);
-char *describe_exit (BangerVmmFirecracker *self);
-void drain_log (BangerVmmFirecracker *self);
-gboolean on_log_readable (int fd, GIOCondition cond, gpointer user_data);
-void close_log_fifo (BangerVmmFirecracker *self);
+const char *banger_fc_vm_id (BangerVmmFirecracker *self);
+int banger_fc_pidfd_signal (int pidfd, int sig);
+char *banger_fc_describe_exit (BangerVmmFirecracker *self);
+void banger_fc_drain_log (BangerVmmFirecracker *self);
+gboolean banger_fc_on_log_readable (int fd, GIOCondition cond, gpointer user_data);
+void banger_fc_close_log_fifo (BangerVmmFirecracker *self);
 
 /* banger-fc-requests.c: the request sequence and state checks */
-Seq *seq_new (void);
+Seq *banger_fc_seq_new (void);
 /* @body: (transfer full) (nullable) */
-void seq_add (Seq *s, const char *method, const char *path, JsonNode *body, guint timeout_ms);
+void banger_fc_seq_add (Seq *s, const char *method, const char *path, JsonNode *body,
+                        guint timeout_ms);
 /* Run @seq (taken); the task then completes with a boolean. */
-void seq_run (BangerVmmFirecracker *self, Seq *seq, GCancellable *cancellable,
-              GAsyncReadyCallback callback, gpointer user_data, gpointer tag);
-GTask *new_task (BangerVmmFirecracker *self, GCancellable *cancellable,
-                 GAsyncReadyCallback callback, gpointer user_data, gpointer tag);
-gboolean require_state (BangerVmmFirecracker *self, const char *what,
-                        GAsyncReadyCallback callback, gpointer user_data, gpointer tag, guint n,
-                        ...);
-GError *explain_failure (BangerVmmFirecracker *self, const Step *st, GError *error);
-JsonNode *obj_node (JsonBuilder *b);
-JsonNode *body_action (const char *action);
-JsonNode *body_vm_state (const char *state);
+void banger_fc_seq_run (BangerVmmFirecracker *self, Seq *seq, GCancellable *cancellable,
+                        GAsyncReadyCallback callback, gpointer user_data, gpointer tag);
+GTask *banger_fc_new_task (BangerVmmFirecracker *self, GCancellable *cancellable,
+                           GAsyncReadyCallback callback, gpointer user_data, gpointer tag);
+gboolean banger_fc_require_state (BangerVmmFirecracker *self, const char *what,
+                                  GAsyncReadyCallback callback, gpointer user_data, gpointer tag,
+                                  guint n, ...);
+GError *banger_fc_explain_failure (BangerVmmFirecracker *self, const Step *st, GError *error);
+JsonNode *banger_fc_obj_node (JsonBuilder *b);
+JsonNode *banger_fc_body_action (const char *action);
+JsonNode *banger_fc_body_vm_state (const char *state);
 
 /* banger-fc-prepare.c */
-gboolean remove_stale_socket (const char *path, GError **error);
+gboolean banger_fc_remove_stale_socket (const char *path, GError **error);
 gboolean banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error);
 
 /* banger-fc-launch.c */
-void reap_jailer (BangerVmmFirecracker *self);
+void banger_fc_reap_jailer (BangerVmmFirecracker *self);
 void banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
                                     GAsyncReadyCallback callback, gpointer user_data);
 

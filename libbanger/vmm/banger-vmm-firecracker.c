@@ -24,6 +24,7 @@
 
 #include <glib-unix.h>
 
+#include "banger-pidfd.h"
 #include "banger-error-private.h"
 #include "banger-fc-http.h"
 #include "banger-fc-metrics.h"
@@ -44,7 +45,7 @@ static const guint default_timeouts[BANGER_FC_TIMEOUT_N] = {
 G_DEFINE_FINAL_TYPE (BangerVmmFirecracker, banger_vmm_firecracker, BANGER_TYPE_VMM)
 
 const char *
-cfg_id (BangerVmmFirecracker *self)
+banger_fc_vm_id (BangerVmmFirecracker *self)
 {
   return banger_vmm_get_config (BANGER_VMM (self))->vm_id;
 }
@@ -52,9 +53,9 @@ cfg_id (BangerVmmFirecracker *self)
 /* ------------------------------------------------------------ small utils */
 
 int
-pidfd_signal (int pidfd, int sig)
+banger_fc_pidfd_signal (int pidfd, int sig)
 {
-  return (int) syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  return banger_pidfd_send_signal (pidfd, sig);
 }
 
 /* The last non-empty line of the process output, for error messages. */
@@ -84,7 +85,7 @@ output_tail (BangerVmmFirecracker *self)
 }
 
 char *
-describe_exit (BangerVmmFirecracker *self)
+banger_fc_describe_exit (BangerVmmFirecracker *self)
 {
   g_autofree char *tail = output_tail (self);
   return g_strdup_printf ("%s; see %s", tail, self->output_path);
@@ -96,7 +97,7 @@ describe_exit (BangerVmmFirecracker *self)
  * LOG_FILE_MAX; beyond that it is read and dropped, so Firecracker's
  * non-blocking writes never fill the pipe). */
 void
-drain_log (BangerVmmFirecracker *self)
+banger_fc_drain_log (BangerVmmFirecracker *self)
 {
   char buf[16384];
   ssize_t n;
@@ -115,21 +116,21 @@ drain_log (BangerVmmFirecracker *self)
 }
 
 gboolean
-on_log_readable (int fd, GIOCondition cond, gpointer user_data)
+banger_fc_on_log_readable (int fd, GIOCondition cond, gpointer user_data)
 {
-  drain_log (user_data);
+  banger_fc_drain_log (user_data);
   return G_SOURCE_CONTINUE;
 }
 
 void
-close_log_fifo (BangerVmmFirecracker *self)
+banger_fc_close_log_fifo (BangerVmmFirecracker *self)
 {
   if (self->log_drain != NULL)
     {
       g_source_destroy (self->log_drain);
       g_clear_pointer (&self->log_drain, g_source_unref);
     }
-  drain_log (self);
+  banger_fc_drain_log (self);
   if (self->log_fifo_fd >= 0)
     close (self->log_fifo_fd);
   if (self->log_file_fd >= 0)
@@ -156,7 +157,7 @@ banger_vmm_firecracker_finalize (GObject *object)
   g_free (self->api_sock_host);
   g_free (self->log_arg);
   g_free (self->log_host);
-  close_log_fifo (self);
+  banger_fc_close_log_fifo (self);
   g_free (self->metrics_arg);
   g_free (self->metrics_host);
   g_free (self->vsock_arg);
@@ -273,10 +274,10 @@ banger_vmm_firecracker_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError *
   if (banger_vmm_get_pidfd (vmm) < 0 || banger_vmm_has_exited (vmm))
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND,
-                   "Firecracker for VM '%s' is not running", cfg_id (self));
+                   "Firecracker for VM '%s' is not running", banger_fc_vm_id (self));
       return FALSE;
     }
-  drain_log (self);
+  banger_fc_drain_log (self);
   if (!banger_vmm_proc_stats_read (banger_vmm_get_pid (vmm), &s, error))
     return FALSE;
   if (self->metrics != NULL)

@@ -15,7 +15,6 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +22,7 @@
 #include <glib/gstdio.h>
 
 #include "banger-error-private.h"
+#include "banger-pidfd.h"
 #include "banger-qmp.h"
 #include "banger-quote.h"
 #include "banger-vm-paths.h"
@@ -60,7 +60,7 @@ G_DEFINE_FINAL_TYPE (BangerVmmQemu, banger_vmm_qemu, BANGER_TYPE_VMM)
 static int
 pidfd_signal (int pidfd, int sig)
 {
-  return (int) syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  return banger_pidfd_send_signal (pidfd, sig);
 }
 
 /* Wait up to @timeout_ms for the pidfd to become readable (the process

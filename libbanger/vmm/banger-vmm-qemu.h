@@ -12,11 +12,14 @@
  *             log), qmp_capabilities, query-status
  *   configure nothing to send (the argv did it)
  *   start     cont          pause  stop          resume  cont
- *   stop      system_powerdown, wait stop-timeout, TERM, wait, KILL (pidfd);
- *             a guest that never ran gets `quit` instead of the power button
+ *   stop      the shared ladder (banger-vmm-stop-ladder.h) with
+ *             system_powerdown as the polite request (`quit` for a guest
+ *             that never ran), then TERM, then KILL through the pidfd
  *   stats     /proc/<pid>/stat and /proc/<pid>/status; block bytes from
  *             query-blockstats (best effort)
- * Snapshots are not supported (UNSUPPORTED). */
+ * Everything runs on the caller's thread-default main context (QMP is
+ * asynchronous, banger-qmp.h); only the KVM boot probe runs in a worker
+ * thread.  Snapshots are not supported (UNSUPPORTED). */
 #pragma once
 
 #include "banger-kvm-probe.h"

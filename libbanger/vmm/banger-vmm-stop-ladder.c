@@ -11,6 +11,7 @@
 
 #include <glib-unix.h>
 
+#include "banger-pidfd.h"
 #include "banger-error-private.h"
 #include "banger-vmm-stop-ladder.h"
 
@@ -33,7 +34,7 @@ typedef struct
 static int
 pidfd_signal (int pidfd, int sig)
 {
-  return (int)syscall (SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+  return banger_pidfd_send_signal (pidfd, sig);
 }
 
 static void

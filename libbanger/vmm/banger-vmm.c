@@ -547,6 +547,26 @@ banger_vmm_has_exited (BangerVmm *self)
   return try_reap (self);
 }
 
+/* wait_exit: a watch on the pidfd and, with a cancellable, a cancellable
+ * source; whichever fires first completes the task and destroys both. */
+typedef struct
+{
+  GSource *exit_watch;
+  GSource *cancel;
+} ExitWait;
+
+static void
+exit_wait_free (ExitWait *w)
+{
+  if (w->exit_watch != NULL)
+    g_source_destroy (w->exit_watch);
+  g_clear_pointer (&w->exit_watch, g_source_unref);
+  if (w->cancel != NULL)
+    g_source_destroy (w->cancel);
+  g_clear_pointer (&w->cancel, g_source_unref);
+  g_free (w);
+}
+
 static gboolean
 on_pidfd_readable (int fd, GIOCondition cond, gpointer user_data)
 {
@@ -562,6 +582,19 @@ on_pidfd_readable (int fd, GIOCondition cond, gpointer user_data)
       banger_vmm_set_state (self, BANGER_VMM_STATE_EXITED);
     }
   g_task_return_boolean (task, TRUE);
+  /* the task data (and with it both sources) goes with the task */
+  g_task_set_task_data (task, NULL, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_wait_cancelled (GCancellable *cancellable, gpointer user_data)
+{
+  GTask *task = user_data;
+
+  g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_CANCELLED,
+                           "Waiting for the VMM to exit was cancelled");
+  g_task_set_task_data (task, NULL, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -569,24 +602,43 @@ void
 banger_vmm_wait_exit_async (BangerVmm *self, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data)
 {
-  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
-  g_autoptr (GTask) task = g_task_new (self, cancellable, callback, user_data);
-  g_autoptr (GSource) source = NULL;
+  BangerVmmPrivate *priv;
+  GTask *task;
+  ExitWait *w;
 
+  g_return_if_fail (BANGER_IS_VMM (self));
+  priv = banger_vmm_get_instance_private (self);
+  task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, banger_vmm_wait_exit_async);
+  g_task_set_check_cancellable (task, FALSE);
   if (try_reap (self))
     {
       g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
       return;
     }
   if (priv->pidfd < 0)
     {
       g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_NOT_FOUND,
                                "The VMM has not been launched");
+      g_object_unref (task);
       return;
     }
-  source = g_unix_fd_source_new (priv->pidfd, G_IO_IN);
-  g_task_attach_source (task, source, (GSourceFunc) (void (*) (void)) on_pidfd_readable);
+  /* each source holds a ref on the task; the task data holds the sources */
+  w = g_new0 (ExitWait, 1);
+  w->exit_watch = g_unix_fd_source_new (priv->pidfd, G_IO_IN);
+  g_source_set_callback (w->exit_watch, (GSourceFunc)(void (*) (void))on_pidfd_readable,
+                         g_object_ref (task), g_object_unref);
+  g_source_attach (w->exit_watch, g_task_get_context (task));
+  if (cancellable != NULL)
+    {
+      w->cancel = g_cancellable_source_new (cancellable);
+      g_source_set_callback (w->cancel, (GSourceFunc)(void (*) (void))on_wait_cancelled,
+                             g_object_ref (task), g_object_unref);
+      g_source_attach (w->cancel, g_task_get_context (task));
+    }
+  g_task_set_task_data (task, w, (GDestroyNotify)exit_wait_free);
+  g_object_unref (task);
 }
 
 gboolean

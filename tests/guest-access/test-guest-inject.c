@@ -292,8 +292,52 @@ START_TEST (test_refuse_directory_image)
 {
   g_autoptr (GError) error = NULL;
 
-  ck_assert (!banger_guest_ext4_check (tree, &error));
+  ck_assert (!banger_guest_ext4_check (tree, FALSE, &error));
   banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+}
+END_TEST
+
+/* An unreplayed journal: writing around it is refused (reading is not). */
+START_TEST (test_refuse_needs_recovery)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *back = NULL;
+
+  if (!have_e2fsprogs () && banger_test_skip_part ("e2fsprogs (mkfs.ext4, debugfs) missing"))
+    return;
+  tree_dir ("root/.ssh", 0700);
+  tree_file ("root/.ssh/authorized_keys", KEY_LINE, 0600);
+  make_image ("mkfs.ext4");
+  {
+    g_autofree char *debugfs = ga_find_program ("debugfs");
+    const char *argv[] = { debugfs, "-w", "-R", "feature needs_recovery", image, NULL };
+    ck_assert (ga_run (argv, NULL, NULL));
+  }
+  expect_refused (KEY_LINE, BANGER_ERROR_INVALID_ARGUMENT, "needs journal recovery");
+  back = banger_guest_read_authorized_keys (image, NULL, &error);
+  ck_assert_msg (back != NULL, "%s", error ? error->message : "?");
+  ck_assert_str_eq (back, KEY_LINE);
+}
+END_TEST
+
+/* A relative image path starting with '-' reaches debugfs as a path. */
+START_TEST (test_dash_relative_path)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *dash = g_build_filename (tmp, "-R", NULL);
+
+  if (!have_e2fsprogs () && banger_test_skip_part ("e2fsprogs (mkfs.ext4, debugfs) missing"))
+    return;
+  tree_dir ("root", 0700);
+  make_image ("mkfs.ext4");
+  ck_assert_int_eq (rename (image, dash), 0);
+  ck_assert_int_eq (chdir (tmp), 0);
+  ck_assert_msg (banger_guest_inject_authorized_key ("-R", KEY_LINE, NULL, &error), "%s",
+                 error ? error->message : "?");
+  ck_assert_int_eq (chdir (cwd), 0);
+  ck_assert_int_eq (rename (dash, image), 0);
+  assert_injected ();
 }
 END_TEST
 
@@ -406,6 +450,8 @@ inject_suite (void)
   tcase_add_test (tc, test_refuse_not_ext);
   tcase_add_test (tc, test_refuse_missing_image);
   tcase_add_test (tc, test_refuse_directory_image);
+  tcase_add_test (tc, test_refuse_needs_recovery);
+  tcase_add_test (tc, test_dash_relative_path);
   tcase_add_test (tc, test_refuse_ssh_dir_is_file);
   tcase_add_test (tc, test_refuse_ssh_dir_is_symlink);
   tcase_add_test (tc, test_refuse_keys_is_directory);

@@ -2,13 +2,21 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "banger-cgroup.h"
+#include "banger-install-config.h"
 #include "host-test-util.h"
 
 gboolean
@@ -251,4 +259,191 @@ host_test_vmm_fixture_teardown (void)
 {
   host_test_cgroup_teardown ();
   host_test_netns_del ();
+}
+
+/* ---------------------------------------------------- a real bangerd-root */
+
+static void
+helper_dies_with_test (gpointer data)
+{
+  /* a failing test must not leave a helper behind */
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
+HostTestHelper *
+host_test_helper_start (const char *firecracker_path, guint max_connections_per_uid)
+{
+  g_autoptr (BangerInstallConfig) config = banger_install_config_new ();
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autoptr (GError) error = NULL;
+  HostTestHelper *h = g_new0 (HostTestHelper, 1);
+  const char *binary = g_getenv ("BANGER_TEST_HELPER");
+  gboolean up = FALSE;
+
+  ck_assert_msg (binary != NULL, "BANGER_TEST_HELPER is not set (run through meson)");
+  h->state = host_test_state_new (TRUE);
+  h->config_path = g_build_filename (h->state->state_dir, "install.conf", NULL);
+  h->socket_path = g_build_filename (h->state->runtime_dir, "bangerd-root.sock", NULL);
+  config->owner_uid = HOST_TEST_OWNER_UID;
+  config->owner_gid = HOST_TEST_OWNER_GID;
+  g_free (config->runtime_dir);
+  config->runtime_dir = g_strdup (h->state->runtime_dir);
+  g_free (config->state_dir);
+  config->state_dir = g_strdup (h->state->state_dir);
+  config->firecracker_path = g_strdup (firecracker_path);
+  config->cgroup_root = g_strdup (h->state->cgroup_root);
+  config->socket_path = g_strdup (h->socket_path);
+  if (max_connections_per_uid > 0)
+    config->max_connections_per_uid = max_connections_per_uid;
+  ck_assert_msg (banger_install_config_save (config, h->config_path, &error), "%s",
+                 error ? error->message : "");
+  g_subprocess_launcher_set_child_setup (launcher, helper_dies_with_test, NULL, NULL);
+  h->process = g_subprocess_launcher_spawn (launcher, &error, binary, "-c", h->config_path, NULL);
+  g_assert_no_error (error);
+  for (int i = 0; i < 500 && !up; i++)
+    {
+      int fd = host_test_helper_connect (h->socket_path, 0, 0);
+      if (fd >= 0)
+        {
+          g_autoptr (JsonObject) r = host_test_rpc (fd, "priv.status", "{}", 2000, NULL);
+          up = r != NULL && host_test_rpc_error (r) == NULL;
+          close (fd);
+        }
+      if (!up)
+        g_usleep (10 * 1000);
+    }
+  ck_assert_msg (up, "the helper did not start");
+  return h;
+}
+
+void
+host_test_helper_free (HostTestHelper *h, gboolean *out_killed)
+{
+  gboolean killed = FALSE;
+
+  if (h == NULL)
+    return;
+  if (h->process != NULL)
+    {
+      g_subprocess_send_signal (h->process, SIGTERM);
+      for (int i = 0; i < 500 && g_subprocess_get_identifier (h->process) != NULL; i++)
+        g_usleep (10 * 1000);
+      if (g_subprocess_get_identifier (h->process) != NULL)
+        {
+          killed = TRUE;
+          g_subprocess_force_exit (h->process);
+        }
+      g_subprocess_wait (h->process, NULL, NULL);
+      g_clear_object (&h->process);
+    }
+  host_test_state_free (h->state);
+  g_free (h->config_path);
+  g_free (h->socket_path);
+  g_free (h);
+  if (out_killed != NULL)
+    *out_killed = killed;
+}
+
+int
+host_test_helper_connect (const char *socket_path, uid_t uid, gid_t gid)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int r, errsv;
+
+  if (fd < 0 || strlen (socket_path) >= sizeof addr.sun_path)
+    {
+      if (fd >= 0)
+        close (fd);
+      return -1;
+    }
+  strcpy (addr.sun_path, socket_path);
+  /* Raw syscalls change this thread's credentials only (glibc's wrappers
+   * would change every thread's). */
+  if (uid != 0)
+    {
+      ck_assert_int_eq (syscall (SYS_setresgid, -1, gid, -1), 0);
+      ck_assert_int_eq (syscall (SYS_setresuid, -1, uid, -1), 0);
+    }
+  r = connect (fd, (struct sockaddr *) &addr, sizeof addr);
+  errsv = errno;
+  if (uid != 0)
+    {
+      ck_assert_int_eq (syscall (SYS_setresuid, -1, 0, -1), 0);
+      ck_assert_int_eq (syscall (SYS_setresgid, -1, 0, -1), 0);
+    }
+  if (r < 0)
+    {
+      close (fd);
+      errno = errsv;
+      return -1;
+    }
+  return fd;
+}
+
+JsonObject *
+host_test_rpc (int fd, const char *method, const char *params_json, int timeout_ms,
+               double *out_ms)
+{
+  static gint next_id = 1;
+  g_autofree char *msg = g_strdup_printf ("{\"id\":%d,\"method\":\"%s\",\"params\":%s}",
+                                          g_atomic_int_add (&next_id, 1), method, params_json);
+  gsize len = strlen (msg) + 1; /* with its NUL */
+  g_autoptr (GByteArray) reply = g_byte_array_new ();
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + (gint64) timeout_ms * 1000;
+  JsonNode *root;
+
+  for (gsize off = 0; off < len;)
+    {
+      ssize_t n = send (fd, msg + off, len - off, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return NULL;
+      off += (gsize) n;
+    }
+  for (;;)
+    {
+      struct pollfd pfd = { fd, POLLIN, 0 };
+      gint64 left = deadline - g_get_monotonic_time ();
+      guint8 buf[4096];
+      ssize_t n;
+      guint8 *nul;
+
+      if (left <= 0 || poll (&pfd, 1, (int) ((left + 999) / 1000)) == 0)
+        return NULL; /* timed out */
+      n = recv (fd, buf, sizeof buf, 0);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return NULL;
+      g_byte_array_append (reply, buf, (guint) n);
+      nul = memchr (reply->data, 0, reply->len);
+      if (nul != NULL)
+        {
+          if (out_ms != NULL)
+            *out_ms = (double) (g_get_monotonic_time () - start) / 1000.0;
+          if (!json_parser_load_from_data (parser, (const char *) reply->data,
+                                           (gssize) (nul - reply->data), NULL))
+            return NULL;
+          break;
+        }
+    }
+  root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  return json_object_ref (json_node_get_object (root));
+}
+
+const char *
+host_test_rpc_error (JsonObject *reply)
+{
+  JsonObject *e;
+
+  if (!json_object_has_member (reply, "error"))
+    return NULL;
+  e = json_object_get_object_member (reply, "error");
+  return e != NULL ? json_object_get_string_member (e, "code") : "?";
 }

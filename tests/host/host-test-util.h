@@ -58,4 +58,36 @@ void host_test_cgroup_teardown (void);
 void host_test_vmm_fixture_setup (void);
 void host_test_vmm_fixture_teardown (void);
 
+/* ------------------------------------------------ a real bangerd-root
+ * The helper binary (BANGER_TEST_HELPER) started on a socket in a fresh
+ * runtime dir, with an install config naming the fresh dirs, this test's
+ * cgroup root and @firecracker_path; it inherits the caller's network
+ * namespace.  Stop it with host_test_helper_free (SIGTERM; SIGKILL when it
+ * has not exited 5 s later — a helper stuck on a child does not — and
+ * *@out_killed says so). */
+typedef struct
+{
+  BangerPrivState *state; /* its dirs and cgroup root (not the helper's state) */
+  char *config_path;
+  char *socket_path;
+  GSubprocess *process;
+} HostTestHelper;
+
+HostTestHelper *host_test_helper_start (const char *firecracker_path,
+                                        guint max_connections_per_uid);
+void host_test_helper_free (HostTestHelper *helper, gboolean *out_killed);
+
+/* A raw connection to the helper, made with the effective uid/gid @uid/@gid
+ * (switched for the calling thread alone, around connect(), with raw
+ * syscalls: SO_PEERCRED records them).  -1 on failure. */
+int host_test_helper_connect (const char *socket_path, uid_t uid, gid_t gid);
+
+/* One request on @fd; waits up to @timeout_ms for the reply.  The reply
+ * envelope (transfer full), or NULL on timeout, EOF or a broken reply.
+ * @out_ms (nullable) gets the time from send to reply. */
+JsonObject *host_test_rpc (int fd, const char *method, const char *params_json, int timeout_ms,
+                           double *out_ms);
+/* The error code's wire name of a reply ("timed-out"), or NULL for a result. */
+const char *host_test_rpc_error (JsonObject *reply);
+
 G_END_DECLS

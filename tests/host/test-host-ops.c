@@ -649,7 +649,7 @@ dm_state (FakeBackend *f, char **params_out)
 
   state->owner_uid = getuid ();
   state->owner_gid = getgid ();
-  state->backend = f;
+  state->backend = &f->parent;
   fd = open (base, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
   ck_assert (fd >= 0 && ftruncate (fd, 1024 * 1024) == 0);
   close (fd);

@@ -29,6 +29,7 @@
 #include "banger.h"
 #include "banger-cgroup.h"
 #include "banger-host-names.h"
+#include "banger-pidfd.h"
 #include "banger-priv-dirs.h"
 #include "banger-priv-ops-private.h"
 #include "banger-proc-identity.h"
@@ -407,7 +408,7 @@ recycled_pid_in_ns (BangerPrivState *state)
     NS_CHECK (r != NULL);
   }
   NS_CHECK (wait_gone (state, vmm_pid));
-  NS_CHECK (banger_pidfd_send (old_pidfd, 0) < 0 && errno == ESRCH);
+  NS_CHECK (banger_pidfd_send_signal (old_pidfd, 0) < 0 && errno == ESRCH);
 
   /* force the next process onto the same pid */
   fd = open ("/proc/sys/kernel/ns_last_pid", O_WRONLY | O_CLOEXEC);
@@ -425,7 +426,7 @@ recycled_pid_in_ns (BangerPrivState *state)
   NS_CHECK (new_pid == vmm_pid);
 
   /* the old pidfd cannot reach the newcomer … */
-  NS_CHECK (banger_pidfd_send (old_pidfd, SIGKILL) < 0 && errno == ESRCH);
+  NS_CHECK (banger_pidfd_send_signal (old_pidfd, SIGKILL) < 0 && errno == ESRCH);
   /* … and neither can a request naming the pid */
   {
     const char *sigs[] = { "KILL", "TERM" };

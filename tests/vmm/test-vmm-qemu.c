@@ -576,6 +576,75 @@ START_TEST (test_qmp_queue_and_events)
 }
 END_TEST
 
+/* The socket watch follows the context of the latest call.  Lines already
+ * read when it moves are not stranded: here the reply to "first" arrives in
+ * the same write as the reply to "second", whose callback moves the
+ * connection to another context by issuing "third" from there. */
+typedef struct
+{
+  BangerQmp *qmp;
+  GMainContext *other;
+  GAsyncResult *second, *third;
+} Mover;
+
+static void
+on_second_then_move (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Mover *m = user_data;
+
+  m->second = g_object_ref (result);
+  g_main_context_push_thread_default (m->other);
+  banger_qmp_execute_async (m->qmp, "third", NULL, 2000, NULL, got_async_result, &m->third);
+  g_main_context_pop_thread_default (m->other);
+}
+
+START_TEST (test_qmp_follows_context)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = make_tmpdir ();
+  g_autoptr (BangerQmp) qmp = banger_qmp_new ();
+  g_autoptr (GMainContext) a = g_main_context_new ();
+  g_autoptr (GMainContext) b = g_main_context_new ();
+  g_autoptr (JsonNode) r1 = NULL;
+  GAsyncResult *first = NULL;
+  Mover m = { qmp, a, NULL, NULL };
+  gint64 t0;
+  FakeQmp *f = fake_qmp_new (dir, GREETING, OK_REPLY, "SILENT",
+                             "{\"return\": {\"n\": 2}, \"id\": \"@ID@\"}\r\n"
+                             "{\"return\": {\"n\": 1}, \"id\": \"banger-2\"}\r\n",
+                             /* "third" gets no answer: nothing new arrives to wake the watch
+                              * (and the fake keeps the connection open, waiting for more) */
+                             "SILENT", "SILENT", NULL);
+
+  ck_assert (banger_qmp_connect (qmp, f->path, 2000, NULL, &error));
+  g_main_context_push_thread_default (a);
+  banger_qmp_execute_async (qmp, "first", NULL, 2000, NULL, got_async_result, &first);
+  g_main_context_push_thread_default (b);
+  banger_qmp_execute_async (qmp, "second", NULL, 2000, NULL, on_second_then_move, &m);
+  while (m.second == NULL)
+    g_main_context_iteration (b, TRUE);
+  g_main_context_pop_thread_default (b);
+  t0 = g_get_monotonic_time ();
+  while (first == NULL && g_get_monotonic_time () - t0 < G_USEC_PER_SEC)
+    if (!g_main_context_iteration (a, FALSE))
+      g_usleep (1000);
+  /* answered from the buffer, not left to time out */
+  ck_assert_ptr_nonnull (first);
+  r1 = banger_qmp_execute_finish (qmp, first, &error);
+  ck_assert_msg (r1 != NULL, "%s", error ? error->message : "?");
+  ck_assert_int_eq (json_object_get_int_member (json_node_get_object (r1), "n"), 1);
+  g_object_unref (first);
+  g_object_unref (m.second);
+  banger_qmp_close (qmp); /* "third" fails with the connection */
+  while (m.third == NULL)
+    g_main_context_iteration (a, TRUE);
+  g_main_context_pop_thread_default (a);
+  g_object_unref (m.third);
+  fake_qmp_free (f);
+  rm_rf (dir);
+}
+END_TEST
+
 START_TEST (test_qmp_error_desc)
 {
   g_autoptr (GError) error = NULL;
@@ -882,6 +951,30 @@ START_TEST (test_driver_follows_events)
 }
 END_TEST
 
+/* wait_exit takes cancellation: a process that does not exit does not hold
+ * the caller forever. */
+START_TEST (test_driver_wait_exit_cancelled)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GCancellable) cancellable = g_cancellable_new ();
+  DriverFixture *d = driver_new ("normal");
+  int status = -1;
+
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  g_cancellable_cancel (cancellable);
+  ck_assert (!banger_vmm_wait_exit (d->vmm, cancellable, &status, &error));
+  banger_assert_error (error, BANGER_ERROR_CANCELLED);
+  ck_assert_int_eq (status, -1); /* untouched on failure */
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_LAUNCHED);
+  g_clear_error (&error);
+  /* and once it has exited, the wait says so */
+  ck_assert (banger_vmm_kill (d->vmm, &error));
+  ck_assert (banger_vmm_wait_exit (d->vmm, NULL, NULL, &error));
+  driver_free (d);
+}
+END_TEST
+
 START_TEST (test_driver_kill)
 {
   g_autoptr (GError) error = NULL;
@@ -1142,6 +1235,7 @@ vmm_qemu_suite (void)
   tc = tcase_create ("qmp");
   tcase_add_test (tc, test_qmp_handshake_and_commands);
   tcase_add_test (tc, test_qmp_queue_and_events);
+  tcase_add_test (tc, test_qmp_follows_context);
   tcase_add_test (tc, test_qmp_error_desc);
   tcase_add_test (tc, test_qmp_protocol_errors);
   suite_add_tcase (s, tc);
@@ -1154,6 +1248,7 @@ vmm_qemu_suite (void)
   tcase_add_test (tc, test_driver_stop_kills);
   tcase_add_test (tc, test_driver_stop_polite_refused);
   tcase_add_test (tc, test_driver_follows_events);
+  tcase_add_test (tc, test_driver_wait_exit_cancelled);
   tcase_add_test (tc, test_driver_kill);
   tcase_add_test (tc, test_driver_refusal_carries_desc);
   tcase_add_test (tc, test_driver_dies_mid_launch);
