@@ -14,7 +14,7 @@
 static BangerEngine *
 engine_of (BangerPrivState *state)
 {
-  return BANGER_ENGINE (state->backend);
+  return BANGER_ENGINE (state->table_data);
 }
 
 BangerPrivState *
@@ -31,7 +31,7 @@ banger_engine_ops_state_new (BangerEngine *engine)
   g_free (ic->state_dir);
   ic->state_dir = g_strdup (c->state_dir);
   state = banger_priv_state_new (ic);
-  state->backend = engine;
+  state->table_data = engine;
   return state;
 }
 
@@ -413,24 +413,26 @@ static const BangerParamSpec vm_exec_params[] = {
   { NULL },
 };
 
+/* Every method is CONCURRENT: the engine is thread-safe (per-VM locks, the
+ * store's transactions), so a slow create does not hold up `vm ls`. */
 static const BangerPrivOp ops[] = {
-  { "engine.status", no_params, op_status },
-  { "kernel.add", kernel_add_params, op_kernel_add },
-  { "kernel.list", no_params, op_kernel_list },
-  { "kernel.delete", object_name_params, op_kernel_delete },
-  { "image.import", image_import_params, op_image_import },
-  { "image.list", no_params, op_image_list },
-  { "image.delete", object_name_params, op_image_delete },
-  { "vm.create", vm_create_params, op_vm_create },
-  { "vm.get", vm_name_params, op_vm_get },
-  { "vm.list", no_params, op_vm_list },
-  { "vm.start", vm_name_params, op_vm_start },
-  { "vm.stop", vm_name_params, op_vm_stop },
-  { "vm.kill", vm_name_params, op_vm_kill },
-  { "vm.delete", vm_name_params, op_vm_delete },
-  { "vm.set", vm_set_params, op_vm_set },
-  { "vm.exec", vm_exec_params, op_vm_exec },
-  { NULL, NULL, NULL },
+  { "engine.status", no_params, op_status, BANGER_PRIV_OP_CONCURRENT },
+  { "kernel.add", kernel_add_params, op_kernel_add, BANGER_PRIV_OP_CONCURRENT },
+  { "kernel.list", no_params, op_kernel_list, BANGER_PRIV_OP_CONCURRENT },
+  { "kernel.delete", object_name_params, op_kernel_delete, BANGER_PRIV_OP_CONCURRENT },
+  { "image.import", image_import_params, op_image_import, BANGER_PRIV_OP_CONCURRENT },
+  { "image.list", no_params, op_image_list, BANGER_PRIV_OP_CONCURRENT },
+  { "image.delete", object_name_params, op_image_delete, BANGER_PRIV_OP_CONCURRENT },
+  { "vm.create", vm_create_params, op_vm_create, BANGER_PRIV_OP_CONCURRENT },
+  { "vm.get", vm_name_params, op_vm_get, BANGER_PRIV_OP_CONCURRENT },
+  { "vm.list", no_params, op_vm_list, BANGER_PRIV_OP_CONCURRENT },
+  { "vm.start", vm_name_params, op_vm_start, BANGER_PRIV_OP_CONCURRENT },
+  { "vm.stop", vm_name_params, op_vm_stop, BANGER_PRIV_OP_CONCURRENT },
+  { "vm.kill", vm_name_params, op_vm_kill, BANGER_PRIV_OP_CONCURRENT },
+  { "vm.delete", vm_name_params, op_vm_delete, BANGER_PRIV_OP_CONCURRENT },
+  { "vm.set", vm_set_params, op_vm_set, BANGER_PRIV_OP_CONCURRENT },
+  { "vm.exec", vm_exec_params, op_vm_exec, BANGER_PRIV_OP_CONCURRENT },
+  { NULL, NULL, NULL, 0 },
 };
 
 const BangerPrivOp *

@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 const BangerPrivOp *banger_engine_ops_table (void);
 
 /* The executor state for serving @engine's table: the callers admitted are
- * root and this process's uid (borrowed engine, kept in state->backend). */
+ * root and this process's uid (borrowed engine, kept in state->table_data). */
 BangerPrivState *banger_engine_ops_state_new (BangerEngine *engine);
 
 G_END_DECLS

@@ -90,6 +90,8 @@ typedef struct
   guint max_taps;
   guint max_bridges;
   guint max_nat_elements;
+  gpointer table_data;      /* the table's own context: bangerd's engine for its
+                             * method table (libbanger/engine/); NULL here */
 } BangerPrivState;
 
 typedef gboolean (*BangerPrivHandler) (BangerPrivState *state,
