@@ -22,6 +22,7 @@ struct _BangerEngine
   GMutex lock;              /* guards the tables below */
   GHashTable *vmms;         /* VM id -> BangerVmm* of a running VM */
   GHashTable *vm_locks;     /* VM name -> GMutex* (never removed) */
+  GHashTable *taps;         /* VM id -> the tap name the backend made (while it exists) */
   gboolean bridge_ready;
 };
 

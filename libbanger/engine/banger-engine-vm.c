@@ -16,7 +16,6 @@
 #include "banger-guest-inject.h"
 #include "banger-guest-ssh.h"
 #include "banger-guest-wait.h"
-#include "banger-host-names.h"
 #include "banger-names.h"
 #include "banger-proc-identity.h"
 #include "banger-store.h"
@@ -236,6 +235,10 @@ step_tap (VmCtx *c, GError **error)
   c->tap = g_strdup (json_object_get_string_member_with_default (r, "name", ""));
   if (!banger_validate_ifname (c->tap, error))
     return FALSE;
+  {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->engine->lock);
+    g_hash_table_replace (c->engine->taps, g_strdup (c->vm->id), g_strdup (c->tap));
+  }
   return TRUE;
 }
 
@@ -249,6 +252,10 @@ undo_tap (VmCtx *c)
   r = banger_priv_backend_call (c->engine->backend, "priv.delete_tap", p, c->op_id, NULL, &local);
   if (r == NULL)
     banger_engine_log (c->op_id, "undo tap: %s", local->message);
+  {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->engine->lock);
+    g_hash_table_remove (c->engine->taps, c->vm->id);
+  }
 }
 
 static gboolean
@@ -365,6 +372,7 @@ teardown_runtime (BangerEngine *e, const char *vm_id, const char *op_id, GError 
   {
     g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
     g_hash_table_steal_extended (e->vmms, vm_id, NULL, (gpointer *) &vmm);
+    g_hash_table_remove (e->taps, vm_id);
   }
   if (vmm != NULL && banger_vmm_get_state (vmm) != BANGER_VMM_STATE_EXITED)
     {
@@ -519,10 +527,11 @@ info_for (BangerEngine *e, const BangerStoreVm *vm)
   info->kernel = kernel ? g_strdup (kernel->name) : NULL;
   info->ip = lease ? g_strdup (lease->address) : NULL;
   if (rt != NULL)
-    {
-      info->pid = rt->pid;
-      info->tap = banger_host_tap_name (vm->id, NULL);
-    }
+    info->pid = rt->pid;
+  {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
+    info->tap = g_strdup (g_hash_table_lookup (e->taps, vm->id));
+  }
   return info;
 }
 

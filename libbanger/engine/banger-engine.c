@@ -25,6 +25,7 @@ banger_engine_finalize (GObject *object)
 
   g_clear_pointer (&self->vmms, g_hash_table_unref);
   g_clear_pointer (&self->vm_locks, g_hash_table_unref);
+  g_clear_pointer (&self->taps, g_hash_table_unref);
   g_clear_pointer (&self->key, banger_guest_key_unref);
   g_clear_pointer (&self->backend, banger_priv_backend_free);
   g_clear_pointer (&self->store, banger_store_unref);
@@ -55,6 +56,7 @@ banger_engine_init (BangerEngine *self)
   g_mutex_init (&self->lock);
   self->vmms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->vm_locks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_mutex);
+  self->taps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
 }
 
 static gboolean

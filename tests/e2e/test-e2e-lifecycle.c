@@ -9,7 +9,9 @@
  *   QEMU process, no store row.
  * Also: a failing create (Firecracker not configured) is undone step by
  * step and recorded as failed at its step; the same name created twice at
- * once: exactly one wins; typed errors reach the CLI's --json.  Root only. */
+ * once: exactly one wins; typed errors reach the CLI's --json.  And the
+ * split deployment: bangerd as an unprivileged owner with a real
+ * bangerd-root (the guest kit's).  Root only. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -43,6 +46,8 @@ typedef struct
   char *cgroup_root;
   char *state_dir;
   GSubprocess *daemon;
+  BangerKitNetns *kit; /* the unprivileged deployment: bangerd-root of the kit */
+  guint base_taps;     /* taps that are not the daemon's (the kit's own) */
 } Env;
 
 static Env *leftover;
@@ -66,6 +71,18 @@ daemon_child_setup (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
+/* The daemon as the kit helper's owner (uid 65534), in the namespace. */
+static void
+daemon_owner_child_setup (gpointer data)
+{
+  int fd = GPOINTER_TO_INT (data);
+  if (setns (fd, CLONE_NEWNET) < 0 || setgroups (0, NULL) < 0
+      || setresgid (BANGER_KIT_OWNER_GID, BANGER_KIT_OWNER_GID, BANGER_KIT_OWNER_GID) < 0
+      || setresuid (BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_UID) < 0)
+    _exit (126);
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
 static void
 env_destroy (Env *env)
 {
@@ -76,6 +93,12 @@ env_destroy (Env *env)
       g_subprocess_send_signal (env->daemon, SIGTERM);
       g_subprocess_wait (env->daemon, NULL, NULL);
       g_clear_object (&env->daemon);
+    }
+  if (env->kit != NULL)
+    {
+      banger_kit_netns_destroy (env->kit, NULL);
+      g_clear_pointer (&env->ns, g_free); /* the kit's: deleted with it */
+      g_clear_pointer (&env->cgroup_root, g_free);
     }
   if (env->ns != NULL)
     {
@@ -95,6 +118,80 @@ env_destroy (Env *env)
   g_free (env->cgroup_root);
   g_free (env->state_dir);
   g_free (env);
+}
+
+static void
+wait_socket (Env *env)
+{
+  for (int i = 0; i < 500 && !g_file_test (env->socket, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10 * 1000);
+  ck_assert_msg (g_file_test (env->socket, G_FILE_TEST_EXISTS), "bangerd did not listen on %s",
+                 env->socket);
+}
+
+static void
+mkdir_owned (const char *path)
+{
+  ck_assert_msg (g_mkdir (path, 0700) == 0, "%s: %s", path, g_strerror (errno));
+  ck_assert (chown (path, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_GID) == 0);
+}
+
+static guint count_taps (Env *env);
+
+/* bangerd as an unprivileged owner (uid 65534) talking to a real
+ * bangerd-root (the kit's, with its install config) over its socket. */
+static Env *
+env_new_with_helper (void)
+{
+  Env *env = g_new0 (Env, 1);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *conf = NULL;
+  g_autofree char *conf_text = NULL;
+  g_autofree char *ns_path = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *run_dir = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  int fd;
+
+  leftover = env;
+  env->kit = banger_kit_netns_new ("banger-lch", &error);
+  ck_assert_msg (env->kit != NULL, "kit: %s", error ? error->message : "?");
+  env->ns = g_strdup (env->kit->name);
+  env->cgroup_root = g_strdup (env->kit->cgroup_root);
+  env->dir = g_build_filename (env->kit->dir, "daemon", NULL);
+  ck_assert (g_mkdir (env->dir, 0755) == 0);
+  /* the disks must be under the helper's state dir, the owner's */
+  env->state_dir = g_build_filename (env->kit->state_dir, "daemon", NULL);
+  mkdir_owned (env->state_dir);
+  run_dir = g_build_filename (env->dir, "run", NULL);
+  mkdir_owned (run_dir);
+  env->socket = g_build_filename (run_dir, "bangerd.sock", NULL);
+  conf = g_build_filename (env->dir, "bangerd.conf", NULL);
+  conf_text = g_strdup_printf ("[helper]\nsocket=%s\n[network]\nsubnet=172.30.5.0/24\n",
+                               env->kit->socket_path);
+  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
+  ck_assert (chmod (conf, 0644) == 0);
+  env->base_taps = count_taps (env);
+  ns_path = g_build_filename ("/run/netns", env->ns, NULL);
+  fd = open (ns_path, O_RDONLY | O_CLOEXEC);
+  ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
+  log = g_build_filename (env->dir, "bangerd.log", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_child_setup (launcher, daemon_owner_child_setup, GINT_TO_POINTER (fd),
+                                         NULL);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_setenv (launcher, "HOME", env->state_dir, TRUE);
+  {
+    g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
+    g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", run_dir);
+    g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
+    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt,
+                                               state_opt, run_opt, NULL);
+  }
+  close (fd);
+  ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
+  wait_socket (env);
+  return env;
 }
 
 static Env *
@@ -145,10 +242,7 @@ env_new (void)
   }
   close (fd);
   ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
-  for (int i = 0; i < 500 && !g_file_test (env->socket, G_FILE_TEST_EXISTS); i++)
-    g_usleep (10 * 1000);
-  ck_assert_msg (g_file_test (env->socket, G_FILE_TEST_EXISTS), "bangerd did not listen on %s",
-                 env->socket);
+  wait_socket (env);
   return env;
 }
 
@@ -271,7 +365,7 @@ assert_nothing_left (Env *env, int old_pid)
   g_autofree char *vms_dir = g_build_filename (env->state_dir, "vms", NULL);
   g_autofree char *proc = old_pid > 0 ? g_strdup_printf ("/proc/%d", old_pid) : NULL;
 
-  ck_assert_uint_eq (count_taps (env), 0);
+  ck_assert_uint_eq (count_taps (env), env->base_taps);
   ck_assert_uint_eq (count_nat_elements (env), 0);
   ck_assert_uint_eq (count_subdirs (env->cgroup_root), 0);
   ck_assert_uint_eq (count_subdirs (vms_dir), 0);
@@ -492,6 +586,74 @@ START_TEST (test_lifecycle)
 }
 END_TEST
 
+/* The split deployment: the same create → exec → rm with bangerd as an
+ * unprivileged user and every privileged step through bangerd-root. */
+START_TEST (test_with_helper)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *guest = banger_kit_build_guest (&error);
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL, *release_file = NULL;
+  g_autofree char *release = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) shown = NULL;
+  JsonObject *vm;
+  Env *env;
+  int rc, pid;
+
+  ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
+  release_file = g_build_filename (guest, "kernel-release", NULL);
+  ck_assert (g_file_get_contents (release_file, &release, NULL, NULL));
+  g_strstrip (release);
+  env = env_new_with_helper ();
+  /* the owner must read what it imports */
+  kernel = g_build_filename (env->dir, "vmlinuz", NULL);
+  initrd = g_build_filename (env->dir, "initrd.img", NULL);
+  rootfs = g_build_filename (env->dir, "rootfs.ext4", NULL);
+  {
+    g_autofree char *k = g_build_filename (guest, "vmlinuz", NULL);
+    g_autofree char *i = g_build_filename (guest, "initrd.img", NULL);
+    g_autofree char *r = g_build_filename (guest, "rootfs.ext4", NULL);
+    const char *cp[] = { "cp", "--sparse=always", k, i, r, env->dir, NULL };
+    run_ok (cp);
+    ck_assert (chmod (kernel, 0644) == 0 && chmod (initrd, 0644) == 0 && chmod (rootfs, 0644) == 0);
+  }
+  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
+  ck_assert_msg (rc == 0, "kernel add: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
+  ck_assert_msg (rc == 0, "image import: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "create", "split-1", "--image", "guest", "--kernel", "k", NULL);
+  ck_assert_msg (rc == 0, "vm create: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  vm = show (env, "split-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "running");
+  ck_assert_str_eq (json_object_get_string_member (vm, "ip"), "172.30.5.2");
+  pid = (int) json_object_get_int_member (vm, "pid");
+  {
+    /* QEMU runs as the owner, launched by the helper */
+    g_autofree char *status_path = g_strdup_printf ("/proc/%d/status", pid);
+    g_autofree char *status = NULL;
+    ck_assert (g_file_get_contents (status_path, &status, NULL, NULL));
+    ck_assert_msg (strstr (status, "\nUid:\t65534\t") != NULL, "QEMU's uid: %s", status);
+  }
+  ck_assert_uint_eq (count_taps (env), env->base_taps + 1);
+  rc = cli (env, &out, &err, "vm", "exec", "split-1", "--", "uname", "-r", NULL);
+  ck_assert_msg (rc == 0, "exec: %d: %s", rc, err);
+  g_strstrip (out);
+  ck_assert_str_eq (out, release);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "vm", "rm", "split-1", NULL);
+  ck_assert_msg (rc == 0, "rm: %s", err);
+  g_clear_pointer (&err, g_free);
+  assert_nothing_left (env, pid);
+  leftover = NULL;
+  env_destroy (env);
+}
+END_TEST
+
 static Suite *
 lifecycle_suite (void)
 {
@@ -500,6 +662,7 @@ lifecycle_suite (void)
 
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_lifecycle);
+  tcase_add_test (tc, test_with_helper);
   suite_add_tcase (s, tc);
   return s;
 }
