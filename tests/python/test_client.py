@@ -1,9 +1,9 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""BangerClient through GObject introspection, embedded (the engine in this
-process, as root with the in-process executor): kernel add, image import,
-vm create on the real test guest, vm exec uname -r, vm delete, and nothing
-left.  The process joins a network namespace the test makes (before GLib
+"""BangerClient through GObject introspection, twice: embedded (the engine
+in this process, as root with the in-process executor) and against a bangerd
+(started by the test): kernel add, image import, vm create on the real test
+guest, vm exec uname -r, vm delete, and nothing left.  The process joins a network namespace the test makes (before GLib
 starts any thread: setns only moves the calling thread, and threads inherit
 it).  Root only: skipped otherwise, failed under CI=true."""
 import ctypes
@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -77,7 +78,7 @@ def taps():
     return [line for line in out.splitlines() if ': bngt' in line]
 
 
-class Embedded(unittest.TestCase):
+class Client(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cache = os.environ.get('BANGER_GUEST_CACHE') or os.path.join(GUEST_SRC, 'cache')
@@ -95,10 +96,33 @@ class Embedded(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.dir, ignore_errors=True)
 
-    def test_create_exec_delete(self):
+    def test_embedded(self):
         client = Banger.Client.new_embedded(os.path.join(self.dir, 'state'),
                                             os.path.join(self.dir, 'run'), self.config)
         self.assertTrue(client.is_embedded())
+        self.create_exec_delete(client, os.path.join(self.dir, 'state'))
+
+    def test_daemon(self):
+        state = os.path.join(self.dir, 'dstate')
+        run = os.path.join(self.dir, 'drun')
+        sock = os.path.join(run, 'bangerd.sock')
+        bangerd = os.environ['BANGERD']
+        with open(os.path.join(self.dir, 'bangerd.log'), 'w', encoding='utf-8') as log:
+            daemon = subprocess.Popen([bangerd, '--config', self.config, '--state-dir', state,
+                                       '--runtime-dir', run], stderr=log)
+        try:
+            for _ in range(500):
+                if os.path.exists(sock):
+                    break
+                time.sleep(0.01)
+            client = Banger.Client.new_for_socket(sock)
+            self.assertFalse(client.is_embedded())
+            self.create_exec_delete(client, state)
+        finally:
+            daemon.terminate()
+            daemon.wait()
+
+    def create_exec_delete(self, client, state_dir):
         states = []
         client.connect('vm-state-changed', lambda _c, name, state: states.append((name, state)))
 
@@ -120,7 +144,7 @@ class Embedded(unittest.TestCase):
         self.assertEqual(len(taps()), 1)
 
         try:
-            self.exec_and_delete(client, spec)
+            self.exec_and_delete(client, spec, state_dir)
         except Exception:
             # leave nothing running behind a failed assertion
             try:
@@ -129,7 +153,7 @@ class Embedded(unittest.TestCase):
                 pass
             raise
 
-    def exec_and_delete(self, client, spec):
+    def exec_and_delete(self, client, spec, state_dir):
         ran, status, out, err = run_async(client.vm_exec_async, client.vm_exec_finish, 'py-1',
                                           ['uname', '-r'])
         self.assertTrue(ran)
@@ -153,7 +177,7 @@ class Embedded(unittest.TestCase):
         self.assertEqual(taps(), [])
         self.assertEqual([d for d in os.listdir(CGROUP_ROOT)
                           if os.path.isdir(os.path.join(CGROUP_ROOT, d))], [])
-        self.assertEqual(os.listdir(os.path.join(self.dir, 'state', 'vms')), [])
+        self.assertEqual(os.listdir(os.path.join(state_dir, 'vms')), [])
 
 
 if __name__ == '__main__':
