@@ -6,6 +6,8 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -17,6 +19,7 @@
 #include "banger-guest-ssh.h"
 #include "banger-guest-wait.h"
 #include "banger-names.h"
+#include "banger-pidfd.h"
 #include "banger-proc-identity.h"
 #include "banger-store.h"
 #include "banger-vmm-firecracker.h"
@@ -358,6 +361,42 @@ step_launch (VmCtx *c, GError **error)
   return banger_store_vm_runtime_set (e->store, rt, error);
 }
 
+/* A VMM this engine has no driver object for (adopted at start-up from the
+ * runtime record): TERM, then KILL after 5 s, through a pidfd verified
+ * against the recorded start time (a recycled pid is never signalled). */
+static void
+kill_by_runtime (BangerEngine *e, const char *vm_id, const char *op_id)
+{
+  g_autoptr (BangerStoreVmRuntime) rt = banger_store_vm_runtime_get (e->store, vm_id, NULL);
+  g_autoptr (GError) local = NULL;
+  int pidfd;
+
+  if (rt == NULL)
+    return;
+  pidfd = banger_pidfd_open_verified (rt->pid, rt->start_time, &local);
+  if (pidfd < 0)
+    return; /* gone (or another process now): nothing to kill */
+  banger_engine_log (op_id, "VM %s: stopping adopted VMM pid %d", vm_id, rt->pid);
+  if (banger_pidfd_send_signal (pidfd, SIGTERM) == 0 && !banger_pidfd_wait_exit (pidfd, 5000))
+    {
+      banger_pidfd_send_signal (pidfd, SIGKILL);
+      banger_pidfd_wait_exit (pidfd, 5000);
+    }
+  close (pidfd);
+}
+
+/* Whether the runtime record of @vm_id names a live process (same pid and
+ * start time). */
+static gboolean
+runtime_alive (BangerEngine *e, const char *vm_id)
+{
+  g_autoptr (BangerStoreVmRuntime) rt = banger_store_vm_runtime_get (e->store, vm_id, NULL);
+  guint64 start_time = 0;
+
+  return rt != NULL && banger_proc_start_time (rt->pid, &start_time, NULL)
+         && start_time == rt->start_time;
+}
+
 /* Everything a launched VM holds on the host: the VMM (killed), its cgroup,
  * tap, NAT rule and run dir (priv.cleanup_vm, idempotent), the runtime
  * record.  Returns the first failure. */
@@ -380,6 +419,8 @@ teardown_runtime (BangerEngine *e, const char *vm_id, const char *op_id, GError 
       if (!banger_vmm_kill (vmm, &local))
         banger_engine_log (op_id, "kill %s: %s", vm_id, local->message);
     }
+  else if (vmm == NULL)
+    kill_by_runtime (e, vm_id, op_id);
   r = banger_priv_backend_call (e->backend, "priv.cleanup_vm", p, op_id, NULL, error);
   if (r == NULL)
     return FALSE;
@@ -848,4 +889,79 @@ banger_engine_vm_exec (BangerEngine *e, const char *name, const char *const *arg
     return FALSE;
   return banger_guest_exec (ep, argv, stdout_stream, stderr_stream, out_exit_status, cancellable,
                             error);
+}
+
+/* ------------------------------------------------------------ reconcile */
+
+gboolean
+banger_engine_reconcile (BangerEngine *e, GError **error)
+{
+  g_autoptr (GPtrArray) vms = banger_store_vm_list (e->store, error);
+
+  if (vms == NULL)
+    return FALSE;
+  for (guint i = 0; i < vms->len; i++)
+    {
+      BangerStoreVm *vm = vms->pdata[i];
+      g_autoptr (GError) local = NULL;
+      gboolean alive = runtime_alive (e, vm->id);
+      g_autofree char *dir = NULL;
+
+      switch (vm->state)
+        {
+        case BANGER_STORE_VM_STATE_RUNNING:
+          if (alive)
+            {
+              g_message ("reconcile: VM %s runs (pid and start time match): adopted", vm->name);
+              continue;
+            }
+          g_message ("reconcile: VM %s: its VMM is gone: cleaning up, stopped", vm->name);
+          if (!teardown_runtime (e, vm->id, "reconcile", &local)
+              || !banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_STOPPED,
+                                             "running", "the VMM exited while bangerd was down",
+                                             &local))
+            g_message ("reconcile: VM %s: %s", vm->name, local->message);
+          break;
+        case BANGER_STORE_VM_STATE_STARTING:
+        case BANGER_STORE_VM_STATE_STOPPING:
+          g_message ("reconcile: VM %s was %s: cleaning up, stopped", vm->name,
+                     banger_store_vm_state_to_string (vm->state));
+          if (!teardown_runtime (e, vm->id, "reconcile", &local)
+              || !banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_STOPPED,
+                                             banger_store_vm_state_to_string (vm->state),
+                                             "interrupted: bangerd stopped during the operation",
+                                             &local))
+            g_message ("reconcile: VM %s: %s", vm->name, local->message);
+          break;
+        case BANGER_STORE_VM_STATE_CREATING:
+          /* an interrupted create: undo it all (every host object is
+           * named from the recorded id) */
+          g_message ("reconcile: VM %s: interrupted create undone", vm->name);
+          dir = g_build_filename (e->vms_dir, vm->id, NULL);
+          if (!teardown_runtime (e, vm->id, "reconcile", &local)
+              || !banger_engine_remove_tree (dir, &local)
+              || !banger_store_lease_release_for_vm (e->store, vm->id, NULL, &local)
+              || !banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_FAILED,
+                                             "interrupted",
+                                             "bangerd stopped during the create; undone",
+                                             &local))
+            g_message ("reconcile: VM %s: %s", vm->name, local->message);
+          break;
+        case BANGER_STORE_VM_STATE_DELETING:
+          g_message ("reconcile: VM %s: interrupted delete finished", vm->name);
+          dir = g_build_filename (e->vms_dir, vm->id, NULL);
+          if (!teardown_runtime (e, vm->id, "reconcile", &local)
+              || !banger_engine_remove_tree (dir, &local)
+              || !banger_store_lease_release_for_vm (e->store, vm->id, NULL, &local)
+              || !banger_store_tap_release_for_vm (e->store, vm->id, &local)
+              || !banger_store_vm_delete (e->store, vm->id, &local))
+            g_message ("reconcile: VM %s: %s", vm->name, local->message);
+          break;
+        case BANGER_STORE_VM_STATE_STOPPED:
+        case BANGER_STORE_VM_STATE_FAILED:
+        default:
+          break;
+        }
+    }
+  return TRUE;
 }

@@ -148,7 +148,7 @@ banger_engine_new (BangerEngineConfig *config, GError **error)
   self->key = banger_guest_key_load_or_create (ssh_dir, NULL, error);
   if (self->key == NULL)
     return NULL;
-  if (!make_backend (self, error))
+  if (!make_backend (self, error) || !banger_engine_reconcile (self, error))
     return NULL;
   return g_steal_pointer (&self);
 }

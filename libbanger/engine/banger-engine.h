@@ -117,4 +117,11 @@ gboolean banger_engine_vm_exec (BangerEngine *self, const char *name, const char
                                 GOutputStream *stdout_stream, GOutputStream *stderr_stream,
                                 int *out_exit_status, GCancellable *cancellable, GError **error);
 
+/* At start-up (banger_engine_new calls it): VMs recorded running whose VMM
+ * still lives (pid and start time match) are adopted; those whose VMM is
+ * gone are cleaned up and marked stopped; interrupted starts and stops end
+ * stopped, interrupted creates are undone (failed, step "interrupted"),
+ * interrupted deletes are finished. */
+gboolean banger_engine_reconcile (BangerEngine *self, GError **error);
+
 G_END_DECLS

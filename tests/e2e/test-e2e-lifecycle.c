@@ -9,7 +9,9 @@
  *   QEMU process, no store row.
  * Also: a failing create (Firecracker not configured) is undone step by
  * step and recorded as failed at its step; the same name created twice at
- * once: exactly one wins; typed errors reach the CLI's --json.  And the
+ * once: exactly one wins; typed errors reach the CLI's --json; bangerd
+ * killed -9 and restarted adopts a running VM, cleans up one whose VMM died
+ * meanwhile, and removes an adopted one completely.  And the
  * split deployment: bangerd as an unprivileged owner with a real
  * bangerd-root (the guest kit's).  Root only. */
 #include "config.h"
@@ -47,6 +49,8 @@ typedef struct
   char *state_dir;
   GSubprocess *daemon;
   BangerKitNetns *kit; /* the unprivileged deployment: bangerd-root of the kit */
+  char *conf;
+  char *run_dir;
   guint base_taps;     /* taps that are not the daemon's (the kit's own) */
 } Env;
 
@@ -117,6 +121,8 @@ env_destroy (Env *env)
   g_free (env->socket);
   g_free (env->cgroup_root);
   g_free (env->state_dir);
+  g_free (env->conf);
+  g_free (env->run_dir);
   g_free (env);
 }
 
@@ -194,6 +200,41 @@ env_new_with_helper (void)
   return env;
 }
 
+/* (Re)start the root deployment's bangerd in the namespace. */
+static void
+start_daemon (Env *env)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ns_path = g_build_filename ("/run/netns", env->ns, NULL);
+  g_autofree char *log = g_build_filename (env->dir, "bangerd.log", NULL);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
+  g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", env->run_dir);
+  g_autofree char *conf_opt = g_strdup_printf ("--config=%s", env->conf);
+  int fd = open (ns_path, O_RDONLY | O_CLOEXEC);
+
+  ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
+  g_subprocess_launcher_set_child_setup (launcher, daemon_child_setup, GINT_TO_POINTER (fd), NULL);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt, state_opt,
+                                             run_opt, NULL);
+  close (fd);
+  ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
+}
+
+/* kill -9 of bangerd (no clean-up of its own), then a fresh one on the same
+ * state: it reconciles at start. */
+static void
+crash_and_restart_daemon (Env *env)
+{
+  g_subprocess_force_exit (env->daemon);
+  g_subprocess_wait (env->daemon, NULL, NULL);
+  g_clear_object (&env->daemon);
+  g_unlink (env->socket);
+  start_daemon (env);
+  wait_socket (env);
+}
+
 static Env *
 env_new (void)
 {
@@ -202,10 +243,6 @@ env_new (void)
   g_autofree char *mount = banger_cgroup2_find_mount (NULL, &error);
   g_autofree char *conf = NULL;
   g_autofree char *conf_text = NULL;
-  g_autofree char *ns_path = NULL;
-  g_autofree char *log = NULL;
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  int fd;
 
   leftover = env;
   ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
@@ -225,23 +262,9 @@ env_new (void)
   conf_text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.77.0.0/24\n",
                                env->cgroup_root);
   ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
-  ns_path = g_build_filename ("/run/netns", env->ns, NULL);
-  fd = open (ns_path, O_RDONLY | O_CLOEXEC);
-  ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
-  log = g_build_filename (env->dir, "bangerd.log", NULL);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_subprocess_launcher_set_child_setup (launcher, daemon_child_setup, GINT_TO_POINTER (fd), NULL);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  {
-    g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
-    g_autofree char *run_dir = g_build_filename (env->dir, "run", NULL);
-    g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", run_dir);
-    g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
-    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt,
-                                               state_opt, run_opt, NULL);
-  }
-  close (fd);
-  ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
+  env->conf = g_strdup (conf);
+  env->run_dir = g_build_filename (env->dir, "run", NULL);
+  start_daemon (env);
   wait_socket (env);
   return env;
 }
@@ -502,6 +525,45 @@ START_TEST (test_lifecycle)
   ck_assert_int_eq (json_object_get_int_member (vm, "memory_mib"), 192);
   pid = (int) json_object_get_int_member (vm, "pid");
 
+  /* crash: bangerd killed -9 and restarted; the running VM is adopted */
+  crash_and_restart_daemon (env);
+  g_clear_pointer (&shown, json_node_unref);
+  vm = show (env, "web-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "running");
+  ck_assert_int_eq (json_object_get_int_member (vm, "pid"), pid);
+  rc = cli (env, &out, &err, "vm", "exec", "web-1", "--", "cat", "/root/persist", NULL);
+  ck_assert_msg (rc == 0, "cat after restart: %s", err);
+  g_strstrip (out);
+  ck_assert_str_eq (out, token);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* its VMM dies while bangerd is down: the restart cleans up, stopped */
+  g_subprocess_force_exit (env->daemon);
+  g_subprocess_wait (env->daemon, NULL, NULL);
+  g_clear_object (&env->daemon);
+  g_unlink (env->socket);
+  ck_assert_int_eq (kill (pid, SIGKILL), 0);
+  {
+    g_autofree char *proc = g_strdup_printf ("/proc/%d", pid);
+    for (int i = 0; i < 500 && g_file_test (proc, G_FILE_TEST_EXISTS); i++)
+      g_usleep (10 * 1000);
+  }
+  start_daemon (env);
+  wait_socket (env);
+  g_clear_pointer (&shown, json_node_unref);
+  vm = show (env, "web-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "stopped");
+  ck_assert_uint_eq (count_taps (env), env->base_taps);
+  ck_assert_uint_eq (count_nat_elements (env), 0);
+  ck_assert_uint_eq (count_subdirs (env->cgroup_root), 0);
+  rc = cli (env, NULL, &err, "vm", "start", "web-1", NULL);
+  ck_assert_msg (rc == 0, "start after reconcile: %s", err);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&shown, json_node_unref);
+  vm = show (env, "web-1", &shown);
+  pid = (int) json_object_get_int_member (vm, "pid");
+
   /* ls: a table for people, JSON for programs */
   rc = cli (env, &out, NULL, "vm", "ls", NULL);
   ck_assert_int_eq (rc, 0);
@@ -509,7 +571,9 @@ START_TEST (test_lifecycle)
   ck_assert (strstr (out, "web-1") != NULL && strstr (out, "running") != NULL);
   g_clear_pointer (&out, g_free);
 
-  /* rm: nothing left */
+  /* rm of an adopted VM (after one more crash): its VMM is killed through
+   * a pidfd checked against the recorded start time; nothing left */
+  crash_and_restart_daemon (env);
   rc = cli (env, NULL, &err, "vm", "rm", "web-1", NULL);
   ck_assert_msg (rc == 0, "rm: %s", err);
   g_clear_pointer (&err, g_free);
