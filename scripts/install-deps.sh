@@ -22,6 +22,7 @@ nftables dmsetup
 libsqlite3-dev
 xfsprogs
 libssh-dev
+libarchive-dev libext2fs-dev comerr-dev docker-registry skopeo umoci openssl
 "
 
 # shellcheck disable=SC2086

@@ -10,6 +10,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <glib/gstdio.h>
+
 #include "banger-guest-inject.h"
 #include "banger-vmm-qemu.h"
 #include "guest-access-vm.h"
@@ -47,16 +49,26 @@ ga_vm_boot (const char *guest_dir, BangerKitNetns *ns, GError **error)
   BangerVmmConfig *config;
   gint64 t0;
 
-  vm->dir = g_dir_make_tmp ("banger-ga-vm-XXXXXX", error);
-  if (vm->dir == NULL)
-    goto fail;
+  /* under the helper's state dir (the helper launches only disks and
+   * kernels from there), the owner's where QEMU writes */
+  vm->dir = g_build_filename (ns->state_dir, "ga-vm", NULL);
+  if (g_mkdir (vm->dir, 0755) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", vm->dir,
+                   g_strerror (errno));
+      g_clear_pointer (&vm->dir, g_free);
+      goto fail;
+    }
   run_dir = g_build_filename (vm->dir, "run", NULL);
   vm->rootfs = g_build_filename (vm->dir, "rootfs.ext4", NULL);
   vm->key_dir = g_build_filename (vm->dir, "ssh", NULL);
   vm->known_hosts = g_build_filename (vm->dir, "known_hosts", NULL);
   {
+    g_autofree char *src_kernel = g_build_filename (guest_dir, "vmlinuz", NULL);
+    g_autofree char *src_initrd = g_build_filename (guest_dir, "initrd.img", NULL);
     const char *cp[] = { "cp", "--sparse=always", src_rootfs, vm->rootfs, NULL };
-    if (!banger_kit_run (cp, NULL, error))
+    const char *cpk[] = { "cp", src_kernel, src_initrd, vm->dir, NULL };
+    if (!banger_kit_run (cp, NULL, error) || !banger_kit_run (cpk, NULL, error))
       goto fail;
   }
   vm->key = banger_guest_key_load_or_create (vm->key_dir, NULL, error);
@@ -69,8 +81,14 @@ ga_vm_boot (const char *guest_dir, BangerKitNetns *ns, GError **error)
   vm->inject_s = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
 
   config = banger_vmm_config_new (BANGER_KIT_VM_ID, run_dir);
-  config->kernel_path = g_build_filename (guest_dir, "vmlinuz", NULL);
-  config->initrd_path = g_build_filename (guest_dir, "initrd.img", NULL);
+  if (chown (vm->rootfs, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_GID) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "chown: %s",
+                   g_strerror (errno));
+      goto fail;
+    }
+  config->kernel_path = g_build_filename (vm->dir, "vmlinuz", NULL);
+  config->initrd_path = g_build_filename (vm->dir, "initrd.img", NULL);
   config->mem_mib = 256;
   config->vcpus = 1;
   config->guest_ip = g_strdup (ns->guest_ip);

@@ -367,6 +367,10 @@ START_TEST (test_guest_access)
   ck_assert_msg (ga_leave_netns (saved_netns, &error), "%s", error ? error->message : "?");
   saved_netns = -1;
   ck_assert_msg (ga_vm_stop (vm, &error), "stop: %s", error ? error->message : "?");
+  /* QEMU is bangerd-root's child: exited now (its pidfd said so), and gone
+   * once the helper has reaped it (it does every 5 s) */
+  for (int i = 0; i < 1000 && kill (pid, 0) == 0; i++)
+    g_usleep (10 * 1000);
   ck_assert_msg (kill (pid, 0) < 0 && errno == ESRCH, "QEMU (pid %d) is still there", pid);
   leftover_vm = NULL;
   ga_vm_free (vm);
