@@ -117,6 +117,48 @@ opt_str (JsonObject *params, const char *name)
   return json_object_get_string_member_with_default (params, name, NULL);
 }
 
+/* The operations table of the store: a row per mutating request (kind,
+ * target, start/end, state, error), under the request's op id. */
+static char *
+record_begin (BangerPrivState *state, const char *kind, JsonObject *params)
+{
+  BangerEngine *e = BANGER_ENGINE (state->table_data);
+  g_autoptr (BangerStoreOp) op =
+      banger_store_op_begin (banger_engine_get_store (e), banger_priv_current_op_id (), kind,
+                             json_object_get_string_member_with_default (params, "name", NULL),
+                             NULL);
+  return op ? g_strdup (op->id) : NULL;
+}
+
+static gboolean
+record_end (BangerPrivState *state, char *id, gboolean ok, GError **error)
+{
+  BangerEngine *e = BANGER_ENGINE (state->table_data);
+  BangerStoreOpState st = BANGER_STORE_OP_SUCCEEDED;
+
+  if (!ok)
+    st = (*error)->domain == BANGER_ERROR && (*error)->code == BANGER_ERROR_CANCELLED
+             ? BANGER_STORE_OP_CANCELLED
+             : BANGER_STORE_OP_FAILED;
+  if (id != NULL)
+    banger_store_op_finish (banger_engine_get_store (e), id, st, ok ? NULL : *error, NULL);
+  g_free (id);
+  return ok;
+}
+
+/* HANDLER_RECORDED (fn, kind): the handler fn##_run, recorded as @kind. */
+#define HANDLER_RECORDED(fn, kind)                                                          \
+  static gboolean fn##_run (BangerPrivState *state, JsonObject *params, JsonBuilder *result, \
+                            GCancellable *cancellable, GError **error);                     \
+  HANDLER (fn)                                                                              \
+  {                                                                                         \
+    char *id = record_begin (state, kind, params);                                          \
+    return record_end (state, id, fn##_run (state, params, result, cancellable, error),     \
+                       error);                                                              \
+  }                                                                                         \
+  static gboolean fn##_run (BangerPrivState *state, JsonObject *params, JsonBuilder *result, \
+                            GCancellable *cancellable, GError **error)
+
 /* The op id of the request being served (set by the server or the embedded
  * client around the call): it names the work in every log line, here and
  * in bangerd-root. */
@@ -135,7 +177,7 @@ HANDLER (op_status)
   return TRUE;
 }
 
-HANDLER (op_kernel_add)
+HANDLER_RECORDED (op_kernel_add, "kernel.add")
 {
   g_autoptr (BangerStoreKernel) k =
       banger_engine_kernel_add (engine_of (state), opt_str (params, "name"),
@@ -162,12 +204,12 @@ HANDLER (op_kernel_list)
   return TRUE;
 }
 
-HANDLER (op_kernel_delete)
+HANDLER_RECORDED (op_kernel_delete, "kernel.delete")
 {
   return banger_engine_kernel_delete (engine_of (state), opt_str (params, "name"), OP_ID, error);
 }
 
-HANDLER (op_image_import)
+HANDLER_RECORDED (op_image_import, "image.import")
 {
   g_autoptr (BangerStoreImage) i =
       banger_engine_image_import (engine_of (state), opt_str (params, "name"),
@@ -193,7 +235,7 @@ HANDLER (op_image_list)
   return TRUE;
 }
 
-HANDLER (op_image_delete)
+HANDLER_RECORDED (op_image_delete, "image.delete")
 {
   return banger_engine_image_delete (engine_of (state), opt_str (params, "name"), OP_ID, error);
 }
@@ -210,7 +252,7 @@ reply_vm (BangerPrivState *state, const char *name, JsonBuilder *result, GError 
   return TRUE;
 }
 
-HANDLER (op_vm_create)
+HANDLER_RECORDED (op_vm_create, "vm.create")
 {
   BangerEngineVmSpec spec = { 0 };
   const char *vmm = opt_str (params, "vmm");
@@ -263,34 +305,34 @@ HANDLER (op_vm_list)
   return TRUE;
 }
 
-HANDLER (op_vm_start)
+HANDLER_RECORDED (op_vm_start, "vm.start")
 {
   const char *name = opt_str (params, "name");
   return banger_engine_vm_start (engine_of (state), name, OP_ID, cancellable, error)
          && reply_vm (state, name, result, error);
 }
 
-HANDLER (op_vm_stop)
+HANDLER_RECORDED (op_vm_stop, "vm.stop")
 {
   const char *name = opt_str (params, "name");
   return banger_engine_vm_stop (engine_of (state), name, OP_ID, cancellable, error)
          && reply_vm (state, name, result, error);
 }
 
-HANDLER (op_vm_kill)
+HANDLER_RECORDED (op_vm_kill, "vm.kill")
 {
   const char *name = opt_str (params, "name");
   return banger_engine_vm_kill (engine_of (state), name, OP_ID, cancellable, error)
          && reply_vm (state, name, result, error);
 }
 
-HANDLER (op_vm_delete)
+HANDLER_RECORDED (op_vm_delete, "vm.delete")
 {
   return banger_engine_vm_delete (engine_of (state), opt_str (params, "name"), OP_ID,
                                   cancellable, error);
 }
 
-HANDLER (op_vm_set)
+HANDLER_RECORDED (op_vm_set, "vm.set")
 {
   const char *name = opt_str (params, "name");
   return banger_engine_vm_set (engine_of (state), name,

@@ -897,9 +897,14 @@ gboolean
 banger_engine_reconcile (BangerEngine *e, GError **error)
 {
   g_autoptr (GPtrArray) vms = banger_store_vm_list (e->store, error);
+  guint n_ops = 0;
 
   if (vms == NULL)
     return FALSE;
+  if (banger_store_op_fail_running (e->store, "bangerd stopped during the operation", &n_ops,
+                                    NULL)
+      && n_ops > 0)
+    g_message ("reconcile: %u interrupted operations marked failed", n_ops);
   for (guint i = 0; i < vms->len; i++)
     {
       BangerStoreVm *vm = vms->pdata[i];
