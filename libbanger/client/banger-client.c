@@ -31,9 +31,9 @@
 struct _BangerClient
 {
   GObject parent_instance;
-  char *socket_path;             /* socket mode */
+  char *socket_path; /* socket mode */
   BangerPrivClient *priv_client;
-  BangerEngine *engine;          /* embedded mode */
+  BangerEngine *engine; /* embedded mode */
   BangerPrivState *state;
 };
 
@@ -75,9 +75,9 @@ banger_client_class_init (BangerClientClass *klass)
    *
    * Since: 0.2
    */
-  signals[SIGNAL_VM_STATE_CHANGED] =
-      g_signal_new ("vm-state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                    NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, BANGER_TYPE_VM_STATE);
+  signals[SIGNAL_VM_STATE_CHANGED]
+      = g_signal_new ("vm-state-changed", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, BANGER_TYPE_VM_STATE);
 }
 
 static void
@@ -126,8 +126,8 @@ banger_client_new_for_socket (const char *socket_path)
  * Since: 0.2
  */
 BangerClient *
-banger_client_new_embedded (const char *state_dir, const char *runtime_dir,
-                            const char *config_path, GError **error)
+banger_client_new_embedded (const char *state_dir, const char *runtime_dir, const char *config_path,
+                            GError **error)
 {
   g_autoptr (BangerEngineConfig) config = banger_engine_config_new ();
   g_autoptr (BangerClient) self = NULL;
@@ -203,7 +203,7 @@ complete (GTask *task, JsonObject *result, GError *error)
     }
   if (call->emits)
     g_signal_emit (g_task_get_source_object (task), signals[SIGNAL_VM_STATE_CHANGED], 0,
-                   banger_vm_info_get_name (value), (int) banger_vm_info_get_state (value));
+                   banger_vm_info_get_name (value), (int)banger_vm_info_get_state (value));
   g_task_return_pointer (task, value, call->destroy);
 }
 
@@ -212,8 +212,8 @@ socket_done (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   g_autoptr (GTask) task = user_data;
   GError *error = NULL;
-  g_autoptr (JsonObject) result =
-      banger_priv_client_call_finish (BANGER_PRIV_CLIENT (source), res, &error);
+  g_autoptr (JsonObject) result
+      = banger_priv_client_call_finish (BANGER_PRIV_CLIENT (source), res, &error);
 
   complete (task, result, error);
 }
@@ -238,7 +238,7 @@ embedded_thread (GTask *inner, gpointer source, gpointer task_data, GCancellable
     {
       JsonObject *obj = json_object_ref (json_node_get_object (node));
       json_node_unref (node);
-      g_task_return_pointer (inner, obj, (GDestroyNotify) json_object_unref);
+      g_task_return_pointer (inner, obj, (GDestroyNotify)json_object_unref);
     }
 }
 
@@ -262,8 +262,8 @@ new_op_id (void)
  * with the value @convert makes of the result. */
 static void
 call_async (BangerClient *self, const char *method, JsonObject *params, ConvertFunc convert,
-            GDestroyNotify destroy, gboolean emits, gpointer source_tag,
-            GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+            GDestroyNotify destroy, gboolean emits, gpointer source_tag, GCancellable *cancellable,
+            GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   Call *call = g_new0 (Call, 1);
@@ -275,7 +275,7 @@ call_async (BangerClient *self, const char *method, JsonObject *params, ConvertF
   call->destroy = destroy;
   call->emits = emits;
   call->op_id = new_op_id ();
-  g_task_set_task_data (task, call, (GDestroyNotify) call_free);
+  g_task_set_task_data (task, call, (GDestroyNotify)call_free);
   if (self->engine != NULL)
     {
       g_autoptr (GTask) inner = g_task_new (self, cancellable, embedded_done, task);
@@ -400,22 +400,22 @@ convert_list (JsonObject *result, const char *member, ItemFunc item, GDestroyNot
 static gpointer
 convert_vm_list (JsonObject *result, GError **error)
 {
-  return convert_list (result, "vms", (ItemFunc) banger_vm_info_new_from_json,
-                       (GDestroyNotify) banger_vm_info_unref, error);
+  return convert_list (result, "vms", (ItemFunc)banger_vm_info_new_from_json,
+                       (GDestroyNotify)banger_vm_info_unref, error);
 }
 
 static gpointer
 convert_image_list (JsonObject *result, GError **error)
 {
-  return convert_list (result, "images", (ItemFunc) banger_image_info_new_from_json,
-                       (GDestroyNotify) banger_image_info_unref, error);
+  return convert_list (result, "images", (ItemFunc)banger_image_info_new_from_json,
+                       (GDestroyNotify)banger_image_info_unref, error);
 }
 
 static gpointer
 convert_kernel_list (JsonObject *result, GError **error)
 {
-  return convert_list (result, "kernels", (ItemFunc) banger_kernel_info_new_from_json,
-                       (GDestroyNotify) banger_kernel_info_unref, error);
+  return convert_list (result, "kernels", (ItemFunc)banger_kernel_info_new_from_json,
+                       (GDestroyNotify)banger_kernel_info_unref, error);
 }
 
 static gpointer
@@ -477,7 +477,7 @@ convert_exec (JsonObject *result, GError **error)
       return NULL;
     }
   r = g_new0 (ExecResult, 1);
-  r->status = (int) json_node_get_int (st);
+  r->status = (int)json_node_get_int (st);
   r->out = decode_b64 (result, "stdout", error);
   r->err = r->out ? decode_b64 (result, "stderr", error) : NULL;
   if (r->err == NULL)
@@ -518,9 +518,8 @@ name_params (const char *name)
  * Since: 0.2
  */
 void
-banger_client_vm_create_async (BangerClient *client, BangerVmSpec *spec,
-                               GCancellable *cancellable, GAsyncReadyCallback callback,
-                               gpointer user_data)
+banger_client_vm_create_async (BangerClient *client, BangerVmSpec *spec, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
   JsonObject *p;
 
@@ -532,16 +531,16 @@ banger_client_vm_create_async (BangerClient *client, BangerVmSpec *spec,
   if (banger_vm_spec_get_vcpus (spec) != 0)
     json_object_set_int_member (p, "vcpus", banger_vm_spec_get_vcpus (spec));
   if (banger_vm_spec_get_memory_mib (spec) != 0)
-    json_object_set_int_member (p, "memory_mib", (gint64) banger_vm_spec_get_memory_mib (spec));
+    json_object_set_int_member (p, "memory_mib", (gint64)banger_vm_spec_get_memory_mib (spec));
   if (banger_vm_spec_get_work_disk_size (spec) != 0)
     json_object_set_int_member (p, "work_disk_bytes",
-                                (gint64) banger_vm_spec_get_work_disk_size (spec));
+                                (gint64)banger_vm_spec_get_work_disk_size (spec));
   if (banger_vm_spec_get_vmm (spec) != BANGER_VMM_KIND_DEFAULT)
     json_object_set_string_member (p, "vmm",
                                    banger_vmm_kind_to_string (banger_vm_spec_get_vmm (spec)));
   if (!banger_vm_spec_get_start (spec))
     json_object_set_boolean_member (p, "no_start", TRUE);
-  call_async (client, "vm.create", p, convert_vm, (GDestroyNotify) banger_vm_info_unref, TRUE,
+  call_async (client, "vm.create", p, convert_vm, (GDestroyNotify)banger_vm_info_unref, TRUE,
               banger_client_vm_create_async, cancellable, callback, user_data);
 }
 
@@ -575,13 +574,13 @@ banger_client_vm_create_finish (BangerClient *client, GAsyncResult *result, GErr
  */
 void
 banger_client_vm_get_async (BangerClient *client, const char *name, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+                            GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
   g_return_if_fail (name != NULL);
   call_async (client, "vm.get", name_params (name), convert_vm,
-              (GDestroyNotify) banger_vm_info_unref, FALSE, banger_client_vm_get_async,
-              cancellable, callback, user_data);
+              (GDestroyNotify)banger_vm_info_unref, FALSE, banger_client_vm_get_async, cancellable,
+              callback, user_data);
 }
 
 /**
@@ -608,19 +607,20 @@ banger_client_vm_get_finish (BangerClient *client, GAsyncResult *result, GError 
  * @callback: (scope async): called when done
  * @user_data: data for @callback
  *
- * Boots a stopped VM (tap, NAT rule, VMM, SSH) with the disks it had; %BANGER_ERROR_BUSY unless it is stopped.
+ * Boots a stopped VM (tap, NAT rule, VMM, SSH) with the disks it had; %BANGER_ERROR_BUSY unless it
+ * is stopped.
  *
  * Since: 0.2
  */
 void
 banger_client_vm_start_async (BangerClient *client, const char *name, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+                              GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
   g_return_if_fail (name != NULL);
   call_async (client, "vm.start", name_params (name), convert_vm,
-              (GDestroyNotify) banger_vm_info_unref, TRUE, banger_client_vm_start_async,
-              cancellable, callback, user_data);
+              (GDestroyNotify)banger_vm_info_unref, TRUE, banger_client_vm_start_async, cancellable,
+              callback, user_data);
 }
 
 /**
@@ -647,19 +647,20 @@ banger_client_vm_start_finish (BangerClient *client, GAsyncResult *result, GErro
  * @callback: (scope async): called when done
  * @user_data: data for @callback
  *
- * Stops a running VM gracefully (the VMM's stop ladder: power button, then TERM, then KILL) and removes its tap, NAT rule, cgroup and run dir; its disks and IP address are kept.
+ * Stops a running VM gracefully (the VMM's stop ladder: power button, then TERM, then KILL) and
+ * removes its tap, NAT rule, cgroup and run dir; its disks and IP address are kept.
  *
  * Since: 0.2
  */
 void
 banger_client_vm_stop_async (BangerClient *client, const char *name, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+                             GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
   g_return_if_fail (name != NULL);
   call_async (client, "vm.stop", name_params (name), convert_vm,
-              (GDestroyNotify) banger_vm_info_unref, TRUE, banger_client_vm_stop_async,
-              cancellable, callback, user_data);
+              (GDestroyNotify)banger_vm_info_unref, TRUE, banger_client_vm_stop_async, cancellable,
+              callback, user_data);
 }
 
 /**
@@ -692,13 +693,13 @@ banger_client_vm_stop_finish (BangerClient *client, GAsyncResult *result, GError
  */
 void
 banger_client_vm_kill_async (BangerClient *client, const char *name, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+                             GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
   g_return_if_fail (name != NULL);
   call_async (client, "vm.kill", name_params (name), convert_vm,
-              (GDestroyNotify) banger_vm_info_unref, TRUE, banger_client_vm_kill_async,
-              cancellable, callback, user_data);
+              (GDestroyNotify)banger_vm_info_unref, TRUE, banger_client_vm_kill_async, cancellable,
+              callback, user_data);
 }
 
 /**
@@ -725,13 +726,14 @@ banger_client_vm_kill_finish (BangerClient *client, GAsyncResult *result, GError
  * @callback: (scope async): called when done
  * @user_data: data for @callback
  *
- * Deletes a VM: kills it if it runs, removes every host object made for it (tap, NAT rule, cgroup, run dir), its disks, its IP lease and its record.
+ * Deletes a VM: kills it if it runs, removes every host object made for it (tap, NAT rule, cgroup,
+ * run dir), its disks, its IP lease and its record.
  *
  * Since: 0.2
  */
 void
 banger_client_vm_delete_async (BangerClient *client, const char *name, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
   g_return_if_fail (name != NULL);
@@ -769,7 +771,7 @@ banger_client_vm_delete_finish (BangerClient *client, GAsyncResult *result, GErr
  */
 void
 banger_client_image_delete_async (BangerClient *client, const char *name, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+                                  GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
   g_return_if_fail (name != NULL);
@@ -806,8 +808,9 @@ banger_client_image_delete_finish (BangerClient *client, GAsyncResult *result, G
  * Since: 0.2
  */
 void
-banger_client_kernel_delete_async (BangerClient *client, const char *name, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+banger_client_kernel_delete_async (BangerClient *client, const char *name,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data)
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
   g_return_if_fail (name != NULL);
@@ -844,11 +847,12 @@ banger_client_kernel_delete_finish (BangerClient *client, GAsyncResult *result, 
  */
 void
 banger_client_vm_list_async (BangerClient *client, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+                             GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
-  call_async (client, "vm.list", json_object_new (), convert_vm_list, (GDestroyNotify) g_ptr_array_unref,
-              FALSE, banger_client_vm_list_async, cancellable, callback, user_data);
+  call_async (client, "vm.list", json_object_new (), convert_vm_list,
+              (GDestroyNotify)g_ptr_array_unref, FALSE, banger_client_vm_list_async, cancellable,
+              callback, user_data);
 }
 
 /**
@@ -881,11 +885,12 @@ banger_client_vm_list_finish (BangerClient *client, GAsyncResult *result, GError
  */
 void
 banger_client_image_list_async (BangerClient *client, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+                                GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
-  call_async (client, "image.list", json_object_new (), convert_image_list, (GDestroyNotify) g_ptr_array_unref,
-              FALSE, banger_client_image_list_async, cancellable, callback, user_data);
+  call_async (client, "image.list", json_object_new (), convert_image_list,
+              (GDestroyNotify)g_ptr_array_unref, FALSE, banger_client_image_list_async, cancellable,
+              callback, user_data);
 }
 
 /**
@@ -918,11 +923,12 @@ banger_client_image_list_finish (BangerClient *client, GAsyncResult *result, GEr
  */
 void
 banger_client_kernel_list_async (BangerClient *client, GCancellable *cancellable,
-                          GAsyncReadyCallback callback, gpointer user_data)
+                                 GAsyncReadyCallback callback, gpointer user_data)
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
-  call_async (client, "kernel.list", json_object_new (), convert_kernel_list, (GDestroyNotify) g_ptr_array_unref,
-              FALSE, banger_client_kernel_list_async, cancellable, callback, user_data);
+  call_async (client, "kernel.list", json_object_new (), convert_kernel_list,
+              (GDestroyNotify)g_ptr_array_unref, FALSE, banger_client_kernel_list_async,
+              cancellable, callback, user_data);
 }
 
 /**
@@ -958,9 +964,9 @@ banger_client_kernel_list_finish (BangerClient *client, GAsyncResult *result, GE
  * Since: 0.2
  */
 void
-banger_client_vm_set_async (BangerClient *client, const char *name, guint vcpus,
-                            guint64 memory_mib, GCancellable *cancellable,
-                            GAsyncReadyCallback callback, gpointer user_data)
+banger_client_vm_set_async (BangerClient *client, const char *name, guint vcpus, guint64 memory_mib,
+                            GCancellable *cancellable, GAsyncReadyCallback callback,
+                            gpointer user_data)
 {
   JsonObject *p;
 
@@ -970,8 +976,8 @@ banger_client_vm_set_async (BangerClient *client, const char *name, guint vcpus,
   if (vcpus != 0)
     json_object_set_int_member (p, "vcpus", vcpus);
   if (memory_mib != 0)
-    json_object_set_int_member (p, "memory_mib", (gint64) MIN (memory_mib, G_MAXINT64));
-  call_async (client, "vm.set", p, convert_vm, (GDestroyNotify) banger_vm_info_unref, TRUE,
+    json_object_set_int_member (p, "memory_mib", (gint64)MIN (memory_mib, G_MAXINT64));
+  call_async (client, "vm.set", p, convert_vm, (GDestroyNotify)banger_vm_info_unref, TRUE,
               banger_client_vm_set_async, cancellable, callback, user_data);
 }
 
@@ -1031,7 +1037,7 @@ banger_client_vm_exec_async (BangerClient *client, const char *name, const char 
   text = json_generator_to_data (gen, NULL);
   p = name_params (name);
   json_object_set_string_member (p, "argv", text);
-  call_async (client, "vm.exec", p, convert_exec, (GDestroyNotify) exec_result_free, FALSE,
+  call_async (client, "vm.exec", p, convert_exec, (GDestroyNotify)exec_result_free, FALSE,
               banger_client_vm_exec_async, cancellable, callback, user_data);
 }
 
@@ -1085,9 +1091,9 @@ banger_client_vm_exec_finish (BangerClient *client, GAsyncResult *result, int *o
  * Since: 0.2
  */
 void
-banger_client_image_import_async (BangerClient *client, const char *name,
-                                  const char *rootfs_path, GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data)
+banger_client_image_import_async (BangerClient *client, const char *name, const char *rootfs_path,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data)
 {
   JsonObject *p;
 
@@ -1095,7 +1101,7 @@ banger_client_image_import_async (BangerClient *client, const char *name,
   g_return_if_fail (name != NULL && rootfs_path != NULL);
   p = name_params (name);
   json_object_set_string_member (p, "rootfs", rootfs_path);
-  call_async (client, "image.import", p, convert_image, (GDestroyNotify) banger_image_info_unref,
+  call_async (client, "image.import", p, convert_image, (GDestroyNotify)banger_image_info_unref,
               FALSE, banger_client_image_import_async, cancellable, callback, user_data);
 }
 
@@ -1149,7 +1155,7 @@ banger_client_kernel_add_async (BangerClient *client, const char *name, const ch
     json_object_set_string_member (p, "initrd", initrd_path);
   if (cmdline != NULL)
     json_object_set_string_member (p, "cmdline", cmdline);
-  call_async (client, "kernel.add", p, convert_kernel, (GDestroyNotify) banger_kernel_info_unref,
+  call_async (client, "kernel.add", p, convert_kernel, (GDestroyNotify)banger_kernel_info_unref,
               FALSE, banger_client_kernel_add_async, cancellable, callback, user_data);
 }
 

@@ -33,9 +33,8 @@ BANGER_AVAILABLE_IN_0_2
 BangerVmInfo *banger_client_vm_create_finish (BangerClient *client, GAsyncResult *result,
                                               GError **error);
 BANGER_AVAILABLE_IN_0_2
-void banger_client_vm_get_async (BangerClient *client, const char *name,
-                                 GCancellable *cancellable, GAsyncReadyCallback callback,
-                                 gpointer user_data);
+void banger_client_vm_get_async (BangerClient *client, const char *name, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data);
 BANGER_AVAILABLE_IN_0_2
 BangerVmInfo *banger_client_vm_get_finish (BangerClient *client, GAsyncResult *result,
                                            GError **error);
@@ -53,16 +52,14 @@ BANGER_AVAILABLE_IN_0_2
 BangerVmInfo *banger_client_vm_start_finish (BangerClient *client, GAsyncResult *result,
                                              GError **error);
 BANGER_AVAILABLE_IN_0_2
-void banger_client_vm_stop_async (BangerClient *client, const char *name,
-                                  GCancellable *cancellable, GAsyncReadyCallback callback,
-                                  gpointer user_data);
+void banger_client_vm_stop_async (BangerClient *client, const char *name, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
 BANGER_AVAILABLE_IN_0_2
 BangerVmInfo *banger_client_vm_stop_finish (BangerClient *client, GAsyncResult *result,
                                             GError **error);
 BANGER_AVAILABLE_IN_0_2
-void banger_client_vm_kill_async (BangerClient *client, const char *name,
-                                  GCancellable *cancellable, GAsyncReadyCallback callback,
-                                  gpointer user_data);
+void banger_client_vm_kill_async (BangerClient *client, const char *name, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
 BANGER_AVAILABLE_IN_0_2
 BangerVmInfo *banger_client_vm_kill_finish (BangerClient *client, GAsyncResult *result,
                                             GError **error);
@@ -81,9 +78,9 @@ BANGER_AVAILABLE_IN_0_2
 BangerVmInfo *banger_client_vm_set_finish (BangerClient *client, GAsyncResult *result,
                                            GError **error);
 BANGER_AVAILABLE_IN_0_2
-void banger_client_vm_exec_async (BangerClient *client, const char *name,
-                                  const char *const *argv, GCancellable *cancellable,
-                                  GAsyncReadyCallback callback, gpointer user_data);
+void banger_client_vm_exec_async (BangerClient *client, const char *name, const char *const *argv,
+                                  GCancellable *cancellable, GAsyncReadyCallback callback,
+                                  gpointer user_data);
 BANGER_AVAILABLE_IN_0_2
 gboolean banger_client_vm_exec_finish (BangerClient *client, GAsyncResult *result,
                                        int *out_exit_status, GBytes **out_stdout,

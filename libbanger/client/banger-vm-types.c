@@ -23,9 +23,9 @@
 const char *
 banger_vm_state_to_string (BangerVmState state)
 {
-  static const char *const names[] = { "creating", "stopped", "starting", "running",
-                                       "stopping", "failed", "deleting" };
-  g_return_val_if_fail ((guint) state < G_N_ELEMENTS (names), "unknown");
+  static const char *const names[]
+      = { "creating", "stopped", "starting", "running", "stopping", "failed", "deleting" };
+  g_return_val_if_fail ((guint)state < G_N_ELEMENTS (names), "unknown");
   return names[state];
 }
 
@@ -266,7 +266,8 @@ banger_vm_spec_get_memory_mib (BangerVmSpec *spec)
 /**
  * banger_vm_spec_set_work_disk_size:
  * @spec: a #BangerVmSpec
- * @work_disk_size: bytes of a fresh ext4 work disk (the guest's /dev/vdb), a multiple of 4096 from 16 MiB; 0: none
+ * @work_disk_size: bytes of a fresh ext4 work disk (the guest's /dev/vdb), a multiple of 4096 from
+ * 16 MiB; 0: none
  *
  * Since: 0.2
  */
@@ -324,7 +325,8 @@ banger_vm_spec_get_vmm (BangerVmSpec *spec)
 /**
  * banger_vm_spec_set_start:
  * @spec: a #BangerVmSpec
- * @start: whether vm.create boots the VM (default %TRUE); %FALSE leaves it stopped with its disks made
+ * @start: whether vm.create boots the VM (default %TRUE); %FALSE leaves it stopped with its disks
+ * made
  *
  * Since: 0.2
  */
@@ -499,7 +501,7 @@ guint
 banger_vm_info_get_vcpus (BangerVmInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
-  return (guint) json_object_get_int_member_with_default (info->obj, "vcpus", 0);
+  return (guint)json_object_get_int_member_with_default (info->obj, "vcpus", 0);
 }
 
 /**
@@ -514,7 +516,7 @@ guint64
 banger_vm_info_get_memory_mib (BangerVmInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
-  return (guint64) json_object_get_int_member_with_default (info->obj, "memory_mib", 0);
+  return (guint64)json_object_get_int_member_with_default (info->obj, "memory_mib", 0);
 }
 
 /**
@@ -529,14 +531,15 @@ guint64
 banger_vm_info_get_work_disk_size (BangerVmInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
-  return (guint64) json_object_get_int_member_with_default (info->obj, "work_disk_bytes", 0);
+  return (guint64)json_object_get_int_member_with_default (info->obj, "work_disk_bytes", 0);
 }
 
 /**
  * banger_vm_info_get_rootfs_cow:
  * @info: a #BangerVmInfo
  *
- * Returns: (transfer none): how the root disk is layered over the image: `dm-snapshot`, `reflink`, `sparse-copy` (`auto` before the disk exists)
+ * Returns: (transfer none): how the root disk is layered over the image: `dm-snapshot`, `reflink`,
+ * `sparse-copy` (`auto` before the disk exists)
  *
  * Since: 0.2
  */
@@ -559,7 +562,7 @@ gint
 banger_vm_info_get_pid (BangerVmInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
-  return (gint) json_object_get_int_member_with_default (info->obj, "pid", 0);
+  return (gint)json_object_get_int_member_with_default (info->obj, "pid", 0);
 }
 
 /**
@@ -604,7 +607,7 @@ gint64
 banger_vm_info_get_created_at (BangerVmInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
-  return (gint64) json_object_get_int_member_with_default (info->obj, "created_at", 0);
+  return (gint64)json_object_get_int_member_with_default (info->obj, "created_at", 0);
 }
 
 /**
@@ -645,7 +648,8 @@ struct _BangerImageInfo
   JsonObject *obj;
 };
 
-G_DEFINE_BOXED_TYPE (BangerImageInfo, banger_image_info, banger_image_info_ref, banger_image_info_unref)
+G_DEFINE_BOXED_TYPE (BangerImageInfo, banger_image_info, banger_image_info_ref,
+                     banger_image_info_unref)
 
 /**
  * banger_image_info_ref:
@@ -744,7 +748,7 @@ guint64
 banger_image_info_get_size (BangerImageInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
-  return (guint64) json_object_get_int_member_with_default (info->obj, "size_bytes", 0);
+  return (guint64)json_object_get_int_member_with_default (info->obj, "size_bytes", 0);
 }
 
 /**
@@ -759,7 +763,7 @@ gint64
 banger_image_info_get_created_at (BangerImageInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
-  return (gint64) json_object_get_int_member_with_default (info->obj, "created_at", 0);
+  return (gint64)json_object_get_int_member_with_default (info->obj, "created_at", 0);
 }
 
 /* ------------------------------------------------------------ kernel info */
@@ -770,7 +774,8 @@ struct _BangerKernelInfo
   JsonObject *obj;
 };
 
-G_DEFINE_BOXED_TYPE (BangerKernelInfo, banger_kernel_info, banger_kernel_info_ref, banger_kernel_info_unref)
+G_DEFINE_BOXED_TYPE (BangerKernelInfo, banger_kernel_info, banger_kernel_info_ref,
+                     banger_kernel_info_unref)
 
 /**
  * banger_kernel_info_ref:
@@ -900,7 +905,7 @@ gint64
 banger_kernel_info_get_created_at (BangerKernelInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
-  return (gint64) json_object_get_int_member_with_default (info->obj, "created_at", 0);
+  return (gint64)json_object_get_int_member_with_default (info->obj, "created_at", 0);
 }
 
 /**

@@ -24,7 +24,8 @@ G_BEGIN_DECLS
  *
  * Since: 0.2
  */
-typedef enum {
+typedef enum
+{
   BANGER_VM_STATE_CREATING = 0,
   BANGER_VM_STATE_STOPPED = 1,
   BANGER_VM_STATE_STARTING = 2,
@@ -44,7 +45,8 @@ typedef enum {
  *
  * Since: 0.2
  */
-typedef enum {
+typedef enum
+{
   BANGER_VMM_KIND_DEFAULT = 0,
   BANGER_VMM_KIND_FIRECRACKER = 1,
   BANGER_VMM_KIND_QEMU = 2,

@@ -66,13 +66,10 @@ take_path (GKeyFile *kf, const char *path, const char *group, const char *key, c
 }
 
 static const char *const known_keys[] = {
-  "vmm/default", "vmm/firecracker", "vmm/jailer", "vmm/qemu",
-  "network/subnet", "network/nat",
-  "pool/taps",
-  "helper/socket",
-  "host/cgroup", "host/nft-table",
-  "guest/ssh-timeout-ms",
-  NULL,
+  "vmm/default",    "vmm/firecracker",      "vmm/jailer",
+  "vmm/qemu",       "network/subnet",       "network/nat",
+  "pool/taps",      "helper/socket",        "host/cgroup",
+  "host/nft-table", "guest/ssh-timeout-ms", NULL,
 };
 
 gboolean
@@ -138,14 +135,14 @@ banger_engine_config_load (BangerEngineConfig *c, const char *path, GError **err
       gint v = g_key_file_get_integer (kf, "pool", "taps", &local);
       if (local != NULL || v < 0 || v > 256)
         return bad (error, path, "pool", "taps", "must be an integer 0-256");
-      c->taps = (guint) v;
+      c->taps = (guint)v;
     }
   if (g_key_file_has_key (kf, "guest", "ssh-timeout-ms", NULL))
     {
       gint v = g_key_file_get_integer (kf, "guest", "ssh-timeout-ms", &local);
       if (local != NULL || v < 1000 || v > 3600000)
         return bad (error, path, "guest", "ssh-timeout-ms", "must be an integer 1000-3600000");
-      c->ssh_timeout_ms = (guint) v;
+      c->ssh_timeout_ms = (guint)v;
     }
   {
     g_autofree char *v = g_key_file_get_string (kf, "host", "nft-table", NULL);
@@ -183,7 +180,7 @@ banger_engine_default_runtime_dir (void)
     return g_build_filename (xdg, "banger", NULL);
   if (getuid () == 0)
     return g_strdup ("/run/banger");
-  return g_strdup_printf ("/tmp/banger-%u", (unsigned) getuid ());
+  return g_strdup_printf ("/tmp/banger-%u", (unsigned)getuid ());
 }
 
 char *

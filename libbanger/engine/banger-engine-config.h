@@ -18,19 +18,19 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char *state_dir;        /* store, images, kernels, VM disks, the SSH key */
-  char *runtime_dir;      /* VM run dirs (in-process executor), the socket */
-  char *helper_socket;    /* [helper] socket=: bangerd-root; NULL: in-process (root only) */
+  char *state_dir;            /* store, images, kernels, VM disks, the SSH key */
+  char *runtime_dir;          /* VM run dirs (in-process executor), the socket */
+  char *helper_socket;        /* [helper] socket=: bangerd-root; NULL: in-process (root only) */
   BangerStoreVmm default_vmm; /* [vmm] default= (qemu unless set) */
-  char *firecracker_path; /* [vmm] firecracker= */
-  char *jailer_path;      /* [vmm] jailer= (NULL: none) */
-  char *qemu_path;        /* [vmm] qemu= (default: qemu-system-x86_64 from PATH) */
-  char *subnet;           /* [network] subnet= */
-  gboolean nat;           /* [network] nat= (default true) */
-  guint taps;             /* [pool] taps= (kept; the pool refiller is not built) */
-  char *cgroup_root;      /* [host] cgroup= (in-process: default <cgroup2>/banger.slice) */
-  char *nft_table;        /* [host] nft-table= (in-process; default banger) */
-  guint ssh_timeout_ms;   /* [guest] ssh-timeout-ms= */
+  char *firecracker_path;     /* [vmm] firecracker= */
+  char *jailer_path;          /* [vmm] jailer= (NULL: none) */
+  char *qemu_path;            /* [vmm] qemu= (default: qemu-system-x86_64 from PATH) */
+  char *subnet;               /* [network] subnet= */
+  gboolean nat;               /* [network] nat= (default true) */
+  guint taps;                 /* [pool] taps= (kept; the pool refiller is not built) */
+  char *cgroup_root;          /* [host] cgroup= (in-process: default <cgroup2>/banger.slice) */
+  char *nft_table;            /* [host] nft-table= (in-process; default banger) */
+  guint ssh_timeout_ms;       /* [guest] ssh-timeout-ms= */
 } BangerEngineConfig;
 
 BangerEngineConfig *banger_engine_config_new (void);
@@ -40,8 +40,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerEngineConfig, banger_engine_config_free)
 /* Read @path into @config (keys absent from the file keep their value).
  * Strict: an unknown group or key, or a bad value, is INVALID_ARGUMENT
  * naming it.  A missing file is NOT_FOUND. */
-gboolean banger_engine_config_load (BangerEngineConfig *config, const char *path,
-                                    GError **error);
+gboolean banger_engine_config_load (BangerEngineConfig *config, const char *path, GError **error);
 
 /* The defaults of the XDG layout: $BANGER_STATE_DIR, else
  * $XDG_STATE_HOME/banger (~/.local/state/banger); $BANGER_RUNTIME_DIR, else

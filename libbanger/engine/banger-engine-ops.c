@@ -67,8 +67,8 @@ add_vm (JsonBuilder *b, const BangerEngineVmInfo *info)
   add_str (b, "image", info->image);
   add_str (b, "kernel", info->kernel);
   add_int (b, "vcpus", vm->vcpus);
-  add_int (b, "memory_mib", (gint64) vm->memory_mib);
-  add_int (b, "work_disk_bytes", (gint64) vm->work_disk_bytes);
+  add_int (b, "memory_mib", (gint64)vm->memory_mib);
+  add_int (b, "work_disk_bytes", (gint64)vm->work_disk_bytes);
   add_str (b, "rootfs_cow", banger_store_rootfs_cow_to_string (vm->rootfs_cow));
   add_int (b, "pid", info->pid);
   add_str (b, "ip", info->ip);
@@ -99,17 +99,16 @@ add_image (JsonBuilder *b, const BangerStoreImage *i)
   add_str (b, "id", i->id);
   add_str (b, "name", i->name);
   add_str (b, "rootfs", i->rootfs_path);
-  add_int (b, "size_bytes", (gint64) i->size_bytes);
+  add_int (b, "size_bytes", (gint64)i->size_bytes);
   add_int (b, "created_at", i->created_at);
   json_builder_end_object (b);
 }
 
 /* ------------------------------------------------------------- handlers */
 
-#define HANDLER(fn)                                                                     \
-  static gboolean fn (BangerPrivState *state, const BangerPeerCred *caller,             \
-                      JsonObject *params, JsonBuilder *result, GCancellable *cancellable, \
-                      GError **error)
+#define HANDLER(fn)                                                                                \
+  static gboolean fn (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,    \
+                      JsonBuilder *result, GCancellable *cancellable, GError **error)
 
 static const char *
 opt_str (JsonObject *params, const char *name)
@@ -123,10 +122,9 @@ static char *
 record_begin (BangerPrivState *state, const char *kind, JsonObject *params)
 {
   BangerEngine *e = BANGER_ENGINE (state->table_data);
-  g_autoptr (BangerStoreOp) op =
-      banger_store_op_begin (banger_engine_get_store (e), banger_priv_current_op_id (), kind,
-                             json_object_get_string_member_with_default (params, "name", NULL),
-                             NULL);
+  g_autoptr (BangerStoreOp) op = banger_store_op_begin (
+      banger_engine_get_store (e), banger_priv_current_op_id (), kind,
+      json_object_get_string_member_with_default (params, "name", NULL), NULL);
   return op ? g_strdup (op->id) : NULL;
 }
 
@@ -147,16 +145,15 @@ record_end (BangerPrivState *state, char *id, gboolean ok, GError **error)
 }
 
 /* HANDLER_RECORDED (fn, kind): the handler fn##_run, recorded as @kind. */
-#define HANDLER_RECORDED(fn, kind)                                                          \
-  static gboolean fn##_run (BangerPrivState *state, JsonObject *params, JsonBuilder *result, \
-                            GCancellable *cancellable, GError **error);                     \
-  HANDLER (fn)                                                                              \
-  {                                                                                         \
-    char *id = record_begin (state, kind, params);                                          \
-    return record_end (state, id, fn##_run (state, params, result, cancellable, error),     \
-                       error);                                                              \
-  }                                                                                         \
-  static gboolean fn##_run (BangerPrivState *state, JsonObject *params, JsonBuilder *result, \
+#define HANDLER_RECORDED(fn, kind)                                                                 \
+  static gboolean fn##_run (BangerPrivState *state, JsonObject *params, JsonBuilder *result,       \
+                            GCancellable *cancellable, GError **error);                            \
+  HANDLER (fn)                                                                                     \
+  {                                                                                                \
+    char *id = record_begin (state, kind, params);                                                 \
+    return record_end (state, id, fn##_run (state, params, result, cancellable, error), error);    \
+  }                                                                                                \
+  static gboolean fn##_run (BangerPrivState *state, JsonObject *params, JsonBuilder *result,       \
                             GCancellable *cancellable, GError **error)
 
 /* The op id of the request being served (set by the server or the embedded
@@ -179,10 +176,9 @@ HANDLER (op_status)
 
 HANDLER_RECORDED (op_kernel_add, "kernel.add")
 {
-  g_autoptr (BangerStoreKernel) k =
-      banger_engine_kernel_add (engine_of (state), opt_str (params, "name"),
-                                opt_str (params, "kernel"), opt_str (params, "initrd"),
-                                opt_str (params, "cmdline"), OP_ID, cancellable, error);
+  g_autoptr (BangerStoreKernel) k = banger_engine_kernel_add (
+      engine_of (state), opt_str (params, "name"), opt_str (params, "kernel"),
+      opt_str (params, "initrd"), opt_str (params, "cmdline"), OP_ID, cancellable, error);
   if (k == NULL)
     return FALSE;
   json_builder_set_member_name (result, "kernel");
@@ -211,9 +207,9 @@ HANDLER_RECORDED (op_kernel_delete, "kernel.delete")
 
 HANDLER_RECORDED (op_image_import, "image.import")
 {
-  g_autoptr (BangerStoreImage) i =
-      banger_engine_image_import (engine_of (state), opt_str (params, "name"),
-                                  opt_str (params, "rootfs"), OP_ID, cancellable, error);
+  g_autoptr (BangerStoreImage) i
+      = banger_engine_image_import (engine_of (state), opt_str (params, "name"),
+                                    opt_str (params, "rootfs"), OP_ID, cancellable, error);
   if (i == NULL)
     return FALSE;
   json_builder_set_member_name (result, "image");
@@ -261,10 +257,10 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
   spec.name = opt_str (params, "name");
   spec.image = opt_str (params, "image");
   spec.kernel = opt_str (params, "kernel");
-  spec.vcpus = (guint) json_object_get_int_member_with_default (params, "vcpus", 0);
-  spec.memory_mib = (guint64) json_object_get_int_member_with_default (params, "memory_mib", 0);
-  spec.work_disk_bytes =
-      (guint64) json_object_get_int_member_with_default (params, "work_disk_bytes", 0);
+  spec.vcpus = (guint)json_object_get_int_member_with_default (params, "vcpus", 0);
+  spec.memory_mib = (guint64)json_object_get_int_member_with_default (params, "memory_mib", 0);
+  spec.work_disk_bytes
+      = (guint64)json_object_get_int_member_with_default (params, "work_disk_bytes", 0);
   spec.no_start = json_object_get_boolean_member_with_default (params, "no_start", FALSE);
   spec.vmm = -1;
   if (vmm != NULL)
@@ -276,7 +272,7 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
                        "VMM '%s' is not firecracker or qemu", vmm);
           return FALSE;
         }
-      spec.vmm = (int) v;
+      spec.vmm = (int)v;
     }
   info = banger_engine_vm_create (engine_of (state), &spec, OP_ID, cancellable, error);
   if (info == NULL)
@@ -286,10 +282,7 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
   return TRUE;
 }
 
-HANDLER (op_vm_get)
-{
-  return reply_vm (state, opt_str (params, "name"), result, error);
-}
+HANDLER (op_vm_get) { return reply_vm (state, opt_str (params, "name"), result, error); }
 
 HANDLER (op_vm_list)
 {
@@ -328,18 +321,18 @@ HANDLER_RECORDED (op_vm_kill, "vm.kill")
 
 HANDLER_RECORDED (op_vm_delete, "vm.delete")
 {
-  return banger_engine_vm_delete (engine_of (state), opt_str (params, "name"), OP_ID,
-                                  cancellable, error);
+  return banger_engine_vm_delete (engine_of (state), opt_str (params, "name"), OP_ID, cancellable,
+                                  error);
 }
 
 HANDLER_RECORDED (op_vm_set, "vm.set")
 {
   const char *name = opt_str (params, "name");
-  return banger_engine_vm_set (engine_of (state), name,
-                               (guint) json_object_get_int_member_with_default (params, "vcpus", 0),
-                               (guint64) json_object_get_int_member_with_default (params,
-                                                                                  "memory_mib", 0),
-                               OP_ID, error)
+  return banger_engine_vm_set (
+             engine_of (state), name,
+             (guint)json_object_get_int_member_with_default (params, "vcpus", 0),
+             (guint64)json_object_get_int_member_with_default (params, "memory_mib", 0), OP_ID,
+             error)
          && reply_vm (state, name, result, error);
 }
 
@@ -386,7 +379,7 @@ HANDLER (op_vm_exec)
   if (argv == NULL)
     return FALSE;
   if (!banger_engine_vm_exec (engine_of (state), opt_str (params, "name"),
-                              (const char *const *) argv, out, err, &status, cancellable, error))
+                              (const char *const *)argv, out, err, &status, cancellable, error))
     return FALSE;
   g_output_stream_close (out, NULL, NULL);
   g_output_stream_close (err, NULL, NULL);
@@ -401,10 +394,10 @@ HANDLER (op_vm_exec)
       return FALSE;
     }
   {
-    g_autofree char *o = g_base64_encode (
-        g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out)), n_out);
-    g_autofree char *e = g_base64_encode (
-        g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (err)), n_err);
+    g_autofree char *o
+        = g_base64_encode (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out)), n_out);
+    g_autofree char *e
+        = g_base64_encode (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (err)), n_err);
     add_int (result, "exit_status", status);
     add_str (result, "stdout", o);
     add_str (result, "stderr", e);
@@ -414,8 +407,14 @@ HANDLER (op_vm_exec)
 
 /* ---------------------------------------------------------------- table */
 
-#define NAME_PARAM(validator) { "name", BANGER_PARAM_STRING, TRUE, 1, 128, validator }
-#define PATH_PARAM(n, req) { n, BANGER_PARAM_STRING, req, 1, 4095, NULL }
+#define NAME_PARAM(validator)                                                                      \
+  {                                                                                                \
+    "name", BANGER_PARAM_STRING, TRUE, 1, 128, validator                                           \
+  }
+#define PATH_PARAM(n, req)                                                                         \
+  {                                                                                                \
+    n, BANGER_PARAM_STRING, req, 1, 4095, NULL                                                     \
+  }
 
 static const BangerParamSpec no_params[] = { { NULL } };
 static const BangerParamSpec object_name_params[] = { NAME_PARAM (NULL), { NULL } };

@@ -15,14 +15,14 @@ struct _BangerEngine
   BangerEngineConfig *config;
   BangerStore *store;
   BangerPrivBackend *backend;
-  BangerGuestKey *key;      /* the install's ed25519 key (state_dir/ssh) */
-  char *images_dir;         /* state_dir/images */
-  char *kernels_dir;        /* state_dir/kernels */
-  char *vms_dir;            /* state_dir/vms: one dir per VM id */
-  GMutex lock;              /* guards the tables below */
-  GHashTable *vmms;         /* VM id -> BangerVmm* of a running VM */
-  GHashTable *vm_locks;     /* VM name -> GMutex* (never removed) */
-  GHashTable *taps;         /* VM id -> the tap name the backend made (while it exists) */
+  BangerGuestKey *key;  /* the install's ed25519 key (state_dir/ssh) */
+  char *images_dir;     /* state_dir/images */
+  char *kernels_dir;    /* state_dir/kernels */
+  char *vms_dir;        /* state_dir/vms: one dir per VM id */
+  GMutex lock;          /* guards the tables below */
+  GHashTable *vmms;     /* VM id -> BangerVmm* of a running VM */
+  GHashTable *vm_locks; /* VM name -> GMutex* (never removed) */
+  GHashTable *taps;     /* VM id -> the tap name the backend made (while it exists) */
   gboolean bridge_ready;
 };
 
@@ -30,7 +30,7 @@ struct _BangerEngine
 GMutex *banger_engine_vm_lock (BangerEngine *self, const char *name);
 
 /* Log one line of operation @op_id's work. */
-#define banger_engine_log(op_id, fmt, ...) \
+#define banger_engine_log(op_id, fmt, ...)                                                         \
   g_message ("op %s: " fmt, (op_id) ? (op_id) : "-", ##__VA_ARGS__)
 
 /* rm -rf of a directory the engine made (no symlinks followed). */

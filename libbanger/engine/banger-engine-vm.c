@@ -38,11 +38,11 @@ typedef struct
   BangerStoreVm *vm;
   BangerStoreImage *image;
   BangerStoreKernel *kernel;
-  char *dir;         /* <state>/vms/<id> */
+  char *dir; /* <state>/vms/<id> */
   char *rootfs;
-  char *work;        /* nullable */
+  char *work; /* nullable */
   char *known_hosts;
-  char *ip;          /* the guest's, from its lease */
+  char *ip; /* the guest's, from its lease */
   char *gateway;
   char *netmask;
   guint prefix;
@@ -115,13 +115,13 @@ step_rootfs (VmCtx *c, GError **error)
                    g_strerror (errno));
       return FALSE;
     }
-  if (!banger_cow_choose (c->dir, c->image->rootfs_path, BANGER_COW_CHOOSE_NONE, &strategy,
-                          &detail, error))
+  if (!banger_cow_choose (c->dir, c->image->rootfs_path, BANGER_COW_CHOOSE_NONE, &strategy, &detail,
+                          error))
     return FALSE;
   banger_engine_log (c->op_id, "rootfs of %s: %s (%s)", c->vm->name,
                      banger_cow_strategy_to_string (strategy), detail ? detail : "");
-  if (!banger_cow_disk_create (strategy, c->image->rootfs_path, c->rootfs,
-                               BANGER_COW_CREATE_NONE, NULL, NULL, NULL, c->cancellable, error))
+  if (!banger_cow_disk_create (strategy, c->image->rootfs_path, c->rootfs, BANGER_COW_CREATE_NONE,
+                               NULL, NULL, NULL, c->cancellable, error))
     return FALSE;
   cow = strategy == BANGER_COW_STRATEGY_REFLINK ? BANGER_STORE_ROOTFS_COW_REFLINK
                                                 : BANGER_STORE_ROOTFS_COW_SPARSE_COPY;
@@ -150,9 +150,8 @@ step_work_disk (VmCtx *c, GError **error)
 static gboolean
 step_inject_key (VmCtx *c, GError **error)
 {
-  return banger_guest_inject_authorized_key (c->rootfs,
-                                             banger_guest_key_get_public_line (c->engine->key),
-                                             c->cancellable, error);
+  return banger_guest_inject_authorized_key (
+      c->rootfs, banger_guest_key_get_public_line (c->engine->key), c->cancellable, error);
 }
 
 static gboolean
@@ -179,8 +178,8 @@ load_network (VmCtx *c, BangerStoreLease *lease, GError **error)
 static gboolean
 step_lease (VmCtx *c, GError **error)
 {
-  g_autoptr (BangerStoreLease) lease =
-      banger_store_lease_allocate (c->engine->store, c->engine->config->subnet, c->vm->id, error);
+  g_autoptr (BangerStoreLease) lease
+      = banger_store_lease_allocate (c->engine->store, c->engine->config->subnet, c->vm->id, error);
 
   return lease != NULL && load_network (c, lease, error);
 }
@@ -195,8 +194,8 @@ undo_lease (VmCtx *c)
 static gboolean
 step_load_lease (VmCtx *c, GError **error)
 {
-  g_autoptr (BangerStoreLease) lease =
-      banger_store_lease_get_for_vm (c->engine->store, c->engine->config->subnet, c->vm->id, error);
+  g_autoptr (BangerStoreLease) lease = banger_store_lease_get_for_vm (
+      c->engine->store, c->engine->config->subnet, c->vm->id, error);
 
   return lease != NULL && load_network (c, lease, error);
 }
@@ -299,7 +298,7 @@ make_vmm (VmCtx *c, GError **error)
   config->initrd_path = g_strdup (c->kernel->initrd_path);
   config->extra_boot_args = g_strdup (c->kernel->cmdline);
   config->vcpus = c->vm->vcpus;
-  config->mem_mib = (guint) c->vm->memory_mib;
+  config->mem_mib = (guint)c->vm->memory_mib;
   config->guest_ip = g_strdup (c->ip);
   config->gateway_ip = g_strdup (c->gateway);
   config->netmask = g_strdup (c->netmask);
@@ -357,7 +356,7 @@ step_launch (VmCtx *c, GError **error)
     return FALSE;
   rt = banger_store_vm_runtime_new (c->vm->id, pid, start_time);
   rt->api_socket = g_strdup (banger_vmm_get_api_socket (vmm));
-  banger_engine_log (c->op_id, "%s launched: pid %d", c->vm->name, (int) pid);
+  banger_engine_log (c->op_id, "%s launched: pid %d", c->vm->name, (int)pid);
   return banger_store_vm_runtime_set (e->store, rt, error);
 }
 
@@ -410,7 +409,7 @@ teardown_runtime (BangerEngine *e, const char *vm_id, const char *op_id, GError 
 
   {
     g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
-    g_hash_table_steal_extended (e->vmms, vm_id, NULL, (gpointer *) &vmm);
+    g_hash_table_steal_extended (e->vmms, vm_id, NULL, (gpointer *)&vmm);
     g_hash_table_remove (e->taps, vm_id);
   }
   if (vmm != NULL && banger_vmm_get_state (vmm) != BANGER_VMM_STATE_EXITED)
@@ -464,8 +463,7 @@ step_start (VmCtx *c, GError **error)
 static BangerGuestEndpoint *
 endpoint_for (BangerEngine *e, const char *ip, const char *known_hosts, GError **error)
 {
-  return banger_guest_endpoint_new (ip, BANGER_GUEST_SSH_DEFAULT_PORT, e->key, known_hosts,
-                                    error);
+  return banger_guest_endpoint_new (ip, BANGER_GUEST_SSH_DEFAULT_PORT, e->key, known_hosts, error);
 }
 
 static gboolean
@@ -480,8 +478,8 @@ step_ssh (VmCtx *c, GError **error)
   if (!banger_guest_wait_ssh (ep, c->engine->config->ssh_timeout_ms, &attempts, c->cancellable,
                               error))
     return FALSE;
-  banger_engine_log (c->op_id, "%s answers on SSH at %s after %.1f s (%u attempts)",
-                     c->vm->name, c->ip, (g_get_monotonic_time () - t0) / 1e6, attempts);
+  banger_engine_log (c->op_id, "%s answers on SSH at %s after %.1f s (%u attempts)", c->vm->name,
+                     c->ip, (g_get_monotonic_time () - t0) / 1e6, attempts);
   return TRUE;
 }
 
@@ -557,10 +555,10 @@ info_for (BangerEngine *e, const BangerStoreVm *vm)
 {
   BangerEngineVmInfo *info = g_new0 (BangerEngineVmInfo, 1);
   g_autoptr (BangerStoreImage) image = banger_store_image_get_by_id (e->store, vm->image_id, NULL);
-  g_autoptr (BangerStoreKernel) kernel =
-      banger_store_kernel_get_by_id (e->store, vm->kernel_id, NULL);
-  g_autoptr (BangerStoreLease) lease =
-      banger_store_lease_get_for_vm (e->store, e->config->subnet, vm->id, NULL);
+  g_autoptr (BangerStoreKernel) kernel
+      = banger_store_kernel_get_by_id (e->store, vm->kernel_id, NULL);
+  g_autoptr (BangerStoreLease) lease
+      = banger_store_lease_get_for_vm (e->store, e->config->subnet, vm->id, NULL);
   g_autoptr (BangerStoreVmRuntime) rt = banger_store_vm_runtime_get (e->store, vm->id, NULL);
 
   info->vm = banger_store_vm_copy (vm);
@@ -611,15 +609,14 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
   g_autoptr (BangerStoreVm) want = NULL;
   g_autoptr (GMutexLocker) locker = NULL;
   const char *failed = NULL;
-  BangerStoreVmm vmm = spec->vmm < 0 ? e->config->default_vmm : (BangerStoreVmm) spec->vmm;
+  BangerStoreVmm vmm = spec->vmm < 0 ? e->config->default_vmm : (BangerStoreVmm)spec->vmm;
 
   /* validate */
   if (!banger_validate_vm_name (spec->name, error))
     return NULL;
-  if (spec->vmm > (int) BANGER_STORE_VMM_LAST)
+  if (spec->vmm > (int)BANGER_STORE_VMM_LAST)
     {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT, "Unknown VMM %d",
-                   spec->vmm);
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT, "Unknown VMM %d", spec->vmm);
       return NULL;
     }
   if (spec->work_disk_bytes != 0
@@ -652,7 +649,7 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
      * record exists */
     g_autoptr (BangerVmmConfig) probe = banger_vmm_config_new (spec->name, "/nonexistent");
     probe->vcpus = want->vcpus;
-    probe->mem_mib = (guint) MIN (want->memory_mib, G_MAXUINT);
+    probe->mem_mib = (guint)MIN (want->memory_mib, G_MAXUINT);
     probe->kernel_path = g_strdup (c.kernel->kernel_path);
     banger_vmm_config_add_drive (probe, "rootfs", c.image->rootfs_path, TRUE, FALSE);
     if (want->memory_mib > G_MAXUINT || !banger_vmm_config_validate (probe, error))
@@ -712,7 +709,7 @@ banger_engine_vm_list (BangerEngine *e, GError **error)
 
   if (vms == NULL)
     return NULL;
-  out = g_ptr_array_new_with_free_func ((GDestroyNotify) banger_engine_vm_info_free);
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify)banger_engine_vm_info_free);
   for (guint i = 0; i < vms->len; i++)
     g_ptr_array_add (out, info_for (e, vms->pdata[i]));
   return out;
@@ -777,8 +774,8 @@ stop_or_kill (BangerEngine *e, const char *name, gboolean graceful, const char *
   if (vmm != NULL)
     {
       g_autoptr (GError) local = NULL;
-      gboolean ok = graceful ? banger_vmm_stop (vmm, cancellable, &local)
-                             : banger_vmm_kill (vmm, &local);
+      gboolean ok
+          = graceful ? banger_vmm_stop (vmm, cancellable, &local) : banger_vmm_kill (vmm, &local);
       if (!ok)
         banger_engine_log (op_id, "%s %s: %s (the clean-up kills it)", graceful ? "stop" : "kill",
                            name, local->message);
@@ -789,8 +786,8 @@ stop_or_kill (BangerEngine *e, const char *name, gboolean graceful, const char *
                                  (*error)->message, NULL);
       return FALSE;
     }
-  return banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_STOPPED, NULL,
-                                    NULL, error);
+  return banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_STOPPED, NULL, NULL,
+                                    error);
 }
 
 gboolean
@@ -851,11 +848,12 @@ banger_engine_vm_set (BangerEngine *e, const char *name, guint vcpus, guint64 me
     vm->memory_mib = memory_mib;
   {
     g_autoptr (BangerVmmConfig) probe = banger_vmm_config_new (vm->id, "/nonexistent");
-    g_autoptr (BangerStoreKernel) k = banger_store_kernel_get_by_id (e->store, vm->kernel_id, error);
+    g_autoptr (BangerStoreKernel) k
+        = banger_store_kernel_get_by_id (e->store, vm->kernel_id, error);
     if (k == NULL)
       return FALSE;
     probe->vcpus = vm->vcpus;
-    probe->mem_mib = (guint) MIN (vm->memory_mib, G_MAXUINT);
+    probe->mem_mib = (guint)MIN (vm->memory_mib, G_MAXUINT);
     probe->kernel_path = g_strdup (k->kernel_path);
     banger_vmm_config_add_drive (probe, "rootfs", "/nonexistent", TRUE, FALSE);
     if (vm->memory_mib > G_MAXUINT || !banger_vmm_config_validate (probe, error))
@@ -901,8 +899,7 @@ banger_engine_reconcile (BangerEngine *e, GError **error)
 
   if (vms == NULL)
     return FALSE;
-  if (banger_store_op_fail_running (e->store, "bangerd stopped during the operation", &n_ops,
-                                    NULL)
+  if (banger_store_op_fail_running (e->store, "bangerd stopped during the operation", &n_ops, NULL)
       && n_ops > 0)
     g_message ("reconcile: %u interrupted operations marked failed", n_ops);
   for (guint i = 0; i < vms->len; i++)
@@ -948,8 +945,7 @@ banger_engine_reconcile (BangerEngine *e, GError **error)
               || !banger_store_lease_release_for_vm (e->store, vm->id, NULL, &local)
               || !banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_FAILED,
                                              "interrupted",
-                                             "bangerd stopped during the create; undone",
-                                             &local))
+                                             "bangerd stopped during the create; undone", &local))
             g_message ("reconcile: VM %s: %s", vm->name, local->message);
           break;
         case BANGER_STORE_VM_STATE_DELETING:

@@ -97,8 +97,8 @@ make_backend (BangerEngine *self, GError **error)
   ic->state_dir = g_strdup (c->state_dir);
   ic->firecracker_path = g_strdup (c->firecracker_path);
   ic->jailer_path = g_strdup (c->jailer_path);
-  ic->qemu_path = c->qemu_path ? g_strdup (c->qemu_path)
-                               : g_find_program_in_path ("qemu-system-x86_64");
+  ic->qemu_path
+      = c->qemu_path ? g_strdup (c->qemu_path) : g_find_program_in_path ("qemu-system-x86_64");
   if (c->cgroup_root != NULL)
     ic->cgroup_root = g_strdup (c->cgroup_root);
   else
@@ -193,7 +193,8 @@ banger_engine_remove_tree (const char *path, GError **error)
   g_autoptr (GFileEnumerator) e = NULL;
   g_autoptr (GError) local = NULL;
 
-  e = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
+  e = g_file_enumerate_children (file,
+                                 G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
                                  G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, &local);
   if (e == NULL)
     {
@@ -366,8 +367,8 @@ banger_engine_image_import (BangerEngine *self, const char *name, const char *ro
     }
   /* reflink where the file system can, else a sparse copy (never dm: an
    * image is a plain file) */
-  if (!banger_cow_choose (self->images_dir, rootfs_path, BANGER_COW_CHOOSE_NONE, &strategy,
-                          &detail, error))
+  if (!banger_cow_choose (self->images_dir, rootfs_path, BANGER_COW_CHOOSE_NONE, &strategy, &detail,
+                          error))
     return NULL;
   banger_engine_log (op_id, "image.import %s from %s (%s)", name, rootfs_path,
                      banger_cow_strategy_to_string (strategy));
@@ -388,8 +389,7 @@ banger_engine_image_list (BangerEngine *self, GError **error)
 }
 
 gboolean
-banger_engine_image_delete (BangerEngine *self, const char *name, const char *op_id,
-                            GError **error)
+banger_engine_image_delete (BangerEngine *self, const char *name, const char *op_id, GError **error)
 {
   g_autoptr (BangerStoreImage) image = banger_store_image_get_by_name (self->store, name, error);
 

@@ -61,24 +61,24 @@ gboolean banger_engine_image_delete (BangerEngine *self, const char *name, const
 typedef struct
 {
   const char *name;
-  const char *image;      /* image name */
-  const char *kernel;     /* kernel name */
-  guint vcpus;            /* 0: 1 */
-  guint64 memory_mib;     /* 0: 256 */
-  guint64 work_disk_bytes;/* 0: none */
-  int vmm;                /* BangerStoreVmm, or -1: the config's default */
-  gboolean no_start;      /* stop after the disks: state stopped */
+  const char *image;       /* image name */
+  const char *kernel;      /* kernel name */
+  guint vcpus;             /* 0: 1 */
+  guint64 memory_mib;      /* 0: 256 */
+  guint64 work_disk_bytes; /* 0: none */
+  int vmm;                 /* BangerStoreVmm, or -1: the config's default */
+  gboolean no_start;       /* stop after the disks: state stopped */
 } BangerEngineVmSpec;
 
 /* What `vm show` says: the record, its runtime handles and its addresses. */
 typedef struct
 {
   BangerStoreVm *vm;
-  char *image;   /* image name (nullable if gone) */
-  char *kernel;  /* kernel name */
-  gint pid;      /* 0: not running */
-  char *ip;      /* nullable */
-  char *tap;     /* nullable: only while running */
+  char *image;  /* image name (nullable if gone) */
+  char *kernel; /* kernel name */
+  gint pid;     /* 0: not running */
+  char *ip;     /* nullable */
+  char *tap;    /* nullable: only while running */
 } BangerEngineVmInfo;
 
 void banger_engine_vm_info_free (BangerEngineVmInfo *info);

@@ -14,9 +14,9 @@
 
 struct _BangerPrivBackend
 {
-  char *socket_path;       /* client */
-  BangerPrivState *state;  /* executor */
-  GMutex lock;             /* executor: one call at a time */
+  char *socket_path;      /* client */
+  BangerPrivState *state; /* executor */
+  GMutex lock;            /* executor: one call at a time */
   char *description;
   BangerVmmLauncher *launcher;
 };

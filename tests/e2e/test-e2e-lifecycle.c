@@ -51,7 +51,7 @@ typedef struct
   BangerKitNetns *kit; /* the unprivileged deployment: bangerd-root of the kit */
   char *conf;
   char *run_dir;
-  guint base_taps;     /* taps that are not the daemon's (the kit's own) */
+  guint base_taps; /* taps that are not the daemon's (the kit's own) */
 } Env;
 
 static Env *leftover;
@@ -191,8 +191,8 @@ env_new_with_helper (void)
     g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
     g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", run_dir);
     g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
-    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt,
-                                               state_opt, run_opt, NULL);
+    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt, state_opt,
+                                               run_opt, NULL);
   }
   close (fd);
   ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
@@ -246,12 +246,12 @@ env_new (void)
 
   leftover = env;
   ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
-  env->ns = g_strdup_printf ("banger-lc-%d", (int) getpid ());
+  env->ns = g_strdup_printf ("banger-lc-%d", (int)getpid ());
   env->dir = g_dir_make_tmp ("banger-lc-XXXXXX", &error);
   ck_assert (env->dir != NULL);
   env->socket = g_build_filename (env->dir, "run", "bangerd.sock", NULL);
   env->state_dir = g_build_filename (env->dir, "state", NULL);
-  env->cgroup_root = g_strdup_printf ("%s/banger-lc-%d.slice", mount, (int) getpid ());
+  env->cgroup_root = g_strdup_printf ("%s/banger-lc-%d.slice", mount, (int)getpid ());
   {
     const char *add[] = { "ip", "netns", "add", env->ns, NULL };
     const char *lo[] = { "ip", "-n", env->ns, "link", "set", "lo", "up", NULL };
@@ -259,8 +259,8 @@ env_new (void)
     run_ok (lo);
   }
   conf = g_build_filename (env->dir, "bangerd.conf", NULL);
-  conf_text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.77.0.0/24\n",
-                               env->cgroup_root);
+  conf_text
+      = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.77.0.0/24\n", env->cgroup_root);
   ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
   env->conf = g_strdup (conf);
   env->run_dir = g_build_filename (env->dir, "run", NULL);
@@ -280,21 +280,21 @@ cli (Env *env, char **out, char **err, ...)
   va_list ap;
   const char *a;
 
-  g_ptr_array_add (argv, (char *) BANGER_CLI_PATH);
+  g_ptr_array_add (argv, (char *)BANGER_CLI_PATH);
   va_start (ap, err);
   a = va_arg (ap, const char *);
   /* global options first */
   while (a != NULL && g_str_equal (a, "--json"))
     {
-      g_ptr_array_add (argv, (char *) a);
+      g_ptr_array_add (argv, (char *)a);
       a = va_arg (ap, const char *);
     }
   g_ptr_array_add (argv, sock);
   for (; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *) a);
+    g_ptr_array_add (argv, (char *)a);
   va_end (ap);
   g_ptr_array_add (argv, NULL);
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
+  ck_assert_msg (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
                                err, &status, &error),
                  "spawn: %s", error ? error->message : "?");
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
@@ -341,8 +341,8 @@ static guint
 count_nat_elements (Env *env)
 {
   g_autofree char *out = NULL;
-  const char *argv[] = { "ip", "netns", "exec", env->ns, "nft", "-j", "list", "set", "ip",
-                         "banger", "nat_sources", NULL };
+  const char *argv[] = { "ip",   "netns", "exec", env->ns,  "nft",         "-j",
+                         "list", "set",   "ip",   "banger", "nat_sources", NULL };
   g_autoptr (JsonNode) root = NULL;
   JsonArray *items;
   guint n = 0;
@@ -457,15 +457,15 @@ START_TEST (test_lifecycle)
   ck_assert_int_eq (json_object_get_int_member (vm, "memory_mib"), 256);
   ck_assert (json_object_get_string_member (vm, "tap") != NULL);
   ck_assert (json_object_get_string_member (vm, "created_at") != NULL);
-  pid = (int) json_object_get_int_member (vm, "pid");
+  pid = (int)json_object_get_int_member (vm, "pid");
   ck_assert_int_gt (pid, 1);
   ck_assert_uint_eq (count_taps (env), 1);
   ck_assert_uint_eq (count_nat_elements (env), 1);
   ck_assert_uint_eq (count_subdirs (env->cgroup_root), 1);
 
   /* the same name again: typed already-exists */
-  rc = cli (env, &out, &err, "--json", "vm", "create", "web-1", "--image", "guest", "--kernel",
-            "k", NULL);
+  rc = cli (env, &out, &err, "--json", "vm", "create", "web-1", "--image", "guest", "--kernel", "k",
+            NULL);
   ck_assert_int_eq (rc, 1);
   {
     g_autofree char *code = error_code_of (out);
@@ -523,7 +523,7 @@ START_TEST (test_lifecycle)
   g_clear_pointer (&shown, json_node_unref);
   vm = show (env, "web-1", &shown);
   ck_assert_int_eq (json_object_get_int_member (vm, "memory_mib"), 192);
-  pid = (int) json_object_get_int_member (vm, "pid");
+  pid = (int)json_object_get_int_member (vm, "pid");
 
   /* crash: bangerd killed -9 and restarted; the running VM is adopted */
   crash_and_restart_daemon (env);
@@ -562,7 +562,7 @@ START_TEST (test_lifecycle)
   g_clear_pointer (&err, g_free);
   g_clear_pointer (&shown, json_node_unref);
   vm = show (env, "web-1", &shown);
-  pid = (int) json_object_get_int_member (vm, "pid");
+  pid = (int)json_object_get_int_member (vm, "pid");
 
   /* ls: a table for people, JSON for programs */
   rc = cli (env, &out, NULL, "vm", "ls", NULL);
@@ -592,8 +592,8 @@ START_TEST (test_lifecycle)
   g_clear_pointer (&out, g_free);
 
   /* a create failing at its launch step is undone and recorded */
-  rc = cli (env, &out, NULL, "--json", "vm", "create", "fc-1", "--image", "guest", "--kernel",
-            "k", "--vmm", "firecracker", NULL);
+  rc = cli (env, &out, NULL, "--json", "vm", "create", "fc-1", "--image", "guest", "--kernel", "k",
+            "--vmm", "firecracker", NULL);
   ck_assert_int_eq (rc, 1);
   {
     g_autofree char *code = error_code_of (out);
@@ -612,8 +612,9 @@ START_TEST (test_lifecycle)
 
   /* the same name twice at once: exactly one wins */
   {
-    const char *argv[] = { BANGER_CLI_PATH, "--json", "--socket", env->socket, "vm", "create",
-                           "dup", "--image", "guest", "--kernel", "k", "--no-start", NULL };
+    const char *argv[]
+        = { BANGER_CLI_PATH, "--json", "--socket", env->socket, "vm",         "create", "dup",
+            "--image",       "guest",  "--kernel", "k",         "--no-start", NULL };
     g_autoptr (GSubprocess) a = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
     g_autoptr (GSubprocess) b = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
     g_autofree char *out_a = NULL, *out_b = NULL;
@@ -694,7 +695,7 @@ START_TEST (test_with_helper)
   vm = show (env, "split-1", &shown);
   ck_assert_str_eq (json_object_get_string_member (vm, "state"), "running");
   ck_assert_str_eq (json_object_get_string_member (vm, "ip"), "172.30.5.2");
-  pid = (int) json_object_get_int_member (vm, "pid");
+  pid = (int)json_object_get_int_member (vm, "pid");
   {
     /* QEMU runs as the owner, launched by the helper */
     g_autofree char *status_path = g_strdup_printf ("/proc/%d/status", pid);

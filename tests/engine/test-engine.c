@@ -83,7 +83,7 @@ START_TEST (test_config)
   g_unsetenv ("BANGER_RUNTIME_DIR");
   {
     const char *rm[] = { "rm", "-rf", dir, NULL };
-    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_spawn_sync (NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
   }
 }
 END_TEST
@@ -121,8 +121,8 @@ START_TEST (test_engine_no_boot)
   {
     g_autofree char *t = g_build_filename (dir, "tree", NULL);
     const char *mkfs[] = { "mkfs.ext4", "-q", "-F", "-d", t, image, "16M", NULL };
-    ck_assert (g_spawn_sync (NULL, (char **) mkfs, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-                             NULL, NULL, NULL));
+    ck_assert (g_spawn_sync (NULL, (char **)mkfs, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                             NULL, NULL));
   }
   kernel = write_tmp (dir, "vmlinuz", "not a kernel: never booted here");
   c->state_dir = g_build_filename (dir, "state", NULL);
@@ -214,8 +214,8 @@ START_TEST (test_engine_no_boot)
                  error ? error->message : "?");
   ck_assert_uint_eq (count_entries (vms_dir), 0);
   {
-    g_autoptr (GPtrArray) leases = banger_store_lease_list (banger_engine_get_store (e), NULL,
-                                                            &error);
+    g_autoptr (GPtrArray) leases
+        = banger_store_lease_list (banger_engine_get_store (e), NULL, &error);
     ck_assert_uint_eq (leases->len, 0);
   }
   ck_assert (banger_engine_vm_get (e, "vm-1", &error) == NULL);
@@ -227,7 +227,7 @@ START_TEST (test_engine_no_boot)
   g_clear_object (&e);
   {
     const char *rm[] = { "rm", "-rf", dir, NULL };
-    g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+    g_spawn_sync (NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
   }
 }
 END_TEST

@@ -21,8 +21,8 @@ banger_builtin_image_import (int argc, char **argv, BangerCliGlobals *globals)
   g_autoptr (BangerImageInfo) image = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!banger_cli_parse ("image import", "NAME", "Import an ext4 root file system image.",
-                         entries, 1, &argc, &argv, &code))
+  if (!banger_cli_parse ("image import", "NAME", "Import an ext4 root file system image.", entries,
+                         1, &argc, &argv, &code))
     return code;
   if (rootfs == NULL)
     {
@@ -71,7 +71,7 @@ banger_builtin_image_list (int argc, char **argv, BangerCliGlobals *globals)
           json_builder_set_member_name (b, "path");
           json_builder_add_string_value (b, banger_image_info_get_path (im));
           json_builder_set_member_name (b, "size_bytes");
-          json_builder_add_int_value (b, (gint64) banger_image_info_get_size (im));
+          json_builder_add_int_value (b, (gint64)banger_image_info_get_size (im));
           json_builder_set_member_name (b, "created_at");
           json_builder_add_string_value (b, t);
           json_builder_end_object (b);
@@ -83,7 +83,7 @@ banger_builtin_image_list (int argc, char **argv, BangerCliGlobals *globals)
     }
   {
     const char *header[] = { "NAME", "SIZE", "CREATED" };
-    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
     for (guint i = 0; i < list->len; i++)
       {
         BangerImageInfo *im = list->pdata[i];
@@ -151,8 +151,8 @@ banger_builtin_kernel_add (int argc, char **argv, BangerCliGlobals *globals)
   g_autoptr (BangerKernelInfo) k = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!banger_cli_parse ("kernel add", "NAME", "Register a guest kernel.", entries, 1, &argc,
-                         &argv, &code))
+  if (!banger_cli_parse ("kernel add", "NAME", "Register a guest kernel.", entries, 1, &argc, &argv,
+                         &code))
     return code;
   if (kernel == NULL)
     {
@@ -218,7 +218,7 @@ banger_builtin_kernel_list (int argc, char **argv, BangerCliGlobals *globals)
     }
   {
     const char *header[] = { "NAME", "INITRD", "CMDLINE", "CREATED" };
-    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
     for (guint i = 0; i < list->len; i++)
       {
         BangerKernelInfo *k = list->pdata[i];

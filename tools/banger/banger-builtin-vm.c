@@ -39,7 +39,7 @@ print_vm (BangerCliGlobals *globals, BangerVmInfo *vm)
           v = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
         else
           v = g_strdup (json_node_get_string (n));
-        g_print ("%-16s %s\n", (const char *) l->data, v);
+        g_print ("%-16s %s\n", (const char *)l->data, v);
       }
   }
 }
@@ -57,8 +57,10 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
     { "memory", 0, 0, G_OPTION_ARG_INT, &memory, "Memory in MiB (64-262144, default 256)", "MIB" },
     { "work-disk", 0, 0, G_OPTION_ARG_STRING, &work,
       "A fresh ext4 work disk (/dev/vdb) of SIZE (e.g. 1G, 512M)", "SIZE" },
-    { "vmm", 0, 0, G_OPTION_ARG_STRING, &vmm, "firecracker or qemu (default: the daemon's)", "VMM" },
-    { "no-start", 0, 0, G_OPTION_ARG_NONE, &no_start, "Make the disks only; leave it stopped", NULL },
+    { "vmm", 0, 0, G_OPTION_ARG_STRING, &vmm, "firecracker or qemu (default: the daemon's)",
+      "VMM" },
+    { "no-start", 0, 0, G_OPTION_ARG_NONE, &no_start, "Make the disks only; leave it stopped",
+      NULL },
     { NULL },
   };
   g_autoptr (BangerClient) client = NULL;
@@ -81,8 +83,8 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
       g_printerr ("banger vm create: --vcpus and --memory must be positive\n");
       return BANGER_EXIT_USAGE;
     }
-  banger_vm_spec_set_vcpus (spec, (guint) vcpus);
-  banger_vm_spec_set_memory_mib (spec, (guint64) memory);
+  banger_vm_spec_set_vcpus (spec, (guint)vcpus);
+  banger_vm_spec_set_memory_mib (spec, (guint64)memory);
   if (work != NULL)
     {
       guint64 size;
@@ -151,8 +153,8 @@ int
 banger_builtin_vm_stop (int argc, char **argv, BangerCliGlobals *globals)
 {
   return vm_name_command (argc, argv, globals, "vm stop",
-                          "Stop a VM gracefully; its disks are kept.",
-                          banger_client_vm_stop_async, banger_client_vm_stop_finish);
+                          "Stop a VM gracefully; its disks are kept.", banger_client_vm_stop_async,
+                          banger_client_vm_stop_finish);
 }
 
 int
@@ -216,7 +218,7 @@ banger_builtin_vm_list (int argc, char **argv, BangerCliGlobals *globals)
     }
   {
     const char *header[] = { "NAME", "STATE", "VMM", "IP", "VCPUS", "MEMORY", "PID", "CREATED" };
-    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
     for (guint i = 0; i < vms->len; i++)
       {
         BangerVmInfo *vm = vms->pdata[i];
@@ -260,7 +262,7 @@ banger_builtin_vm_set (int argc, char **argv, BangerCliGlobals *globals)
       return BANGER_EXIT_USAGE;
     }
   client = banger_cli_client (globals);
-  banger_client_vm_set_async (client, argv[1], (guint) MAX (vcpus, 0), (guint64) MAX (memory, 0),
+  banger_client_vm_set_async (client, argv[1], (guint)MAX (vcpus, 0), (guint64)MAX (memory, 0),
                               NULL, banger_cli_done, &res);
   vm = banger_client_vm_set_finish (client, banger_cli_wait (&res), &error);
   if (vm == NULL)
@@ -297,7 +299,7 @@ banger_builtin_vm_exec (int argc, char **argv, BangerCliGlobals *globals)
       return BANGER_EXIT_USAGE;
     }
   client = banger_cli_client (globals);
-  banger_client_vm_exec_async (client, argv[1], (const char *const *) argv + dash + 1, NULL,
+  banger_client_vm_exec_async (client, argv[1], (const char *const *)argv + dash + 1, NULL,
                                banger_cli_done, &res);
   if (!banger_client_vm_exec_finish (client, banger_cli_wait (&res), &status, &out, &err, &error))
     return banger_cli_fail (globals, "vm exec", error);

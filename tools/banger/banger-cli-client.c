@@ -19,7 +19,7 @@ banger_cli_client (BangerCliGlobals *globals)
 void
 banger_cli_done (GObject *source, GAsyncResult *result, gpointer slot)
 {
-  *(GAsyncResult **) slot = g_object_ref (result);
+  *(GAsyncResult **)slot = g_object_ref (result);
 }
 
 GAsyncResult *
@@ -68,8 +68,8 @@ banger_cli_fail (BangerCliGlobals *globals, const char *command, const GError *e
   if (error->domain == G_IO_ERROR
       || (error->domain == BANGER_ERROR && strstr (error->message, "Cannot connect") != NULL))
     {
-      g_autofree char *path = globals->socket ? g_strdup (globals->socket)
-                                              : banger_engine_default_socket ();
+      g_autofree char *path
+          = globals->socket ? g_strdup (globals->socket) : banger_engine_default_socket ();
       g_autoptr (GError) e = g_error_new (BANGER_ERROR, BANGER_ERROR_NOT_FOUND,
                                           "no bangerd answers on %s (%s); start one with "
                                           "'bangerd', or point --socket or BANGER_SOCKET at a "
@@ -91,12 +91,12 @@ banger_cli_print_table (const char *const *header, GPtrArray *rows, guint n_cols
     {
       char **row = rows->pdata[r];
       for (guint c = 0; c < n_cols; c++)
-        width[c] = MAX (width[c], row[c] ? (gsize) g_utf8_strlen (row[c], -1) : 1);
+        width[c] = MAX (width[c], row[c] ? (gsize)g_utf8_strlen (row[c], -1) : 1);
     }
   for (guint c = 0; c < n_cols; c++)
     {
       if (c + 1 < n_cols)
-        g_print ("%-*s  ", (int) width[c], header[c]);
+        g_print ("%-*s  ", (int)width[c], header[c]);
       else
         g_print ("%s\n", header[c]);
     }
@@ -107,7 +107,7 @@ banger_cli_print_table (const char *const *header, GPtrArray *rows, guint n_cols
         {
           const char *v = row[c] ? row[c] : "-";
           if (c + 1 < n_cols)
-            g_print ("%s%*s  ", v, (int) (width[c] - g_utf8_strlen (v, -1)), "");
+            g_print ("%s%*s  ", v, (int)(width[c] - g_utf8_strlen (v, -1)), "");
           else
             g_print ("%s\n", v);
         }
@@ -204,8 +204,8 @@ banger_cli_vm_json (BangerVmInfo *vm)
   member_str (b, "ip", banger_vm_info_get_ip (vm));
   member_str (b, "tap", banger_vm_info_get_tap (vm));
   member_int (b, "vcpus", banger_vm_info_get_vcpus (vm));
-  member_int (b, "memory_mib", (gint64) banger_vm_info_get_memory_mib (vm));
-  member_int (b, "work_disk_bytes", (gint64) banger_vm_info_get_work_disk_size (vm));
+  member_int (b, "memory_mib", (gint64)banger_vm_info_get_memory_mib (vm));
+  member_int (b, "work_disk_bytes", (gint64)banger_vm_info_get_work_disk_size (vm));
   member_str (b, "rootfs_cow", banger_vm_info_get_rootfs_cow (vm));
   member_str (b, "image", banger_vm_info_get_image (vm));
   member_str (b, "kernel", banger_vm_info_get_kernel (vm));

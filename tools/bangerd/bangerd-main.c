@@ -49,7 +49,7 @@ prepare_socket_dir (const char *socket_path, GError **error)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
                    "The socket directory '%s' must be a directory of uid %u with mode 0700", dir,
-                   (unsigned) getuid ());
+                   (unsigned)getuid ());
       return FALSE;
     }
   return TRUE;
@@ -76,10 +76,12 @@ main (int argc, char **argv)
       "Read this config file (default: $BANGER_CONFIG, else none)", "FILE" },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
       "Keep the store, images, kernels and disks here (default: $BANGER_STATE_DIR, else "
-      "$XDG_STATE_HOME/banger)", "DIR" },
+      "$XDG_STATE_HOME/banger)",
+      "DIR" },
     { "runtime-dir", 0, 0, G_OPTION_ARG_FILENAME, &runtime_dir,
       "Keep sockets and VM run dirs here (default: $BANGER_RUNTIME_DIR, else "
-      "$XDG_RUNTIME_DIR/banger)", "DIR" },
+      "$XDG_RUNTIME_DIR/banger)",
+      "DIR" },
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &socket_path,
       "Listen on this unix socket (default: <runtime dir>/bangerd.sock)", "PATH" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
@@ -109,8 +111,7 @@ main (int argc, char **argv)
       return 1;
     }
   config->state_dir = state_dir ? g_strdup (state_dir) : banger_engine_default_state_dir ();
-  config->runtime_dir = runtime_dir ? g_strdup (runtime_dir)
-                                    : banger_engine_default_runtime_dir ();
+  config->runtime_dir = runtime_dir ? g_strdup (runtime_dir) : banger_engine_default_runtime_dir ();
   if (socket_path == NULL)
     socket_path = g_build_filename (config->runtime_dir, "bangerd.sock", NULL);
 
