@@ -225,7 +225,8 @@ banger_builtin_kernel_list (int argc, char **argv, BangerCliGlobals *globals)
         char **row = g_new0 (char *, 5);
         row[0] = g_strdup (banger_kernel_info_get_name (k));
         row[1] = g_strdup (banger_kernel_info_get_initrd_path (k) ? "yes" : "no");
-        row[2] = g_strdup (banger_kernel_info_get_cmdline (k));
+        row[2] = g_strdup (banger_kernel_info_get_cmdline (k) ? banger_kernel_info_get_cmdline (k)
+                                                              : "-");
         row[3] = banger_cli_format_time (banger_kernel_info_get_created_at (k));
         g_ptr_array_add (rows, row);
       }

@@ -226,11 +226,11 @@ banger_builtin_vm_list (int argc, char **argv, BangerCliGlobals *globals)
         row[0] = g_strdup (banger_vm_info_get_name (vm));
         row[1] = g_strdup (banger_vm_state_to_string (banger_vm_info_get_state (vm)));
         row[2] = g_strdup (banger_vmm_kind_to_string (banger_vm_info_get_vmm (vm)));
-        row[3] = g_strdup (banger_vm_info_get_ip (vm));
+        row[3] = g_strdup (banger_vm_info_get_ip (vm) ? banger_vm_info_get_ip (vm) : "-");
         row[4] = g_strdup_printf ("%u", banger_vm_info_get_vcpus (vm));
         row[5] = g_strdup_printf ("%" G_GUINT64_FORMAT " MiB", banger_vm_info_get_memory_mib (vm));
         row[6] = banger_vm_info_get_pid (vm) ? g_strdup_printf ("%d", banger_vm_info_get_pid (vm))
-                                             : NULL;
+                                             : g_strdup ("-");
         row[7] = banger_cli_format_time (banger_vm_info_get_created_at (vm));
         g_ptr_array_add (rows, row);
       }

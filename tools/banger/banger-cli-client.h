@@ -32,7 +32,8 @@ gboolean banger_cli_parse (const char *command, const char *args_help, const cha
  * how to start a daemon when none answered. */
 int banger_cli_fail (BangerCliGlobals *globals, const char *command, const GError *error);
 
-/* An aligned table: rows of strings (NULL cells print "-"). */
+/* An aligned table: rows of @n_cols strings each (NULL-terminated string
+ * arrays, so no cell may be NULL: an absent value is "-"). */
 void banger_cli_print_table (const char *const *header, GPtrArray *rows, guint n_cols);
 
 void banger_cli_print_json (JsonNode *node);
