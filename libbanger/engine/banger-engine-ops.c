@@ -455,24 +455,31 @@ static const BangerParamSpec vm_exec_params[] = {
 };
 
 /* Every method is CONCURRENT: the engine is thread-safe (per-VM locks, the
- * store's transactions), so a slow create does not hold up `vm ls`. */
+ * store's transactions), so a slow create does not hold up `vm ls`; and
+ * WORKER: each runs in a worker thread, never on the server's main thread
+ * (which answers root's quick CONCURRENT requests inline). */
 static const BangerPrivOp ops[] = {
-  { "engine.status", no_params, op_status, BANGER_PRIV_OP_CONCURRENT },
-  { "kernel.add", kernel_add_params, op_kernel_add, BANGER_PRIV_OP_CONCURRENT },
-  { "kernel.list", no_params, op_kernel_list, BANGER_PRIV_OP_CONCURRENT },
-  { "kernel.delete", object_name_params, op_kernel_delete, BANGER_PRIV_OP_CONCURRENT },
-  { "image.import", image_import_params, op_image_import, BANGER_PRIV_OP_CONCURRENT },
-  { "image.list", no_params, op_image_list, BANGER_PRIV_OP_CONCURRENT },
-  { "image.delete", object_name_params, op_image_delete, BANGER_PRIV_OP_CONCURRENT },
-  { "vm.create", vm_create_params, op_vm_create, BANGER_PRIV_OP_CONCURRENT },
-  { "vm.get", vm_name_params, op_vm_get, BANGER_PRIV_OP_CONCURRENT },
-  { "vm.list", no_params, op_vm_list, BANGER_PRIV_OP_CONCURRENT },
-  { "vm.start", vm_name_params, op_vm_start, BANGER_PRIV_OP_CONCURRENT },
-  { "vm.stop", vm_name_params, op_vm_stop, BANGER_PRIV_OP_CONCURRENT },
-  { "vm.kill", vm_name_params, op_vm_kill, BANGER_PRIV_OP_CONCURRENT },
-  { "vm.delete", vm_name_params, op_vm_delete, BANGER_PRIV_OP_CONCURRENT },
-  { "vm.set", vm_set_params, op_vm_set, BANGER_PRIV_OP_CONCURRENT },
-  { "vm.exec", vm_exec_params, op_vm_exec, BANGER_PRIV_OP_CONCURRENT },
+  { "engine.status", no_params, op_status, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "kernel.add", kernel_add_params, op_kernel_add,
+    BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "kernel.list", no_params, op_kernel_list, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "kernel.delete", object_name_params, op_kernel_delete,
+    BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "image.import", image_import_params, op_image_import,
+    BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "image.list", no_params, op_image_list, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "image.delete", object_name_params, op_image_delete,
+    BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "vm.create", vm_create_params, op_vm_create,
+    BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "vm.get", vm_name_params, op_vm_get, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "vm.list", no_params, op_vm_list, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "vm.start", vm_name_params, op_vm_start, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "vm.stop", vm_name_params, op_vm_stop, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "vm.kill", vm_name_params, op_vm_kill, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "vm.delete", vm_name_params, op_vm_delete, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "vm.set", vm_set_params, op_vm_set, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "vm.exec", vm_exec_params, op_vm_exec, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { NULL, NULL, NULL, 0 },
 };
 

@@ -364,7 +364,8 @@ dispatch_inline (Conn *c, GBytes *message)
   if (req == NULL)
     return FALSE;
   op = banger_priv_op_find (c->server->table, req->method);
-  if (op == NULL || (op->flags & BANGER_PRIV_OP_CONCURRENT) == 0)
+  if (op == NULL || (op->flags & BANGER_PRIV_OP_CONCURRENT) == 0
+      || (op->flags & BANGER_PRIV_OP_WORKER) != 0)
     return FALSE;
   result = banger_priv_execute (c->server->table, c->server->state, &c->cred, req->method,
                                 req->params, c->server->cancellable, &error);

@@ -36,6 +36,9 @@
 #ifndef BANGER_CLI_PATH
 #error "BANGER_CLI_PATH must name the banger this build makes"
 #endif
+#ifndef FAKE_FIRECRACKER
+#error "FAKE_FIRECRACKER must name tests/fakes/firecracker/fake-firecracker.py"
+#endif
 #ifndef BANGERD_PATH
 #error "BANGERD_PATH must name the bangerd this build makes"
 #endif
@@ -236,7 +239,7 @@ crash_and_restart_daemon (Env *env)
 }
 
 static Env *
-env_new (void)
+env_new_with (const char *extra_conf)
 {
   Env *env = g_new0 (Env, 1);
   g_autoptr (GError) error = NULL;
@@ -259,8 +262,8 @@ env_new (void)
     run_ok (lo);
   }
   conf = g_build_filename (env->dir, "bangerd.conf", NULL);
-  conf_text
-      = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.77.0.0/24\n", env->cgroup_root);
+  conf_text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.77.0.0/24\n%s",
+                               env->cgroup_root, extra_conf);
   ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
   env->conf = g_strdup (conf);
   env->run_dir = g_build_filename (env->dir, "run", NULL);
@@ -298,6 +301,12 @@ cli (Env *env, char **out, char **err, ...)
                                err, &status, &error),
                  "spawn: %s", error ? error->message : "?");
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+static Env *
+env_new (void)
+{
+  return env_new_with ("");
 }
 
 static JsonNode *
@@ -719,6 +728,84 @@ START_TEST (test_with_helper)
 }
 END_TEST
 
+/* --vmm firecracker against the spec-validating fake Firecracker: the
+ * driver configures it over its API and starts it; no guest ever answers
+ * SSH, so the create fails at its last step and every step is undone.
+ * While that create runs, `vm ls` answers at once (requests run in worker
+ * threads, concurrently). */
+START_TEST (test_firecracker_fake)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *guest = banger_kit_build_guest (&error);
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL, *extra = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  /* the config takes a normalised absolute path */
+  g_autofree char *fake = g_canonicalize_filename (FAKE_FIRECRACKER, NULL);
+  g_autoptr (JsonNode) shown = NULL;
+  JsonObject *vm;
+  Env *env;
+  int rc;
+
+  ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
+  kernel = g_build_filename (guest, "vmlinuz", NULL);
+  initrd = g_build_filename (guest, "initrd.img", NULL);
+  rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
+  extra = g_strdup_printf ("[vmm]\nfirecracker=%s\n[guest]\nssh-timeout-ms=4000\n", fake);
+  env = env_new_with (extra);
+  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
+  ck_assert_msg (rc == 0, "kernel add: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
+  ck_assert_msg (rc == 0, "image import: %s", err);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *argv[]
+        = { BANGER_CLI_PATH, "--json", "--socket", env->socket, "vm",    "create",      "fc-1",
+            "--image",       "guest",  "--kernel", "k",         "--vmm", "firecracker", NULL };
+    g_autoptr (GSubprocess) create = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
+    g_autofree char *create_out = NULL;
+    gboolean seen = FALSE;
+
+    ck_assert (create != NULL);
+    /* while it runs: vm ls answers, and shows it being created */
+    for (int i = 0; i < 300 && !seen; i++)
+      {
+        gint64 t0 = g_get_monotonic_time ();
+        rc = cli (env, &out, NULL, "--json", "vm", "ls", NULL);
+        ck_assert_int_eq (rc, 0);
+        ck_assert_msg (g_get_monotonic_time () - t0 < 2 * G_USEC_PER_SEC,
+                       "vm ls took %.1f s during a create", (g_get_monotonic_time () - t0) / 1e6);
+        seen = strstr (out, "\"creating\"") != NULL;
+        g_clear_pointer (&out, g_free);
+        if (!seen)
+          g_usleep (20 * 1000);
+      }
+    ck_assert_msg (seen, "vm ls never showed fc-1 creating");
+    ck_assert (g_subprocess_communicate_utf8 (create, NULL, NULL, &create_out, NULL, NULL));
+    ck_assert_int_eq (g_subprocess_get_exit_status (create), 1);
+    {
+      g_autofree char *code = error_code_of (create_out);
+      ck_assert_msg (g_str_equal (code, "timed-out"), "create: %s", create_out);
+    }
+  }
+  vm = show (env, "fc-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "vmm"), "firecracker");
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "failed");
+  ck_assert_str_eq (json_object_get_string_member (vm, "failed_step"), "ssh");
+  assert_nothing_left (env, 0);
+  {
+    /* no fake Firecracker left behind */
+    const char *argv[] = { "pgrep", "-f", fake, NULL };
+    ck_assert (!banger_kit_run (argv, NULL, NULL));
+  }
+  rc = cli (env, NULL, &err, "vm", "rm", "fc-1", NULL);
+  ck_assert_msg (rc == 0, "rm: %s", err);
+  g_clear_pointer (&err, g_free);
+  leftover = NULL;
+  env_destroy (env);
+}
+END_TEST
+
 static Suite *
 lifecycle_suite (void)
 {
@@ -728,6 +815,7 @@ lifecycle_suite (void)
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_lifecycle);
   tcase_add_test (tc, test_with_helper);
+  tcase_add_test (tc, test_firecracker_fake);
   suite_add_tcase (s, tc);
   return s;
 }
