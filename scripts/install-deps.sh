@@ -23,6 +23,7 @@ libsqlite3-dev
 xfsprogs
 libssh-dev
 libarchive-dev libext2fs-dev comerr-dev docker-registry skopeo umoci openssl
+bind9-dnsutils dnsperf
 "
 
 # shellcheck disable=SC2086

@@ -495,8 +495,16 @@ progress_from_thread (guint64 done, guint64 total, gpointer user_data)
   p->pending = TRUE;
   g_mutex_unlock (&p->lock);
   if (schedule)
-    g_main_context_invoke_full (p->context, G_PRIORITY_DEFAULT, progress_idle,
-                                progress_proxy_ref (p), progress_proxy_unref);
+    {
+      /* Always a source on the caller's context, never
+       * g_main_context_invoke(): that runs the callback right here, in the
+       * worker, whenever no thread owns the context at this moment. */
+      GSource *idle = g_idle_source_new ();
+      g_source_set_priority (idle, G_PRIORITY_DEFAULT);
+      g_source_set_callback (idle, progress_idle, progress_proxy_ref (p), progress_proxy_unref);
+      g_source_attach (idle, p->context);
+      g_source_unref (idle);
+    }
 }
 
 typedef struct

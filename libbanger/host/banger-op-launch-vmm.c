@@ -109,12 +109,15 @@ const BangerParamSpec banger_op_launch_vmm_params[] = {
   { "accel", BANGER_PARAM_STRING, FALSE, 3, 3, validate_accel },
   { "mem_mib", BANGER_PARAM_INT, FALSE, BANGER_VM_MEM_MIB_MIN, BANGER_VM_MEM_MIB_MAX, NULL },
   { "vcpus", BANGER_PARAM_INT, FALSE, BANGER_VM_VCPUS_MIN, BANGER_VM_VCPUS_MAX, NULL },
+  /* start with -incoming defer: a snapshot restore (doc/vmm.md) */
+  { "incoming", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
   { NULL },
 };
 
 static const char *const qemu_only[] = { "kernel", "initrd", "rootfs", "rootfs_read_only",
                                          "work_disk", "work_disk_read_only", "boot_args", "mac",
-                                         "tap", "accel", "mem_mib", "vcpus", NULL };
+                                         "tap", "accel", "mem_mib", "vcpus", "incoming",
+                                         NULL };
 
 static gboolean
 check_config_binary (const char *what, const char *path, GError **error)
@@ -237,6 +240,7 @@ banger_host_launch_qemu_argv (BangerPrivState *state, const char *vm_id, JsonObj
   c.mac = banger_priv_param_string (params, "mac");
   c.qmp_socket = qmp;
   c.console_log = console;
+  c.incoming = banger_priv_param_bool (params, "incoming", FALSE);
   argv = banger_qemu_cmdline_build (&c, error);
   if (argv == NULL)
     return NULL;

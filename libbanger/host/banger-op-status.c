@@ -82,15 +82,14 @@ gboolean
 banger_op_status (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
                   JsonBuilder *result, GCancellable *cancellable, GError **error)
 {
-  /* The one KVM answer (launch/banger-kvm-probe.c): the boot probe with the
-   * helper's QEMU, cached in root's cache dir, so doctor, this and the QEMU
-   * driver agree.  Nothing cached and no kernel to probe with: "untested". */
+  /* The one KVM answer (launch/banger-kvm-probe.c), as far as it is known
+   * without a probe: root's status must stay prompt, and the boot probe
+   * takes up to 5 s.  The cached answer of the last probe with the helper's
+   * QEMU (root's cache dir), else absent/untested with a detail saying no
+   * probe has run yet; the probe runs where a launch or doctor needs it. */
   const BangerKvmHost host = { .qemu_binary = state->qemu_path };
-  g_autoptr (BangerKvmAnswer) kvm = banger_kvm_probe (&host, cancellable, error);
+  g_autoptr (BangerKvmAnswer) kvm = banger_kvm_probe_cached (&host);
   guint n_vmms;
-
-  if (kvm == NULL)
-    return FALSE;
 
   g_mutex_lock (&state->lock);
   n_vmms = g_hash_table_size (banger_priv_state_vmms_locked (state));

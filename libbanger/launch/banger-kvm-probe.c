@@ -17,6 +17,8 @@
 
 #include "banger-error-private.h"
 #include "banger-kvm-probe.h"
+#include "banger-pidfd.h"
+#include "banger-spawn.h"
 #include "banger-quote.h"
 
 #define CACHE_FILE "kvm-probe"
@@ -253,17 +255,6 @@ opt_escape (const char *value)
   return g_string_free (s, FALSE);
 }
 
-/* In the probe's child: a caller's worker thread may block every signal,
- * and QEMU must not inherit that mask. */
-static void
-probe_child_setup (gpointer unused)
-{
-  sigset_t none;
-
-  sigemptyset (&none);
-  sigprocmask (SIG_SETMASK, &none, NULL);
-}
-
 typedef enum
 {
   BOOT_BANNER,    /* the kernel printed "Linux version" */
@@ -273,38 +264,59 @@ typedef enum
   BOOT_CANCELLED,
 } BootResult;
 
+/* Kill the probe's QEMU through its pidfd and reap it. */
+static void
+kill_and_reap (int pidfd)
+{
+  banger_pidfd_send_signal (pidfd, SIGKILL);
+  if (banger_pidfd_wait_exit (pidfd, -1))
+    banger_pidfd_reap_if_exited (pidfd, NULL);
+}
+
 /* Boot @kernel under -accel kvm with no root disk and watch the serial
- * port for its banner. */
+ * port for its banner.  QEMU is started with the one spawn
+ * (banger-spawn.h) and waited for and killed through its pidfd. */
 static BootResult
 kvm_boots_kernel (const char *binary, const char *kernel, guint timeout_ms,
-                  GCancellable *cancellable, int *out_status)
+                  GCancellable *cancellable, siginfo_t *out_end, GError **out_spawn_error)
 {
   g_autofree char *dir = g_dir_make_tmp ("banger-kvm-probe-XXXXXX", NULL);
   g_autofree char *serial = NULL;
   g_autofree char *serial_opt = NULL;
   g_autofree char *e_serial = NULL;
+  g_autofree char *abs_binary = NULL;
+  g_auto (GStrv) env = g_get_environ ();
+  BangerSpawnSpec spec = { 0 };
   BootResult result = BOOT_TIMEOUT;
   gint64 deadline;
-  GPid pid = 0;
-  int status;
+  pid_t pid = 0;
+  int pidfd = -1;
 
   if (dir == NULL)
-    return BOOT_NO_SPAWN;
+    {
+      g_set_error (out_spawn_error, BANGER_ERROR, BANGER_ERROR_FAILED,
+                   "Cannot make a directory for the probe's serial port");
+      return BOOT_NO_SPAWN;
+    }
   serial = g_build_filename (dir, "serial.log", NULL);
   e_serial = opt_escape (serial);
   serial_opt = g_strdup_printf ("file:%s", e_serial);
+  /* banger_spawn_vmm executes argv[0] as is */
+  abs_binary = g_canonicalize_filename (binary, NULL);
   {
-    const char *argv[] = { binary, "-M", "microvm", "-accel", "kvm", "-m", "128",
+    const char *argv[] = { abs_binary, "-M", "microvm", "-accel", "kvm", "-m", "128",
                            "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
                            "-serial", serial_opt, "-kernel", kernel,
                            "-append", "console=ttyS0 earlyprintk=ttyS0 panic=-1", NULL };
-    if (!g_spawn_async (NULL, (char **) argv, NULL,
-                        G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL
-                            | G_SPAWN_STDERR_TO_DEV_NULL,
-                        probe_child_setup, NULL, &pid, NULL))
+    spec.argv = argv;
+    spec.envp = (const char *const *) env;
+    spec.stdout_fd = -1; /* /dev/null */
+    spec.pass_fd = -1;
+    spec.exiting_is_started = TRUE; /* a QEMU that exits at once is an answer */
+    if (!banger_spawn_vmm (&spec, cancellable, &pid, &pidfd, out_spawn_error))
       {
         g_rmdir (dir);
-        return BOOT_NO_SPAWN;
+        return g_cancellable_is_cancelled (cancellable) ? BOOT_CANCELLED : BOOT_NO_SPAWN;
       }
   }
 
@@ -324,114 +336,169 @@ kvm_boots_kernel (const char *binary, const char *kernel, guint timeout_ms,
           result = BOOT_BANNER;
           break;
         }
-      if (waitpid (pid, &status, WNOHANG) == pid)
+      if (banger_pidfd_reap_if_exited (pidfd, out_end))
         {
-          pid = 0;
-          *out_status = status;
+          close (pidfd);
+          pidfd = -1;
           result = BOOT_EXITED;
           break;
         }
-      g_usleep (50 * 1000);
+      /* a slice of the wait, ended early by QEMU's exit */
+      banger_pidfd_wait_exit (pidfd, 50);
     }
-  if (pid > 0)
+  if (pidfd >= 0)
     {
-      kill (pid, SIGKILL);
-      waitpid (pid, &status, 0);
+      kill_and_reap (pidfd);
+      close (pidfd);
     }
   g_unlink (serial);
   g_rmdir (dir);
   return result;
 }
 
-BangerKvmAnswer *
-banger_kvm_probe (const BangerKvmHost *host, GCancellable *cancellable, GError **error)
+/* What an answer needs before any probe: the device, the QEMU, the cache
+ * and its key. */
+typedef struct
 {
-  static const BangerKvmHost defaults = { 0 };
   const char *device;
-  g_autofree char *cache_dir = NULL;
-  g_autofree char *qemu = NULL;
-  g_autofree char *kernel = NULL;
-  g_auto (CacheKey) key = { 0 };
+  char *qemu;
+  char *cache_dir;
+  CacheKey key;
+} ProbeHost;
+
+static void
+probe_host_clear (ProbeHost *h)
+{
+  g_free (h->qemu);
+  g_free (h->cache_dir);
+  cache_key_clear (&h->key);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ProbeHost, probe_host_clear)
+
+static gboolean
+probe_host_can_cache (const ProbeHost *h)
+{
+  return h->cache_dir[0] != '\0' && h->key.qemu != NULL && h->key.kvm != NULL;
+}
+
+/* The cheap part of the answer, shared by banger_kvm_probe() and
+ * banger_kvm_probe_cached(): a device that does not open (absent), no QEMU
+ * to probe with (untested), or a valid cached answer.  NULL when only a
+ * boot probe can tell; @out is filled for it. */
+static BangerKvmAnswer *
+cheap_answer (const BangerKvmHost *host, ProbeHost *out)
+{
   BangerKvmAnswer *a;
-  guint timeout_ms;
-  gint64 t0;
-  int status = 0;
   int fd;
 
-  if (host == NULL)
-    host = &defaults;
-  device = host->kvm_device;
-  if (device == NULL)
-    device = g_getenv (BANGER_KVM_DEVICE_ENV);
-  if (device == NULL || device[0] == '\0')
-    device = "/dev/kvm";
-  timeout_ms = host->timeout_ms ? host->timeout_ms : BANGER_KVM_PROBE_TIMEOUT_MS;
+  out->device = host->kvm_device;
+  if (out->device == NULL)
+    out->device = g_getenv (BANGER_KVM_DEVICE_ENV);
+  if (out->device == NULL || out->device[0] == '\0')
+    out->device = "/dev/kvm";
 
-  fd = open (device, O_RDWR | O_CLOEXEC | O_NOCTTY);
+  fd = open (out->device, O_RDWR | O_CLOEXEC | O_NOCTTY);
   if (fd < 0)
     {
       int e = errno;
       return answer_new (BANGER_KVM_ABSENT,
                          g_strdup_printf ("%s does not open (%s): guests run with software "
                                           "emulation (TCG)",
-                                          device, g_strerror (e)));
+                                          out->device, g_strerror (e)));
     }
   close (fd);
 
-  qemu = resolve_qemu (host->qemu_binary);
-  if (qemu == NULL)
+  out->qemu = resolve_qemu (host->qemu_binary);
+  if (out->qemu == NULL)
     return answer_new (BANGER_KVM_UNTESTED,
                        g_strdup_printf ("%s opens, but there is no QEMU to probe it with "
                                         "(%s not found)",
-                                        device, host->qemu_binary ? host->qemu_binary
-                                                                  : DEFAULT_QEMU));
+                                        out->device, host->qemu_binary ? host->qemu_binary
+                                                                       : DEFAULT_QEMU));
 
-  cache_dir = host->cache_dir ? g_strdup (host->cache_dir) : banger_kvm_probe_default_cache_dir ();
-  key.release = host->host_release ? g_strdup (host->host_release) : host_release ();
-  key.qemu = file_identity (qemu, FALSE);
-  key.kvm = file_identity (device, TRUE);
-  if (cache_dir[0] != '\0' && key.qemu != NULL && key.kvm != NULL
-      && (a = cache_read (cache_dir, &key)) != NULL)
+  out->cache_dir = host->cache_dir ? g_strdup (host->cache_dir)
+                                   : banger_kvm_probe_default_cache_dir ();
+  out->key.release = host->host_release ? g_strdup (host->host_release) : host_release ();
+  out->key.qemu = file_identity (out->qemu, FALSE);
+  out->key.kvm = file_identity (out->device, TRUE);
+  if (probe_host_can_cache (out) && (a = cache_read (out->cache_dir, &out->key)) != NULL)
     return a;
+  return NULL;
+}
+
+BangerKvmAnswer *
+banger_kvm_probe_cached (const BangerKvmHost *host)
+{
+  static const BangerKvmHost defaults = { 0 };
+  g_auto (ProbeHost) h = { 0 };
+  BangerKvmAnswer *a = cheap_answer (host ? host : &defaults, &h);
+
+  if (a != NULL)
+    return a;
+  return answer_new (BANGER_KVM_UNTESTED,
+                     g_strdup_printf ("%s opens, but no boot probe has run yet (the first QEMU "
+                                      "launch or `banger doctor` runs it)",
+                                      h.device));
+}
+
+BangerKvmAnswer *
+banger_kvm_probe (const BangerKvmHost *host, GCancellable *cancellable, GError **error)
+{
+  static const BangerKvmHost defaults = { 0 };
+  g_auto (ProbeHost) h = { 0 };
+  g_autoptr (GError) spawn_error = NULL;
+  g_autofree char *kernel = NULL;
+  BangerKvmAnswer *a;
+  siginfo_t end;
+  guint timeout_ms;
+  gint64 t0;
+
+  if (host == NULL)
+    host = &defaults;
+  if ((a = cheap_answer (host, &h)) != NULL)
+    return a;
+  timeout_ms = host->timeout_ms ? host->timeout_ms : BANGER_KVM_PROBE_TIMEOUT_MS;
 
   kernel = host->kernel ? g_strdup (host->kernel) : banger_kvm_probe_find_kernel ();
   if (kernel == NULL || access (kernel, R_OK) != 0)
     return answer_new (BANGER_KVM_UNTESTED,
                        g_strdup_printf ("%s opens, but no kernel to boot-probe it with was found "
                                         "(set %s, or launch a VM once)",
-                                        device, BANGER_KVM_PROBE_KERNEL_ENV));
+                                        h.device, BANGER_KVM_PROBE_KERNEL_ENV));
 
+  memset (&end, 0, sizeof end);
   t0 = g_get_monotonic_time ();
-  switch (kvm_boots_kernel (qemu, kernel, timeout_ms, cancellable, &status))
+  switch (kvm_boots_kernel (h.qemu, kernel, timeout_ms, cancellable, &end, &spawn_error))
     {
     case BOOT_BANNER:
       a = answer_new (BANGER_KVM_USABLE,
-                      g_strdup_printf ("%s boots a kernel under KVM", device));
+                      g_strdup_printf ("%s boots a kernel under KVM", h.device));
       break;
     case BOOT_TIMEOUT:
       a = answer_new (BANGER_KVM_UNUSABLE,
                       g_strdup_printf ("%s opens, but a kernel printed nothing within %u ms "
                                        "under KVM (a paravirtual KVM?): guests run with "
                                        "software emulation (TCG)",
-                                       device, timeout_ms));
+                                       h.device, timeout_ms));
       break;
     case BOOT_EXITED:
       a = answer_new (BANGER_KVM_UNUSABLE,
                       g_strdup_printf ("%s opens, but QEMU %s %d before a kernel booted under "
                                        "KVM: guests run with software emulation (TCG)",
-                                       device,
-                                       WIFEXITED (status) ? "exited with status"
-                                                          : "was killed by signal",
-                                       WIFEXITED (status) ? WEXITSTATUS (status)
-                                                          : WTERMSIG (status)));
+                                       h.device,
+                                       end.si_code == CLD_EXITED ? "exited with status"
+                                                                 : "was killed by signal",
+                                       end.si_status));
       break;
     case BOOT_NO_SPAWN:
       {
-        g_autofree char *q = banger_quote (qemu);
+        g_autofree char *q = banger_quote (h.qemu);
         return answer_new (BANGER_KVM_UNTESTED,
                            g_strdup_printf ("%s opens, but QEMU '%s' could not be started to "
-                                            "probe it",
-                                            device, q));
+                                            "probe it (%s)",
+                                            h.device, q,
+                                            spawn_error ? spawn_error->message : "unknown"));
       }
     case BOOT_CANCELLED:
     default:
@@ -440,8 +507,8 @@ banger_kvm_probe (const BangerKvmHost *host, GCancellable *cancellable, GError *
       return NULL;
     }
   a->probe_secs = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
-  if (cache_dir[0] != '\0' && key.qemu != NULL && key.kvm != NULL)
-    cache_write (cache_dir, &key, a);
+  if (probe_host_can_cache (&h))
+    cache_write (h.cache_dir, &h.key, a);
   return a;
 }
 

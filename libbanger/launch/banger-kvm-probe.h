@@ -12,7 +12,8 @@
  * keyed by the host kernel release, the QEMU binary's identity (path,
  * device, inode, size, mtime) and /dev/kvm's identity (device number,
  * inode, ctime, the kvm modules loaded): a change to any of them probes
- * again.  `banger doctor`, `priv.status` and the QEMU driver all ask here. */
+ * again.  `banger doctor`, `priv.status` and the QEMU driver all ask here
+ * (priv.status only the cache: banger_kvm_probe_cached). */
 #pragma once
 
 #include <gio/gio.h>
@@ -71,6 +72,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerKvmAnswer, banger_kvm_answer_free)
  * only on cancellation (BANGER_ERROR_CANCELLED). */
 BangerKvmAnswer *banger_kvm_probe (const BangerKvmHost *host, GCancellable *cancellable,
                                    GError **error);
+
+/* The answer for @host (NULL: this host) without a boot probe, for callers
+ * that must answer promptly (root's priv.status): absent when the device
+ * does not open, untested when there is no QEMU, the cached definite answer
+ * (usable, unusable) when the cache is valid, else untested with a detail
+ * saying that no boot probe has run yet.  Never starts QEMU, never NULL;
+ * the probe itself runs where a launch (banger_kvm_choose_accel) or
+ * `banger doctor` (banger_kvm_probe) needs it, and fills the cache this
+ * reads. */
+BangerKvmAnswer *banger_kvm_probe_cached (const BangerKvmHost *host);
 
 /* The accelerator for a QEMU launch: @requested "kvm" or "tcg" is taken as
  * is; NULL or "auto" consults $BANGER_QEMU_ACCEL, then the probe ("kvm"

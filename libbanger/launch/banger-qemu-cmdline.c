@@ -254,6 +254,14 @@ banger_qemu_cmdline_build (const BangerQemuCmdline *c, GError **error)
         add (argv, "virtio-net-device,netdev=net0");
     }
 
+  if (c->incoming)
+    {
+      /* A restore: the devices above must match the snapshot's; QEMU waits
+       * (still -S) for migrate-incoming to bring the state. */
+      add (argv, "-incoming");
+      add (argv, "defer");
+    }
+
   g_ptr_array_add (argv, NULL);
   return (GStrv) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
 }

@@ -12,6 +12,7 @@
  *     (-drive if=none,id=<id>,file=<path>,format=raw[,readonly=on]
  *      -device virtio-blk-device,drive=<id>)...   first disk = /dev/vda
  *     [-netdev tap,id=net0,fd=3 -device virtio-net-device,netdev=net0[,mac=M]]
+ *     [-incoming defer]   (a restore: the state comes by migrate-incoming)
  *
  * Values inside QEMU option lists have ',' doubled; -kernel/-initrd take a
  * plain path.  The tap is never opened by QEMU: whoever spawns it opens the
@@ -47,6 +48,8 @@ typedef struct
   const char *mac;         /* nullable: "xx:xx:xx:xx:xx:xx", lowercase hex */
   const char *qmp_socket;  /* absolute */
   const char *console_log; /* absolute */
+  gboolean incoming;       /* -incoming defer: wait for a migrate-incoming
+                            * (a snapshot restore) instead of booting */
 } BangerQemuCmdline;
 
 /* Validate @c (INVALID_ARGUMENT with the offending value) and build argv. */

@@ -247,9 +247,12 @@ wait_for_exec (const BangerSpawnSpec *spec, pid_t pid, int pidfd, int pipe_fd,
                                            step_names[step]);
               break;
             }
-          if (n == 0 && !child_is_exiting (pid))
+          if (n == 0 && (spec->exiting_is_started || !child_is_exiting (pid)))
             {
-              ok = TRUE; /* exec'd: the pipe closed on exec, and it lives */
+              ok = TRUE; /* exec'd: the pipe closed on exec, and it lives (or
+                          * the caller takes an exit after exec as a start;
+                          * either way our stack is no longer in use: a dying
+                          * child releases its memory before its fds) */
               break;
             }
           /* EOF because it died (or a torn message: it died writing) —

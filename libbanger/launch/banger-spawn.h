@@ -50,6 +50,12 @@ typedef struct
   int stdout_fd;            /* stdout and stderr (-1: /dev/null); stdin is /dev/null */
   int pass_fd;              /* -1, or an fd the child gets as fd 3 (QEMU's tap) */
   guint exec_timeout_ms;    /* 0: BANGER_SPAWN_EXEC_TIMEOUT_MS */
+  /* TRUE: a process already exiting when its exec is seen is returned as
+   * started (unreaped: the caller reads how it ended through the pidfd), for
+   * a caller that wants the program's own exit status (the KVM boot probe).
+   * A child killed by a signal before its exec then looks the same as one
+   * killed after it.  FALSE: it is a failed launch (below). */
+  gboolean exiting_is_started;
 } BangerSpawnSpec;
 
 /* Start @spec and wait until it has executed argv[0].  Every other fd of
@@ -63,8 +69,8 @@ typedef struct
  *     exec): the code of its errno (banger_error_code_from_errno), the
  *     message names the step;
  *   - the child was stopped before exec, or died before it (or was already
- *     exiting when the exec was seen): BANGER_ERROR_FAILED, the message
- *     names the signal or the exit status;
+ *     exiting when the exec was seen, unless @spec->exiting_is_started):
+ *     BANGER_ERROR_FAILED, the message names the signal or the exit status;
  *   - no exec within the deadline: BANGER_ERROR_TIMED_OUT;
  *   - @cancellable was cancelled meanwhile: BANGER_ERROR_CANCELLED. */
 gboolean banger_spawn_vmm (const BangerSpawnSpec *spec, GCancellable *cancellable,

@@ -11,9 +11,13 @@
  * and a cancellable source in its own task's context. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/un.h>
+#include <unistd.h>
 
+#include <gio/gunixfdmessage.h>
 #include <gio/gunixsocketaddress.h>
 
 #include "banger-error-private.h"
@@ -41,6 +45,8 @@ struct _BangerQmp
   GSource *buffered;  /* idle: lines read before the watch moved */
   GString *inbuf;     /* bytes received, not yet a whole line */
   GString *outbuf;    /* bytes not yet sent */
+  int out_fd;         /* -1, or an fd to send (SCM_RIGHTS) with the byte at */
+  gsize out_fd_at;    /* ... this offset of outbuf */
   GQueue pending;     /* Pending*, in send order */
   guint64 next_id;
   char *version;
@@ -108,6 +114,7 @@ banger_qmp_init (BangerQmp *self)
 {
   self->inbuf = g_string_new (NULL);
   self->outbuf = g_string_new (NULL);
+  self->out_fd = -1;
   g_queue_init (&self->pending);
   self->next_id = 1;
 }
@@ -204,6 +211,9 @@ drop_connection (BangerQmp *self, const GError *why)
   g_clear_pointer (&self->context, g_main_context_unref);
   g_string_truncate (self->inbuf, 0);
   g_string_truncate (self->outbuf, 0);
+  if (self->out_fd >= 0)
+    close (self->out_fd);
+  self->out_fd = -1;
   g_queue_init (&self->pending);
 
   while (!g_queue_is_empty (&waiting))
@@ -253,7 +263,7 @@ fail_connection (BangerQmp *self, GError *error)
 
 /* ------------------------------------------------------------------ input */
 
-static void send_command (BangerQmp *self, Pending *p, JsonObject *arguments);
+static void send_command (BangerQmp *self, Pending *p, JsonObject *arguments, int fd);
 
 static void
 on_capabilities (GObject *source, GAsyncResult *result, gpointer user_data)
@@ -491,7 +501,32 @@ flush_output (BangerQmp *self)
   while (self->outbuf->len > 0)
     {
       GError *local = NULL;
-      gssize n = g_socket_send (self->socket, self->outbuf->str, self->outbuf->len, NULL, &local);
+      gssize n;
+
+      if (self->out_fd >= 0 && self->out_fd_at == 0)
+        {
+          /* the fd goes with the first byte of its command */
+          g_autoptr (GSocketControlMessage) msg = g_unix_fd_message_new ();
+          GSocketControlMessage *msgs[1];
+          GOutputVector v = { self->outbuf->str, self->outbuf->len };
+
+          if (!g_unix_fd_message_append_fd (G_UNIX_FD_MESSAGE (msg), self->out_fd, &local))
+            {
+              fail_connection (self, banger_from_io (local, "Passing a file to QEMU"));
+              return FALSE;
+            }
+          msgs[0] = msg;
+          n = g_socket_send_message (self->socket, NULL, &v, 1, msgs, 1, 0, NULL, &local);
+          if (n > 0)
+            {
+              close (self->out_fd);
+              self->out_fd = -1;
+            }
+        }
+      else
+        n = g_socket_send (self->socket, self->outbuf->str,
+                           self->out_fd >= 0 ? self->out_fd_at : self->outbuf->len, NULL,
+                           &local);
 
       if (n < 0 && g_error_matches (local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         {
@@ -506,6 +541,8 @@ flush_output (BangerQmp *self)
           return FALSE;
         }
       g_string_erase (self->outbuf, 0, n);
+      if (self->out_fd >= 0)
+        self->out_fd_at -= (gsize) n;
     }
   return TRUE;
 }
@@ -569,7 +606,7 @@ on_command_cancelled (GCancellable *cancellable, gpointer user_data)
 }
 
 static void
-send_command (BangerQmp *self, Pending *p, JsonObject *arguments)
+send_command (BangerQmp *self, Pending *p, JsonObject *arguments, int fd)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
   g_autoptr (JsonGenerator) gen = json_generator_new ();
@@ -590,22 +627,25 @@ send_command (BangerQmp *self, Pending *p, JsonObject *arguments)
   request = json_builder_get_root (builder);
   json_generator_set_root (gen, request);
   text = json_generator_to_data (gen, NULL);
+  if (fd >= 0)
+    {
+      self->out_fd = fd;
+      self->out_fd_at = self->outbuf->len;
+    }
   g_string_append (self->outbuf, text);
   g_string_append_c (self->outbuf, '\n');
   g_queue_push_tail (&self->pending, p);
   flush_output (self);
 }
 
-void
-banger_qmp_execute_async (BangerQmp *self, const char *command, JsonObject *arguments,
-                          guint timeout_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
-                          gpointer user_data)
+static void
+execute_async (BangerQmp *self, const char *command, JsonObject *arguments, int fd,
+               guint timeout_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
+               gpointer user_data)
 {
   GTask *task;
   Pending *p;
 
-  g_return_if_fail (BANGER_IS_QMP (self));
-  g_return_if_fail (command != NULL);
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, banger_qmp_execute_async);
   g_task_set_check_cancellable (task, FALSE);
@@ -615,6 +655,27 @@ banger_qmp_execute_async (BangerQmp *self, const char *command, JsonObject *argu
                                "QMP command '%s': not connected to QEMU's QMP socket", command);
       g_object_unref (task);
       return;
+    }
+  if (fd >= 0 && self->out_fd >= 0)
+    {
+      g_task_return_new_error (task, BANGER_ERROR, BANGER_ERROR_BUSY,
+                               "QMP command '%s': another file is still being passed to QEMU",
+                               command);
+      g_object_unref (task);
+      return;
+    }
+  if (fd >= 0)
+    {
+      fd = fcntl (fd, F_DUPFD_CLOEXEC, 3);
+      if (fd < 0)
+        {
+          int e = errno;
+          g_task_return_new_error (task, BANGER_ERROR, banger_error_code_from_errno (e),
+                                   "QMP command '%s': cannot duplicate the file to pass: %s",
+                                   command, g_strerror (e));
+          g_object_unref (task);
+          return;
+        }
     }
   if (self->connecting == NULL)
     follow_context (self);
@@ -634,7 +695,28 @@ banger_qmp_execute_async (BangerQmp *self, const char *command, JsonObject *argu
                              NULL);
       g_source_attach (p->cancel, g_task_get_context (task));
     }
-  send_command (self, p, arguments);
+  send_command (self, p, arguments, fd);
+}
+
+void
+banger_qmp_execute_async (BangerQmp *self, const char *command, JsonObject *arguments,
+                          guint timeout_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
+                          gpointer user_data)
+{
+  g_return_if_fail (BANGER_IS_QMP (self));
+  g_return_if_fail (command != NULL);
+  execute_async (self, command, arguments, -1, timeout_ms, cancellable, callback, user_data);
+}
+
+void
+banger_qmp_execute_with_fd_async (BangerQmp *self, const char *command, JsonObject *arguments,
+                                  int fd, guint timeout_ms, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (BANGER_IS_QMP (self));
+  g_return_if_fail (command != NULL);
+  g_return_if_fail (fd >= 0);
+  execute_async (self, command, arguments, fd, timeout_ms, cancellable, callback, user_data);
 }
 
 JsonNode *

@@ -54,6 +54,15 @@ void banger_qmp_execute_async (BangerQmp *self, const char *command, JsonObject 
                                guint timeout_ms, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data);
 JsonNode *banger_qmp_execute_finish (BangerQmp *self, GAsyncResult *result, GError **error);
+/* The same, passing @fd (duplicated; the caller keeps its own) with the
+ * command's first byte (SCM_RIGHTS): for "getfd" {"fdname"}, after which
+ * "fd:<fdname>" names it in migrate / migrate-incoming.  One file at a time
+ * (BUSY while another waits to be sent).  Finish with
+ * banger_qmp_execute_finish. */
+void banger_qmp_execute_with_fd_async (BangerQmp *self, const char *command,
+                                       JsonObject *arguments, int fd, guint timeout_ms,
+                                       GCancellable *cancellable, GAsyncReadyCallback callback,
+                                       gpointer user_data);
 
 /* Blocking forms, for tests and tools (the driver never blocks): the
  * _async call run to completion on a private main context. */

@@ -97,6 +97,8 @@ banger_vmm_helper_launch_params (const BangerVmmLaunchRequest *r, GError **error
   json_object_set_string_member (p, "accel", r->accel);
   json_object_set_int_member (p, "mem_mib", c->mem_mib);
   json_object_set_int_member (p, "vcpus", c->vcpus);
+  if (r->incoming)
+    json_object_set_boolean_member (p, "incoming", TRUE);
   return g_steal_pointer (&p);
 }
 

@@ -63,6 +63,7 @@ qemu_argv (const BangerVmmLaunchRequest *r, GError **error)
   c.mac = nic ? nic->mac : NULL;
   c.qmp_socket = r->qmp_socket;
   c.console_log = r->console_log;
+  c.incoming = r->incoming;
   return banger_qemu_cmdline_build (&c, error);
 }
 

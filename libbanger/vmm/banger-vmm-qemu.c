@@ -49,6 +49,7 @@ struct _BangerVmmQemu
   char *console_path;
   char *log_path;
   BangerQmp *qmp;
+  gboolean incoming; /* launch with -incoming defer (a snapshot restore) */
 };
 
 G_DEFINE_FINAL_TYPE (BangerVmmQemu, banger_vmm_qemu, BANGER_TYPE_VMM)
@@ -420,6 +421,7 @@ launch_spawn (GTask *task)
   request.accel = d->accel;
   request.qmp_socket = self->qmp_path;
   request.console_log = self->console_path;
+  request.incoming = self->incoming;
   /* what the direct launcher will run (the helper builds the same) */
   d->argv = banger_vmm_launch_request_argv (&request, &error);
   if (d->argv == NULL)
@@ -717,6 +719,405 @@ on_qmp_event (BangerQmp *qmp, const char *name, JsonObject *data, gpointer user_
     banger_vmm_set_state (vmm, BANGER_VMM_STATE_RUNNING);
 }
 
+/* -------------------------------------------------------------- snapshots */
+
+/* QEMU 7.2 has no file: migration URI and exec: would run a shell, so the
+ * driver opens the file itself and hands QEMU the descriptor over QMP
+ * (getfd with SCM_RIGHTS), then migrates to / from "fd:<name>".  One
+ * stream holds devices and memory: it goes to @snapshot_path; @mem_path is
+ * not written (callers may pass the same path).  Disks are the caller's:
+ * QEMU's `stop` drains and flushes every block device before it answers,
+ * and a completed migration flushes again, so the disk files are
+ * consistent with the snapshot when it is declared done (doc/vmm.md). */
+
+#define SNAPSHOT_FD_NAME "banger-snapshot"
+#define SNAPSHOT_POLL_MS 20
+#define SNAPSHOT_TIMEOUT_S 600 /* bound on one migration (a few GiB at disk speed) */
+
+typedef struct
+{
+  int fd;
+  BangerVmmState state_at_call;
+  gboolean resume;       /* load: cont at the end */
+  gboolean loading;
+  gboolean cancel_sent;
+  gboolean timed_out;
+  gint64 deadline;
+  GSource *poll;
+  char *path;
+  GError *error; /* a failure waiting for the resume that follows it */
+} SnapData;
+
+static void
+snap_data_free (SnapData *d)
+{
+  drop_source (&d->poll);
+  if (d->fd >= 0)
+    close (d->fd);
+  g_free (d->path);
+  g_clear_error (&d->error);
+  g_free (d);
+}
+
+static void
+snap_finish (GTask *task, GError *error)
+{
+  SnapData *d = g_task_get_task_data (task);
+
+  /* a snapshot that did not complete is not left looking like one */
+  if (error != NULL && !d->loading && d->fd >= 0)
+    g_unlink (d->path);
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+  g_object_unref (task);
+}
+
+static void
+on_snap_failed_resumed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  SnapData *d = g_task_get_task_data (task);
+  g_autoptr (JsonNode) ret = banger_qmp_execute_finish (self->qmp, result, NULL);
+
+  if (ret != NULL)
+    banger_vmm_set_state (BANGER_VMM (self), BANGER_VMM_STATE_RUNNING);
+  snap_finish (task, g_steal_pointer (&d->error));
+}
+
+/* End the operation.  A snapshot that failed after pausing a running VM
+ * resumes it (best effort) before reporting the failure. */
+static void
+snap_end (GTask *task, GError *error)
+{
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  SnapData *d = g_task_get_task_data (task);
+
+  if (error != NULL && !d->loading && d->state_at_call == BANGER_VMM_STATE_RUNNING
+      && banger_vmm_get_state (BANGER_VMM (self)) == BANGER_VMM_STATE_PAUSED
+      && banger_qmp_is_connected (self->qmp))
+    {
+      d->error = error;
+      banger_qmp_execute_async (self->qmp, "cont", NULL, 0, NULL, on_snap_failed_resumed, task);
+      return;
+    }
+  snap_finish (task, error);
+}
+
+/* A QMP failure during a load: QEMU exits when an incoming migration
+ * fails, so a lost connection is reported with its last output. */
+static GError *
+snap_qmp_error (BangerVmmQemu *self, GTask *task, GError *error)
+{
+  SnapData *d = g_task_get_task_data (task);
+  int pidfd = banger_vmm_get_pidfd (BANGER_VMM (self));
+
+  if (d->loading && pidfd >= 0 && wait_pidfd (pidfd, DEATH_GRACE_MS, NULL))
+    {
+      g_autofree char *tail = log_tail (self->log_path);
+      GError *e = g_error_new (BANGER_ERROR, BANGER_ERROR_VMM,
+                               "QEMU exited while loading the snapshot '%s'%s%s", d->path,
+                               tail[0] ? ": " : "", tail);
+      g_error_free (error);
+      banger_qmp_close (self->qmp);
+      banger_vmm_has_exited (BANGER_VMM (self));
+      return e;
+    }
+  return error;
+}
+
+static void snap_poll_start (GTask *task);
+
+static void
+on_snap_resumed (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  g_autoptr (JsonNode) ret = NULL;
+  GError *error = NULL;
+
+  ret = banger_qmp_execute_finish (self->qmp, result, &error);
+  if (ret == NULL)
+    {
+      snap_finish (task, error);
+      return;
+    }
+  banger_vmm_set_state (BANGER_VMM (self), BANGER_VMM_STATE_RUNNING);
+  snap_finish (task, NULL);
+}
+
+/* The migration completed: the file is whole. */
+static void
+snap_completed (GTask *task)
+{
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  SnapData *d = g_task_get_task_data (task);
+  gboolean resume;
+
+  if (!d->loading && fsync (d->fd) < 0)
+    {
+      GError *error = NULL;
+      banger_set_error_from_errno (&error, errno, "Cannot write the snapshot '%s' out", d->path);
+      snap_end (task, error);
+      return;
+    }
+  banger_vmm_set_state (BANGER_VMM (self), BANGER_VMM_STATE_PAUSED);
+  resume = d->loading ? d->resume : d->state_at_call == BANGER_VMM_STATE_RUNNING;
+  if (!resume)
+    {
+      snap_end (task, NULL);
+      return;
+    }
+  banger_qmp_execute_async (self->qmp, "cont", NULL, 0, NULL, on_snap_resumed, task);
+}
+
+static void
+on_snap_cancelled (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  g_autoptr (JsonNode) ret = banger_qmp_execute_finish (self->qmp, result, NULL);
+
+  /* the poll sees "cancelled" next */
+  snap_poll_start (task);
+}
+
+static void
+on_query_migrate (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  SnapData *d = g_task_get_task_data (task);
+  g_autoptr (JsonNode) ret = NULL;
+  GError *error = NULL;
+  JsonObject *o;
+  const char *status;
+
+  ret = banger_qmp_execute_finish (self->qmp, result, &error);
+  if (ret == NULL)
+    {
+      snap_end (task, snap_qmp_error (self, task, error));
+      return;
+    }
+  o = JSON_NODE_HOLDS_OBJECT (ret) ? json_node_get_object (ret) : NULL;
+  status = o ? json_object_get_string_member_with_default (o, "status", NULL) : NULL;
+  if (g_strcmp0 (status, "completed") == 0)
+    {
+      snap_completed (task);
+      return;
+    }
+  if (g_strcmp0 (status, "failed") == 0 || g_strcmp0 (status, "cancelled") == 0)
+    {
+      const char *desc = json_object_get_string_member_with_default (o, "error-desc", NULL);
+
+      if (d->timed_out)
+        snap_end (task, g_error_new (BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
+                                     "The snapshot '%s' did not complete within %d s", d->path,
+                                     SNAPSHOT_TIMEOUT_S));
+      else if (d->cancel_sent)
+        snap_end (task, g_error_new (BANGER_ERROR, BANGER_ERROR_CANCELLED,
+                                     "The snapshot '%s' was cancelled", d->path));
+      else
+        snap_end (task, g_error_new (BANGER_ERROR, BANGER_ERROR_VMM,
+                                     "QEMU could not %s the snapshot '%s': %s",
+                                     d->loading ? "load" : "write", d->path,
+                                     desc ? desc : status));
+      return;
+    }
+  if (d->loading && g_get_monotonic_time () > d->deadline)
+    {
+      /* QEMU stays waiting for the stream: the caller kills it */
+      snap_end (task, g_error_new (BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
+                                   "Loading the snapshot '%s' did not complete within %d s",
+                                   d->path, SNAPSHOT_TIMEOUT_S));
+      return;
+    }
+  if (!d->loading && !d->cancel_sent
+      && (g_cancellable_is_cancelled (g_task_get_cancellable (task))
+          || g_get_monotonic_time () > d->deadline))
+    {
+      d->timed_out = g_get_monotonic_time () > d->deadline;
+      d->cancel_sent = TRUE;
+      banger_qmp_execute_async (self->qmp, "migrate_cancel", NULL, 0, NULL, on_snap_cancelled,
+                                task);
+      return;
+    }
+  /* an incoming migration that has not started yet has no status: wait */
+  snap_poll_start (task);
+}
+
+static gboolean
+snap_poll_tick (gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  SnapData *d = g_task_get_task_data (task);
+
+  g_clear_pointer (&d->poll, g_source_unref);
+  banger_qmp_execute_async (self->qmp, "query-migrate", NULL, 0, NULL, on_query_migrate, task);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+snap_poll_start (GTask *task)
+{
+  SnapData *d = g_task_get_task_data (task);
+
+  d->poll = g_timeout_source_new (SNAPSHOT_POLL_MS);
+  g_source_set_callback (d->poll, snap_poll_tick, task, NULL);
+  g_source_attach (d->poll, g_task_get_context (task));
+}
+
+static void
+on_snap_migrate (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  g_autoptr (JsonNode) ret = NULL;
+  GError *error = NULL;
+
+  ret = banger_qmp_execute_finish (self->qmp, result, &error);
+  if (ret == NULL)
+    {
+      snap_end (task, snap_qmp_error (self, task, error));
+      return;
+    }
+  snap_poll_start (task);
+}
+
+static void
+on_snap_getfd (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  SnapData *d = g_task_get_task_data (task);
+  g_autoptr (JsonNode) ret = NULL;
+  g_autoptr (JsonObject) args = json_object_new ();
+  GError *error = NULL;
+
+  ret = banger_qmp_execute_finish (self->qmp, result, &error);
+  if (ret == NULL)
+    {
+      snap_end (task, snap_qmp_error (self, task, error));
+      return;
+    }
+  json_object_set_string_member (args, "uri", "fd:" SNAPSHOT_FD_NAME);
+  banger_qmp_execute_async (self->qmp, d->loading ? "migrate-incoming" : "migrate", args, 0,
+                            NULL, on_snap_migrate, task);
+}
+
+static void
+snap_send_fd (GTask *task)
+{
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  SnapData *d = g_task_get_task_data (task);
+  g_autoptr (JsonObject) args = json_object_new ();
+
+  json_object_set_string_member (args, "fdname", SNAPSHOT_FD_NAME);
+  banger_qmp_execute_with_fd_async (self->qmp, "getfd", args, d->fd, 0, NULL, on_snap_getfd,
+                                    task);
+}
+
+static void
+on_snap_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  GTask *task = user_data;
+  BangerVmmQemu *self = g_task_get_source_object (task);
+  g_autoptr (JsonNode) ret = NULL;
+  GError *error = NULL;
+
+  ret = banger_qmp_execute_finish (self->qmp, result, &error);
+  if (ret == NULL)
+    {
+      snap_end (task, error);
+      return;
+    }
+  banger_vmm_set_state (BANGER_VMM (self), BANGER_VMM_STATE_PAUSED);
+  snap_send_fd (task);
+}
+
+static GTask *
+snap_task_new (BangerVmmQemu *self, const char *path, int flags, GCancellable *cancellable,
+               GAsyncReadyCallback callback, gpointer user_data, gpointer tag)
+{
+  GTask *task = new_task (self, cancellable, callback, user_data, tag);
+  SnapData *d = g_new0 (SnapData, 1);
+
+  d->path = g_strdup (path);
+  d->state_at_call = banger_vmm_get_state (BANGER_VMM (self));
+  d->deadline = g_get_monotonic_time () + (gint64) SNAPSHOT_TIMEOUT_S * G_USEC_PER_SEC;
+  d->fd = open (path, flags | O_CLOEXEC, 0600);
+  g_task_set_task_data (task, d, (GDestroyNotify)snap_data_free);
+  if (d->fd < 0)
+    {
+      GError *error = NULL;
+      banger_set_error_from_errno (&error, errno, "Cannot open the snapshot '%s'", path);
+      snap_end (task, error);
+      return NULL;
+    }
+  return task;
+}
+
+static void
+banger_vmm_qemu_snapshot_create (BangerVmm *vmm, const char *snapshot_path, const char *mem_path,
+                                 gboolean diff, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
+{
+  BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
+  GTask *task;
+
+  if (!in_state (vmm, "snapshot", callback, user_data, BANGER_VMM_STATE_RUNNING,
+                 BANGER_VMM_STATE_PAUSED))
+    return;
+  if (diff)
+    {
+      g_task_report_new_error (vmm, callback, user_data, banger_vmm_qemu_snapshot_create,
+                               BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                               "QEMU snapshots are full snapshots (no diff)");
+      return;
+    }
+  task = snap_task_new (self, snapshot_path, O_WRONLY | O_CREAT | O_TRUNC, cancellable, callback,
+                        user_data, banger_vmm_qemu_snapshot_create);
+  if (task == NULL)
+    return;
+  if (banger_vmm_get_state (vmm) == BANGER_VMM_STATE_RUNNING)
+    banger_qmp_execute_async (self->qmp, "stop", NULL, 0, NULL, on_snap_stopped, task);
+  else
+    snap_send_fd (task);
+}
+
+static void
+banger_vmm_qemu_snapshot_load (BangerVmm *vmm, const char *snapshot_path, const char *mem_path,
+                               gboolean resume, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data)
+{
+  BangerVmmQemu *self = BANGER_VMM_QEMU (vmm);
+  GTask *task;
+  SnapData *d;
+
+  if (!in_state (vmm, "load a snapshot", callback, user_data, BANGER_VMM_STATE_LAUNCHED,
+                 BANGER_VMM_STATE_LAUNCHED))
+    return;
+  if (!self->incoming)
+    {
+      g_task_report_new_error (vmm, callback, user_data, banger_vmm_qemu_snapshot_load,
+                               BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                               "QEMU loads a snapshot only when launched for it "
+                               "(banger_vmm_qemu_set_incoming)");
+      return;
+    }
+  task = snap_task_new (self, snapshot_path, O_RDONLY, cancellable, callback, user_data,
+                        banger_vmm_qemu_snapshot_load);
+  if (task == NULL)
+    return;
+  d = g_task_get_task_data (task);
+  d->loading = TRUE;
+  d->resume = resume;
+  snap_send_fd (task);
+}
+
 /* ------------------------------------------------------------ stop ladder */
 
 /* The polite rung: the power button (ACPI) for a running guest; a paused
@@ -860,9 +1261,16 @@ banger_vmm_qemu_prepare (BangerVmm *vmm, GError **error)
   /* Provisional until launch settles the accelerator; building it now
    * reports a bad configuration early. */
   {
-    BangerVmmLaunchRequest request = { config, "qemu", self->binary, self->log_path,
-                                       self->accel == BANGER_QEMU_ACCEL_KVM ? "kvm" : "tcg",
-                                       self->qmp_path, self->console_path, NULL, NULL };
+    BangerVmmLaunchRequest request = {
+      .config = config,
+      .driver = "qemu",
+      .binary = self->binary,
+      .log_path = self->log_path,
+      .accel = self->accel == BANGER_QEMU_ACCEL_KVM ? "kvm" : "tcg",
+      .qmp_socket = self->qmp_path,
+      .console_log = self->console_path,
+      .incoming = self->incoming,
+    };
     g_strfreev (self->argv);
     self->argv = banger_vmm_launch_request_argv (&request, error);
   }
@@ -1022,6 +1430,8 @@ banger_vmm_qemu_class_init (BangerVmmQemuClass *klass)
   vc->resume = banger_vmm_qemu_resume;
   vc->stop = banger_vmm_qemu_stop;
   vc->refresh_state = banger_vmm_qemu_refresh_state;
+  vc->snapshot_create = banger_vmm_qemu_snapshot_create;
+  vc->snapshot_load = banger_vmm_qemu_snapshot_load;
   vc->kill = banger_vmm_qemu_kill;
   vc->read_stats = banger_vmm_qemu_read_stats;
 }
@@ -1082,4 +1492,11 @@ banger_vmm_qemu_get_console_log (BangerVmmQemu *self)
 {
   g_return_val_if_fail (BANGER_IS_VMM_QEMU (self), NULL);
   return self->console_path;
+}
+
+void
+banger_vmm_qemu_set_incoming (BangerVmmQemu *self, gboolean incoming)
+{
+  g_return_if_fail (BANGER_IS_VMM_QEMU (self));
+  self->incoming = incoming;
 }

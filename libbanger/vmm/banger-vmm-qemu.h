@@ -19,7 +19,15 @@
  *             query-blockstats (best effort)
  * Everything runs on the caller's thread-default main context (QMP is
  * asynchronous, banger-qmp.h); only the KVM boot probe runs in a worker
- * thread.  Snapshots are not supported (UNSUPPORTED). */
+ * thread.
+ *   snapshot_create  (running or paused) stop if running, getfd (the file,
+ *             passed over QMP), migrate fd:<name>, query-migrate until
+ *             completed, fsync, cont if it was running.  Full only.
+ *   snapshot_load    into a process launched with set_incoming (-incoming
+ *             defer, with the new tap as fd 3): getfd, migrate-incoming,
+ *             query-migrate until completed, cont when asked.
+ * One stream (devices + memory) goes to the snapshot path; the memory path
+ * is not used.  Disks are the caller's (doc/vmm.md, "QEMU snapshots"). */
 #pragma once
 
 #include "banger-kvm-probe.h"
@@ -58,6 +66,9 @@ void banger_vmm_qemu_set_launch_timeout (BangerVmmQemu *self, guint timeout_ms);
 const char *const *banger_vmm_qemu_get_argv (BangerVmmQemu *self);
 /* After prepare: where the guest's serial console is written. */
 const char *banger_vmm_qemu_get_console_log (BangerVmmQemu *self);
+
+/* Launch with -incoming defer, for snapshot_load (before launch). */
+void banger_vmm_qemu_set_incoming (BangerVmmQemu *self, gboolean incoming);
 
 /* --- pieces, exposed for the tests --- */
 

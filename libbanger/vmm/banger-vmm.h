@@ -101,6 +101,7 @@ typedef struct
   const char *accel;        /* "tcg" or "kvm" */
   const char *qmp_socket;   /* the helper puts it in its run dir (see BangerVmmLaunched) */
   const char *console_log;
+  gboolean incoming;        /* start with -incoming defer (a snapshot restore) */
   /* Firecracker */
   const char *api_sock;     /* as Firecracker is told ("/fc.sock" inside a jail) */
   const BangerFcJailerConfig *jailer; /* nullable: direct */

@@ -103,6 +103,7 @@ netns_free (BangerKitNetns *ns)
 {
   g_free (ns->name);
   g_free (ns->tap);
+  g_free (ns->vm_id);
   g_free (ns->host_cidr);
   g_free (ns->host_ip);
   g_free (ns->guest_ip);
@@ -223,6 +224,7 @@ banger_kit_netns_new (const char *prefix, GError **error)
 
   ns->name = g_strdup_printf ("%s-%d", prefix, (int) getpid ());
   ns->tap = banger_host_tap_name (BANGER_KIT_VM_ID, NULL);
+  ns->vm_id = g_strdup (BANGER_KIT_VM_ID);
   ns->host_ip = g_strdup (KIT_HOST_IP);
   ns->host_cidr = g_strdup (KIT_HOST_IP "/30");
   ns->guest_ip = g_strdup (KIT_GUEST_IP);
@@ -285,6 +287,57 @@ banger_kit_netns_new (const char *prefix, GError **error)
 }
 
 gboolean
+banger_kit_netns_new_tap (BangerKitNetns *ns, const char *vm_id, GError **error)
+{
+  g_autoptr (JsonObject) del = json_object_new ();
+  g_autoptr (JsonObject) add = json_object_new ();
+  g_autoptr (JsonObject) r1 = NULL;
+  g_autoptr (JsonObject) r2 = NULL;
+  g_autofree char *tap = banger_host_tap_name (vm_id, NULL);
+  /* the guest keeps the MAC of its snapshot (the kit's VM id) */
+  g_autofree char *mac = banger_vmm_mac_for_vm (BANGER_KIT_VM_ID, 0);
+  const char *neigh[] = { "ip", "-n", ns->name, "neigh", "replace", ns->guest_ip, "lladdr", mac,
+                          "dev", tap, "nud", "permanent", NULL };
+
+  g_autofree char *show_out = NULL;
+  const char *show[] = { "ip", "-n", ns->name, "-o", "link", "show", "dev", ns->tap, NULL };
+  const char *ether;
+  char host_mac[18] = { 0 };
+
+  json_object_set_string_member (del, "vm_id", ns->vm_id);
+  json_object_set_string_member (add, "vm_id", vm_id);
+  json_object_set_string_member (add, "address", ns->host_cidr);
+  /* The restored guest's ARP cache still names the old tap's MAC for the
+   * host address: the new tap takes it over, or the guest would not reach
+   * the host until the entry expires (a minute).  (Re-pointing the guest
+   * itself is the engine's part, issue 11.) */
+  if (!banger_kit_run (show, &show_out, error))
+    return FALSE;
+  ether = strstr (show_out, "link/ether ");
+  if (ether == NULL || strlen (ether) < 11 + 17)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "no MAC in: %s", show_out);
+      return FALSE;
+    }
+  memcpy (host_mac, ether + 11, 17);
+  /* everything of the old VM goes (its VMM must be gone: it is killed) */
+  if ((r1 = helper_call (ns, "priv.cleanup_vm", del, error)) == NULL
+      || (r2 = helper_call (ns, "priv.create_tap", add, error)) == NULL)
+    return FALSE;
+  {
+    const char *set[] = { "ip", "-n", ns->name, "link", "set", "dev", tap, "address", host_mac,
+                          NULL };
+    if (!banger_kit_run (set, NULL, error) || !banger_kit_run (neigh, NULL, error))
+      return FALSE;
+  }
+  g_free (ns->tap);
+  ns->tap = g_steal_pointer (&tap);
+  g_free (ns->vm_id);
+  ns->vm_id = g_strdup (vm_id);
+  return TRUE;
+}
+
+gboolean
 banger_kit_netns_destroy (BangerKitNetns *ns, GError **error)
 {
   gboolean ok = TRUE;
@@ -294,7 +347,7 @@ banger_kit_netns_destroy (BangerKitNetns *ns, GError **error)
       g_autoptr (JsonObject) params = json_object_new ();
       g_autoptr (JsonObject) r = NULL;
 
-      json_object_set_string_member (params, "vm_id", BANGER_KIT_VM_ID);
+      json_object_set_string_member (params, "vm_id", ns->vm_id);
       r = helper_call (ns, "priv.cleanup_vm", params, ok ? error : NULL);
       ok = r != NULL;
       g_subprocess_send_signal (ns->helper, SIGTERM);
@@ -525,13 +578,47 @@ banger_kit_vm_free (BangerKitVm *vm)
       banger_kit_run (argv, NULL, NULL);
     }
   g_free (vm->dir);
+  g_free (vm->work);
   g_free (vm->key);
   g_free (vm);
+}
+
+static BangerVmm *
+kit_vmm_new (BangerKitVm *vm, BangerKitNetns *ns, const char *run_dir, const char *rootfs,
+             const char *kernel, const char *initrd)
+{
+  BangerVmmConfig *config = banger_vmm_config_new (ns->vm_id, run_dir);
+  g_autofree char *mac = banger_vmm_mac_for_vm (BANGER_KIT_VM_ID, 0);
+  BangerVmm *vmm;
+
+  config->kernel_path = g_strdup (kernel);
+  config->initrd_path = g_strdup (initrd);
+  config->mem_mib = vm->mem_mib;
+  config->vcpus = 1;
+  config->guest_ip = g_strdup (ns->guest_ip);
+  config->gateway_ip = g_strdup (ns->host_ip);
+  config->netmask = g_strdup (ns->netmask);
+  config->hostname = g_strdup ("banger-test");
+  banger_vmm_config_add_drive (config, "rootfs", rootfs, TRUE, FALSE);
+  if (vm->work != NULL)
+    banger_vmm_config_add_drive (config, "work", vm->work, FALSE, FALSE);
+  banger_vmm_config_add_nic (config, "eth0", ns->tap, mac);
+  vmm = banger_vmm_qemu_new (config);
+  banger_vmm_set_launcher (vmm, ns->launcher);
+  banger_vmm_set_stop_timeout (vmm, 15);
+  return vmm;
 }
 
 BangerKitVm *
 banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns, const char *work_disk,
                     GError **error)
+{
+  return banger_kit_vm_boot_sized (guest_dir, ns, work_disk, 0, error);
+}
+
+BangerKitVm *
+banger_kit_vm_boot_sized (const char *guest_dir, BangerKitNetns *ns, const char *work_disk,
+                          guint mem_mib, GError **error)
 {
   BangerKitVm *vm = g_new0 (BangerKitVm, 1);
   g_autofree char *run_dir = NULL;
@@ -541,12 +628,17 @@ banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns, const char *work_
   g_autofree char *initrd = NULL;
   g_autofree char *work = NULL;
   g_autofree char *pub = NULL;
-  BangerVmmConfig *config;
   gint64 t0;
   gint64 banner_us = 0;
 
   /* under the helper's state dir, the owner's where QEMU writes */
   vm->dir = g_build_filename (ns->state_dir, "vm", NULL);
+  if (g_access (vm->dir, F_OK) == 0)
+    {
+      /* a second VM of the namespace (the first may be kept for a restore) */
+      g_free (vm->dir);
+      vm->dir = g_strdup_printf ("%s/vm-%d", ns->state_dir, g_random_int_range (1000, 1000000));
+    }
   if (g_mkdir (vm->dir, 0755) < 0)
     {
       g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", vm->dir,
@@ -587,22 +679,9 @@ banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns, const char *work_
       goto fail;
     }
 
-  config = banger_vmm_config_new (BANGER_KIT_VM_ID, run_dir);
-  config->kernel_path = g_strdup (kernel);
-  config->initrd_path = g_strdup (initrd);
-  config->mem_mib = 256;
-  config->vcpus = 1;
-  config->guest_ip = g_strdup (ns->guest_ip);
-  config->gateway_ip = g_strdup (ns->host_ip);
-  config->netmask = g_strdup (ns->netmask);
-  config->hostname = g_strdup ("banger-test");
-  banger_vmm_config_add_drive (config, "rootfs", rootfs, TRUE, FALSE);
-  if (work != NULL)
-    banger_vmm_config_add_drive (config, "work", work, FALSE, FALSE);
-  banger_vmm_config_add_nic (config, "eth0", ns->tap, NULL);
-  vm->vmm = banger_vmm_qemu_new (config);
-  banger_vmm_set_launcher (vm->vmm, ns->launcher);
-  banger_vmm_set_stop_timeout (vm->vmm, 15);
+  vm->work = g_steal_pointer (&work);
+  vm->mem_mib = mem_mib ? mem_mib : 256;
+  vm->vmm = kit_vmm_new (vm, ns, run_dir, rootfs, kernel, initrd);
 
   if (!banger_vmm_prepare (vm->vmm, error))
     goto fail;
@@ -620,6 +699,75 @@ banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns, const char *work_
         g_printerr ("# guest console:\n%s\n", console);
       goto fail;
     }
+  vm->launch_to_ssh_s = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+  vm->launch_to_banner_s = (double) (banner_us - t0) / G_USEC_PER_SEC;
+  return vm;
+
+fail:
+  banger_kit_vm_free (vm);
+  return NULL;
+}
+
+BangerKitVm *
+banger_kit_vm_restore (BangerKitVm *old, BangerKitNetns *ns, const char *snapshot,
+                       GError **error)
+{
+  BangerKitVm *vm = g_new0 (BangerKitVm, 1);
+  g_autofree char *run_dir = NULL;
+  g_autofree char *rootfs = NULL;
+  g_autofree char *kernel = g_build_filename (old->dir, "vmlinuz", NULL);
+  g_autofree char *initrd = g_build_filename (old->dir, "initrd.img", NULL);
+  g_autofree char *old_rootfs = g_build_filename (old->dir, "rootfs.ext4", NULL);
+  gint64 t0;
+  gint64 banner_us = 0;
+
+  vm->dir = g_strdup_printf ("%s-restore-%d", old->dir, g_random_int_range (1000, 1000000));
+  if (g_mkdir (vm->dir, 0755) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", vm->dir,
+                   g_strerror (errno));
+      g_clear_pointer (&vm->dir, g_free);
+      goto fail;
+    }
+  /* the disks as they were at the snapshot (the caller stopped writing to
+   * them: the old VM is paused or gone): a copy each */
+  run_dir = g_build_filename (vm->dir, "run", NULL);
+  rootfs = g_build_filename (vm->dir, "rootfs.ext4", NULL);
+  vm->key = g_build_filename (vm->dir, "id_ed25519", NULL);
+  vm->mem_mib = old->mem_mib;
+  {
+    g_autofree char *old_pub = g_strconcat (old->key, ".pub", NULL);
+    const char *cp[] = { "cp", "--sparse=always", old_rootfs, rootfs, NULL };
+    const char *cpk[] = { "cp", old->key, old_pub, vm->dir, NULL };
+    if (!banger_kit_run (cp, NULL, error) || !banger_kit_run (cpk, NULL, error))
+      goto fail;
+  }
+  if (old->work != NULL)
+    {
+      g_autofree char *base = g_path_get_basename (old->work);
+      const char *cp[] = { "cp", "--sparse=always", old->work, vm->dir, NULL };
+      vm->work = g_build_filename (vm->dir, base, NULL);
+      if (!banger_kit_run (cp, NULL, error))
+        goto fail;
+    }
+  if (chown (rootfs, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_GID) < 0
+      || (vm->work != NULL && chown (vm->work, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_GID) < 0))
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "chown: %s",
+                   g_strerror (errno));
+      goto fail;
+    }
+  vm->vmm = kit_vmm_new (vm, ns, run_dir, rootfs, kernel, initrd);
+  banger_vmm_qemu_set_incoming (BANGER_VMM_QEMU (vm->vmm), TRUE);
+  if (!banger_vmm_prepare (vm->vmm, error))
+    goto fail;
+  t0 = g_get_monotonic_time ();
+  if (!banger_vmm_launch (vm->vmm, NULL, error)
+      || !banger_vmm_snapshot_load (vm->vmm, snapshot, snapshot, TRUE, NULL, error))
+    goto fail;
+  vm->launch_to_running_s = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
+  if (!banger_kit_wait_ssh (ns, vm->key, 60 * 1000, &banner_us, error))
+    goto fail;
   vm->launch_to_ssh_s = (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC;
   vm->launch_to_banner_s = (double) (banner_us - t0) / G_USEC_PER_SEC;
   return vm;

@@ -34,7 +34,8 @@ char *banger_kit_build_guest (GError **error);
 typedef struct
 {
   char *name;      /* the namespace */
-  char *tap;       /* the VM's tap (banger_host_tap_name (BANGER_KIT_VM_ID)) */
+  char *tap;       /* the VM's tap (banger_host_tap_name (vm_id)) */
+  char *vm_id;     /* whose tap it is: BANGER_KIT_VM_ID, or banger_kit_netns_new_tap's */
   char *host_cidr; /* the tap's address in the namespace: "172.30.0.1/30" */
   char *host_ip;
   char *guest_ip;
@@ -57,6 +58,13 @@ typedef struct
  * (the binary: $BANGER_TEST_HELPER, else the one this build made), and the
  * VM's tap made by it, up, holding 172.30.0.1/30 (the guest gets .2). */
 BangerKitNetns *banger_kit_netns_new (const char *prefix, GError **error);
+/* Replace the tap: priv.cleanup_vm of the current VM id (its VMM, if
+ * still there, is killed; its tap and run dir go), priv.create_tap
+ * for @vm_id with the same address and the old tap's MAC (the restored
+ * guest's ARP cache names it), the guest's neighbour entry on it.
+ * The next VM booted or restored in @ns is @vm_id on that tap (its MAC
+ * stays the kit's). */
+gboolean banger_kit_netns_new_tap (BangerKitNetns *ns, const char *vm_id, GError **error);
 /* priv.cleanup_vm for the kit's VM, stop the helper, delete the namespace
  * (and the tap), the cgroup root and the scratch dir; free. */
 gboolean banger_kit_netns_destroy (BangerKitNetns *ns, GError **error);
@@ -89,6 +97,8 @@ typedef struct
   double launch_to_ssh_s;    /* to the first successful `ssh … true` */
   double launch_to_banner_s; /* to the SSH banner on port 22 */
   double launch_to_running_s; /* to `start` (QMP cont) acknowledged */
+  char *work;      /* the second disk's copy, or NULL */
+  guint mem_mib;
 } BangerKitVm;
 
 /* Copy kernel, initrd and rootfs (and @work_disk, nullable, as the second
@@ -98,6 +108,16 @@ typedef struct
  * first successful ssh is in launch_to_ssh_s. */
 BangerKitVm *banger_kit_vm_boot (const char *guest_dir, BangerKitNetns *ns,
                                  const char *work_disk, GError **error);
+/* The same with @mem_mib of guest memory (0: 256). */
+BangerKitVm *banger_kit_vm_boot_sized (const char *guest_dir, BangerKitNetns *ns,
+                                       const char *work_disk, guint mem_mib, GError **error);
+/* A new QEMU process (-incoming defer, its own scratch dir and run dir,
+ * a copy of @old's disks, @old's key) loading @snapshot (written by
+ * banger_vmm_snapshot_create on @old, which must be gone or paused: its
+ * tap is reattached), resumed; waits for SSH.  launch_to_ssh_s: from the
+ * launch to the first successful ssh. */
+BangerKitVm *banger_kit_vm_restore (BangerKitVm *old, BangerKitNetns *ns, const char *snapshot,
+                                    GError **error);
 /* Stop (the driver's graceful ladder), then remove the scratch dir. */
 gboolean banger_kit_vm_stop (BangerKitVm *vm, GError **error);
 void banger_kit_vm_free (BangerKitVm *vm);

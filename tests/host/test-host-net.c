@@ -139,12 +139,15 @@ START_TEST (test_ifname_attacks_no_side_effect)
           g_autoptr (GError) e2 = NULL;
           g_autoptr (JsonNode) r = host_test_call (state, methods[m], p, &e);
           ck_assert_msg (r == NULL, "%s %s accepted", methods[m], p);
+          banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
           ck_assert (!host_test_call_handler (state, 0, methods[m], p, &e2));
+          banger_assert_error (e2, BANGER_ERROR_INVALID_ARGUMENT);
         }
       {
         g_autoptr (GError) e = NULL;
         g_autoptr (JsonNode) r = host_test_call (state, "priv.create_tap", pt, &e);
         ck_assert_ptr_null (r);
+        banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
       }
     }
   after = links ();
@@ -303,6 +306,7 @@ START_TEST (test_nat_refusals)
     g_autoptr (JsonNode) r = host_test_call (state, "priv.nat_enable",
                                              "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.0.0.1\"}", &e);
     ck_assert_ptr_null (r);
+    banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
   }
   after = ruleset ();
   ck_assert_str_eq (before, after);

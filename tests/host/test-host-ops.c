@@ -104,14 +104,30 @@ START_TEST (test_param_validators)
   for (gsize i = 0; i < G_N_ELEMENTS (cidr_ok); i++)
     ck_assert_msg (banger_priv_validate_ipv4_cidr (cidr_ok[i], NULL), "%s", cidr_ok[i]);
   for (gsize i = 0; i < G_N_ELEMENTS (cidr_bad); i++)
-    ck_assert_msg (!banger_priv_validate_ipv4_cidr (cidr_bad[i], NULL), "%s", cidr_bad[i]);
+    {
+      g_autoptr (GError) e = NULL;
+      ck_assert_msg (!banger_priv_validate_ipv4_cidr (cidr_bad[i], &e), "%s", cidr_bad[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+    }
   for (gsize i = 0; i < G_N_ELEMENTS (path_ok); i++)
     ck_assert_msg (banger_priv_validate_abs_path (path_ok[i], NULL), "%s", path_ok[i]);
   for (gsize i = 0; i < G_N_ELEMENTS (path_bad); i++)
-    ck_assert_msg (!banger_priv_validate_abs_path (path_bad[i], NULL), "%s", path_bad[i]);
-  ck_assert (!banger_priv_validate_ipv4 (NULL, NULL));
-  ck_assert (!banger_priv_validate_ipv4_cidr (NULL, NULL));
-  ck_assert (!banger_priv_validate_abs_path (NULL, NULL));
+    {
+      g_autoptr (GError) e = NULL;
+      ck_assert_msg (!banger_priv_validate_abs_path (path_bad[i], &e), "%s", path_bad[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+    }
+  {
+    g_autoptr (GError) e1 = NULL;
+    g_autoptr (GError) e2 = NULL;
+    g_autoptr (GError) e3 = NULL;
+    ck_assert (!banger_priv_validate_ipv4 (NULL, &e1));
+    banger_assert_error (e1, BANGER_ERROR_INVALID_ARGUMENT);
+    ck_assert (!banger_priv_validate_ipv4_cidr (NULL, &e2));
+    banger_assert_error (e2, BANGER_ERROR_INVALID_ARGUMENT);
+    ck_assert (!banger_priv_validate_abs_path (NULL, &e3));
+    banger_assert_error (e3, BANGER_ERROR_INVALID_ARGUMENT);
+  }
 }
 END_TEST
 
@@ -421,6 +437,31 @@ START_TEST (test_qemu_argv)
   ck_assert_msg (strstr (joined, drive) != NULL, "%s", joined);
   ck_assert (g_str_has_suffix (qmp, "/vm/web-1/qmp.sock"));
   ck_assert (g_str_has_suffix (console, "/vm/web-1/console.log"));
+  /* no restore asked: no -incoming */
+  ck_assert (strstr (joined, "-incoming") == NULL);
+
+  /* a restore: -incoming defer, last */
+  {
+    g_autofree char *q = NULL;
+    g_autofree char *c = NULL;
+    g_autofree char *j = NULL;
+    g_auto (GStrv) a = NULL;
+
+    json_object_set_boolean_member (p, "incoming", TRUE);
+    a = banger_host_launch_qemu_argv (state, "web-1", p, NULL, &q, &c, &error);
+    g_assert_no_error (error);
+    j = g_strjoinv (" ", a);
+    ck_assert_msg (g_str_has_suffix (j, " -incoming defer"), "%s", j);
+    json_object_set_boolean_member (p, "incoming", FALSE);
+    g_strfreev (a);
+    g_clear_pointer (&q, g_free);
+    g_clear_pointer (&c, g_free);
+    a = banger_host_launch_qemu_argv (state, "web-1", p, NULL, &q, &c, &error);
+    g_assert_no_error (error);
+    g_free (j);
+    j = g_strjoinv (" ", a);
+    ck_assert (strstr (j, "-incoming") == NULL);
+  }
 
   /* refusals, each with its code */
   {
@@ -477,6 +518,10 @@ START_TEST (test_launch_refuses_client_flags)
     "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"mem_mib\":262145}",
     "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"mac\":\"02:00:00:00:00:0G\"}",
     "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"argv\":[\"-S\"]}",
+    /* incoming (a snapshot restore): a boolean, and QEMU's only */
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"incoming\":\"defer\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"incoming\":1}",
+    "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"incoming\":true}",
   };
 
   state->firecracker_path = g_strdup ("/bin/false");
@@ -852,36 +897,102 @@ START_TEST (test_dm_unsupported)
 }
 END_TEST
 
-/* priv.status reports the one KVM answer (launch/banger-kvm-probe.c): the
- * same state and sentence the probe gives the driver and doctor. */
-START_TEST (test_status_kvm_is_the_probe_answer)
-{
-  g_autofree char *cache = g_dir_make_tmp ("banger-kvm-cache-XXXXXX", NULL);
-  BangerPrivState *state = host_test_state_new (FALSE);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonNode) r = NULL;
-  g_autoptr (BangerKvmAnswer) want = NULL;
-  JsonObject *o;
+/* A fake QEMU for the KVM boot probe: $FAKE_QEMU_PROBE=boots writes a
+ * kernel banner to the -serial file, anything else stays silent; either
+ * way it then waits to be killed. */
+static const char fake_probe_qemu[] =
+  "#!/bin/sh\n"
+  "serial=\n"
+  "while [ $# -gt 0 ]; do\n"
+  "  if [ \"$1\" = -serial ]; then serial=\"${2#file:}\"; fi\n"
+  "  shift\n"
+  "done\n"
+  "if [ \"$FAKE_QEMU_PROBE\" = boots ]; then echo 'Linux version 6.1' > \"$serial\"; fi\n"
+  "exec sleep 30\n";
 
+static JsonObject *
+status_kvm (BangerPrivState *state, JsonNode **out_node, gint64 *out_us)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 t0 = g_get_monotonic_time ();
+
+  *out_node = host_test_call (state, "priv.status", "{}", &error);
+  *out_us = g_get_monotonic_time () - t0;
+  ck_assert_msg (*out_node != NULL, "%s", error ? error->message : "?");
+  return json_node_get_object (*out_node);
+}
+
+/* priv.status reports the one KVM answer (launch/banger-kvm-probe.c) from
+ * the cache only: with a kernel to probe with and nothing cached it still
+ * answers within 100 ms (no 5 s boot probe on root's main thread), saying
+ * no probe has run yet; once a probe (a launch, doctor) has cached its
+ * answer, the same state and sentence the probe gave. */
+START_TEST (test_status_kvm_is_the_cached_answer)
+{
+  g_autofree char *dir = g_dir_make_tmp ("banger-kvm-status-XXXXXX", NULL);
+  g_autofree char *cache = g_build_filename (dir, "cache", NULL);
+  g_autofree char *kernel = g_build_filename (dir, "vmlinuz", NULL);
+  g_autofree char *qemu = g_build_filename (dir, "qemu-system-x86_64", NULL);
+  g_autofree char *cache_file = g_build_filename (cache, "kvm-probe", NULL);
+  BangerPrivState *state = host_test_state_new (FALSE);
+  const char *behaviours[] = { "hangs", "boots" };
+  const BangerKvmState states[] = { BANGER_KVM_UNUSABLE, BANGER_KVM_USABLE };
+  g_autoptr (JsonNode) r = NULL;
+  JsonObject *o;
+  gint64 us;
+
+  ck_assert (g_file_set_contents (kernel, "not really a kernel", -1, NULL));
+  ck_assert (g_file_set_contents (qemu, fake_probe_qemu, -1, NULL));
+  ck_assert_int_eq (chmod (qemu, 0755), 0);
+  g_free (state->qemu_path);
+  state->qemu_path = g_strdup (qemu);
   g_setenv (BANGER_KVM_CACHE_DIR_ENV, cache, TRUE);
-  g_setenv (BANGER_KVM_PROBE_KERNEL_ENV, "/nonexistent/vmlinuz", TRUE);
-  {
-    const BangerKvmHost host = { .qemu_binary = state->qemu_path };
-    want = banger_kvm_probe (&host, NULL, &error);
-  }
-  ck_assert_ptr_nonnull (want);
-  r = host_test_call (state, "priv.status", "{}", &error);
-  ck_assert_ptr_null (error);
-  o = json_node_get_object (r);
-  ck_assert_str_eq (json_object_get_string_member (o, "kvm_state"),
-                    banger_kvm_state_to_string (want->state));
-  ck_assert_str_eq (json_object_get_string_member (o, "kvm_detail"), want->detail);
-  ck_assert (json_object_get_boolean_member (o, "kvm") == (want->state == BANGER_KVM_USABLE));
-  /* no kernel to probe with and nothing cached: never "usable" by default */
-  ck_assert_int_ne (want->state, BANGER_KVM_USABLE);
+  g_setenv (BANGER_KVM_PROBE_KERNEL_ENV, kernel, TRUE);
+  g_setenv (BANGER_KVM_DEVICE_ENV, "/dev/null", TRUE); /* opens */
+  g_setenv ("FAKE_QEMU_PROBE", "hangs", TRUE);
+
+  /* nothing cached, a kernel and a QEMU to probe with: no probe here */
+  o = status_kvm (state, &r, &us);
+  ck_assert_msg (us < 100 * 1000, "priv.status took %" G_GINT64_FORMAT " us", us);
+  ck_assert_str_eq (json_object_get_string_member (o, "kvm_state"), "untested");
+  ck_assert (!json_object_get_boolean_member (o, "kvm"));
+  ck_assert_msg (strstr (json_object_get_string_member (o, "kvm_detail"),
+                         "no boot probe has run yet") != NULL,
+                 "%s", json_object_get_string_member (o, "kvm_detail"));
+  ck_assert (!g_file_test (cache_file, G_FILE_TEST_EXISTS));
+  g_clear_pointer (&r, json_node_unref);
+
+  /* a probe (as doctor runs it) caches its answer; status reports it */
+  for (guint i = 0; i < G_N_ELEMENTS (behaviours); i++)
+    {
+      const BangerKvmHost host = { .qemu_binary = qemu, .timeout_ms = 300 };
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BangerKvmAnswer) want = NULL;
+
+      g_setenv ("FAKE_QEMU_PROBE", behaviours[i], TRUE);
+      ck_assert (banger_kvm_probe_forget (cache));
+      want = banger_kvm_probe (&host, NULL, &error);
+      ck_assert_ptr_nonnull (want);
+      ck_assert_int_eq (want->state, states[i]);
+      ck_assert (!want->cached);
+      o = status_kvm (state, &r, &us);
+      ck_assert_msg (us < 100 * 1000, "priv.status took %" G_GINT64_FORMAT " us", us);
+      ck_assert_str_eq (json_object_get_string_member (o, "kvm_state"),
+                        banger_kvm_state_to_string (states[i]));
+      ck_assert_str_eq (json_object_get_string_member (o, "kvm_detail"), want->detail);
+      ck_assert (json_object_get_boolean_member (o, "kvm") == (states[i] == BANGER_KVM_USABLE));
+      g_clear_pointer (&r, json_node_unref);
+    }
+
   g_unsetenv (BANGER_KVM_CACHE_DIR_ENV);
   g_unsetenv (BANGER_KVM_PROBE_KERNEL_ENV);
+  g_unsetenv (BANGER_KVM_DEVICE_ENV);
+  g_unsetenv ("FAKE_QEMU_PROBE");
+  ck_assert (banger_kvm_probe_forget (cache));
   g_rmdir (cache);
+  g_unlink (qemu);
+  g_unlink (kernel);
+  g_rmdir (dir);
   host_test_state_free (state);
 }
 END_TEST
@@ -909,7 +1020,7 @@ host_ops_suite (void)
   tcase_add_test (tc, test_dm_refuses_foreign);
   tcase_add_test (tc, test_dm_files_checked);
   tcase_add_test (tc, test_dm_unsupported);
-  tcase_add_test (tc, test_status_kvm_is_the_probe_answer);
+  tcase_add_test (tc, test_status_kvm_is_the_cached_answer);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -340,6 +340,7 @@ START_TEST (test_adoption_attacks)
           g_autoptr (GError) e = NULL;
           g_autoptr (JsonNode) r = host_test_call (state, "priv.kill_process", p, &e);
           ck_assert_msg (r == NULL, "killed an impostor: %s", cases[i].what);
+          banger_assert_error (e, BANGER_ERROR_PERMISSION_DENIED);
         }
         g_usleep (20 * 1000);
         ck_assert_msg (alive (pid) && waitpid (pid, NULL, WNOHANG) == 0,

@@ -304,6 +304,30 @@ START_TEST (test_untested_is_not_cached)
 }
 END_TEST
 
+/* The probe's QEMU starts through the one spawn (banger_spawn_vmm): a file
+ * that cannot be executed (no ELF, no '#!': execve's ENOEXEC) is a QEMU that
+ * could not be started — untested, with the exec error, nothing cached —
+ * not a QEMU that ran and exited (g_spawn would have handed it to /bin/sh). */
+START_TEST (test_qemu_not_a_program_is_untested)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *bogus = g_build_filename (fx.dir, "qemu-not-a-program", NULL);
+  BangerKvmHost host = injected_host ("boots");
+  g_autoptr (BangerKvmAnswer) a = NULL;
+
+  ck_assert (g_file_set_contents (bogus, "not a program\n", -1, NULL));
+  ck_assert_int_eq (chmod (bogus, 0755), 0);
+  host.qemu_binary = bogus;
+  a = banger_kvm_probe (&host, NULL, &error);
+  ck_assert_ptr_null (error);
+  ck_assert_int_eq (a->state, BANGER_KVM_UNTESTED);
+  ck_assert_msg (strstr (a->detail, "could not be started to probe it") != NULL
+                     && strstr (a->detail, "could not exec") != NULL,
+                 "%s", a->detail);
+  ck_assert (!cache_exists ());
+}
+END_TEST
+
 START_TEST (test_cancelled)
 {
   g_autoptr (GError) error = NULL;
@@ -388,6 +412,7 @@ kvm_probe_suite (void)
   tcase_add_test (tc, test_cache_hit);
   tcase_add_test (tc, test_cache_invalidation);
   tcase_add_test (tc, test_untested_is_not_cached);
+  tcase_add_test (tc, test_qemu_not_a_program_is_untested);
   tcase_add_test (tc, test_cancelled);
   tcase_add_test (tc, test_requests_and_environment);
   tcase_add_test (tc, test_default_cache_dir);

@@ -116,10 +116,12 @@ START_TEST (test_signal_message_quotes_input)
 {
   g_autoptr (GError) error = NULL;
   ck_assert (!banger_validate_signal_name ("SIGKILL ", NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
   ck_assert_str_eq (error->message, "Signal 'SIGKILL ' is not allowed (allowed: TERM, KILL, INT, "
                                     "HUP, QUIT, USR1, USR2, ABRT, with or without 'SIG')");
   g_clear_error (&error);
   ck_assert (!banger_validate_signal_name ("T\xc3\xa9RM\n", NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
   ck_assert_ptr_nonnull (strstr (error->message, "'T\\xc3\\xa9RM\\x0a'"));
 }
 END_TEST
@@ -162,6 +164,7 @@ START_TEST (test_vm_name_message)
 {
   g_autoptr (GError) error = NULL;
   ck_assert (!banger_validate_vm_name ("Foo_1", &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
   ck_assert_str_eq (error->message,
                     "VM name 'Foo_1' is not a DNS label (lowercase letters, digits, '-')");
 }

@@ -8,6 +8,8 @@
 
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "fc-test-harness.h"
 
@@ -305,8 +307,26 @@ START_TEST (test_bad_binary)
   g_ptr_array_add (h.vmms, v);
   ck_assert (banger_vmm_prepare (v, &error));
   ck_assert (!banger_vmm_launch (v, NULL, &error));
-  ck_assert_ptr_nonnull (error);
+  /* execve's ENOENT, not a generic failure */
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
   ck_assert_ptr_nonnull (strstr (error->message, "no-such-firecracker"));
+}
+END_TEST
+
+/* A binary without an execute bit: execve's EACCES (even for root). */
+START_TEST (test_unexecutable_binary)
+{
+  g_autofree char *noexec = g_build_filename (h.tmp, "noexec-firecracker", NULL);
+  BangerVmm *v = banger_vmm_firecracker_new (make_config (VM_ID, "run", "bngtest0"), noexec);
+  g_autoptr (GError) error = NULL;
+
+  g_ptr_array_add (h.vmms, v);
+  ck_assert (g_file_set_contents (noexec, "not a program", -1, NULL));
+  ck_assert_int_eq (chmod (noexec, 0644), 0);
+  ck_assert (banger_vmm_prepare (v, &error));
+  ck_assert (!banger_vmm_launch (v, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+  ck_assert_ptr_nonnull (strstr (error->message, "noexec-firecracker"));
 }
 END_TEST
 
@@ -321,6 +341,8 @@ START_TEST (test_dies_mid_boot)
   OK (banger_vmm_launch);
   t0 = g_get_monotonic_time ();
   ck_assert (!banger_vmm_configure (BANGER_VMM (v), NULL, &error));
+  /* the VMM died: FAILED (not PROTOCOL, the broken connection it caused) */
+  banger_assert_error (error, BANGER_ERROR_FAILED);
   ck_assert_msg (strstr (error->message, "exited during PUT /drives/work") != NULL, "%s",
                  error->message);
   ck_assert_int_lt (g_get_monotonic_time () - t0, 3 * G_TIME_SPAN_SECOND);
@@ -758,7 +780,7 @@ START_TEST (test_jailer_stale_chroot)
   argv[10] = base;
   ck_assert (g_spawn_sync (NULL, argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status,
                            NULL));
-  ck_assert_int_ne (status, 0);
+  ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 1, "jailer wait status %d", status);
   ck_assert_ptr_nonnull (strstr (err, "File exists"));
 
   /* the driver removes it first (without following the links) and boots */
@@ -1200,6 +1222,7 @@ firecracker_suite (void)
   tcase_add_test (tc, test_socket_never_appears);
   tcase_add_test (tc, test_dies_before_socket);
   tcase_add_test (tc, test_bad_binary);
+  tcase_add_test (tc, test_unexecutable_binary);
   tcase_add_test (tc, test_dies_mid_boot);
   tcase_add_test (tc, test_call_timeout);
   tcase_add_test (tc, test_cancel);

@@ -18,6 +18,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -37,13 +38,97 @@ static char *self_exe;
 
 /* ------------------------------------------------------------ fake QEMU */
 
+/* The fake's migration: the file QEMU was handed by getfd (SCM_RIGHTS),
+ * whether -incoming defer was given, the status query-migrate reports. */
+static int fake_snap_fd = -1;
+static int fake_received_fd = -1; /* with the latest bytes read */
+static gboolean fake_incoming;
+static const char *fake_mig_status; /* NULL: no migration yet */
+static int fake_mig_polls;
+
+#define FAKE_STATE_MAGIC "QEVM-fake-state\n"
+
+static const char *
+fake_snapshot_reply (const char *behaviour, const char *command, char **state,
+                     gboolean *exit_after)
+{
+  if (strcmp (command, "getfd") == 0)
+    {
+      if (fake_received_fd < 0)
+        return "{\"error\": {\"class\": \"GenericError\", \"desc\": \"No file descriptor "
+               "supplied via SCM_RIGHTS\"}";
+      if (fake_snap_fd >= 0)
+        close (fake_snap_fd);
+      fake_snap_fd = fake_received_fd;
+      fake_received_fd = -1;
+      return "{\"return\": {}";
+    }
+  if (strcmp (command, "migrate") == 0)
+    {
+      if (fake_snap_fd < 0)
+        return "{\"error\": {\"class\": \"GenericError\", \"desc\": \"File descriptor "
+               "named 'banger-snapshot' not found\"}";
+      if (strcmp (behaviour, "migrate-fails") == 0)
+        fake_mig_status = "failed";
+      else
+        {
+          g_autofree char *body = g_strdup_printf (FAKE_STATE_MAGIC "state=%s\n", *state);
+          if (write (fake_snap_fd, body, strlen (body)) != (ssize_t) strlen (body))
+            fake_mig_status = "failed";
+          else
+            fake_mig_status = "active";
+        }
+      fake_mig_polls = 0;
+      close (fake_snap_fd);
+      fake_snap_fd = -1;
+      g_free (*state);
+      *state = g_strdup ("finish-migrate");
+      return "{\"return\": {}";
+    }
+  if (strcmp (command, "migrate-incoming") == 0)
+    {
+      char buf[64] = { 0 };
+
+      if (!fake_incoming)
+        return "{\"error\": {\"class\": \"GenericError\", \"desc\": \"'-incoming' was not "
+               "specified on the command line\"}";
+      if (fake_snap_fd < 0)
+        return "{\"error\": {\"class\": \"GenericError\", \"desc\": \"File descriptor "
+               "named 'banger-snapshot' not found\"}";
+      if (read (fake_snap_fd, buf, sizeof buf - 1) < (ssize_t) strlen (FAKE_STATE_MAGIC)
+          || !g_str_has_prefix (buf, FAKE_STATE_MAGIC))
+        {
+          /* as QEMU: a failed incoming migration ends the process */
+          fprintf (stderr, "qemu-system-x86_64: load of migration failed: Invalid argument\n");
+          *exit_after = TRUE;
+          return "{\"return\": {}";
+        }
+      close (fake_snap_fd);
+      fake_snap_fd = -1;
+      fake_mig_status = "active";
+      fake_mig_polls = 0;
+      return "{\"return\": {}";
+    }
+  if (strcmp (command, "migrate_cancel") == 0)
+    {
+      fake_mig_status = "cancelled";
+      return "{\"return\": {}";
+    }
+  return NULL;
+}
+
 static const char *
 fake_reply (const char *behaviour, const char *command, char **state, gboolean *exit_after)
 {
+  const char *snap;
+
   *exit_after = FALSE;
+  snap = fake_snapshot_reply (behaviour, command, state, exit_after);
+  if (snap != NULL)
+    return snap;
   if (strcmp (command, "qmp_capabilities") == 0)
     return "{\"return\": {}";
-  if (strcmp (command, "query-status") == 0)
+  if (strcmp (command, "query-status") == 0 || strcmp (command, "query-migrate") == 0)
     return NULL; /* built by the caller from *state */
   if (strcmp (command, "query-blockstats") == 0)
     return "{\"return\": [{\"device\": \"\", \"qdev\": \"/machine/peripheral-anon/device[0]\", "
@@ -78,6 +163,54 @@ fake_reply (const char *behaviour, const char *command, char **state, gboolean *
       return "{\"return\": {}";
     }
   return "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command is not found\"}";
+}
+
+/* One line from the QMP client, with recvmsg so that a file passed with
+ * the bytes (SCM_RIGHTS) is kept in fake_received_fd.  FALSE at EOF. */
+static gboolean
+fake_read_line (int cfd, GString *inbuf, char *line, gsize size)
+{
+  for (;;)
+    {
+      const char *nl = memchr (inbuf->str, '\n', inbuf->len);
+      char data[4096];
+      union
+      {
+        char buf[CMSG_SPACE (sizeof (int) * 4)];
+        struct cmsghdr align;
+      } control;
+      struct iovec iov = { data, sizeof data };
+      struct msghdr msg = { 0 };
+      ssize_t n;
+
+      if (nl != NULL)
+        {
+          gsize len = MIN ((gsize) (nl - inbuf->str) + 1, size - 1);
+          memcpy (line, inbuf->str, len);
+          line[len] = '\0';
+          g_string_erase (inbuf, 0, (gssize) (nl - inbuf->str) + 1);
+          return TRUE;
+        }
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control.buf;
+      msg.msg_controllen = sizeof control.buf;
+      n = recvmsg (cfd, &msg, MSG_CMSG_CLOEXEC);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      for (struct cmsghdr *c = CMSG_FIRSTHDR (&msg); c != NULL; c = CMSG_NXTHDR (&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+          {
+            int fd;
+            memcpy (&fd, CMSG_DATA (c), sizeof fd);
+            if (fake_received_fd >= 0)
+              close (fake_received_fd);
+            fake_received_fd = fd;
+          }
+      g_string_append_len (inbuf, data, n);
+    }
 }
 
 static int
@@ -120,6 +253,9 @@ fake_qemu_main (int argc, char **argv)
           }
         qmp_path = g_string_free (p, FALSE);
       }
+  for (int i = 1; i + 1 < argc; i++)
+    if (strcmp (argv[i], "-incoming") == 0 && strcmp (argv[i + 1], "defer") == 0)
+      fake_incoming = TRUE;
   if (qmp_path == NULL)
     {
       /* (the KVM boot probe has its own fake: tests/unit/test-kvm-probe.c) */
@@ -154,12 +290,12 @@ fake_qemu_main (int argc, char **argv)
   for (;;)
     {
       int cfd = accept4 (lfd, NULL, NULL, SOCK_CLOEXEC);
-      FILE *in, *out;
+      FILE *out;
       char line[4096];
+      g_autoptr (GString) inbuf = g_string_new (NULL);
 
       if (cfd < 0)
         continue;
-      in = fdopen (cfd, "r");
       out = fdopen (dup (cfd), "w");
       fprintf (out, "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, "
                     "\"major\": 7}, \"package\": \"fake\"}, \"capabilities\": [\"oob\"]}}\r\n");
@@ -169,7 +305,7 @@ fake_qemu_main (int argc, char **argv)
           fprintf (stderr, "qemu-system-x86_64: fake fatal error after the greeting\n");
           _exit (4);
         }
-      while (fgets (line, sizeof line, in) != NULL)
+      while (fake_read_line (cfd, inbuf, line, sizeof line))
         {
           g_autoptr (JsonParser) parser = json_parser_new ();
           JsonObject *obj;
@@ -192,7 +328,27 @@ fake_qemu_main (int argc, char **argv)
           fprintf (out, "{\"timestamp\": {\"seconds\": 1, \"microseconds\": 2}, \"event\": "
                         "\"FAKE\"}\r\n");
           reply = fake_reply (behaviour, command, &state, &exit_after);
-          if (reply == NULL)
+          if (reply == NULL && strcmp (command, "query-migrate") == 0)
+            {
+              /* "migrate-slow": active for a few polls */
+              if (fake_mig_status != NULL && strcmp (fake_mig_status, "active") == 0
+                  && (strcmp (behaviour, "migrate-slow") != 0 || ++fake_mig_polls > 3))
+                {
+                  fake_mig_status = "completed";
+                  g_free (state);
+                  state = g_strdup (fake_incoming ? "paused" : "postmigrate");
+                }
+              if (fake_mig_status == NULL)
+                fprintf (out, "{\"return\": {}, \"id\": \"%s\"}\r\n", id);
+              else if (strcmp (fake_mig_status, "failed") == 0)
+                fprintf (out, "{\"return\": {\"status\": \"failed\", \"error-desc\": "
+                              "\"Unable to write to file: No space left on device\"}, "
+                              "\"id\": \"%s\"}\r\n", id);
+              else
+                fprintf (out, "{\"return\": {\"status\": \"%s\"}, \"id\": \"%s\"}\r\n",
+                         fake_mig_status, id);
+            }
+          else if (reply == NULL)
             fprintf (out, "{\"return\": {\"status\": \"%s\", \"running\": %s}, \"id\": \"%s\"}\r\n",
                      state, strcmp (state, "running") == 0 ? "true" : "false", id);
           else
@@ -215,7 +371,7 @@ fake_qemu_main (int argc, char **argv)
               _exit (0);
             }
         }
-      fclose (in);
+      close (cfd);
       fclose (out);
     }
 }
@@ -834,6 +990,191 @@ START_TEST (test_driver_lifecycle)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ snapshots */
+
+static void
+driver_run (DriverFixture *d)
+{
+  g_autoptr (GError) error = NULL;
+
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "launch: %s",
+                 error ? error->message : "?");
+  ck_assert (banger_vmm_configure (d->vmm, NULL, &error));
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
+}
+
+/* Running: stop, the file passed by getfd, migrate to it, poll until
+ * completed, cont; the file holds what the fake wrote. */
+START_TEST (test_driver_snapshot_create)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("migrate-slow");
+  g_autofree char *snap = g_build_filename (d->dir, "snap", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *commands = NULL;
+  gsize before;
+
+  /* not running yet: BUSY, nothing sent */
+  ck_assert_msg (banger_vmm_launch (d->vmm, NULL, &error), "%s", error ? error->message : "?");
+  ck_assert (!banger_vmm_snapshot_create (d->vmm, snap, snap, FALSE, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_BUSY);
+  g_clear_error (&error);
+  ck_assert (banger_vmm_configure (d->vmm, NULL, &error));
+  ck_assert (banger_vmm_start (d->vmm, NULL, &error));
+
+  ck_assert_msg (banger_vmm_snapshot_create (d->vmm, snap, snap, FALSE, NULL, &error), "%s",
+                 error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_RUNNING);
+  ck_assert (g_file_get_contents (snap, &contents, NULL, NULL));
+  ck_assert_str_eq (contents, "QEVM-fake-state\nstate=paused\n");
+  commands = driver_commands (d);
+  ck_assert_str_eq (commands, "qmp_capabilities\nquery-status\ncont\nstop\ngetfd\nmigrate\n"
+                              "query-migrate\nquery-migrate\nquery-migrate\nquery-migrate\n"
+                              "cont\n");
+  before = strlen (commands);
+  g_clear_pointer (&commands, g_free);
+
+  /* paused: no stop, no cont, it stays paused */
+  ck_assert (banger_vmm_pause (d->vmm, NULL, &error));
+  ck_assert_msg (banger_vmm_snapshot_create (d->vmm, snap, snap, FALSE, NULL, &error), "%s",
+                 error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_PAUSED);
+  commands = driver_commands (d);
+  ck_assert_str_eq (commands + before, "stop\ngetfd\nmigrate\nquery-migrate\nquery-migrate\n"
+                              "query-migrate\nquery-migrate\n");
+  driver_free (d);
+}
+END_TEST
+
+START_TEST (test_driver_snapshot_create_refusals)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *d = driver_new ("migrate-fails");
+  g_autofree char *snap = g_build_filename (d->dir, "snap", NULL);
+  g_autofree char *nodir = g_build_filename (d->dir, "no", "such", "snap", NULL);
+  g_autofree char *commands = NULL;
+
+  driver_run (d);
+  /* no diff snapshots in QEMU */
+  ck_assert (!banger_vmm_snapshot_create (d->vmm, snap, snap, TRUE, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  /* a file that cannot be made: the errno's code, nothing sent */
+  ck_assert (!banger_vmm_snapshot_create (d->vmm, nodir, nodir, FALSE, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_RUNNING);
+  /* QEMU's migration fails: VMM with its error-desc */
+  ck_assert (!banger_vmm_snapshot_create (d->vmm, snap, snap, FALSE, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_VMM);
+  ck_assert_msg (strstr (error->message, "No space left on device") != NULL, "%s",
+                 error->message);
+  /* the VM was running: it runs again; no partial file is left */
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_RUNNING);
+  ck_assert (!g_file_test (snap, G_FILE_TEST_EXISTS));
+  commands = driver_commands (d);
+  ck_assert_str_eq (commands, "qmp_capabilities\nquery-status\ncont\nstop\ngetfd\nmigrate\n"
+                              "query-migrate\ncont\n");
+  g_clear_error (&error);
+  driver_free (d);
+
+  /* cancelled while the migration runs: migrate_cancel, CANCELLED, resumed */
+  d = driver_new ("migrate-slow");
+  g_free (snap);
+  snap = g_build_filename (d->dir, "snap", NULL);
+  driver_run (d);
+  {
+    g_autoptr (GCancellable) cancel = g_cancellable_new ();
+    g_cancellable_cancel (cancel);
+    ck_assert (!banger_vmm_snapshot_create (d->vmm, snap, snap, FALSE, cancel, &error));
+  }
+  banger_assert_error (error, BANGER_ERROR_CANCELLED);
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_RUNNING);
+  ck_assert (!g_file_test (snap, G_FILE_TEST_EXISTS));
+  g_free (commands);
+  commands = driver_commands (d);
+  ck_assert_str_eq (commands, "qmp_capabilities\nquery-status\ncont\nstop\ngetfd\nmigrate\n"
+                              "query-migrate\nmigrate_cancel\nquery-migrate\ncont\n");
+  driver_free (d);
+}
+END_TEST
+
+/* A snapshot from one fake QEMU loaded into another launched with
+ * -incoming defer: getfd, migrate-incoming, poll, cont when asked. */
+START_TEST (test_driver_snapshot_load)
+{
+  g_autoptr (GError) error = NULL;
+  DriverFixture *src = driver_new ("normal");
+  DriverFixture *d;
+  g_autofree char *snap = g_build_filename (src->dir, "snap", NULL);
+  g_autofree char *garbage = g_build_filename (src->dir, "garbage", NULL);
+  g_autofree char *missing = g_build_filename (src->dir, "missing", NULL);
+  g_autofree char *commands = NULL;
+  const char *const *argv;
+
+  driver_run (src);
+  ck_assert_msg (banger_vmm_snapshot_create (src->vmm, snap, snap, FALSE, NULL, &error), "%s",
+                 error ? error->message : "?");
+  ck_assert (g_file_set_contents (garbage, "not a migration stream", -1, NULL));
+
+  /* launched without set_incoming: refused before anything is sent */
+  d = driver_new ("normal");
+  ck_assert (banger_vmm_launch (d->vmm, NULL, &error));
+  ck_assert (argv_index (banger_vmm_qemu_get_argv (BANGER_VMM_QEMU (d->vmm)), "-incoming") < 0);
+  ck_assert (!banger_vmm_snapshot_load (d->vmm, snap, snap, TRUE, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  driver_free (d);
+
+  /* resume: RUNNING */
+  d = driver_new ("migrate-slow");
+  banger_vmm_qemu_set_incoming (BANGER_VMM_QEMU (d->vmm), TRUE);
+  ck_assert (banger_vmm_launch (d->vmm, NULL, &error));
+  argv = banger_vmm_qemu_get_argv (BANGER_VMM_QEMU (d->vmm));
+  ck_assert_str_eq (argv_value (argv, "-incoming", 0), "defer");
+  /* a missing file: NOT_FOUND, nothing sent */
+  ck_assert (!banger_vmm_snapshot_load (d->vmm, missing, missing, TRUE, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  ck_assert_msg (banger_vmm_snapshot_load (d->vmm, snap, snap, TRUE, NULL, &error), "%s",
+                 error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_RUNNING);
+  commands = driver_commands (d);
+  ck_assert_str_eq (commands, "qmp_capabilities\nquery-status\ngetfd\nmigrate-incoming\n"
+                              "query-migrate\nquery-migrate\nquery-migrate\nquery-migrate\n"
+                              "cont\n");
+  g_clear_pointer (&commands, g_free);
+  /* loaded once: not again */
+  ck_assert (!banger_vmm_snapshot_load (d->vmm, snap, snap, TRUE, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_BUSY);
+  g_clear_error (&error);
+  driver_free (d);
+
+  /* no resume: PAUSED */
+  d = driver_new ("normal");
+  banger_vmm_qemu_set_incoming (BANGER_VMM_QEMU (d->vmm), TRUE);
+  ck_assert (banger_vmm_launch (d->vmm, NULL, &error));
+  ck_assert_msg (banger_vmm_snapshot_load (d->vmm, snap, snap, FALSE, NULL, &error), "%s",
+                 error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_PAUSED);
+  driver_free (d);
+
+  /* not a snapshot: QEMU exits, the error carries its last words */
+  d = driver_new ("normal");
+  banger_vmm_qemu_set_incoming (BANGER_VMM_QEMU (d->vmm), TRUE);
+  ck_assert (banger_vmm_launch (d->vmm, NULL, &error));
+  ck_assert (!banger_vmm_snapshot_load (d->vmm, garbage, garbage, TRUE, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_VMM);
+  ck_assert_msg (strstr (error->message, "load of migration failed") != NULL, "%s",
+                 error->message);
+  ck_assert_int_eq (banger_vmm_get_state (d->vmm), BANGER_VMM_STATE_EXITED);
+  driver_free (d);
+  driver_free (src);
+}
+END_TEST
+
+
 START_TEST (test_driver_stop_escalates)
 {
   g_autoptr (GError) error = NULL;
@@ -1068,8 +1409,23 @@ START_TEST (test_driver_slow_socket_and_missing_binary)
   d = driver_new ("normal");
   banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), "/nonexistent/qemu");
   ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
-  ck_assert (error != NULL && error->domain == BANGER_ERROR);
+  /* execve's ENOENT, not a generic failure */
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
   ck_assert (strstr (error->message, "/nonexistent/qemu") != NULL);
+  driver_free (d);
+
+  /* a binary without an execute bit: execve's EACCES (even for root) */
+  d = driver_new ("normal");
+  {
+    g_autofree char *noexec = g_build_filename (d->dir, "qemu-noexec", NULL);
+    g_clear_error (&error);
+    ck_assert (g_file_set_contents (noexec, "not a program", -1, NULL));
+    ck_assert_int_eq (chmod (noexec, 0644), 0);
+    banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (d->vmm), noexec);
+    ck_assert (!banger_vmm_launch (d->vmm, NULL, &error));
+    banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+    ck_assert (strstr (error->message, "qemu-noexec") != NULL);
+  }
   driver_free (d);
 }
 END_TEST
@@ -1153,7 +1509,16 @@ START_TEST (test_helper_launch_params)
   ck_assert (strstr (json_object_get_string_member (p, "boot_args"),
                      "ip=172.30.0.2::172.30.0.1:255.255.255.252:qemu-test:eth0:off")
              != NULL);
+  ck_assert (!json_object_has_member (p, "incoming"));
   g_clear_pointer (&p, json_object_unref);
+  /* a restore asks bangerd-root for -incoming defer */
+  r.incoming = TRUE;
+  p = banger_vmm_helper_launch_params (&r, &error);
+  g_assert_no_error (error);
+  ck_assert_uint_eq (json_object_get_size (p), 15);
+  ck_assert (json_object_get_boolean_member (p, "incoming"));
+  g_clear_pointer (&p, json_object_unref);
+  r.incoming = FALSE;
 
   /* what the helper cannot take: each refused as UNSUPPORTED */
   banger_vmm_config_add_nic (c, "eth1", "bngtap8", NULL);
@@ -1243,6 +1608,9 @@ vmm_qemu_suite (void)
   tc = tcase_create ("driver");
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_driver_lifecycle);
+  tcase_add_test (tc, test_driver_snapshot_create);
+  tcase_add_test (tc, test_driver_snapshot_create_refusals);
+  tcase_add_test (tc, test_driver_snapshot_load);
   tcase_add_test (tc, test_driver_stop_escalates);
   tcase_add_test (tc, test_driver_stop_unstarted_quits);
   tcase_add_test (tc, test_driver_stop_kills);
