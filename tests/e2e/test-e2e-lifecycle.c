@@ -90,11 +90,33 @@ daemon_owner_child_setup (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
+/* After a failed assertion VMs may still run (a VMM outlives its daemon):
+ * kill every process of every VM cgroup under @root and remove them. */
+static void
+kill_vm_cgroups (const char *root)
+{
+  g_autoptr (GDir) d = root ? g_dir_open (root, 0, NULL) : NULL;
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *sub = g_build_filename (root, name, NULL);
+      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
+
+      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+        continue;
+      g_file_set_contents (kill_file, "1", 1, NULL);
+      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
+        g_usleep (10 * 1000);
+    }
+}
+
 static void
 env_destroy (Env *env)
 {
   if (env == NULL)
     return;
+  kill_vm_cgroups (env->cgroup_root);
   if (env->daemon != NULL)
     {
       g_subprocess_send_signal (env->daemon, SIGTERM);
@@ -152,7 +174,7 @@ static guint count_taps (Env *env);
 static Env *
 env_new_with_helper (void)
 {
-  Env *env = g_new0 (Env, 1);
+  Env *env;
   g_autoptr (GError) error = NULL;
   g_autofree char *conf = NULL;
   g_autofree char *conf_text = NULL;
@@ -162,6 +184,9 @@ env_new_with_helper (void)
   g_autoptr (GSubprocessLauncher) launcher = NULL;
   int fd;
 
+  /* what a failed test before this one left (no fork: one process) */
+  env_destroy (g_steal_pointer (&leftover));
+  env = g_new0 (Env, 1);
   leftover = env;
   env->kit = banger_kit_netns_new ("banger-lch", &error);
   ck_assert_msg (env->kit != NULL, "kit: %s", error ? error->message : "?");
@@ -241,12 +266,14 @@ crash_and_restart_daemon (Env *env)
 static Env *
 env_new_with (const char *extra_conf)
 {
-  Env *env = g_new0 (Env, 1);
+  Env *env;
   g_autoptr (GError) error = NULL;
   g_autofree char *mount = banger_cgroup2_find_mount (NULL, &error);
   g_autofree char *conf = NULL;
   g_autofree char *conf_text = NULL;
 
+  env_destroy (g_steal_pointer (&leftover));
+  env = g_new0 (Env, 1);
   leftover = env;
   ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
   env->ns = g_strdup_printf ("banger-lc-%d", (int)getpid ());
@@ -827,7 +854,17 @@ main (void)
 
   if (geteuid () != 0)
     return banger_test_skip_suite ("needs root (network namespace, taps, QEMU)");
-  rc = banger_test_run (lifecycle_suite ());
-  env_destroy (leftover);
+  {
+    SRunner *sr = srunner_create (lifecycle_suite ());
+    g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
+    /* no fork: a failed assertion longjmps back here with `leftover` set,
+     * and it is cleaned up (netns, daemon, VMs, dirs) */
+    srunner_set_fork_status (sr, CK_NOFORK);
+    srunner_set_tap (sr, "-");
+    srunner_run_all (sr, CK_SILENT);
+    rc = srunner_ntests_failed (sr) == 0 ? 0 : 1;
+    srunner_free (sr);
+  }
+  env_destroy (g_steal_pointer (&leftover));
   return rc;
 }
