@@ -18,5 +18,7 @@
 #include <banger-path.h>
 #include <banger-proc.h>
 #include <banger-signal.h>
+#include <banger-vm-types.h>
+#include <banger-client.h>
 
 #undef __BANGER_H_INSIDE__

@@ -296,3 +296,18 @@ banger_priv_execute_message (const BangerPrivOp *table, BangerPrivState *state,
     return banger_priv_reply_error (req->id, error);
   return banger_priv_reply_result (req->id, result);
 }
+
+static __thread char *current_op_id;
+
+const char *
+banger_priv_current_op_id (void)
+{
+  return current_op_id;
+}
+
+void
+banger_priv_set_current_op_id (const char *op_id)
+{
+  g_free (current_op_id);
+  current_op_id = g_strdup (op_id);
+}

@@ -65,4 +65,11 @@ GBytes *banger_priv_execute_message (const BangerPrivOp *table, BangerPrivState 
                                      const BangerPeerCred *caller, const char *data, gsize len,
                                      GCancellable *cancellable, gboolean *out_fatal);
 
+/* The op id of the request this thread is executing (NULL when none): set
+ * by the server around banger_priv_execute() so that handlers can name the
+ * operation in their log lines and pass it on (the daemon's engine passes
+ * it to bangerd-root). */
+const char *banger_priv_current_op_id (void);
+void banger_priv_set_current_op_id (const char *op_id);
+
 G_END_DECLS

@@ -35,14 +35,22 @@ protocol_error (GError **error, const char *format, ...)
   return FALSE;
 }
 
+/* "<namespace>.<name>": [a-z]+ "." [a-z0-9_]+ ("priv.create_tap" on the
+ * helper's socket, "vm.create" on the daemon's); the server's table decides
+ * which exist. */
 static gboolean
 is_method_name (const char *s)
 {
   gsize len = strlen (s);
+  const char *p = s;
 
-  if (len > BANGER_PRIV_METHOD_MAX || !g_str_has_prefix (s, "priv.") || len == strlen ("priv."))
+  if (len > BANGER_PRIV_METHOD_MAX)
     return FALSE;
-  for (const char *p = s + strlen ("priv."); *p; p++)
+  while (*p >= 'a' && *p <= 'z')
+    p++;
+  if (p == s || *p != '.' || p[1] == '\0')
+    return FALSE;
+  for (p++; *p; p++)
     if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
       return FALSE;
   return TRUE;
@@ -118,7 +126,7 @@ banger_priv_request_parse (const char *data, gsize len, GError **error)
   if (!is_method_name (json_node_get_string (node)))
     {
       g_autofree char *q = banger_quote (json_node_get_string (node));
-      protocol_error (error, "'%s' is not a method name (priv.[a-z0-9_]+, at most %d bytes)", q,
+      protocol_error (error, "'%s' is not a method name ([a-z]+.[a-z0-9_]+, at most %d bytes)", q,
                       BANGER_PRIV_METHOD_MAX);
       return NULL;
     }

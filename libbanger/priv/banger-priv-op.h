@@ -90,6 +90,8 @@ typedef struct
   guint max_taps;
   guint max_bridges;
   guint max_nat_elements;
+  gpointer table_data;      /* the table's own context: bangerd's engine for its
+                             * method table (libbanger/engine/); NULL here */
 } BangerPrivState;
 
 typedef gboolean (*BangerPrivHandler) (BangerPrivState *state,
@@ -107,6 +109,10 @@ typedef enum
    * while a launch or a slow mkfs is under way).  It may touch shared state
    * only under state->lock. */
   BANGER_PRIV_OP_CONCURRENT = 1 << 0,
+  /* Always in a worker thread, never answered inline on the server's main
+   * thread (which root's CONCURRENT requests otherwise are): for slow
+   * CONCURRENT handlers such as bangerd's vm.create. */
+  BANGER_PRIV_OP_WORKER = 1 << 1,
 } BangerPrivOpFlags;
 
 typedef struct

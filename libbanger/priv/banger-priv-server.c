@@ -296,8 +296,10 @@ execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   g_mutex_unlock (&server->jobs_lock);
   if (run)
     {
+      banger_priv_set_current_op_id (req->op_id);
       result = banger_priv_execute (server->table, server->state, &job->cred, req->method,
                                     req->params, server->cancellable, &error);
+      banger_priv_set_current_op_id (NULL);
       g_mutex_lock (&server->jobs_lock);
       if (--server->n_jobs == 0)
         g_cond_broadcast (&server->jobs_idle);
@@ -362,7 +364,8 @@ dispatch_inline (Conn *c, GBytes *message)
   if (req == NULL)
     return FALSE;
   op = banger_priv_op_find (c->server->table, req->method);
-  if (op == NULL || (op->flags & BANGER_PRIV_OP_CONCURRENT) == 0)
+  if (op == NULL || (op->flags & BANGER_PRIV_OP_CONCURRENT) == 0
+      || (op->flags & BANGER_PRIV_OP_WORKER) != 0)
     return FALSE;
   result = banger_priv_execute (c->server->table, c->server->state, &c->cred, req->method,
                                 req->params, c->server->cancellable, &error);

@@ -10,7 +10,9 @@
 typedef struct
 {
   BangerVmmLauncher parent;
-  char *socket_path;
+  char *socket_path;             /* or: */
+  BangerVmmHelperCallFunc call;  /* a privileged backend's call */
+  gpointer call_data;
 } HelperLauncher;
 
 static gboolean
@@ -145,8 +147,14 @@ helper_spawn (BangerVmmLauncher *launcher, const BangerVmmLaunchRequest *request
 
   if (params == NULL)
     return FALSE;
-  client = banger_priv_client_new (self->socket_path);
-  result = banger_priv_client_call_sync (client, "priv.launch_vmm", params, NULL, NULL, error);
+  if (self->call != NULL)
+    result = self->call (self->call_data, "priv.launch_vmm", params, error);
+  else
+    {
+      client = banger_priv_client_new (self->socket_path);
+      result = banger_priv_client_call_sync (client, "priv.launch_vmm", params, NULL, NULL,
+                                             error);
+    }
   if (result == NULL)
     return FALSE;
   if (!result_int (result, "pid", 2, &pid, error)
@@ -179,6 +187,19 @@ banger_vmm_helper_launcher_new (const char *socket_path)
   self->parent.spawn = helper_spawn;
   self->parent.user_data = self;
   self->socket_path = g_strdup (socket_path);
+  return &self->parent;
+}
+
+BangerVmmLauncher *
+banger_vmm_helper_launcher_new_for_call (BangerVmmHelperCallFunc call, gpointer call_data)
+{
+  HelperLauncher *self = g_new0 (HelperLauncher, 1);
+
+  g_return_val_if_fail (call != NULL, NULL);
+  self->parent.spawn = helper_spawn;
+  self->parent.user_data = self;
+  self->call = call;
+  self->call_data = call_data;
   return &self->parent;
 }
 

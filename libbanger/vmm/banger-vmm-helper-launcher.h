@@ -28,6 +28,14 @@ G_BEGIN_DECLS
  * so it may be used from any thread).  Free with
  * banger_vmm_helper_launcher_free(). */
 BangerVmmLauncher *banger_vmm_helper_launcher_new (const char *socket_path);
+/* The same over any privileged backend (the engine's: bangerd-root's
+ * client, or the in-process executor): @call runs priv.launch_vmm with the
+ * params and returns its result object (transfer full) or NULL with the
+ * error.  @call_data must outlive the launcher. */
+typedef JsonObject *(*BangerVmmHelperCallFunc) (gpointer call_data, const char *method,
+                                                JsonObject *params, GError **error);
+BangerVmmLauncher *banger_vmm_helper_launcher_new_for_call (BangerVmmHelperCallFunc call,
+                                                            gpointer call_data);
 void banger_vmm_helper_launcher_free (BangerVmmLauncher *launcher);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerVmmLauncher, banger_vmm_helper_launcher_free)
 

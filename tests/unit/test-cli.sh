@@ -4,7 +4,7 @@
 # isn't built says so and exits 2, and doctor says exactly what it means on
 # hosts the test makes.
 set -u
-banger="$1"; bangerd="$2"; root="$3"
+banger="$1"; bangerd="$2"; root="$3"; completion="$4"
 n=0; failed=0
 t() { # t DESCRIPTION EXPECTED-EXIT CMD...
   desc="$1"; want="$2"; shift 2
@@ -21,8 +21,26 @@ t "banger without a command" 2 "$banger"
 t "banger unknown command" 2 "$banger" frobnicate; contains "unknown command 'frobnicate'"
 t "banger unknown option" 2 "$banger" --frob
 t "banger vm unknown" 2 "$banger" vm frob
-t "banger vm create not built" 2 "$banger" vm create x; contains "not built"
-t "banger --json vm create not built" 2 "$banger" --json vm create x; contains '"code":"unsupported"'
+# bash completion: parses, and completes commands and options (with a
+# stand-in for bash-completion's _init_completion)
+complete_words() { # complete_words WORD... : what _banger offers for the last one
+  bash -c '. "$0"; _init_completion() { words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD;
+    cur=${words[cword]}; prev=${words[cword-1]}; }
+    COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _banger; echo "${COMPREPLY[*]}"' "$completion" "$@"
+}
+t "completion parses" 0 bash -n "$completion"
+t "completion: vm cr" 0 complete_words banger vm cr; contains "create"
+t "completion: vm create --w" 0 complete_words banger vm create x --w; contains "--work-disk"
+t "completion: --vmm" 0 complete_words banger vm create x --vmm f; contains "firecracker"
+t "banger vm ssh not built" 2 "$banger" vm ssh x; contains "not built"
+t "banger --json vm ssh not built" 2 "$banger" --json vm ssh x; contains '"code":"unsupported"'
+t "banger vm create without --image" 2 "$banger" vm create x; contains "--image and --kernel are required"
+t "banger vm create without a name" 2 "$banger" vm create --image i --kernel k; contains "expected NAME"
+t "banger vm create --help" 0 "$banger" vm create --help; contains "--work-disk"
+t "banger vm exec without --" 2 "$banger" vm exec x uname; contains "usage: banger vm exec NAME -- COMMAND"
+t "banger vm create bad size" 2 "$banger" vm create x --image i --kernel k --work-disk 12Q; contains "is not a size"
+t "banger vm ls, no daemon" 1 "$banger" --socket /nonexistent/bangerd.sock vm ls; contains "no bangerd answers on /nonexistent/bangerd.sock"
+t "banger --json vm ls, no daemon" 1 env BANGER_SOCKET=/nonexistent/b.sock "$banger" --json vm ls; contains '"code":"not-found"'
 t "banger doctor --help" 0 "$banger" doctor --help
 t "banger doctor extra argument" 2 "$banger" doctor extra
 

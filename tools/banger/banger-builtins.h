@@ -9,6 +9,7 @@ G_BEGIN_DECLS
 typedef struct
 {
   gboolean json; /* --json: machine-readable output on stdout */
+  const char *socket; /* --socket: bangerd's socket (NULL: $BANGER_SOCKET, else the default) */
 } BangerCliGlobals;
 
 typedef int (*BangerBuiltinFunc) (int argc, char **argv, BangerCliGlobals *globals);
@@ -29,6 +30,21 @@ enum
 };
 
 int banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_start (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_stop (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_kill (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_delete (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_list (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_show (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_set (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_exec (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_image_import (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_image_list (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_image_delete (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_kernel_add (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_kernel_list (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_kernel_delete (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *globals);
 
 /* Print a GError in the CLI's format (and as JSON with --json). */

@@ -14,30 +14,39 @@
 #include "banger-error-private.h"
 
 static const BangerBuiltin vm_builtins[] = {
-  { "create", "Create a VM from an image", NULL },
-  { "start", "Start a stopped VM", NULL },
-  { "stop", "Stop a VM gracefully (Ctrl-Alt-Del, then TERM, then KILL)", NULL },
-  { "kill", "Kill a VM's VMM at once", NULL },
-  { "delete", "Delete a VM and everything made for it", NULL },
-  { "list", "List VMs", NULL },
-  { "show", "Show one VM", NULL },
-  { "set", "Change a VM's settings", NULL },
-  { "exec", "Run a command in a VM over SSH", NULL },
+  { "create", "Create a VM from an image and boot it", banger_builtin_vm_create },
+  { "start", "Start a stopped VM", banger_builtin_vm_start },
+  { "stop", "Stop a VM gracefully (power button, then TERM, then KILL); disks are kept",
+    banger_builtin_vm_stop },
+  { "kill", "Kill a VM's VMM at once", banger_builtin_vm_kill },
+  { "delete", "Delete a VM and everything made for it (alias: rm)", banger_builtin_vm_delete },
+  { "rm", NULL, banger_builtin_vm_delete },
+  { "list", "List VMs (alias: ls)", banger_builtin_vm_list },
+  { "ls", NULL, banger_builtin_vm_list },
+  { "show", "Show one VM", banger_builtin_vm_show },
+  { "set", "Change a stopped VM's vCPUs or memory", banger_builtin_vm_set },
+  { "exec", "Run a command in a VM over SSH", banger_builtin_vm_exec },
   { "ssh", "Open an SSH session to a VM", NULL },
   { NULL, NULL, NULL },
 };
 
 static const BangerBuiltin image_builtins[] = {
+  { "import", "Import an ext4 root file system image", banger_builtin_image_import },
   { "pull", "Pull an image from an OCI registry", NULL },
-  { "list", "List images", NULL },
-  { "delete", "Delete an image", NULL },
+  { "list", "List images (alias: ls)", banger_builtin_image_list },
+  { "ls", NULL, banger_builtin_image_list },
+  { "delete", "Delete an image (alias: rm)", banger_builtin_image_delete },
+  { "rm", NULL, banger_builtin_image_delete },
   { NULL, NULL, NULL },
 };
 
 static const BangerBuiltin kernel_builtins[] = {
+  { "add", "Register a guest kernel (and initrd)", banger_builtin_kernel_add },
   { "pull", "Pull a guest kernel", NULL },
-  { "list", "List kernels", NULL },
-  { "delete", "Delete a kernel", NULL },
+  { "list", "List kernels (alias: ls)", banger_builtin_kernel_list },
+  { "ls", NULL, banger_builtin_kernel_list },
+  { "delete", "Delete a kernel (alias: rm)", banger_builtin_kernel_delete },
+  { "rm", NULL, banger_builtin_kernel_delete },
   { NULL, NULL, NULL },
 };
 
@@ -98,19 +107,22 @@ print_group_help (FILE *f, const BangerGroup *g)
   fprintf (f, "Usage: banger [--json] %s COMMAND [ARGS…]\n\n%s.\n\nCommands:\n", g->name,
            g->summary);
   for (const BangerBuiltin *b = g->sub; b->name; b++)
-    fprintf (f, "  %-8s %s%s\n", b->name, b->summary, b->fn ? "" : " (not built yet)");
+    if (b->summary != NULL) /* aliases have none */
+      fprintf (f, "  %-8s %s%s\n", b->name, b->summary, b->fn ? "" : " (not built yet)");
 }
 
 static void
 print_help (FILE *f)
 {
-  fprintf (f, "Usage: banger [--json] [--version] COMMAND [ARGS…]\n\n"
+  fprintf (f, "Usage: banger [--json] [--socket PATH] [--version] COMMAND [ARGS…]\n\n"
               "Run disposable microVMs (Firecracker or QEMU microvm) with SSH in seconds.\n\n"
               "Commands:\n");
   for (const BangerGroup *g = groups; g->name; g++)
     fprintf (f, "  %-8s %s\n", g->name, g->summary);
   fprintf (f, "\nGlobal options:\n"
               "  --json     Machine-readable output (one JSON document on stdout)\n"
+              "  --socket PATH  bangerd's socket (default: $BANGER_SOCKET, else\n"
+              "             $XDG_RUNTIME_DIR/banger/bangerd.sock)\n"
               "  --version  Print the version and exit\n"
               "  -h, --help Show this help\n\n"
               "Run 'banger COMMAND --help' for a command's options.\n");
@@ -140,6 +152,10 @@ main (int argc, char **argv)
     {
       if (g_str_equal (argv[i], "--json"))
         globals.json = TRUE;
+      else if (g_str_equal (argv[i], "--socket") && i + 1 < argc)
+        globals.socket = argv[++i];
+      else if (g_str_has_prefix (argv[i], "--socket="))
+        globals.socket = argv[i] + strlen ("--socket=");
       else if (g_str_equal (argv[i], "--version"))
         {
           g_print ("banger %s\n", PACKAGE_VERSION);

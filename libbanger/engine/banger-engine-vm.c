@@ -1,0 +1,968 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The VM service: the create/start step runner and stop, kill, delete,
+ * set, get, list, exec (see banger-engine.h, doc/engine.md). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "banger-cow-disk.h"
+#include "banger-engine-private.h"
+#include "banger-error.h"
+#include "banger-guest-exec.h"
+#include "banger-guest-inject.h"
+#include "banger-guest-ssh.h"
+#include "banger-guest-wait.h"
+#include "banger-names.h"
+#include "banger-pidfd.h"
+#include "banger-proc-identity.h"
+#include "banger-store.h"
+#include "banger-vmm-firecracker.h"
+#include "banger-vmm-qemu.h"
+#include "banger-work-disk.h"
+
+#define VM_MEMORY_MIB_DEFAULT 256
+#define VM_STOP_TIMEOUT_S 15
+
+/* Everything one create or start works on. */
+typedef struct
+{
+  BangerEngine *engine;
+  const char *op_id;
+  GCancellable *cancellable;
+  BangerStoreVm *vm;
+  BangerStoreImage *image;
+  BangerStoreKernel *kernel;
+  char *dir; /* <state>/vms/<id> */
+  char *rootfs;
+  char *work; /* nullable */
+  char *known_hosts;
+  char *ip; /* the guest's, from its lease */
+  char *gateway;
+  char *netmask;
+  guint prefix;
+  char *tap;
+} VmCtx;
+
+static void
+vm_ctx_clear (VmCtx *c)
+{
+  g_clear_pointer (&c->vm, banger_store_vm_free);
+  g_clear_pointer (&c->image, banger_store_image_free);
+  g_clear_pointer (&c->kernel, banger_store_kernel_free);
+  g_free (c->dir);
+  g_free (c->rootfs);
+  g_free (c->work);
+  g_free (c->known_hosts);
+  g_free (c->ip);
+  g_free (c->gateway);
+  g_free (c->netmask);
+  g_free (c->tap);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VmCtx, vm_ctx_clear)
+
+/* The paths of @c->vm. */
+static void
+vm_ctx_paths (VmCtx *c)
+{
+  c->dir = g_build_filename (c->engine->vms_dir, c->vm->id, NULL);
+  c->rootfs = g_build_filename (c->dir, "rootfs.ext4", NULL);
+  if (c->vm->work_disk_bytes > 0)
+    c->work = g_build_filename (c->dir, "work.ext4", NULL);
+  c->known_hosts = g_build_filename (c->dir, "known_hosts", NULL);
+}
+
+static JsonObject *
+priv_call (VmCtx *c, const char *method, JsonObject *params, GError **error)
+{
+  return banger_priv_backend_call (c->engine->backend, method, params, c->op_id, c->cancellable,
+                                   error);
+}
+
+static JsonObject *
+vm_id_params (const char *vm_id)
+{
+  JsonObject *p = json_object_new ();
+  json_object_set_string_member (p, "vm_id", vm_id);
+  return p;
+}
+
+/* ------------------------------------------------------------ the steps */
+
+typedef struct
+{
+  const char *name;
+  gboolean (*run) (VmCtx *c, GError **error);
+  void (*undo) (VmCtx *c); /* nullable; also called for the step that failed */
+} Step;
+
+static gboolean
+step_rootfs (VmCtx *c, GError **error)
+{
+  BangerCowStrategy strategy;
+  g_autofree char *detail = NULL;
+  BangerStoreRootfsCow cow;
+
+  if (g_mkdir (c->dir, 0700) < 0)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Cannot create '%s': %s", c->dir,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  if (!banger_cow_choose (c->dir, c->image->rootfs_path, BANGER_COW_CHOOSE_NONE, &strategy, &detail,
+                          error))
+    return FALSE;
+  banger_engine_log (c->op_id, "rootfs of %s: %s (%s)", c->vm->name,
+                     banger_cow_strategy_to_string (strategy), detail ? detail : "");
+  if (!banger_cow_disk_create (strategy, c->image->rootfs_path, c->rootfs, BANGER_COW_CREATE_NONE,
+                               NULL, NULL, NULL, c->cancellable, error))
+    return FALSE;
+  cow = strategy == BANGER_COW_STRATEGY_REFLINK ? BANGER_STORE_ROOTFS_COW_REFLINK
+                                                : BANGER_STORE_ROOTFS_COW_SPARSE_COPY;
+  c->vm->rootfs_cow = cow;
+  return banger_store_vm_update_spec (c->engine->store, c->vm, -1, error);
+}
+
+static void
+undo_rootfs (VmCtx *c)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!banger_engine_remove_tree (c->dir, &local))
+    banger_engine_log (c->op_id, "undo rootfs: %s", local->message);
+}
+
+static gboolean
+step_work_disk (VmCtx *c, GError **error)
+{
+  if (c->work == NULL)
+    return TRUE;
+  return banger_work_disk_create (c->work, c->vm->work_disk_bytes, BANGER_WORK_DISK_NONE,
+                                  c->cancellable, error);
+}
+
+static gboolean
+step_inject_key (VmCtx *c, GError **error)
+{
+  return banger_guest_inject_authorized_key (
+      c->rootfs, banger_guest_key_get_public_line (c->engine->key), c->cancellable, error);
+}
+
+static gboolean
+load_network (VmCtx *c, BangerStoreLease *lease, GError **error)
+{
+  guint32 network, mask;
+  struct in_addr a;
+  char buf[INET_ADDRSTRLEN];
+
+  if (!banger_store_parse_subnet (c->engine->config->subnet, &network, &c->prefix, NULL, error))
+    return FALSE;
+  g_free (c->ip);
+  c->ip = g_strdup (lease->address);
+  a.s_addr = htonl (network + 1);
+  g_free (c->gateway);
+  c->gateway = g_strdup (inet_ntop (AF_INET, &a, buf, sizeof buf));
+  mask = c->prefix == 0 ? 0 : 0xffffffffu << (32 - c->prefix);
+  a.s_addr = htonl (mask);
+  g_free (c->netmask);
+  c->netmask = g_strdup (inet_ntop (AF_INET, &a, buf, sizeof buf));
+  return TRUE;
+}
+
+static gboolean
+step_lease (VmCtx *c, GError **error)
+{
+  g_autoptr (BangerStoreLease) lease
+      = banger_store_lease_allocate (c->engine->store, c->engine->config->subnet, c->vm->id, error);
+
+  return lease != NULL && load_network (c, lease, error);
+}
+
+static void
+undo_lease (VmCtx *c)
+{
+  banger_store_lease_release_for_vm (c->engine->store, c->vm->id, NULL, NULL);
+}
+
+/* start: the lease the VM keeps across stop/start */
+static gboolean
+step_load_lease (VmCtx *c, GError **error)
+{
+  g_autoptr (BangerStoreLease) lease = banger_store_lease_get_for_vm (
+      c->engine->store, c->engine->config->subnet, c->vm->id, error);
+
+  return lease != NULL && load_network (c, lease, error);
+}
+
+static gboolean
+ensure_bridge (VmCtx *c, GError **error)
+{
+  BangerEngine *e = c->engine;
+  g_autoptr (JsonObject) p = json_object_new ();
+  g_autoptr (JsonObject) r = NULL;
+  g_autofree char *address = NULL;
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
+
+  if (e->bridge_ready)
+    return TRUE;
+  address = g_strdup_printf ("%s/%u", c->gateway, c->prefix);
+  json_object_set_string_member (p, "name", BANGER_ENGINE_BRIDGE);
+  json_object_set_string_member (p, "address", address);
+  r = priv_call (c, "priv.create_bridge", p, error);
+  if (r == NULL)
+    return FALSE;
+  e->bridge_ready = TRUE;
+  return TRUE;
+}
+
+static gboolean
+step_tap (VmCtx *c, GError **error)
+{
+  g_autoptr (JsonObject) p = vm_id_params (c->vm->id);
+  g_autoptr (JsonObject) r = NULL;
+
+  if (!ensure_bridge (c, error))
+    return FALSE;
+  json_object_set_string_member (p, "bridge", BANGER_ENGINE_BRIDGE);
+  r = priv_call (c, "priv.create_tap", p, error);
+  if (r == NULL)
+    return FALSE;
+  g_free (c->tap);
+  c->tap = g_strdup (json_object_get_string_member_with_default (r, "name", ""));
+  if (!banger_validate_ifname (c->tap, error))
+    return FALSE;
+  {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->engine->lock);
+    g_hash_table_replace (c->engine->taps, g_strdup (c->vm->id), g_strdup (c->tap));
+  }
+  return TRUE;
+}
+
+static void
+undo_tap (VmCtx *c)
+{
+  g_autoptr (JsonObject) p = vm_id_params (c->vm->id);
+  g_autoptr (JsonObject) r = NULL;
+  g_autoptr (GError) local = NULL;
+
+  r = banger_priv_backend_call (c->engine->backend, "priv.delete_tap", p, c->op_id, NULL, &local);
+  if (r == NULL)
+    banger_engine_log (c->op_id, "undo tap: %s", local->message);
+  {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->engine->lock);
+    g_hash_table_remove (c->engine->taps, c->vm->id);
+  }
+}
+
+static gboolean
+step_nat (VmCtx *c, GError **error)
+{
+  g_autoptr (JsonObject) p = vm_id_params (c->vm->id);
+  g_autoptr (JsonObject) r = NULL;
+
+  if (!c->engine->config->nat)
+    return TRUE;
+  json_object_set_string_member (p, "guest_ip", c->ip);
+  r = priv_call (c, "priv.nat_enable", p, error);
+  return r != NULL;
+}
+
+static void
+undo_nat (VmCtx *c)
+{
+  g_autoptr (JsonObject) p = vm_id_params (c->vm->id);
+  g_autoptr (JsonObject) r = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (!c->engine->config->nat)
+    return;
+  r = banger_priv_backend_call (c->engine->backend, "priv.nat_disable", p, c->op_id, NULL, &local);
+  if (r == NULL)
+    banger_engine_log (c->op_id, "undo nat: %s", local->message);
+}
+
+static BangerVmm *
+make_vmm (VmCtx *c, GError **error)
+{
+  g_autofree char *run_dir = g_build_filename (c->dir, "run", NULL);
+  BangerVmmConfig *config = banger_vmm_config_new (c->vm->id, run_dir);
+  BangerVmm *vmm;
+
+  config->kernel_path = g_strdup (c->kernel->kernel_path);
+  config->initrd_path = g_strdup (c->kernel->initrd_path);
+  config->extra_boot_args = g_strdup (c->kernel->cmdline);
+  config->vcpus = c->vm->vcpus;
+  config->mem_mib = (guint)c->vm->memory_mib;
+  config->guest_ip = g_strdup (c->ip);
+  config->gateway_ip = g_strdup (c->gateway);
+  config->netmask = g_strdup (c->netmask);
+  config->hostname = g_strdup (c->vm->name);
+  banger_vmm_config_add_drive (config, "rootfs", c->rootfs, TRUE, FALSE);
+  if (c->work != NULL)
+    banger_vmm_config_add_drive (config, "work", c->work, FALSE, FALSE);
+  banger_vmm_config_add_nic (config, "eth0", c->tap, NULL);
+  if (!banger_vmm_config_validate (config, error))
+    {
+      banger_vmm_config_free (config);
+      return NULL;
+    }
+  if (c->vm->vmm == BANGER_STORE_VMM_FIRECRACKER)
+    {
+      const char *fc = c->engine->config->firecracker_path;
+      if (fc == NULL)
+        {
+          banger_vmm_config_free (config);
+          g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                               "No Firecracker binary is configured ([vmm] firecracker=)");
+          return NULL;
+        }
+      vmm = banger_vmm_firecracker_new (config, fc);
+    }
+  else
+    {
+      vmm = banger_vmm_qemu_new (config);
+      if (c->engine->config->qemu_path != NULL)
+        banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (vmm), c->engine->config->qemu_path);
+    }
+  banger_vmm_set_launcher (vmm, banger_priv_backend_get_launcher (c->engine->backend));
+  banger_vmm_set_stop_timeout (vmm, VM_STOP_TIMEOUT_S);
+  return vmm;
+}
+
+static gboolean
+step_launch (VmCtx *c, GError **error)
+{
+  BangerEngine *e = c->engine;
+  g_autoptr (BangerVmm) vmm = make_vmm (c, error);
+  g_autoptr (BangerStoreVmRuntime) rt = NULL;
+  guint64 start_time = 0;
+  GPid pid;
+
+  if (vmm == NULL || !banger_vmm_prepare (vmm, error)
+      || !banger_vmm_launch (vmm, c->cancellable, error))
+    return FALSE;
+  pid = banger_vmm_get_pid (vmm);
+  {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
+    g_hash_table_replace (e->vmms, g_strdup (c->vm->id), g_object_ref (vmm));
+  }
+  if (!banger_proc_start_time (pid, &start_time, error))
+    return FALSE;
+  rt = banger_store_vm_runtime_new (c->vm->id, pid, start_time);
+  rt->api_socket = g_strdup (banger_vmm_get_api_socket (vmm));
+  banger_engine_log (c->op_id, "%s launched: pid %d", c->vm->name, (int)pid);
+  return banger_store_vm_runtime_set (e->store, rt, error);
+}
+
+/* A VMM this engine has no driver object for (adopted at start-up from the
+ * runtime record): TERM, then KILL after 5 s, through a pidfd verified
+ * against the recorded start time (a recycled pid is never signalled). */
+static void
+kill_by_runtime (BangerEngine *e, const char *vm_id, const char *op_id)
+{
+  g_autoptr (BangerStoreVmRuntime) rt = banger_store_vm_runtime_get (e->store, vm_id, NULL);
+  g_autoptr (GError) local = NULL;
+  int pidfd;
+
+  if (rt == NULL)
+    return;
+  pidfd = banger_pidfd_open_verified (rt->pid, rt->start_time, &local);
+  if (pidfd < 0)
+    return; /* gone (or another process now): nothing to kill */
+  banger_engine_log (op_id, "VM %s: stopping adopted VMM pid %d", vm_id, rt->pid);
+  if (banger_pidfd_send_signal (pidfd, SIGTERM) == 0 && !banger_pidfd_wait_exit (pidfd, 5000))
+    {
+      banger_pidfd_send_signal (pidfd, SIGKILL);
+      banger_pidfd_wait_exit (pidfd, 5000);
+    }
+  close (pidfd);
+}
+
+/* Whether the runtime record of @vm_id names a live process (same pid and
+ * start time). */
+static gboolean
+runtime_alive (BangerEngine *e, const char *vm_id)
+{
+  g_autoptr (BangerStoreVmRuntime) rt = banger_store_vm_runtime_get (e->store, vm_id, NULL);
+  guint64 start_time = 0;
+
+  return rt != NULL && banger_proc_start_time (rt->pid, &start_time, NULL)
+         && start_time == rt->start_time;
+}
+
+/* Everything a launched VM holds on the host: the VMM (killed), its cgroup,
+ * tap, NAT rule and run dir (priv.cleanup_vm, idempotent), the runtime
+ * record.  Returns the first failure. */
+static gboolean
+teardown_runtime (BangerEngine *e, const char *vm_id, const char *op_id, GError **error)
+{
+  g_autoptr (BangerVmm) vmm = NULL;
+  g_autoptr (JsonObject) p = vm_id_params (vm_id);
+  g_autoptr (JsonObject) r = NULL;
+  g_autofree char *run_dir = g_build_filename (e->vms_dir, vm_id, "run", NULL);
+
+  {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
+    g_hash_table_steal_extended (e->vmms, vm_id, NULL, (gpointer *)&vmm);
+    g_hash_table_remove (e->taps, vm_id);
+  }
+  if (vmm != NULL && banger_vmm_get_state (vmm) != BANGER_VMM_STATE_EXITED)
+    {
+      g_autoptr (GError) local = NULL;
+      if (!banger_vmm_kill (vmm, &local))
+        banger_engine_log (op_id, "kill %s: %s", vm_id, local->message);
+    }
+  else if (vmm == NULL)
+    kill_by_runtime (e, vm_id, op_id);
+  r = banger_priv_backend_call (e->backend, "priv.cleanup_vm", p, op_id, NULL, error);
+  if (r == NULL)
+    return FALSE;
+  if (g_file_test (run_dir, G_FILE_TEST_IS_DIR) && !banger_engine_remove_tree (run_dir, error))
+    return FALSE;
+  return banger_store_vm_runtime_clear (e->store, vm_id, error);
+}
+
+static void
+undo_launch (VmCtx *c)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!teardown_runtime (c->engine, c->vm->id, c->op_id, &local))
+    banger_engine_log (c->op_id, "undo launch: %s", local->message);
+}
+
+static BangerVmm *
+lookup_vmm (BangerEngine *e, const char *vm_id)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
+  BangerVmm *vmm = g_hash_table_lookup (e->vmms, vm_id);
+
+  return vmm ? g_object_ref (vmm) : NULL;
+}
+
+static gboolean
+step_start (VmCtx *c, GError **error)
+{
+  g_autoptr (BangerVmm) vmm = lookup_vmm (c->engine, c->vm->id);
+
+  if (vmm == NULL)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "VM '%s' has no VMM", c->vm->name);
+      return FALSE;
+    }
+  return banger_vmm_configure (vmm, c->cancellable, error)
+         && banger_vmm_start (vmm, c->cancellable, error);
+}
+
+static BangerGuestEndpoint *
+endpoint_for (BangerEngine *e, const char *ip, const char *known_hosts, GError **error)
+{
+  return banger_guest_endpoint_new (ip, BANGER_GUEST_SSH_DEFAULT_PORT, e->key, known_hosts, error);
+}
+
+static gboolean
+step_ssh (VmCtx *c, GError **error)
+{
+  g_autoptr (BangerGuestEndpoint) ep = endpoint_for (c->engine, c->ip, c->known_hosts, error);
+  guint attempts = 0;
+  gint64 t0 = g_get_monotonic_time ();
+
+  if (ep == NULL)
+    return FALSE;
+  if (!banger_guest_wait_ssh (ep, c->engine->config->ssh_timeout_ms, &attempts, c->cancellable,
+                              error))
+    return FALSE;
+  banger_engine_log (c->op_id, "%s answers on SSH at %s after %.1f s (%u attempts)", c->vm->name,
+                     c->ip, (g_get_monotonic_time () - t0) / 1e6, attempts);
+  return TRUE;
+}
+
+static const Step create_disk_steps[] = {
+  { "rootfs", step_rootfs, undo_rootfs },
+  { "work-disk", step_work_disk, NULL },
+  { "inject-key", step_inject_key, NULL },
+  { "lease", step_lease, undo_lease },
+};
+
+static const Step boot_steps[] = {
+  { "tap", step_tap, undo_tap },
+  { "nat", step_nat, undo_nat },
+  { "launch", step_launch, undo_launch },
+  { "start", step_start, NULL },
+  { "ssh", step_ssh, NULL },
+};
+
+/* Runs @steps; on a failure undoes the failed step and those before it in
+ * reverse, and returns its name in @out_failed. */
+static gboolean
+run_steps (VmCtx *c, const Step *steps, guint n, const char **out_failed, GError **error)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      gint64 t0 = g_get_monotonic_time ();
+
+      if (!g_cancellable_set_error_if_cancelled (c->cancellable, &local)
+          && steps[i].run (c, &local))
+        {
+          banger_engine_log (c->op_id, "%s: step %s done in %.3f s", c->vm->name, steps[i].name,
+                             (g_get_monotonic_time () - t0) / 1e6);
+          continue;
+        }
+      banger_engine_log (c->op_id, "%s: step %s failed: %s", c->vm->name, steps[i].name,
+                         local->message);
+      for (guint j = i + 1; j-- > 0;)
+        if (steps[j].undo != NULL)
+          steps[j].undo (c);
+      *out_failed = steps[i].name;
+      g_propagate_error (error, g_steal_pointer (&local));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+undo_steps (VmCtx *c, const Step *steps, guint n)
+{
+  for (guint j = n; j-- > 0;)
+    if (steps[j].undo != NULL)
+      steps[j].undo (c);
+}
+
+/* ------------------------------------------------------------ services */
+
+void
+banger_engine_vm_info_free (BangerEngineVmInfo *info)
+{
+  if (info == NULL)
+    return;
+  banger_store_vm_free (info->vm);
+  g_free (info->image);
+  g_free (info->kernel);
+  g_free (info->ip);
+  g_free (info->tap);
+  g_free (info);
+}
+
+static BangerEngineVmInfo *
+info_for (BangerEngine *e, const BangerStoreVm *vm)
+{
+  BangerEngineVmInfo *info = g_new0 (BangerEngineVmInfo, 1);
+  g_autoptr (BangerStoreImage) image = banger_store_image_get_by_id (e->store, vm->image_id, NULL);
+  g_autoptr (BangerStoreKernel) kernel
+      = banger_store_kernel_get_by_id (e->store, vm->kernel_id, NULL);
+  g_autoptr (BangerStoreLease) lease
+      = banger_store_lease_get_for_vm (e->store, e->config->subnet, vm->id, NULL);
+  g_autoptr (BangerStoreVmRuntime) rt = banger_store_vm_runtime_get (e->store, vm->id, NULL);
+
+  info->vm = banger_store_vm_copy (vm);
+  info->image = image ? g_strdup (image->name) : NULL;
+  info->kernel = kernel ? g_strdup (kernel->name) : NULL;
+  info->ip = lease ? g_strdup (lease->address) : NULL;
+  if (rt != NULL)
+    info->pid = rt->pid;
+  {
+    g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
+    info->tap = g_strdup (g_hash_table_lookup (e->taps, vm->id));
+  }
+  return info;
+}
+
+static gboolean
+load_ctx (BangerEngine *e, VmCtx *c, const char *name, GError **error)
+{
+  c->engine = e;
+  c->vm = banger_store_vm_get_by_name (e->store, name, error);
+  if (c->vm == NULL)
+    return FALSE;
+  c->image = banger_store_image_get_by_id (e->store, c->vm->image_id, error);
+  if (c->image == NULL)
+    return FALSE;
+  c->kernel = banger_store_kernel_get_by_id (e->store, c->vm->kernel_id, error);
+  if (c->kernel == NULL)
+    return FALSE;
+  vm_ctx_paths (c);
+  return TRUE;
+}
+
+static void
+record_failure (BangerEngine *e, const char *vm_id, BangerStoreVmState state, const char *step,
+                const GError *failure)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (!banger_store_vm_set_state (e->store, vm_id, -1, state, step, failure->message, &local))
+    g_warning ("VM %s: cannot record the failure of step %s: %s", vm_id, step, local->message);
+}
+
+BangerEngineVmInfo *
+banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const char *op_id,
+                         GCancellable *cancellable, GError **error)
+{
+  g_auto (VmCtx) c = { 0 };
+  g_autoptr (BangerStoreVm) want = NULL;
+  g_autoptr (GMutexLocker) locker = NULL;
+  const char *failed = NULL;
+  BangerStoreVmm vmm = spec->vmm < 0 ? e->config->default_vmm : (BangerStoreVmm)spec->vmm;
+
+  /* validate */
+  if (!banger_validate_vm_name (spec->name, error))
+    return NULL;
+  if (spec->vmm > (int)BANGER_STORE_VMM_LAST)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT, "Unknown VMM %d", spec->vmm);
+      return NULL;
+    }
+  if (spec->work_disk_bytes != 0
+      && (spec->work_disk_bytes < BANGER_WORK_DISK_MIN_SIZE
+          || spec->work_disk_bytes > BANGER_WORK_DISK_MAX_SIZE || spec->work_disk_bytes % 4096))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "Work disk size %" G_GUINT64_FORMAT
+                   " is not a multiple of 4096 bytes between 16 MiB and 16 TiB",
+                   spec->work_disk_bytes);
+      return NULL;
+    }
+  locker = g_mutex_locker_new (banger_engine_vm_lock (e, spec->name));
+  c.engine = e;
+  c.op_id = op_id;
+  c.cancellable = cancellable;
+  c.image = banger_store_image_get_by_name (e->store, spec->image, error);
+  if (c.image == NULL)
+    return NULL;
+  c.kernel = banger_store_kernel_get_by_name (e->store, spec->kernel, error);
+  if (c.kernel == NULL)
+    return NULL;
+  want = banger_store_vm_new (spec->name, c.image->id, c.kernel->id, vmm);
+  want->vcpus = spec->vcpus ? spec->vcpus : 1;
+  want->memory_mib = spec->memory_mib ? spec->memory_mib : VM_MEMORY_MIB_DEFAULT;
+  want->work_disk_bytes = spec->work_disk_bytes;
+  want->state = BANGER_STORE_VM_STATE_CREATING;
+  {
+    /* the limits the drivers and the helper enforce, checked before the
+     * record exists */
+    g_autoptr (BangerVmmConfig) probe = banger_vmm_config_new (spec->name, "/nonexistent");
+    probe->vcpus = want->vcpus;
+    probe->mem_mib = (guint)MIN (want->memory_mib, G_MAXUINT);
+    probe->kernel_path = g_strdup (c.kernel->kernel_path);
+    banger_vmm_config_add_drive (probe, "rootfs", c.image->rootfs_path, TRUE, FALSE);
+    if (want->memory_mib > G_MAXUINT || !banger_vmm_config_validate (probe, error))
+      return NULL;
+  }
+  /* record: the intent.  Every host object of the steps is named from the
+   * VM id recorded here (doc/engine.md), so a record in state creating
+   * says what may exist. */
+  c.vm = banger_store_vm_create (e->store, want, error);
+  if (c.vm == NULL)
+    return NULL;
+  banger_engine_log (op_id, "vm.create %s: id %s, %s", c.vm->name, c.vm->id,
+                     banger_store_vmm_to_string (vmm));
+  vm_ctx_paths (&c);
+  if (!run_steps (&c, create_disk_steps, G_N_ELEMENTS (create_disk_steps), &failed, error))
+    {
+      record_failure (e, c.vm->id, BANGER_STORE_VM_STATE_FAILED, failed, *error);
+      return NULL;
+    }
+  if (spec->no_start)
+    {
+      if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_STOPPED, NULL,
+                                      NULL, error))
+        return NULL;
+    }
+  else
+    {
+      if (!run_steps (&c, boot_steps, G_N_ELEMENTS (boot_steps), &failed, error))
+        {
+          undo_steps (&c, create_disk_steps, G_N_ELEMENTS (create_disk_steps));
+          record_failure (e, c.vm->id, BANGER_STORE_VM_STATE_FAILED, failed, *error);
+          return NULL;
+        }
+      if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL,
+                                      NULL, error))
+        return NULL;
+    }
+  {
+    g_autoptr (BangerStoreVm) now = banger_store_vm_get_by_id (e->store, c.vm->id, error);
+    return now ? info_for (e, now) : NULL;
+  }
+}
+
+BangerEngineVmInfo *
+banger_engine_vm_get (BangerEngine *e, const char *name, GError **error)
+{
+  g_autoptr (BangerStoreVm) vm = banger_store_vm_get_by_name (e->store, name, error);
+
+  return vm ? info_for (e, vm) : NULL;
+}
+
+GPtrArray *
+banger_engine_vm_list (BangerEngine *e, GError **error)
+{
+  g_autoptr (GPtrArray) vms = banger_store_vm_list (e->store, error);
+  GPtrArray *out;
+
+  if (vms == NULL)
+    return NULL;
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify)banger_engine_vm_info_free);
+  for (guint i = 0; i < vms->len; i++)
+    g_ptr_array_add (out, info_for (e, vms->pdata[i]));
+  return out;
+}
+
+static gboolean
+busy (GError **error, const char *name, BangerStoreVmState state, const char *what)
+{
+  g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY, "VM '%s' is %s: cannot %s it", name,
+               banger_store_vm_state_to_string (state), what);
+  return FALSE;
+}
+
+gboolean
+banger_engine_vm_start (BangerEngine *e, const char *name, const char *op_id,
+                        GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (banger_engine_vm_lock (e, name));
+  g_auto (VmCtx) c = { 0 };
+  const char *failed = NULL;
+  const Step *steps = boot_steps;
+
+  if (!load_ctx (e, &c, name, error))
+    return FALSE;
+  c.op_id = op_id;
+  c.cancellable = cancellable;
+  if (c.vm->state != BANGER_STORE_VM_STATE_STOPPED)
+    return busy (error, name, c.vm->state, "start");
+  if (!banger_store_vm_set_state (e->store, c.vm->id, BANGER_STORE_VM_STATE_STOPPED,
+                                  BANGER_STORE_VM_STATE_STARTING, NULL, NULL, error))
+    return FALSE;
+  banger_engine_log (op_id, "vm.start %s", name);
+  if (!step_load_lease (&c, error)
+      || !run_steps (&c, steps, G_N_ELEMENTS (boot_steps), &failed, error))
+    {
+      /* the disks are kept: the VM is stopped again, saying why */
+      record_failure (e, c.vm->id, BANGER_STORE_VM_STATE_STOPPED, failed ? failed : "lease",
+                      *error);
+      return FALSE;
+    }
+  return banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL,
+                                    NULL, error);
+}
+
+static gboolean
+stop_or_kill (BangerEngine *e, const char *name, gboolean graceful, const char *op_id,
+              GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (banger_engine_vm_lock (e, name));
+  g_autoptr (BangerStoreVm) vm = banger_store_vm_get_by_name (e->store, name, error);
+  g_autoptr (BangerVmm) vmm = NULL;
+
+  if (vm == NULL)
+    return FALSE;
+  if (vm->state != BANGER_STORE_VM_STATE_RUNNING)
+    return busy (error, name, vm->state, graceful ? "stop" : "kill");
+  if (!banger_store_vm_set_state (e->store, vm->id, BANGER_STORE_VM_STATE_RUNNING,
+                                  BANGER_STORE_VM_STATE_STOPPING, NULL, NULL, error))
+    return FALSE;
+  banger_engine_log (op_id, "vm.%s %s", graceful ? "stop" : "kill", name);
+  vmm = lookup_vmm (e, vm->id);
+  if (vmm != NULL)
+    {
+      g_autoptr (GError) local = NULL;
+      gboolean ok
+          = graceful ? banger_vmm_stop (vmm, cancellable, &local) : banger_vmm_kill (vmm, &local);
+      if (!ok)
+        banger_engine_log (op_id, "%s %s: %s (the clean-up kills it)", graceful ? "stop" : "kill",
+                           name, local->message);
+    }
+  if (!teardown_runtime (e, vm->id, op_id, error))
+    {
+      banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_FAILED, "stop",
+                                 (*error)->message, NULL);
+      return FALSE;
+    }
+  return banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_STOPPED, NULL, NULL,
+                                    error);
+}
+
+gboolean
+banger_engine_vm_stop (BangerEngine *e, const char *name, const char *op_id,
+                       GCancellable *cancellable, GError **error)
+{
+  return stop_or_kill (e, name, TRUE, op_id, cancellable, error);
+}
+
+gboolean
+banger_engine_vm_kill (BangerEngine *e, const char *name, const char *op_id,
+                       GCancellable *cancellable, GError **error)
+{
+  return stop_or_kill (e, name, FALSE, op_id, cancellable, error);
+}
+
+gboolean
+banger_engine_vm_delete (BangerEngine *e, const char *name, const char *op_id,
+                         GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (banger_engine_vm_lock (e, name));
+  g_autoptr (BangerStoreVm) vm = banger_store_vm_get_by_name (e->store, name, error);
+  g_autofree char *dir = NULL;
+
+  if (vm == NULL)
+    return FALSE;
+  banger_engine_log (op_id, "vm.delete %s (%s)", name, banger_store_vm_state_to_string (vm->state));
+  if (!banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_DELETING, NULL, NULL,
+                                  error))
+    return FALSE;
+  dir = g_build_filename (e->vms_dir, vm->id, NULL);
+  if (!teardown_runtime (e, vm->id, op_id, error) || !banger_engine_remove_tree (dir, error)
+      || !banger_store_lease_release_for_vm (e->store, vm->id, NULL, error)
+      || !banger_store_tap_release_for_vm (e->store, vm->id, error)
+      || !banger_store_vm_delete (e->store, vm->id, error))
+    {
+      banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_FAILED, "delete",
+                                 (*error)->message, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+banger_engine_vm_set (BangerEngine *e, const char *name, guint vcpus, guint64 memory_mib,
+                      const char *op_id, GError **error)
+{
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (banger_engine_vm_lock (e, name));
+  g_autoptr (BangerStoreVm) vm = banger_store_vm_get_by_name (e->store, name, error);
+
+  if (vm == NULL)
+    return FALSE;
+  if (vm->state != BANGER_STORE_VM_STATE_STOPPED)
+    return busy (error, name, vm->state, "change");
+  if (vcpus != 0)
+    vm->vcpus = vcpus;
+  if (memory_mib != 0)
+    vm->memory_mib = memory_mib;
+  {
+    g_autoptr (BangerVmmConfig) probe = banger_vmm_config_new (vm->id, "/nonexistent");
+    g_autoptr (BangerStoreKernel) k
+        = banger_store_kernel_get_by_id (e->store, vm->kernel_id, error);
+    if (k == NULL)
+      return FALSE;
+    probe->vcpus = vm->vcpus;
+    probe->mem_mib = (guint)MIN (vm->memory_mib, G_MAXUINT);
+    probe->kernel_path = g_strdup (k->kernel_path);
+    banger_vmm_config_add_drive (probe, "rootfs", "/nonexistent", TRUE, FALSE);
+    if (vm->memory_mib > G_MAXUINT || !banger_vmm_config_validate (probe, error))
+      return FALSE;
+  }
+  banger_engine_log (op_id, "vm.set %s: %u vCPUs, %" G_GUINT64_FORMAT " MiB", name, vm->vcpus,
+                     vm->memory_mib);
+  return banger_store_vm_update_spec (e->store, vm, BANGER_STORE_VM_STATE_STOPPED, error);
+}
+
+gboolean
+banger_engine_vm_exec (BangerEngine *e, const char *name, const char *const *argv,
+                       GOutputStream *stdout_stream, GOutputStream *stderr_stream,
+                       int *out_exit_status, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (BangerStoreVm) vm = banger_store_vm_get_by_name (e->store, name, error);
+  g_autoptr (BangerStoreLease) lease = NULL;
+  g_autoptr (BangerGuestEndpoint) ep = NULL;
+  g_autofree char *known_hosts = NULL;
+
+  if (vm == NULL)
+    return FALSE;
+  if (vm->state != BANGER_STORE_VM_STATE_RUNNING)
+    return busy (error, name, vm->state, "run a command in");
+  lease = banger_store_lease_get_for_vm (e->store, e->config->subnet, vm->id, error);
+  if (lease == NULL)
+    return FALSE;
+  known_hosts = g_build_filename (e->vms_dir, vm->id, "known_hosts", NULL);
+  ep = endpoint_for (e, lease->address, known_hosts, error);
+  if (ep == NULL)
+    return FALSE;
+  return banger_guest_exec (ep, argv, stdout_stream, stderr_stream, out_exit_status, cancellable,
+                            error);
+}
+
+/* ------------------------------------------------------------ reconcile */
+
+gboolean
+banger_engine_reconcile (BangerEngine *e, GError **error)
+{
+  g_autoptr (GPtrArray) vms = banger_store_vm_list (e->store, error);
+  guint n_ops = 0;
+
+  if (vms == NULL)
+    return FALSE;
+  if (banger_store_op_fail_running (e->store, "bangerd stopped during the operation", &n_ops, NULL)
+      && n_ops > 0)
+    g_message ("reconcile: %u interrupted operations marked failed", n_ops);
+  for (guint i = 0; i < vms->len; i++)
+    {
+      BangerStoreVm *vm = vms->pdata[i];
+      g_autoptr (GError) local = NULL;
+      gboolean alive = runtime_alive (e, vm->id);
+      g_autofree char *dir = NULL;
+
+      switch (vm->state)
+        {
+        case BANGER_STORE_VM_STATE_RUNNING:
+          if (alive)
+            {
+              g_message ("reconcile: VM %s runs (pid and start time match): adopted", vm->name);
+              continue;
+            }
+          g_message ("reconcile: VM %s: its VMM is gone: cleaning up, stopped", vm->name);
+          if (!teardown_runtime (e, vm->id, "reconcile", &local)
+              || !banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_STOPPED,
+                                             "running", "the VMM exited while bangerd was down",
+                                             &local))
+            g_message ("reconcile: VM %s: %s", vm->name, local->message);
+          break;
+        case BANGER_STORE_VM_STATE_STARTING:
+        case BANGER_STORE_VM_STATE_STOPPING:
+          g_message ("reconcile: VM %s was %s: cleaning up, stopped", vm->name,
+                     banger_store_vm_state_to_string (vm->state));
+          if (!teardown_runtime (e, vm->id, "reconcile", &local)
+              || !banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_STOPPED,
+                                             banger_store_vm_state_to_string (vm->state),
+                                             "interrupted: bangerd stopped during the operation",
+                                             &local))
+            g_message ("reconcile: VM %s: %s", vm->name, local->message);
+          break;
+        case BANGER_STORE_VM_STATE_CREATING:
+          /* an interrupted create: undo it all (every host object is
+           * named from the recorded id) */
+          g_message ("reconcile: VM %s: interrupted create undone", vm->name);
+          dir = g_build_filename (e->vms_dir, vm->id, NULL);
+          if (!teardown_runtime (e, vm->id, "reconcile", &local)
+              || !banger_engine_remove_tree (dir, &local)
+              || !banger_store_lease_release_for_vm (e->store, vm->id, NULL, &local)
+              || !banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_FAILED,
+                                             "interrupted",
+                                             "bangerd stopped during the create; undone", &local))
+            g_message ("reconcile: VM %s: %s", vm->name, local->message);
+          break;
+        case BANGER_STORE_VM_STATE_DELETING:
+          g_message ("reconcile: VM %s: interrupted delete finished", vm->name);
+          dir = g_build_filename (e->vms_dir, vm->id, NULL);
+          if (!teardown_runtime (e, vm->id, "reconcile", &local)
+              || !banger_engine_remove_tree (dir, &local)
+              || !banger_store_lease_release_for_vm (e->store, vm->id, NULL, &local)
+              || !banger_store_tap_release_for_vm (e->store, vm->id, &local)
+              || !banger_store_vm_delete (e->store, vm->id, &local))
+            g_message ("reconcile: VM %s: %s", vm->name, local->message);
+          break;
+        case BANGER_STORE_VM_STATE_STOPPED:
+        case BANGER_STORE_VM_STATE_FAILED:
+        default:
+          break;
+        }
+    }
+  return TRUE;
+}

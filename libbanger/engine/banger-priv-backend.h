@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The one way the engine does privileged work: a backend with two
+ * implementations behind the same call.
+ *
+ *  - the bangerd-root client: each call goes over the helper's socket
+ *    (BangerPrivClient), for a daemon running as an unprivileged owner;
+ *  - the in-process validating executor: each call goes through
+ *    banger_priv_execute() with the host operation table — the same
+ *    authorisation, parameter tables and handlers bangerd-root runs — for a
+ *    process that already runs as root.
+ *
+ * Both take the same methods and parameters (doc/protocol.md) and raise the
+ * same typed BANGER_ERRORs. */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "banger-install-config.h"
+#include "banger-vmm.h"
+
+G_BEGIN_DECLS
+
+typedef struct _BangerPrivBackend BangerPrivBackend;
+
+/* bangerd-root at @socket_path. */
+BangerPrivBackend *banger_priv_backend_new_client (const char *socket_path);
+/* The executor in this process, with the paths and binaries of @config
+ * (copied; its owner is this process's uid).  Calls are run one at a time,
+ * as bangerd-root runs them. */
+BangerPrivBackend *banger_priv_backend_new_executor (const BangerInstallConfig *config);
+void banger_priv_backend_free (BangerPrivBackend *backend);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerPrivBackend, banger_priv_backend_free)
+
+/* "bangerd-root at PATH" or "in-process executor". */
+const char *banger_priv_backend_describe (BangerPrivBackend *backend);
+
+/* Call @method with @params (nullable: {}); @op_id (nullable) goes to the
+ * helper's log.  The result object (transfer full) or NULL with the error. */
+JsonObject *banger_priv_backend_call (BangerPrivBackend *backend, const char *method,
+                                      JsonObject *params, const char *op_id,
+                                      GCancellable *cancellable, GError **error);
+
+/* A VMM launcher running priv.launch_vmm through this backend (owned by the
+ * backend). */
+BangerVmmLauncher *banger_priv_backend_get_launcher (BangerPrivBackend *backend);
+
+G_END_DECLS

@@ -1,0 +1,870 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The VM lifecycle end to end, through the CLI only: a bangerd (as root,
+ * the in-process executor) in a network namespace this test makes, the
+ * real test guest under QEMU (TCG):
+ *   kernel add → image import → vm create → vm exec uname -r → a file
+ *   written → vm stop → vm start → the file is still there → vm rm →
+ *   nothing left: no tap, no NAT set element, no VM cgroup, no disk, no
+ *   QEMU process, no store row.
+ * Also: a failing create (Firecracker not configured) is undone step by
+ * step and recorded as failed at its step; the same name created twice at
+ * once: exactly one wins; typed errors reach the CLI's --json; bangerd
+ * killed -9 and restarted adopts a running VM, cleans up one whose VMM died
+ * meanwhile, and removes an adopted one completely.  And the
+ * split deployment: bangerd as an unprivileged owner with a real
+ * bangerd-root (the guest kit's).  Root only. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "banger-cgroup.h"
+#include "banger-guest-kit.h"
+#include "banger-test.h"
+
+#ifndef BANGER_CLI_PATH
+#error "BANGER_CLI_PATH must name the banger this build makes"
+#endif
+#ifndef FAKE_FIRECRACKER
+#error "FAKE_FIRECRACKER must name tests/fakes/firecracker/fake-firecracker.py"
+#endif
+#ifndef BANGERD_PATH
+#error "BANGERD_PATH must name the bangerd this build makes"
+#endif
+
+typedef struct
+{
+  char *ns;
+  char *dir;
+  char *socket;
+  char *cgroup_root;
+  char *state_dir;
+  GSubprocess *daemon;
+  BangerKitNetns *kit; /* the unprivileged deployment: bangerd-root of the kit */
+  char *conf;
+  char *run_dir;
+  guint base_taps; /* taps that are not the daemon's (the kit's own) */
+} Env;
+
+static Env *leftover;
+
+static void
+run_ok (const char *const *argv)
+{
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (banger_kit_run (argv, NULL, &error), "%s: %s", argv[0],
+                 error ? error->message : "?");
+}
+
+static void
+daemon_child_setup (gpointer data)
+{
+  int fd = GPOINTER_TO_INT (data);
+  /* only the network namespace: `ip netns exec` would remount /sys and
+   * hide the cgroup2 mount */
+  if (setns (fd, CLONE_NEWNET) < 0)
+    _exit (126);
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* The daemon as the kit helper's owner (uid 65534), in the namespace. */
+static void
+daemon_owner_child_setup (gpointer data)
+{
+  int fd = GPOINTER_TO_INT (data);
+  if (setns (fd, CLONE_NEWNET) < 0 || setgroups (0, NULL) < 0
+      || setresgid (BANGER_KIT_OWNER_GID, BANGER_KIT_OWNER_GID, BANGER_KIT_OWNER_GID) < 0
+      || setresuid (BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_UID) < 0)
+    _exit (126);
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+/* After a failed assertion VMs may still run (a VMM outlives its daemon):
+ * kill every process of every VM cgroup under @root and remove them. */
+static void
+kill_vm_cgroups (const char *root)
+{
+  g_autoptr (GDir) d = root ? g_dir_open (root, 0, NULL) : NULL;
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *sub = g_build_filename (root, name, NULL);
+      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
+
+      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+        continue;
+      g_file_set_contents (kill_file, "1", 1, NULL);
+      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
+        g_usleep (10 * 1000);
+    }
+}
+
+static void
+env_destroy (Env *env)
+{
+  if (env == NULL)
+    return;
+  kill_vm_cgroups (env->cgroup_root);
+  if (env->daemon != NULL)
+    {
+      g_subprocess_send_signal (env->daemon, SIGTERM);
+      g_subprocess_wait (env->daemon, NULL, NULL);
+      g_clear_object (&env->daemon);
+    }
+  if (env->kit != NULL)
+    {
+      banger_kit_netns_destroy (env->kit, NULL);
+      g_clear_pointer (&env->ns, g_free); /* the kit's: deleted with it */
+      g_clear_pointer (&env->cgroup_root, g_free);
+    }
+  if (env->ns != NULL)
+    {
+      const char *del[] = { "ip", "netns", "del", env->ns, NULL };
+      banger_kit_run (del, NULL, NULL);
+    }
+  if (env->cgroup_root != NULL)
+    g_rmdir (env->cgroup_root);
+  if (env->dir != NULL)
+    {
+      const char *rm[] = { "rm", "-rf", "--one-file-system", env->dir, NULL };
+      banger_kit_run (rm, NULL, NULL);
+    }
+  g_free (env->ns);
+  g_free (env->dir);
+  g_free (env->socket);
+  g_free (env->cgroup_root);
+  g_free (env->state_dir);
+  g_free (env->conf);
+  g_free (env->run_dir);
+  g_free (env);
+}
+
+static void
+wait_socket (Env *env)
+{
+  for (int i = 0; i < 500 && !g_file_test (env->socket, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10 * 1000);
+  ck_assert_msg (g_file_test (env->socket, G_FILE_TEST_EXISTS), "bangerd did not listen on %s",
+                 env->socket);
+}
+
+static void
+mkdir_owned (const char *path)
+{
+  ck_assert_msg (g_mkdir (path, 0700) == 0, "%s: %s", path, g_strerror (errno));
+  ck_assert (chown (path, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_GID) == 0);
+}
+
+static guint count_taps (Env *env);
+
+/* bangerd as an unprivileged owner (uid 65534) talking to a real
+ * bangerd-root (the kit's, with its install config) over its socket. */
+static Env *
+env_new_with_helper (void)
+{
+  Env *env;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *conf = NULL;
+  g_autofree char *conf_text = NULL;
+  g_autofree char *ns_path = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *run_dir = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  int fd;
+
+  /* what a failed test before this one left (no fork: one process) */
+  env_destroy (g_steal_pointer (&leftover));
+  env = g_new0 (Env, 1);
+  leftover = env;
+  env->kit = banger_kit_netns_new ("banger-lch", &error);
+  ck_assert_msg (env->kit != NULL, "kit: %s", error ? error->message : "?");
+  env->ns = g_strdup (env->kit->name);
+  env->cgroup_root = g_strdup (env->kit->cgroup_root);
+  env->dir = g_build_filename (env->kit->dir, "daemon", NULL);
+  ck_assert (g_mkdir (env->dir, 0755) == 0);
+  /* the disks must be under the helper's state dir, the owner's */
+  env->state_dir = g_build_filename (env->kit->state_dir, "daemon", NULL);
+  mkdir_owned (env->state_dir);
+  run_dir = g_build_filename (env->dir, "run", NULL);
+  mkdir_owned (run_dir);
+  env->socket = g_build_filename (run_dir, "bangerd.sock", NULL);
+  conf = g_build_filename (env->dir, "bangerd.conf", NULL);
+  conf_text = g_strdup_printf ("[helper]\nsocket=%s\n[network]\nsubnet=172.30.5.0/24\n",
+                               env->kit->socket_path);
+  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
+  ck_assert (chmod (conf, 0644) == 0);
+  env->base_taps = count_taps (env);
+  ns_path = g_build_filename ("/run/netns", env->ns, NULL);
+  fd = open (ns_path, O_RDONLY | O_CLOEXEC);
+  ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
+  log = g_build_filename (env->dir, "bangerd.log", NULL);
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_child_setup (launcher, daemon_owner_child_setup, GINT_TO_POINTER (fd),
+                                         NULL);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  g_subprocess_launcher_setenv (launcher, "HOME", env->state_dir, TRUE);
+  {
+    g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
+    g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", run_dir);
+    g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
+    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt, state_opt,
+                                               run_opt, NULL);
+  }
+  close (fd);
+  ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
+  wait_socket (env);
+  return env;
+}
+
+/* (Re)start the root deployment's bangerd in the namespace. */
+static void
+start_daemon (Env *env)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *ns_path = g_build_filename ("/run/netns", env->ns, NULL);
+  g_autofree char *log = g_build_filename (env->dir, "bangerd.log", NULL);
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
+  g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", env->run_dir);
+  g_autofree char *conf_opt = g_strdup_printf ("--config=%s", env->conf);
+  int fd = open (ns_path, O_RDONLY | O_CLOEXEC);
+
+  ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
+  g_subprocess_launcher_set_child_setup (launcher, daemon_child_setup, GINT_TO_POINTER (fd), NULL);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt, state_opt,
+                                             run_opt, NULL);
+  close (fd);
+  ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
+}
+
+/* kill -9 of bangerd (no clean-up of its own), then a fresh one on the same
+ * state: it reconciles at start. */
+static void
+crash_and_restart_daemon (Env *env)
+{
+  g_subprocess_force_exit (env->daemon);
+  g_subprocess_wait (env->daemon, NULL, NULL);
+  g_clear_object (&env->daemon);
+  g_unlink (env->socket);
+  start_daemon (env);
+  wait_socket (env);
+}
+
+static Env *
+env_new_with (const char *extra_conf)
+{
+  Env *env;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *mount = banger_cgroup2_find_mount (NULL, &error);
+  g_autofree char *conf = NULL;
+  g_autofree char *conf_text = NULL;
+
+  env_destroy (g_steal_pointer (&leftover));
+  env = g_new0 (Env, 1);
+  leftover = env;
+  ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
+  env->ns = g_strdup_printf ("banger-lc-%d", (int)getpid ());
+  env->dir = g_dir_make_tmp ("banger-lc-XXXXXX", &error);
+  ck_assert (env->dir != NULL);
+  env->socket = g_build_filename (env->dir, "run", "bangerd.sock", NULL);
+  env->state_dir = g_build_filename (env->dir, "state", NULL);
+  env->cgroup_root = g_strdup_printf ("%s/banger-lc-%d.slice", mount, (int)getpid ());
+  {
+    const char *add[] = { "ip", "netns", "add", env->ns, NULL };
+    const char *lo[] = { "ip", "-n", env->ns, "link", "set", "lo", "up", NULL };
+    run_ok (add);
+    run_ok (lo);
+  }
+  conf = g_build_filename (env->dir, "bangerd.conf", NULL);
+  conf_text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.77.0.0/24\n%s",
+                               env->cgroup_root, extra_conf);
+  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
+  env->conf = g_strdup (conf);
+  env->run_dir = g_build_filename (env->dir, "run", NULL);
+  start_daemon (env);
+  wait_socket (env);
+  return env;
+}
+
+/* Runs the CLI with --socket; its exit status; stdout/stderr in @out/@err. */
+static int
+cli (Env *env, char **out, char **err, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *sock = g_strdup_printf ("--socket=%s", env->socket);
+  int status = -1;
+  va_list ap;
+  const char *a;
+
+  g_ptr_array_add (argv, (char *)BANGER_CLI_PATH);
+  va_start (ap, err);
+  a = va_arg (ap, const char *);
+  /* global options first */
+  while (a != NULL && g_str_equal (a, "--json"))
+    {
+      g_ptr_array_add (argv, (char *)a);
+      a = va_arg (ap, const char *);
+    }
+  g_ptr_array_add (argv, sock);
+  for (; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *)a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  ck_assert_msg (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
+                               err, &status, &error),
+                 "spawn: %s", error ? error->message : "?");
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+static Env *
+env_new (void)
+{
+  return env_new_with ("");
+}
+
+static JsonNode *
+parse_json (const char *text)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (json_parser_load_from_data (p, text, -1, &error), "JSON '%s': %s", text,
+                 error ? error->message : "?");
+  return json_node_copy (json_parser_get_root (p));
+}
+
+static char *
+error_code_of (const char *json_out)
+{
+  g_autoptr (JsonNode) n = parse_json (json_out);
+  JsonObject *e = json_object_get_object_member (json_node_get_object (n), "error");
+  ck_assert (e != NULL);
+  return g_strdup (json_object_get_string_member (e, "code"));
+}
+
+/* Links of the namespace whose name starts with "bngt" (VM taps). */
+static guint
+count_taps (Env *env)
+{
+  g_autofree char *out = NULL;
+  const char *argv[] = { "ip", "-n", env->ns, "-o", "link", "show", NULL };
+  g_auto (GStrv) lines = NULL;
+  guint n = 0;
+
+  ck_assert (banger_kit_run (argv, &out, NULL));
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (strstr (lines[i], ": bngt") != NULL)
+      n++;
+  return n;
+}
+
+/* Elements of banger's NAT set in the namespace (0 when no table). */
+static guint
+count_nat_elements (Env *env)
+{
+  g_autofree char *out = NULL;
+  const char *argv[] = { "ip",   "netns", "exec", env->ns,  "nft",         "-j",
+                         "list", "set",   "ip",   "banger", "nat_sources", NULL };
+  g_autoptr (JsonNode) root = NULL;
+  JsonArray *items;
+  guint n = 0;
+
+  if (!banger_kit_run (argv, &out, NULL))
+    return 0;
+  root = parse_json (out);
+  items = json_object_get_array_member (json_node_get_object (root), "nftables");
+  for (guint i = 0; i < json_array_get_length (items); i++)
+    {
+      JsonObject *o = json_array_get_object_element (items, i);
+      if (json_object_has_member (o, "set"))
+        {
+          JsonObject *set = json_object_get_object_member (o, "set");
+          if (json_object_has_member (set, "elem"))
+            n += json_array_get_length (json_object_get_array_member (set, "elem"));
+        }
+    }
+  return n;
+}
+
+static guint
+count_subdirs (const char *path)
+{
+  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  if (d == NULL)
+    return 0;
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *p = g_build_filename (path, name, NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_DIR))
+        n++;
+    }
+  return n;
+}
+
+static void
+assert_nothing_left (Env *env, int old_pid)
+{
+  g_autofree char *vms_dir = g_build_filename (env->state_dir, "vms", NULL);
+  g_autofree char *proc = old_pid > 0 ? g_strdup_printf ("/proc/%d", old_pid) : NULL;
+
+  ck_assert_uint_eq (count_taps (env), env->base_taps);
+  ck_assert_uint_eq (count_nat_elements (env), 0);
+  ck_assert_uint_eq (count_subdirs (env->cgroup_root), 0);
+  ck_assert_uint_eq (count_subdirs (vms_dir), 0);
+  if (proc != NULL)
+    {
+      for (int i = 0; i < 200 && g_file_test (proc, G_FILE_TEST_EXISTS); i++)
+        g_usleep (10 * 1000);
+      ck_assert_msg (!g_file_test (proc, G_FILE_TEST_EXISTS), "QEMU pid %d is still there",
+                     old_pid);
+    }
+}
+
+static JsonObject *
+show (Env *env, const char *name, JsonNode **keep)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  int rc = cli (env, &out, &err, "--json", "vm", "show", name, NULL);
+
+  ck_assert_msg (rc == 0, "vm show %s: %d: %s", name, rc, err);
+  *keep = parse_json (out);
+  return json_node_get_object (*keep);
+}
+
+START_TEST (test_lifecycle)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *guest = banger_kit_build_guest (&error);
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL, *release_file = NULL;
+  g_autofree char *release = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *token = g_uuid_string_random ();
+  g_autofree char *write_cmd = g_strdup_printf ("echo %s > /root/persist && sync", token);
+  g_autoptr (JsonNode) shown = NULL;
+  JsonObject *vm;
+  Env *env;
+  int rc, pid;
+
+  ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
+  kernel = g_build_filename (guest, "vmlinuz", NULL);
+  initrd = g_build_filename (guest, "initrd.img", NULL);
+  rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
+  release_file = g_build_filename (guest, "kernel-release", NULL);
+  ck_assert (g_file_get_contents (release_file, &release, NULL, NULL));
+  g_strstrip (release);
+  env = env_new ();
+
+  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
+  ck_assert_msg (rc == 0, "kernel add: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
+  ck_assert_msg (rc == 0, "image import: %s", err);
+  g_clear_pointer (&err, g_free);
+
+  /* create → running */
+  rc = cli (env, &out, &err, "vm", "create", "web-1", "--image", "guest", "--kernel", "k", NULL);
+  ck_assert_msg (rc == 0, "vm create: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  vm = show (env, "web-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "running");
+  ck_assert_str_eq (json_object_get_string_member (vm, "vmm"), "qemu");
+  ck_assert_str_eq (json_object_get_string_member (vm, "ip"), "10.77.0.2");
+  ck_assert_str_eq (json_object_get_string_member (vm, "rootfs_cow"), "sparse-copy");
+  ck_assert_int_eq (json_object_get_int_member (vm, "vcpus"), 1);
+  ck_assert_int_eq (json_object_get_int_member (vm, "memory_mib"), 256);
+  ck_assert (json_object_get_string_member (vm, "tap") != NULL);
+  ck_assert (json_object_get_string_member (vm, "created_at") != NULL);
+  pid = (int)json_object_get_int_member (vm, "pid");
+  ck_assert_int_gt (pid, 1);
+  ck_assert_uint_eq (count_taps (env), 1);
+  ck_assert_uint_eq (count_nat_elements (env), 1);
+  ck_assert_uint_eq (count_subdirs (env->cgroup_root), 1);
+
+  /* the same name again: typed already-exists */
+  rc = cli (env, &out, &err, "--json", "vm", "create", "web-1", "--image", "guest", "--kernel", "k",
+            NULL);
+  ck_assert_int_eq (rc, 1);
+  {
+    g_autofree char *code = error_code_of (out);
+    ck_assert_str_eq (code, "already-exists");
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* exec: output and exit status */
+  rc = cli (env, &out, &err, "vm", "exec", "web-1", "--", "uname", "-r", NULL);
+  ck_assert_msg (rc == 0, "exec: %d: %s", rc, err);
+  g_strstrip (out);
+  ck_assert_str_eq (out, release);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, NULL, "vm", "exec", "web-1", "--", "sh", "-c", "exit 7", NULL);
+  ck_assert_int_eq (rc, 7);
+  rc = cli (env, NULL, &err, "vm", "exec", "web-1", "--", "sh", "-c", write_cmd, NULL);
+  ck_assert_msg (rc == 0, "write: %s", err);
+  g_clear_pointer (&err, g_free);
+
+  /* stop keeps the disks, drops the tap, NAT rule, cgroup and process */
+  rc = cli (env, NULL, &err, "vm", "stop", "web-1", NULL);
+  ck_assert_msg (rc == 0, "stop: %s", err);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&shown, json_node_unref);
+  vm = show (env, "web-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "stopped");
+  ck_assert_int_eq (json_object_get_int_member (vm, "pid"), 0);
+  ck_assert_uint_eq (count_taps (env), 0);
+  ck_assert_uint_eq (count_nat_elements (env), 0);
+  ck_assert_uint_eq (count_subdirs (env->cgroup_root), 0);
+  /* exec on a stopped VM: busy */
+  rc = cli (env, &out, NULL, "--json", "vm", "exec", "web-1", "--", "true", NULL);
+  ck_assert_int_eq (rc, 1);
+  {
+    g_autofree char *code = error_code_of (out);
+    ck_assert_str_eq (code, "busy");
+  }
+  g_clear_pointer (&out, g_free);
+
+  /* set on a stopped VM, then start: the file is still there */
+  rc = cli (env, NULL, &err, "vm", "set", "web-1", "--memory", "192", NULL);
+  ck_assert_msg (rc == 0, "set: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "vm", "start", "web-1", NULL);
+  ck_assert_msg (rc == 0, "start: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "exec", "web-1", "--", "cat", "/root/persist", NULL);
+  ck_assert_msg (rc == 0, "cat: %s", err);
+  g_strstrip (out);
+  ck_assert_str_eq (out, token);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&shown, json_node_unref);
+  vm = show (env, "web-1", &shown);
+  ck_assert_int_eq (json_object_get_int_member (vm, "memory_mib"), 192);
+  pid = (int)json_object_get_int_member (vm, "pid");
+
+  /* crash: bangerd killed -9 and restarted; the running VM is adopted */
+  crash_and_restart_daemon (env);
+  g_clear_pointer (&shown, json_node_unref);
+  vm = show (env, "web-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "running");
+  ck_assert_int_eq (json_object_get_int_member (vm, "pid"), pid);
+  rc = cli (env, &out, &err, "vm", "exec", "web-1", "--", "cat", "/root/persist", NULL);
+  ck_assert_msg (rc == 0, "cat after restart: %s", err);
+  g_strstrip (out);
+  ck_assert_str_eq (out, token);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* its VMM dies while bangerd is down: the restart cleans up, stopped */
+  g_subprocess_force_exit (env->daemon);
+  g_subprocess_wait (env->daemon, NULL, NULL);
+  g_clear_object (&env->daemon);
+  g_unlink (env->socket);
+  ck_assert_int_eq (kill (pid, SIGKILL), 0);
+  {
+    g_autofree char *proc = g_strdup_printf ("/proc/%d", pid);
+    for (int i = 0; i < 500 && g_file_test (proc, G_FILE_TEST_EXISTS); i++)
+      g_usleep (10 * 1000);
+  }
+  start_daemon (env);
+  wait_socket (env);
+  g_clear_pointer (&shown, json_node_unref);
+  vm = show (env, "web-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "stopped");
+  ck_assert_uint_eq (count_taps (env), env->base_taps);
+  ck_assert_uint_eq (count_nat_elements (env), 0);
+  ck_assert_uint_eq (count_subdirs (env->cgroup_root), 0);
+  rc = cli (env, NULL, &err, "vm", "start", "web-1", NULL);
+  ck_assert_msg (rc == 0, "start after reconcile: %s", err);
+  g_clear_pointer (&err, g_free);
+  g_clear_pointer (&shown, json_node_unref);
+  vm = show (env, "web-1", &shown);
+  pid = (int)json_object_get_int_member (vm, "pid");
+
+  /* ls: a table for people, JSON for programs */
+  rc = cli (env, &out, NULL, "vm", "ls", NULL);
+  ck_assert_int_eq (rc, 0);
+  ck_assert (g_str_has_prefix (out, "NAME "));
+  ck_assert (strstr (out, "web-1") != NULL && strstr (out, "running") != NULL);
+  g_clear_pointer (&out, g_free);
+
+  /* rm of an adopted VM (after one more crash): its VMM is killed through
+   * a pidfd checked against the recorded start time; nothing left */
+  crash_and_restart_daemon (env);
+  rc = cli (env, NULL, &err, "vm", "rm", "web-1", NULL);
+  ck_assert_msg (rc == 0, "rm: %s", err);
+  g_clear_pointer (&err, g_free);
+  assert_nothing_left (env, pid);
+  rc = cli (env, &out, NULL, "--json", "vm", "ls", NULL);
+  ck_assert_int_eq (rc, 0);
+  g_strstrip (out);
+  ck_assert_str_eq (out, "[]");
+  g_clear_pointer (&out, g_free);
+  rc = cli (env, &out, NULL, "--json", "vm", "show", "web-1", NULL);
+  ck_assert_int_eq (rc, 1);
+  {
+    g_autofree char *code = error_code_of (out);
+    ck_assert_str_eq (code, "not-found");
+  }
+  g_clear_pointer (&out, g_free);
+
+  /* a create failing at its launch step is undone and recorded */
+  rc = cli (env, &out, NULL, "--json", "vm", "create", "fc-1", "--image", "guest", "--kernel", "k",
+            "--vmm", "firecracker", NULL);
+  ck_assert_int_eq (rc, 1);
+  {
+    g_autofree char *code = error_code_of (out);
+    ck_assert_str_eq (code, "unsupported");
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&shown, json_node_unref);
+  vm = show (env, "fc-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "failed");
+  ck_assert_str_eq (json_object_get_string_member (vm, "failed_step"), "launch");
+  ck_assert (json_object_get_string_member (vm, "ip") == NULL);
+  assert_nothing_left (env, 0);
+  rc = cli (env, NULL, &err, "vm", "rm", "fc-1", NULL);
+  ck_assert_msg (rc == 0, "rm fc-1: %s", err);
+  g_clear_pointer (&err, g_free);
+
+  /* the same name twice at once: exactly one wins */
+  {
+    const char *argv[]
+        = { BANGER_CLI_PATH, "--json", "--socket", env->socket, "vm",         "create", "dup",
+            "--image",       "guest",  "--kernel", "k",         "--no-start", NULL };
+    g_autoptr (GSubprocess) a = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
+    g_autoptr (GSubprocess) b = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
+    g_autofree char *out_a = NULL, *out_b = NULL;
+    int ea, eb;
+
+    ck_assert (a != NULL && b != NULL);
+    ck_assert (g_subprocess_communicate_utf8 (a, NULL, NULL, &out_a, NULL, NULL));
+    ck_assert (g_subprocess_communicate_utf8 (b, NULL, NULL, &out_b, NULL, NULL));
+    ea = g_subprocess_get_exit_status (a);
+    eb = g_subprocess_get_exit_status (b);
+    ck_assert_msg ((ea == 0) != (eb == 0), "exit statuses %d and %d", ea, eb);
+    {
+      g_autofree char *code = error_code_of (ea == 0 ? out_b : out_a);
+      ck_assert_str_eq (code, "already-exists");
+    }
+  }
+  g_clear_pointer (&shown, json_node_unref);
+  vm = show (env, "dup", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "stopped");
+  rc = cli (env, NULL, &err, "vm", "rm", "dup", NULL);
+  ck_assert_msg (rc == 0, "rm dup: %s", err);
+  g_clear_pointer (&err, g_free);
+  assert_nothing_left (env, 0);
+
+  rc = cli (env, NULL, &err, "image", "rm", "guest", NULL);
+  ck_assert_msg (rc == 0, "image rm: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "kernel", "rm", "k", NULL);
+  ck_assert_msg (rc == 0, "kernel rm: %s", err);
+  g_clear_pointer (&err, g_free);
+
+  leftover = NULL;
+  env_destroy (env);
+}
+END_TEST
+
+/* The split deployment: the same create → exec → rm with bangerd as an
+ * unprivileged user and every privileged step through bangerd-root. */
+START_TEST (test_with_helper)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *guest = banger_kit_build_guest (&error);
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL, *release_file = NULL;
+  g_autofree char *release = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) shown = NULL;
+  JsonObject *vm;
+  Env *env;
+  int rc, pid;
+
+  ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
+  release_file = g_build_filename (guest, "kernel-release", NULL);
+  ck_assert (g_file_get_contents (release_file, &release, NULL, NULL));
+  g_strstrip (release);
+  env = env_new_with_helper ();
+  /* the owner must read what it imports */
+  kernel = g_build_filename (env->dir, "vmlinuz", NULL);
+  initrd = g_build_filename (env->dir, "initrd.img", NULL);
+  rootfs = g_build_filename (env->dir, "rootfs.ext4", NULL);
+  {
+    g_autofree char *k = g_build_filename (guest, "vmlinuz", NULL);
+    g_autofree char *i = g_build_filename (guest, "initrd.img", NULL);
+    g_autofree char *r = g_build_filename (guest, "rootfs.ext4", NULL);
+    const char *cp[] = { "cp", "--sparse=always", k, i, r, env->dir, NULL };
+    run_ok (cp);
+    ck_assert (chmod (kernel, 0644) == 0 && chmod (initrd, 0644) == 0 && chmod (rootfs, 0644) == 0);
+  }
+  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
+  ck_assert_msg (rc == 0, "kernel add: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
+  ck_assert_msg (rc == 0, "image import: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "create", "split-1", "--image", "guest", "--kernel", "k", NULL);
+  ck_assert_msg (rc == 0, "vm create: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  vm = show (env, "split-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "running");
+  ck_assert_str_eq (json_object_get_string_member (vm, "ip"), "172.30.5.2");
+  pid = (int)json_object_get_int_member (vm, "pid");
+  {
+    /* QEMU runs as the owner, launched by the helper */
+    g_autofree char *status_path = g_strdup_printf ("/proc/%d/status", pid);
+    g_autofree char *status = NULL;
+    ck_assert (g_file_get_contents (status_path, &status, NULL, NULL));
+    ck_assert_msg (strstr (status, "\nUid:\t65534\t") != NULL, "QEMU's uid: %s", status);
+  }
+  ck_assert_uint_eq (count_taps (env), env->base_taps + 1);
+  rc = cli (env, &out, &err, "vm", "exec", "split-1", "--", "uname", "-r", NULL);
+  ck_assert_msg (rc == 0, "exec: %d: %s", rc, err);
+  g_strstrip (out);
+  ck_assert_str_eq (out, release);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "vm", "rm", "split-1", NULL);
+  ck_assert_msg (rc == 0, "rm: %s", err);
+  g_clear_pointer (&err, g_free);
+  assert_nothing_left (env, pid);
+  leftover = NULL;
+  env_destroy (env);
+}
+END_TEST
+
+/* --vmm firecracker against the spec-validating fake Firecracker: the
+ * driver configures it over its API and starts it; no guest ever answers
+ * SSH, so the create fails at its last step and every step is undone.
+ * While that create runs, `vm ls` answers at once (requests run in worker
+ * threads, concurrently). */
+START_TEST (test_firecracker_fake)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *guest = banger_kit_build_guest (&error);
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL, *extra = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  /* the config takes a normalised absolute path */
+  g_autofree char *fake = g_canonicalize_filename (FAKE_FIRECRACKER, NULL);
+  g_autoptr (JsonNode) shown = NULL;
+  JsonObject *vm;
+  Env *env;
+  int rc;
+
+  ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
+  kernel = g_build_filename (guest, "vmlinuz", NULL);
+  initrd = g_build_filename (guest, "initrd.img", NULL);
+  rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
+  extra = g_strdup_printf ("[vmm]\nfirecracker=%s\n[guest]\nssh-timeout-ms=4000\n", fake);
+  env = env_new_with (extra);
+  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
+  ck_assert_msg (rc == 0, "kernel add: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
+  ck_assert_msg (rc == 0, "image import: %s", err);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *argv[]
+        = { BANGER_CLI_PATH, "--json", "--socket", env->socket, "vm",    "create",      "fc-1",
+            "--image",       "guest",  "--kernel", "k",         "--vmm", "firecracker", NULL };
+    g_autoptr (GSubprocess) create = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, NULL);
+    g_autofree char *create_out = NULL;
+    gboolean seen = FALSE;
+
+    ck_assert (create != NULL);
+    /* while it runs: vm ls answers, and shows it being created */
+    for (int i = 0; i < 300 && !seen; i++)
+      {
+        gint64 t0 = g_get_monotonic_time ();
+        rc = cli (env, &out, NULL, "--json", "vm", "ls", NULL);
+        ck_assert_int_eq (rc, 0);
+        ck_assert_msg (g_get_monotonic_time () - t0 < 2 * G_USEC_PER_SEC,
+                       "vm ls took %.1f s during a create", (g_get_monotonic_time () - t0) / 1e6);
+        seen = strstr (out, "\"creating\"") != NULL;
+        g_clear_pointer (&out, g_free);
+        if (!seen)
+          g_usleep (20 * 1000);
+      }
+    ck_assert_msg (seen, "vm ls never showed fc-1 creating");
+    ck_assert (g_subprocess_communicate_utf8 (create, NULL, NULL, &create_out, NULL, NULL));
+    ck_assert_int_eq (g_subprocess_get_exit_status (create), 1);
+    {
+      g_autofree char *code = error_code_of (create_out);
+      ck_assert_msg (g_str_equal (code, "timed-out"), "create: %s", create_out);
+    }
+  }
+  vm = show (env, "fc-1", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "vmm"), "firecracker");
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "failed");
+  ck_assert_str_eq (json_object_get_string_member (vm, "failed_step"), "ssh");
+  assert_nothing_left (env, 0);
+  {
+    /* no fake Firecracker left behind */
+    const char *argv[] = { "pgrep", "-f", fake, NULL };
+    ck_assert (!banger_kit_run (argv, NULL, NULL));
+  }
+  rc = cli (env, NULL, &err, "vm", "rm", "fc-1", NULL);
+  ck_assert_msg (rc == 0, "rm: %s", err);
+  g_clear_pointer (&err, g_free);
+  leftover = NULL;
+  env_destroy (env);
+}
+END_TEST
+
+static Suite *
+lifecycle_suite (void)
+{
+  Suite *s = suite_create ("e2e-lifecycle");
+  TCase *tc = tcase_create ("cli");
+
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_lifecycle);
+  tcase_add_test (tc, test_with_helper);
+  tcase_add_test (tc, test_firecracker_fake);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  int rc;
+
+  if (geteuid () != 0)
+    return banger_test_skip_suite ("needs root (network namespace, taps, QEMU)");
+  {
+    SRunner *sr = srunner_create (lifecycle_suite ());
+    g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
+    /* no fork: a failed assertion longjmps back here with `leftover` set,
+     * and it is cleaned up (netns, daemon, VMs, dirs) */
+    srunner_set_fork_status (sr, CK_NOFORK);
+    srunner_set_tap (sr, "-");
+    srunner_run_all (sr, CK_SILENT);
+    rc = srunner_ntests_failed (sr) == 0 ? 0 : 1;
+    srunner_free (sr);
+  }
+  env_destroy (g_steal_pointer (&leftover));
+  return rc;
+}

@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * banger vm create|start|stop|kill|delete|list|show|set|exec: each a thin
+ * layer over one BangerClient call (doc/cli.md). */
+#include "config.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "banger-cli-client.h"
+
+static BangerVmInfo *
+finish_vm (BangerClient *client, GAsyncResult *res,
+           BangerVmInfo *(*fn) (BangerClient *, GAsyncResult *, GError **), GError **error)
+{
+  return fn (client, res, error);
+}
+
+static void
+print_vm (BangerCliGlobals *globals, BangerVmInfo *vm)
+{
+  g_autoptr (JsonNode) node = banger_cli_vm_json (vm);
+
+  if (globals->json)
+    {
+      banger_cli_print_json (node);
+      return;
+    }
+  {
+    JsonObject *o = json_node_get_object (node);
+    g_autoptr (GList) members = json_object_get_members (o);
+    for (GList *l = members; l; l = l->next)
+      {
+        JsonNode *n = json_object_get_member (o, l->data);
+        g_autofree char *v = NULL;
+        if (JSON_NODE_HOLDS_NULL (n))
+          continue;
+        if (json_node_get_value_type (n) == G_TYPE_INT64)
+          v = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (n));
+        else
+          v = g_strdup (json_node_get_string (n));
+        g_print ("%-16s %s\n", (const char *)l->data, v);
+      }
+  }
+}
+
+int
+banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
+{
+  g_autofree char *image = NULL, *kernel = NULL, *work = NULL, *vmm = NULL;
+  int vcpus = 0, memory = 0, code;
+  gboolean no_start = FALSE;
+  GOptionEntry entries[] = {
+    { "image", 0, 0, G_OPTION_ARG_STRING, &image, "The image to make the root disk from", "IMAGE" },
+    { "kernel", 0, 0, G_OPTION_ARG_STRING, &kernel, "The guest kernel", "KERNEL" },
+    { "vcpus", 0, 0, G_OPTION_ARG_INT, &vcpus, "vCPUs (1-32, default 1)", "N" },
+    { "memory", 0, 0, G_OPTION_ARG_INT, &memory, "Memory in MiB (64-262144, default 256)", "MIB" },
+    { "work-disk", 0, 0, G_OPTION_ARG_STRING, &work,
+      "A fresh ext4 work disk (/dev/vdb) of SIZE (e.g. 1G, 512M)", "SIZE" },
+    { "vmm", 0, 0, G_OPTION_ARG_STRING, &vmm, "firecracker or qemu (default: the daemon's)",
+      "VMM" },
+    { "no-start", 0, 0, G_OPTION_ARG_NONE, &no_start, "Make the disks only; leave it stopped",
+      NULL },
+    { NULL },
+  };
+  g_autoptr (BangerClient) client = NULL;
+  g_autoptr (BangerVmSpec) spec = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (BangerVmInfo) vm = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!banger_cli_parse ("vm create", "NAME", "Create a VM from an image and boot it.", entries, 1,
+                         &argc, &argv, &code))
+    return code;
+  if (image == NULL || kernel == NULL)
+    {
+      g_printerr ("banger vm create: --image and --kernel are required\n");
+      return BANGER_EXIT_USAGE;
+    }
+  spec = banger_vm_spec_new (argv[1], image, kernel);
+  if (vcpus < 0 || memory < 0)
+    {
+      g_printerr ("banger vm create: --vcpus and --memory must be positive\n");
+      return BANGER_EXIT_USAGE;
+    }
+  banger_vm_spec_set_vcpus (spec, (guint)vcpus);
+  banger_vm_spec_set_memory_mib (spec, (guint64)memory);
+  if (work != NULL)
+    {
+      guint64 size;
+      if (!banger_cli_parse_size (work, &size))
+        {
+          g_printerr ("banger vm create: --work-disk '%s' is not a size (e.g. 1G, 512M)\n", work);
+          return BANGER_EXIT_USAGE;
+        }
+      banger_vm_spec_set_work_disk_size (spec, size);
+    }
+  if (vmm != NULL)
+    {
+      if (g_str_equal (vmm, "firecracker"))
+        banger_vm_spec_set_vmm (spec, BANGER_VMM_KIND_FIRECRACKER);
+      else if (g_str_equal (vmm, "qemu"))
+        banger_vm_spec_set_vmm (spec, BANGER_VMM_KIND_QEMU);
+      else
+        {
+          g_printerr ("banger vm create: --vmm '%s' is not firecracker or qemu\n", vmm);
+          return BANGER_EXIT_USAGE;
+        }
+    }
+  banger_vm_spec_set_start (spec, !no_start);
+  client = banger_cli_client (globals);
+  banger_client_vm_create_async (client, spec, NULL, banger_cli_done, &res);
+  vm = banger_client_vm_create_finish (client, banger_cli_wait (&res), &error);
+  if (vm == NULL)
+    return banger_cli_fail (globals, "vm create", error);
+  print_vm (globals, vm);
+  return BANGER_EXIT_OK;
+}
+
+typedef void (*NameAsync) (BangerClient *, const char *, GCancellable *, GAsyncReadyCallback,
+                           gpointer);
+typedef BangerVmInfo *(*VmFinish) (BangerClient *, GAsyncResult *, GError **);
+
+static int
+vm_name_command (int argc, char **argv, BangerCliGlobals *globals, const char *command,
+                 const char *summary, NameAsync start, VmFinish fin)
+{
+  g_autoptr (BangerClient) client = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (BangerVmInfo) vm = NULL;
+  g_autoptr (GError) error = NULL;
+  int code;
+
+  if (!banger_cli_parse (command, "NAME", summary, NULL, 1, &argc, &argv, &code))
+    return code;
+  client = banger_cli_client (globals);
+  start (client, argv[1], NULL, banger_cli_done, &res);
+  vm = finish_vm (client, banger_cli_wait (&res), fin, &error);
+  if (vm == NULL)
+    return banger_cli_fail (globals, command, error);
+  print_vm (globals, vm);
+  return BANGER_EXIT_OK;
+}
+
+int
+banger_builtin_vm_start (int argc, char **argv, BangerCliGlobals *globals)
+{
+  return vm_name_command (argc, argv, globals, "vm start", "Boot a stopped VM.",
+                          banger_client_vm_start_async, banger_client_vm_start_finish);
+}
+
+int
+banger_builtin_vm_stop (int argc, char **argv, BangerCliGlobals *globals)
+{
+  return vm_name_command (argc, argv, globals, "vm stop",
+                          "Stop a VM gracefully; its disks are kept.", banger_client_vm_stop_async,
+                          banger_client_vm_stop_finish);
+}
+
+int
+banger_builtin_vm_kill (int argc, char **argv, BangerCliGlobals *globals)
+{
+  return vm_name_command (argc, argv, globals, "vm kill", "Kill a VM's VMM at once.",
+                          banger_client_vm_kill_async, banger_client_vm_kill_finish);
+}
+
+int
+banger_builtin_vm_show (int argc, char **argv, BangerCliGlobals *globals)
+{
+  return vm_name_command (argc, argv, globals, "vm show", "Show one VM.",
+                          banger_client_vm_get_async, banger_client_vm_get_finish);
+}
+
+int
+banger_builtin_vm_delete (int argc, char **argv, BangerCliGlobals *globals)
+{
+  g_autoptr (BangerClient) client = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  int code;
+
+  if (!banger_cli_parse ("vm delete", "NAME",
+                         "Delete a VM and everything made for it (disks, tap, NAT rule, lease).",
+                         NULL, 1, &argc, &argv, &code))
+    return code;
+  client = banger_cli_client (globals);
+  banger_client_vm_delete_async (client, argv[1], NULL, banger_cli_done, &res);
+  if (!banger_client_vm_delete_finish (client, banger_cli_wait (&res), &error))
+    return banger_cli_fail (globals, "vm delete", error);
+  return BANGER_EXIT_OK;
+}
+
+int
+banger_builtin_vm_list (int argc, char **argv, BangerCliGlobals *globals)
+{
+  g_autoptr (BangerClient) client = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) vms = NULL;
+  int code;
+
+  if (!banger_cli_parse ("vm list", "", "List VMs.", NULL, 0, &argc, &argv, &code))
+    return code;
+  client = banger_cli_client (globals);
+  banger_client_vm_list_async (client, NULL, banger_cli_done, &res);
+  vms = banger_client_vm_list_finish (client, banger_cli_wait (&res), &error);
+  if (vms == NULL)
+    return banger_cli_fail (globals, "vm list", error);
+  if (globals->json)
+    {
+      g_autoptr (JsonArray) a = json_array_new ();
+      g_autoptr (JsonNode) root = json_node_new (JSON_NODE_ARRAY);
+      for (guint i = 0; i < vms->len; i++)
+        json_array_add_element (a, banger_cli_vm_json (vms->pdata[i]));
+      json_node_set_array (root, a);
+      banger_cli_print_json (root);
+      return BANGER_EXIT_OK;
+    }
+  {
+    const char *header[] = { "NAME", "STATE", "VMM", "IP", "VCPUS", "MEMORY", "PID", "CREATED" };
+    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
+    for (guint i = 0; i < vms->len; i++)
+      {
+        BangerVmInfo *vm = vms->pdata[i];
+        char **row = g_new0 (char *, 9);
+        row[0] = g_strdup (banger_vm_info_get_name (vm));
+        row[1] = g_strdup (banger_vm_state_to_string (banger_vm_info_get_state (vm)));
+        row[2] = g_strdup (banger_vmm_kind_to_string (banger_vm_info_get_vmm (vm)));
+        row[3] = g_strdup (banger_vm_info_get_ip (vm) ? banger_vm_info_get_ip (vm) : "-");
+        row[4] = g_strdup_printf ("%u", banger_vm_info_get_vcpus (vm));
+        row[5] = g_strdup_printf ("%" G_GUINT64_FORMAT " MiB", banger_vm_info_get_memory_mib (vm));
+        row[6] = banger_vm_info_get_pid (vm) ? g_strdup_printf ("%d", banger_vm_info_get_pid (vm))
+                                             : g_strdup ("-");
+        row[7] = banger_cli_format_time (banger_vm_info_get_created_at (vm));
+        g_ptr_array_add (rows, row);
+      }
+    banger_cli_print_table (header, rows, 8);
+  }
+  return BANGER_EXIT_OK;
+}
+
+int
+banger_builtin_vm_set (int argc, char **argv, BangerCliGlobals *globals)
+{
+  int vcpus = 0, memory = 0, code;
+  GOptionEntry entries[] = {
+    { "vcpus", 0, 0, G_OPTION_ARG_INT, &vcpus, "vCPUs (1-32)", "N" },
+    { "memory", 0, 0, G_OPTION_ARG_INT, &memory, "Memory in MiB (64-262144)", "MIB" },
+    { NULL },
+  };
+  g_autoptr (BangerClient) client = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (BangerVmInfo) vm = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!banger_cli_parse ("vm set", "NAME", "Change a stopped VM's vCPUs or memory.", entries, 1,
+                         &argc, &argv, &code))
+    return code;
+  if (vcpus <= 0 && memory <= 0)
+    {
+      g_printerr ("banger vm set: give --vcpus or --memory (positive)\n");
+      return BANGER_EXIT_USAGE;
+    }
+  client = banger_cli_client (globals);
+  banger_client_vm_set_async (client, argv[1], (guint)MAX (vcpus, 0), (guint64)MAX (memory, 0),
+                              NULL, banger_cli_done, &res);
+  vm = banger_client_vm_set_finish (client, banger_cli_wait (&res), &error);
+  if (vm == NULL)
+    return banger_cli_fail (globals, "vm set", error);
+  print_vm (globals, vm);
+  return BANGER_EXIT_OK;
+}
+
+int
+banger_builtin_vm_exec (int argc, char **argv, BangerCliGlobals *globals)
+{
+  g_autoptr (BangerClient) client = NULL;
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) out = NULL;
+  g_autoptr (GBytes) err = NULL;
+  int status = 0;
+  int dash;
+  gsize len;
+  const void *data;
+
+  /* banger vm exec NAME -- CMD… */
+  if (argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")))
+    {
+      g_print ("Usage:\n  banger vm exec NAME -- COMMAND [ARG…]\n\n"
+               "Run a command in a running VM over SSH; exits with its exit status.\n");
+      return BANGER_EXIT_OK;
+    }
+  for (dash = 1; dash < argc && !g_str_equal (argv[dash], "--"); dash++)
+    ;
+  if (dash != 2 || dash + 1 >= argc)
+    {
+      g_printerr ("banger vm exec: usage: banger vm exec NAME -- COMMAND [ARG…]\n");
+      return BANGER_EXIT_USAGE;
+    }
+  client = banger_cli_client (globals);
+  banger_client_vm_exec_async (client, argv[1], (const char *const *)argv + dash + 1, NULL,
+                               banger_cli_done, &res);
+  if (!banger_client_vm_exec_finish (client, banger_cli_wait (&res), &status, &out, &err, &error))
+    return banger_cli_fail (globals, "vm exec", error);
+  data = g_bytes_get_data (out, &len);
+  fwrite (data, 1, len, stdout);
+  fflush (stdout);
+  data = g_bytes_get_data (err, &len);
+  fwrite (data, 1, len, stderr);
+  return status;
+}
