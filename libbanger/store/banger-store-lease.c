@@ -30,6 +30,30 @@ parse_address (const char *text, guint32 *out)
   return TRUE;
 }
 
+/* One or two decimal digits, 8 to 30.  By hand, not g_ascii_string_to_unsigned():
+ * that one reads errno after g_ascii_strtoull(), whose first use in a
+ * process initialises a C locale behind a g_once that, when several threads
+ * race into it, can leave errno at EAGAIN — a valid prefix was then refused
+ * (tests/store/test-store-concurrency, 20 threads allocating at once). */
+static gboolean
+parse_prefix (const char *text, guint64 *out)
+{
+  guint64 v = 0;
+
+  if (text[0] < '0' || text[0] > '9')
+    return FALSE;
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      if (*p < '0' || *p > '9' || p - text >= 2)
+        return FALSE;
+      v = v * 10 + (guint64) (*p - '0');
+    }
+  if (v < 8 || v > 30)
+    return FALSE;
+  *out = v;
+  return TRUE;
+}
+
 gboolean
 banger_store_parse_subnet (const char *cidr, guint32 *out_network, guint *out_prefix,
                            char **out_canonical, GError **error)
@@ -41,7 +65,7 @@ banger_store_parse_subnet (const char *cidr, guint32 *out_network, guint *out_pr
   guint32 network = 0, mask;
 
   if (slash == NULL || slash[1] == '\0' || strlen (slash + 1) > 2
-      || !g_ascii_string_to_unsigned (slash + 1, 10, 8, 30, &prefix, NULL)
+      || !parse_prefix (slash + 1, &prefix)
       || !parse_address ((address = g_strndup (cidr, slash - cidr)), &network))
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
