@@ -65,8 +65,19 @@ fetch() { # fetch PKG -> prints the unpacked tree
     rm -rf "$dir"
     mkdir -p "$dir/dl"
     log "downloading $pkg=$ver"
-    (cd "$dir/dl" && apt-get download -q "$pkg=$ver" >/dev/null 2>"$dir/apt.log") \
-      || { cat "$dir/apt.log" >&2; die "apt-get download $pkg=$ver failed"; }
+    # a mirror's transient failure is retried twice (a partial .deb is
+    # removed first); a third failure is final and says why
+    tries=0
+    until (cd "$dir/dl" && rm -f ./*.deb ./partial/* 2>/dev/null;
+           apt-get download -q "$pkg=$ver" >/dev/null 2>"$dir/apt.log"); do
+      tries=$((tries + 1))
+      if [ "$tries" -ge 3 ]; then
+        cat "$dir/apt.log" >&2
+        die "apt-get download $pkg=$ver failed $tries times"
+      fi
+      log "apt-get download $pkg=$ver failed, retrying ($(tail -1 "$dir/apt.log"))"
+      sleep $((tries * 3))
+    done
     set -- "$dir"/dl/*.deb
     [ "$#" -eq 1 ] && [ -f "$1" ] || die "expected one .deb for $pkg in $dir/dl"
     dpkg-deb -x "$1" "$dir/tree"

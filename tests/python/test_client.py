@@ -82,8 +82,11 @@ class Client(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cache = os.environ.get('BANGER_GUEST_CACHE') or os.path.join(GUEST_SRC, 'cache')
-        out = subprocess.run([os.path.join(GUEST_SRC, 'build-guest.sh'), cache], check=True,
-                             capture_output=True, text=True).stdout.strip()
+        built = subprocess.run([os.path.join(GUEST_SRC, 'build-guest.sh'), cache],
+                               capture_output=True, text=True, check=False)
+        if built.returncode != 0:
+            raise RuntimeError('build-guest.sh failed (exit %d):\n%s' % (built.returncode, built.stderr))
+        out = built.stdout.strip()
         cls.guest = out
         with open(os.path.join(out, 'kernel-release'), encoding='utf-8') as f:
             cls.release = f.read().strip()
