@@ -72,19 +72,10 @@ int
 banger_builtin_image_list (int argc, char **argv, BangerCliGlobals *globals)
 {
   const char *header[] = { "NAME", "SIZE", "CREATED" };
-  g_autoptr (GPtrArray) list = NULL;
-  int code;
 
-  list = banger_cli_list_call (argc, argv, globals, "image list", "List images.",
-                               banger_client_image_list_async, banger_client_image_list_finish,
-                               &code);
-  if (list == NULL)
-    return code;
-  if (globals->json)
-    banger_cli_print_json_list (list, image_json_members);
-  else
-    banger_cli_print_list_table (header, 3, list, image_row);
-  return BANGER_EXIT_OK;
+  return banger_cli_list_command (argc, argv, globals, "image list", "List images.",
+                                  banger_client_image_list_async, banger_client_image_list_finish,
+                                  image_json_members, header, 3, image_row);
 }
 
 int
@@ -177,17 +168,8 @@ int
 banger_builtin_kernel_list (int argc, char **argv, BangerCliGlobals *globals)
 {
   const char *header[] = { "NAME", "INITRD", "CMDLINE", "CREATED" };
-  g_autoptr (GPtrArray) list = NULL;
-  int code;
 
-  list = banger_cli_list_call (argc, argv, globals, "kernel list", "List kernels.",
-                               banger_client_kernel_list_async, banger_client_kernel_list_finish,
-                               &code);
-  if (list == NULL)
-    return code;
-  if (globals->json)
-    banger_cli_print_json_list (list, kernel_json_members);
-  else
-    banger_cli_print_list_table (header, 4, list, kernel_row);
-  return BANGER_EXIT_OK;
+  return banger_cli_list_command (argc, argv, globals, "kernel list", "List kernels.",
+                                  banger_client_kernel_list_async, banger_client_kernel_list_finish,
+                                  kernel_json_members, header, 4, kernel_row);
 }

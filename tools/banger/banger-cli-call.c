@@ -72,3 +72,22 @@ banger_cli_print_list_table (const char *const *header, guint n_cols, GPtrArray 
     g_ptr_array_add (rows, row (list->pdata[i]));
   banger_cli_print_table (header, rows, n_cols);
 }
+
+int
+banger_cli_list_command (int argc, char **argv, BangerCliGlobals *globals, const char *command,
+                         const char *summary, BangerCliListAsync start, BangerCliListFinish fin,
+                         void (*add_members) (JsonBuilder *b, gpointer item),
+                         const char *const *header, guint n_cols, char **(*row) (gpointer item))
+{
+  g_autoptr (GPtrArray) list = NULL;
+  int code;
+
+  list = banger_cli_list_call (argc, argv, globals, command, summary, start, fin, &code);
+  if (list == NULL)
+    return code;
+  if (globals->json)
+    banger_cli_print_json_list (list, add_members);
+  else
+    banger_cli_print_list_table (header, n_cols, list, row);
+  return BANGER_EXIT_OK;
+}

@@ -40,4 +40,12 @@ void banger_cli_print_json_list (GPtrArray *list,
 void banger_cli_print_list_table (const char *const *header, guint n_cols, GPtrArray *list,
                                   char **(*row) (gpointer item));
 
+/* "banger COMMAND" listing: banger_cli_list_call(), then the list as JSON
+ * (--json) or as a table; the exit code. */
+int banger_cli_list_command (int argc, char **argv, BangerCliGlobals *globals, const char *command,
+                             const char *summary, BangerCliListAsync start, BangerCliListFinish fin,
+                             void (*add_members) (JsonBuilder *b, gpointer item),
+                             const char *const *header, guint n_cols,
+                             char **(*row) (gpointer item));
+
 G_END_DECLS
