@@ -117,13 +117,11 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
   return BANGER_EXIT_OK;
 }
 
-typedef void (*NameAsync) (BangerClient *, const char *, GCancellable *, GAsyncReadyCallback,
-                           gpointer);
 typedef BangerVmInfo *(*VmFinish) (BangerClient *, GAsyncResult *, GError **);
 
 static int
 vm_name_command (int argc, char **argv, BangerCliGlobals *globals, const char *command,
-                 const char *summary, NameAsync start, VmFinish fin)
+                 const char *summary, BangerCliNameAsync start, VmFinish fin)
 {
   g_autoptr (BangerClient) client = NULL;
   g_autoptr (GAsyncResult) res = NULL;
@@ -131,11 +129,9 @@ vm_name_command (int argc, char **argv, BangerCliGlobals *globals, const char *c
   g_autoptr (GError) error = NULL;
   int code;
 
-  if (!banger_cli_parse (command, "NAME", summary, NULL, 1, &argc, &argv, &code))
+  if (!banger_cli_name_call (argc, argv, globals, command, summary, start, &client, &res, &code))
     return code;
-  client = banger_cli_client (globals);
-  start (client, argv[1], NULL, banger_cli_done, &res);
-  vm = finish_vm (client, banger_cli_wait (&res), fin, &error);
+  vm = finish_vm (client, res, fin, &error);
   if (vm == NULL)
     return banger_cli_fail (globals, command, error);
   print_vm (globals, vm);

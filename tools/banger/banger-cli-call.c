@@ -6,6 +6,20 @@
 
 #include "banger-cli-call.h"
 
+gboolean
+banger_cli_name_call (int argc, char **argv, BangerCliGlobals *globals, const char *command,
+                      const char *summary, BangerCliNameAsync start, BangerClient **out_client,
+                      GAsyncResult **out_result, int *out_exit)
+{
+  if (!banger_cli_parse (command, "NAME", summary, NULL, 1, &argc, &argv, out_exit))
+    return FALSE;
+  *out_client = banger_cli_client (globals);
+  *out_result = NULL;
+  start (*out_client, argv[1], NULL, banger_cli_done, out_result);
+  banger_cli_wait (out_result);
+  return TRUE;
+}
+
 int
 banger_cli_name_command (int argc, char **argv, BangerCliGlobals *globals, const char *command,
                          const char *summary, BangerCliNameAsync start, BangerCliBoolFinish fin)
@@ -15,11 +29,9 @@ banger_cli_name_command (int argc, char **argv, BangerCliGlobals *globals, const
   g_autoptr (GError) error = NULL;
   int code;
 
-  if (!banger_cli_parse (command, "NAME", summary, NULL, 1, &argc, &argv, &code))
+  if (!banger_cli_name_call (argc, argv, globals, command, summary, start, &client, &res, &code))
     return code;
-  client = banger_cli_client (globals);
-  start (client, argv[1], NULL, banger_cli_done, &res);
-  if (!fin (client, banger_cli_wait (&res), &error))
+  if (!fin (client, res, &error))
     return banger_cli_fail (globals, command, error);
   return BANGER_EXIT_OK;
 }

@@ -19,6 +19,13 @@ typedef void (*BangerCliListAsync) (BangerClient *client, GCancellable *cancella
 typedef GPtrArray *(*BangerCliListFinish) (BangerClient *client, GAsyncResult *result,
                                            GError **error);
 
+/* "banger COMMAND NAME": parse, call @start on NAME and wait.  TRUE with
+ * the client and the result for the call's _finish (both the caller's),
+ * or FALSE with *out_exit set (--help or a usage error). */
+gboolean banger_cli_name_call (int argc, char **argv, BangerCliGlobals *globals,
+                               const char *command, const char *summary, BangerCliNameAsync start,
+                               BangerClient **out_client, GAsyncResult **out_result, int *out_exit);
+
 /* "banger COMMAND NAME": parse, call @start on NAME, wait; the exit code
  * (0, or banger_cli_fail()'s). Prints nothing on success. */
 int banger_cli_name_command (int argc, char **argv, BangerCliGlobals *globals, const char *command,
