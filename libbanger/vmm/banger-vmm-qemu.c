@@ -611,37 +611,44 @@ banger_vmm_qemu_configure (BangerVmm *vmm, GCancellable *cancellable, GAsyncRead
   g_task_return_boolean (task, TRUE);
 }
 
+/* start, pause and resume: a check of the state, then one QMP command
+ * that moves it to @state_after. */
+static void
+qmp_transition_async (BangerVmm *vmm, const char *what, BangerVmmState a, BangerVmmState b,
+                      const char *command, BangerVmmState state_after, GCancellable *cancellable,
+                      GAsyncReadyCallback callback, gpointer user_data, gpointer tag)
+{
+  if (!in_state (vmm, what, callback, user_data, a, b))
+    return;
+  qmp_simple_async (BANGER_VMM_QEMU (vmm), command, state_after, cancellable, callback, user_data,
+                    tag);
+}
+
 static void
 banger_vmm_qemu_start (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
                        gpointer user_data)
 {
-  if (!in_state (vmm, "start", callback, user_data, BANGER_VMM_STATE_CONFIGURED,
-                 BANGER_VMM_STATE_LAUNCHED))
-    return;
-  qmp_simple_async (BANGER_VMM_QEMU (vmm), "cont", BANGER_VMM_STATE_RUNNING, cancellable, callback,
-                    user_data, banger_vmm_qemu_start);
+  qmp_transition_async (vmm, "start", BANGER_VMM_STATE_CONFIGURED, BANGER_VMM_STATE_LAUNCHED,
+                        "cont", BANGER_VMM_STATE_RUNNING, cancellable, callback, user_data,
+                        banger_vmm_qemu_start);
 }
 
 static void
 banger_vmm_qemu_pause (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
                        gpointer user_data)
 {
-  if (!in_state (vmm, "pause", callback, user_data, BANGER_VMM_STATE_RUNNING,
-                 BANGER_VMM_STATE_RUNNING))
-    return;
-  qmp_simple_async (BANGER_VMM_QEMU (vmm), "stop", BANGER_VMM_STATE_PAUSED, cancellable, callback,
-                    user_data, banger_vmm_qemu_pause);
+  qmp_transition_async (vmm, "pause", BANGER_VMM_STATE_RUNNING, BANGER_VMM_STATE_RUNNING, "stop",
+                        BANGER_VMM_STATE_PAUSED, cancellable, callback, user_data,
+                        banger_vmm_qemu_pause);
 }
 
 static void
 banger_vmm_qemu_resume (BangerVmm *vmm, GCancellable *cancellable, GAsyncReadyCallback callback,
                         gpointer user_data)
 {
-  if (!in_state (vmm, "resume", callback, user_data, BANGER_VMM_STATE_PAUSED,
-                 BANGER_VMM_STATE_PAUSED))
-    return;
-  qmp_simple_async (BANGER_VMM_QEMU (vmm), "cont", BANGER_VMM_STATE_RUNNING, cancellable, callback,
-                    user_data, banger_vmm_qemu_resume);
+  qmp_transition_async (vmm, "resume", BANGER_VMM_STATE_PAUSED, BANGER_VMM_STATE_PAUSED, "cont",
+                        BANGER_VMM_STATE_RUNNING, cancellable, callback, user_data,
+                        banger_vmm_qemu_resume);
 }
 
 static BangerVmmState
@@ -828,6 +835,18 @@ snap_qmp_error (BangerVmmQemu *self, GTask *task, GError *error)
   return error;
 }
 
+/* A snapshot step's QMP reply: NULL when the command succeeded, else its
+ * error. */
+static GError *
+snap_reply_error (BangerVmmQemu *self, GAsyncResult *result)
+{
+  g_autoptr (JsonNode) ret = NULL;
+  GError *error = NULL;
+
+  ret = banger_qmp_execute_finish (self->qmp, result, &error);
+  return ret == NULL ? error : NULL;
+}
+
 static void snap_poll_start (GTask *task);
 
 static void
@@ -835,11 +854,9 @@ on_snap_resumed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   BangerVmmQemu *self = g_task_get_source_object (task);
-  g_autoptr (JsonNode) ret = NULL;
-  GError *error = NULL;
+  GError *error = snap_reply_error (self, result);
 
-  ret = banger_qmp_execute_finish (self->qmp, result, &error);
-  if (ret == NULL)
+  if (error != NULL)
     {
       snap_finish (task, error);
       return;
@@ -975,11 +992,9 @@ on_snap_migrate (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   BangerVmmQemu *self = g_task_get_source_object (task);
-  g_autoptr (JsonNode) ret = NULL;
-  GError *error = NULL;
+  GError *error = snap_reply_error (self, result);
 
-  ret = banger_qmp_execute_finish (self->qmp, result, &error);
-  if (ret == NULL)
+  if (error != NULL)
     {
       snap_end (task, snap_qmp_error (self, task, error));
       return;
@@ -993,12 +1008,10 @@ on_snap_getfd (GObject *source, GAsyncResult *result, gpointer user_data)
   GTask *task = user_data;
   BangerVmmQemu *self = g_task_get_source_object (task);
   SnapData *d = g_task_get_task_data (task);
-  g_autoptr (JsonNode) ret = NULL;
   g_autoptr (JsonObject) args = json_object_new ();
-  GError *error = NULL;
+  GError *error = snap_reply_error (self, result);
 
-  ret = banger_qmp_execute_finish (self->qmp, result, &error);
-  if (ret == NULL)
+  if (error != NULL)
     {
       snap_end (task, snap_qmp_error (self, task, error));
       return;
@@ -1025,11 +1038,9 @@ on_snap_stopped (GObject *source, GAsyncResult *result, gpointer user_data)
 {
   GTask *task = user_data;
   BangerVmmQemu *self = g_task_get_source_object (task);
-  g_autoptr (JsonNode) ret = NULL;
-  GError *error = NULL;
+  GError *error = snap_reply_error (self, result);
 
-  ret = banger_qmp_execute_finish (self->qmp, result, &error);
-  if (ret == NULL)
+  if (error != NULL)
     {
       snap_end (task, error);
       return;

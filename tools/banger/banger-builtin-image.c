@@ -4,7 +4,7 @@
  * (doc/cli.md). */
 #include "config.h"
 
-#include "banger-cli-client.h"
+#include "banger-cli-call.h"
 
 int
 banger_builtin_image_import (int argc, char **argv, BangerCliGlobals *globals)
@@ -40,98 +40,58 @@ banger_builtin_image_import (int argc, char **argv, BangerCliGlobals *globals)
   return BANGER_EXIT_OK;
 }
 
+static void
+image_json_members (JsonBuilder *b, gpointer item)
+{
+  BangerImageInfo *im = item;
+  g_autofree char *t = banger_cli_format_time (banger_image_info_get_created_at (im));
+
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, banger_image_info_get_name (im));
+  json_builder_set_member_name (b, "path");
+  json_builder_add_string_value (b, banger_image_info_get_path (im));
+  json_builder_set_member_name (b, "size_bytes");
+  json_builder_add_int_value (b, (gint64)banger_image_info_get_size (im));
+  json_builder_set_member_name (b, "created_at");
+  json_builder_add_string_value (b, t);
+}
+
+static char **
+image_row (gpointer item)
+{
+  BangerImageInfo *im = item;
+  char **row = g_new0 (char *, 4);
+
+  row[0] = g_strdup (banger_image_info_get_name (im));
+  row[1] = banger_cli_format_size (banger_image_info_get_size (im));
+  row[2] = banger_cli_format_time (banger_image_info_get_created_at (im));
+  return row;
+}
+
 int
 banger_builtin_image_list (int argc, char **argv, BangerCliGlobals *globals)
 {
-  g_autoptr (BangerClient) client = NULL;
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) list = NULL;
-  int code;
+  const char *header[] = { "NAME", "SIZE", "CREATED" };
 
-  if (!banger_cli_parse ("image list", "", "List images.", NULL, 0, &argc, &argv, &code))
-    return code;
-  client = banger_cli_client (globals);
-  banger_client_image_list_async (client, NULL, banger_cli_done, &res);
-  list = banger_client_image_list_finish (client, banger_cli_wait (&res), &error);
-  if (list == NULL)
-    return banger_cli_fail (globals, "image list", error);
-  if (globals->json)
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-      json_builder_begin_array (b);
-      for (guint i = 0; i < list->len; i++)
-        {
-          BangerImageInfo *im = list->pdata[i];
-          g_autofree char *t = banger_cli_format_time (banger_image_info_get_created_at (im));
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "name");
-          json_builder_add_string_value (b, banger_image_info_get_name (im));
-          json_builder_set_member_name (b, "path");
-          json_builder_add_string_value (b, banger_image_info_get_path (im));
-          json_builder_set_member_name (b, "size_bytes");
-          json_builder_add_int_value (b, (gint64)banger_image_info_get_size (im));
-          json_builder_set_member_name (b, "created_at");
-          json_builder_add_string_value (b, t);
-          json_builder_end_object (b);
-        }
-      json_builder_end_array (b);
-      root = json_builder_get_root (b);
-      banger_cli_print_json (root);
-      return BANGER_EXIT_OK;
-    }
-  {
-    const char *header[] = { "NAME", "SIZE", "CREATED" };
-    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
-    for (guint i = 0; i < list->len; i++)
-      {
-        BangerImageInfo *im = list->pdata[i];
-        char **row = g_new0 (char *, 4);
-        row[0] = g_strdup (banger_image_info_get_name (im));
-        row[1] = banger_cli_format_size (banger_image_info_get_size (im));
-        row[2] = banger_cli_format_time (banger_image_info_get_created_at (im));
-        g_ptr_array_add (rows, row);
-      }
-    banger_cli_print_table (header, rows, 3);
-  }
-  return BANGER_EXIT_OK;
-}
-
-typedef void (*DeleteAsync) (BangerClient *, const char *, GCancellable *, GAsyncReadyCallback,
-                             gpointer);
-typedef gboolean (*DeleteFinish) (BangerClient *, GAsyncResult *, GError **);
-
-static int
-delete_command (int argc, char **argv, BangerCliGlobals *globals, const char *command,
-                const char *summary, DeleteAsync start, DeleteFinish fin)
-{
-  g_autoptr (BangerClient) client = NULL;
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (GError) error = NULL;
-  int code;
-
-  if (!banger_cli_parse (command, "NAME", summary, NULL, 1, &argc, &argv, &code))
-    return code;
-  client = banger_cli_client (globals);
-  start (client, argv[1], NULL, banger_cli_done, &res);
-  if (!fin (client, banger_cli_wait (&res), &error))
-    return banger_cli_fail (globals, command, error);
-  return BANGER_EXIT_OK;
+  return banger_cli_list_command (argc, argv, globals, "image list", "List images.",
+                                  banger_client_image_list_async, banger_client_image_list_finish,
+                                  image_json_members, header, 3, image_row);
 }
 
 int
 banger_builtin_image_delete (int argc, char **argv, BangerCliGlobals *globals)
 {
-  return delete_command (argc, argv, globals, "image delete", "Delete an image.",
-                         banger_client_image_delete_async, banger_client_image_delete_finish);
+  return banger_cli_name_command (argc, argv, globals, "image delete", "Delete an image.",
+                                  banger_client_image_delete_async,
+                                  banger_client_image_delete_finish);
 }
 
 int
 banger_builtin_kernel_delete (int argc, char **argv, BangerCliGlobals *globals)
 {
-  return delete_command (argc, argv, globals, "kernel delete", "Delete a kernel.",
-                         banger_client_kernel_delete_async, banger_client_kernel_delete_finish);
+  return banger_cli_name_command (argc, argv, globals, "kernel delete", "Delete a kernel.",
+                                  banger_client_kernel_delete_async,
+                                  banger_client_kernel_delete_finish);
 }
 
 int
@@ -172,65 +132,44 @@ banger_builtin_kernel_add (int argc, char **argv, BangerCliGlobals *globals)
   return BANGER_EXIT_OK;
 }
 
+static void
+kernel_json_members (JsonBuilder *b, gpointer item)
+{
+  BangerKernelInfo *k = item;
+  g_autofree char *t = banger_cli_format_time (banger_kernel_info_get_created_at (k));
+
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, banger_kernel_info_get_name (k));
+  json_builder_set_member_name (b, "kernel");
+  json_builder_add_string_value (b, banger_kernel_info_get_kernel_path (k));
+  json_builder_set_member_name (b, "initrd");
+  if (banger_kernel_info_get_initrd_path (k))
+    json_builder_add_string_value (b, banger_kernel_info_get_initrd_path (k));
+  else
+    json_builder_add_null_value (b);
+  json_builder_set_member_name (b, "created_at");
+  json_builder_add_string_value (b, t);
+}
+
+static char **
+kernel_row (gpointer item)
+{
+  BangerKernelInfo *k = item;
+  char **row = g_new0 (char *, 5);
+
+  row[0] = g_strdup (banger_kernel_info_get_name (k));
+  row[1] = g_strdup (banger_kernel_info_get_initrd_path (k) ? "yes" : "no");
+  row[2] = g_strdup (banger_kernel_info_get_cmdline (k) ? banger_kernel_info_get_cmdline (k) : "-");
+  row[3] = banger_cli_format_time (banger_kernel_info_get_created_at (k));
+  return row;
+}
+
 int
 banger_builtin_kernel_list (int argc, char **argv, BangerCliGlobals *globals)
 {
-  g_autoptr (BangerClient) client = NULL;
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) list = NULL;
-  int code;
+  const char *header[] = { "NAME", "INITRD", "CMDLINE", "CREATED" };
 
-  if (!banger_cli_parse ("kernel list", "", "List kernels.", NULL, 0, &argc, &argv, &code))
-    return code;
-  client = banger_cli_client (globals);
-  banger_client_kernel_list_async (client, NULL, banger_cli_done, &res);
-  list = banger_client_kernel_list_finish (client, banger_cli_wait (&res), &error);
-  if (list == NULL)
-    return banger_cli_fail (globals, "kernel list", error);
-  if (globals->json)
-    {
-      g_autoptr (JsonBuilder) b = json_builder_new ();
-      g_autoptr (JsonNode) root = NULL;
-      json_builder_begin_array (b);
-      for (guint i = 0; i < list->len; i++)
-        {
-          BangerKernelInfo *k = list->pdata[i];
-          g_autofree char *t = banger_cli_format_time (banger_kernel_info_get_created_at (k));
-          json_builder_begin_object (b);
-          json_builder_set_member_name (b, "name");
-          json_builder_add_string_value (b, banger_kernel_info_get_name (k));
-          json_builder_set_member_name (b, "kernel");
-          json_builder_add_string_value (b, banger_kernel_info_get_kernel_path (k));
-          json_builder_set_member_name (b, "initrd");
-          if (banger_kernel_info_get_initrd_path (k))
-            json_builder_add_string_value (b, banger_kernel_info_get_initrd_path (k));
-          else
-            json_builder_add_null_value (b);
-          json_builder_set_member_name (b, "created_at");
-          json_builder_add_string_value (b, t);
-          json_builder_end_object (b);
-        }
-      json_builder_end_array (b);
-      root = json_builder_get_root (b);
-      banger_cli_print_json (root);
-      return BANGER_EXIT_OK;
-    }
-  {
-    const char *header[] = { "NAME", "INITRD", "CMDLINE", "CREATED" };
-    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
-    for (guint i = 0; i < list->len; i++)
-      {
-        BangerKernelInfo *k = list->pdata[i];
-        char **row = g_new0 (char *, 5);
-        row[0] = g_strdup (banger_kernel_info_get_name (k));
-        row[1] = g_strdup (banger_kernel_info_get_initrd_path (k) ? "yes" : "no");
-        row[2] = g_strdup (banger_kernel_info_get_cmdline (k) ? banger_kernel_info_get_cmdline (k)
-                                                              : "-");
-        row[3] = banger_cli_format_time (banger_kernel_info_get_created_at (k));
-        g_ptr_array_add (rows, row);
-      }
-    banger_cli_print_table (header, rows, 4);
-  }
-  return BANGER_EXIT_OK;
+  return banger_cli_list_command (argc, argv, globals, "kernel list", "List kernels.",
+                                  banger_client_kernel_list_async, banger_client_kernel_list_finish,
+                                  kernel_json_members, header, 4, kernel_row);
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "banger-cli-client.h"
+#include "banger-cli-call.h"
 
 static BangerVmInfo *
 finish_vm (BangerClient *client, GAsyncResult *res,
@@ -117,13 +117,11 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
   return BANGER_EXIT_OK;
 }
 
-typedef void (*NameAsync) (BangerClient *, const char *, GCancellable *, GAsyncReadyCallback,
-                           gpointer);
 typedef BangerVmInfo *(*VmFinish) (BangerClient *, GAsyncResult *, GError **);
 
 static int
 vm_name_command (int argc, char **argv, BangerCliGlobals *globals, const char *command,
-                 const char *summary, NameAsync start, VmFinish fin)
+                 const char *summary, BangerCliNameAsync start, VmFinish fin)
 {
   g_autoptr (BangerClient) client = NULL;
   g_autoptr (GAsyncResult) res = NULL;
@@ -131,11 +129,9 @@ vm_name_command (int argc, char **argv, BangerCliGlobals *globals, const char *c
   g_autoptr (GError) error = NULL;
   int code;
 
-  if (!banger_cli_parse (command, "NAME", summary, NULL, 1, &argc, &argv, &code))
+  if (!banger_cli_name_call (argc, argv, globals, command, summary, start, &client, &res, &code))
     return code;
-  client = banger_cli_client (globals);
-  start (client, argv[1], NULL, banger_cli_done, &res);
-  vm = finish_vm (client, banger_cli_wait (&res), fin, &error);
+  vm = finish_vm (client, res, fin, &error);
   if (vm == NULL)
     return banger_cli_fail (globals, command, error);
   print_vm (globals, vm);
@@ -174,38 +170,41 @@ banger_builtin_vm_show (int argc, char **argv, BangerCliGlobals *globals)
 int
 banger_builtin_vm_delete (int argc, char **argv, BangerCliGlobals *globals)
 {
-  g_autoptr (BangerClient) client = NULL;
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (GError) error = NULL;
-  int code;
+  return banger_cli_name_command (
+      argc, argv, globals, "vm delete",
+      "Delete a VM and everything made for it (disks, tap, NAT rule, lease).",
+      banger_client_vm_delete_async, banger_client_vm_delete_finish);
+}
 
-  if (!banger_cli_parse ("vm delete", "NAME",
-                         "Delete a VM and everything made for it (disks, tap, NAT rule, lease).",
-                         NULL, 1, &argc, &argv, &code))
-    return code;
-  client = banger_cli_client (globals);
-  banger_client_vm_delete_async (client, argv[1], NULL, banger_cli_done, &res);
-  if (!banger_client_vm_delete_finish (client, banger_cli_wait (&res), &error))
-    return banger_cli_fail (globals, "vm delete", error);
-  return BANGER_EXIT_OK;
+static char **
+vm_row (gpointer item)
+{
+  BangerVmInfo *vm = item;
+  char **row = g_new0 (char *, 9);
+
+  row[0] = g_strdup (banger_vm_info_get_name (vm));
+  row[1] = g_strdup (banger_vm_state_to_string (banger_vm_info_get_state (vm)));
+  row[2] = g_strdup (banger_vmm_kind_to_string (banger_vm_info_get_vmm (vm)));
+  row[3] = g_strdup (banger_vm_info_get_ip (vm) ? banger_vm_info_get_ip (vm) : "-");
+  row[4] = g_strdup_printf ("%u", banger_vm_info_get_vcpus (vm));
+  row[5] = g_strdup_printf ("%" G_GUINT64_FORMAT " MiB", banger_vm_info_get_memory_mib (vm));
+  row[6] = banger_vm_info_get_pid (vm) ? g_strdup_printf ("%d", banger_vm_info_get_pid (vm))
+                                       : g_strdup ("-");
+  row[7] = banger_cli_format_time (banger_vm_info_get_created_at (vm));
+  return row;
 }
 
 int
 banger_builtin_vm_list (int argc, char **argv, BangerCliGlobals *globals)
 {
-  g_autoptr (BangerClient) client = NULL;
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (GError) error = NULL;
+  const char *header[] = { "NAME", "STATE", "VMM", "IP", "VCPUS", "MEMORY", "PID", "CREATED" };
   g_autoptr (GPtrArray) vms = NULL;
   int code;
 
-  if (!banger_cli_parse ("vm list", "", "List VMs.", NULL, 0, &argc, &argv, &code))
-    return code;
-  client = banger_cli_client (globals);
-  banger_client_vm_list_async (client, NULL, banger_cli_done, &res);
-  vms = banger_client_vm_list_finish (client, banger_cli_wait (&res), &error);
+  vms = banger_cli_list_call (argc, argv, globals, "vm list", "List VMs.",
+                              banger_client_vm_list_async, banger_client_vm_list_finish, &code);
   if (vms == NULL)
-    return banger_cli_fail (globals, "vm list", error);
+    return code;
   if (globals->json)
     {
       g_autoptr (JsonArray) a = json_array_new ();
@@ -216,26 +215,7 @@ banger_builtin_vm_list (int argc, char **argv, BangerCliGlobals *globals)
       banger_cli_print_json (root);
       return BANGER_EXIT_OK;
     }
-  {
-    const char *header[] = { "NAME", "STATE", "VMM", "IP", "VCPUS", "MEMORY", "PID", "CREATED" };
-    g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
-    for (guint i = 0; i < vms->len; i++)
-      {
-        BangerVmInfo *vm = vms->pdata[i];
-        char **row = g_new0 (char *, 9);
-        row[0] = g_strdup (banger_vm_info_get_name (vm));
-        row[1] = g_strdup (banger_vm_state_to_string (banger_vm_info_get_state (vm)));
-        row[2] = g_strdup (banger_vmm_kind_to_string (banger_vm_info_get_vmm (vm)));
-        row[3] = g_strdup (banger_vm_info_get_ip (vm) ? banger_vm_info_get_ip (vm) : "-");
-        row[4] = g_strdup_printf ("%u", banger_vm_info_get_vcpus (vm));
-        row[5] = g_strdup_printf ("%" G_GUINT64_FORMAT " MiB", banger_vm_info_get_memory_mib (vm));
-        row[6] = banger_vm_info_get_pid (vm) ? g_strdup_printf ("%d", banger_vm_info_get_pid (vm))
-                                             : g_strdup ("-");
-        row[7] = banger_cli_format_time (banger_vm_info_get_created_at (vm));
-        g_ptr_array_add (rows, row);
-      }
-    banger_cli_print_table (header, rows, 8);
-  }
+  banger_cli_print_list_table (header, 8, vms, vm_row);
   return BANGER_EXIT_OK;
 }
 
