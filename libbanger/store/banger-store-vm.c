@@ -492,31 +492,11 @@ banger_store_vm_set_state (BangerStore *store, const char *id, int from, BangerS
 gboolean
 banger_store_vm_delete (BangerStore *store, const char *id, GError **error)
 {
-  g_autofree char *quoted = NULL;
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
+  static const StoreRowDelete row = {
+    "DELETE FROM vms WHERE id = ?1", "VM",
+    "still holds an IP lease or a tap; release them first", "Deleting a VM", "VM with id",
+  };
 
   g_return_val_if_fail (store != NULL && id != NULL, FALSE);
-  quoted = banger_quote (id);
-  locker = store_lock (store);
-  stmt = store_stmt (store, "DELETE FROM vms WHERE id = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (store_is_fk_violation (rc))
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
-                   "VM '%s' still holds an IP lease or a tap; release them first", quoted);
-      return FALSE;
-    }
-  if (rc != SQLITE_DONE)
-    return store_set_error (store, rc, "Deleting a VM", error);
-  if (sqlite3_changes (store->db) == 0)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "No VM with id '%s'", quoted);
-      return FALSE;
-    }
-  return TRUE;
+  return store_row_delete (store, &row, id, error);
 }
