@@ -49,7 +49,8 @@ banger_store_image_free (BangerStoreImage *image)
 }
 
 static gpointer
-image_from_row (sqlite3_stmt *stmt)
+image_from_row (BangerStore *store G_GNUC_UNUSED, sqlite3_stmt *stmt,
+                GError **error G_GNUC_UNUSED)
 {
   BangerStoreImage *image = g_new0 (BangerStoreImage, 1);
 

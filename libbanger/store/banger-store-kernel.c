@@ -51,7 +51,8 @@ banger_store_kernel_free (BangerStoreKernel *kernel)
 }
 
 static gpointer
-kernel_from_row (sqlite3_stmt *stmt)
+kernel_from_row (BangerStore *store G_GNUC_UNUSED, sqlite3_stmt *stmt,
+                 GError **error G_GNUC_UNUSED)
 {
   BangerStoreKernel *kernel = g_new0 (BangerStoreKernel, 1);
 

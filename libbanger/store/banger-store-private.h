@@ -91,8 +91,9 @@ gboolean store_check_path (const char *what, const char *path, gboolean nullable
                            GError **error);
 
 /* Rows of the record tables (banger-store-row.c).  A StoreRowFunc makes a
- * record from the current row of a statement. */
-typedef gpointer (*StoreRowFunc) (sqlite3_stmt *stmt);
+ * record from the current row of a statement, or returns NULL with @error
+ * set. */
+typedef gpointer (*StoreRowFunc) (BangerStore *store, sqlite3_stmt *stmt, GError **error);
 
 /* Steps an INSERT of a named row whose statement is bound: a duplicate name
  * is BANGER_ERROR_ALREADY_EXISTS "<a_noun> named '<name>' already exists",
@@ -100,12 +101,13 @@ typedef gpointer (*StoreRowFunc) (sqlite3_stmt *stmt);
 gboolean store_row_insert (BangerStore *store, sqlite3_stmt *stmt, const char *a_noun,
                            const char *name, const char *what, GError **error);
 /* Takes the lock, runs @sql with ?1 = @key: the record of its first row, or
- * NULL with "<reading>: ..." or NOT_FOUND "No <noun> <how> '<key>'". */
+ * NULL with "<reading>: ...", NOT_FOUND "No <noun> <how> '<key>'" or
+ * @from_row's error. */
 gpointer store_row_get (BangerStore *store, const char *sql, const char *key,
                         StoreRowFunc from_row, const char *reading, const char *noun,
                         const char *how, GError **error);
 /* Takes the lock, runs @sql: an array of its rows' records (freed with
- * @free_row), or NULL with "<what>: ...". */
+ * @free_row), or NULL with "<what>: ..." or the first error of @from_row. */
 GPtrArray *store_row_list (BangerStore *store, const char *sql, StoreRowFunc from_row,
                            GDestroyNotify free_row, const char *what, GError **error);
 

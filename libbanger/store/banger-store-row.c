@@ -42,7 +42,7 @@ store_row_get (BangerStore *store, const char *sql, const char *key, StoreRowFun
   sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
   rc = store_step (store, stmt, reading, error);
   if (rc == SQLITE_ROW)
-    return from_row (stmt);
+    return from_row (store, stmt, error);
   if (rc == SQLITE_DONE)
     {
       g_autofree char *quoted = banger_quote (key);
@@ -67,7 +67,13 @@ store_row_list (BangerStore *store, const char *sql, StoreRowFunc from_row,
   if (stmt == NULL)
     return NULL;
   while ((rc = store_step (store, stmt, what, error)) == SQLITE_ROW)
-    g_ptr_array_add (rows, from_row (stmt));
+    {
+      gpointer row = from_row (store, stmt, error);
+
+      if (row == NULL)
+        return NULL;
+      g_ptr_array_add (rows, row);
+    }
   return rc == SQLITE_DONE ? g_steal_pointer (&rows) : NULL;
 }
 

@@ -34,7 +34,8 @@ banger_store_tap_free (BangerStoreTap *tap)
 }
 
 static gpointer
-tap_from_row (sqlite3_stmt *stmt)
+tap_from_row (BangerStore *store G_GNUC_UNUSED, sqlite3_stmt *stmt,
+              GError **error G_GNUC_UNUSED)
 {
   BangerStoreTap *tap = g_new0 (BangerStoreTap, 1);
 
@@ -124,7 +125,7 @@ claim_locked (BangerStore *store, const char *vm_id, GError **error)
                              "The tap pool has no free tap; retry once it is refilled");
         return NULL;
       }
-    tap = tap_from_row (stmt);
+    tap = tap_from_row (store, stmt, NULL);
     /* (finish the statement before the COMMIT) */
     if (store_step (store, stmt, "Claiming a tap", error) != SQLITE_DONE)
       {
