@@ -48,8 +48,9 @@ banger_store_image_free (BangerStoreImage *image)
   g_free (image);
 }
 
-static BangerStoreImage *
-image_from_row (sqlite3_stmt *stmt)
+static gpointer
+image_from_row (BangerStore *store G_GNUC_UNUSED, sqlite3_stmt *stmt,
+                GError **error G_GNUC_UNUSED)
 {
   BangerStoreImage *image = g_new0 (BangerStoreImage, 1);
 
@@ -87,10 +88,8 @@ BangerStoreImage *
 banger_store_image_add (BangerStore *store, const BangerStoreImage *image, GError **error)
 {
   g_autoptr (BangerStoreImage) stored = NULL;
-  g_autofree char *qname = NULL;
   g_autoptr (GMutexLocker) locker = NULL;
   g_auto (StoreStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (store != NULL && image != NULL, NULL);
   if (!banger_store_validate_object_name ("Image", image->name, error)
@@ -107,7 +106,6 @@ banger_store_image_add (BangerStore *store, const BangerStoreImage *image, GErro
   g_free (stored->id);
   stored->id = store_new_id ();
   stored->created_at = store_now ();
-  qname = banger_quote (image->name);
 
   locker = store_lock (store);
   stmt = store_stmt (store,
@@ -122,110 +120,46 @@ banger_store_image_add (BangerStore *store, const BangerStoreImage *image, GErro
   sqlite3_bind_int64 (stmt, 4, (gint64) stored->size_bytes);
   sqlite3_bind_text (stmt, 5, stored->digest, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 6, stored->created_at);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_CONSTRAINT_UNIQUE)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
-                   "An image named '%s' already exists", qname);
-      return NULL;
-    }
-  if (rc != SQLITE_DONE)
-    {
-      store_set_error (store, rc, "Adding an image", error);
-      return NULL;
-    }
-  return g_steal_pointer (&stored);
-}
-
-static BangerStoreImage *
-image_get (BangerStore *store, const char *sql, const char *key, const char *what,
-           GError **error)
-{
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
-
-  locker = store_lock (store);
-  stmt = store_stmt (store, sql, error);
-  if (stmt == NULL)
+  if (!store_row_insert (store, stmt, "An image", stored->name, "Adding an image", error))
     return NULL;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  rc = store_step (store, stmt, "Reading an image", error);
-  if (rc == SQLITE_ROW)
-    return image_from_row (stmt);
-  if (rc == SQLITE_DONE)
-    {
-      g_autofree char *quoted = banger_quote (key);
-
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "No image %s '%s'", what,
-                   quoted);
-    }
-  return NULL;
+  return g_steal_pointer (&stored);
 }
 
 BangerStoreImage *
 banger_store_image_get_by_name (BangerStore *store, const char *name, GError **error)
 {
   g_return_val_if_fail (store != NULL && name != NULL, NULL);
-  return image_get (store, "SELECT " IMAGE_COLUMNS " FROM images WHERE name = ?1", name,
-                    "named", error);
+  return store_row_get (store, "SELECT " IMAGE_COLUMNS " FROM images WHERE name = ?1", name,
+                        image_from_row, "Reading an image", "image", "named",
+                        error);
 }
 
 BangerStoreImage *
 banger_store_image_get_by_id (BangerStore *store, const char *id, GError **error)
 {
   g_return_val_if_fail (store != NULL && id != NULL, NULL);
-  return image_get (store, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?1", id,
-                    "with id", error);
+  return store_row_get (store, "SELECT " IMAGE_COLUMNS " FROM images WHERE id = ?1", id,
+                        image_from_row, "Reading an image", "image", "with id",
+                        error);
 }
 
 GPtrArray *
 banger_store_image_list (BangerStore *store, GError **error)
 {
-  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) banger_store_image_free);
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
-
   g_return_val_if_fail (store != NULL, NULL);
-  locker = store_lock (store);
-  stmt = store_stmt (store, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY name", error);
-  if (stmt == NULL)
-    return NULL;
-  while ((rc = store_step (store, stmt, "Listing images", error)) == SQLITE_ROW)
-    g_ptr_array_add (images, image_from_row (stmt));
-  return rc == SQLITE_DONE ? g_steal_pointer (&images) : NULL;
+  return store_row_list (store, "SELECT " IMAGE_COLUMNS " FROM images ORDER BY name",
+                         image_from_row, (GDestroyNotify) banger_store_image_free,
+                         "Listing images", error);
 }
 
 gboolean
 banger_store_image_delete (BangerStore *store, const char *name, GError **error)
 {
-  g_autofree char *quoted = NULL;
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
+  static const StoreRowDelete row = {
+    "DELETE FROM images WHERE name = ?1", "Image", "is in use by a VM; delete the VM first",
+    "Deleting an image", "image named",
+  };
 
   g_return_val_if_fail (store != NULL && name != NULL, FALSE);
-  quoted = banger_quote (name);
-  locker = store_lock (store);
-  stmt = store_stmt (store, "DELETE FROM images WHERE name = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (store_is_fk_violation (rc))
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
-                   "Image '%s' is in use by a VM; delete the VM first", quoted);
-      return FALSE;
-    }
-  if (rc != SQLITE_DONE)
-    return store_set_error (store, rc, "Deleting an image", error);
-  if (sqlite3_changes (store->db) == 0)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "No image named '%s'", quoted);
-      return FALSE;
-    }
-  return TRUE;
+  return store_row_delete (store, &row, name, error);
 }

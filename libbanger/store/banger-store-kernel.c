@@ -50,8 +50,9 @@ banger_store_kernel_free (BangerStoreKernel *kernel)
   g_free (kernel);
 }
 
-static BangerStoreKernel *
-kernel_from_row (sqlite3_stmt *stmt)
+static gpointer
+kernel_from_row (BangerStore *store G_GNUC_UNUSED, sqlite3_stmt *stmt,
+                 GError **error G_GNUC_UNUSED)
 {
   BangerStoreKernel *kernel = g_new0 (BangerStoreKernel, 1);
 
@@ -91,10 +92,8 @@ BangerStoreKernel *
 banger_store_kernel_add (BangerStore *store, const BangerStoreKernel *kernel, GError **error)
 {
   g_autoptr (BangerStoreKernel) stored = NULL;
-  g_autofree char *qname = NULL;
   g_autoptr (GMutexLocker) locker = NULL;
   g_auto (StoreStmt) stmt = NULL;
-  int rc;
 
   g_return_val_if_fail (store != NULL && kernel != NULL, NULL);
   if (!banger_store_validate_object_name ("Kernel", kernel->name, error)
@@ -106,7 +105,6 @@ banger_store_kernel_add (BangerStore *store, const BangerStoreKernel *kernel, GE
   g_free (stored->id);
   stored->id = store_new_id ();
   stored->created_at = store_now ();
-  qname = banger_quote (kernel->name);
 
   locker = store_lock (store);
   stmt = store_stmt (store,
@@ -120,110 +118,46 @@ banger_store_kernel_add (BangerStore *store, const BangerStoreKernel *kernel, GE
   sqlite3_bind_text (stmt, 4, stored->initrd_path, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 5, stored->cmdline, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 6, stored->created_at);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_CONSTRAINT_UNIQUE)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
-                   "A kernel named '%s' already exists", qname);
-      return NULL;
-    }
-  if (rc != SQLITE_DONE)
-    {
-      store_set_error (store, rc, "Adding a kernel", error);
-      return NULL;
-    }
-  return g_steal_pointer (&stored);
-}
-
-static BangerStoreKernel *
-kernel_get (BangerStore *store, const char *sql, const char *key, const char *what,
-            GError **error)
-{
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
-
-  locker = store_lock (store);
-  stmt = store_stmt (store, sql, error);
-  if (stmt == NULL)
+  if (!store_row_insert (store, stmt, "A kernel", stored->name, "Adding a kernel", error))
     return NULL;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  rc = store_step (store, stmt, "Reading a kernel", error);
-  if (rc == SQLITE_ROW)
-    return kernel_from_row (stmt);
-  if (rc == SQLITE_DONE)
-    {
-      g_autofree char *quoted = banger_quote (key);
-
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "No kernel %s '%s'", what,
-                   quoted);
-    }
-  return NULL;
+  return g_steal_pointer (&stored);
 }
 
 BangerStoreKernel *
 banger_store_kernel_get_by_name (BangerStore *store, const char *name, GError **error)
 {
   g_return_val_if_fail (store != NULL && name != NULL, NULL);
-  return kernel_get (store, "SELECT " KERNEL_COLUMNS " FROM kernels WHERE name = ?1", name,
-                     "named", error);
+  return store_row_get (store, "SELECT " KERNEL_COLUMNS " FROM kernels WHERE name = ?1", name,
+                        kernel_from_row, "Reading a kernel", "kernel", "named",
+                        error);
 }
 
 BangerStoreKernel *
 banger_store_kernel_get_by_id (BangerStore *store, const char *id, GError **error)
 {
   g_return_val_if_fail (store != NULL && id != NULL, NULL);
-  return kernel_get (store, "SELECT " KERNEL_COLUMNS " FROM kernels WHERE id = ?1", id,
-                     "with id", error);
+  return store_row_get (store, "SELECT " KERNEL_COLUMNS " FROM kernels WHERE id = ?1", id,
+                        kernel_from_row, "Reading a kernel", "kernel", "with id",
+                        error);
 }
 
 GPtrArray *
 banger_store_kernel_list (BangerStore *store, GError **error)
 {
-  g_autoptr (GPtrArray) kernels = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) banger_store_kernel_free);
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
-
   g_return_val_if_fail (store != NULL, NULL);
-  locker = store_lock (store);
-  stmt = store_stmt (store, "SELECT " KERNEL_COLUMNS " FROM kernels ORDER BY name", error);
-  if (stmt == NULL)
-    return NULL;
-  while ((rc = store_step (store, stmt, "Listing kernels", error)) == SQLITE_ROW)
-    g_ptr_array_add (kernels, kernel_from_row (stmt));
-  return rc == SQLITE_DONE ? g_steal_pointer (&kernels) : NULL;
+  return store_row_list (store, "SELECT " KERNEL_COLUMNS " FROM kernels ORDER BY name",
+                         kernel_from_row, (GDestroyNotify) banger_store_kernel_free,
+                         "Listing kernels", error);
 }
 
 gboolean
 banger_store_kernel_delete (BangerStore *store, const char *name, GError **error)
 {
-  g_autofree char *quoted = NULL;
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
+  static const StoreRowDelete row = {
+    "DELETE FROM kernels WHERE name = ?1", "Kernel", "is in use by a VM; delete the VM first",
+    "Deleting a kernel", "kernel named",
+  };
 
   g_return_val_if_fail (store != NULL && name != NULL, FALSE);
-  quoted = banger_quote (name);
-  locker = store_lock (store);
-  stmt = store_stmt (store, "DELETE FROM kernels WHERE name = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (store_is_fk_violation (rc))
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
-                   "Kernel '%s' is in use by a VM; delete the VM first", quoted);
-      return FALSE;
-    }
-  if (rc != SQLITE_DONE)
-    return store_set_error (store, rc, "Deleting a kernel", error);
-  if (sqlite3_changes (store->db) == 0)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "No kernel named '%s'", quoted);
-      return FALSE;
-    }
-  return TRUE;
+  return store_row_delete (store, &row, name, error);
 }

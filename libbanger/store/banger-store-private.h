@@ -90,6 +90,41 @@ char *store_address_to_string (guint32 address);
 gboolean store_check_path (const char *what, const char *path, gboolean nullable,
                            GError **error);
 
+/* Rows of the record tables (banger-store-row.c).  A StoreRowFunc makes a
+ * record from the current row of a statement, or returns NULL with @error
+ * set. */
+typedef gpointer (*StoreRowFunc) (BangerStore *store, sqlite3_stmt *stmt, GError **error);
+
+/* Steps an INSERT of a named row whose statement is bound: a duplicate name
+ * is BANGER_ERROR_ALREADY_EXISTS "<a_noun> named '<name>' already exists",
+ * another failure "<what>: <sqlite message>".  Caller holds the lock. */
+gboolean store_row_insert (BangerStore *store, sqlite3_stmt *stmt, const char *a_noun,
+                           const char *name, const char *what, GError **error);
+/* Takes the lock, runs @sql with ?1 = @key: the record of its first row, or
+ * NULL with "<reading>: ...", NOT_FOUND "No <noun> <how> '<key>'" or
+ * @from_row's error. */
+gpointer store_row_get (BangerStore *store, const char *sql, const char *key,
+                        StoreRowFunc from_row, const char *reading, const char *noun,
+                        const char *how, GError **error);
+/* Takes the lock, runs @sql: an array of its rows' records (freed with
+ * @free_row), or NULL with "<what>: ..." or the first error of @from_row. */
+GPtrArray *store_row_list (BangerStore *store, const char *sql, StoreRowFunc from_row,
+                           GDestroyNotify free_row, const char *what, GError **error);
+
+/* A DELETE of one row by a key (?1) and its messages. */
+typedef struct
+{
+  const char *sql;      /* "DELETE FROM ... WHERE ... = ?1" */
+  const char *noun;     /* BUSY (a foreign key refers to the row): */
+  const char *in_use;   /*   "<noun> '<key>' <in_use>" */
+  const char *deleting; /* other failures: "<deleting>: <sqlite message>" */
+  const char *missing;  /* no such row: NOT_FOUND "No <missing> '<key>'" */
+} StoreRowDelete;
+
+/* Takes the lock and deletes the row: see StoreRowDelete. */
+gboolean store_row_delete (BangerStore *store, const StoreRowDelete *row, const char *key,
+                           GError **error);
+
 /* Opening a store at an older schema version, or with another table of
  * migration steps: for the tests of the migrations only. */
 typedef struct

@@ -33,8 +33,9 @@ banger_store_tap_free (BangerStoreTap *tap)
   g_free (tap);
 }
 
-static BangerStoreTap *
-tap_from_row (sqlite3_stmt *stmt)
+static gpointer
+tap_from_row (BangerStore *store G_GNUC_UNUSED, sqlite3_stmt *stmt,
+              GError **error G_GNUC_UNUSED)
 {
   BangerStoreTap *tap = g_new0 (BangerStoreTap, 1);
 
@@ -124,7 +125,7 @@ claim_locked (BangerStore *store, const char *vm_id, GError **error)
                              "The tap pool has no free tap; retry once it is refilled");
         return NULL;
       }
-    tap = tap_from_row (stmt);
+    tap = tap_from_row (store, stmt, NULL);
     /* (finish the statement before the COMMIT) */
     if (store_step (store, stmt, "Claiming a tap", error) != SQLITE_DONE)
       {
@@ -237,20 +238,9 @@ banger_store_tap_remove (BangerStore *store, const char *name, GError **error)
 GPtrArray *
 banger_store_tap_list (BangerStore *store, GError **error)
 {
-  g_autoptr (GPtrArray) taps = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) banger_store_tap_free);
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
-
   g_return_val_if_fail (store != NULL, NULL);
-  locker = store_lock (store);
-  stmt = store_stmt (store, "SELECT " TAP_COLUMNS " FROM taps ORDER BY name", error);
-  if (stmt == NULL)
-    return NULL;
-  while ((rc = store_step (store, stmt, "Listing taps", error)) == SQLITE_ROW)
-    g_ptr_array_add (taps, tap_from_row (stmt));
-  return rc == SQLITE_DONE ? g_steal_pointer (&taps) : NULL;
+  return store_row_list (store, "SELECT " TAP_COLUMNS " FROM taps ORDER BY name", tap_from_row,
+                         (GDestroyNotify) banger_store_tap_free, "Listing taps", error);
 }
 
 gboolean

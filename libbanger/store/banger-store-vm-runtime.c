@@ -55,8 +55,9 @@ banger_store_vm_runtime_free (BangerStoreVmRuntime *rt)
   g_free (rt);
 }
 
-static BangerStoreVmRuntime *
-runtime_from_row (sqlite3_stmt *stmt)
+static gpointer
+runtime_from_row (BangerStore *store G_GNUC_UNUSED, sqlite3_stmt *stmt,
+                  GError **error G_GNUC_UNUSED)
 {
   BangerStoreVmRuntime *rt = g_new0 (BangerStoreVmRuntime, 1);
 
@@ -134,7 +135,7 @@ banger_store_vm_runtime_get (BangerStore *store, const char *vm_id, GError **err
   sqlite3_bind_text (stmt, 1, vm_id, -1, SQLITE_STATIC);
   rc = store_step (store, stmt, "Reading a VM's runtime handles", error);
   if (rc == SQLITE_ROW)
-    return runtime_from_row (stmt);
+    return runtime_from_row (store, stmt, NULL);
   if (rc == SQLITE_DONE)
     {
       g_autofree char *quoted = banger_quote (vm_id);
@@ -149,20 +150,10 @@ banger_store_vm_runtime_get (BangerStore *store, const char *vm_id, GError **err
 GPtrArray *
 banger_store_vm_runtime_list (BangerStore *store, GError **error)
 {
-  g_autoptr (GPtrArray) list = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) banger_store_vm_runtime_free);
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
-
   g_return_val_if_fail (store != NULL, NULL);
-  locker = store_lock (store);
-  stmt = store_stmt (store, RUNTIME_SELECT "ORDER BY r.vm_id", error);
-  if (stmt == NULL)
-    return NULL;
-  while ((rc = store_step (store, stmt, "Listing runtime handles", error)) == SQLITE_ROW)
-    g_ptr_array_add (list, runtime_from_row (stmt));
-  return rc == SQLITE_DONE ? g_steal_pointer (&list) : NULL;
+  return store_row_list (store, RUNTIME_SELECT "ORDER BY r.vm_id", runtime_from_row,
+                         (GDestroyNotify) banger_store_vm_runtime_free,
+                         "Listing runtime handles", error);
 }
 
 gboolean

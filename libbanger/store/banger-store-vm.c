@@ -150,7 +150,7 @@ banger_store_vm_free (BangerStoreVm *vm)
   g_free (vm);
 }
 
-static BangerStoreVm *
+static gpointer
 vm_from_row (BangerStore *store, sqlite3_stmt *stmt, GError **error)
 {
   g_autoptr (BangerStoreVm) vm = g_new0 (BangerStoreVm, 1);
@@ -320,68 +320,28 @@ banger_store_vm_create (BangerStore *store, const BangerStoreVm *vm, GError **er
   return g_steal_pointer (&stored);
 }
 
-static BangerStoreVm *
-vm_get (BangerStore *store, const char *sql, const char *key, const char *what, GError **error)
-{
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
-
-  locker = store_lock (store);
-  stmt = store_stmt (store, sql, error);
-  if (stmt == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  rc = store_step (store, stmt, "Reading a VM", error);
-  if (rc == SQLITE_ROW)
-    return vm_from_row (store, stmt, error);
-  if (rc == SQLITE_DONE)
-    {
-      g_autofree char *quoted = banger_quote (key);
-
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "No VM %s '%s'", what, quoted);
-    }
-  return NULL;
-}
-
 BangerStoreVm *
 banger_store_vm_get_by_name (BangerStore *store, const char *name, GError **error)
 {
   g_return_val_if_fail (store != NULL && name != NULL, NULL);
-  return vm_get (store, "SELECT " VM_COLUMNS " FROM vms WHERE name = ?1", name, "named",
-                 error);
+  return store_row_get (store, "SELECT " VM_COLUMNS " FROM vms WHERE name = ?1", name,
+                        vm_from_row, "Reading a VM", "VM", "named", error);
 }
 
 BangerStoreVm *
 banger_store_vm_get_by_id (BangerStore *store, const char *id, GError **error)
 {
   g_return_val_if_fail (store != NULL && id != NULL, NULL);
-  return vm_get (store, "SELECT " VM_COLUMNS " FROM vms WHERE id = ?1", id, "with id", error);
+  return store_row_get (store, "SELECT " VM_COLUMNS " FROM vms WHERE id = ?1", id,
+                        vm_from_row, "Reading a VM", "VM", "with id", error);
 }
 
 GPtrArray *
 banger_store_vm_list (BangerStore *store, GError **error)
 {
-  g_autoptr (GPtrArray) vms = g_ptr_array_new_with_free_func (
-      (GDestroyNotify) banger_store_vm_free);
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
-
   g_return_val_if_fail (store != NULL, NULL);
-  locker = store_lock (store);
-  stmt = store_stmt (store, "SELECT " VM_COLUMNS " FROM vms ORDER BY name", error);
-  if (stmt == NULL)
-    return NULL;
-  while ((rc = store_step (store, stmt, "Listing VMs", error)) == SQLITE_ROW)
-    {
-      BangerStoreVm *vm = vm_from_row (store, stmt, error);
-
-      if (vm == NULL)
-        return NULL;
-      g_ptr_array_add (vms, vm);
-    }
-  return rc == SQLITE_DONE ? g_steal_pointer (&vms) : NULL;
+  return store_row_list (store, "SELECT " VM_COLUMNS " FROM vms ORDER BY name", vm_from_row,
+                         (GDestroyNotify) banger_store_vm_free, "Listing VMs", error);
 }
 
 /* After an UPDATE that changed nothing: NOT_FOUND, or BUSY with the state
@@ -492,31 +452,11 @@ banger_store_vm_set_state (BangerStore *store, const char *id, int from, BangerS
 gboolean
 banger_store_vm_delete (BangerStore *store, const char *id, GError **error)
 {
-  g_autofree char *quoted = NULL;
-  g_autoptr (GMutexLocker) locker = NULL;
-  g_auto (StoreStmt) stmt = NULL;
-  int rc;
+  static const StoreRowDelete row = {
+    "DELETE FROM vms WHERE id = ?1", "VM",
+    "still holds an IP lease or a tap; release them first", "Deleting a VM", "VM with id",
+  };
 
   g_return_val_if_fail (store != NULL && id != NULL, FALSE);
-  quoted = banger_quote (id);
-  locker = store_lock (store);
-  stmt = store_stmt (store, "DELETE FROM vms WHERE id = ?1", error);
-  if (stmt == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, id, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (store_is_fk_violation (rc))
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
-                   "VM '%s' still holds an IP lease or a tap; release them first", quoted);
-      return FALSE;
-    }
-  if (rc != SQLITE_DONE)
-    return store_set_error (store, rc, "Deleting a VM", error);
-  if (sqlite3_changes (store->db) == 0)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "No VM with id '%s'", quoted);
-      return FALSE;
-    }
-  return TRUE;
+  return store_row_delete (store, &row, id, error);
 }
