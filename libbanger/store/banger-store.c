@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -410,18 +411,57 @@ apply_settings (sqlite3 *db, const char *path, gboolean full_sync, GError **erro
   return TRUE;
 }
 
+/* Processes that open one store at the same moment take turns (an
+ * advisory flock on the file itself, which SQLite's own POSIX locks ignore):
+ * the first one creates the schema, the others then find it done.  Without
+ * it, a second opener could meet a half-initialised file and refuse it, or
+ * get SQLITE_BUSY from the switch to WAL, which takes no busy handler.  The
+ * file is opened read-only and nothing is written.  Bounded by the busy
+ * timeout: BANGER_ERROR_BUSY after it. */
+static int
+lock_for_open (const char *path, GError **error)
+{
+  g_autofree char *quoted = banger_quote (path);
+  gint64 deadline = g_get_monotonic_time () + BANGER_STORE_BUSY_TIMEOUT_MS * G_TIME_SPAN_MILLISECOND;
+  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+
+  if (fd < 0)
+    return banger_set_error_from_errno (error, errno, "Cannot open the store '%s'", quoted), -1;
+  while (flock (fd, LOCK_EX | LOCK_NB) < 0)
+    {
+      int errsv = errno;
+
+      if (errsv == EINTR)
+        continue;
+      if (errsv != EWOULDBLOCK || g_get_monotonic_time () > deadline)
+        {
+          close (fd);
+          if (errsv == EWOULDBLOCK)
+            g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
+                         "Another process kept the store '%s' locked while opening it for "
+                         "more than %d ms",
+                         quoted, BANGER_STORE_BUSY_TIMEOUT_MS);
+          else
+            banger_set_error_from_errno (error, errsv, "Cannot lock the store '%s'", quoted);
+          return -1;
+        }
+      g_usleep (5 * 1000);
+    }
+  return fd;
+}
+
+static BangerStore *open_locked (const char *path, BangerStoreOpenFlags flags,
+                                 const BangerStoreMigration *steps, guint n_steps,
+                                 int known_version, GError **error);
+
 BangerStore *
 banger_store_open_full (const char *path, BangerStoreOpenFlags flags,
                         const BangerStoreMigration *steps, guint n_steps, GError **error)
 {
   g_autoptr (GMutexLocker) locker = NULL;
-  g_autoptr (GError) local_error = NULL;
-  g_autoptr (BangerStore) store = NULL;
+  BangerStore *store;
   int known_version;
-  gboolean checked = FALSE;
-  gint64 version = 0;
-  sqlite3 *db = NULL;
-  int rc;
+  int lock_fd;
 
   g_return_val_if_fail (steps != NULL && n_steps > 0, NULL);
   known_version = steps[n_steps - 1].version;
@@ -444,6 +484,25 @@ banger_store_open_full (const char *path, BangerStoreOpenFlags flags,
   locker = g_mutex_locker_new (&open_lock);
   if (!create_if_absent (path, error))
     return NULL;
+  lock_fd = lock_for_open (path, error);
+  if (lock_fd < 0)
+    return NULL;
+  store = open_locked (path, flags, steps, n_steps, known_version, error);
+  close (lock_fd); /* releases the flock */
+  return store;
+}
+
+/* The part of banger_store_open_full() that runs under the open lock. */
+static BangerStore *
+open_locked (const char *path, BangerStoreOpenFlags flags, const BangerStoreMigration *steps,
+             guint n_steps, int known_version, GError **error)
+{
+  g_autoptr (GError) local_error = NULL;
+  g_autoptr (BangerStore) store = NULL;
+  gboolean checked = FALSE;
+  gint64 version = 0;
+  sqlite3 *db = NULL;
+  int rc;
 
   if (!wal_exists (path))
     {

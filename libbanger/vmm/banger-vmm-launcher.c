@@ -71,6 +71,9 @@ direct_spawn (BangerVmmLauncher *launcher, const BangerVmmLaunchRequest *request
   spec.envp = (const char *const *) env;
   spec.stdout_fd = log_fd;
   spec.pass_fd = tap_fd;
+  /* A VMM that exits right after its exec is the driver's to report (it
+   * waits on the pidfd and quotes the VMM's log), not a failed spawn. */
+  spec.exiting_is_started = TRUE;
   ok = banger_spawn_vmm (&spec, NULL, &pid, &pidfd, error);
   if (log_fd >= 0)
     close (log_fd);

@@ -43,6 +43,21 @@ if os.geteuid() != 0:
     print('1..0 # SKIP needs root (network namespace, taps, QEMU)')
     sys.exit(0)
 
+def build_guest():
+    """The test guest (tests/guest/build-guest.sh), built or taken from the
+    cache BEFORE the process moves into its network namespace: a first build
+    downloads Debian packages, and the namespace has no way out."""
+    cache = os.environ.get('BANGER_GUEST_CACHE') or os.path.join(GUEST_SRC, 'cache')
+    built = subprocess.run([os.path.join(GUEST_SRC, 'build-guest.sh'), cache],
+                           capture_output=True, text=True, check=False)
+    if built.returncode != 0:
+        print('1..1\nnot ok 1 - build-guest.sh failed (exit %d): %s'
+              % (built.returncode, built.stderr.replace('\n', ' | ')))
+        sys.exit(1)
+    return built.stdout.strip()
+
+
+GUEST = build_guest()
 NS = f'banger-py-{os.getpid()}'
 subprocess.run(['ip', 'netns', 'add', NS], check=True)
 subprocess.run(['ip', '-n', NS, 'link', 'set', 'lo', 'up'], check=True)
@@ -81,12 +96,7 @@ def taps():
 class Client(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cache = os.environ.get('BANGER_GUEST_CACHE') or os.path.join(GUEST_SRC, 'cache')
-        built = subprocess.run([os.path.join(GUEST_SRC, 'build-guest.sh'), cache],
-                               capture_output=True, text=True, check=False)
-        if built.returncode != 0:
-            raise RuntimeError('build-guest.sh failed (exit %d):\n%s' % (built.returncode, built.stderr))
-        out = built.stdout.strip()
+        out = GUEST
         cls.guest = out
         with open(os.path.join(out, 'kernel-release'), encoding='utf-8') as f:
             cls.release = f.read().strip()
