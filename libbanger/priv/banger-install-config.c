@@ -9,6 +9,7 @@
 
 #include "banger-error-private.h"
 #include "banger-install-config.h"
+#include "banger-ipv4.h"
 #include "banger-path-private.h"
 #include "banger-quote.h"
 
@@ -99,32 +100,7 @@ is_nft_table_name (const char *s)
 gboolean
 banger_install_parse_cidr (const char *cidr, guint32 *out_addr, guint *out_prefix)
 {
-  g_auto (GStrv) parts = NULL;
-  g_auto (GStrv) octets = NULL;
-  guint32 addr = 0;
-  guint64 n;
-
-  if (cidr == NULL)
-    return FALSE;
-  parts = g_strsplit (cidr, "/", -1);
-  if (g_strv_length (parts) != 2
-      || !g_ascii_string_to_unsigned (parts[1], 10, 0, 32, &n, NULL)
-      || (parts[1][0] == '0' && parts[1][1] != '\0'))
-    return FALSE;
-  *out_prefix = (guint) n;
-  octets = g_strsplit (parts[0], ".", -1);
-  if (g_strv_length (octets) != 4)
-    return FALSE;
-  for (guint i = 0; i < 4; i++)
-    {
-      guint64 o;
-      if (octets[i][0] == '\0' || (octets[i][0] == '0' && octets[i][1] != '\0')
-          || !g_ascii_string_to_unsigned (octets[i], 10, 0, 255, &o, NULL))
-        return FALSE;
-      addr = (addr << 8) | (guint32) o;
-    }
-  *out_addr = addr;
-  return TRUE;
+  return banger_ipv4_parse_cidr (cidr, out_addr, out_prefix);
 }
 
 /* Ranges no VM network may touch: this network, loopback, link-local,

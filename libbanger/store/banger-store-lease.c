@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "banger-quote.h"
+#include "banger-ipv4.h"
 #include "banger-store-private.h"
 
 #define LEASE_COLUMNS "subnet, address, vm_id, created_at"
@@ -19,54 +20,15 @@ store_address_to_string (guint32 address)
                           (address >> 8) & 0xff, address & 0xff);
 }
 
-static gboolean
-parse_address (const char *text, guint32 *out)
-{
-  struct in_addr in;
-
-  if (text == NULL || inet_pton (AF_INET, text, &in) != 1)
-    return FALSE;
-  *out = ntohl (in.s_addr);
-  return TRUE;
-}
-
-/* One or two decimal digits, 8 to 30.  By hand, not g_ascii_string_to_unsigned():
- * that one reads errno after g_ascii_strtoull(), whose first use in a
- * process initialises a C locale behind a g_once that, when several threads
- * race into it, can leave errno at EAGAIN — a valid prefix was then refused
- * (tests/store/test-store-concurrency, 20 threads allocating at once). */
-static gboolean
-parse_prefix (const char *text, guint64 *out)
-{
-  guint64 v = 0;
-
-  if (text[0] < '0' || text[0] > '9')
-    return FALSE;
-  for (const char *p = text; *p != '\0'; p++)
-    {
-      if (*p < '0' || *p > '9' || p - text >= 2)
-        return FALSE;
-      v = v * 10 + (guint64) (*p - '0');
-    }
-  if (v < 8 || v > 30)
-    return FALSE;
-  *out = v;
-  return TRUE;
-}
-
 gboolean
 banger_store_parse_subnet (const char *cidr, guint32 *out_network, guint *out_prefix,
                            char **out_canonical, GError **error)
 {
   g_autofree char *quoted = banger_quote (cidr);
-  g_autofree char *address = NULL;
-  const char *slash = cidr != NULL ? strchr (cidr, '/') : NULL;
-  guint64 prefix = 0;
+  guint prefix = 0;
   guint32 network = 0, mask;
 
-  if (slash == NULL || slash[1] == '\0' || strlen (slash + 1) > 2
-      || !parse_prefix (slash + 1, &prefix)
-      || !parse_address ((address = g_strndup (cidr, slash - cidr)), &network))
+  if (!banger_ipv4_parse_cidr (cidr, &network, &prefix) || prefix < 8 || prefix > 30)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
                    "Subnet '%s' is not an IPv4 CIDR such as 172.30.0.0/24 (prefix 8 to 30)",
@@ -297,7 +259,7 @@ banger_store_lease_release (BangerStore *store, const char *subnet, const char *
   g_return_val_if_fail (store != NULL, FALSE);
   if (!banger_store_parse_subnet (subnet, NULL, NULL, &canonical, error))
     return FALSE;
-  if (!parse_address (address, &addr))
+  if (!banger_ipv4_parse_address (address, &addr))
     {
       g_autofree char *quoted = banger_quote (address);
 
