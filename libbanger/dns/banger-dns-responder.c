@@ -287,20 +287,37 @@ banger_dns_responder_new (BangerDnsTable *table, GInetSocketAddress *address, GE
   r->table = banger_dns_table_ref (table);
   r->context = g_main_context_ref_thread_default ();
   r->conns = g_hash_table_new (g_direct_hash, g_direct_equal);
-  r->udp = bind_socket (address, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
-  if (r->udp == NULL)
-    return NULL;
-  bound = g_socket_get_local_address (r->udp, &local);
-  if (bound == NULL)
+  /* Port 0 asks the kernel for a UDP port; TCP then binds the same number,
+   * which another socket may already hold (an ephemeral TCP port is not
+   * reserved for UDP's sake): try a few UDP ports before giving up. A
+   * given port is tried once. */
+  for (guint attempt = 0;; attempt++)
     {
-      set_bind_error (error, local, address, "udp");
-      return NULL;
+      g_autoptr (GError) tcp_error = NULL;
+
+      g_clear_object (&r->udp);
+      g_clear_object (&r->address);
+      r->udp = bind_socket (address, G_SOCKET_TYPE_DATAGRAM, G_SOCKET_PROTOCOL_UDP, error);
+      if (r->udp == NULL)
+        return NULL;
+      bound = g_socket_get_local_address (r->udp, &local);
+      if (bound == NULL)
+        {
+          set_bind_error (error, local, address, "udp");
+          return NULL;
+        }
+      r->address = G_INET_SOCKET_ADDRESS (g_steal_pointer (&bound));
+      /* TCP on the port UDP got (the same when one was given) */
+      r->tcp = bind_socket (r->address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &tcp_error);
+      if (r->tcp != NULL)
+        break;
+      if (g_inet_socket_address_get_port (address) != 0 || attempt >= 16
+          || !g_error_matches (tcp_error, BANGER_ERROR, BANGER_ERROR_BUSY))
+        {
+          g_propagate_error (error, g_steal_pointer (&tcp_error));
+          return NULL;
+        }
     }
-  r->address = G_INET_SOCKET_ADDRESS (g_steal_pointer (&bound));
-  /* TCP on the port UDP got (the same when one was given) */
-  r->tcp = bind_socket (r->address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, error);
-  if (r->tcp == NULL)
-    return NULL;
 
   r->udp_source = g_socket_create_source (r->udp, G_IO_IN, NULL);
   g_source_set_callback (r->udp_source, G_SOURCE_FUNC (on_udp), r, NULL);
