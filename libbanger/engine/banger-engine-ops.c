@@ -5,6 +5,9 @@
 
 #include <unistd.h>
 
+#include "banger-engine-doctor.h"
+#include "banger-engine-events.h"
+#include "banger-engine-exec.h"
 #include "banger-engine-ops.h"
 #include "banger-engine-private.h"
 #include "banger-error.h"
@@ -378,6 +381,26 @@ HANDLER (op_vm_exec)
 
   if (argv == NULL)
     return FALSE;
+  if (json_object_get_boolean_member_with_default (params, "stream", FALSE))
+    {
+      /* the output as events while it runs (banger-engine-exec.h) */
+      g_autoptr (GOutputStream) so = NULL, se = NULL;
+      BangerPrivStream *stream = banger_priv_current_stream ();
+
+      if (stream == NULL)
+        {
+          g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                               "vm.exec: 'stream' needs a connection that carries events");
+          return FALSE;
+        }
+      so = banger_engine_exec_output_new (stream, 1);
+      se = banger_engine_exec_output_new (stream, 2);
+      if (!banger_engine_vm_exec (engine_of (state), opt_str (params, "name"),
+                                  (const char *const *)argv, so, se, &status, cancellable, error))
+        return FALSE;
+      add_int (result, "exit_status", status);
+      return TRUE;
+    }
   if (!banger_engine_vm_exec (engine_of (state), opt_str (params, "name"),
                               (const char *const *)argv, out, err, &status, cancellable, error))
     return FALSE;
@@ -451,6 +474,7 @@ static const BangerParamSpec vm_set_params[] = {
 static const BangerParamSpec vm_exec_params[] = {
   NAME_PARAM (banger_validate_vm_name),
   { "argv", BANGER_PARAM_STRING, TRUE, 2, 60000, NULL },
+  { "stream", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
   { NULL },
 };
 
@@ -460,6 +484,10 @@ static const BangerParamSpec vm_exec_params[] = {
  * (which answers root's quick CONCURRENT requests inline). */
 static const BangerPrivOp ops[] = {
   { "engine.status", no_params, op_status, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "engine.subscribe", no_params, banger_engine_op_subscribe,
+    BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "engine.doctor", no_params, banger_engine_op_doctor,
+    BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "kernel.add", kernel_add_params, op_kernel_add,
     BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "kernel.list", no_params, op_kernel_list, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },

@@ -47,6 +47,11 @@ typedef struct
   char *netmask;
   guint prefix;
   char *tap;
+  /* progress events: the operation's kind, steps run before this
+   * run_steps() and the operation's whole count */
+  const char *kind;
+  guint steps_done;
+  guint steps_total;
 } VmCtx;
 
 static void
@@ -508,6 +513,9 @@ run_steps (VmCtx *c, const Step *steps, guint n, const char **out_failed, GError
       g_autoptr (GError) local = NULL;
       gint64 t0 = g_get_monotonic_time ();
 
+      if (c->kind != NULL)
+        banger_engine_emit_progress (c->engine, c->op_id, c->kind, c->vm->name, steps[i].name,
+                                     c->steps_done + i + 1, c->steps_total, 0, 0);
       if (!g_cancellable_set_error_if_cancelled (c->cancellable, &local)
           && steps[i].run (c, &local))
         {
@@ -524,6 +532,7 @@ run_steps (VmCtx *c, const Step *steps, guint n, const char **out_failed, GError
       g_propagate_error (error, g_steal_pointer (&local));
       return FALSE;
     }
+  c->steps_done += n;
   return TRUE;
 }
 
@@ -664,6 +673,8 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
   banger_engine_log (op_id, "vm.create %s: id %s, %s", c.vm->name, c.vm->id,
                      banger_store_vmm_to_string (vmm));
   vm_ctx_paths (&c);
+  c.kind = "vm.create";
+  c.steps_total = G_N_ELEMENTS (create_disk_steps) + (spec->no_start ? 0 : G_N_ELEMENTS (boot_steps));
   if (!run_steps (&c, create_disk_steps, G_N_ELEMENTS (create_disk_steps), &failed, error))
     {
       record_failure (e, c.vm->id, BANGER_STORE_VM_STATE_FAILED, failed, *error);
@@ -742,6 +753,8 @@ banger_engine_vm_start (BangerEngine *e, const char *name, const char *op_id,
                                   BANGER_STORE_VM_STATE_STARTING, NULL, NULL, error))
     return FALSE;
   banger_engine_log (op_id, "vm.start %s", name);
+  c.kind = "vm.start";
+  c.steps_total = G_N_ELEMENTS (boot_steps);
   if (!step_load_lease (&c, error)
       || !run_steps (&c, steps, G_N_ELEMENTS (boot_steps), &failed, error))
     {

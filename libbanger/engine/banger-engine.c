@@ -28,7 +28,10 @@ banger_engine_finalize (GObject *object)
   g_clear_pointer (&self->taps, g_hash_table_unref);
   g_clear_pointer (&self->key, banger_guest_key_unref);
   g_clear_pointer (&self->backend, banger_priv_backend_free);
+  if (self->store != NULL)
+    banger_store_set_vm_changed_func (self->store, NULL, NULL);
   g_clear_pointer (&self->store, banger_store_unref);
+  g_clear_pointer (&self->events, banger_engine_events_free);
   g_clear_pointer (&self->config, banger_engine_config_free);
   g_free (self->images_dir);
   g_free (self->kernels_dir);
@@ -57,6 +60,7 @@ banger_engine_init (BangerEngine *self)
   self->vmms = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->vm_locks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_mutex);
   self->taps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->events = banger_engine_events_new ();
 }
 
 static gboolean
@@ -145,6 +149,7 @@ banger_engine_new (BangerEngineConfig *config, GError **error)
   self->store = banger_store_open (db, BANGER_STORE_OPEN_NONE, error);
   if (self->store == NULL)
     return NULL;
+  banger_engine_events_attach_store (self);
   self->key = banger_guest_key_load_or_create (ssh_dir, NULL, error);
   if (self->key == NULL)
     return NULL;

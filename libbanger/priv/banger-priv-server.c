@@ -16,6 +16,7 @@
 #include "banger-priv-json.h"
 #include "banger-priv-message.h"
 #include "banger-priv-server.h"
+#include "banger-priv-stream.h"
 
 #define ACCEPT_PAUSE_MS 100 /* after EMFILE/ENFILE, before accepting again */
 #define ACCEPT_BURST 64     /* connections accepted per main-loop wakeup */
@@ -70,6 +71,17 @@ typedef struct
   gboolean busy;          /* a request is executing or its reply is being written */
   gboolean reading;
   gboolean closed;
+  /* Pushed messages (banger-priv-stream.h): the running request's stream,
+   * whose events are written as they come, before its reply. */
+  BangerPrivStream *stream;
+  GBytes *pending_reply;  /* the reply, waiting for the events pushed before it */
+  gboolean pending_fatal;
+  guint64 reply_after;    /* … that many */
+  guint64 n_popped;       /* events taken from the stream */
+  gboolean writing;       /* a write is in flight */
+  gsize writing_event;    /* its event's size (0: the write is the reply) */
+  gboolean subscribed;    /* the stream outlived its reply: only events from now on */
+  guint8 scratch[64];     /* a subscriber's reads (anything read ends it) */
 } Conn;
 
 static void conn_pump (Conn *c);
@@ -88,6 +100,8 @@ conn_unref (Conn *c)
     return;
   banger_priv_framer_clear (&c->framer);
   g_clear_pointer (&c->reply, g_bytes_unref);
+  g_clear_pointer (&c->pending_reply, g_bytes_unref);
+  g_clear_pointer (&c->stream, banger_priv_stream_unref);
   g_clear_object (&c->cancellable);
   g_clear_object (&c->socket);
   g_clear_object (&c->connection);
@@ -129,6 +143,9 @@ conn_close (Conn *c, const char *why)
            (int) c->cred.pid, why);
   conn_disarm (c);
   g_cancellable_cancel (c->cancellable);
+  /* A handler waiting to push wakes up (CANCELLED); a subscription ends. */
+  if (c->stream != NULL)
+    banger_priv_stream_close (c->stream);
   /* The peer sees EOF now; the fd itself is released when the last pending
    * callback drops its reference. */
   g_socket_shutdown (c->socket, TRUE, TRUE, NULL);
@@ -199,12 +216,55 @@ conn_arm (Conn *c, TimerKind kind)
   c->timer_kind = kind;
 }
 
+static void conn_flush (Conn *c);
+
+static void
+on_sub_read (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  Conn *c = user_data;
+  g_autoptr (GError) error = NULL;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), res, &error);
+
+  c->reading = FALSE;
+  /* A subscriber only listens: its end of stream (or anything it sends)
+   * ends the subscription. */
+  conn_close (c, n == 0 ? "subscriber closed" : "subscriber sent data");
+  conn_unref (c);
+}
+
+/* The request's reply is written: an ordinary request is done; a kept
+ * stream (a subscription) turns the connection into an event channel. */
+static void
+request_done (Conn *c)
+{
+  if (c->stream != NULL && banger_priv_stream_is_kept (c->stream)
+      && !banger_priv_stream_is_closed (c->stream))
+    {
+      c->subscribed = TRUE;
+      c->reading = TRUE;
+      g_input_stream_read_async (g_io_stream_get_input_stream (G_IO_STREAM (c->connection)),
+                                 c->scratch, sizeof c->scratch, G_PRIORITY_DEFAULT,
+                                 c->cancellable, on_sub_read, conn_ref (c));
+      conn_flush (c);
+      return;
+    }
+  if (c->stream != NULL)
+    {
+      banger_priv_stream_close (c->stream);
+      g_clear_pointer (&c->stream, banger_priv_stream_unref);
+    }
+  c->busy = FALSE;
+  conn_pump (c);
+}
+
 static void
 on_written (GObject *source, GAsyncResult *res, gpointer user_data)
 {
   Conn *c = user_data;
   g_autoptr (GError) error = NULL;
+  gsize event = c->writing_event;
 
+  c->writing = FALSE;
   if (!g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), res, NULL, &error))
     {
       conn_close (c, "write failed");
@@ -217,31 +277,95 @@ on_written (GObject *source, GAsyncResult *res, gpointer user_data)
       conn_unref (c);
       return;
     }
+  if (event > 0)
+    {
+      banger_priv_stream_delivered (c->stream, event);
+      conn_flush (c);
+      conn_unref (c);
+      return;
+    }
   conn_disarm (c);
   if (c->close_after_reply)
     conn_close (c, "protocol error");
   else
-    {
-      c->busy = FALSE;
-      conn_pump (c);
-    }
+    request_done (c);
   conn_unref (c);
+}
+
+static void
+conn_write (Conn *c, GBytes *message, gsize event)
+{
+  gsize len;
+  const void *data = g_bytes_get_data (message, &len);
+
+  c->writing = TRUE;
+  c->writing_event = event;
+  c->reply = message;
+  /* A reply not taken in time closes the connection; events are bounded by
+   * the stream instead (a full queue holds the handler back, or ends a
+   * subscription). */
+  if (event == 0)
+    conn_arm (c, TIMER_WRITE);
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (c->connection)),
+                                   data, len, G_PRIORITY_DEFAULT, c->cancellable, on_written,
+                                   conn_ref (c));
+}
+
+/* Write what is next: the events pushed before the reply, then the reply,
+ * then (a subscription) the events that keep coming. */
+static void
+conn_flush (Conn *c)
+{
+  GBytes *event;
+
+  if (c->closed || c->writing)
+    return;
+  if (c->stream != NULL && banger_priv_stream_overflowed (c->stream))
+    {
+      g_autoptr (GError) error = g_error_new (BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
+                                              "Events were not read in time: closing");
+      send_nowait (c->socket, -1, error);
+      conn_close (c, "events not read in time");
+      return;
+    }
+  if (c->pending_reply != NULL && c->n_popped >= c->reply_after)
+    {
+      conn_write (c, g_steal_pointer (&c->pending_reply), 0);
+      return;
+    }
+  if (c->stream != NULL && (event = banger_priv_stream_pop (c->stream)) != NULL)
+    {
+      gsize len = g_bytes_get_size (event);
+      c->n_popped++;
+      conn_write (c, banger_priv_event_message (banger_priv_stream_get_request_id (c->stream),
+                                                event),
+                  len);
+      g_bytes_unref (event);
+    }
+}
+
+static void
+on_stream_notify (gpointer user_data)
+{
+  conn_flush (user_data);
+}
+
+/* The reply of the request: written after the @after events pushed before
+ * the handler returned. */
+static void
+conn_send_after (Conn *c, GBytes *reply, gboolean close_after, guint64 after)
+{
+  c->busy = TRUE;
+  c->pending_reply = reply;
+  c->close_after_reply = close_after;
+  c->reply_after = after;
+  conn_flush (c);
 }
 
 static void
 conn_send (Conn *c, GBytes *reply, gboolean close_after)
 {
-  gsize len;
-  const void *data;
-
-  c->busy = TRUE;
-  c->reply = reply;
-  c->close_after_reply = close_after;
-  data = g_bytes_get_data (reply, &len);
-  conn_arm (c, TIMER_WRITE);
-  g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (c->connection)),
-                                   data, len, G_PRIORITY_DEFAULT, c->cancellable, on_written,
-                                   conn_ref (c));
+  conn_send_after (c, reply, close_after, 0);
 }
 
 /* ------------------------------------------------------------ execution */
@@ -253,6 +377,8 @@ typedef struct
   GBytes *message;
   GBytes *reply;
   gboolean fatal;
+  BangerPrivStream *stream; /* the handler's pushed messages */
+  guint64 n_pushed;         /* pushed before it returned */
 } Job;
 
 static void
@@ -261,6 +387,7 @@ job_free (Job *job)
   g_clear_object (&job->server);
   g_clear_pointer (&job->message, g_bytes_unref);
   g_clear_pointer (&job->reply, g_bytes_unref);
+  g_clear_pointer (&job->stream, banger_priv_stream_unref);
   g_free (job);
 }
 
@@ -297,8 +424,12 @@ execute_in_thread (GTask *task, gpointer source, gpointer task_data, GCancellabl
   if (run)
     {
       banger_priv_set_current_op_id (req->op_id);
+      banger_priv_stream_set_request_id (job->stream, req->id);
+      banger_priv_set_current_stream (job->stream);
       result = banger_priv_execute (server->table, server->state, &job->cred, req->method,
                                     req->params, server->cancellable, &error);
+      banger_priv_set_current_stream (NULL);
+      job->n_pushed = banger_priv_stream_get_n_pushed (job->stream);
       banger_priv_set_current_op_id (NULL);
       g_mutex_lock (&server->jobs_lock);
       if (--server->n_jobs == 0)
@@ -338,7 +469,7 @@ on_executed (GObject *source, GAsyncResult *res, gpointer user_data)
   Job *job = g_task_get_task_data (G_TASK (res));
 
   if (!c->closed)
-    conn_send (c, g_steal_pointer (&job->reply), job->fatal);
+    conn_send_after (c, g_steal_pointer (&job->reply), job->fatal, job->n_pushed);
   conn_unref (c);
 }
 
@@ -397,6 +528,11 @@ conn_dispatch (Conn *c, GBytes *message)
   job->server = g_object_ref (c->server);
   job->cred = c->cred;
   job->message = message;
+  job->stream = banger_priv_stream_new (0);
+  c->n_popped = 0;
+  g_clear_pointer (&c->stream, banger_priv_stream_unref);
+  c->stream = banger_priv_stream_ref (job->stream);
+  banger_priv_stream_set_consumer (c->stream, c->server->context, on_stream_notify, c);
   g_task_set_task_data (task, job, (GDestroyNotify) job_free);
   /* Root's requests have threads of their own: the owner's requests may
    * occupy every thread of GLib's pool (waiting for the executor lock), and

@@ -23,6 +23,8 @@ struct _BangerStore
   char *path;
   int schema_version;
   GHashTable *stmts; /* SQL text (static) -> prepared sqlite3_stmt*, owned */
+  BangerStoreVmChangedFunc vm_changed; /* set once, before sharing (banger-store-vm.h) */
+  gpointer vm_changed_data;
 };
 
 /* Takes @store's lock; hold the result in a g_autoptr (GMutexLocker)

@@ -255,8 +255,36 @@ bind_spec (sqlite3_stmt *stmt, const BangerStoreVm *vm)
                      SQLITE_STATIC);
 }
 
+void
+banger_store_set_vm_changed_func (BangerStore *store, BangerStoreVmChangedFunc func,
+                                  gpointer user_data)
+{
+  g_return_if_fail (store != NULL);
+  store->vm_changed = func;
+  store->vm_changed_data = user_data;
+}
+
+static void
+vm_changed (BangerStore *store, const char *id, const char *name, int state)
+{
+  if (store->vm_changed != NULL)
+    store->vm_changed (store, id, name, state, store->vm_changed_data);
+}
+
+static BangerStoreVm *vm_create (BangerStore *store, const BangerStoreVm *vm, GError **error);
+
 BangerStoreVm *
 banger_store_vm_create (BangerStore *store, const BangerStoreVm *vm, GError **error)
+{
+  BangerStoreVm *stored = vm_create (store, vm, error);
+
+  if (stored != NULL)
+    vm_changed (store, stored->id, stored->name, (int)stored->state);
+  return stored;
+}
+
+static BangerStoreVm *
+vm_create (BangerStore *store, const BangerStoreVm *vm, GError **error)
 {
   g_autoptr (BangerStoreVm) stored = NULL;
   g_autoptr (GMutexLocker) locker = NULL;
@@ -413,9 +441,22 @@ banger_store_vm_update_spec (BangerStore *store, const BangerStoreVm *vm, int on
   return TRUE;
 }
 
+static gboolean vm_set_state (BangerStore *store, const char *id, int from, BangerStoreVmState to,
+                              const char *failed_step, const char *message, GError **error);
+
 gboolean
 banger_store_vm_set_state (BangerStore *store, const char *id, int from, BangerStoreVmState to,
                            const char *failed_step, const char *message, GError **error)
+{
+  if (!vm_set_state (store, id, from, to, failed_step, message, error))
+    return FALSE;
+  vm_changed (store, id, NULL, (int)to);
+  return TRUE;
+}
+
+static gboolean
+vm_set_state (BangerStore *store, const char *id, int from, BangerStoreVmState to,
+              const char *failed_step, const char *message, GError **error)
 {
   g_autofree char *step = NULL, *text = NULL;
   g_autofree char *what = NULL;
@@ -457,6 +498,13 @@ banger_store_vm_delete (BangerStore *store, const char *id, GError **error)
     "still holds an IP lease or a tap; release them first", "Deleting a VM", "VM with id",
   };
 
+  g_autoptr (BangerStoreVm) old = NULL;
+
   g_return_val_if_fail (store != NULL && id != NULL, FALSE);
-  return store_row_delete (store, &row, id, error);
+  if (store->vm_changed != NULL)
+    old = banger_store_vm_get_by_id (store, id, NULL);
+  if (!store_row_delete (store, &row, id, error))
+    return FALSE;
+  vm_changed (store, id, old ? old->name : NULL, -1);
+  return TRUE;
 }

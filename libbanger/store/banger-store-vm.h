@@ -115,6 +115,16 @@ gboolean banger_store_vm_set_state (BangerStore *store, const char *id, int from
  * host objects that the caller must undo). */
 gboolean banger_store_vm_delete (BangerStore *store, const char *id, GError **error);
 
+/* Told after each committed change of a VM's state, in the thread that
+ * made it (the store's lock is not held): @name is NULL when the change
+ * did not know it (set_state); @state is a BangerStoreVmState, or -1 when
+ * the record was deleted.  The engine turns these into events. */
+typedef void (*BangerStoreVmChangedFunc) (BangerStore *store, const char *vm_id, const char *name,
+                                          int state, gpointer user_data);
+/* Set once, before the store is shared between threads. */
+void banger_store_set_vm_changed_func (BangerStore *store, BangerStoreVmChangedFunc func,
+                                       gpointer user_data);
+
 /* ----------------------------------------------------------- runtime */
 
 /* The handles of a VM whose VMM process was launched.  pid + start_time +
