@@ -20,5 +20,7 @@
 #include <banger-signal.h>
 #include <banger-vm-types.h>
 #include <banger-client.h>
+#include <banger-doctor-check.h>
+#include <banger-client-events.h>
 
 #undef __BANGER_H_INSIDE__

@@ -5,10 +5,52 @@
 
 #include <json-glib/json-glib.h>
 
+#include "banger-client-events.h"
+#include "banger-client-stream.h"
 #include "banger-client.h"
+#include "banger-doctor-check.h"
+#include "banger-engine.h"
+#include "banger-priv-client.h"
+#include "banger-priv-op.h"
 #include "banger-vm-types.h"
 
 G_BEGIN_DECLS
+
+struct _BangerClient
+{
+  GObject parent_instance;
+  char *socket_path; /* socket mode */
+  BangerPrivClient *priv_client;
+  BangerEngine *engine; /* embedded mode */
+  BangerPrivState *state;
+  /* the event stream (banger-client-events.c) */
+  BangerClientStreamCall *events;
+  gboolean subscribed;      /* the subscription answered and is alive */
+  GPtrArray *subscribe_waiters; /* GTask*: subscribe calls waiting for it */
+};
+
+/* "c" + 16 hex digits: the op id of one call. */
+char *banger_client_new_op_id (void);
+void banger_client_emit_vm_state_changed (BangerClient *self, const char *name,
+                                          BangerVmState state);
+
+/* A call of @method (the ordinary one-reply kind), completing a task of
+ * @source_tag with the value @convert makes of the result. */
+typedef gpointer (*BangerClientConvertFunc) (JsonObject *result, GError **error);
+void banger_client_call (BangerClient *self, const char *method, JsonObject *params,
+                         BangerClientConvertFunc convert, GDestroyNotify destroy,
+                         gpointer source_tag, GCancellable *cancellable,
+                         GAsyncReadyCallback callback, gpointer user_data);
+gpointer banger_client_call_finish (BangerClient *self, GAsyncResult *result, gpointer source_tag,
+                                    GError **error);
+
+BangerDoctorCheck *banger_doctor_check_new (const char *name, BangerCheckStatus status,
+                                            const char *message);
+
+/* banger-client-events.c: the progress signal, and the subscription's end. */
+void banger_client_events_class_init (GObjectClass *klass);
+void banger_client_events_finalize (BangerClient *self);
+gboolean banger_client_is_subscribed (BangerClient *self);
 
 typedef enum
 {

@@ -28,15 +28,6 @@
  *
  * Since: 0.2
  */
-struct _BangerClient
-{
-  GObject parent_instance;
-  char *socket_path; /* socket mode */
-  BangerPrivClient *priv_client;
-  BangerEngine *engine; /* embedded mode */
-  BangerPrivState *state;
-};
-
 G_DEFINE_FINAL_TYPE (BangerClient, banger_client, G_TYPE_OBJECT)
 
 enum
@@ -51,6 +42,7 @@ banger_client_finalize (GObject *object)
 {
   BangerClient *self = BANGER_CLIENT (object);
 
+  banger_client_events_finalize (self);
   g_clear_object (&self->priv_client);
   g_clear_pointer (&self->state, banger_priv_state_free);
   g_clear_object (&self->engine);
@@ -62,6 +54,7 @@ static void
 banger_client_class_init (BangerClientClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = banger_client_finalize;
+  banger_client_events_class_init (G_OBJECT_CLASS (klass));
 
   /**
    * BangerClient::vm-state-changed:
@@ -69,9 +62,14 @@ banger_client_class_init (BangerClientClass *klass)
    * @name: the VM's name
    * @state: its new #BangerVmState
    *
-   * Emitted, in the main context of the call, when an operation of this
-   * client has answered with a VM's new state (create, start, stop, kill,
-   * set).
+   * Emitted when a VM's state changes.  After banger_client_subscribe_async()
+   * has completed, every change the engine makes is told, whichever client
+   * asked for it (including the intermediate states such as
+   * %BANGER_VM_STATE_CREATING, and %BANGER_VM_STATE_DELETED when a record
+   * is removed), in the main context of the subscribe call.  Without a
+   * subscription, only the state an operation of this client answered with
+   * (create, start, stop, kill, set) is told, in the main context of that
+   * call.
    *
    * Since: 0.2
    */
@@ -201,7 +199,7 @@ complete (GTask *task, JsonObject *result, GError *error)
       g_task_return_error (task, error);
       return;
     }
-  if (call->emits)
+  if (call->emits && !banger_client_is_subscribed (g_task_get_source_object (task)))
     g_signal_emit (g_task_get_source_object (task), signals[SIGNAL_VM_STATE_CHANGED], 0,
                    banger_vm_info_get_name (value), (int)banger_vm_info_get_state (value));
   g_task_return_pointer (task, value, call->destroy);
@@ -252,8 +250,14 @@ embedded_done (GObject *source, GAsyncResult *res, gpointer user_data)
   complete (task, result, error);
 }
 
-static char *
-new_op_id (void)
+void
+banger_client_emit_vm_state_changed (BangerClient *self, const char *name, BangerVmState state)
+{
+  g_signal_emit (self, signals[SIGNAL_VM_STATE_CHANGED], 0, name, (int)state);
+}
+
+char *
+banger_client_new_op_id (void)
 {
   return g_strdup_printf ("c%08x%08x", g_random_int (), g_random_int ());
 }
@@ -274,7 +278,7 @@ call_async (BangerClient *self, const char *method, JsonObject *params, ConvertF
   call->convert = convert;
   call->destroy = destroy;
   call->emits = emits;
-  call->op_id = new_op_id ();
+  call->op_id = banger_client_new_op_id ();
   g_task_set_task_data (task, call, (GDestroyNotify)call_free);
   if (self->engine != NULL)
     {
@@ -296,6 +300,23 @@ finish (BangerClient *self, GAsyncResult *result, gpointer source_tag, GError **
   g_return_val_if_fail (g_task_is_valid (result, self), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* For the calls kept in files of their own (banger-client-private.h). */
+void
+banger_client_call (BangerClient *self, const char *method, JsonObject *params,
+                    BangerClientConvertFunc convert, GDestroyNotify destroy, gpointer source_tag,
+                    GCancellable *cancellable, GAsyncReadyCallback callback, gpointer user_data)
+{
+  call_async (self, method, params, convert, destroy, FALSE, source_tag, cancellable, callback,
+              user_data);
+}
+
+gpointer
+banger_client_call_finish (BangerClient *self, GAsyncResult *result, gpointer source_tag,
+                           GError **error)
+{
+  return finish (self, result, source_tag, error);
 }
 
 static JsonObject *
@@ -430,63 +451,6 @@ convert_kernel (JsonObject *result, GError **error)
 {
   JsonObject *o = member_object (result, "kernel", error);
   return o ? banger_kernel_info_new_from_json (o, error) : NULL;
-}
-
-typedef struct
-{
-  int status;
-  GBytes *out;
-  GBytes *err;
-} ExecResult;
-
-static void
-exec_result_free (ExecResult *r)
-{
-  g_bytes_unref (r->out);
-  g_bytes_unref (r->err);
-  g_free (r);
-}
-
-static GBytes *
-decode_b64 (JsonObject *result, const char *name, GError **error)
-{
-  const char *s = json_object_get_string_member_with_default (result, name, NULL);
-  gsize len = 0;
-  guchar *data;
-
-  if (s == NULL)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_PROTOCOL,
-                   "The engine's exec reply has no '%s'", name);
-      return NULL;
-    }
-  data = g_base64_decode (s, &len);
-  return g_bytes_new_take (data, len);
-}
-
-static gpointer
-convert_exec (JsonObject *result, GError **error)
-{
-  JsonNode *st = json_object_get_member (result, "exit_status");
-  ExecResult *r;
-
-  if (st == NULL || !JSON_NODE_HOLDS_VALUE (st) || json_node_get_value_type (st) != G_TYPE_INT64)
-    {
-      g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_PROTOCOL,
-                           "The engine's exec reply has no exit status");
-      return NULL;
-    }
-  r = g_new0 (ExecResult, 1);
-  r->status = (int)json_node_get_int (st);
-  r->out = decode_b64 (result, "stdout", error);
-  r->err = r->out ? decode_b64 (result, "stderr", error) : NULL;
-  if (r->err == NULL)
-    {
-      g_clear_pointer (&r->out, g_bytes_unref);
-      g_free (r);
-      return NULL;
-    }
-  return r;
 }
 
 static JsonObject *
@@ -995,82 +959,6 @@ BangerVmInfo *
 banger_client_vm_set_finish (BangerClient *client, GAsyncResult *result, GError **error)
 {
   return finish (client, result, banger_client_vm_set_async, error);
-}
-
-/**
- * banger_client_vm_exec_async:
- * @client: a #BangerClient
- * @name: the VM's name
- * @argv: (array zero-terminated=1) (element-type utf8): the command and its
- *   arguments, run by the guest's shell with each word quoted
- * @cancellable: (nullable): a #GCancellable
- * @callback: (scope async): called when the command has exited
- * @user_data: data for @callback
- *
- * Runs a command in a running VM over SSH (libssh, the install's key) and
- * collects its output.  In this version the output is returned when the
- * command ends (at most 40 KiB of stdout and stderr together, else
- * %BANGER_ERROR_LIMIT_EXCEEDED), not streamed.
- *
- * Since: 0.2
- */
-void
-banger_client_vm_exec_async (BangerClient *client, const char *name, const char *const *argv,
-                             GCancellable *cancellable, GAsyncReadyCallback callback,
-                             gpointer user_data)
-{
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
-  g_autofree char *text = NULL;
-  JsonObject *p;
-
-  g_return_if_fail (BANGER_IS_CLIENT (client));
-  g_return_if_fail (name != NULL);
-  g_return_if_fail (argv != NULL && argv[0] != NULL);
-  json_builder_begin_array (b);
-  for (guint i = 0; argv[i] != NULL; i++)
-    json_builder_add_string_value (b, argv[i]);
-  json_builder_end_array (b);
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  text = json_generator_to_data (gen, NULL);
-  p = name_params (name);
-  json_object_set_string_member (p, "argv", text);
-  call_async (client, "vm.exec", p, convert_exec, (GDestroyNotify)exec_result_free, FALSE,
-              banger_client_vm_exec_async, cancellable, callback, user_data);
-}
-
-/**
- * banger_client_vm_exec_finish:
- * @client: a #BangerClient
- * @result: the #GAsyncResult
- * @out_exit_status: (out) (optional): the command's exit status
- * @out_stdout: (out) (optional) (transfer full): what it wrote to stdout
- * @out_stderr: (out) (optional) (transfer full): what it wrote to stderr
- * @error: return location for a #GError
- *
- * Returns: %TRUE when the command ran (whatever its exit status), or
- *   %FALSE with @error set
- *
- * Since: 0.2
- */
-gboolean
-banger_client_vm_exec_finish (BangerClient *client, GAsyncResult *result, int *out_exit_status,
-                              GBytes **out_stdout, GBytes **out_stderr, GError **error)
-{
-  ExecResult *r = finish (client, result, banger_client_vm_exec_async, error);
-
-  if (r == NULL)
-    return FALSE;
-  if (out_exit_status != NULL)
-    *out_exit_status = r->status;
-  if (out_stdout != NULL)
-    *out_stdout = g_bytes_ref (r->out);
-  if (out_stderr != NULL)
-    *out_stderr = g_bytes_ref (r->err);
-  exec_result_free (r);
-  return TRUE;
 }
 
 /* --------------------------------------------------------------- images */
