@@ -248,7 +248,7 @@ banger_engine_doctor_host (const char *firecracker_path, const char *jailer_path
    * system support: without it root disks are reflinks or sparse copies. */
   g_ptr_array_add (checks, check_device ("device-mapper", "/dev/mapper/control", O_RDWR,
                                          BANGER_ENGINE_CHECK_WARN,
-                                         "no dm-snapshot root disks: reflink or sparse copies"));
+                                         "no dm-snapshot root disks; the rootfs-cow check of a daemon says what is used"));
 
   cgroup2 = banger_cgroup2_find_mount (NULL, &error);
   /* bangerd-root launches every VMM into a cgroup of its own

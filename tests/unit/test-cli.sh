@@ -67,6 +67,7 @@ doctor() { # doctor BIN-DIR FAKE_QEMU_PROBE [--json]
   env PATH="$dir" FAKE_QEMU_PROBE="$probe" BANGER_KVM_DEVICE=/dev/null \
     BANGER_KVM_PROBE_KERNEL="$tmp/vmlinuz" BANGER_KVM_CACHE_DIR="$tmp/cache-$dir_name" \
     BANGER_QEMU= BANGER_QEMU_ACCEL= BANGER_SYSTEMD_UNIT_PATH="$tmp/none" \
+    BANGER_SOCKET="$tmp/no-daemon.sock" \
     "$banger" "$@" doctor
 }
 line() { n=$((n + 1)); got=$(printf '%s\n' "$LAST" | grep "^[a-z]* *$1 "); case "$got" in

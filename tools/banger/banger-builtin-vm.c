@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * banger vm create|start|stop|kill|delete|list|show|set|exec: each a thin
+ * banger vm create|start|stop|kill|delete|list|show|set: each a thin
  * layer over one BangerClient call (doc/cli.md). */
 #include "config.h"
 
@@ -249,44 +249,4 @@ banger_builtin_vm_set (int argc, char **argv, BangerCliGlobals *globals)
     return banger_cli_fail (globals, "vm set", error);
   print_vm (globals, vm);
   return BANGER_EXIT_OK;
-}
-
-int
-banger_builtin_vm_exec (int argc, char **argv, BangerCliGlobals *globals)
-{
-  g_autoptr (BangerClient) client = NULL;
-  g_autoptr (GAsyncResult) res = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) out = NULL;
-  g_autoptr (GBytes) err = NULL;
-  int status = 0;
-  int dash;
-  gsize len;
-  const void *data;
-
-  /* banger vm exec NAME -- CMD… */
-  if (argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")))
-    {
-      g_print ("Usage:\n  banger vm exec NAME -- COMMAND [ARG…]\n\n"
-               "Run a command in a running VM over SSH; exits with its exit status.\n");
-      return BANGER_EXIT_OK;
-    }
-  for (dash = 1; dash < argc && !g_str_equal (argv[dash], "--"); dash++)
-    ;
-  if (dash != 2 || dash + 1 >= argc)
-    {
-      g_printerr ("banger vm exec: usage: banger vm exec NAME -- COMMAND [ARG…]\n");
-      return BANGER_EXIT_USAGE;
-    }
-  client = banger_cli_client (globals);
-  banger_client_vm_exec_async (client, argv[1], (const char *const *)argv + dash + 1, NULL,
-                               banger_cli_done, &res);
-  if (!banger_client_vm_exec_finish (client, banger_cli_wait (&res), &status, &out, &err, &error))
-    return banger_cli_fail (globals, "vm exec", error);
-  data = g_bytes_get_data (out, &len);
-  fwrite (data, 1, len, stdout);
-  fflush (stdout);
-  data = g_bytes_get_data (err, &len);
-  fwrite (data, 1, len, stderr);
-  return status;
 }
