@@ -1,0 +1,635 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The event stream, streaming exec and doctor through BangerClient, on the
+ * real test guest (QEMU, TCG) behind a bangerd (root, the in-process
+ * executor) in a network namespace this test makes:
+ *   - client B subscribes; client A creates, stops and deletes a VM: B sees
+ *     every state change (creating, running, stopping, stopped, deleting,
+ *     deleted) and the create's steps as progress, in order, under A's op id;
+ *   - exec streamed: more than 1 MiB arrives whole (the old 40 KiB cap is
+ *     gone), and a command that prints, sleeps and prints delivers its first
+ *     line before it ends; the bytes form carries more than 40 KiB too;
+ *     `banger vm exec` relays stdout/stderr and exits with the remote status;
+ *   - doctor: engine.doctor's checks through the client and the CLI;
+ *   - embedded: the same events for a create --no-start and a delete.
+ * Root only. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <banger.h>
+#include <glib/gstdio.h>
+
+#include "banger-cgroup.h"
+#include "banger-guest-kit.h"
+#include "banger-test.h"
+
+#ifndef BANGER_CLI_PATH
+#error "BANGER_CLI_PATH must name the banger this build makes"
+#endif
+#ifndef BANGERD_PATH
+#error "BANGERD_PATH must name the bangerd this build makes"
+#endif
+
+typedef struct
+{
+  char *ns;
+  char *dir;
+  char *socket;
+  char *cgroup_root;
+  char *guest;
+  GSubprocess *daemon;
+} Env;
+
+static Env *leftover;
+
+static void
+run_ok (const char *const *argv)
+{
+  g_autoptr (GError) error = NULL;
+  ck_assert_msg (banger_kit_run (argv, NULL, &error), "%s: %s", argv[0],
+                 error ? error->message : "?");
+}
+
+static void
+daemon_child_setup (gpointer data)
+{
+  /* only the network namespace (ip netns exec would hide cgroup2) */
+  if (setns (GPOINTER_TO_INT (data), CLONE_NEWNET) < 0)
+    _exit (126);
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+env_destroy (Env *env)
+{
+  if (env == NULL)
+    return;
+  if (env->cgroup_root != NULL)
+    {
+      /* a VM a failed assertion left running */
+      g_autoptr (GDir) d = g_dir_open (env->cgroup_root, 0, NULL);
+      const char *name;
+      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *sub = g_build_filename (env->cgroup_root, name, NULL);
+          g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
+          if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+            continue;
+          g_file_set_contents (kill_file, "1", 1, NULL);
+          for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
+            g_usleep (10 * 1000);
+        }
+    }
+  if (env->daemon != NULL)
+    {
+      g_subprocess_send_signal (env->daemon, SIGTERM);
+      g_subprocess_wait (env->daemon, NULL, NULL);
+      g_clear_object (&env->daemon);
+    }
+  if (env->ns != NULL)
+    {
+      const char *del[] = { "ip", "netns", "del", env->ns, NULL };
+      banger_kit_run (del, NULL, NULL);
+    }
+  if (env->cgroup_root != NULL)
+    g_rmdir (env->cgroup_root);
+  if (env->dir != NULL)
+    {
+      const char *rm[] = { "rm", "-rf", "--one-file-system", env->dir, NULL };
+      banger_kit_run (rm, NULL, NULL);
+    }
+  g_free (env->ns);
+  g_free (env->dir);
+  g_free (env->socket);
+  g_free (env->cgroup_root);
+  g_free (env->guest);
+  g_free (env);
+}
+
+static Env *
+env_new (gboolean with_daemon)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *mount = banger_cgroup2_find_mount (NULL, &error);
+  g_autofree char *conf = NULL;
+  g_autofree char *conf_text = NULL;
+  Env *env;
+
+  env_destroy (g_steal_pointer (&leftover));
+  env = g_new0 (Env, 1);
+  leftover = env;
+  ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
+  env->guest = banger_kit_build_guest (&error);
+  ck_assert_msg (env->guest != NULL, "guest: %s", error ? error->message : "?");
+  env->dir = g_dir_make_tmp ("banger-ev-XXXXXX", &error);
+  ck_assert (env->dir != NULL);
+  env->cgroup_root = g_strdup_printf ("%s/banger-ev-%d.slice", mount, (int)getpid ());
+  conf = g_build_filename (env->dir, "bangerd.conf", NULL);
+  conf_text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.79.0.0/24\n",
+                               env->cgroup_root);
+  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
+  if (!with_daemon)
+    return env;
+
+  env->ns = g_strdup_printf ("banger-ev-%d", (int)getpid ());
+  {
+    const char *add[] = { "ip", "netns", "add", env->ns, NULL };
+    const char *lo[] = { "ip", "-n", env->ns, "link", "set", "lo", "up", NULL };
+    run_ok (add);
+    run_ok (lo);
+  }
+  env->socket = g_build_filename (env->dir, "run", "bangerd.sock", NULL);
+  {
+    g_autofree char *ns_path = g_build_filename ("/run/netns", env->ns, NULL);
+    g_autofree char *log = g_build_filename (env->dir, "bangerd.log", NULL);
+    g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s/state", env->dir);
+    g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s/run", env->dir);
+    g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
+    g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+    int fd = open (ns_path, O_RDONLY | O_CLOEXEC);
+
+    ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
+    g_subprocess_launcher_set_child_setup (launcher, daemon_child_setup, GINT_TO_POINTER (fd),
+                                           NULL);
+    g_subprocess_launcher_set_stderr_file_path (launcher, log);
+    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt,
+                                               state_opt, run_opt, NULL);
+    close (fd);
+    ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
+  }
+  for (int i = 0; i < 500 && !g_file_test (env->socket, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10 * 1000);
+  ck_assert_msg (g_file_test (env->socket, G_FILE_TEST_EXISTS), "bangerd did not listen");
+  return env;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void
+done_cb (GObject *source, GAsyncResult *res, gpointer slot)
+{
+  *(GAsyncResult **)slot = g_object_ref (res);
+}
+
+static GAsyncResult *
+wait_for (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+/* Iterate until @cond or @timeout_s. */
+#define ITERATE_UNTIL(cond, timeout_s)                                                             \
+  do                                                                                               \
+    {                                                                                              \
+      gint64 _end = g_get_monotonic_time () + (timeout_s) * G_USEC_PER_SEC;                        \
+      while (!(cond) && g_get_monotonic_time () < _end)                                            \
+        g_main_context_iteration (NULL, FALSE) || (g_usleep (1000), 0);                            \
+    }                                                                                              \
+  while (0)
+
+typedef struct
+{
+  GPtrArray *states;   /* "name:state" */
+  GPtrArray *progress; /* "op:kind:target:step:i/n" */
+  guint ended;
+} Seen;
+
+static void
+on_state (BangerClient *c, const char *name, BangerVmState state, Seen *seen)
+{
+  g_ptr_array_add (seen->states,
+                   g_strdup_printf ("%s:%s", name, banger_vm_state_to_string (state)));
+}
+
+static void
+on_progress (BangerClient *c, const char *op_id, const char *kind, const char *target,
+             const char *step, guint index, guint count, guint64 done, guint64 total, Seen *seen)
+{
+  ck_assert (op_id != NULL && op_id[0] == 'c');
+  g_ptr_array_add (seen->progress,
+                   g_strdup_printf ("%s:%s:%s:%u/%u", kind, target, step, index, count));
+  /* one op id for every step of one operation */
+  if (g_object_get_data (G_OBJECT (c), kind) == NULL)
+    g_object_set_data_full (G_OBJECT (c), kind, g_strdup (op_id), g_free);
+  else
+    ck_assert_str_eq (g_object_get_data (G_OBJECT (c), kind), op_id);
+}
+
+static void
+on_ended (BangerClient *c, GError *error, Seen *seen)
+{
+  seen->ended++;
+}
+
+static gboolean
+has (GPtrArray *a, const char *s)
+{
+  for (guint i = 0; i < a->len; i++)
+    if (g_str_equal (a->pdata[i], s))
+      return TRUE;
+  return FALSE;
+}
+
+static char *
+joined (GPtrArray *a)
+{
+  g_autoptr (GPtrArray) v = g_ptr_array_new ();
+  for (guint i = 0; i < a->len; i++)
+    g_ptr_array_add (v, a->pdata[i]);
+  g_ptr_array_add (v, NULL);
+  return g_strjoinv (" ", (char **)v->pdata);
+}
+
+static void
+subscribe (BangerClient *client, Seen *seen)
+{
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+
+  seen->states = g_ptr_array_new_with_free_func (g_free);
+  seen->progress = g_ptr_array_new_with_free_func (g_free);
+  g_signal_connect (client, "vm-state-changed", G_CALLBACK (on_state), seen);
+  g_signal_connect (client, "progress", G_CALLBACK (on_progress), seen);
+  g_signal_connect (client, "subscription-ended", G_CALLBACK (on_ended), seen);
+  banger_client_subscribe_async (client, NULL, done_cb, &res);
+  ck_assert_msg (banger_client_subscribe_finish (client, wait_for (&res), &error), "subscribe: %s",
+                 error ? error->message : "?");
+}
+
+static void
+seen_clear (Seen *seen)
+{
+  g_clear_pointer (&seen->states, g_ptr_array_unref);
+  g_clear_pointer (&seen->progress, g_ptr_array_unref);
+}
+
+static void
+add_kernel_and_image (BangerClient *client, const char *guest)
+{
+  g_autoptr (GAsyncResult) r1 = NULL, r2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *vmlinuz = g_build_filename (guest, "vmlinuz", NULL);
+  g_autofree char *initrd = g_build_filename (guest, "initrd.img", NULL);
+  g_autofree char *rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
+  g_autoptr (BangerKernelInfo) k = NULL;
+  g_autoptr (BangerImageInfo) i = NULL;
+
+  banger_client_kernel_add_async (client, "k", vmlinuz, initrd, NULL, NULL, done_cb, &r1);
+  k = banger_client_kernel_add_finish (client, wait_for (&r1), &error);
+  ck_assert_msg (k != NULL, "kernel add: %s", error ? error->message : "?");
+  banger_client_image_import_async (client, "guest", rootfs, NULL, done_cb, &r2);
+  i = banger_client_image_import_finish (client, wait_for (&r2), &error);
+  ck_assert_msg (i != NULL, "image import: %s", error ? error->message : "?");
+}
+
+static int
+cli (Env *env, char **out, char **err, const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  g_autofree char *sock = g_strdup_printf ("--socket=%s", env->socket);
+  int status = -1;
+
+  g_ptr_array_add (argv, (char *)BANGER_CLI_PATH);
+  g_ptr_array_add (argv, sock);
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *)args[i]);
+  g_ptr_array_add (argv, NULL);
+  ck_assert_msg (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
+                               err, &status, &error),
+                 "spawn: %s", error ? error->message : "?");
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+/* --------------------------------------------------------------- exec */
+
+static void
+check_exec_big (BangerClient *a)
+{
+  const char *argv[] = { "dd", "if=/dev/zero", "bs=4096", "count=300", NULL };
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (GOutputStream) err = g_memory_output_stream_new_resizable ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GAsyncResult) res2 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bout = NULL, berr = NULL;
+  const guint8 *data;
+  int status = -1;
+
+  banger_client_vm_exec_stream_async (a, "ev-1", argv, out, err, NULL, done_cb, &res);
+  ck_assert_msg (banger_client_vm_exec_stream_finish (a, wait_for (&res), &status, &error),
+                 "exec: %s", error ? error->message : "?");
+  ck_assert_int_eq (status, 0);
+  ck_assert_uint_eq (g_memory_output_stream_get_data_size (G_MEMORY_OUTPUT_STREAM (out)),
+                     1228800);
+  data = g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out));
+  for (gsize i = 0; i < 1228800; i++)
+    if (data[i] != 0)
+      ck_abort_msg ("byte %" G_GSIZE_FORMAT " of the output is %u", i, data[i]);
+
+  /* the bytes form (Python's) has no 40 KiB cap either */
+  banger_client_vm_exec_async (a, "ev-1", argv, NULL, done_cb, &res2);
+  ck_assert_msg (banger_client_vm_exec_finish (a, wait_for (&res2), &status, &bout, &berr, &error),
+                 "exec (bytes): %s", error ? error->message : "?");
+  ck_assert_int_eq (status, 0);
+  ck_assert_uint_eq (g_bytes_get_size (bout), 1228800);
+}
+
+static void
+check_exec_live (BangerClient *a)
+{
+  const char *argv[] = { "sh", "-c", "echo first; sleep 3; echo second", NULL };
+  g_autoptr (GOutputStream) out = g_memory_output_stream_new_resizable ();
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  GMemoryOutputStream *m = G_MEMORY_OUTPUT_STREAM (out);
+  g_autofree char *first = NULL;
+  gint64 t_first, t_end;
+  int status = -1;
+
+  banger_client_vm_exec_stream_async (a, "ev-1", argv, out, NULL, NULL, done_cb, &res);
+  ITERATE_UNTIL (g_memory_output_stream_get_data_size (m) > 0 || res != NULL, 60);
+  t_first = g_get_monotonic_time ();
+  ck_assert_msg (res == NULL, "the command ended before its first line arrived");
+  first = g_strndup (g_memory_output_stream_get_data (m), g_memory_output_stream_get_data_size (m));
+  ck_assert_str_eq (first, "first\n");
+  ck_assert_msg (banger_client_vm_exec_stream_finish (a, wait_for (&res), &status, &error),
+                 "exec: %s", error ? error->message : "?");
+  t_end = g_get_monotonic_time ();
+  ck_assert_int_eq (status, 0);
+  ck_assert_msg (t_end - t_first >= 2 * G_USEC_PER_SEC,
+                 "the first line came only %.2f s before the end",
+                 (t_end - t_first) / (double)G_USEC_PER_SEC);
+  ck_assert_uint_eq (g_memory_output_stream_get_data_size (m), strlen ("first\nsecond\n"));
+}
+
+static void
+check_cli_exec (Env *env)
+{
+  g_autofree char *out = NULL, *err = NULL;
+  const char *status_args[]
+      = { "vm", "exec", "ev-1", "--", "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+
+  ck_assert_int_eq (cli (env, &out, &err, status_args), 3);
+  ck_assert_str_eq (out, "out\n");
+  ck_assert_str_eq (err, "err\n");
+}
+
+static void
+check_cli_exec_size (Env *env)
+{
+  /* the byte count through a pipe (g_spawn_sync's strings stop at a NUL) */
+  g_autofree char *sock = g_strdup_printf ("--socket=%s", env->socket);
+  g_autofree char *cmd = g_strdup_printf ("'%s' '%s' vm exec ev-1 -- dd if=/dev/zero bs=65536 "
+                                          "count=20 2>/dev/null | wc -c",
+                                          BANGER_CLI_PATH, sock);
+  const char *argv[] = { "sh", "-c", cmd, NULL };
+  g_autofree char *out = NULL;
+  g_autoptr (GError) error = NULL;
+
+  ck_assert_msg (banger_kit_run (argv, &out, &error), "%s", error ? error->message : "?");
+  ck_assert_str_eq (g_strstrip (out), "1310720");
+}
+
+/* ------------------------------------------------------------- doctor */
+
+static void
+check_doctor (Env *env, BangerClient *a)
+{
+  g_autoptr (GAsyncResult) res = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) checks = NULL;
+  g_autofree char *out = NULL;
+  const char *args[] = { "doctor", NULL };
+  gboolean backend = FALSE, cow = FALSE, kvm = FALSE;
+
+  banger_client_doctor_async (a, NULL, done_cb, &res);
+  checks = banger_client_doctor_finish (a, wait_for (&res), &error);
+  ck_assert_msg (checks != NULL, "doctor: %s", error ? error->message : "?");
+  for (guint i = 0; i < checks->len; i++)
+    {
+      BangerDoctorCheck *c = checks->pdata[i];
+      const char *name = banger_doctor_check_get_name (c);
+      ck_assert (banger_doctor_check_get_message (c) != NULL);
+      if (g_str_equal (name, "backend"))
+        {
+          backend = TRUE;
+          ck_assert_int_eq (banger_doctor_check_get_status (c), BANGER_CHECK_STATUS_OK);
+          ck_assert_msg (strstr (banger_doctor_check_get_message (c), "answers") != NULL, "%s",
+                         banger_doctor_check_get_message (c));
+        }
+      else if (g_str_equal (name, "rootfs-cow"))
+        {
+          cow = TRUE;
+          ck_assert_msg (g_str_has_prefix (banger_doctor_check_get_message (c), "reflink")
+                             || g_str_has_prefix (banger_doctor_check_get_message (c),
+                                                  "sparse-copy"),
+                         "%s", banger_doctor_check_get_message (c));
+        }
+      else if (g_str_equal (name, "kvm"))
+        kvm = TRUE;
+    }
+  ck_assert (backend && cow && kvm);
+  /* the CLI shows the daemon's checks (rootfs-cow is the engine's own) */
+  cli (env, &out, NULL, args);
+  ck_assert_msg (strstr (out, "rootfs-cow") != NULL && strstr (out, "backend") != NULL, "%s", out);
+  ck_assert_msg (strstr (out, "no bangerd answers") == NULL, "%s", out);
+}
+
+/* -------------------------------------------------------------- tests */
+
+START_TEST (test_two_clients)
+{
+  Env *env = env_new (TRUE);
+  g_autoptr (BangerClient) a = banger_client_new_for_socket (env->socket);
+  g_autoptr (BangerClient) b = banger_client_new_for_socket (env->socket);
+  g_autoptr (BangerVmSpec) spec = banger_vm_spec_new ("ev-1", "guest", "k");
+  g_autoptr (BangerVmInfo) vm = NULL;
+  g_autoptr (GAsyncResult) r1 = NULL, r2 = NULL, r3 = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *states = NULL, *steps = NULL;
+  Seen seen = { 0 };
+  Seen seen_a = { 0 };
+  const char *const create_steps[] = { "rootfs", "work-disk", "inject-key", "lease", "tap",
+                                       "nat",    "launch",    "start",      "ssh" };
+
+  /* A's own calls, without a subscription: only its replies' states */
+  g_signal_connect (a, "vm-state-changed", G_CALLBACK (on_state), &seen_a);
+  seen_a.states = g_ptr_array_new_with_free_func (g_free);
+  subscribe (b, &seen);
+  add_kernel_and_image (a, env->guest);
+
+  banger_vm_spec_set_memory_mib (spec, 256);
+  banger_client_vm_create_async (a, spec, NULL, done_cb, &r1);
+  vm = banger_client_vm_create_finish (a, wait_for (&r1), &error);
+  ck_assert_msg (vm != NULL, "create: %s", error ? error->message : "?");
+  ITERATE_UNTIL (has (seen.states, "ev-1:running"), 10);
+  states = joined (seen.states);
+  ck_assert_str_eq (states, "ev-1:creating ev-1:running");
+  steps = joined (seen.progress);
+  ck_assert_uint_eq (seen.progress->len, G_N_ELEMENTS (create_steps));
+  for (guint i = 0; i < G_N_ELEMENTS (create_steps); i++)
+    {
+      g_autofree char *want = g_strdup_printf ("vm.create:ev-1:%s:%u/%u", create_steps[i], i + 1,
+                                               (guint)G_N_ELEMENTS (create_steps));
+      ck_assert_str_eq (seen.progress->pdata[i], want);
+    }
+  ck_assert_str_eq (g_ptr_array_index (seen_a.states, 0), "ev-1:running");
+
+  check_exec_big (a);
+  check_exec_live (a);
+  check_cli_exec (env);
+  check_cli_exec_size (env);
+  check_doctor (env, a);
+
+  banger_client_vm_stop_async (a, "ev-1", NULL, done_cb, &r2);
+  g_clear_pointer (&vm, banger_vm_info_unref);
+  vm = banger_client_vm_stop_finish (a, wait_for (&r2), &error);
+  ck_assert_msg (vm != NULL, "stop: %s", error ? error->message : "?");
+  banger_client_vm_delete_async (a, "ev-1", NULL, done_cb, &r3);
+  ck_assert_msg (banger_client_vm_delete_finish (a, wait_for (&r3), &error), "delete: %s",
+                 error ? error->message : "?");
+  ITERATE_UNTIL (has (seen.states, "ev-1:deleted"), 10);
+  g_free (states);
+  states = joined (seen.states);
+  ck_assert_str_eq (states, "ev-1:creating ev-1:running ev-1:stopping ev-1:stopped "
+                            "ev-1:deleting ev-1:deleted");
+  ck_assert_uint_eq (seen.ended, 0);
+
+  /* after unsubscribe, nothing more (and the daemon forgets it) */
+  banger_client_unsubscribe (b);
+  {
+    g_autoptr (BangerVmSpec) s2 = banger_vm_spec_new ("ev-2", "guest", "k");
+    g_autoptr (BangerVmInfo) v2 = NULL;
+    g_autoptr (GAsyncResult) r4 = NULL, r5 = NULL;
+    guint before = seen.states->len;
+
+    banger_vm_spec_set_start (s2, FALSE);
+    banger_client_vm_create_async (a, s2, NULL, done_cb, &r4);
+    v2 = banger_client_vm_create_finish (a, wait_for (&r4), &error);
+    ck_assert_msg (v2 != NULL, "create: %s", error ? error->message : "?");
+    banger_client_vm_delete_async (a, "ev-2", NULL, done_cb, &r5);
+    ck_assert (banger_client_vm_delete_finish (a, wait_for (&r5), NULL));
+    ITERATE_UNTIL (FALSE, 1);
+    ck_assert_uint_eq (seen.states->len, before);
+  }
+  seen_clear (&seen);
+  g_clear_pointer (&seen_a.states, g_ptr_array_unref);
+  g_clear_object (&a);
+  g_clear_object (&b);
+  env_destroy (g_steal_pointer (&leftover));
+}
+END_TEST
+
+/* The daemon going away ends the subscription with subscription-ended. */
+START_TEST (test_daemon_gone)
+{
+  Env *env = env_new (TRUE);
+  g_autoptr (BangerClient) b = banger_client_new_for_socket (env->socket);
+  Seen seen = { 0 };
+
+  subscribe (b, &seen);
+  g_subprocess_send_signal (env->daemon, SIGTERM);
+  g_subprocess_wait (env->daemon, NULL, NULL);
+  g_clear_object (&env->daemon);
+  ITERATE_UNTIL (seen.ended > 0, 10);
+  ck_assert_uint_eq (seen.ended, 1);
+  seen_clear (&seen);
+  g_clear_object (&b);
+  env_destroy (g_steal_pointer (&leftover));
+}
+END_TEST
+
+START_TEST (test_embedded)
+{
+  Env *env = env_new (FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *state = g_build_filename (env->dir, "state", NULL);
+  g_autofree char *run = g_build_filename (env->dir, "run", NULL);
+  g_autofree char *conf = g_build_filename (env->dir, "bangerd.conf", NULL);
+  g_autoptr (BangerClient) client = banger_client_new_embedded (state, run, conf, &error);
+  g_autoptr (BangerVmSpec) spec = banger_vm_spec_new ("em-1", "guest", "k");
+  g_autoptr (BangerVmInfo) vm = NULL;
+  g_autoptr (GAsyncResult) r1 = NULL, r2 = NULL, r3 = NULL;
+  g_autofree char *states = NULL;
+  const char *argv[] = { "true", NULL };
+  Seen seen = { 0 };
+
+  ck_assert_msg (client != NULL, "embedded: %s", error ? error->message : "?");
+  subscribe (client, &seen);
+  add_kernel_and_image (client, env->guest);
+  /* no boot: the disk steps only (this process is in the host's network
+   * namespace, where the test makes no taps) */
+  banger_vm_spec_set_start (spec, FALSE);
+  banger_client_vm_create_async (client, spec, NULL, done_cb, &r1);
+  vm = banger_client_vm_create_finish (client, wait_for (&r1), &error);
+  ck_assert_msg (vm != NULL, "create: %s", error ? error->message : "?");
+  ITERATE_UNTIL (has (seen.states, "em-1:stopped"), 10);
+  states = joined (seen.states);
+  ck_assert_str_eq (states, "em-1:creating em-1:stopped");
+  ck_assert_uint_eq (seen.progress->len, 4);
+  ck_assert_str_eq (seen.progress->pdata[0], "vm.create:em-1:rootfs:1/4");
+  ck_assert_str_eq (seen.progress->pdata[3], "vm.create:em-1:lease:4/4");
+
+  /* streaming exec embedded: a typed error (the VM is stopped) */
+  banger_client_vm_exec_stream_async (client, "em-1", argv, NULL, NULL, NULL, done_cb, &r3);
+  ck_assert (!banger_client_vm_exec_stream_finish (client, wait_for (&r3), NULL, &error));
+  ck_assert_msg (g_error_matches (error, BANGER_ERROR, BANGER_ERROR_BUSY), "%s", error->message);
+  g_clear_error (&error);
+
+  banger_client_vm_delete_async (client, "em-1", NULL, done_cb, &r2);
+  ck_assert_msg (banger_client_vm_delete_finish (client, wait_for (&r2), &error), "delete: %s",
+                 error ? error->message : "?");
+  ITERATE_UNTIL (has (seen.states, "em-1:deleted"), 10);
+  g_free (states);
+  states = joined (seen.states);
+  ck_assert_str_eq (states, "em-1:creating em-1:stopped em-1:deleting em-1:deleted");
+  seen_clear (&seen);
+  g_clear_object (&client);
+  env_destroy (g_steal_pointer (&leftover));
+}
+END_TEST
+
+static Suite *
+events_suite (void)
+{
+  Suite *s = suite_create ("e2e-events");
+  TCase *tc = tcase_create ("events");
+
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_embedded);
+  tcase_add_test (tc, test_daemon_gone);
+  tcase_add_test (tc, test_two_clients);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  int rc;
+
+  if (geteuid () != 0)
+    return banger_test_skip_suite ("needs root (network namespace, taps, QEMU)");
+  g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
+  {
+    SRunner *sr = srunner_create (events_suite ());
+    srunner_set_fork_status (sr, CK_NOFORK);
+    srunner_set_tap (sr, "-");
+    srunner_run_all (sr, CK_SILENT);
+    rc = srunner_ntests_failed (sr) == 0 ? 0 : 1;
+    srunner_free (sr);
+  }
+  env_destroy (g_steal_pointer (&leftover));
+  return rc;
+}
