@@ -33,6 +33,19 @@ if os.geteuid() != 0:
     sys.exit(0)
 
 
+def cgroup2_mount():
+    with open('/proc/self/mountinfo', encoding='utf-8') as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index('-')
+            if fields[sep + 1] == 'cgroup2':
+                return fields[4]
+    raise RuntimeError('no cgroup2 mount')
+
+
+CGROUP_ROOT = os.path.join(cgroup2_mount(), f'banger-pyev-{os.getpid()}.slice')
+
+
 def build_guest():
     cache = os.environ.get('BANGER_GUEST_CACHE') or os.path.join(GUEST_SRC, 'cache')
     built = subprocess.run([os.path.join(GUEST_SRC, 'build-guest.sh'), cache],
@@ -94,7 +107,7 @@ class Events(unittest.TestCase):
         cls.dir = tempfile.mkdtemp(prefix='banger-pyev-')
         cls.config = os.path.join(cls.dir, 'bangerd.conf')
         with open(cls.config, 'w', encoding='utf-8') as f:
-            f.write('[network]\nsubnet=10.81.0.0/24\n')
+            f.write(f'[host]\ncgroup={CGROUP_ROOT}\n[network]\nsubnet=10.81.0.0/24\n')
 
     @classmethod
     def tearDownClass(cls):
@@ -171,5 +184,9 @@ class Events(unittest.TestCase):
 
 
 if __name__ == '__main__':
-    result = unittest.main(exit=False, verbosity=2).result
+    try:
+        result = unittest.main(exit=False, verbosity=2).result
+    finally:
+        if os.path.isdir(CGROUP_ROOT):
+            os.rmdir(CGROUP_ROOT)
     sys.exit(0 if result.wasSuccessful() else 1)
