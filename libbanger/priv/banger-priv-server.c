@@ -237,6 +237,12 @@ on_sub_read (GObject *source, GAsyncResult *res, gpointer user_data)
 static void
 request_done (Conn *c)
 {
+  /* events pushed meanwhile overflowed it: the farewell */
+  if (c->stream != NULL && banger_priv_stream_overflowed (c->stream))
+    {
+      conn_flush (c);
+      return;
+    }
   if (c->stream != NULL && banger_priv_stream_is_kept (c->stream)
       && !banger_priv_stream_is_closed (c->stream))
     {
@@ -322,10 +328,21 @@ conn_flush (Conn *c)
     return;
   if (c->stream != NULL && banger_priv_stream_overflowed (c->stream))
     {
+      /* A subscriber that did not keep up: what is queued is dropped, a
+       * farewell is written (bounded by the write deadline), then the
+       * connection is closed. */
       g_autoptr (GError) error = g_error_new (BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
                                               "Events were not read in time: closing");
-      send_nowait (c->socket, -1, error);
-      conn_close (c, "events not read in time");
+      GBytes *dropped;
+
+      while ((dropped = banger_priv_stream_pop (c->stream)) != NULL)
+        g_bytes_unref (dropped);
+      g_clear_pointer (&c->pending_reply, g_bytes_unref);
+      g_clear_pointer (&c->stream, banger_priv_stream_unref);
+      g_message ("bangerd-root: uid %u pid %d: events not read in time: closing",
+                 (guint) c->cred.uid, (int) c->cred.pid);
+      c->close_after_reply = TRUE;
+      conn_write (c, banger_priv_reply_error (-1, error), 0);
       return;
     }
   if (c->pending_reply != NULL && c->n_popped >= c->reply_after)
