@@ -383,6 +383,27 @@ check_cli_exec (Env *env)
   ck_assert_int_eq (cli (env, &out, &err, status_args), 3);
   ck_assert_str_eq (out, "out\n");
   ck_assert_str_eq (err, "err\n");
+
+  /* live: the first line reaches banger's stdout while the command runs */
+  {
+    g_autofree char *sock = g_strdup_printf ("--socket=%s", env->socket);
+    g_autoptr (GError) error = NULL;
+    g_autoptr (GSubprocess) p = g_subprocess_new (
+        G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, BANGER_CLI_PATH, sock, "vm", "exec", "ev-1", "--",
+        "sh", "-c", "echo first; sleep 3; echo second", NULL);
+    g_autoptr (GDataInputStream) in = NULL;
+    g_autofree char *line = NULL;
+    gint64 t_first;
+
+    ck_assert_msg (p != NULL, "%s", error ? error->message : "?");
+    in = g_data_input_stream_new (g_subprocess_get_stdout_pipe (p));
+    line = g_data_input_stream_read_line (in, NULL, NULL, &error);
+    t_first = g_get_monotonic_time ();
+    ck_assert_str_eq (line, "first");
+    ck_assert (g_subprocess_wait_check (p, NULL, &error));
+    ck_assert_msg (g_get_monotonic_time () - t_first >= 2 * G_USEC_PER_SEC,
+                   "banger printed the first line only at the end");
+  }
 }
 
 static void
