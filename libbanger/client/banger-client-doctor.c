@@ -100,6 +100,8 @@ banger_client_doctor_async (BangerClient *client, GCancellable *cancellable,
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
+ * Completes banger_client_doctor_async().
+ *
  * Returns: (transfer container) (element-type BangerDoctorCheck): the
  *   checks, in a fixed order; VMs can run when none is
  *   %BANGER_CHECK_STATUS_FAIL.  %NULL with @error set on failure.

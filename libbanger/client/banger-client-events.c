@@ -213,6 +213,8 @@ banger_client_subscribe_async (BangerClient *client, GCancellable *cancellable,
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
+ * Completes banger_client_subscribe_async().
+ *
  * Returns: %TRUE when subscribed, or %FALSE with @error set
  *
  * Since: 0.2

@@ -235,6 +235,8 @@ banger_client_vm_exec_stream_async (BangerClient *client, const char *name,
  * @out_exit_status: (out) (optional): the command's exit status
  * @error: return location for a #GError
  *
+ * Completes banger_client_vm_exec_stream_async().
+ *
  * Returns: %TRUE when the command ran (whatever its exit status), or
  *   %FALSE with @error set
  *

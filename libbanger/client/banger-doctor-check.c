@@ -21,6 +21,8 @@ G_DEFINE_BOXED_TYPE (BangerDoctorCheck, banger_doctor_check, banger_doctor_check
  * banger_check_status_to_string:
  * @status: a #BangerCheckStatus
  *
+ * The name `banger doctor` prints for @status.
+ *
  * Returns: (transfer none): `ok`, `warn` or `fail`
  *
  * Since: 0.2
@@ -49,6 +51,8 @@ banger_doctor_check_new (const char *name, BangerCheckStatus status, const char 
  * banger_doctor_check_ref:
  * @check: a #BangerDoctorCheck
  *
+ * Takes a reference.
+ *
  * Returns: (transfer full): @check
  *
  * Since: 0.2
@@ -64,6 +68,8 @@ banger_doctor_check_ref (BangerDoctorCheck *check)
 /**
  * banger_doctor_check_unref:
  * @check: (transfer full): a #BangerDoctorCheck
+ *
+ * Drops a reference.
  *
  * Since: 0.2
  */
@@ -82,6 +88,8 @@ banger_doctor_check_unref (BangerDoctorCheck *check)
  * banger_doctor_check_get_name:
  * @check: a #BangerDoctorCheck
  *
+ * The check's name: `kvm`, `tun`, `backend`, `rootfs-cow`, …
+ *
  * Returns: (transfer none): the check's name
  *
  * Since: 0.2
@@ -97,6 +105,8 @@ banger_doctor_check_get_name (BangerDoctorCheck *check)
  * banger_doctor_check_get_status:
  * @check: a #BangerDoctorCheck
  *
+ * The check's verdict.
+ *
  * Returns: its verdict
  *
  * Since: 0.2
@@ -111,6 +121,8 @@ banger_doctor_check_get_status (BangerDoctorCheck *check)
 /**
  * banger_doctor_check_get_message:
  * @check: a #BangerDoctorCheck
+ *
+ * What the check found.
  *
  * Returns: (transfer none): what was found, as a sentence
  *
