@@ -88,7 +88,7 @@ banger_doctor_check_unref (BangerDoctorCheck *check)
  * banger_doctor_check_get_name:
  * @check: a #BangerDoctorCheck
  *
- * The check's name: `kvm`, `tun`, `backend`, `rootfs-cow`, …
+ * The check's name: `kvm`, `tun`, `backend`, `root-disks`, …
  *
  * Returns: (transfer none): the check's name
  *

@@ -37,7 +37,7 @@ const char *banger_check_status_to_string (BangerCheckStatus status);
  * BangerDoctorCheck:
  *
  * One check of banger_client_doctor_async(): a name (`kvm`, `tun`,
- * `cgroup2`, `qemu`, `backend`, `rootfs-cow`, …), a #BangerCheckStatus and
+ * `cgroup2`, `qemu`, `backend`, `root-disks`, …), a #BangerCheckStatus and
  * a sentence.  Refcounted, read-only.
  *
  * Since: 0.2

@@ -248,7 +248,7 @@ banger_engine_doctor_host (const char *firecracker_path, const char *jailer_path
    * system support: without it root disks are reflinks or sparse copies. */
   g_ptr_array_add (checks, check_device ("device-mapper", "/dev/mapper/control", O_RDWR,
                                          BANGER_ENGINE_CHECK_WARN,
-                                         "no dm-snapshot root disks; the rootfs-cow check of a daemon says what is used"));
+                                         "no dm-snapshot root disks; the root-disks check of a daemon says what is used"));
 
   cgroup2 = banger_cgroup2_find_mount (NULL, &error);
   /* bangerd-root launches every VMM into a cgroup of its own
@@ -310,20 +310,25 @@ check_backend (BangerEngine *self, GCancellable *cancellable)
 
 /* The strategy the next create will use for its root disk. */
 static BangerEngineCheck *
-check_rootfs_cow (BangerEngine *self)
+check_root_disks (BangerEngine *self)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *detail = NULL;
   BangerCowStrategy strategy;
 
   if (!banger_cow_choose (self->vms_dir, NULL, BANGER_COW_CHOOSE_NONE, &strategy, &detail, &error))
-    return check_new ("rootfs-cow", BANGER_ENGINE_CHECK_FAIL,
+    return check_new ("root-disks", BANGER_ENGINE_CHECK_FAIL,
                       g_strdup_printf ("cannot probe %s: %s", self->vms_dir, error->message));
-  return check_new ("rootfs-cow",
-                    strategy == BANGER_COW_STRATEGY_SPARSE_COPY ? BANGER_ENGINE_CHECK_WARN
-                                                                : BANGER_ENGINE_CHECK_OK,
-                    g_strdup_printf ("%s%s%s", banger_cow_strategy_to_string (strategy),
-                                     detail ? ": " : "", detail ? detail : ""));
+  /* the chooser's sentence starts with the strategy's name */
+  if (detail == NULL)
+    detail = g_strdup (banger_cow_strategy_to_string (strategy));
+  if (strategy == BANGER_COW_STRATEGY_SPARSE_COPY)
+    return check_new ("root-disks", BANGER_ENGINE_CHECK_WARN,
+                      g_strdup_printf ("%s (each VM's root disk holds a copy of the image's data; "
+                                       "a state dir on a file system that clones files, such "
+                                       "as xfs with reflink=1 or btrfs, makes them instant)",
+                                       detail));
+  return check_new ("root-disks", BANGER_ENGINE_CHECK_OK, g_steal_pointer (&detail));
 }
 
 GPtrArray *
@@ -333,7 +338,7 @@ banger_engine_doctor (BangerEngine *self, GCancellable *cancellable)
   GPtrArray *checks = banger_engine_doctor_host (c->firecracker_path, c->jailer_path, c->qemu_path);
 
   g_ptr_array_add (checks, check_backend (self, cancellable));
-  g_ptr_array_add (checks, check_rootfs_cow (self));
+  g_ptr_array_add (checks, check_root_disks (self));
   return checks;
 }
 

@@ -39,7 +39,7 @@ GPtrArray *banger_engine_doctor_host (const char *firecracker_path, const char *
                                       const char *qemu_path);
 
 /* The host's checks as this engine sees them (its config's binaries), then
- * the engine's own: backend (the privileged backend answers), rootfs-cow
+ * the engine's own: backend (the privileged backend answers), root-disks
  * (the root-disk strategy for its state dir). */
 GPtrArray *banger_engine_doctor (BangerEngine *self, GCancellable *cancellable);
 

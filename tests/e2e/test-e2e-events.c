@@ -485,7 +485,7 @@ check_doctor (Env *env, BangerClient *a)
           ck_assert_msg (strstr (banger_doctor_check_get_message (c), "answers") != NULL, "%s",
                          banger_doctor_check_get_message (c));
         }
-      else if (g_str_equal (name, "rootfs-cow"))
+      else if (g_str_equal (name, "root-disks"))
         {
           cow = TRUE;
           ck_assert_msg (g_str_has_prefix (banger_doctor_check_get_message (c), "reflink")
@@ -497,9 +497,9 @@ check_doctor (Env *env, BangerClient *a)
         kvm = TRUE;
     }
   ck_assert (backend && cow && kvm);
-  /* the CLI shows the daemon's checks (rootfs-cow is the engine's own) */
+  /* the CLI shows the daemon's checks (root-disks is the engine's own) */
   cli (env, &out, NULL, args);
-  ck_assert_msg (strstr (out, "rootfs-cow") != NULL && strstr (out, "backend") != NULL, "%s", out);
+  ck_assert_msg (strstr (out, "root-disks") != NULL && strstr (out, "backend") != NULL, "%s", out);
   ck_assert_msg (strstr (out, "no bangerd answers") == NULL, "%s", out);
 }
 

@@ -176,7 +176,7 @@ class Events(unittest.TestCase):
     def doctor(self, client):
         checks = run_async(client.doctor_async, client.doctor_finish)
         by_name = {c.get_name(): c for c in checks}
-        for name in ('kvm', 'tun', 'cgroup2', 'qemu', 'mkfs.ext4', 'backend', 'rootfs-cow'):
+        for name in ('kvm', 'tun', 'cgroup2', 'qemu', 'mkfs.ext4', 'backend', 'root-disks'):
             self.assertIn(name, by_name)
         self.assertEqual(by_name['backend'].get_status(), Banger.CheckStatus.OK)
         self.assertIn('answers', by_name['backend'].get_message())

@@ -65,7 +65,7 @@ banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals)
                    "and drift of the installed bangerd-root units from the shipped ones.\n"
                    "With a bangerd answering, it runs the checks (with its config's VMM\n"
                    "binaries) and adds its own: its privileged backend answers, and the\n"
-                   "root-disk strategy (rootfs-cow); without one, the host checks run here.\n"
+                   "root-disk strategy (root-disks); without one, the host checks run here.\n"
                    "KVM is judged by a boot probe (a kernel must boot under it), whose\n"
                    "answer is cached per host kernel, QEMU binary and /dev/kvm.\n"
                    "Exits 0 when VMs can run here (perhaps degraded: 'warn'), 1 when a\n"
