@@ -5,6 +5,7 @@
 
 #include "banger-engine.h"
 #include "banger-guest-key.h"
+#include "banger-tap-pool.h"
 #include "banger-vmm.h"
 
 G_BEGIN_DECLS
@@ -24,6 +25,7 @@ struct _BangerEngine
   GHashTable *vm_locks; /* VM name -> GMutex* (never removed) */
   GHashTable *taps;     /* VM id -> the tap name the backend made (while it exists) */
   gboolean bridge_ready;
+  BangerTapPool *tap_pool; /* [pool] taps= (banger-tap-pool.h) */
 };
 
 /* The per-VM lock of @name (held for the whole of an operation). */
@@ -32,6 +34,10 @@ GMutex *banger_engine_vm_lock (BangerEngine *self, const char *name);
 /* Log one line of operation @op_id's work. */
 #define banger_engine_log(op_id, fmt, ...)                                                         \
   g_message ("op %s: " fmt, (op_id) ? (op_id) : "-", ##__VA_ARGS__)
+
+/* Reconcile's second half (banger-engine-reconcile-orphans.c): orphan host
+ * objects removed, the tap pool reconciled and started. */
+gboolean banger_engine_reconcile_host (BangerEngine *self, GError **error);
 
 /* rm -rf of a directory the engine made (no symlinks followed). */
 gboolean banger_engine_remove_tree (const char *path, GError **error);

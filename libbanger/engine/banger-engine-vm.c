@@ -227,14 +227,27 @@ step_tap (VmCtx *c, GError **error)
   g_autoptr (JsonObject) p = vm_id_params (c->vm->id);
   g_autoptr (JsonObject) r = NULL;
 
+  g_autoptr (GError) pool_error = NULL;
+
   if (!ensure_bridge (c, error))
     return FALSE;
-  json_object_set_string_member (p, "bridge", BANGER_ENGINE_BRIDGE);
-  r = priv_call (c, "priv.create_tap", p, error);
-  if (r == NULL)
-    return FALSE;
+  /* from the pool when it has one (doc/engine.md, "The tap pool"), else
+   * made for the VM */
   g_free (c->tap);
-  c->tap = g_strdup (json_object_get_string_member_with_default (r, "name", ""));
+  c->tap = c->engine->tap_pool == NULL
+               ? NULL
+               : banger_tap_pool_take (c->engine->tap_pool, c->vm->id, c->op_id, c->cancellable,
+                                       &pool_error);
+  if (c->tap == NULL)
+    {
+      if (pool_error != NULL && !g_error_matches (pool_error, BANGER_ERROR, BANGER_ERROR_BUSY))
+        banger_engine_log (c->op_id, "tap pool: %s; making a tap", pool_error->message);
+      json_object_set_string_member (p, "bridge", BANGER_ENGINE_BRIDGE);
+      r = priv_call (c, "priv.create_tap", p, error);
+      if (r == NULL)
+        return FALSE;
+      c->tap = g_strdup (json_object_get_string_member_with_default (r, "name", ""));
+    }
   if (!banger_validate_ifname (c->tap, error))
     return FALSE;
   {
@@ -250,9 +263,18 @@ undo_tap (VmCtx *c)
   g_autoptr (JsonObject) p = vm_id_params (c->vm->id);
   g_autoptr (JsonObject) r = NULL;
   g_autoptr (GError) local = NULL;
+  gboolean returned = FALSE;
 
-  r = banger_priv_backend_call (c->engine->backend, "priv.delete_tap", p, c->op_id, NULL, &local);
-  if (r == NULL)
+  if (c->engine->tap_pool != NULL
+      && !banger_tap_pool_give_back (c->engine->tap_pool, c->vm->id, c->op_id, &returned, &local))
+    {
+      banger_engine_log (c->op_id, "undo tap: back to the pool: %s", local->message);
+      g_clear_error (&local);
+    }
+  if (!returned)
+    r = banger_priv_backend_call (c->engine->backend, "priv.delete_tap", p, c->op_id, NULL,
+                                  &local);
+  if (!returned && r == NULL)
     banger_engine_log (c->op_id, "undo tap: %s", local->message);
   {
     g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->engine->lock);
@@ -420,6 +442,13 @@ teardown_runtime (BangerEngine *e, const char *vm_id, const char *op_id, GError 
     }
   else if (vmm == NULL)
     kill_by_runtime (e, vm_id, op_id);
+  {
+    /* the VMM is gone: its tap may go back to the pool (else cleanup_vm
+     * deletes it) */
+    g_autoptr (GError) local = NULL;
+    if (e->tap_pool != NULL && !banger_tap_pool_give_back (e->tap_pool, vm_id, op_id, NULL, &local))
+      banger_engine_log (op_id, "tap of %s back to the pool: %s", vm_id, local->message);
+  }
   r = banger_priv_backend_call (e->backend, "priv.cleanup_vm", p, op_id, NULL, error);
   if (r == NULL)
     return FALSE;
