@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "banger-cow-disk.h"
+#include "banger-engine-adopted.h"
 #include "banger-engine-private.h"
 #include "banger-error.h"
 #include "banger-guest-exec.h"
@@ -383,27 +384,35 @@ step_launch (VmCtx *c, GError **error)
 }
 
 /* A VMM this engine has no driver object for (adopted at start-up from the
- * runtime record): TERM, then KILL after 5 s, through a pidfd verified
- * against the recorded start time (a recycled pid is never signalled). */
+ * runtime record): @graceful, the whole stop ladder (power button through
+ * its API socket, TERM, KILL; banger-engine-adopted.c), else TERM and KILL
+ * after 5 s, through a pidfd verified against the recorded start time (a
+ * recycled pid is never signalled). */
 static void
-kill_by_runtime (BangerEngine *e, const char *vm_id, const char *op_id)
+stop_by_runtime (BangerEngine *e, const char *vm_id, gboolean graceful, const char *op_id)
 {
   g_autoptr (BangerStoreVmRuntime) rt = banger_store_vm_runtime_get (e->store, vm_id, NULL);
+  g_autoptr (BangerStoreVm) vm = banger_store_vm_get_by_id (e->store, vm_id, NULL);
   g_autoptr (GError) local = NULL;
-  int pidfd;
+  BangerAdoptedStop how;
 
   if (rt == NULL)
     return;
-  pidfd = banger_pidfd_open_verified (rt->pid, rt->start_time, &local);
-  if (pidfd < 0)
-    return; /* gone (or another process now): nothing to kill */
-  banger_engine_log (op_id, "VM %s: stopping adopted VMM pid %d", vm_id, rt->pid);
-  if (banger_pidfd_send_signal (pidfd, SIGTERM) == 0 && !banger_pidfd_wait_exit (pidfd, 5000))
-    {
-      banger_pidfd_send_signal (pidfd, SIGKILL);
-      banger_pidfd_wait_exit (pidfd, 5000);
-    }
-  close (pidfd);
+  banger_engine_log (op_id, "VM %s: stopping adopted VMM pid %d%s", vm_id, rt->pid,
+                     graceful ? " (power button, TERM, KILL)" : "");
+  if (!banger_engine_stop_adopted (vm ? vm->vmm : BANGER_STORE_VMM_QEMU, rt->api_socket, rt->pid,
+                                   rt->start_time, graceful ? VM_STOP_TIMEOUT_S * 1000 : 0,
+                                   graceful ? VM_STOP_TIMEOUT_S * 1000 : 5000, &how, &local))
+    banger_engine_log (op_id, "VM %s: %s", vm_id, local->message);
+  else if (how != BANGER_ADOPTED_STOP_GONE)
+    banger_engine_log (op_id, "VM %s: adopted VMM ended by %s", vm_id,
+                       banger_adopted_stop_to_string (how));
+}
+
+static void
+kill_by_runtime (BangerEngine *e, const char *vm_id, const char *op_id)
+{
+  stop_by_runtime (e, vm_id, FALSE, op_id);
 }
 
 /* Whether the runtime record of @vm_id names a live process (same pid and
@@ -800,6 +809,8 @@ stop_or_kill (BangerEngine *e, const char *name, gboolean graceful, const char *
     return FALSE;
   banger_engine_log (op_id, "vm.%s %s", graceful ? "stop" : "kill", name);
   vmm = lookup_vmm (e, vm->id);
+  if (vmm == NULL && graceful)
+    stop_by_runtime (e, vm->id, TRUE, op_id); /* adopted: no driver object */
   if (vmm != NULL)
     {
       g_autoptr (GError) local = NULL;
