@@ -26,6 +26,7 @@ struct _BangerEngine
   GHashTable *taps;     /* VM id -> the tap name the backend made (while it exists) */
   gboolean bridge_ready;
   BangerTapPool *tap_pool; /* [pool] taps= (banger-tap-pool.h) */
+  int dm_usable;           /* 0 not asked yet, 1 no, 2 yes (banger-engine-rootfs.c) */
 };
 
 /* The per-VM lock of @name (held for the whole of an operation). */
@@ -38,6 +39,16 @@ GMutex *banger_engine_vm_lock (BangerEngine *self, const char *name);
 /* Reconcile's second half (banger-engine-reconcile-orphans.c): orphan host
  * objects removed, the tap pool reconciled and started. */
 gboolean banger_engine_reconcile_host (BangerEngine *self, GError **error);
+
+/* dm-snapshot root disks (banger-engine-rootfs.c): does the privileged
+ * backend report device-mapper (asked once); make @vm_id's snapshot device
+ * over @image with the COW store @cow (its path, transfer full); remove it
+ * (idempotent, failures logged). */
+gboolean banger_engine_dm_usable (BangerEngine *self);
+char *banger_engine_rootfs_attach (BangerEngine *self, const char *vm_id, const char *image,
+                                   const char *cow, const char *op_id, GCancellable *cancellable,
+                                   GError **error);
+void banger_engine_rootfs_detach (BangerEngine *self, const char *vm_id, const char *op_id);
 
 /* rm -rf of a directory the engine made (no symlinks followed). */
 gboolean banger_engine_remove_tree (const char *path, GError **error);

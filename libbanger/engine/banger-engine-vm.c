@@ -41,6 +41,7 @@ typedef struct
   BangerStoreKernel *kernel;
   char *dir; /* <state>/vms/<id> */
   char *rootfs;
+  char *rootfs_device; /* dm-snapshot: the VM's device over the image, while it exists */
   char *work; /* nullable */
   char *known_hosts;
   char *ip; /* the guest's, from its lease */
@@ -58,6 +59,7 @@ vm_ctx_clear (VmCtx *c)
   g_clear_pointer (&c->kernel, banger_store_kernel_free);
   g_free (c->dir);
   g_free (c->rootfs);
+  g_free (c->rootfs_device);
   g_free (c->work);
   g_free (c->known_hosts);
   g_free (c->ip);
@@ -116,17 +118,36 @@ step_rootfs (VmCtx *c, GError **error)
                    g_strerror (errno));
       return FALSE;
     }
-  if (!banger_cow_choose (c->dir, c->image->rootfs_path, BANGER_COW_CHOOSE_NONE, &strategy, &detail,
-                          error))
+  /* dm-snapshot where the privileged backend has device-mapper, else
+   * reflink, else a sparse copy (doc/disks.md, "The chooser") */
+  if (!banger_cow_choose (c->dir, c->image->rootfs_path,
+                          banger_engine_dm_usable (c->engine) ? BANGER_COW_CHOOSE_DM_USABLE
+                                                              : BANGER_COW_CHOOSE_NONE,
+                          &strategy, &detail, error))
     return FALSE;
   banger_engine_log (c->op_id, "rootfs of %s: %s (%s)", c->vm->name,
                      banger_cow_strategy_to_string (strategy), detail ? detail : "");
   if (!banger_cow_disk_create (strategy, c->image->rootfs_path, c->rootfs, BANGER_COW_CREATE_NONE,
                                NULL, NULL, NULL, c->cancellable, error))
     return FALSE;
-  cow = strategy == BANGER_COW_STRATEGY_REFLINK ? BANGER_STORE_ROOTFS_COW_REFLINK
-                                                : BANGER_STORE_ROOTFS_COW_SPARSE_COPY;
+  /* (by name: the store's enum has "auto" at 0) */
+  if (!banger_store_rootfs_cow_from_string (banger_cow_strategy_to_string (strategy), &cow))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Unknown root disk strategy %d",
+                   (int) strategy);
+      return FALSE;
+    }
   c->vm->rootfs_cow = cow;
+  if (strategy == BANGER_COW_STRATEGY_DM_SNAPSHOT)
+    {
+      /* recorded first: the undo (and a reconcile) knows there may be a
+       * device to remove */
+      if (!banger_store_vm_update_spec (c->engine->store, c->vm, -1, error))
+        return FALSE;
+      c->rootfs_device = banger_engine_rootfs_attach (c->engine, c->vm->id, c->image->rootfs_path,
+                                                      c->rootfs, c->op_id, c->cancellable, error);
+      return c->rootfs_device != NULL;
+    }
   return banger_store_vm_update_spec (c->engine->store, c->vm, -1, error);
 }
 
@@ -134,6 +155,12 @@ static void
 undo_rootfs (VmCtx *c)
 {
   g_autoptr (GError) local = NULL;
+
+  if (c->vm->rootfs_cow == BANGER_STORE_ROOTFS_COW_DM_SNAPSHOT)
+    {
+      banger_engine_rootfs_detach (c->engine, c->vm->id, c->op_id);
+      g_clear_pointer (&c->rootfs_device, g_free);
+    }
 
   if (!banger_engine_remove_tree (c->dir, &local))
     banger_engine_log (c->op_id, "undo rootfs: %s", local->message);
@@ -151,8 +178,9 @@ step_work_disk (VmCtx *c, GError **error)
 static gboolean
 step_inject_key (VmCtx *c, GError **error)
 {
+  /* dm-snapshot: into the VM's device (its own layer), never the image */
   return banger_guest_inject_authorized_key (
-      c->rootfs, banger_guest_key_get_public_line (c->engine->key), c->cancellable, error);
+      c->rootfs_device ? c->rootfs_device : c->rootfs, banger_guest_key_get_public_line (c->engine->key), c->cancellable, error);
 }
 
 static gboolean
@@ -326,7 +354,8 @@ make_vmm (VmCtx *c, GError **error)
   config->gateway_ip = g_strdup (c->gateway);
   config->netmask = g_strdup (c->netmask);
   config->hostname = g_strdup (c->vm->name);
-  banger_vmm_config_add_drive (config, "rootfs", c->rootfs, TRUE, FALSE);
+  banger_vmm_config_add_drive (config, "rootfs", c->rootfs_device ? c->rootfs_device : c->rootfs,
+                               TRUE, FALSE);
   if (c->work != NULL)
     banger_vmm_config_add_drive (config, "work", c->work, FALSE, FALSE);
   banger_vmm_config_add_nic (config, "eth0", c->tap, NULL);
@@ -528,7 +557,28 @@ static const Step create_disk_steps[] = {
   { "lease", step_lease, undo_lease },
 };
 
+/* dm-snapshot: the VM's device again (a stopped VM holds none) */
+static gboolean
+step_rootfs_device (VmCtx *c, GError **error)
+{
+  if (c->vm->rootfs_cow != BANGER_STORE_ROOTFS_COW_DM_SNAPSHOT || c->rootfs_device != NULL)
+    return TRUE;
+  c->rootfs_device = banger_engine_rootfs_attach (c->engine, c->vm->id, c->image->rootfs_path,
+                                                  c->rootfs, c->op_id, c->cancellable, error);
+  return c->rootfs_device != NULL;
+}
+
+static void
+undo_rootfs_device (VmCtx *c)
+{
+  if (c->vm->rootfs_cow != BANGER_STORE_ROOTFS_COW_DM_SNAPSHOT)
+    return;
+  banger_engine_rootfs_detach (c->engine, c->vm->id, c->op_id);
+  g_clear_pointer (&c->rootfs_device, g_free);
+}
+
 static const Step boot_steps[] = {
+  { "rootfs-device", step_rootfs_device, undo_rootfs_device },
   { "tap", step_tap, undo_tap },
   { "nat", step_nat, undo_nat },
   { "launch", step_launch, undo_launch },
@@ -709,6 +759,9 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
     }
   if (spec->no_start)
     {
+      /* stopped: no device-mapper device held (made again at start) */
+      if (c.rootfs_device != NULL)
+        undo_rootfs_device (&c);
       if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_STOPPED, NULL,
                                       NULL, error))
         return NULL;
