@@ -50,6 +50,10 @@ char *banger_engine_rootfs_attach (BangerEngine *self, const char *vm_id, const 
                                    GError **error);
 void banger_engine_rootfs_detach (BangerEngine *self, const char *vm_id, const char *op_id);
 
+/* engine.status's host part: "rootfs_cow" (what a create would use now),
+ * "rootfs_cow_detail", "tap_pool_size", "tap_pool_free". */
+void banger_engine_status_host (BangerEngine *self, JsonBuilder *result);
+
 /* rm -rf of a directory the engine made (no symlinks followed). */
 gboolean banger_engine_remove_tree (const char *path, GError **error);
 

@@ -9,6 +9,7 @@
  * its create, for the SSH key), never while it is stopped. */
 #include "config.h"
 
+#include "banger-cow-disk.h"
 #include "banger-engine-private.h"
 #include "banger-error.h"
 
@@ -72,4 +73,30 @@ banger_engine_rootfs_detach (BangerEngine *e, const char *vm_id, const char *op_
   r = banger_priv_backend_call (e->backend, "priv.dm_snapshot_remove", p, op_id, NULL, &local);
   if (r == NULL)
     banger_engine_log (op_id, "%s: removing the rootfs device: %s", vm_id, local->message);
+}
+
+void
+banger_engine_status_host (BangerEngine *e, JsonBuilder *b)
+{
+  g_autofree char *detail = NULL;
+  BangerCowStrategy strategy;
+  guint n_free = 0;
+
+  if (banger_cow_choose (e->vms_dir, NULL,
+                         banger_engine_dm_usable (e) ? BANGER_COW_CHOOSE_DM_USABLE
+                                                     : BANGER_COW_CHOOSE_NONE,
+                         &strategy, &detail, NULL))
+    {
+      json_builder_set_member_name (b, "rootfs_cow");
+      json_builder_add_string_value (b, banger_cow_strategy_to_string (strategy));
+      json_builder_set_member_name (b, "rootfs_cow_detail");
+      json_builder_add_string_value (b, detail);
+    }
+  json_builder_set_member_name (b, "tap_pool_size");
+  json_builder_add_int_value (b, e->config->taps);
+  if (e->tap_pool != NULL && banger_tap_pool_count_free (e->tap_pool, &n_free, NULL))
+    {
+      json_builder_set_member_name (b, "tap_pool_free");
+      json_builder_add_int_value (b, n_free);
+    }
 }

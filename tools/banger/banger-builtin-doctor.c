@@ -13,6 +13,8 @@
 
 #include "banger-builtins.h"
 #include "banger-cgroup.h"
+#include "banger-cow-disk.h"
+#include "banger-engine-config.h"
 #include "banger-kvm-probe.h"
 
 typedef enum
@@ -96,6 +98,36 @@ check_kvm (BangerKvmState *out_state)
   return (Check){ "kvm", a->state == BANGER_KVM_USABLE ? CHECK_OK : CHECK_WARN,
                   g_strdup_printf ("%s: %s%s", banger_kvm_state_to_string (a->state), a->detail,
                                    a->cached ? " (cached answer)" : "") };
+}
+
+/* How a VM's root disk would be made here (doc/disks.md, "The chooser"):
+ * dm-snapshot with device-mapper, else reflink where the state dir's file
+ * system clones, else a sparse copy (warn: every VM costs the image's data). */
+static Check
+check_root_disks (void)
+{
+  g_autofree char *state = banger_engine_default_state_dir ();
+  g_autofree char *vms = g_build_filename (state, "vms", NULL);
+  const char *dir = g_file_test (vms, G_FILE_TEST_IS_DIR)     ? vms
+                    : g_file_test (state, G_FILE_TEST_IS_DIR) ? state
+                                                              : g_get_tmp_dir ();
+  int fd = open ("/dev/mapper/control", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *detail = NULL;
+  BangerCowStrategy strategy;
+
+  if (fd >= 0)
+    close (fd);
+  if (!banger_cow_choose (dir, NULL, fd >= 0 ? BANGER_COW_CHOOSE_DM_USABLE : BANGER_COW_CHOOSE_NONE,
+                          &strategy, &detail, &error))
+    return (Check){ "root-disks", CHECK_WARN, g_strdup (error->message) };
+  if (strategy == BANGER_COW_STRATEGY_SPARSE_COPY)
+    return (Check){ "root-disks", CHECK_WARN,
+                    g_strdup_printf ("%s (put the state dir on xfs with reflink=1 or btrfs for "
+                                     "instant, free root disks, or use a kernel with "
+                                     "device-mapper)",
+                                     detail) };
+  return (Check){ "root-disks", CHECK_OK, g_steal_pointer (&detail) };
 }
 
 /* ------------------------------------------------------- unit drift
@@ -236,6 +268,8 @@ banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals)
    * each VM needs a root disk of its own (a full copy of the image). */
   c = check_device ("device-mapper", "/dev/mapper/control", O_RDWR, CHECK_WARN,
                     "no copy-on-write root disks: each VM needs its own copy of the image");
+  g_array_append_val (checks, c);
+  c = check_root_disks ();
   g_array_append_val (checks, c);
 
   cgroup2 = banger_cgroup2_find_mount (NULL, &error);
