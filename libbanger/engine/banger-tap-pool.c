@@ -228,12 +228,17 @@ refill_one (BangerTapPool *self, GError **error)
   r = call (self, "priv.pool_tap_create", p, "pool", NULL, error);
   if (r == NULL)
     return FALSE;
+  /* (counted together with the row: wait_full sees both or neither) */
+  g_mutex_lock (&self->lock);
   if (!banger_store_tap_add (self->store, name, error))
     {
+      g_mutex_unlock (&self->lock);
       if (!delete_tap (self, name, "pool", &local))
         g_message ("tap pool: cannot remove '%s' again: %s", name, local->message);
       return FALSE;
     }
+  self->stats.made++;
+  g_mutex_unlock (&self->lock);
   return TRUE;
 }
 
@@ -268,7 +273,6 @@ refiller_main (gpointer data)
         }
       if (ok)
         {
-          self->stats.made++;
           self->backoff_ms = 0;
           g_cond_broadcast (&self->cond);
           continue;
@@ -356,8 +360,12 @@ banger_tap_pool_wait_full (BangerTapPool *self, guint timeout_ms)
   for (;;)
     {
       guint n = 0;
+      gboolean full;
 
-      if (banger_store_tap_count_free (self->store, &n, NULL) && n >= self->size)
+      g_mutex_lock (&self->lock);
+      full = banger_store_tap_count_free (self->store, &n, NULL) && n >= self->size;
+      g_mutex_unlock (&self->lock);
+      if (full)
         return TRUE;
       if (g_get_monotonic_time () >= until)
         return FALSE;

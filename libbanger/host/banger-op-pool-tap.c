@@ -107,6 +107,12 @@ check_bridge (BangerPrivState *state, const char *bridge, GError **error)
 
 /* ------------------------------------------------------------- create */
 
+static gboolean
+mark_tap (const char *name, gpointer marker)
+{
+  return banger_netlink_set_alias (name, marker, NULL);
+}
+
 const BangerParamSpec banger_op_pool_tap_create_params[] = {
   { "tap", BANGER_PARAM_STRING, TRUE, 15, 15, validate_pool_tap },
   { "bridge", BANGER_PARAM_STRING, FALSE, 4, 15, banger_validate_ifname },
@@ -157,14 +163,9 @@ banger_op_pool_tap_create (BangerPrivState *state, const BangerPeerCred *caller,
                        "This install already has %u taps (max-taps in the install config)", n);
           return FALSE;
         }
-      if (!banger_tap_create (name, state->owner_uid, error))
+      if (!banger_tap_create_marked (name, state->owner_uid, mark_tap, marker, error))
         return FALSE;
       created = TRUE;
-      if (!banger_netlink_set_alias (name, marker, error))
-        {
-          banger_netlink_delete_link (name, NULL);
-          return FALSE;
-        }
     }
   else
     {

@@ -859,7 +859,13 @@ wait_pool (Env *env, guint n)
   guint have = 0;
   for (int i = 0; i < 1500 && (have = count_pool_taps (env)) != n; i++)
     g_usleep (20 * 1000);
-  ck_assert_msg (have == n, "%u pool taps, wanted %u", have, n);
+  if (have != n)
+    {
+      g_autofree char *out = NULL;
+      const char *argv[] = { "ip", "-n", env->ns, "-d", "-o", "link", "show", NULL };
+      banger_kit_run (argv, &out, NULL);
+      ck_assert_msg (have == n, "%u pool taps, wanted %u: %s", have, n, out);
+    }
   g_usleep (200 * 1000);
   ck_assert_uint_eq (count_pool_taps (env), n);
 }
