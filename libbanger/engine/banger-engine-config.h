@@ -27,7 +27,7 @@ typedef struct
   char *qemu_path;            /* [vmm] qemu= (default: qemu-system-x86_64 from PATH) */
   char *subnet;               /* [network] subnet= */
   gboolean nat;               /* [network] nat= (default true) */
-  guint taps;                 /* [pool] taps= (kept; the pool refiller is not built) */
+  guint taps;                 /* [pool] taps=: free taps kept ready (banger-tap-pool.h) */
   char *cgroup_root;          /* [host] cgroup= (in-process: default <cgroup2>/banger.slice) */
   char *nft_table;            /* [host] nft-table= (in-process; default banger) */
   guint ssh_timeout_ms;       /* [guest] ssh-timeout-ms= */

@@ -316,7 +316,10 @@ check_root_disks (BangerEngine *self)
   g_autofree char *detail = NULL;
   BangerCowStrategy strategy;
 
-  if (!banger_cow_choose (self->vms_dir, NULL, BANGER_COW_CHOOSE_NONE, &strategy, &detail, &error))
+  if (!banger_cow_choose (self->vms_dir, NULL,
+                          banger_engine_dm_usable (self) ? BANGER_COW_CHOOSE_DM_USABLE
+                                                         : BANGER_COW_CHOOSE_NONE,
+                          &strategy, &detail, &error))
     return check_new ("root-disks", BANGER_ENGINE_CHECK_FAIL,
                       g_strdup_printf ("cannot probe %s: %s", self->vms_dir, error->message));
   /* the chooser's sentence starts with the strategy's name */

@@ -174,6 +174,7 @@ HANDLER (op_status)
   add_str (result, "state_dir", c->state_dir);
   add_str (result, "runtime_dir", c->runtime_dir);
   add_str (result, "subnet", c->subnet);
+  banger_engine_status_host (e, result); /* rootfs_cow, tap pool */
   return TRUE;
 }
 

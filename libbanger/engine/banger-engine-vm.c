@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "banger-cow-disk.h"
+#include "banger-engine-adopted.h"
 #include "banger-engine-private.h"
 #include "banger-error.h"
 #include "banger-guest-exec.h"
@@ -40,6 +41,7 @@ typedef struct
   BangerStoreKernel *kernel;
   char *dir; /* <state>/vms/<id> */
   char *rootfs;
+  char *rootfs_device; /* dm-snapshot: the VM's device over the image, while it exists */
   char *work; /* nullable */
   char *known_hosts;
   char *ip; /* the guest's, from its lease */
@@ -62,6 +64,7 @@ vm_ctx_clear (VmCtx *c)
   g_clear_pointer (&c->kernel, banger_store_kernel_free);
   g_free (c->dir);
   g_free (c->rootfs);
+  g_free (c->rootfs_device);
   g_free (c->work);
   g_free (c->known_hosts);
   g_free (c->ip);
@@ -120,17 +123,36 @@ step_rootfs (VmCtx *c, GError **error)
                    g_strerror (errno));
       return FALSE;
     }
-  if (!banger_cow_choose (c->dir, c->image->rootfs_path, BANGER_COW_CHOOSE_NONE, &strategy, &detail,
-                          error))
+  /* dm-snapshot where the privileged backend has device-mapper, else
+   * reflink, else a sparse copy (doc/disks.md, "The chooser") */
+  if (!banger_cow_choose (c->dir, c->image->rootfs_path,
+                          banger_engine_dm_usable (c->engine) ? BANGER_COW_CHOOSE_DM_USABLE
+                                                              : BANGER_COW_CHOOSE_NONE,
+                          &strategy, &detail, error))
     return FALSE;
   banger_engine_log (c->op_id, "rootfs of %s: %s (%s)", c->vm->name,
                      banger_cow_strategy_to_string (strategy), detail ? detail : "");
   if (!banger_cow_disk_create (strategy, c->image->rootfs_path, c->rootfs, BANGER_COW_CREATE_NONE,
                                NULL, NULL, NULL, c->cancellable, error))
     return FALSE;
-  cow = strategy == BANGER_COW_STRATEGY_REFLINK ? BANGER_STORE_ROOTFS_COW_REFLINK
-                                                : BANGER_STORE_ROOTFS_COW_SPARSE_COPY;
+  /* (by name: the store's enum has "auto" at 0) */
+  if (!banger_store_rootfs_cow_from_string (banger_cow_strategy_to_string (strategy), &cow))
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Unknown root disk strategy %d",
+                   (int) strategy);
+      return FALSE;
+    }
   c->vm->rootfs_cow = cow;
+  if (strategy == BANGER_COW_STRATEGY_DM_SNAPSHOT)
+    {
+      /* recorded first: the undo (and a reconcile) knows there may be a
+       * device to remove */
+      if (!banger_store_vm_update_spec (c->engine->store, c->vm, -1, error))
+        return FALSE;
+      c->rootfs_device = banger_engine_rootfs_attach (c->engine, c->vm->id, c->image->rootfs_path,
+                                                      c->rootfs, c->op_id, c->cancellable, error);
+      return c->rootfs_device != NULL;
+    }
   return banger_store_vm_update_spec (c->engine->store, c->vm, -1, error);
 }
 
@@ -138,6 +160,12 @@ static void
 undo_rootfs (VmCtx *c)
 {
   g_autoptr (GError) local = NULL;
+
+  if (c->vm->rootfs_cow == BANGER_STORE_ROOTFS_COW_DM_SNAPSHOT)
+    {
+      banger_engine_rootfs_detach (c->engine, c->vm->id, c->op_id);
+      g_clear_pointer (&c->rootfs_device, g_free);
+    }
 
   if (!banger_engine_remove_tree (c->dir, &local))
     banger_engine_log (c->op_id, "undo rootfs: %s", local->message);
@@ -155,8 +183,9 @@ step_work_disk (VmCtx *c, GError **error)
 static gboolean
 step_inject_key (VmCtx *c, GError **error)
 {
+  /* dm-snapshot: into the VM's device (its own layer), never the image */
   return banger_guest_inject_authorized_key (
-      c->rootfs, banger_guest_key_get_public_line (c->engine->key), c->cancellable, error);
+      c->rootfs_device ? c->rootfs_device : c->rootfs, banger_guest_key_get_public_line (c->engine->key), c->cancellable, error);
 }
 
 static gboolean
@@ -232,14 +261,27 @@ step_tap (VmCtx *c, GError **error)
   g_autoptr (JsonObject) p = vm_id_params (c->vm->id);
   g_autoptr (JsonObject) r = NULL;
 
+  g_autoptr (GError) pool_error = NULL;
+
   if (!ensure_bridge (c, error))
     return FALSE;
-  json_object_set_string_member (p, "bridge", BANGER_ENGINE_BRIDGE);
-  r = priv_call (c, "priv.create_tap", p, error);
-  if (r == NULL)
-    return FALSE;
+  /* from the pool when it has one (doc/engine.md, "The tap pool"), else
+   * made for the VM */
   g_free (c->tap);
-  c->tap = g_strdup (json_object_get_string_member_with_default (r, "name", ""));
+  c->tap = c->engine->tap_pool == NULL
+               ? NULL
+               : banger_tap_pool_take (c->engine->tap_pool, c->vm->id, c->op_id, c->cancellable,
+                                       &pool_error);
+  if (c->tap == NULL)
+    {
+      if (pool_error != NULL && !g_error_matches (pool_error, BANGER_ERROR, BANGER_ERROR_BUSY))
+        banger_engine_log (c->op_id, "tap pool: %s; making a tap", pool_error->message);
+      json_object_set_string_member (p, "bridge", BANGER_ENGINE_BRIDGE);
+      r = priv_call (c, "priv.create_tap", p, error);
+      if (r == NULL)
+        return FALSE;
+      c->tap = g_strdup (json_object_get_string_member_with_default (r, "name", ""));
+    }
   if (!banger_validate_ifname (c->tap, error))
     return FALSE;
   {
@@ -255,9 +297,18 @@ undo_tap (VmCtx *c)
   g_autoptr (JsonObject) p = vm_id_params (c->vm->id);
   g_autoptr (JsonObject) r = NULL;
   g_autoptr (GError) local = NULL;
+  gboolean returned = FALSE;
 
-  r = banger_priv_backend_call (c->engine->backend, "priv.delete_tap", p, c->op_id, NULL, &local);
-  if (r == NULL)
+  if (c->engine->tap_pool != NULL
+      && !banger_tap_pool_give_back (c->engine->tap_pool, c->vm->id, c->op_id, &returned, &local))
+    {
+      banger_engine_log (c->op_id, "undo tap: back to the pool: %s", local->message);
+      g_clear_error (&local);
+    }
+  if (!returned)
+    r = banger_priv_backend_call (c->engine->backend, "priv.delete_tap", p, c->op_id, NULL,
+                                  &local);
+  if (!returned && r == NULL)
     banger_engine_log (c->op_id, "undo tap: %s", local->message);
   {
     g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->engine->lock);
@@ -308,7 +359,8 @@ make_vmm (VmCtx *c, GError **error)
   config->gateway_ip = g_strdup (c->gateway);
   config->netmask = g_strdup (c->netmask);
   config->hostname = g_strdup (c->vm->name);
-  banger_vmm_config_add_drive (config, "rootfs", c->rootfs, TRUE, FALSE);
+  banger_vmm_config_add_drive (config, "rootfs", c->rootfs_device ? c->rootfs_device : c->rootfs,
+                               TRUE, FALSE);
   if (c->work != NULL)
     banger_vmm_config_add_drive (config, "work", c->work, FALSE, FALSE);
   banger_vmm_config_add_nic (config, "eth0", c->tap, NULL);
@@ -366,27 +418,35 @@ step_launch (VmCtx *c, GError **error)
 }
 
 /* A VMM this engine has no driver object for (adopted at start-up from the
- * runtime record): TERM, then KILL after 5 s, through a pidfd verified
- * against the recorded start time (a recycled pid is never signalled). */
+ * runtime record): @graceful, the whole stop ladder (power button through
+ * its API socket, TERM, KILL; banger-engine-adopted.c), else TERM and KILL
+ * after 5 s, through a pidfd verified against the recorded start time (a
+ * recycled pid is never signalled). */
 static void
-kill_by_runtime (BangerEngine *e, const char *vm_id, const char *op_id)
+stop_by_runtime (BangerEngine *e, const char *vm_id, gboolean graceful, const char *op_id)
 {
   g_autoptr (BangerStoreVmRuntime) rt = banger_store_vm_runtime_get (e->store, vm_id, NULL);
+  g_autoptr (BangerStoreVm) vm = banger_store_vm_get_by_id (e->store, vm_id, NULL);
   g_autoptr (GError) local = NULL;
-  int pidfd;
+  BangerAdoptedStop how;
 
   if (rt == NULL)
     return;
-  pidfd = banger_pidfd_open_verified (rt->pid, rt->start_time, &local);
-  if (pidfd < 0)
-    return; /* gone (or another process now): nothing to kill */
-  banger_engine_log (op_id, "VM %s: stopping adopted VMM pid %d", vm_id, rt->pid);
-  if (banger_pidfd_send_signal (pidfd, SIGTERM) == 0 && !banger_pidfd_wait_exit (pidfd, 5000))
-    {
-      banger_pidfd_send_signal (pidfd, SIGKILL);
-      banger_pidfd_wait_exit (pidfd, 5000);
-    }
-  close (pidfd);
+  banger_engine_log (op_id, "VM %s: stopping adopted VMM pid %d%s", vm_id, rt->pid,
+                     graceful ? " (power button, TERM, KILL)" : "");
+  if (!banger_engine_stop_adopted (vm ? vm->vmm : BANGER_STORE_VMM_QEMU, rt->api_socket, rt->pid,
+                                   rt->start_time, graceful ? VM_STOP_TIMEOUT_S * 1000 : 0,
+                                   graceful ? VM_STOP_TIMEOUT_S * 1000 : 5000, &how, &local))
+    banger_engine_log (op_id, "VM %s: %s", vm_id, local->message);
+  else if (how != BANGER_ADOPTED_STOP_GONE)
+    banger_engine_log (op_id, "VM %s: adopted VMM ended by %s", vm_id,
+                       banger_adopted_stop_to_string (how));
+}
+
+static void
+kill_by_runtime (BangerEngine *e, const char *vm_id, const char *op_id)
+{
+  stop_by_runtime (e, vm_id, FALSE, op_id);
 }
 
 /* Whether the runtime record of @vm_id names a live process (same pid and
@@ -425,6 +485,13 @@ teardown_runtime (BangerEngine *e, const char *vm_id, const char *op_id, GError 
     }
   else if (vmm == NULL)
     kill_by_runtime (e, vm_id, op_id);
+  {
+    /* the VMM is gone: its tap may go back to the pool (else cleanup_vm
+     * deletes it) */
+    g_autoptr (GError) local = NULL;
+    if (e->tap_pool != NULL && !banger_tap_pool_give_back (e->tap_pool, vm_id, op_id, NULL, &local))
+      banger_engine_log (op_id, "tap of %s back to the pool: %s", vm_id, local->message);
+  }
   r = banger_priv_backend_call (e->backend, "priv.cleanup_vm", p, op_id, NULL, error);
   if (r == NULL)
     return FALSE;
@@ -495,7 +562,28 @@ static const Step create_disk_steps[] = {
   { "lease", step_lease, undo_lease },
 };
 
+/* dm-snapshot: the VM's device again (a stopped VM holds none) */
+static gboolean
+step_rootfs_device (VmCtx *c, GError **error)
+{
+  if (c->vm->rootfs_cow != BANGER_STORE_ROOTFS_COW_DM_SNAPSHOT || c->rootfs_device != NULL)
+    return TRUE;
+  c->rootfs_device = banger_engine_rootfs_attach (c->engine, c->vm->id, c->image->rootfs_path,
+                                                  c->rootfs, c->op_id, c->cancellable, error);
+  return c->rootfs_device != NULL;
+}
+
+static void
+undo_rootfs_device (VmCtx *c)
+{
+  if (c->vm->rootfs_cow != BANGER_STORE_ROOTFS_COW_DM_SNAPSHOT)
+    return;
+  banger_engine_rootfs_detach (c->engine, c->vm->id, c->op_id);
+  g_clear_pointer (&c->rootfs_device, g_free);
+}
+
 static const Step boot_steps[] = {
+  { "rootfs-device", step_rootfs_device, undo_rootfs_device },
   { "tap", step_tap, undo_tap },
   { "nat", step_nat, undo_nat },
   { "launch", step_launch, undo_launch },
@@ -682,6 +770,9 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
     }
   if (spec->no_start)
     {
+      /* stopped: no device-mapper device held (made again at start) */
+      if (c.rootfs_device != NULL)
+        undo_rootfs_device (&c);
       if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_STOPPED, NULL,
                                       NULL, error))
         return NULL;
@@ -784,6 +875,8 @@ stop_or_kill (BangerEngine *e, const char *name, gboolean graceful, const char *
     return FALSE;
   banger_engine_log (op_id, "vm.%s %s", graceful ? "stop" : "kill", name);
   vmm = lookup_vmm (e, vm->id);
+  if (vmm == NULL && graceful)
+    stop_by_runtime (e, vm->id, TRUE, op_id); /* adopted: no driver object */
   if (vmm != NULL)
     {
       g_autoptr (GError) local = NULL;

@@ -27,6 +27,9 @@ banger_engine_finalize (GObject *object)
   g_clear_pointer (&self->vm_locks, g_hash_table_unref);
   g_clear_pointer (&self->taps, g_hash_table_unref);
   g_clear_pointer (&self->key, banger_guest_key_unref);
+  if (self->tap_pool != NULL)
+    banger_tap_pool_stop (self->tap_pool);
+  g_clear_object (&self->tap_pool);
   g_clear_pointer (&self->backend, banger_priv_backend_free);
   if (self->store != NULL)
     banger_store_set_vm_changed_func (self->store, NULL, NULL);
@@ -153,7 +156,8 @@ banger_engine_new (BangerEngineConfig *config, GError **error)
   self->key = banger_guest_key_load_or_create (ssh_dir, NULL, error);
   if (self->key == NULL)
     return NULL;
-  if (!make_backend (self, error) || !banger_engine_reconcile (self, error))
+  if (!make_backend (self, error) || !banger_engine_reconcile (self, error)
+      || !banger_engine_reconcile_host (self, error))
     return NULL;
   return g_steal_pointer (&self);
 }

@@ -19,6 +19,9 @@ struct _BangerPrivBackend
   GMutex lock;            /* executor: one call at a time */
   char *description;
   BangerVmmLauncher *launcher;
+  BangerPrivBackendCallFunc func; /* a backend answered by a function */
+  gpointer func_data;
+  GDestroyNotify func_data_free;
 };
 
 static JsonObject *
@@ -84,11 +87,34 @@ banger_priv_backend_new_executor (const BangerInstallConfig *config)
   return self;
 }
 
+BangerPrivBackend *
+banger_priv_backend_new_for_call (BangerPrivBackendCallFunc func, gpointer user_data,
+                                  GDestroyNotify user_data_free)
+{
+  BangerPrivBackend *self;
+
+  g_return_val_if_fail (func != NULL, NULL);
+  self = backend_new ();
+  self->func = func;
+  self->func_data = user_data;
+  self->func_data_free = user_data_free;
+  self->description = g_strdup ("function backend");
+  return self;
+}
+
+BangerPrivState *
+banger_priv_backend_get_executor_state (BangerPrivBackend *self)
+{
+  return self->state;
+}
+
 void
 banger_priv_backend_free (BangerPrivBackend *self)
 {
   if (self == NULL)
     return;
+  if (self->func_data_free != NULL)
+    self->func_data_free (self->func_data);
   banger_vmm_helper_launcher_free (self->launcher);
   g_clear_pointer (&self->state, banger_priv_state_free);
   g_mutex_clear (&self->lock);
@@ -117,6 +143,8 @@ banger_priv_backend_call (BangerPrivBackend *self, const char *method, JsonObjec
 
   if (params == NULL)
     params = empty;
+  if (self->func != NULL)
+    return self->func (self->func_data, method, params, op_id, error);
   if (self->state == NULL)
     {
       g_autoptr (BangerPrivClient) client = banger_priv_client_new (self->socket_path);

@@ -89,8 +89,26 @@ banger_dm_snapshot_create (BangerPrivState *state, const char *vm_id, int base_f
       return FALSE;
     }
   if (out_device != NULL)
-    *out_device = g_strconcat ("/dev/mapper/", name, NULL);
+    *out_device = b->dm_device_path != NULL ? b->dm_device_path (b, name)
+                                            : g_strconcat ("/dev/mapper/", name, NULL);
   return TRUE;
+}
+
+char *
+banger_dm_own_device (BangerPrivState *state, const char *vm_id)
+{
+  BangerHostBackend *b = banger_host_backend_get (state);
+  g_autofree char *name = banger_host_dm_name_for (state->install_id, vm_id, "rootfs", NULL);
+  g_autofree char *uuid = banger_host_dm_uuid_for (state->install_id, vm_id, "rootfs", NULL);
+  g_autofree char *existing = NULL;
+
+  if (name == NULL || uuid == NULL || !b->dm_available (b, NULL))
+    return NULL;
+  existing = b->dm_get_uuid (b, name, NULL);
+  if (g_strcmp0 (existing, uuid) != 0)
+    return NULL;
+  return b->dm_device_path != NULL ? b->dm_device_path (b, name)
+                                   : g_strconcat ("/dev/mapper/", name, NULL);
 }
 
 static gboolean

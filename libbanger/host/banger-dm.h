@@ -33,6 +33,10 @@ struct _BangerHostBackend
   char *(*dm_get_uuid) (BangerHostBackend *self, const char *name, GError **error);
   gboolean (*dm_remove) (BangerHostBackend *self, const char *name, GError **error);
   gpointer user_data;
+  /* Nullable: the block device of dm device @name (the real one:
+   * "/dev/mapper/<name>"); a fake names a file the engine's tests can
+   * write the SSH key into. */
+  char *(*dm_device_path) (BangerHostBackend *self, const char *name);
 };
 
 BangerHostBackend *banger_host_backend_real (void);
@@ -48,6 +52,9 @@ gboolean banger_dm_available (BangerPrivState *state, GError **error);
 gboolean banger_dm_snapshot_create (BangerPrivState *state, const char *vm_id, int base_fd,
                                     guint64 base_size, int cow_fd, char **out_device,
                                     GError **error);
+/* The block device of @vm_id's snapshot when it exists and carries banger's
+ * UUID (priv.launch_vmm accepts it as the rootfs); NULL otherwise. */
+char *banger_dm_own_device (BangerPrivState *state, const char *vm_id);
 /* Remove the snapshot and its loop devices.  A dm device with banger's name
  * but not banger's UUID is refused (PERMISSION_DENIED) and left alone.
  * Nothing there is success (idempotent); @out_removed counts what went. */

@@ -338,3 +338,76 @@ banger_netlink_count_marked (const char *alias_prefix, guint *out_count, GError 
   *out_count = c.count;
   return TRUE;
 }
+
+/* ------------------------------------------------- the tap pool's calls */
+
+typedef struct
+{
+  const char *prefix;
+  GPtrArray *out;
+} ListMarked;
+
+static void
+list_marked_cb (struct nl_object *obj, void *arg)
+{
+  ListMarked *l = arg;
+  struct rtnl_link *link = (struct rtnl_link *) obj;
+  const char *alias = rtnl_link_get_ifalias (link);
+  const char *name = rtnl_link_get_name (link);
+
+  if (alias != NULL && name != NULL && g_str_has_prefix (alias, l->prefix))
+    {
+      g_ptr_array_add (l->out, g_strdup (name));
+      g_ptr_array_add (l->out, g_strdup (alias));
+    }
+}
+
+GPtrArray *
+banger_netlink_list_marked (const char *alias_prefix, GError **error)
+{
+  g_autoptr (BangerNlSock) sk = connect_route (error);
+  g_autoptr (BangerNlCache) cache = NULL;
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  ListMarked l = { alias_prefix, out };
+  int err;
+
+  if (sk == NULL)
+    return NULL;
+  err = rtnl_link_alloc_cache (sk, AF_UNSPEC, &cache);
+  if (err < 0)
+    {
+      nl_error (error, err, "list the links of", "the host");
+      return NULL;
+    }
+  nl_cache_foreach (cache, list_marked_cb, &l);
+  return g_steal_pointer (&out);
+}
+
+gboolean
+banger_netlink_rename (const char *name, const char *new_name, GError **error)
+{
+  g_autoptr (BangerNlSock) sk = connect_route (error);
+  g_autoptr (BangerRtnlLink) link = NULL;
+  int err;
+
+  if (sk == NULL || !get_link (sk, name, &link, error))
+    return FALSE;
+  /* the kernel renames only a link that is down (do_setlink handles the
+   * name before the flags, so this takes two requests) */
+  if (rtnl_link_get_flags (link) & IFF_UP)
+    {
+      g_autoptr (BangerRtnlLink) down = rtnl_link_alloc ();
+      rtnl_link_unset_flags (down, IFF_UP);
+      err = rtnl_link_change (sk, link, down, 0);
+      if (err < 0)
+        return nl_error (error, err, "bring down the network interface", name);
+    }
+  {
+    g_autoptr (BangerRtnlLink) change = rtnl_link_alloc ();
+    rtnl_link_set_name (change, new_name);
+    err = rtnl_link_change (sk, link, change, 0);
+    if (err < 0)
+      return nl_error (error, err, "rename the network interface", name);
+  }
+  return TRUE;
+}

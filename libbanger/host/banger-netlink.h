@@ -41,5 +41,11 @@ gboolean banger_netlink_find_address (guint32 addr, int *out_ifindex, GError **e
 gboolean banger_netlink_count_marked (const char *alias_prefix, guint *out_count,
                                       GError **error);
 gboolean banger_netlink_delete_link (const char *name, GError **error);
+/* The links whose ifalias starts with @alias_prefix, as pairs: name, alias,
+ * name, alias, … (transfer full). */
+GPtrArray *banger_netlink_list_marked (const char *alias_prefix, GError **error);
+/* Rename @name to @new_name (brought down first when up; bring it up again
+ * with banger_netlink_configure). */
+gboolean banger_netlink_rename (const char *name, const char *new_name, GError **error);
 
 G_END_DECLS

@@ -375,3 +375,34 @@ banger_nft_nat_disable_for (const char *table, const char *install_id, const cha
     }
   return run (ctx, cmds->str, error);
 }
+
+GStrv
+banger_nft_list_vm_ids_for (const char *table, const char *install_id, GError **error)
+{
+  g_autofree char *marker = NULL;
+  g_autoptr (GPtrArray) vals = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) comments = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func (g_free);
+  gboolean exists;
+
+  if (!banger_nft_validate_table (table, error))
+    return NULL;
+  marker = banger_host_marker (install_id, "nat");
+  if (!check_table (table, marker, &exists, error))
+    return NULL;
+  if (exists && !list_elements (table, vals, comments, error))
+    return NULL;
+  for (guint i = 0; i < comments->len; i++)
+    {
+      const char *c = comments->pdata[i];
+      if (c != NULL && g_str_has_prefix (c, "banger-vm:")
+          && !g_hash_table_contains (seen, c + strlen ("banger-vm:")))
+        {
+          g_hash_table_add (seen, (gpointer) (c + strlen ("banger-vm:")));
+          g_ptr_array_add (out, g_strdup (c + strlen ("banger-vm:")));
+        }
+    }
+  g_ptr_array_add (out, NULL);
+  return (GStrv) g_ptr_array_free (g_steal_pointer (&out), FALSE);
+}

@@ -48,5 +48,8 @@ gboolean banger_nft_nat_disable_for (const char *table, const char *install_id,
                                      const char *vm_id, guint *out_removed, GError **error);
 GStrv banger_nft_list_vm_for (const char *table, const char *install_id, const char *vm_id,
                               GError **error);
+/* The VM ids of every element of banger's set (the "banger-vm:<id>"
+ * comments), once each; empty when the table is absent. */
+GStrv banger_nft_list_vm_ids_for (const char *table, const char *install_id, GError **error);
 
 G_END_DECLS

@@ -21,6 +21,12 @@
 #include "banger-priv-ops-private.h"
 #include "banger-tap.h"
 
+static gboolean
+mark_tap (const char *name, gpointer marker)
+{
+  return banger_netlink_set_alias (name, marker, NULL);
+}
+
 const BangerParamSpec banger_op_create_tap_params[] = {
   { "vm_id", BANGER_PARAM_STRING, TRUE, 1, 63, banger_validate_vm_name },
   { "bridge", BANGER_PARAM_STRING, FALSE, 4, 15, banger_validate_ifname },
@@ -96,14 +102,9 @@ banger_op_create_tap (BangerPrivState *state, const BangerPeerCred *caller, Json
                        "This install already has %u taps (max-taps in the install config)", n);
           return FALSE;
         }
-      if (!banger_tap_create (name, state->owner_uid, error))
+      if (!banger_tap_create_marked (name, state->owner_uid, mark_tap, marker, error))
         return FALSE;
       created = TRUE;
-      if (!banger_netlink_set_alias (name, marker, error))
-        {
-          banger_netlink_delete_link (name, NULL);
-          return FALSE;
-        }
     }
   else
     {

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "banger-dm.h"
 #include "banger-error-private.h"
 #include "banger-firecracker-cmdline.h"
 #include "banger-host-names.h"
@@ -155,6 +156,20 @@ check_disk_path (BangerPrivState *state, const char *what, const char *path, GEr
   return TRUE;
 }
 
+/* The rootfs: a file under the state dir, or the VM's own dm-snapshot
+ * device (named from its id, with banger's UUID: doc/disks.md). */
+static gboolean
+check_rootfs_path (BangerPrivState *state, const char *vm_id, const char *path, GError **error)
+{
+  g_autofree char *dm = path != NULL && g_str_has_prefix (path, "/dev/")
+                            ? banger_dm_own_device (state, vm_id)
+                            : NULL;
+
+  if (dm != NULL && g_str_equal (dm, path))
+    return TRUE;
+  return check_disk_path (state, "rootfs", path, error);
+}
+
 /* Firecracker, through the jailer when the install config names one (its
  * --parent-cgroup is the VM's scope, so the jailer moves itself there and
  * makes no cgroup of its own), else directly with its socket in the run
@@ -218,7 +233,7 @@ banger_host_launch_qemu_argv (BangerPrivState *state, const char *vm_id, JsonObj
 
   if (!check_config_binary ("qemu", state->qemu_path, error)
       || !check_disk_path (state, "kernel", kernel, error)
-      || !check_disk_path (state, "rootfs", rootfs, error)
+      || !check_rootfs_path (state, vm_id, rootfs, error)
       || (initrd && !check_disk_path (state, "initrd", initrd, error))
       || (work && !check_disk_path (state, "work_disk", work, error)))
     return NULL;

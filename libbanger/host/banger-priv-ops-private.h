@@ -31,6 +31,11 @@ BANGER_PRIV_OP_DECLARE (banger_op_launch_vmm);
 BANGER_PRIV_OP_DECLARE (banger_op_signal_process);
 BANGER_PRIV_OP_DECLARE (banger_op_kill_process);
 BANGER_PRIV_OP_DECLARE (banger_op_cleanup_vm);
+BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_create);
+BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_claim);
+BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_return);
+BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_delete);
+BANGER_PRIV_OP_DECLARE (banger_op_list_host_objects);
 
 /* ---------------------------------------------------------- parameters
  * The executor has already checked presence, types and ranges against the

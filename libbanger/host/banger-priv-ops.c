@@ -53,6 +53,11 @@ static const BangerPrivOp ops[] = {
   OP ("priv.signal_process", banger_op_signal_process),
   OP ("priv.kill_process", banger_op_kill_process),
   OP ("priv.cleanup_vm", banger_op_cleanup_vm),
+  OP ("priv.pool_tap_create", banger_op_pool_tap_create),
+  OP ("priv.pool_tap_claim", banger_op_pool_tap_claim),
+  OP ("priv.pool_tap_return", banger_op_pool_tap_return),
+  OP ("priv.pool_tap_delete", banger_op_pool_tap_delete),
+  OP ("priv.list_host_objects", banger_op_list_host_objects),
   { NULL },
 };
 

@@ -833,6 +833,293 @@ START_TEST (test_firecracker_fake)
 }
 END_TEST
 
+/* ------------------------------------------- tap pool, NAT, crash (issue 9) */
+
+/* Links of the namespace whose name starts with "bngp" (pool taps). */
+static guint
+count_pool_taps (Env *env)
+{
+  g_autofree char *out = NULL;
+  const char *argv[] = { "ip", "-n", env->ns, "-o", "link", "show", NULL };
+  g_auto (GStrv) lines = NULL;
+  guint n = 0;
+
+  ck_assert (banger_kit_run (argv, &out, NULL));
+  lines = g_strsplit (out, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    if (strstr (lines[i], ": bngp") != NULL)
+      n++;
+  return n;
+}
+
+/* Waits (up to 30 s) until the pool holds @n taps; then they stay @n. */
+static void
+wait_pool (Env *env, guint n)
+{
+  guint have = 0;
+  for (int i = 0; i < 1500 && (have = count_pool_taps (env)) != n; i++)
+    g_usleep (20 * 1000);
+  if (have != n)
+    {
+      g_autofree char *out = NULL;
+      const char *argv[] = { "ip", "-n", env->ns, "-d", "-o", "link", "show", NULL };
+      banger_kit_run (argv, &out, NULL);
+      ck_assert_msg (have == n, "%u pool taps, wanted %u: %s", have, n, out);
+    }
+  g_usleep (200 * 1000);
+  ck_assert_uint_eq (count_pool_taps (env), n);
+}
+
+/* Processes whose command line names @vm_id (QEMU's -name <id>,…). */
+static guint
+count_procs_naming (const char *vm_id)
+{
+  g_autoptr (GDir) d = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%s/cmdline", name);
+      g_autofree char *cmd = NULL;
+      gsize len = 0;
+
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &cmd, &len, NULL))
+        continue;
+      for (gsize i = 0; i + 1 < len; i++)
+        if (cmd[i] == '\0')
+          cmd[i] = ' ';
+      if (strstr (cmd, vm_id) != NULL && strstr (cmd, "qemu") != NULL)
+        n++;
+    }
+  return n;
+}
+
+static void
+import_guest (Env *env, const char *guest)
+{
+  g_autofree char *kernel = g_build_filename (guest, "vmlinuz", NULL);
+  g_autofree char *initrd = g_build_filename (guest, "initrd.img", NULL);
+  g_autofree char *rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
+  g_autofree char *err = NULL;
+  int rc;
+
+  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
+  ck_assert_msg (rc == 0, "kernel add: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
+  ck_assert_msg (rc == 0, "image import: %s", err);
+}
+
+/* A second namespace ("the outside"), reached from the daemon's namespace
+ * over a veth pair: 192.168.250.1 there, 192.168.250.2 outside, and no
+ * route back to the VM subnet from outside, so a guest's packet gets an
+ * answer only when the NAT rule rewrote its source. */
+static char *
+outside_new (Env *env)
+{
+  char *peer = g_strdup_printf ("banger-lco-%d", (int)getpid ());
+  const char *del[] = { "ip", "netns", "del", peer, NULL };
+  const char *add[] = { "ip", "netns", "add", peer, NULL };
+  const char *veth[] = { "ip", "-n", env->ns, "link", "add", "vout0", "type", "veth",
+                         "peer", "name", "vin0", "netns", peer, NULL };
+  const char *a1[] = { "ip", "-n", env->ns, "addr", "add", "192.168.250.1/30", "dev", "vout0", NULL };
+  const char *a2[] = { "ip", "-n", peer, "addr", "add", "192.168.250.2/30", "dev", "vin0", NULL };
+  const char *u1[] = { "ip", "-n", env->ns, "link", "set", "vout0", "up", NULL };
+  const char *u2[] = { "ip", "-n", peer, "link", "set", "vin0", "up", NULL };
+  const char *fwd[] = { "ip", "netns", "exec", env->ns, "sysctl", "-qw", "net.ipv4.ip_forward=1",
+                        NULL };
+
+  banger_kit_run (del, NULL, NULL);
+  run_ok (add);
+  run_ok (veth);
+  run_ok (a1);
+  run_ok (a2);
+  run_ok (u1);
+  run_ok (u2);
+  run_ok (fwd);
+  {
+    /* outside has no way back to the VMs but through the NAT */
+    const char *get[] = { "ip", "-n", peer, "route", "get", "10.77.0.2", NULL };
+    ck_assert (!banger_kit_run (get, NULL, NULL));
+  }
+  return peer;
+}
+
+static void
+outside_free (char *peer)
+{
+  const char *del[] = { "ip", "netns", "del", peer, NULL };
+  banger_kit_run (del, NULL, NULL);
+  g_free (peer);
+}
+
+/* [pool] taps=2 on the real guest: the daemon fills the pool; a create
+ * takes a pool tap (the VM's tap appears and no new tap is made for it:
+ * the pool's count drops and is refilled); the guest reaches an address
+ * outside only through the NAT rule; stop and rm leave the pool full and
+ * nothing of the VM. */
+START_TEST (test_pool_and_nat)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *guest = banger_kit_build_guest (&error);
+  g_autofree char *out = NULL, *err = NULL, *log = NULL, *log_path = NULL, *id = NULL;
+  g_autofree char *taken = NULL;
+  g_autoptr (JsonNode) shown = NULL;
+  char *peer;
+  JsonObject *vm;
+  Env *env;
+  int rc, pid;
+
+  ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
+  env = env_new_with ("[pool]\ntaps=2\n");
+  wait_pool (env, 2);
+  import_guest (env, guest);
+  peer = outside_new (env);
+
+  rc = cli (env, &out, &err, "vm", "create", "web-p", "--image", "guest", "--kernel", "k", NULL);
+  ck_assert_msg (rc == 0, "vm create: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  vm = show (env, "web-p", &shown);
+  ck_assert_str_eq (json_object_get_string_member (vm, "state"), "running");
+  id = g_strdup (json_object_get_string_member (vm, "id"));
+  pid = (int)json_object_get_int_member (vm, "pid");
+  ck_assert_uint_eq (count_taps (env), 1);
+  /* the tap came from the pool (the daemon says which), and the pool is
+   * full again */
+  log_path = g_build_filename (env->dir, "bangerd.log", NULL);
+  ck_assert (g_file_get_contents (log_path, &log, NULL, NULL));
+  taken = g_strdup_printf ("tap pool: %s gets '%s'", id,
+                           json_object_get_string_member (vm, "tap"));
+  ck_assert_msg (strstr (log, taken) != NULL, "no '%s' in the daemon's log", taken);
+  wait_pool (env, 2);
+
+  /* through the NAT to the outside */
+  rc = cli (env, &out, &err, "vm", "exec", "web-p", "--", "ping", "-c", "1", "-W", "5",
+            "192.168.250.2", NULL);
+  ck_assert_msg (rc == 0, "ping through NAT: %d: %s %s", rc, out, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  /* … and only through it: without the VM's NAT element no answer */
+  {
+    const char *flush[] = { "ip", "netns", "exec", env->ns, "nft", "flush", "set", "ip",
+                            "banger", "nat_sources", NULL };
+    run_ok (flush);
+    rc = cli (env, &out, &err, "vm", "exec", "web-p", "--", "ping", "-c", "1", "-W", "2",
+              "192.168.250.2", NULL);
+    ck_assert_int_ne (rc, 0);
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+
+  rc = cli (env, NULL, &err, "vm", "stop", "web-p", NULL);
+  ck_assert_msg (rc == 0, "stop: %s", err);
+  g_clear_pointer (&err, g_free);
+  ck_assert_uint_eq (count_taps (env), 0);
+  wait_pool (env, 2);
+  rc = cli (env, NULL, &err, "vm", "rm", "web-p", NULL);
+  ck_assert_msg (rc == 0, "rm: %s", err);
+  g_clear_pointer (&err, g_free);
+  assert_nothing_left (env, pid);
+  ck_assert_uint_eq (count_procs_naming (id), 0);
+  wait_pool (env, 2);
+  outside_free (peer);
+  leftover = NULL;
+  env_destroy (env);
+}
+END_TEST
+
+/* kill -9 of bangerd in the middle of a create, at several of its steps;
+ * the restart leaves a running VM or nothing: no VM tap, NAT element,
+ * cgroup, QEMU process, disk directory or lease (and the pool is whole). */
+START_TEST (test_crash_during_create)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *guest = banger_kit_build_guest (&error);
+  g_autofree char *log_path = NULL;
+  g_autofree char *vms_dir = NULL;
+  /* the log line after which bangerd dies */
+  const char *const points[][2] = {
+    { "c-rec", "vm.create c-rec:" },          /* the record, before any step */
+    { "c-root", "c-root: step rootfs done" }, /* disk made */
+    { "c-tap", "c-tap: step tap done" },      /* lease + a pool tap taken */
+    { "c-nat", "c-nat: step nat done" },      /* NAT element added */
+    { "c-run", "c-run: step launch done" },   /* QEMU running */
+    { "c-boot", "c-boot: step start done" },  /* the guest booting */
+  };
+  Env *env;
+
+  ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
+  env = env_new_with ("[pool]\ntaps=2\n");
+  import_guest (env, guest);
+  wait_pool (env, 2);
+  log_path = g_build_filename (env->dir, "bangerd.log", NULL);
+  vms_dir = g_build_filename (env->state_dir, "vms", NULL);
+
+  for (guint p = 0; p < G_N_ELEMENTS (points); p++)
+    {
+      const char *name = points[p][0];
+      const char *argv[] = { BANGER_CLI_PATH, "--socket", env->socket, "vm",     "create",
+                             name,            "--image",  "guest",     "--kernel", "k",
+                             NULL };
+      g_autoptr (GSubprocess) create = g_subprocess_newv (
+          argv, G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_SILENCE, NULL);
+      g_autoptr (JsonNode) shown = NULL;
+      g_autofree char *id = NULL;
+      gboolean seen = FALSE;
+      JsonObject *vm;
+
+      ck_assert (create != NULL);
+      for (int i = 0; i < 3000 && !seen; i++)
+        {
+          g_autofree char *log = NULL;
+          if (g_file_get_contents (log_path, &log, NULL, NULL))
+            seen = strstr (log, points[p][1]) != NULL;
+          if (!seen)
+            g_usleep (5 * 1000);
+        }
+      ck_assert_msg (seen, "never saw '%s'", points[p][1]);
+      /* kill -9, then a fresh daemon on the same state */
+      crash_and_restart_daemon (env);
+      ck_assert (g_subprocess_wait (create, NULL, NULL));
+
+      vm = show (env, name, &shown);
+      id = g_strdup (json_object_get_string_member (vm, "id"));
+      if (g_str_equal (json_object_get_string_member (vm, "state"), "running"))
+        {
+          /* it finished before the kill: a whole VM */
+          ck_assert_uint_eq (count_taps (env), 1);
+          ck_assert_uint_eq (count_procs_naming (id), 1);
+        }
+      else
+        {
+          /* undone: nothing of it on the host, no lease */
+          ck_assert_str_eq (json_object_get_string_member (vm, "state"), "failed");
+          ck_assert_str_eq (json_object_get_string_member (vm, "failed_step"), "interrupted");
+          ck_assert (json_object_get_null_member (vm, "ip"));
+          ck_assert_uint_eq (count_taps (env), 0);
+          ck_assert_uint_eq (count_nat_elements (env), 0);
+          ck_assert_uint_eq (count_subdirs (env->cgroup_root), 0);
+          ck_assert_uint_eq (count_subdirs (vms_dir), 0);
+          for (int i = 0; i < 200 && count_procs_naming (id) > 0; i++)
+            g_usleep (10 * 1000);
+          ck_assert_uint_eq (count_procs_naming (id), 0);
+        }
+      wait_pool (env, 2);
+      {
+        g_autofree char *err = NULL;
+        int rc = cli (env, NULL, &err, "vm", "rm", name, NULL);
+        ck_assert_msg (rc == 0, "rm %s: %s", name, err);
+      }
+      assert_nothing_left (env, 0);
+      ck_assert_uint_eq (count_procs_naming (id), 0);
+    }
+  leftover = NULL;
+  env_destroy (env);
+}
+END_TEST
+
 static Suite *
 lifecycle_suite (void)
 {
@@ -843,6 +1130,11 @@ lifecycle_suite (void)
   tcase_add_test (tc, test_lifecycle);
   tcase_add_test (tc, test_with_helper);
   tcase_add_test (tc, test_firecracker_fake);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("host");
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_pool_and_nat);
+  tcase_add_test (tc, test_crash_during_create);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -140,7 +140,9 @@ START_TEST (test_table_shape)
                              "priv.nat_disable", "priv.dm_snapshot_create",
                              "priv.dm_snapshot_remove", "priv.mkfs_work_disk",
                              "priv.launch_vmm", "priv.signal_process", "priv.kill_process",
-                             "priv.cleanup_vm" };
+                             "priv.cleanup_vm", "priv.pool_tap_create", "priv.pool_tap_claim",
+                             "priv.pool_tap_return", "priv.pool_tap_delete",
+                             "priv.list_host_objects" };
   const BangerPrivOp *t = banger_priv_ops_table ();
   guint n = 0;
 

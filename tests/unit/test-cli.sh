@@ -86,7 +86,9 @@ line qemu ok "$tmp/bin/qemu-system-x86_64"
 line mkfs.ext4 ok "$tmp/bin/mkfs.ext4"
 line firecracker warn "not found in PATH (the QEMU driver is used)"
 contains "VMs can run on this host."
-lacks reflink; lacks sparse
+# the root disk strategy the chooser picks for the state dir (one of three)
+n=$((n + 1)); if printf '%s\n' "$LAST" | grep -Eq '^(ok|warn) +root-disks +(dm-snapshot|reflink|sparse-copy): '; then
+  echo "ok $n - doctor: root-disks names a strategy"; else echo "not ok $n - doctor: no root-disks strategy"; failed=1; fi
 t "doctor again: the cached answer" 0 doctor "$tmp/bin" exits
 line kvm ok "usable: /dev/null boots a kernel under KVM (cached answer)"
 
