@@ -24,6 +24,7 @@ struct _BangerEngine
   GHashTable *vm_locks; /* VM name -> GMutex* (never removed) */
   GHashTable *taps;     /* VM id -> the tap name the backend made (while it exists) */
   gboolean bridge_ready;
+  struct _BangerEnginePulls *pulls; /* banger-engine-pull.c */
 };
 
 /* The per-VM lock of @name (held for the whole of an operation). */
