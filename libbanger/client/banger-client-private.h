@@ -33,4 +33,18 @@ BangerVmInfo *banger_vm_info_new_from_json (JsonObject *obj, GError **error);
 BangerImageInfo *banger_image_info_new_from_json (JsonObject *obj, GError **error);
 BangerKernelInfo *banger_kernel_info_new_from_json (JsonObject *obj, GError **error);
 
+/* One engine method, as every call of banger-client.c makes it: @params
+ * taken, the result made by @convert (freed with @destroy), completed in
+ * the caller's main context (banger-client-pull.c uses it). */
+typedef gpointer (*BangerClientConvertFunc) (JsonObject *result, GError **error);
+void banger_client_call_async (BangerClient *self, const char *method, JsonObject *params,
+                               BangerClientConvertFunc convert, GDestroyNotify destroy,
+                               gpointer source_tag, GCancellable *cancellable,
+                               GAsyncReadyCallback callback, gpointer user_data);
+gpointer banger_client_call_finish (BangerClient *self, GAsyncResult *result,
+                                    gpointer source_tag, GError **error);
+/* The "image" / "kernel" member of a reply as the value type. */
+gpointer banger_client_convert_image (JsonObject *result, GError **error);
+gpointer banger_client_convert_kernel (JsonObject *result, GError **error);
+
 G_END_DECLS

@@ -298,6 +298,23 @@ finish (BangerClient *self, GAsyncResult *result, gpointer source_tag, GError **
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
+void
+banger_client_call_async (BangerClient *self, const char *method, JsonObject *params,
+                          BangerClientConvertFunc convert, GDestroyNotify destroy,
+                          gpointer source_tag, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  call_async (self, method, params, convert, destroy, FALSE, source_tag, cancellable, callback,
+              user_data);
+}
+
+gpointer
+banger_client_call_finish (BangerClient *self, GAsyncResult *result, gpointer source_tag,
+                           GError **error)
+{
+  return finish (self, result, source_tag, error);
+}
+
 static JsonObject *
 member_object (JsonObject *result, const char *name, GError **error)
 {
@@ -430,6 +447,18 @@ convert_kernel (JsonObject *result, GError **error)
 {
   JsonObject *o = member_object (result, "kernel", error);
   return o ? banger_kernel_info_new_from_json (o, error) : NULL;
+}
+
+gpointer
+banger_client_convert_image (JsonObject *result, GError **error)
+{
+  return convert_image (result, error);
+}
+
+gpointer
+banger_client_convert_kernel (JsonObject *result, GError **error)
+{
+  return convert_kernel (result, error);
 }
 
 typedef struct
