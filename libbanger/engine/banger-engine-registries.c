@@ -183,7 +183,12 @@ banger_engine_registries_apply (const BangerEngineRegistries *r, BangerRegistryC
   if (r->auth_file != NULL)
     return banger_registry_client_load_credentials_file (client, r->auth_file, error);
   {
-    g_autofree char *docker = g_build_filename (g_get_home_dir (), ".docker", "config.json", NULL);
+    /* $HOME as it is now (g_get_home_dir() keeps the first value it saw) */
+    const char *home = g_getenv ("HOME");
+    g_autofree char *docker = g_build_filename (home && g_path_is_absolute (home)
+                                                    ? home
+                                                    : g_get_home_dir (),
+                                                ".docker", "config.json", NULL);
     const char *xdg = g_getenv ("XDG_RUNTIME_DIR");
     g_autofree char *containers
         = xdg && g_path_is_absolute (xdg)

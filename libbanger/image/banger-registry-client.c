@@ -734,6 +734,21 @@ send_get (Conn *c, const char *url_in, const char *accept, guint64 range_start,
         }
 
       body = soup_session_send (c->session, msg, c->cancellable, &local);
+      if (body == NULL && local->domain == G_TLS_ERROR)
+        {
+          /* not worth a retry: the same certificate comes back */
+          if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
+            g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+                         "The TLS certificate of '%s' is not trusted (%s); a private CA goes "
+                         "in the daemon's [registries] ca=",
+                         hostport, local->message);
+          else
+            g_set_error (error, BANGER_ERROR, BANGER_ERROR_PROTOCOL,
+                         "TLS with '%s' failed (%s); a plain-HTTP registry must be listed in "
+                         "[registries] insecure=",
+                         hostport, local->message);
+          return NULL;
+        }
       if (body == NULL)
         {
           *retry = !g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED);
