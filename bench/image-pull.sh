@@ -108,12 +108,13 @@ for run in $(seq "$runs"); do
   img_size=$(stat -c %s "$work/run/ours.ext4")
 
   # the product path: a fresh bangerd, `banger image pull`
-  rm -rf "$work/run"; mkdir -p "$work/run/run"
+  rm -rf "$work/run"; mkdir -p "$work/run"; mkdir -m 0700 "$work/run/run"
   printf '[registries]\ninsecure=127.0.0.1:5000\n' >"$work/run/bangerd.conf"
   HOME="$work/run" "$bangerd" --config="$work/run/bangerd.conf" --state-dir="$work/run/state" \
     --runtime-dir="$work/run/run" 2>"$work/run/bangerd.log" &
   d_pid=$!
   for _ in $(seq 500); do [ -S "$work/run/run/bangerd.sock" ] && break; sleep 0.01; done
+  [ -S "$work/run/run/bangerd.sock" ] || { cat "$work/run/bangerd.log" >&2; exit 1; }
   c0=$(cpu_of "$d_pid")
   t0=$(date +%s.%N)
   "$banger" --socket "$work/run/run/bangerd.sock" image pull "$ref" >/dev/null 2>"$work/run/cli.err" \
