@@ -434,7 +434,7 @@ START_TEST (test_joined_pull)
   GThread *ta, *tb;
   guint fetches = banger_engine_pull_get_fetch_count (engine);
 
-  /* the front holds manifest requests 300 ms: the second pull starts while
+  /* the front holds manifest requests 1 s: the second pull starts while
    * the first is fetching */
   ta = g_thread_new ("pull-a", pull_thread, &a);
   g_usleep (50 * 1000);
@@ -846,7 +846,7 @@ main (void)
   /* the TLS registry serves the plain one's storage: images are pushed
    * over plain HTTP, so no trusted TLS session exists before the test */
   tls = regfix_start (workdir, "tls", TLS_REGISTRY, plain->root, cert, key, ca);
-  front = regfix_front_start (5002, "http://" REGISTRY, 300);
+  front = regfix_front_start (5002, "http://" REGISTRY, 1000);
   push_all ();
 
   /* one process: the registries, the front thread and the fixtures are
