@@ -643,7 +643,14 @@ banger_engine_image_resolve (BangerEngine *self, const char *image, const char *
   {
     g_autoptr (BangerStoreImage) pulled
         = banger_engine_image_pull (self, image, NULL, 0, op_id, cancellable, error);
-    return pulled ? g_strdup (pulled->name) : NULL;
+    if (pulled == NULL)
+      {
+        g_autofree char *quoted = banger_quote (image);
+        g_prefix_error (error, "No image named '%s' here, and pulling %s failed: ", quoted,
+                        refstr);
+        return NULL;
+      }
+    return g_strdup (pulled->name);
   }
 }
 

@@ -671,6 +671,15 @@ START_TEST (test_resolve_pulls_if_missing)
   g_free (second);
   second = banger_engine_image_resolve (engine, "guest-v1", NULL, NULL, &error);
   ck_assert_str_eq (second, "guest-v1");
+  /* a reference the registry lacks: its error, saying what was tried */
+  ck_assert_ptr_null (banger_engine_image_resolve (engine, REGISTRY "/test/absent:v1", NULL, NULL,
+                                                   &error));
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  ck_assert_msg (strstr (error->message, "No image named '" REGISTRY "/test/absent:v1' here, "
+                                         "and pulling")
+                     != NULL,
+                 "%s", error->message);
+  g_clear_error (&error);
   /* neither a local name nor a reference */
   ck_assert_ptr_null (banger_engine_image_resolve (engine, "No_Such", NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
