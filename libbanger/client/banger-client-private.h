@@ -75,4 +75,8 @@ BangerVmInfo *banger_vm_info_new_from_json (JsonObject *obj, GError **error);
 BangerImageInfo *banger_image_info_new_from_json (JsonObject *obj, GError **error);
 BangerKernelInfo *banger_kernel_info_new_from_json (JsonObject *obj, GError **error);
 
+/* The "image" / "kernel" member of a reply as the value type. */
+gpointer banger_client_convert_image (JsonObject *result, GError **error);
+gpointer banger_client_convert_kernel (JsonObject *result, GError **error);
+
 G_END_DECLS

@@ -453,6 +453,18 @@ convert_kernel (JsonObject *result, GError **error)
   return o ? banger_kernel_info_new_from_json (o, error) : NULL;
 }
 
+gpointer
+banger_client_convert_image (JsonObject *result, GError **error)
+{
+  return convert_image (result, error);
+}
+
+gpointer
+banger_client_convert_kernel (JsonObject *result, GError **error)
+{
+  return convert_kernel (result, error);
+}
+
 static JsonObject *
 name_params (const char *name)
 {

@@ -108,6 +108,29 @@ BANGER_AVAILABLE_IN_0_2
 gboolean banger_client_image_delete_finish (BangerClient *client, GAsyncResult *result,
                                             GError **error);
 
+/* pulls (banger-client-pull.c) */
+BANGER_AVAILABLE_IN_0_2
+void banger_client_image_pull_async (BangerClient *client, const char *ref, const char *name,
+                                     guint64 size_bytes, GCancellable *cancellable,
+                                     GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
+BangerImageInfo *banger_client_image_pull_finish (BangerClient *client, GAsyncResult *result,
+                                                  GError **error);
+BANGER_AVAILABLE_IN_0_2
+void banger_client_kernel_pull_async (BangerClient *client, const char *source, const char *name,
+                                      const char *sha256, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
+BangerKernelInfo *banger_client_kernel_pull_finish (BangerClient *client, GAsyncResult *result,
+                                                    GError **error);
+BANGER_AVAILABLE_IN_0_2
+void banger_client_image_prune_async (BangerClient *client, GCancellable *cancellable,
+                                      GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
+gboolean banger_client_image_prune_finish (BangerClient *client, GAsyncResult *result,
+                                           guint *out_removed_blobs, guint64 *out_removed_bytes,
+                                           GError **error);
+
 /* kernels */
 BANGER_AVAILABLE_IN_0_2
 void banger_client_kernel_add_async (BangerClient *client, const char *name,

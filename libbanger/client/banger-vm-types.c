@@ -767,6 +767,39 @@ banger_image_info_get_created_at (BangerImageInfo *info)
   return (gint64)json_object_get_int_member_with_default (info->obj, "created_at", 0);
 }
 
+/**
+ * banger_image_info_get_ref:
+ * @info: a #BangerImageInfo
+ *
+ * Returns: (transfer none) (nullable): the normalised OCI reference the
+ *   image was pulled from (`docker.io/library/alpine:3.19`), or %NULL for
+ *   an imported image
+ *
+ * Since: 0.2
+ */
+const char *
+banger_image_info_get_ref (BangerImageInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return json_object_get_string_member_with_default (info->obj, "ref", NULL);
+}
+
+/**
+ * banger_image_info_get_digest:
+ * @info: a #BangerImageInfo
+ *
+ * Returns: (transfer none) (nullable): the `sha256:` digest of the pulled
+ *   image's manifest, or %NULL when unknown
+ *
+ * Since: 0.2
+ */
+const char *
+banger_image_info_get_digest (BangerImageInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return json_object_get_string_member_with_default (info->obj, "digest", NULL);
+}
+
 /* ------------------------------------------------------------ kernel info */
 
 struct _BangerKernelInfo
@@ -892,6 +925,38 @@ banger_kernel_info_get_cmdline (BangerKernelInfo *info)
 {
   g_return_val_if_fail (info != NULL, 0);
   return json_object_get_string_member_with_default (info->obj, "cmdline", NULL);
+}
+
+/**
+ * banger_kernel_info_get_ref:
+ * @info: a #BangerKernelInfo
+ *
+ * Returns: (transfer none) (nullable): the OCI reference or URL the kernel
+ *   was pulled from, or %NULL for one added from files
+ *
+ * Since: 0.2
+ */
+const char *
+banger_kernel_info_get_ref (BangerKernelInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return json_object_get_string_member_with_default (info->obj, "ref", NULL);
+}
+
+/**
+ * banger_kernel_info_get_digest:
+ * @info: a #BangerKernelInfo
+ *
+ * Returns: (transfer none) (nullable): the `sha256:` digest of what was
+ *   pulled (the artifact's manifest, or the URL's file)
+ *
+ * Since: 0.2
+ */
+const char *
+banger_kernel_info_get_digest (BangerKernelInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return json_object_get_string_member_with_default (info->obj, "digest", NULL);
 }
 
 /**

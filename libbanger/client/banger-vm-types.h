@@ -190,6 +190,10 @@ BANGER_AVAILABLE_IN_0_2
 guint64 banger_image_info_get_size (BangerImageInfo *info);
 BANGER_AVAILABLE_IN_0_2
 gint64 banger_image_info_get_created_at (BangerImageInfo *info);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_image_info_get_ref (BangerImageInfo *info);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_image_info_get_digest (BangerImageInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerImageInfo, banger_image_info_unref)
 
 /**
@@ -218,6 +222,10 @@ BANGER_AVAILABLE_IN_0_2
 const char *banger_kernel_info_get_cmdline (BangerKernelInfo *info);
 BANGER_AVAILABLE_IN_0_2
 gint64 banger_kernel_info_get_created_at (BangerKernelInfo *info);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_kernel_info_get_ref (BangerKernelInfo *info);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_kernel_info_get_digest (BangerKernelInfo *info);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerKernelInfo, banger_kernel_info_unref)
 
 G_END_DECLS

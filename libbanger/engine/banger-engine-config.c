@@ -19,6 +19,7 @@ banger_engine_config_new (void)
   c->nat = TRUE;
   c->taps = 0;
   c->ssh_timeout_ms = BANGER_ENGINE_SSH_TIMEOUT_MS_DEFAULT;
+  c->registries = banger_engine_registries_new ();
   return c;
 }
 
@@ -36,6 +37,7 @@ banger_engine_config_free (BangerEngineConfig *c)
   g_free (c->subnet);
   g_free (c->cgroup_root);
   g_free (c->nft_table);
+  banger_engine_registries_free (c->registries);
   g_free (c);
 }
 
@@ -69,7 +71,8 @@ static const char *const known_keys[] = {
   "vmm/default",    "vmm/firecracker",      "vmm/jailer",
   "vmm/qemu",       "network/subnet",       "network/nat",
   "pool/taps",      "helper/socket",        "host/cgroup",
-  "host/nft-table", "guest/ssh-timeout-ms", NULL,
+  "host/nft-table", "guest/ssh-timeout-ms", "registries/insecure",
+  "registries/mirrors", "registries/ca", "registries/auth-file", NULL,
 };
 
 gboolean
@@ -152,7 +155,7 @@ banger_engine_config_load (BangerEngineConfig *c, const char *path, GError **err
         c->nft_table = g_steal_pointer (&v);
       }
   }
-  return TRUE;
+  return banger_engine_registries_load (c->registries, kf, path, error);
 }
 
 char *

@@ -6,6 +6,7 @@
 
 #include <glib.h>
 
+#include "banger-engine-registries.h"
 #include "banger-store.h"
 
 G_BEGIN_DECLS
@@ -31,6 +32,7 @@ typedef struct
   char *cgroup_root;          /* [host] cgroup= (in-process: default <cgroup2>/banger.slice) */
   char *nft_table;            /* [host] nft-table= (in-process; default banger) */
   guint ssh_timeout_ms;       /* [guest] ssh-timeout-ms= */
+  BangerEngineRegistries *registries; /* [registries] (banger-engine-registries.h) */
 } BangerEngineConfig;
 
 BangerEngineConfig *banger_engine_config_new (void);

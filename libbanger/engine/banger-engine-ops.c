@@ -9,7 +9,9 @@
 #include "banger-engine-events.h"
 #include "banger-engine-exec.h"
 #include "banger-engine-ops.h"
+#include "banger-engine-ops-private.h"
 #include "banger-engine-private.h"
+#include "banger-engine-pull.h"
 #include "banger-error.h"
 #include "banger-names.h"
 #include "banger-priv-executor.h"
@@ -91,6 +93,8 @@ add_kernel (JsonBuilder *b, const BangerStoreKernel *k)
   add_str (b, "kernel", k->kernel_path);
   add_str (b, "initrd", k->initrd_path);
   add_str (b, "cmdline", k->cmdline);
+  add_str (b, "ref", k->ref);
+  add_str (b, "digest", k->digest);
   add_int (b, "created_at", k->created_at);
   json_builder_end_object (b);
 }
@@ -103,8 +107,22 @@ add_image (JsonBuilder *b, const BangerStoreImage *i)
   add_str (b, "name", i->name);
   add_str (b, "rootfs", i->rootfs_path);
   add_int (b, "size_bytes", (gint64)i->size_bytes);
+  add_str (b, "ref", i->ref);
+  add_str (b, "digest", i->digest);
   add_int (b, "created_at", i->created_at);
   json_builder_end_object (b);
+}
+
+void
+banger_engine_ops_add_image (JsonBuilder *b, const BangerStoreImage *image)
+{
+  add_image (b, image);
+}
+
+void
+banger_engine_ops_add_kernel (JsonBuilder *b, const BangerStoreKernel *kernel)
+{
+  add_kernel (b, kernel);
 }
 
 /* ------------------------------------------------------------- handlers */
@@ -145,6 +163,21 @@ record_end (BangerPrivState *state, char *id, gboolean ok, GError **error)
     banger_store_op_finish (banger_engine_get_store (e), id, st, ok ? NULL : *error, NULL);
   g_free (id);
   return ok;
+}
+
+char *
+banger_engine_ops_record_begin (BangerPrivState *state, const char *kind, const char *target)
+{
+  g_autoptr (BangerStoreOp) op = banger_store_op_begin (
+      banger_engine_get_store (engine_of (state)), banger_priv_current_op_id (), kind, target,
+      NULL);
+  return op ? g_strdup (op->id) : NULL;
+}
+
+gboolean
+banger_engine_ops_record_end (BangerPrivState *state, char *id, gboolean ok, GError **error)
+{
+  return record_end (state, id, ok, error);
 }
 
 /* HANDLER_RECORDED (fn, kind): the handler fn##_run, recorded as @kind. */
@@ -257,9 +290,14 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
   BangerEngineVmSpec spec = { 0 };
   const char *vmm = opt_str (params, "vmm");
   g_autoptr (BangerEngineVmInfo) info = NULL;
+  /* a reference that is no local image is pulled first (banger-engine-pull.c) */
+  g_autofree char *image = banger_engine_image_resolve (engine_of (state), opt_str (params, "image"),
+                                                        OP_ID, cancellable, error);
 
+  if (image == NULL)
+    return FALSE;
   spec.name = opt_str (params, "name");
-  spec.image = opt_str (params, "image");
+  spec.image = image;
   spec.kernel = opt_str (params, "kernel");
   spec.vcpus = (guint)json_object_get_int_member_with_default (params, "vcpus", 0);
   spec.memory_mib = (guint64)json_object_get_int_member_with_default (params, "memory_mib", 0);
@@ -457,7 +495,7 @@ static const BangerParamSpec image_import_params[] = {
 };
 static const BangerParamSpec vm_create_params[] = {
   NAME_PARAM (banger_validate_vm_name),
-  { "image", BANGER_PARAM_STRING, TRUE, 1, 128, NULL },
+  { "image", BANGER_PARAM_STRING, TRUE, 1, BANGER_ENGINE_REF_MAX, NULL },
   { "kernel", BANGER_PARAM_STRING, TRUE, 1, 128, NULL },
   { "vcpus", BANGER_PARAM_INT, FALSE, 1, 32, NULL },
   { "memory_mib", BANGER_PARAM_INT, FALSE, 64, 262144, NULL },
@@ -499,6 +537,7 @@ static const BangerPrivOp ops[] = {
   { "image.list", no_params, op_image_list, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "image.delete", object_name_params, op_image_delete,
     BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  BANGER_ENGINE_PULL_OPS,
   { "vm.create", vm_create_params, op_vm_create,
     BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "vm.get", vm_name_params, op_vm_get, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },

@@ -29,6 +29,7 @@ struct _BangerEngine
   BangerEngineEvents *events; /* subscribers (banger-engine-events.c) */
   BangerTapPool *tap_pool; /* [pool] taps= (banger-tap-pool.h) */
   int dm_usable;           /* 0 not asked yet, 1 no, 2 yes (banger-engine-rootfs.c) */
+  struct _BangerEnginePulls *pulls; /* banger-engine-pull.c */
 };
 
 /* The per-VM lock of @name (held for the whole of an operation). */

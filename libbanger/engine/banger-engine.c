@@ -12,6 +12,7 @@
 #include "banger-cgroup.h"
 #include "banger-cow-disk.h"
 #include "banger-engine-private.h"
+#include "banger-engine-pull.h"
 #include "banger-error.h"
 #include "banger-store.h"
 #include "banger-vmm.h"
@@ -26,6 +27,7 @@ banger_engine_finalize (GObject *object)
   g_clear_pointer (&self->vmms, g_hash_table_unref);
   g_clear_pointer (&self->vm_locks, g_hash_table_unref);
   g_clear_pointer (&self->taps, g_hash_table_unref);
+  g_clear_pointer (&self->pulls, banger_engine_pulls_free);
   g_clear_pointer (&self->key, banger_guest_key_unref);
   if (self->tap_pool != NULL)
     banger_tap_pool_stop (self->tap_pool);
@@ -64,6 +66,7 @@ banger_engine_init (BangerEngine *self)
   self->vm_locks = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, free_mutex);
   self->taps = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->events = banger_engine_events_new ();
+  self->pulls = banger_engine_pulls_new ();
 }
 
 static gboolean

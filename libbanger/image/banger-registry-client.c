@@ -64,6 +64,7 @@ struct _BangerRegistryClient
   GMutex lock;          /* guards tokens and credentials */
   GHashTable *tokens;   /* "endpoint scope" -> token */
   GHashTable *credentials; /* registry -> "user:password" */
+  GTlsDatabase *tls_database; /* NULL: the system's CAs */
 };
 
 G_DEFINE_TYPE (BangerRegistryClient, banger_registry_client, G_TYPE_OBJECT)
@@ -74,6 +75,7 @@ banger_registry_client_finalize (GObject *object)
   BangerRegistryClient *self = BANGER_REGISTRY_CLIENT (object);
 
   g_clear_object (&self->store);
+  g_clear_object (&self->tls_database);
   g_strfreev (self->insecure);
   g_free (self->os);
   g_free (self->architecture);
@@ -119,6 +121,24 @@ banger_registry_client_new (BangerBlobStore *store)
   self = g_object_new (BANGER_TYPE_REGISTRY_CLIENT, NULL);
   self->store = g_object_ref (store);
   return self;
+}
+
+/**
+ * banger_registry_client_set_tls_database:
+ * @client: a #BangerRegistryClient
+ * @database: (nullable): the CAs HTTPS connections trust, or %NULL for the
+ *   system's
+ *
+ * Replaces the system's CAs for every HTTPS connection of @client
+ * (registries, token realms, blob storage): the daemon's `[registries]
+ * ca=` file, a private registry's CA.
+ */
+void
+banger_registry_client_set_tls_database (BangerRegistryClient *client, GTlsDatabase *database)
+{
+  g_return_if_fail (BANGER_IS_REGISTRY_CLIENT (client));
+  g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
+  g_set_object (&client->tls_database, database);
 }
 
 /**
@@ -423,6 +443,8 @@ conn_init (Conn *c, BangerRegistryClient *client, const BangerImageRef *ref,
   c->cancellable = cancellable;
   c->session = soup_session_new_with_options ("user-agent", "banger/" PACKAGE_VERSION, "timeout",
                                               60, "idle-timeout", 60, NULL);
+  if (client->tls_database != NULL)
+    soup_session_set_tls_database (c->session, client->tls_database);
 }
 
 static void
@@ -712,6 +734,21 @@ send_get (Conn *c, const char *url_in, const char *accept, guint64 range_start,
         }
 
       body = soup_session_send (c->session, msg, c->cancellable, &local);
+      if (body == NULL && local->domain == G_TLS_ERROR)
+        {
+          /* not worth a retry: the same certificate comes back */
+          if (g_error_matches (local, G_TLS_ERROR, G_TLS_ERROR_BAD_CERTIFICATE))
+            g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+                         "The TLS certificate of '%s' is not trusted (%s); a private CA goes "
+                         "in the daemon's [registries] ca=",
+                         hostport, local->message);
+          else
+            g_set_error (error, BANGER_ERROR, BANGER_ERROR_PROTOCOL,
+                         "TLS with '%s' failed (%s); a plain-HTTP registry must be listed in "
+                         "[registries] insecure=",
+                         hostport, local->message);
+          return NULL;
+        }
       if (body == NULL)
         {
           *retry = !g_error_matches (local, G_IO_ERROR, G_IO_ERROR_CANCELLED);

@@ -48,6 +48,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerPulledImage, banger_pulled_image_free)
 BangerRegistryClient *banger_registry_client_new (BangerBlobStore *store);
 void banger_registry_client_set_insecure_hosts (BangerRegistryClient *client,
                                                 const char *const *hosts);
+void banger_registry_client_set_tls_database (BangerRegistryClient *client,
+                                              GTlsDatabase *database);
 void banger_registry_client_set_max_parallel (BangerRegistryClient *client, guint max_parallel);
 void banger_registry_client_set_retries (BangerRegistryClient *client, guint retries,
                                          guint base_delay_ms);

@@ -8,7 +8,7 @@
 #include "banger-quote.h"
 #include "banger-store-private.h"
 
-#define IMAGE_COLUMNS "id, name, rootfs_path, size_bytes, digest, created_at"
+#define IMAGE_COLUMNS "id, name, rootfs_path, size_bytes, digest, created_at, ref"
 
 BangerStoreImage *
 banger_store_image_new (const char *name, const char *rootfs_path, guint64 size_bytes,
@@ -32,6 +32,7 @@ banger_store_image_copy (const BangerStoreImage *image)
   copy = banger_store_image_new (image->name, image->rootfs_path, image->size_bytes,
                                  image->digest);
   copy->id = g_strdup (image->id);
+  copy->ref = g_strdup (image->ref);
   copy->created_at = image->created_at;
   return copy;
 }
@@ -45,6 +46,7 @@ banger_store_image_free (BangerStoreImage *image)
   g_free (image->name);
   g_free (image->rootfs_path);
   g_free (image->digest);
+  g_free (image->ref);
   g_free (image);
 }
 
@@ -60,6 +62,7 @@ image_from_row (BangerStore *store G_GNUC_UNUSED, sqlite3_stmt *stmt,
   image->size_bytes = (guint64) sqlite3_column_int64 (stmt, 3);
   image->digest = store_column_text (stmt, 4);
   image->created_at = sqlite3_column_int64 (stmt, 5);
+  image->ref = store_column_text (stmt, 6);
   return image;
 }
 
@@ -110,7 +113,7 @@ banger_store_image_add (BangerStore *store, const BangerStoreImage *image, GErro
   locker = store_lock (store);
   stmt = store_stmt (store,
                                         "INSERT INTO images (" IMAGE_COLUMNS ") "
-                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                                         error);
   if (stmt == NULL)
     return NULL;
@@ -120,6 +123,7 @@ banger_store_image_add (BangerStore *store, const BangerStoreImage *image, GErro
   sqlite3_bind_int64 (stmt, 4, (gint64) stored->size_bytes);
   sqlite3_bind_text (stmt, 5, stored->digest, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 6, stored->created_at);
+  sqlite3_bind_text (stmt, 7, stored->ref, -1, SQLITE_STATIC);
   if (!store_row_insert (store, stmt, "An image", stored->name, "Adding an image", error))
     return NULL;
   return g_steal_pointer (&stored);
@@ -132,6 +136,17 @@ banger_store_image_get_by_name (BangerStore *store, const char *name, GError **e
   return store_row_get (store, "SELECT " IMAGE_COLUMNS " FROM images WHERE name = ?1", name,
                         image_from_row, "Reading an image", "image", "named",
                         error);
+}
+
+/* The newest image pulled from @ref (a normalised reference). */
+BangerStoreImage *
+banger_store_image_get_by_ref (BangerStore *store, const char *ref, GError **error)
+{
+  g_return_val_if_fail (store != NULL && ref != NULL, NULL);
+  return store_row_get (store,
+                        "SELECT " IMAGE_COLUMNS " FROM images WHERE ref = ?1 "
+                        "ORDER BY created_at DESC LIMIT 1",
+                        ref, image_from_row, "Reading an image", "image", "pulled from", error);
 }
 
 BangerStoreImage *

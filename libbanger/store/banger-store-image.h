@@ -16,7 +16,9 @@ typedef struct
   char *name;        /* unique; banger_store_validate_object_name() */
   char *rootfs_path; /* absolute */
   guint64 size_bytes;
-  char *digest;      /* nullable: "sha256:<64 hex>" of the source, if known */
+  char *digest;      /* nullable: "sha256:<64 hex>" of the source, if known (a pulled
+                      * image: its manifest) */
+  char *ref;         /* nullable: the normalised OCI reference it was pulled from */
   gint64 created_at; /* unix time, microseconds */
 } BangerStoreImage;
 
@@ -31,6 +33,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerStoreImage, banger_store_image_free)
  * bad name, path or digest. */
 BangerStoreImage *banger_store_image_add (BangerStore *store, const BangerStoreImage *image,
                                           GError **error);
+/* NOT_FOUND when absent. */
+BangerStoreImage *banger_store_image_get_by_ref (BangerStore *store, const char *ref,
+                                                 GError **error);
 /* NOT_FOUND when absent. */
 BangerStoreImage *banger_store_image_get_by_name (BangerStore *store, const char *name,
                                                   GError **error);

@@ -8,7 +8,7 @@
 #include "banger-quote.h"
 #include "banger-store-private.h"
 
-#define KERNEL_COLUMNS "id, name, kernel_path, initrd_path, cmdline, created_at"
+#define KERNEL_COLUMNS "id, name, kernel_path, initrd_path, cmdline, created_at, ref, digest"
 #define CMDLINE_MAX 2048
 
 BangerStoreKernel *
@@ -34,6 +34,8 @@ banger_store_kernel_copy (const BangerStoreKernel *kernel)
                                   kernel->cmdline);
   copy->id = g_strdup (kernel->id);
   copy->created_at = kernel->created_at;
+  copy->ref = g_strdup (kernel->ref);
+  copy->digest = g_strdup (kernel->digest);
   return copy;
 }
 
@@ -47,6 +49,8 @@ banger_store_kernel_free (BangerStoreKernel *kernel)
   g_free (kernel->kernel_path);
   g_free (kernel->initrd_path);
   g_free (kernel->cmdline);
+  g_free (kernel->ref);
+  g_free (kernel->digest);
   g_free (kernel);
 }
 
@@ -62,6 +66,8 @@ kernel_from_row (BangerStore *store G_GNUC_UNUSED, sqlite3_stmt *stmt,
   kernel->initrd_path = store_column_text (stmt, 3);
   kernel->cmdline = store_column_text (stmt, 4);
   kernel->created_at = sqlite3_column_int64 (stmt, 5);
+  kernel->ref = store_column_text (stmt, 6);
+  kernel->digest = store_column_text (stmt, 7);
   return kernel;
 }
 
@@ -108,7 +114,7 @@ banger_store_kernel_add (BangerStore *store, const BangerStoreKernel *kernel, GE
 
   locker = store_lock (store);
   stmt = store_stmt (store,
-                     "INSERT INTO kernels (" KERNEL_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     "INSERT INTO kernels (" KERNEL_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                      error);
   if (stmt == NULL)
     return NULL;
@@ -118,6 +124,8 @@ banger_store_kernel_add (BangerStore *store, const BangerStoreKernel *kernel, GE
   sqlite3_bind_text (stmt, 4, stored->initrd_path, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 5, stored->cmdline, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 6, stored->created_at);
+  sqlite3_bind_text (stmt, 7, stored->ref, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 8, stored->digest, -1, SQLITE_STATIC);
   if (!store_row_insert (store, stmt, "A kernel", stored->name, "Adding a kernel", error))
     return NULL;
   return g_steal_pointer (&stored);

@@ -17,6 +17,8 @@ typedef struct
   char *kernel_path; /* absolute */
   char *initrd_path; /* nullable, absolute */
   char *cmdline;     /* nullable: extra kernel arguments */
+  char *ref;         /* nullable: the OCI reference or URL it was pulled from */
+  char *digest;      /* nullable: "sha256:…" of what was pulled (manifest or file) */
   gint64 created_at; /* unix time, microseconds */
 } BangerStoreKernel;
 

@@ -100,6 +100,14 @@ const BangerStoreMigration banger_store_migrations[BANGER_STORE_SCHEMA_VERSION] 
     "CREATE INDEX operations_started_at ON operations (started_at);"
     "CREATE INDEX operations_running ON operations (state) WHERE state = 'running';",
   },
+  {
+    4,
+    "where pulled images and kernels came from: ref, digest",
+    "ALTER TABLE images ADD COLUMN ref TEXT;"
+    "ALTER TABLE kernels ADD COLUMN ref TEXT;"
+    "ALTER TABLE kernels ADD COLUMN digest TEXT;"
+    "CREATE INDEX images_ref ON images (ref) WHERE ref IS NOT NULL;",
+  },
 };
 
 static gboolean

@@ -146,6 +146,22 @@ class Client(unittest.TestCase):
         im = run_async(client.image_import_async, client.image_import_finish, 'guest',
                        os.path.join(self.guest, 'rootfs.ext4'))
         self.assertEqual(im.get_name(), 'guest')
+        # not pulled: no ref, no digest; the pull calls through GI
+        self.assertIsNone(im.get_ref())
+        self.assertIsNone(im.get_digest())
+        self.assertIsNone(k.get_ref())
+        ok, removed, removed_bytes = run_async(client.image_prune_async,
+                                               client.image_prune_finish)
+        self.assertEqual((ok, removed, removed_bytes), (True, 0, 0))
+        with self.assertRaises(GLib.Error) as ctx:
+            run_async(client.image_pull_async, client.image_pull_finish, 'Bad//ref', None, 0)
+        self.assertTrue(ctx.exception.matches(Banger.error_quark(),
+                                              Banger.Error.INVALID_ARGUMENT))
+        with self.assertRaises(GLib.Error) as ctx:
+            run_async(client.kernel_pull_async, client.kernel_pull_finish,
+                      'https://example.invalid/vmlinuz', None, None)
+        self.assertTrue(ctx.exception.matches(Banger.error_quark(),
+                                              Banger.Error.INVALID_ARGUMENT))
 
         spec = Banger.VmSpec.new('py-1', 'guest', 'k')
         spec.set_memory_mib(256)

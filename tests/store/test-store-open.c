@@ -320,6 +320,8 @@ fill_old_store (int version)
                          "INSERT INTO ip_leases VALUES ('172.30.0.0/24', 2887647234, 'v1', 103);"
                          "INSERT INTO vm_runtime VALUES ('v1', 4242, 99, NULL, '/run/api.sock',"
                          "                                NULL, 104);");
+  if (version >= 3) /* version 3's code wrote updated_at with the row */
+    store_test_raw_exec (path, "UPDATE vms SET updated_at = created_at;");
 }
 
 START_TEST (test_migrate_from_each_version)
@@ -364,6 +366,10 @@ START_TEST (test_migrate_from_each_version)
       kernel = banger_store_kernel_get_by_name (store, "k", &error);
       ck_assert (kernel != NULL);
       ck_assert_str_eq (kernel->cmdline, "quiet");
+      /* step 4: where a pull came from; nothing for older rows */
+      ck_assert_ptr_null (image->ref);
+      ck_assert_ptr_null (kernel->ref);
+      ck_assert_ptr_null (kernel->digest);
     }
   if (from >= 2)
     {

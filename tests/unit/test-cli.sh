@@ -41,6 +41,13 @@ t "banger vm exec without --" 2 "$banger" vm exec x uname; contains "usage: bang
 t "banger vm create bad size" 2 "$banger" vm create x --image i --kernel k --work-disk 12Q; contains "is not a size"
 t "banger vm ls, no daemon" 1 "$banger" --socket /nonexistent/bangerd.sock vm ls; contains "no bangerd answers on /nonexistent/bangerd.sock"
 t "banger --json vm ls, no daemon" 1 env BANGER_SOCKET=/nonexistent/b.sock "$banger" --json vm ls; contains '"code":"not-found"'
+t "banger image pull without REF" 2 "$banger" image pull; contains "expected REF"
+t "banger image pull bad size" 2 "$banger" image pull alpine --size 3X; contains "is not a size"
+t "banger image pull --help" 0 "$banger" image pull --help; contains "--size"
+t "banger kernel pull --help" 0 "$banger" kernel pull --help; contains "--sha256"
+t "banger image --help lists pull and prune" 0 "$banger" image --help; contains "prune"
+t "banger image pull, no daemon" 1 "$banger" --socket /nonexistent/bangerd.sock image pull alpine; contains "no bangerd answers"
+t "banger image prune, no daemon" 1 "$banger" --socket /nonexistent/bangerd.sock image prune; contains "no bangerd answers"
 t "banger doctor --help" 0 "$banger" doctor --help
 t "banger doctor extra argument" 2 "$banger" doctor extra
 

@@ -52,6 +52,10 @@ image_json_members (JsonBuilder *b, gpointer item)
   json_builder_add_string_value (b, banger_image_info_get_path (im));
   json_builder_set_member_name (b, "size_bytes");
   json_builder_add_int_value (b, (gint64)banger_image_info_get_size (im));
+  json_builder_set_member_name (b, "ref");
+  banger_cli_json_add_nullable (b, banger_image_info_get_ref (im));
+  json_builder_set_member_name (b, "digest");
+  banger_cli_json_add_nullable (b, banger_image_info_get_digest (im));
   json_builder_set_member_name (b, "created_at");
   json_builder_add_string_value (b, t);
 }
@@ -60,22 +64,27 @@ static char **
 image_row (gpointer item)
 {
   BangerImageInfo *im = item;
-  char **row = g_new0 (char *, 4);
+  char **row = g_new0 (char *, 6);
+  const char *ref = banger_image_info_get_ref (im);
+  const char *digest = banger_image_info_get_digest (im);
 
   row[0] = g_strdup (banger_image_info_get_name (im));
-  row[1] = banger_cli_format_size (banger_image_info_get_size (im));
-  row[2] = banger_cli_format_time (banger_image_info_get_created_at (im));
+  row[1] = g_strdup (ref ? ref : "-");
+  /* "sha256:" and 12 hex digits, as container tools show an id */
+  row[2] = digest ? g_strndup (digest, 7 + 12) : g_strdup ("-");
+  row[3] = banger_cli_format_size (banger_image_info_get_size (im));
+  row[4] = banger_cli_format_time (banger_image_info_get_created_at (im));
   return row;
 }
 
 int
 banger_builtin_image_list (int argc, char **argv, BangerCliGlobals *globals)
 {
-  const char *header[] = { "NAME", "SIZE", "CREATED" };
+  const char *header[] = { "NAME", "REF", "DIGEST", "SIZE", "CREATED" };
 
   return banger_cli_list_command (argc, argv, globals, "image list", "List images.",
                                   banger_client_image_list_async, banger_client_image_list_finish,
-                                  image_json_members, header, 3, image_row);
+                                  image_json_members, header, 5, image_row);
 }
 
 int

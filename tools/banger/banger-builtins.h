@@ -45,6 +45,9 @@ int banger_builtin_image_delete (int argc, char **argv, BangerCliGlobals *global
 int banger_builtin_kernel_add (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_kernel_list (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_kernel_delete (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_image_pull (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_image_prune (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_kernel_pull (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *globals);
 
 /* Print a GError in the CLI's format (and as JSON with --json). */

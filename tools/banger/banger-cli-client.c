@@ -133,6 +133,15 @@ banger_cli_format_time (gint64 unix_us)
   return dt ? g_date_time_format_iso8601 (dt) : g_strdup ("-");
 }
 
+void
+banger_cli_json_add_nullable (JsonBuilder *b, const char *value)
+{
+  if (value != NULL)
+    json_builder_add_string_value (b, value);
+  else
+    json_builder_add_null_value (b);
+}
+
 char *
 banger_cli_format_size (guint64 bytes)
 {

@@ -37,6 +37,8 @@ int banger_cli_fail (BangerCliGlobals *globals, const char *command, const GErro
 void banger_cli_print_table (const char *const *header, GPtrArray *rows, guint n_cols);
 
 void banger_cli_print_json (JsonNode *node);
+/* @value as a JSON string, or null when NULL. */
+void banger_cli_json_add_nullable (JsonBuilder *b, const char *value);
 JsonNode *banger_cli_vm_json (BangerVmInfo *vm);
 char *banger_cli_format_time (gint64 unix_us);
 char *banger_cli_format_size (guint64 bytes);

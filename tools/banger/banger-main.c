@@ -32,17 +32,18 @@ static const BangerBuiltin vm_builtins[] = {
 
 static const BangerBuiltin image_builtins[] = {
   { "import", "Import an ext4 root file system image", banger_builtin_image_import },
-  { "pull", "Pull an image from an OCI registry", NULL },
+  { "pull", "Pull an image from an OCI registry", banger_builtin_image_pull },
   { "list", "List images (alias: ls)", banger_builtin_image_list },
   { "ls", NULL, banger_builtin_image_list },
   { "delete", "Delete an image (alias: rm)", banger_builtin_image_delete },
   { "rm", NULL, banger_builtin_image_delete },
+  { "prune", "Remove downloaded blobs no image or kernel uses", banger_builtin_image_prune },
   { NULL, NULL, NULL },
 };
 
 static const BangerBuiltin kernel_builtins[] = {
   { "add", "Register a guest kernel (and initrd)", banger_builtin_kernel_add },
-  { "pull", "Pull a guest kernel", NULL },
+  { "pull", "Pull a guest kernel (OCI artifact, or URL with --sha256)", banger_builtin_kernel_pull },
   { "list", "List kernels (alias: ls)", banger_builtin_kernel_list },
   { "ls", NULL, banger_builtin_kernel_list },
   { "delete", "Delete a kernel (alias: rm)", banger_builtin_kernel_delete },
