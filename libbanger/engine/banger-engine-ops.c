@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "banger-engine-ops.h"
+#include "banger-engine-ops-reach.h"
 #include "banger-engine-private.h"
 #include "banger-error.h"
 #include "banger-names.h"
@@ -262,6 +263,7 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
   spec.work_disk_bytes
       = (guint64)json_object_get_int_member_with_default (params, "work_disk_bytes", 0);
   spec.no_start = json_object_get_boolean_member_with_default (params, "no_start", FALSE);
+  spec.workspace = opt_str (params, "workspace");
   spec.vmm = -1;
   if (vmm != NULL)
     {
@@ -440,6 +442,7 @@ static const BangerParamSpec vm_create_params[] = {
   { "work_disk_bytes", BANGER_PARAM_INT, FALSE, 0, G_GINT64_CONSTANT (17592186044416), NULL },
   { "vmm", BANGER_PARAM_STRING, FALSE, 1, 16, NULL },
   { "no_start", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
+  { "workspace", BANGER_PARAM_STRING, FALSE, 1, 8192, NULL },
   { NULL },
 };
 static const BangerParamSpec vm_set_params[] = {
@@ -480,6 +483,7 @@ static const BangerPrivOp ops[] = {
   { "vm.delete", vm_name_params, op_vm_delete, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "vm.set", vm_set_params, op_vm_set, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "vm.exec", vm_exec_params, op_vm_exec, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  BANGER_ENGINE_REACH_OPS,
   { NULL, NULL, NULL, 0 },
 };
 

@@ -12,6 +12,7 @@
 #include "banger-cgroup.h"
 #include "banger-cow-disk.h"
 #include "banger-engine-private.h"
+#include "banger-engine-ssh.h"
 #include "banger-error.h"
 #include "banger-store.h"
 #include "banger-vmm.h"
@@ -150,6 +151,8 @@ banger_engine_new (BangerEngineConfig *config, GError **error)
     return NULL;
   if (!make_backend (self, error) || !banger_engine_reconcile (self, error))
     return NULL;
+  /* the included ssh_config, current from the start (doc/ssh.md) */
+  banger_engine_ssh_config_refresh_logged (self, "start-up");
   return g_steal_pointer (&self);
 }
 
