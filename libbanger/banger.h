@@ -20,5 +20,6 @@
 #include <banger-signal.h>
 #include <banger-vm-types.h>
 #include <banger-client.h>
+#include <banger-client-reach.h>
 
 #undef __BANGER_H_INSIDE__

@@ -33,4 +33,15 @@ BangerVmInfo *banger_vm_info_new_from_json (JsonObject *obj, GError **error);
 BangerImageInfo *banger_image_info_new_from_json (JsonObject *obj, GError **error);
 BangerKernelInfo *banger_kernel_info_new_from_json (JsonObject *obj, GError **error);
 
+/* call_async()/finish() of banger-client.c, for the client's other files:
+ * runs @method with @params (taken); the task's value is what @convert
+ * makes of the result (freed with @destroy). */
+void banger_client_call_internal_async (BangerClient *self, const char *method, JsonObject *params,
+                                        gpointer (*convert) (JsonObject *, GError **),
+                                        GDestroyNotify destroy, gpointer source_tag,
+                                        GCancellable *cancellable, GAsyncReadyCallback callback,
+                                        gpointer user_data);
+gpointer banger_client_call_internal_finish (BangerClient *self, GAsyncResult *result,
+                                             gpointer source_tag, GError **error);
+
 G_END_DECLS

@@ -540,6 +540,8 @@ banger_client_vm_create_async (BangerClient *client, BangerVmSpec *spec, GCancel
                                    banger_vmm_kind_to_string (banger_vm_spec_get_vmm (spec)));
   if (!banger_vm_spec_get_start (spec))
     json_object_set_boolean_member (p, "no_start", TRUE);
+  if (banger_vm_spec_get_workspace (spec) != NULL)
+    json_object_set_string_member (p, "workspace", banger_vm_spec_get_workspace (spec));
   call_async (client, "vm.create", p, convert_vm, (GDestroyNotify)banger_vm_info_unref, TRUE,
               banger_client_vm_create_async, cancellable, callback, user_data);
 }
@@ -1173,4 +1175,23 @@ BangerKernelInfo *
 banger_client_kernel_add_finish (BangerClient *client, GAsyncResult *result, GError **error)
 {
   return finish (client, result, banger_client_kernel_add_async, error);
+}
+
+/* For the client's other files (banger-client-private.h). */
+void
+banger_client_call_internal_async (BangerClient *self, const char *method, JsonObject *params,
+                                   gpointer (*convert) (JsonObject *, GError **),
+                                   GDestroyNotify destroy, gpointer source_tag,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  call_async (self, method, params, convert, destroy, FALSE, source_tag, cancellable, callback,
+              user_data);
+}
+
+gpointer
+banger_client_call_internal_finish (BangerClient *self, GAsyncResult *result, gpointer source_tag,
+                                    GError **error)
+{
+  return finish (self, result, source_tag, error);
 }
