@@ -88,6 +88,7 @@ banger_ssh_config_render (const BangerSshConfigHost *hosts, guint n_hosts, const
       g_string_append_printf (s,
                               "\nHost %s.%s %s\n"
                               "  HostName %s\n"
+                              "  HostKeyAlias %s\n"
                               "  User root\n"
                               "  IdentityFile %s\n"
                               "  IdentitiesOnly yes\n"
@@ -95,7 +96,8 @@ banger_ssh_config_render (const BangerSshConfigHost *hosts, guint n_hosts, const
                               "  GlobalKnownHostsFile /dev/null\n"
                               "  StrictHostKeyChecking yes\n"
                               "  CheckHostIP no\n",
-                              hosts[i].name, domain, hosts[i].name, hosts[i].address, id, kh);
+                              hosts[i].name, domain, hosts[i].name, hosts[i].address,
+                              hosts[i].address, id, kh);
     }
   return g_string_free (g_steal_pointer (&s), FALSE);
 }
@@ -182,25 +184,35 @@ char *
 banger_ssh_config_include_remove (const char *text, const char *include_path,
                                   gboolean *out_changed, GError **error)
 {
-  g_autofree char *line = banger_ssh_config_include_line (include_path, error);
+  g_autofree char *line = NULL;
   g_autoptr (GPtrArray) lines = NULL;
   g_autoptr (GString) out = g_string_new (NULL);
   gboolean changed = FALSE;
 
-  if (line == NULL)
+  if (include_path != NULL && (line = banger_ssh_config_include_line (include_path, error)) == NULL)
     return NULL;
   lines = split_lines (text);
   for (guint i = 0; i < lines->len; i++)
     {
-      if (line_is (lines->pdata[i], BANGER_SSH_CONFIG_MARKER) && i + 1 < lines->len
-          && line_is (lines->pdata[i + 1], line))
-        continue; /* our comment, directly above our line */
-      if (line_is (lines->pdata[i], line))
+      const char *l = lines->pdata[i];
+      gboolean marker = line_is (l, BANGER_SSH_CONFIG_MARKER);
+
+      /* our comment and the Include directly under it; or (no path
+       * known) any Include line under our comment */
+      if (marker && i + 1 < lines->len
+          && (line != NULL ? line_is (lines->pdata[i + 1], line)
+                           : g_str_has_prefix (lines->pdata[i + 1], "Include ")))
+        {
+          i++;
+          changed = TRUE;
+          continue;
+        }
+      if (line != NULL && line_is (l, line))
         {
           changed = TRUE;
           continue;
         }
-      g_string_append (out, lines->pdata[i]);
+      g_string_append (out, l);
     }
   *out_changed = changed;
   if (!changed)

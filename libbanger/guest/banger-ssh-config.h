@@ -49,7 +49,9 @@ char *banger_ssh_config_include_line (const char *include_path, GError **error);
 char *banger_ssh_config_include_add (const char *text, const char *include_path,
                                      gboolean *out_changed, GError **error);
 /* Pure: @text without banger's Include line for @include_path and the
- * comment banger wrote directly above it; every other byte kept. */
+ * comment banger wrote directly above it; every other byte kept.
+ * @include_path NULL: the Include line directly under banger's comment,
+ * whatever its path. */
 char *banger_ssh_config_include_remove (const char *text, const char *include_path,
                                         gboolean *out_changed, GError **error);
 

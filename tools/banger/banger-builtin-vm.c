@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "banger-cli-call.h"
+#include "banger-cli-workspace.h"
 
 static BangerVmInfo *
 finish_vm (BangerClient *client, GAsyncResult *res,
@@ -47,7 +48,7 @@ print_vm (BangerCliGlobals *globals, BangerVmInfo *vm)
 int
 banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
 {
-  g_autofree char *image = NULL, *kernel = NULL, *work = NULL, *vmm = NULL;
+  g_autofree char *image = NULL, *kernel = NULL, *work = NULL, *vmm = NULL, *workspace = NULL;
   int vcpus = 0, memory = 0, code;
   gboolean no_start = FALSE;
   GOptionEntry entries[] = {
@@ -61,6 +62,8 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
       "VMM" },
     { "no-start", 0, 0, G_OPTION_ARG_NONE, &no_start, "Make the disks only; leave it stopped",
       NULL },
+    { "workspace", 0, 0, G_OPTION_ARG_FILENAME, &workspace,
+      "Sync host DIR into the guest (default /workspace; doc/workspace.md)", "DIR[:GUESTDIR]" },
     { NULL },
   };
   g_autoptr (BangerClient) client = NULL;
@@ -78,6 +81,16 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
       return BANGER_EXIT_USAGE;
     }
   spec = banger_vm_spec_new (argv[1], image, kernel);
+  if (workspace != NULL)
+    {
+      /* the daemon's cwd is not ours: DIR made absolute here */
+      const char *colon = strrchr (workspace, ':');
+      g_autofree char *dir = colon && colon[1] == '/' ? g_strndup (workspace, colon - workspace)
+                                                      : g_strdup (workspace);
+      g_autofree char *abs = banger_cli_absolute (dir);
+      g_autofree char *full = g_strconcat (abs, colon && colon[1] == '/' ? colon : "", NULL);
+      banger_vm_spec_set_workspace (spec, full);
+    }
   if (vcpus < 0 || memory < 0)
     {
       g_printerr ("banger vm create: --vcpus and --memory must be positive\n");
@@ -261,24 +274,36 @@ banger_builtin_vm_exec (int argc, char **argv, BangerCliGlobals *globals)
   g_autoptr (GBytes) err = NULL;
   int status = 0;
   int dash;
+  int code = 0;
+  gboolean no_sync = FALSE;
   gsize len;
   const void *data;
 
-  /* banger vm exec NAME -- CMD… */
+  /* banger vm exec [--no-sync] NAME -- CMD… */
   if (argc >= 2 && (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h")))
     {
-      g_print ("Usage:\n  banger vm exec NAME -- COMMAND [ARG…]\n\n"
-               "Run a command in a running VM over SSH; exits with its exit status.\n");
+      g_print ("Usage:\n  banger vm exec [--no-sync] NAME -- COMMAND [ARG…]\n\n"
+               "Run a command in a running VM over SSH; exits with its exit status.\n"
+               "A workspace whose host side changed since the last sync is pushed first\n"
+               "(said on stderr); --no-sync skips that.\n");
       return BANGER_EXIT_OK;
+    }
+  if (argc >= 2 && g_str_equal (argv[1], "--no-sync"))
+    {
+      no_sync = TRUE;
+      argc--;
+      argv++;
     }
   for (dash = 1; dash < argc && !g_str_equal (argv[dash], "--"); dash++)
     ;
   if (dash != 2 || dash + 1 >= argc)
     {
-      g_printerr ("banger vm exec: usage: banger vm exec NAME -- COMMAND [ARG…]\n");
+      g_printerr ("banger vm exec: usage: banger vm exec [--no-sync] NAME -- COMMAND [ARG…]\n");
       return BANGER_EXIT_USAGE;
     }
   client = banger_cli_client (globals);
+  if (!no_sync && !banger_cli_workspace_push_if_dirty (globals, client, argv[1], &code))
+    return code;
   banger_client_vm_exec_async (client, argv[1], (const char *const *)argv + dash + 1, NULL,
                                banger_cli_done, &res);
   if (!banger_client_vm_exec_finish (client, banger_cli_wait (&res), &status, &out, &err, &error))
