@@ -91,7 +91,9 @@ scan_dir (Scan *s, int dir_fd, const char *rel, guint depth, GError **error)
 {
   DIR *d;
   struct dirent *de;
-  int fd2 = dup (dir_fd);
+  /* a fresh open file description: a dup would share (and move) the
+   * caller's directory offset */
+  int fd2 = openat (dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   gboolean ok = TRUE;
 
   if (fd2 < 0 || (d = fdopendir (fd2)) == NULL)
