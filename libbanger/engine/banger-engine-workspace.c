@@ -421,6 +421,12 @@ banger_engine_vm_workspace_sync (BangerEngine *e, const char *name, BangerEngine
 
   if (vm == NULL)
     return NULL;
+  {
+    /* no workspace: say so whatever the state (vm exec asks first) */
+    g_autofree char *ws = g_build_filename (e->vms_dir, vm->id, WS_FILE, NULL);
+    if (!g_file_test (ws, G_FILE_TEST_EXISTS))
+      return report_new ();
+  }
   if (vm->state != BANGER_STORE_VM_STATE_RUNNING)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
