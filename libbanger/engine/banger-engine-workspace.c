@@ -317,6 +317,7 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
                           : mode == BANGER_ENGINE_WS_PULL ? BANGER_WS_DIRECTION_PULL
                                                           : BANGER_WS_DIRECTION_STATUS;
   guint skipped = 0, done = 0;
+  gboolean root_missing = FALSE;
   gint64 t0 = g_get_monotonic_time ();
   int root_fd;
 
@@ -358,10 +359,23 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
       return NULL;
     }
   sftp = banger_ws_sftp_open (ep, st.guest_dir, cancellable, error);
-  guest = sftp ? banger_ws_sftp_scan (sftp, error) : NULL;
+  guest = sftp ? banger_ws_sftp_scan (sftp, &root_missing, error) : NULL;
   if (guest == NULL)
     {
       close (root_fd);
+      return NULL;
+    }
+  /* a guest directory that vanished as a whole (a reset disk, a wrong
+   * path) is not taken as "delete everything on the host" */
+  if (root_missing && dir == BANGER_WS_DIRECTION_PULL && banger_ws_manifest_size (st.base_guest) > 0
+      && !(flags & BANGER_ENGINE_WS_FORCE))
+    {
+      g_autofree char *q = banger_quote (st.guest_dir);
+      close (root_fd);
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_CONFLICT,
+                   "The guest's workspace '%s' is gone as a whole: not deleting the host's copy "
+                   "(push to restore it, or pull --force to mirror the deletion)",
+                   q);
       return NULL;
     }
   plan = banger_ws_plan_make (st.base_host, st.base_guest, host, guest, dir,

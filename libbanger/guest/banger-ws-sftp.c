@@ -215,15 +215,21 @@ scan_dir (BangerWsSftp *s, const char *rel, guint depth, BangerWsManifest *m, GE
 }
 
 BangerWsManifest *
-banger_ws_sftp_scan (BangerWsSftp *s, GError **error)
+banger_ws_sftp_scan (BangerWsSftp *s, gboolean *out_root_missing, GError **error)
 {
   g_autoptr (BangerWsManifest) m = banger_ws_manifest_new ();
   sftp_attributes a = sftp_lstat (s->sftp, s->root);
 
+  if (out_root_missing != NULL)
+    *out_root_missing = FALSE;
   if (a == NULL)
     {
       if (sftp_get_error (s->sftp) == SSH_FX_NO_SUCH_FILE)
-        return g_steal_pointer (&m);
+        {
+          if (out_root_missing != NULL)
+            *out_root_missing = TRUE;
+          return g_steal_pointer (&m);
+        }
       sftp_fail (s, "Cannot stat", s->root, error);
       return NULL;
     }

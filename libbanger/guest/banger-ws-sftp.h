@@ -28,10 +28,11 @@ void banger_ws_sftp_close (BangerWsSftp *sftp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerWsSftp, banger_ws_sftp_close)
 
 /* The guest tree (lstat: symlinks recorded, not followed; no hashes).  A
- * missing root is an empty manifest.  INVALID_ARGUMENT for a symlink
+ * missing root is an empty manifest (and *out_root_missing TRUE).  INVALID_ARGUMENT for a symlink
  * leaving the tree or a name banger refuses (the guest is not trusted);
  * LIMIT_EXCEEDED past the bounds. */
-BangerWsManifest *banger_ws_sftp_scan (BangerWsSftp *sftp, GError **error);
+BangerWsManifest *banger_ws_sftp_scan (BangerWsSftp *sftp, gboolean *out_root_missing,
+                                       GError **error);
 
 /* mkdir -p of the root. */
 gboolean banger_ws_sftp_make_root (BangerWsSftp *sftp, GError **error);
