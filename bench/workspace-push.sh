@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
-# Workspace push (doc/workspace.md) of a tree of 2000 files (~20 MiB) into
+# Workspace push (doc/workspace.md) of a tree of $FILES files (default 2000,
+# ~20 MiB: 1% of them 512 KiB, the rest 1-8 KiB) into
 # the real test guest under QEMU, against rsync over ssh and tar over ssh
 # to the same guest in the same run.  Each figure is the median of N runs
 # with the min and max.  Root; makes and removes a network namespace, a
@@ -57,16 +58,18 @@ b() { inns "$banger" --socket="$tmp/run/bangerd.sock" "$@"; }
 b kernel add k --kernel "$guest/vmlinuz" --initrd "$guest/initrd.img" >/dev/null
 b image import g --rootfs "$guest/rootfs.ext4" >/dev/null
 
-# The tree: 1980 small files (1-8 KiB) in 40 directories + 20 of 512 KiB.
+# The tree: FILES files, 1% of 512 KiB, the rest 1-8 KiB in 40 directories.
+FILES=${FILES:-2000}
 tpl=$tmp/template
 mkdir -p "$tpl"
-python3 - "$tpl" <<'EOF'
+python3 - "$tpl" "$FILES" <<'EOF'
 import os, random, sys
-root = sys.argv[1]; r = random.Random(42)
-for i in range(1980):
+root = sys.argv[1]; n = int(sys.argv[2]); r = random.Random(42)
+big = max(1, n // 100)
+for i in range(n - big):
     d = os.path.join(root, "dir%02d" % (i % 40)); os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, "f%04d.txt" % i), "wb") as f: f.write(r.randbytes(r.randint(1024, 8192)))
-for i in range(20):
+for i in range(big):
     with open(os.path.join(root, "blob%02d.bin" % i), "wb") as f: f.write(r.randbytes(512 * 1024))
 EOF
 files=$(find "$tpl" -type f | wc -l)
@@ -100,8 +103,8 @@ rsync_e="${ssh_cmd[*]} -o BatchMode=yes"
 now() { date +%s.%N; }
 declare -A t
 add() { t[$1]="${t[$1]:-} $2"; }
-touch_some() { # append to 20 small files (1%)
-  for i in $(seq 0 99 1980 | head -n 20); do
+touch_some() { # append to 1% of the small files
+  for i in $(seq 0 99 $((FILES - FILES / 100 - 1)) | head -n $((FILES / 100))); do
     printf 'edit %s\n' "$RANDOM" >>"$1/dir$(printf %02d $((i % 40)))/f$(printf %04d "$i").txt"
   done
 }

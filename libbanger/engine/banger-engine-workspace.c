@@ -238,8 +238,8 @@ take_list (GPtrArray *to, GPtrArray *from)
 /* Runs @plan's steps; stops at the first failure (*out_done: how many
  * succeeded). */
 static gboolean
-run_steps (BangerWsPlan *plan, BangerWsSftp *sftp, int root_fd, BangerEngineWsReport *r,
-           guint *out_done, GCancellable *cancellable, GError **error)
+run_steps (BangerWsPlan *plan, BangerWsSftp *sftp, int root_fd, const BangerWsManifest *guest,
+           BangerEngineWsReport *r, guint *out_done, GCancellable *cancellable, GError **error)
 {
   gboolean push = plan->direction == BANGER_WS_DIRECTION_PUSH;
 
@@ -262,14 +262,18 @@ run_steps (BangerWsPlan *plan, BangerWsSftp *sftp, int root_fd, BangerEngineWsRe
         }
       else if (s->entry->type != BANGER_WS_FILE)
         {
-          ok = push ? banger_ws_sftp_make (sftp, s->entry, error)
+          ok = push ? banger_ws_sftp_make (sftp, s->entry,
+                                           banger_ws_manifest_lookup (guest, s->path) == NULL,
+                                           error)
                     : banger_ws_host_make (root_fd, s->entry, error);
           if (ok)
             r->n_copied++;
         }
       else if (push)
         {
-          ok = banger_ws_sftp_put_file (sftp, root_fd, s->entry, &r->bytes, error);
+          ok = banger_ws_sftp_put_file (sftp, root_fd, s->entry,
+                                        banger_ws_manifest_lookup (guest, s->path) == NULL,
+                                        &r->bytes, error);
           if (ok)
             r->n_copied++;
         }
@@ -381,7 +385,7 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
   plan = banger_ws_plan_make (st.base_host, st.base_guest, host, guest, dir,
                               (flags & BANGER_ENGINE_WS_FORCE) != 0);
   if (dir != BANGER_WS_DIRECTION_STATUS
-      && !run_steps (plan, sftp, root_fd, r, &done, cancellable, &step_error))
+      && !run_steps (plan, sftp, root_fd, guest, r, &done, cancellable, &step_error))
     {
       /* what was not done stays pending: its base is kept */
       GPtrArray *pending

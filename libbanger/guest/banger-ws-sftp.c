@@ -326,10 +326,11 @@ set_stat (BangerWsSftp *s, const char *gp, guint32 mode, gint64 mtime_ns, GError
 }
 
 gboolean
-banger_ws_sftp_make (BangerWsSftp *s, const BangerWsEntry *entry, GError **error)
+banger_ws_sftp_make (BangerWsSftp *s, const BangerWsEntry *entry, gboolean absent,
+                     GError **error)
 {
   g_autofree char *gp = guest_path (s, entry->path);
-  sftp_attributes a = sftp_lstat (s->sftp, gp);
+  sftp_attributes a = absent ? NULL : sftp_lstat (s->sftp, gp);
 
   if (a != NULL)
     {
@@ -367,7 +368,7 @@ banger_ws_sftp_make (BangerWsSftp *s, const BangerWsEntry *entry, GError **error
 
 gboolean
 banger_ws_sftp_put_file (BangerWsSftp *s, int host_root_fd, BangerWsEntry *entry,
-                         guint64 *inout_bytes, GError **error)
+                         gboolean absent, guint64 *inout_bytes, GError **error)
 {
   g_autofree char *gp = guest_path (s, entry->path);
   g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
@@ -387,7 +388,7 @@ banger_ws_sftp_put_file (BangerWsSftp *s, int host_root_fd, BangerWsEntry *entry
       return FALSE;
     }
   /* a directory or symlink in the way goes first */
-  a = sftp_lstat (s->sftp, gp);
+  a = absent ? NULL : sftp_lstat (s->sftp, gp);
   if (a != NULL)
     {
       gboolean replace = a->type != SSH_FILEXFER_TYPE_REGULAR;

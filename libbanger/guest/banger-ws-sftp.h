@@ -41,13 +41,16 @@ gboolean banger_ws_sftp_make_root (BangerWsSftp *sftp, GError **error);
 gboolean banger_ws_sftp_remove (BangerWsSftp *sftp, const char *path, GError **error);
 
 /* Make a directory or symlink, replacing what is there if its type
- * differs. */
-gboolean banger_ws_sftp_make (BangerWsSftp *sftp, const BangerWsEntry *entry, GError **error);
+ * differs.  @absent: the caller knows nothing is there (one round trip
+ * fewer). */
+gboolean banger_ws_sftp_make (BangerWsSftp *sftp, const BangerWsEntry *entry, gboolean absent,
+                              GError **error);
 
 /* Send the host file @entry->path (read from @host_root_fd) to the guest,
- * with its mode and mtime; sets entry->hash to what was sent. */
+ * with its mode and mtime; sets entry->hash to what was sent.  @absent as
+ * for banger_ws_sftp_make(). */
 gboolean banger_ws_sftp_put_file (BangerWsSftp *sftp, int host_root_fd, BangerWsEntry *entry,
-                                  guint64 *inout_bytes, GError **error);
+                                  gboolean absent, guint64 *inout_bytes, GError **error);
 
 /* Fetch the guest file @entry->path into @fd; sets entry->hash and
  * entry->size to what was received. */
