@@ -22,5 +22,6 @@
 #include <banger-client.h>
 #include <banger-doctor-check.h>
 #include <banger-client-events.h>
+#include <banger-client-reach.h>
 
 #undef __BANGER_H_INSIDE__

@@ -24,6 +24,7 @@ xfsprogs
 libssh-dev
 libarchive-dev libext2fs-dev comerr-dev docker-registry skopeo umoci openssl
 bind9-dnsutils dnsperf
+rsync
 "
 
 # shellcheck disable=SC2086

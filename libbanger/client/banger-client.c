@@ -516,6 +516,8 @@ banger_client_vm_create_async (BangerClient *client, BangerVmSpec *spec, GCancel
                                    banger_vmm_kind_to_string (banger_vm_spec_get_vmm (spec)));
   if (!banger_vm_spec_get_start (spec))
     json_object_set_boolean_member (p, "no_start", TRUE);
+  if (banger_vm_spec_get_workspace (spec) != NULL)
+    json_object_set_string_member (p, "workspace", banger_vm_spec_get_workspace (spec));
   call_async (client, "vm.create", p, convert_vm, (GDestroyNotify)banger_vm_info_unref, TRUE,
               banger_client_vm_create_async, cancellable, callback, user_data);
 }
@@ -1074,3 +1076,4 @@ banger_client_kernel_add_finish (BangerClient *client, GAsyncResult *result, GEr
 {
   return finish (client, result, banger_client_kernel_add_async, error);
 }
+

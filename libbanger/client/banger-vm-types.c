@@ -92,6 +92,7 @@ struct _BangerVmSpec
   guint64 work_disk_size;
   BangerVmmKind vmm;
   gboolean start;
+  char *workspace;
 };
 
 G_DEFINE_BOXED_TYPE (BangerVmSpec, banger_vm_spec, banger_vm_spec_ref, banger_vm_spec_unref)
@@ -158,6 +159,7 @@ banger_vm_spec_unref (BangerVmSpec *spec)
   g_free (spec->name);
   g_free (spec->image);
   g_free (spec->kernel);
+  g_free (spec->workspace);
   g_free (spec);
 }
 
@@ -292,6 +294,38 @@ banger_vm_spec_get_work_disk_size (BangerVmSpec *spec)
 {
   g_return_val_if_fail (spec != NULL, 0);
   return spec->work_disk_size;
+}
+
+/**
+ * banger_vm_spec_set_workspace:
+ * @spec: a #BangerVmSpec
+ * @workspace: (nullable): `DIR[:GUESTDIR]`: an absolute host directory
+ *   synced into the guest at GUESTDIR (default `/workspace`) over SFTP;
+ *   %NULL: none (doc/workspace.md)
+ *
+ * Since: 0.2
+ */
+void
+banger_vm_spec_set_workspace (BangerVmSpec *spec, const char *workspace)
+{
+  g_return_if_fail (spec != NULL);
+  g_free (spec->workspace);
+  spec->workspace = g_strdup (workspace);
+}
+
+/**
+ * banger_vm_spec_get_workspace:
+ * @spec: a #BangerVmSpec
+ *
+ * Returns: (nullable): the workspace binding, or %NULL
+ *
+ * Since: 0.2
+ */
+const char *
+banger_vm_spec_get_workspace (BangerVmSpec *spec)
+{
+  g_return_val_if_fail (spec != NULL, NULL);
+  return spec->workspace;
 }
 
 /**

@@ -101,6 +101,10 @@ void banger_vm_spec_set_work_disk_size (BangerVmSpec *spec, guint64 work_disk_si
 BANGER_AVAILABLE_IN_0_2
 guint64 banger_vm_spec_get_work_disk_size (BangerVmSpec *spec);
 BANGER_AVAILABLE_IN_0_2
+void banger_vm_spec_set_workspace (BangerVmSpec *spec, const char *workspace);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_vm_spec_get_workspace (BangerVmSpec *spec);
+BANGER_AVAILABLE_IN_0_2
 void banger_vm_spec_set_vmm (BangerVmSpec *spec, BangerVmmKind vmm);
 BANGER_AVAILABLE_IN_0_2
 BangerVmmKind banger_vm_spec_get_vmm (BangerVmSpec *spec);

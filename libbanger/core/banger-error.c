@@ -24,6 +24,8 @@ static const char *const error_names[] = {
   [BANGER_ERROR_PROTOCOL] = "protocol",
   [BANGER_ERROR_LIMIT_EXCEEDED] = "limit-exceeded",
   [BANGER_ERROR_VMM] = "vmm",
+  [BANGER_ERROR_HOST_KEY_MISMATCH] = "host-key-mismatch",
+  [BANGER_ERROR_CONFLICT] = "conflict",
 };
 
 /**

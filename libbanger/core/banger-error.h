@@ -38,6 +38,12 @@ G_BEGIN_DECLS
  * @BANGER_ERROR_LIMIT_EXCEEDED: a size, count or rate limit was hit.
  * @BANGER_ERROR_VMM: the VMM (Firecracker, QEMU) refused a request; the
  *   message carries the VMM's own words.
+ * @BANGER_ERROR_HOST_KEY_MISMATCH: a guest offered an SSH host key other
+ *   than the one banger recorded (or injected) for it; nothing was sent to
+ *   it.  Since: 0.2
+ * @BANGER_ERROR_CONFLICT: both sides changed the same thing since they last
+ *   agreed (a workspace file changed on the host and in the guest); nothing
+ *   was overwritten.  Since: 0.2
  *
  * Error codes in the #BANGER_ERROR domain.  Values are stable: they are never
  * renumbered, and each has a fixed name (banger_error_to_name()) used when an
@@ -58,6 +64,8 @@ typedef enum {
   BANGER_ERROR_PROTOCOL = 9,
   BANGER_ERROR_LIMIT_EXCEEDED = 10,
   BANGER_ERROR_VMM = 11,
+  BANGER_ERROR_HOST_KEY_MISMATCH = 12,
+  BANGER_ERROR_CONFLICT = 13,
 } BangerError;
 
 BANGER_AVAILABLE_IN_0_1

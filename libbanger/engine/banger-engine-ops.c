@@ -10,6 +10,7 @@
 #include "banger-engine-exec.h"
 #include "banger-engine-ops.h"
 #include "banger-engine-ops-private.h"
+#include "banger-engine-ops-reach.h"
 #include "banger-engine-private.h"
 #include "banger-engine-pull.h"
 #include "banger-error.h"
@@ -304,6 +305,7 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
   spec.work_disk_bytes
       = (guint64)json_object_get_int_member_with_default (params, "work_disk_bytes", 0);
   spec.no_start = json_object_get_boolean_member_with_default (params, "no_start", FALSE);
+  spec.workspace = opt_str (params, "workspace");
   spec.vmm = -1;
   if (vmm != NULL)
     {
@@ -502,6 +504,7 @@ static const BangerParamSpec vm_create_params[] = {
   { "work_disk_bytes", BANGER_PARAM_INT, FALSE, 0, G_GINT64_CONSTANT (17592186044416), NULL },
   { "vmm", BANGER_PARAM_STRING, FALSE, 1, 16, NULL },
   { "no_start", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
+  { "workspace", BANGER_PARAM_STRING, FALSE, 1, 8192, NULL },
   { NULL },
 };
 static const BangerParamSpec vm_set_params[] = {
@@ -548,6 +551,7 @@ static const BangerPrivOp ops[] = {
   { "vm.delete", vm_name_params, op_vm_delete, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "vm.set", vm_set_params, op_vm_set, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "vm.exec", vm_exec_params, op_vm_exec, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  BANGER_ENGINE_REACH_OPS,
   { NULL, NULL, NULL, 0 },
 };
 

@@ -14,6 +14,8 @@
 #include "banger-cow-disk.h"
 #include "banger-engine-adopted.h"
 #include "banger-engine-private.h"
+#include "banger-engine-ssh.h"
+#include "banger-engine-workspace.h"
 #include "banger-error.h"
 #include "banger-guest-exec.h"
 #include "banger-guest-inject.h"
@@ -54,6 +56,8 @@ typedef struct
   const char *kind;
   guint steps_done;
   guint steps_total;
+  char *ws_host;  /* create with a workspace: the canonical host dir */
+  char *ws_guest; /* and the guest dir */
 } VmCtx;
 
 static void
@@ -71,6 +75,8 @@ vm_ctx_clear (VmCtx *c)
   g_free (c->gateway);
   g_free (c->netmask);
   g_free (c->tap);
+  g_free (c->ws_host);
+  g_free (c->ws_guest);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VmCtx, vm_ctx_clear)
@@ -555,8 +561,32 @@ step_ssh (VmCtx *c, GError **error)
   return TRUE;
 }
 
+/* create: the binding goes into the VM's dir (removed with it) */
+static gboolean
+step_workspace_bind (VmCtx *c, GError **error)
+{
+  return c->ws_host == NULL
+         || banger_engine_workspace_bind (c->dir, c->ws_host, c->ws_guest, error);
+}
+
+/* boot: push the workspace (host changes made while the VM was stopped
+ * too); conflicts are logged and left for `vm workspace` */
+static gboolean
+step_workspace_push (VmCtx *c, GError **error)
+{
+  g_autoptr (BangerEngineWsReport) r = banger_engine_workspace_sync_locked (
+      c->engine, c->vm->id, c->ip, BANGER_ENGINE_WS_PUSH, BANGER_ENGINE_WS_FLAGS_NONE, c->op_id,
+      c->cancellable, error);
+
+  if (r != NULL && r->conflicts->len > 0)
+    banger_engine_log (c->op_id, "%s: %u workspace conflicts left alone (see vm workspace status)",
+                       c->vm->name, r->conflicts->len);
+  return r != NULL;
+}
+
 static const Step create_disk_steps[] = {
   { "rootfs", step_rootfs, undo_rootfs },
+  { "workspace", step_workspace_bind, NULL },
   { "work-disk", step_work_disk, NULL },
   { "inject-key", step_inject_key, NULL },
   { "lease", step_lease, undo_lease },
@@ -589,6 +619,7 @@ static const Step boot_steps[] = {
   { "launch", step_launch, undo_launch },
   { "start", step_start, NULL },
   { "ssh", step_ssh, NULL },
+  { "workspace", step_workspace_push, NULL },
 };
 
 /* Runs @steps; on a failure undoes the failed step and those before it in
@@ -726,6 +757,9 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
                    spec->work_disk_bytes);
       return NULL;
     }
+  if (spec->workspace != NULL
+      && !banger_engine_workspace_parse (spec->workspace, &c.ws_host, &c.ws_guest, error))
+    return NULL;
   locker = g_mutex_locker_new (banger_engine_vm_lock (e, spec->name));
   c.engine = e;
   c.op_id = op_id;
@@ -789,6 +823,7 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
                                       NULL, error))
         return NULL;
     }
+  banger_engine_ssh_config_refresh_logged (e, op_id);
   {
     g_autoptr (BangerStoreVm) now = banger_store_vm_get_by_id (e->store, c.vm->id, error);
     return now ? info_for (e, now) : NULL;
@@ -870,6 +905,10 @@ stop_or_kill (BangerEngine *e, const char *name, gboolean graceful, const char *
     return FALSE;
   if (vm->state != BANGER_STORE_VM_STATE_RUNNING)
     return busy (error, name, vm->state, graceful ? "stop" : "kill");
+  /* the guest's workspace changes come home before a graceful stop */
+  if (graceful
+      && !banger_engine_workspace_pull_before_stop (e, vm->id, op_id, cancellable, error))
+    return FALSE;
   if (!banger_store_vm_set_state (e->store, vm->id, BANGER_STORE_VM_STATE_RUNNING,
                                   BANGER_STORE_VM_STATE_STOPPING, NULL, NULL, error))
     return FALSE;
@@ -934,6 +973,7 @@ banger_engine_vm_delete (BangerEngine *e, const char *name, const char *op_id,
                                  (*error)->message, NULL);
       return FALSE;
     }
+  banger_engine_ssh_config_refresh_logged (e, op_id);
   return TRUE;
 }
 

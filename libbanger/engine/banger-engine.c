@@ -13,6 +13,7 @@
 #include "banger-cow-disk.h"
 #include "banger-engine-private.h"
 #include "banger-engine-pull.h"
+#include "banger-engine-ssh.h"
 #include "banger-error.h"
 #include "banger-store.h"
 #include "banger-vmm.h"
@@ -162,6 +163,8 @@ banger_engine_new (BangerEngineConfig *config, GError **error)
   if (!make_backend (self, error) || !banger_engine_reconcile (self, error)
       || !banger_engine_reconcile_host (self, error))
     return NULL;
+  /* the included ssh_config, current from the start (doc/ssh.md) */
+  banger_engine_ssh_config_refresh_logged (self, "start-up");
   return g_steal_pointer (&self);
 }
 

@@ -68,6 +68,7 @@ typedef struct
   guint64 work_disk_bytes; /* 0: none */
   int vmm;                 /* BangerStoreVmm, or -1: the config's default */
   gboolean no_start;       /* stop after the disks: state stopped */
+  const char *workspace;   /* nullable: "DIR[:GUESTDIR]" (doc/workspace.md) */
 } BangerEngineVmSpec;
 
 /* What `vm show` says: the record, its runtime handles and its addresses. */

@@ -491,7 +491,7 @@ check_host_key_locked (BangerGuestSsh *ssh, GError **error)
     case SSH_KNOWN_HOSTS_OTHER:
       {
         g_autofree char *fp = server_fingerprint (ssh->session);
-        g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+        g_set_error (error, BANGER_ERROR, BANGER_ERROR_HOST_KEY_MISMATCH,
                      "The SSH host key of %s:%u changed: it now offers %s, which is not the key "
                      "recorded in '%s'; refusing to connect (remove the entry if this guest "
                      "was legitimately reinstalled)",
@@ -528,9 +528,10 @@ check_host_key (BangerGuestSsh *ssh, GError **error)
  *
  * Opens one authenticated SSH session.  Blocks the calling thread.
  *
- * Errors: %BANGER_ERROR_PERMISSION_DENIED when the guest's host key is not
+ * Errors: %BANGER_ERROR_HOST_KEY_MISMATCH when the guest's host key is not
  * the one recorded in the known-hosts file (a changed key is never
- * accepted), when the guest refuses the install key, or when the
+ * accepted); %BANGER_ERROR_PERMISSION_DENIED when the guest refuses the
+ * install key, or when the
  * known-hosts file is not the caller's; %BANGER_ERROR_TIMED_OUT when the
  * deadline passes; %BANGER_ERROR_CANCELLED; %BANGER_ERROR_NOT_FOUND when
  * the known-hosts file's directory is missing; %BANGER_ERROR_FAILED for a

@@ -52,8 +52,8 @@ pause_cancellable (guint ms, GCancellable *cancellable)
  *
  * Errors: %BANGER_ERROR_TIMED_OUT after @timeout_ms, with the last
  * attempt's failure in the message; at once, without retrying,
- * %BANGER_ERROR_PERMISSION_DENIED (changed host key, refused key, foreign
- * known-hosts file), %BANGER_ERROR_NOT_FOUND (no known-hosts directory) and
+ * %BANGER_ERROR_HOST_KEY_MISMATCH (changed host key),
+ * %BANGER_ERROR_PERMISSION_DENIED (refused key, foreign known-hosts file), %BANGER_ERROR_NOT_FOUND (no known-hosts directory) and
  * %BANGER_ERROR_CANCELLED.
  *
  * Returns: %TRUE once the guest accepted the key

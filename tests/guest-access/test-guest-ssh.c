@@ -302,7 +302,7 @@ START_TEST (test_guest_access)
     ck_assert_int_eq (chmod (vm->known_hosts, 0600), 0);
 
     ck_assert (!banger_guest_exec (ep, argv, NULL, NULL, NULL, NULL, &error));
-    banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+    banger_assert_error (error, BANGER_ERROR_HOST_KEY_MISMATCH);
     ck_assert_msg (strstr (error->message, "host key") != NULL
                        && strstr (error->message, "changed") != NULL,
                    "%s", error->message);
@@ -311,7 +311,7 @@ START_TEST (test_guest_access)
 
     t0 = g_get_monotonic_time ();
     ck_assert (!banger_guest_wait_ssh (ep, 60 * 1000, &attempts, NULL, &error));
-    banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+    banger_assert_error (error, BANGER_ERROR_HOST_KEY_MISMATCH);
     ck_assert_uint_eq (attempts, 1);
     ck_assert (g_get_monotonic_time () - t0 < 10 * G_USEC_PER_SEC);
     g_clear_error (&error);

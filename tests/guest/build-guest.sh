@@ -98,23 +98,28 @@ for old in "$cache"/debs/linux-image-*; do
 done
 bbdir=$(fetch busybox-static)
 dbdir=$(fetch dropbear-bin)
+# OpenSSH's sftp-server (libc only) at the path dropbear execs for the
+# "sftp" subsystem: banger's workspace sync speaks SFTP (doc/workspace.md).
+sfdir=$(fetch openssh-sftp-server)
 
 busybox="$bbdir/tree/bin/busybox"
 dropbear="$dbdir/tree/usr/sbin/dropbear"
 dropbearkey="$dbdir/tree/usr/bin/dropbearkey"
-[ -x "$busybox" ] && [ -x "$dropbear" ] && [ -x "$dropbearkey" ] || die "unexpected package layout"
+sftpserver="$sfdir/tree/usr/lib/openssh/sftp-server"
+[ -x "$busybox" ] && [ -x "$dropbear" ] && [ -x "$dropbearkey" ] && [ -x "$sftpserver" ] \
+  || die "unexpected package layout"
 
 krel=$(ls "$kdir/tree/lib/modules")
 [ -n "$krel" ] && [ -f "$kdir/tree/boot/vmlinuz-$krel" ] || die "no kernel in $kpkg"
 
 # dropbear is dynamically linked: the libraries ldd names (resolved on this
 # host, which is the same Debian release) go into the rootfs.
-libs=$(ldd "$dropbear" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+libs=$( { ldd "$dropbear"; ldd "$sftpserver"; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
 [ -n "$libs" ] || die "ldd found no libraries for dropbear"
 
 # ------------------------------------------------------------ cache key
 key=$( {
-  cat "$kdir/.unpacked" "$bbdir/.unpacked" "$dbdir/.unpacked"
+  cat "$kdir/.unpacked" "$bbdir/.unpacked" "$dbdir/.unpacked" "$sfdir/.unpacked"
   for l in $libs; do printf '%s ' "$l"; sha256sum <"$(readlink -f "$l")"; done
   cat "$here/build-guest.sh" "$here/initrd-init" "$here/rootfs-rc"
 } | sha256sum | cut -c1-16)
@@ -179,6 +184,8 @@ for a in $("$busybox" --list); do
   [ "$a" = busybox ] || ln -s /bin/busybox "$root/bin/$a"
 done
 cp "$dropbear" "$root/usr/sbin/dropbear"
+mkdir -p "$root/usr/lib"
+cp "$sftpserver" "$root/usr/lib/sftp-server"
 for l in $libs; do
   mkdir -p "$root$(dirname "$l")"
   cp -L "$l" "$root$l"

@@ -19,6 +19,7 @@
 #include "banger-error-private.h"
 #include "banger-install-config.h"
 #include "banger-quote.h"
+#include "banger-system-ssh-config.h"
 
 /* A binary bangerd-root will run as root: absolute, a regular executable,
  * owned by root and writable by nobody else. */
@@ -107,6 +108,8 @@ banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *globals)
   g_autofree char *dropin = NULL;
   g_autofree char *config_dir = NULL;
   gboolean no_systemd = FALSE;
+  gboolean no_ssh_config = FALSE;
+  g_autofree char *ssh_include = NULL;
   struct passwd *pw;
   const char *path;
   const char *const firecracker_candidates[] = { "/usr/bin/firecracker",
@@ -128,6 +131,8 @@ banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *globals)
     { "vm-network", 0, 0, G_OPTION_ARG_STRING, &vm_network, "The IPv4 network tap and bridge addresses must lie in (default " BANGER_INSTALL_DEFAULT_VM_NETWORK ")", "A.B.C.D/LEN" },
     { "unit-dir", 0, 0, G_OPTION_ARG_FILENAME, &unit_dir, "Where the socket's owner drop-in goes (default /etc/systemd/system)", "DIR" },
     { "no-systemd", 0, 0, G_OPTION_ARG_NONE, &no_systemd, "Do not write the systemd drop-in", NULL },
+    { "no-ssh-config", 0, 0, G_OPTION_ARG_NONE, &no_ssh_config, "Do not add the Include line to the owner's ~/.ssh/config", NULL },
+    { "ssh-config-include", 0, 0, G_OPTION_ARG_FILENAME, &ssh_include, "The ssh_config of the owner's bangerd to include (default ~OWNER/.local/state/banger/ssh/config)", "PATH" },
     { NULL },
   };
 
@@ -218,6 +223,15 @@ banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *globals)
       if (!write_socket_dropin (unit_dir ? unit_dir : "/etc/systemd/system", config, &dropin,
                                 &error))
         return banger_cli_report_error (globals, "system install", error);
+    }
+
+  /* `ssh NAME.banger.internal` for the owner (doc/ssh.md): as the owner */
+  if (!no_ssh_config && !banger_system_install_ssh_config (pw, ssh_include, !globals->json, &error))
+    {
+      /* not fatal: the helper's install is done; the owner can add it */
+      g_printerr ("banger system install: note: %s; run 'banger ssh-config install' as %s\n",
+                  error->message, pw->pw_name);
+      g_clear_error (&error);
     }
 
   if (globals->json)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "banger-cli-call.h"
+#include "banger-cli-workspace.h"
 
 static BangerVmInfo *
 finish_vm (BangerClient *client, GAsyncResult *res,
@@ -47,7 +48,7 @@ print_vm (BangerCliGlobals *globals, BangerVmInfo *vm)
 int
 banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
 {
-  g_autofree char *image = NULL, *kernel = NULL, *work = NULL, *vmm = NULL;
+  g_autofree char *image = NULL, *kernel = NULL, *work = NULL, *vmm = NULL, *workspace = NULL;
   int vcpus = 0, memory = 0, code;
   gboolean no_start = FALSE;
   GOptionEntry entries[] = {
@@ -61,6 +62,8 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
       "VMM" },
     { "no-start", 0, 0, G_OPTION_ARG_NONE, &no_start, "Make the disks only; leave it stopped",
       NULL },
+    { "workspace", 0, 0, G_OPTION_ARG_FILENAME, &workspace,
+      "Sync host DIR into the guest (default /workspace; doc/workspace.md)", "DIR[:GUESTDIR]" },
     { NULL },
   };
   g_autoptr (BangerClient) client = NULL;
@@ -78,6 +81,16 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
       return BANGER_EXIT_USAGE;
     }
   spec = banger_vm_spec_new (argv[1], image, kernel);
+  if (workspace != NULL)
+    {
+      /* the daemon's cwd is not ours: DIR made absolute here */
+      const char *colon = strrchr (workspace, ':');
+      g_autofree char *dir = colon && colon[1] == '/' ? g_strndup (workspace, colon - workspace)
+                                                      : g_strdup (workspace);
+      g_autofree char *abs = banger_cli_absolute (dir);
+      g_autofree char *full = g_strconcat (abs, colon && colon[1] == '/' ? colon : "", NULL);
+      banger_vm_spec_set_workspace (spec, full);
+    }
   if (vcpus < 0 || memory < 0)
     {
       g_printerr ("banger vm create: --vcpus and --memory must be positive\n");

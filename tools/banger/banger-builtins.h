@@ -49,6 +49,9 @@ int banger_builtin_image_pull (int argc, char **argv, BangerCliGlobals *globals)
 int banger_builtin_image_prune (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_kernel_pull (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_ssh (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_workspace (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_ssh_config (int argc, char **argv, BangerCliGlobals *globals);
 
 /* Print a GError in the CLI's format (and as JSON with --json). */
 int banger_cli_report_error (BangerCliGlobals *globals, const char *command, const GError *error);

@@ -26,7 +26,9 @@ static const BangerBuiltin vm_builtins[] = {
   { "show", "Show one VM", banger_builtin_vm_show },
   { "set", "Change a stopped VM's vCPUs or memory", banger_builtin_vm_set },
   { "exec", "Run a command in a VM over SSH", banger_builtin_vm_exec },
-  { "ssh", "Open an SSH session to a VM", NULL },
+  { "ssh", "Open an SSH session to a VM (OpenSSH, host key checked)", banger_builtin_vm_ssh },
+  { "workspace", "Push, pull or show a VM's workspace (push|pull|status)",
+    banger_builtin_vm_workspace },
   { NULL, NULL, NULL },
 };
 
@@ -71,6 +73,8 @@ static const BangerGroup groups[] = {
   { "kernel", "Manage guest kernels", kernel_builtins, NULL },
   { "system", "Install and configure banger on this host", system_builtins, NULL },
   { "doctor", "Check what this host can do", NULL, banger_builtin_doctor },
+  { "ssh-config", "Add or remove the Include line for VMs in ~/.ssh/config", NULL,
+    banger_builtin_ssh_config },
   { NULL, NULL, NULL, NULL },
 };
 

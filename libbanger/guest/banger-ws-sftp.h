@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The guest side of a workspace over SFTP (libssh's client; the guest's
+ * SSH server runs its sftp-server: doc/workspace.md, "Transport").  One
+ * session per sync; blocking, on the caller's thread; cancellable through
+ * the session's GCancellable.  Internal API. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "banger-guest-ssh.h"
+#include "banger-ws-manifest.h"
+
+G_BEGIN_DECLS
+
+/* The size of one SFTP read or write request. */
+#define BANGER_WS_SFTP_CHUNK (64 * 1024)
+/* The bound on one SFTP request's round trip. */
+#define BANGER_WS_SFTP_TIMEOUT_S 60
+
+typedef struct _BangerWsSftp BangerWsSftp;
+
+/* Opens an SSH session and its SFTP subsystem, rooted at @guest_dir
+ * (absolute). */
+BangerWsSftp *banger_ws_sftp_open (BangerGuestEndpoint *endpoint, const char *guest_dir,
+                                   GCancellable *cancellable, GError **error);
+void banger_ws_sftp_close (BangerWsSftp *sftp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerWsSftp, banger_ws_sftp_close)
+
+/* The guest tree (lstat: symlinks recorded, not followed; no hashes).  A
+ * missing root is an empty manifest (and *out_root_missing TRUE).  INVALID_ARGUMENT for a symlink
+ * leaving the tree or a name banger refuses (the guest is not trusted);
+ * LIMIT_EXCEEDED past the bounds. */
+BangerWsManifest *banger_ws_sftp_scan (BangerWsSftp *sftp, gboolean *out_root_missing,
+                                       GError **error);
+
+/* mkdir -p of the root. */
+gboolean banger_ws_sftp_make_root (BangerWsSftp *sftp, GError **error);
+
+/* Remove @path (a directory must be empty); absent: TRUE. */
+gboolean banger_ws_sftp_remove (BangerWsSftp *sftp, const char *path, GError **error);
+
+/* Make a directory or symlink, replacing what is there if its type
+ * differs.  @absent: the caller knows nothing is there (one round trip
+ * fewer). */
+gboolean banger_ws_sftp_make (BangerWsSftp *sftp, const BangerWsEntry *entry, gboolean absent,
+                              GError **error);
+
+/* Send the host file @entry->path (read from @host_root_fd) to the guest,
+ * with its mode and mtime; sets entry->hash to what was sent.  @absent as
+ * for banger_ws_sftp_make(). */
+gboolean banger_ws_sftp_put_file (BangerWsSftp *sftp, int host_root_fd, BangerWsEntry *entry,
+                                  gboolean absent, guint64 *inout_bytes, GError **error);
+
+/* Fetch the guest file @entry->path into @fd; sets entry->hash and
+ * entry->size to what was received. */
+gboolean banger_ws_sftp_get_file (BangerWsSftp *sftp, BangerWsEntry *entry, int fd,
+                                  guint64 *inout_bytes, GError **error);
+
+G_END_DECLS

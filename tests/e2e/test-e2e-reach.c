@@ -1,0 +1,594 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * Reaching VMs end to end (issue 12, SSH and workspace), through the CLI
+ * only: a bangerd (root, in-process executor) in a network namespace this
+ * test makes, the real test guest under QEMU (TCG):
+ *   - a workspace holding a symlink to /etc: vm create refused, nothing made;
+ *   - vm create --workspace: the tree (a symlink, an 8 MiB file) is in the
+ *     guest; `ssh NAME.banger.internal` works through the Include line
+ *     `banger ssh-config install` added; `banger vm ssh NAME -- CMD` works;
+ *   - a host edit: vm exec pushes first and says so; --no-sync does not;
+ *   - guest edits and a file changed on both sides: status shows them; vm
+ *     stop pulls what it can and refuses (conflict), the VM keeps running;
+ *     pull --force: the guest wins; vm stop: everything is on the host;
+ *   - the guest's host key changed while stopped: vm start fails with
+ *     host-key-mismatch, and so does `banger vm ssh`'s OpenSSH;
+ *   - vm rm: the VM leaves the included ssh_config.
+ * Root only. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "banger-cgroup.h"
+#include "banger-guest-kit.h"
+#include "banger-test.h"
+
+#ifndef BANGER_CLI_PATH
+#error "BANGER_CLI_PATH must name the banger this build makes"
+#endif
+#ifndef BANGERD_PATH
+#error "BANGERD_PATH must name the bangerd this build makes"
+#endif
+
+typedef struct
+{
+  char *ns;
+  char *dir;
+  char *socket;
+  char *cgroup_root;
+  char *state_dir;
+  GSubprocess *daemon;
+  int ns_fd;
+} Env;
+
+static Env *leftover;
+
+static void
+setns_child_setup (gpointer data)
+{
+  /* only the network namespace (ip netns exec would remount /sys) */
+  if (setns (GPOINTER_TO_INT (data), CLONE_NEWNET) < 0)
+    _exit (126);
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static void
+kill_vm_cgroups (const char *root)
+{
+  g_autoptr (GDir) d = root ? g_dir_open (root, 0, NULL) : NULL;
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *sub = g_build_filename (root, name, NULL);
+      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
+
+      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+        continue;
+      g_file_set_contents (kill_file, "1", 1, NULL);
+      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
+        g_usleep (10 * 1000);
+    }
+}
+
+static void
+env_destroy (Env *env)
+{
+  if (env == NULL)
+    return;
+  kill_vm_cgroups (env->cgroup_root);
+  if (env->daemon != NULL)
+    {
+      g_subprocess_send_signal (env->daemon, SIGTERM);
+      g_subprocess_wait (env->daemon, NULL, NULL);
+      g_clear_object (&env->daemon);
+    }
+  if (env->ns_fd >= 0)
+    close (env->ns_fd);
+  if (env->ns != NULL)
+    {
+      const char *del[] = { "ip", "netns", "del", env->ns, NULL };
+      banger_kit_run (del, NULL, NULL);
+    }
+  if (env->cgroup_root != NULL)
+    g_rmdir (env->cgroup_root);
+  if (env->dir != NULL)
+    {
+      const char *rm[] = { "rm", "-rf", "--one-file-system", env->dir, NULL };
+      banger_kit_run (rm, NULL, NULL);
+    }
+  g_free (env->ns);
+  g_free (env->dir);
+  g_free (env->socket);
+  g_free (env->cgroup_root);
+  g_free (env->state_dir);
+  g_free (env);
+}
+
+static Env *
+env_new (void)
+{
+  Env *env;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *mount = banger_cgroup2_find_mount (NULL, &error);
+  g_autofree char *conf = NULL;
+  g_autofree char *conf_text = NULL;
+  g_autofree char *ns_path = NULL;
+  g_autofree char *log = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+
+  env_destroy (g_steal_pointer (&leftover));
+  env = g_new0 (Env, 1);
+  env->ns_fd = -1;
+  leftover = env;
+  ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
+  env->ns = g_strdup_printf ("banger-rs-%d", (int)getpid ());
+  env->dir = g_dir_make_tmp ("banger-rs-XXXXXX", &error);
+  ck_assert (env->dir != NULL);
+  env->socket = g_build_filename (env->dir, "run", "bangerd.sock", NULL);
+  env->state_dir = g_build_filename (env->dir, "state", NULL);
+  env->cgroup_root = g_strdup_printf ("%s/banger-rs-%d.slice", mount, (int)getpid ());
+  {
+    const char *add[] = { "ip", "netns", "add", env->ns, NULL };
+    const char *lo[] = { "ip", "-n", env->ns, "link", "set", "lo", "up", NULL };
+    ck_assert (banger_kit_run (add, NULL, NULL));
+    ck_assert (banger_kit_run (lo, NULL, NULL));
+  }
+  ns_path = g_build_filename ("/run/netns", env->ns, NULL);
+  env->ns_fd = open (ns_path, O_RDONLY | O_CLOEXEC);
+  ck_assert (env->ns_fd >= 0);
+  conf = g_build_filename (env->dir, "bangerd.conf", NULL);
+  conf_text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.78.0.0/24\n",
+                               env->cgroup_root);
+  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
+  log = g_build_filename (env->dir, "bangerd.log", NULL);
+  g_subprocess_launcher_set_child_setup (launcher, setns_child_setup,
+                                         GINT_TO_POINTER (env->ns_fd), NULL);
+  g_subprocess_launcher_set_stderr_file_path (launcher, log);
+  {
+    g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
+    g_autofree char *run_dir = g_build_filename (env->dir, "run", NULL);
+    g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", run_dir);
+    g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
+    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt,
+                                               state_opt, run_opt, NULL);
+  }
+  ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
+  for (int i = 0; i < 500 && !g_file_test (env->socket, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10 * 1000);
+  ck_assert_msg (g_file_test (env->socket, G_FILE_TEST_EXISTS), "no bangerd socket");
+  return env;
+}
+
+/* Runs @argv in the namespace (NULL-terminated vararg list after the
+ * outputs); the exit status. */
+static int
+run_in_ns (Env *env, char **out, char **err, const char *const *argv)
+{
+  g_autoptr (GError) error = NULL;
+  int status = -1;
+
+  ck_assert_msg (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, setns_child_setup,
+                               GINT_TO_POINTER (env->ns_fd), out, err, &status, &error),
+                 "spawn %s: %s", argv[0], error ? error->message : "?");
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+/* The CLI with --socket, run in the namespace (vm ssh execs ssh there). */
+static int
+cli (Env *env, char **out, char **err, ...)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *sock = g_strdup_printf ("--socket=%s", env->socket);
+  va_list ap;
+  const char *a;
+
+  g_ptr_array_add (argv, (char *)BANGER_CLI_PATH);
+  va_start (ap, err);
+  a = va_arg (ap, const char *);
+  while (a != NULL && g_str_equal (a, "--json"))
+    {
+      g_ptr_array_add (argv, (char *)a);
+      a = va_arg (ap, const char *);
+    }
+  g_ptr_array_add (argv, sock);
+  for (; a != NULL; a = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *)a);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  return run_in_ns (env, out, err, (const char *const *)argv->pdata);
+}
+
+static char *
+error_code_of (const char *json_out)
+{
+  g_autoptr (JsonParser) p = json_parser_new ();
+  JsonObject *o;
+
+  ck_assert_msg (json_parser_load_from_data (p, json_out, -1, NULL), "not JSON: %s", json_out);
+  o = json_node_get_object (json_parser_get_root (p));
+  o = json_object_get_object_member (o, "error");
+  return g_strdup (json_object_get_string_member (o, "code"));
+}
+
+static void
+write_file (const char *dir, const char *rel, const char *content)
+{
+  g_autofree char *p = g_build_filename (dir, rel, NULL);
+  g_autofree char *d = g_path_get_dirname (p);
+  ck_assert_int_eq (g_mkdir_with_parents (d, 0755), 0);
+  ck_assert (g_file_set_contents (p, content, -1, NULL));
+}
+
+static char *
+read_file (const char *dir, const char *rel)
+{
+  g_autofree char *p = g_build_filename (dir, rel, NULL);
+  char *text = NULL;
+  ck_assert_msg (g_file_get_contents (p, &text, NULL, NULL), "cannot read %s", p);
+  return text;
+}
+
+/* "sha256  -" of a host file */
+static char *
+host_sha256 (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  ck_assert (g_file_get_contents (path, &data, &len, NULL));
+  return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)data, len);
+}
+
+/* The one VM dir under state/vms. */
+static char *
+vm_dir (Env *env)
+{
+  g_autofree char *vms = g_build_filename (env->state_dir, "vms", NULL);
+  g_autoptr (GDir) d = g_dir_open (vms, 0, NULL);
+  const char *name = d ? g_dir_read_name (d) : NULL;
+  ck_assert (name != NULL);
+  return g_build_filename (vms, name, NULL);
+}
+
+static guint
+count_vm_dirs (Env *env)
+{
+  g_autofree char *vms = g_build_filename (env->state_dir, "vms", NULL);
+  g_autoptr (GDir) d = g_dir_open (vms, 0, NULL);
+  guint n = 0;
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* dropbearkey from the guest build's unpacked dropbear-bin */
+static char *
+find_dropbearkey (const char *guest)
+{
+  g_autofree char *cache = g_path_get_dirname (guest);
+  g_autofree char *debs = g_build_filename (cache, "debs", "dropbear-bin", NULL);
+  g_autoptr (GDir) d = g_dir_open (debs, 0, NULL);
+  const char *v;
+
+  while (d != NULL && (v = g_dir_read_name (d)) != NULL)
+    {
+      char *p = g_build_filename (debs, v, "tree", "usr", "bin", "dropbearkey", NULL);
+      if (g_file_test (p, G_FILE_TEST_IS_EXECUTABLE))
+        return p;
+      g_free (p);
+    }
+  return NULL;
+}
+
+START_TEST (test_reach)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *guest = banger_kit_build_guest (&error);
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *ws = NULL, *bad_ws = NULL, *home_cfg = NULL, *include = NULL;
+  g_autofree char *big = NULL, *big_sha = NULL;
+  Env *env;
+  int rc;
+
+  ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
+  kernel = g_build_filename (guest, "vmlinuz", NULL);
+  initrd = g_build_filename (guest, "initrd.img", NULL);
+  rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
+  env = env_new ();
+  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
+  ck_assert_msg (rc == 0, "kernel add: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
+  ck_assert_msg (rc == 0, "image import: %s", err);
+  g_clear_pointer (&err, g_free);
+
+  /* the host tree: files, a symlink, an 8 MiB file */
+  ws = g_build_filename (env->dir, "ws", NULL);
+  write_file (ws, "src/main.c", "int main(void){return 0;}\n");
+  write_file (ws, "both.txt", "base\n");
+  write_file (ws, "todelete", "x\n");
+  {
+    g_autofree char *lnk = g_build_filename (ws, "link", NULL);
+    g_autoptr (GRand) r = g_rand_new_with_seed (7);
+    g_autofree guint32 *data = g_new (guint32, 2 * 1024 * 1024);
+    ck_assert_int_eq (symlink ("src/main.c", lnk), 0);
+    for (guint i = 0; i < 2 * 1024 * 1024; i++)
+      data[i] = g_rand_int (r);
+    big = g_build_filename (ws, "big.bin", NULL);
+    ck_assert (g_file_set_contents (big, (const char *)data, 8 * 1024 * 1024, NULL));
+    big_sha = host_sha256 (big);
+  }
+
+  /* a workspace with a symlink to /etc: refused, nothing made */
+  bad_ws = g_build_filename (env->dir, "bad", NULL);
+  write_file (bad_ws, "ok.txt", "ok\n");
+  {
+    g_autofree char *lnk = g_build_filename (bad_ws, "etc", NULL);
+    ck_assert_int_eq (symlink ("/etc", lnk), 0);
+  }
+  rc = cli (env, &out, &err, "--json", "vm", "create", "bad", "--image", "guest", "--kernel", "k",
+            "--workspace", bad_ws, NULL);
+  ck_assert_int_eq (rc, 1);
+  {
+    g_autofree char *code = error_code_of (out);
+    ck_assert_str_eq (code, "invalid-argument");
+  }
+  ck_assert_msg (strstr (err, "outside the workspace") != NULL, "%s", err);
+  ck_assert_uint_eq (count_vm_dirs (env), 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  /* a guest path with '..': refused */
+  {
+    g_autofree char *spec = g_strdup_printf ("%s:/work/../etc", ws);
+    rc = cli (env, &out, &err, "--json", "vm", "create", "bad", "--image", "guest", "--kernel",
+              "k", "--workspace", spec, NULL);
+    ck_assert_int_eq (rc, 1);
+    {
+      g_autofree char *code = error_code_of (out);
+      ck_assert_str_eq (code, "invalid-argument");
+    }
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+
+  /* create with the workspace */
+  rc = cli (env, &out, &err, "vm", "create", "w1", "--image", "guest", "--kernel", "k",
+            "--workspace", ws, NULL);
+  ck_assert_msg (rc == 0, "vm create: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "exec", "w1", "--", "sh", "-c",
+            "cat /workspace/src/main.c; readlink /workspace/link; sha256sum /workspace/big.bin",
+            NULL);
+  ck_assert_msg (rc == 0, "exec: %s", err);
+  ck_assert_msg (g_str_has_prefix (out, "int main(void){return 0;}\nsrc/main.c\n"), "%s", out);
+  ck_assert_msg (strstr (out, big_sha) != NULL, "%s vs %s", out, big_sha);
+  ck_assert_msg (strstr (err, "workspace pushed") == NULL, "clean: no push: %s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* ssh NAME.banger.internal through the Include line */
+  home_cfg = g_build_filename (env->dir, "home", ".ssh", "config", NULL);
+  write_file (env->dir, "home/.ssh/config", "Host other\n  User nobody\n");
+  rc = cli (env, &out, &err, "ssh-config", "install", "--file", home_cfg, NULL);
+  ck_assert_msg (rc == 0, "ssh-config install: %s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "ssh-config", "install", "--file", home_cfg, NULL);
+  ck_assert_msg (rc == 0 && strstr (out, "already includes") != NULL, "second install: %s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    g_autofree char *cfg = read_file (env->dir, "home/.ssh/config");
+    g_auto (GStrv) lines = g_strsplit (cfg, "\n", -1);
+    ck_assert (g_str_has_prefix (lines[1], "Include "));
+    include = g_strdup (lines[1] + strlen ("Include "));
+    ck_assert_msg (g_str_has_suffix (cfg, "\nHost other\n  User nobody\n"), "%s", cfg);
+  }
+  {
+    const char *argv[] = { "ssh", "-F", home_cfg, "-o", "BatchMode=yes", "w1.banger.internal",
+                           "cat", "/workspace/src/main.c", NULL };
+    rc = run_in_ns (env, &out, &err, argv);
+    ck_assert_msg (rc == 0, "ssh w1.banger.internal: %d: %s", rc, err);
+    ck_assert_str_eq (out, "int main(void){return 0;}\n");
+    g_clear_pointer (&out, g_free);
+    g_clear_pointer (&err, g_free);
+  }
+  /* banger vm ssh NAME -- CMD */
+  rc = cli (env, &out, &err, "vm", "ssh", "w1", "--", "cat", "/workspace/link", NULL);
+  ck_assert_msg (rc == 0, "vm ssh: %d: %s", rc, err);
+  ck_assert_str_eq (out, "int main(void){return 0;}\n");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* a host edit: exec pushes first and says so; --no-sync does not push */
+  write_file (ws, "src/main.c", "int main(void){return 1;}\n");
+  rc = cli (env, &out, &err, "vm", "exec", "w1", "--", "cat", "/workspace/src/main.c", NULL);
+  ck_assert_msg (rc == 0, "exec: %s", err);
+  ck_assert_str_eq (out, "int main(void){return 1;}\n");
+  ck_assert_msg (strstr (err, "banger: workspace pushed to w1:/workspace (1 written, 0 deleted)")
+                     != NULL,
+                 "%s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  write_file (ws, "src/main.c", "int main(void){return 2;}\n");
+  rc = cli (env, &out, &err, "vm", "exec", "--no-sync", "w1", "--", "cat", "/workspace/src/main.c",
+            NULL);
+  ck_assert_msg (rc == 0, "exec --no-sync: %s", err);
+  ck_assert_str_eq (out, "int main(void){return 1;}\n");
+  ck_assert_msg (strstr (err, "workspace pushed") == NULL, "%s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* guest edits, and both.txt changed on both sides */
+  rc = cli (env, NULL, &err, "vm", "exec", "--no-sync", "w1", "--", "sh", "-c",
+            "echo guest > /workspace/fromguest.txt && rm /workspace/todelete && "
+            "echo guest-edit >> /workspace/both.txt && mkdir /workspace/gdir && "
+            "ln -s ../both.txt /workspace/gdir/l && sync",
+            NULL);
+  ck_assert_msg (rc == 0, "guest edits: %s", err);
+  g_clear_pointer (&err, g_free);
+  write_file (ws, "both.txt", "host-edit\n");
+  rc = cli (env, &out, &err, "vm", "workspace", "status", "w1", NULL);
+  ck_assert_msg (rc == 0, "status: %s", err);
+  ck_assert_msg (strstr (out, "conflicts (changed on both sides, left alone):\n  both.txt\n")
+                     != NULL,
+                 "%s", out);
+  ck_assert_msg (strstr (out, "changed in the guest:\n  fromguest.txt\n  gdir\n  gdir/l\n"
+                              "  todelete\n")
+                     != NULL,
+                 "%s", out);
+  ck_assert_msg (strstr (out, "changed on the host:\n  src/main.c\n") != NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* vm stop: pulls what it can, refuses on the conflict, keeps running */
+  rc = cli (env, &out, &err, "--json", "vm", "stop", "w1", NULL);
+  ck_assert_int_eq (rc, 1);
+  {
+    g_autofree char *code = error_code_of (out);
+    ck_assert_str_eq (code, "conflict");
+  }
+  ck_assert_msg (strstr (err, "'both.txt'") != NULL, "%s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    g_autofree char *g = read_file (ws, "fromguest.txt");
+    g_autofree char *todel = g_build_filename (ws, "todelete", NULL);
+    g_autofree char *l = g_build_filename (ws, "gdir", "l", NULL);
+    g_autofree char *target = g_file_read_link (l, NULL);
+    g_autofree char *both = read_file (ws, "both.txt");
+    ck_assert_str_eq (g, "guest\n");
+    ck_assert (!g_file_test (todel, G_FILE_TEST_EXISTS));
+    ck_assert_str_eq (target, "../both.txt"); /* a symlink, kept as one */
+    ck_assert_str_eq (both, "host-edit\n");   /* the conflict: left alone */
+  }
+  rc = cli (env, &out, NULL, "vm", "exec", "--no-sync", "w1", "--", "true", NULL);
+  ck_assert_int_eq (rc, 0); /* still running */
+  g_clear_pointer (&out, g_free);
+  /* a pull without --force leaves it and exits 3; with --force the guest wins */
+  rc = cli (env, &out, &err, "vm", "workspace", "pull", "w1", NULL);
+  ck_assert_int_eq (rc, 3);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "workspace", "pull", "--force", "w1", NULL);
+  ck_assert_msg (rc == 0, "pull --force: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    g_autofree char *both = read_file (ws, "both.txt");
+    ck_assert_str_eq (both, "base\nguest-edit\n");
+  }
+  /* a last guest write, then stop: it comes home */
+  rc = cli (env, NULL, &err, "vm", "exec", "--no-sync", "w1", "--", "sh", "-c",
+            "echo last > /workspace/last.txt && sync", NULL);
+  ck_assert_msg (rc == 0, "%s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "stop", "w1", NULL);
+  ck_assert_msg (rc == 0, "stop: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    g_autofree char *last = read_file (ws, "last.txt");
+    g_autofree char *main_c = read_file (ws, "src/main.c");
+    g_autofree char *sha = host_sha256 (big);
+    ck_assert_str_eq (last, "last\n");
+    ck_assert_str_eq (main_c, "int main(void){return 2;}\n"); /* the host's own edit kept */
+    ck_assert_str_eq (sha, big_sha);
+  }
+
+  /* the guest's host key changes while stopped: start refuses it */
+  {
+    g_autofree char *dbk = find_dropbearkey (guest);
+    g_autofree char *dir = vm_dir (env);
+    g_autofree char *img = g_build_filename (dir, "rootfs.ext4", NULL);
+    g_autofree char *newkey = g_build_filename (env->dir, "newkey", NULL);
+    g_autofree char *cmd = NULL;
+    ck_assert_msg (dbk != NULL, "no dropbearkey in the guest cache");
+    {
+      const char *argv[] = { dbk, "-t", "ed25519", "-f", newkey, NULL };
+      ck_assert (banger_kit_run (argv, NULL, NULL));
+    }
+    cmd = g_strdup_printf ("rm /etc/dropbear/dropbear_ed25519_host_key\n"
+                           "write %s /etc/dropbear/dropbear_ed25519_host_key\n",
+                           newkey);
+    {
+      g_autofree char *cmdfile = g_build_filename (env->dir, "debugfs.cmds", NULL);
+      const char *argv[] = { "debugfs", "-w", "-f", cmdfile, img, NULL };
+      ck_assert (g_file_set_contents (cmdfile, cmd, -1, NULL));
+      ck_assert (banger_kit_run (argv, NULL, NULL));
+    }
+  }
+  rc = cli (env, &out, &err, "--json", "vm", "start", "w1", NULL);
+  ck_assert_int_eq (rc, 1);
+  {
+    g_autofree char *code = error_code_of (out);
+    ck_assert_str_eq (code, "host-key-mismatch");
+  }
+  ck_assert_msg (strstr (err, "host key") != NULL, "%s", err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* vm rm: gone from the included ssh_config */
+  {
+    g_autofree char *before = NULL;
+    g_autofree char *after = NULL;
+    ck_assert (g_file_get_contents (include, &before, NULL, NULL));
+    ck_assert_msg (strstr (before, "Host w1.banger.internal w1\n") != NULL, "%s", before);
+    rc = cli (env, NULL, &err, "vm", "rm", "w1", NULL);
+    ck_assert_msg (rc == 0, "rm: %s", err);
+    g_clear_pointer (&err, g_free);
+    ck_assert (g_file_get_contents (include, &after, NULL, NULL));
+    ck_assert_msg (strstr (after, "w1") == NULL, "%s", after);
+  }
+  rc = cli (env, &out, &err, "ssh-config", "uninstall", "--file", home_cfg, NULL);
+  ck_assert_msg (rc == 0, "uninstall: %s", err);
+  {
+    g_autofree char *cfg = read_file (env->dir, "home/.ssh/config");
+    ck_assert_str_eq (cfg, "Host other\n  User nobody\n");
+  }
+}
+END_TEST
+
+static Suite *
+reach_suite (void)
+{
+  Suite *s = suite_create ("e2e-reach");
+  TCase *tc = tcase_create ("reach");
+
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_reach);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  int rc;
+
+  if (geteuid () != 0)
+    return banger_test_skip_suite ("needs root (network namespace, taps, QEMU)");
+  {
+    SRunner *sr = srunner_create (reach_suite ());
+    g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
+    srunner_set_fork_status (sr, CK_NOFORK);
+    srunner_set_tap (sr, "-");
+    srunner_run_all (sr, CK_SILENT);
+    rc = srunner_ntests_failed (sr) == 0 ? 0 : 1;
+    srunner_free (sr);
+  }
+  env_destroy (g_steal_pointer (&leftover));
+  return rc;
+}
