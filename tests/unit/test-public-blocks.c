@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * The public building blocks without a VM (unit): compiled like a consumer
+ * (only <banger.h>, only libbanger-1.so).  BangerMachineConfig's checks and
+ * seal, the driver constructors' refusals, BangerVmm before launch,
+ * BangerPrivBackend's constructors and the refusals made before any request
+ * (flags, sizes).  The VM itself: tests/e2e/test-public-vmm.c. */
+#include <banger.h>
+
+#ifdef BANGER_COMPILATION
+#error "this test must compile like a consumer"
+#endif
+
+#include <string.h>
+#include <unistd.h>
+
+#include "banger-test.h"
+
+static BangerMachineConfig *
+good_config (void)
+{
+  BangerMachineConfig *c = banger_machine_config_new ("web-1", "/run/test/web-1");
+
+  banger_machine_config_set_kernel (c, "/boot/vmlinuz", NULL);
+  banger_machine_config_add_drive (c, "rootfs", "/var/lib/x/rootfs.ext4", TRUE, FALSE);
+  banger_machine_config_add_nic (c, "eth0", "bngt0123456789a", NULL);
+  return c;
+}
+
+START_TEST (test_config_defaults_and_seal)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BangerMachineConfig) c = good_config ();
+  g_autofree char *cmdline = NULL;
+
+  ck_assert_str_eq (banger_machine_config_get_vm_id (c), "web-1");
+  ck_assert_str_eq (banger_machine_config_get_run_dir (c), "/run/test/web-1");
+  ck_assert_uint_eq (banger_machine_config_get_vcpus (c), 1);
+  ck_assert_uint_eq (banger_machine_config_get_memory_mib (c), 256);
+  ck_assert_uint_eq (banger_machine_config_get_n_drives (c), 1);
+  ck_assert_uint_eq (banger_machine_config_get_n_nics (c), 1);
+  banger_machine_config_set_guest_network (c, "172.30.0.2", "172.30.0.1", NULL, NULL);
+  cmdline = banger_machine_config_build_boot_args (c, NULL);
+  ck_assert_msg (strstr (cmdline, "console=ttyS0") != NULL, "%s", cmdline);
+  ck_assert_msg (strstr (cmdline, "ip=172.30.0.2::172.30.0.1:255.255.255.252:web-1:eth0:off")
+                     != NULL,
+                 "%s", cmdline);
+  ck_assert (!banger_machine_config_is_sealed (c));
+  ck_assert_msg (banger_machine_config_seal (c, &error), "%s", error ? error->message : "?");
+  ck_assert (banger_machine_config_is_sealed (c));
+  /* sealing again is fine */
+  ck_assert (banger_machine_config_seal (c, &error));
+}
+END_TEST
+
+/* Each broken config: INVALID_ARGUMENT, and it stays unsealed. */
+START_TEST (test_config_refusals)
+{
+  static const struct
+  {
+    const char *what;
+    const char *vm_id;
+    const char *kernel;
+    guint vcpus;
+    const char *drive_id;
+    const char *drive_path;
+    const char *tap;
+    const char *guest_ip;
+  } cases[] = {
+    { "vm id not a DNS label", "Web_1", "/k", 1, "rootfs", "/r", "bngt0123456789a", NULL },
+    { "no kernel", "web-1", NULL, 1, "rootfs", "/r", "bngt0123456789a", NULL },
+    { "relative kernel", "web-1", "k", 1, "rootfs", "/r", "bngt0123456789a", NULL },
+    { "no vCPU", "web-1", "/k", 0, "rootfs", "/r", "bngt0123456789a", NULL },
+    { "drive id", "web-1", "/k", 1, "root-fs", "/r", "bngt0123456789a", NULL },
+    { "relative drive", "web-1", "/k", 1, "rootfs", "r", "bngt0123456789a", NULL },
+    { "tap not banger's prefix", "web-1", "/k", 1, "rootfs", "/r", "eth0", NULL },
+    { "guest ip", "web-1", "/k", 1, "rootfs", "/r", "bngt0123456789a", "300.1.1.1" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (BangerMachineConfig) c = banger_machine_config_new (cases[i].vm_id, "/run/x");
+      g_autoptr (BangerVmm) vmm = NULL;
+
+      if (cases[i].kernel != NULL)
+        banger_machine_config_set_kernel (c, cases[i].kernel, NULL);
+      banger_machine_config_set_vcpus (c, cases[i].vcpus);
+      banger_machine_config_add_drive (c, cases[i].drive_id, cases[i].drive_path, TRUE, FALSE);
+      banger_machine_config_add_nic (c, "eth0", cases[i].tap, NULL);
+      banger_machine_config_set_guest_network (c, cases[i].guest_ip, NULL, NULL, NULL);
+      ck_assert_msg (!banger_machine_config_seal (c, &error), "%s: sealed", cases[i].what);
+      banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+      ck_assert (!banger_machine_config_is_sealed (c));
+      g_clear_error (&error);
+      /* the driver constructors seal, so refuse the same */
+      vmm = banger_vmm_new_qemu (c, NULL, BANGER_QEMU_ACCEL_TCG, &error);
+      ck_assert_msg (vmm == NULL, "%s: a VMM was made", cases[i].what);
+      banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+    }
+}
+END_TEST
+
+START_TEST (test_vmm_before_launch)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BangerMachineConfig) c = good_config ();
+  g_autoptr (BangerVmm) qemu = NULL;
+  g_autoptr (BangerVmm) fc = NULL;
+
+  ck_assert (banger_vmm_new_qemu (c, NULL, (BangerQemuAccel) 7, &error) == NULL);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  ck_assert (banger_vmm_new_firecracker (c, "bin/firecracker", &error) == NULL);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  qemu = banger_vmm_new_qemu (c, "/usr/bin/qemu-system-x86_64", BANGER_QEMU_ACCEL_TCG, &error);
+  ck_assert_msg (qemu != NULL, "%s", error ? error->message : "?");
+  ck_assert (banger_machine_config_is_sealed (c));
+  ck_assert_str_eq (banger_vmm_get_driver_name (qemu), "qemu");
+  ck_assert_int_eq (banger_vmm_get_state (qemu), BANGER_VMM_STATE_NEW);
+  ck_assert_int_eq (banger_vmm_get_pid (qemu), 0);
+  ck_assert (banger_vmm_get_stop_method (qemu) == NULL);
+  ck_assert_uint_eq (banger_vmm_get_stop_timeout (qemu), 5);
+  banger_vmm_set_stop_timeout (qemu, 9);
+  ck_assert_uint_eq (banger_vmm_get_stop_timeout (qemu), 9);
+  /* an operation in the wrong state: BUSY, before any process */
+  ck_assert (!banger_vmm_start (qemu, NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_BUSY);
+  g_clear_error (&error);
+
+  fc = banger_vmm_new_firecracker (c, "/nonexistent/firecracker", &error);
+  ck_assert_msg (fc != NULL, "%s", error ? error->message : "?");
+  ck_assert_str_eq (banger_vmm_get_driver_name (fc), "firecracker");
+  ck_assert_str_eq (banger_vmm_state_to_string (BANGER_VMM_STATE_RUNNING), "running");
+  ck_assert_str_eq (banger_vmm_state_to_string ((BangerVmmState) 99), "unknown");
+  ck_assert_str_eq (banger_cow_strategy_to_string (BANGER_COW_STRATEGY_REFLINK), "reflink");
+  ck_assert (banger_cow_strategy_to_string ((BangerCowStrategy) 9) == NULL);
+}
+END_TEST
+
+START_TEST (test_backend_constructors_and_early_refusals)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (BangerPrivBackend) sock = banger_priv_backend_new_for_socket ("/nonexistent/x.sock");
+  g_autofree char *tap = NULL;
+
+  ck_assert_str_eq (banger_priv_backend_get_description (sock),
+                    "bangerd-root at /nonexistent/x.sock");
+  ck_assert (!banger_priv_backend_is_in_process (sock));
+  /* refused before any request is sent (nothing listens there) */
+  tap = banger_priv_backend_create_tap (sock, "web-1", NULL, NULL, 1u << 3, NULL, &error);
+  ck_assert (tap == NULL);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  ck_assert (!banger_priv_backend_create_work_disk (sock, "/var/lib/x/work.ext4", 4096,
+                                                    BANGER_PRIV_BACKEND_FLAGS_NONE, NULL,
+                                                    &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  ck_assert (!banger_priv_backend_create_cow_disk (sock, "Not_A_Label", "/i", "/d",
+                                                   BANGER_PRIV_BACKEND_FLAGS_NONE, NULL, NULL,
+                                                   NULL, &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+
+  if (geteuid () != 0)
+    {
+      ck_assert (banger_priv_backend_new_in_process ("/tmp/s", "/tmp/r", NULL, &error) == NULL);
+      banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
+      return;
+    }
+  ck_assert (banger_priv_backend_new_in_process ("state", "/tmp/r", NULL, &error) == NULL);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  ck_assert (banger_priv_backend_new_in_process ("/tmp/s", "/tmp/r", "10.0.0.0", &error) == NULL);
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  g_clear_error (&error);
+  {
+    g_autoptr (BangerPrivBackend) local
+        = banger_priv_backend_new_in_process ("/tmp/s", "/tmp/r", "10.9.0.0/16", &error);
+    ck_assert_msg (local != NULL, "%s", error ? error->message : "?");
+    ck_assert (banger_priv_backend_is_in_process (local));
+    ck_assert_str_eq (banger_priv_backend_get_description (local), "in-process executor");
+  }
+}
+END_TEST
+
+static Suite *
+public_blocks_suite (void)
+{
+  Suite *s = suite_create ("public-blocks");
+  TCase *tc = tcase_create ("public");
+
+  tcase_add_test (tc, test_config_defaults_and_seal);
+  tcase_add_test (tc, test_config_refusals);
+  tcase_add_test (tc, test_vmm_before_launch);
+  tcase_add_test (tc, test_backend_constructors_and_early_refusals);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (public_blocks_suite ());
+  int failed;
+
+  srunner_set_tap (sr, "-");
+  srunner_run_all (sr, CK_SILENT);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
