@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -72,6 +73,16 @@ def run_async(start, finish, *args):
     start(*args, None, done)
     loop.run()
     return finish(results[0])
+
+
+def cgroup2_mount():
+    with open('/proc/self/mountinfo', encoding='utf-8') as f:
+        for line in f:
+            fields = line.split()
+            sep = fields.index('-')
+            if fields[sep + 1] == 'cgroup2':
+                return fields[4]
+    raise RuntimeError('no cgroup2 mount')
 
 
 def links():
@@ -198,6 +209,66 @@ class PublicApi(unittest.TestCase):
         ok, deleted = backend.delete_tap(self.vm_id, NONE, None)
         self.assertTrue(ok)
         self.assertFalse(deleted)
+
+
+class HelperSocket(unittest.TestCase):
+    """The same typed calls through bangerd-root: a real helper (the binary
+    this build made) with an install config of the test's, in the test's
+    namespace, called as root."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix='banger-pyhelper-')
+        os.chmod(self.dir, 0o755)
+        self.run_dir = os.path.join(self.dir, 'run')
+        self.state = os.path.join(self.dir, 'state')
+        os.mkdir(self.run_dir, 0o755)
+        os.mkdir(self.state, 0o755)
+        self.socket = os.path.join(self.run_dir, 'bangerd-root.sock')
+        self.cgroup = os.path.join(cgroup2_mount(), f'banger-pyhelper-{os.getpid()}.slice')
+        config = os.path.join(self.dir, 'install.conf')
+        with open(config, 'w', encoding='utf-8') as f:
+            f.write('[install]\nowner-uid=65534\nowner-gid=65534\n'
+                    f'runtime-dir={self.run_dir}\nstate-dir={self.state}\n'
+                    f'cgroup-root={self.cgroup}\nvm-network=10.81.0.0/16\n'
+                    f'[helper]\nsocket={self.socket}\n')
+        os.chmod(config, 0o644)
+        self.helper = subprocess.Popen([os.environ['BANGERD_ROOT'], '-c', config],
+                                       stdout=subprocess.DEVNULL)
+        for _ in range(500):
+            if os.path.exists(self.socket):
+                break
+            time.sleep(0.01)
+        self.vm_id = f'pyhelper-{os.getpid()}'
+
+    def tearDown(self):
+        self.helper.terminate()
+        self.helper.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if os.path.isdir(self.cgroup):
+            os.rmdir(self.cgroup)
+
+    def test_tap_and_nat_over_the_socket(self):
+        backend = Banger.PrivBackend.new_for_socket(self.socket)
+        self.assertFalse(backend.is_in_process())
+        self.assertEqual(backend.get_description(), f'bangerd-root at {self.socket}')
+        tap = run_async(backend.create_tap_async, backend.create_tap_finish, self.vm_id, None,
+                        '10.81.0.1/30', NONE)
+        self.assertTrue(tap.startswith('bngt'), tap)
+        self.assertIn(f': {tap}', links())
+        # the helper's policy, as the same typed error over the wire
+        with self.assertRaises(GLib.Error) as ctx:
+            backend.create_tap(self.vm_id, None, '10.82.0.1/30', NONE, None)
+        self.assertTrue(ctx.exception.matches(Banger.error_quark(),
+                                              Banger.Error.PERMISSION_DENIED),
+                        ctx.exception.message)
+        self.assertTrue(backend.nat_enable(self.vm_id, '10.81.0.2', NONE, None))
+        self.assertTrue(backend.nat_disable(self.vm_id, NONE, None))
+        ok, deleted = run_async(backend.delete_tap_async, backend.delete_tap_finish, self.vm_id,
+                                NONE)
+        self.assertTrue(ok)
+        self.assertTrue(deleted)
+        self.assertNotIn(f': {tap}', links())
+        self.assertTrue(backend.cleanup_vm(self.vm_id, NONE, None))
 
 
 if __name__ == '__main__':
