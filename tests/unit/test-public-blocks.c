@@ -4,7 +4,10 @@
  * (only <banger.h>, only libbanger-1.so).  BangerMachineConfig's checks and
  * seal, the driver constructors' refusals, BangerVmm before launch,
  * BangerPrivBackend's constructors and the refusals made before any request
- * (flags, sizes).  The VM itself: tests/e2e/test-public-vmm.c. */
+ * (flags, sizes); the Firecracker driver through the public calls alone,
+ * against the fake Firecracker (tests/fakes/firecracker: every request
+ * validated against the OpenAPI spec).  The real guest:
+ * tests/e2e/test-public-vmm.c. */
 #include <banger.h>
 
 #ifdef BANGER_COMPILATION
@@ -13,6 +16,8 @@
 
 #include <string.h>
 #include <unistd.h>
+
+#include <glib/gstdio.h>
 
 #include "banger-test.h"
 
@@ -187,6 +192,72 @@ START_TEST (test_backend_constructors_and_early_refusals)
 }
 END_TEST
 
+/* Firecracker, direct launch, through the public API only: every request
+ * the fake saw was accepted, and the boot ended with InstanceStart. */
+START_TEST (test_firecracker_fake_through_public_api)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_dir_make_tmp ("banger-pubfc-XXXXXX", NULL);
+  g_autofree char *run_dir = g_build_filename (dir, "run", NULL);
+  g_autofree char *kernel = g_build_filename (dir, "vmlinux", NULL);
+  g_autofree char *rootfs = g_build_filename (dir, "rootfs.ext4", NULL);
+  g_autofree char *log = g_build_filename (dir, "requests.log", NULL);
+  g_autofree char *fake = g_build_filename (FAKE_FC_DIR, "fake-firecracker.py", NULL);
+  g_autofree char *spec = g_build_filename (FAKE_FC_DIR, "firecracker-api.yaml", NULL);
+  g_autofree char *requests = NULL;
+  g_autoptr (BangerMachineConfig) c = banger_machine_config_new ("fc-1", run_dir);
+  g_autoptr (BangerVmm) vmm = NULL;
+  g_autoptr (BangerMachineStats) stats = NULL;
+  g_auto (GStrv) lines = NULL;
+  guint n_start = 0;
+
+  ck_assert (g_file_set_contents (kernel, "kernel", -1, NULL));
+  ck_assert (g_file_set_contents (rootfs, "rootfs", -1, NULL));
+  g_setenv ("FAKE_FC_LOG", log, TRUE);
+  g_setenv ("FAKE_FC_SPEC", spec, TRUE);
+  g_unsetenv ("FAKE_FC_MODE");
+  banger_machine_config_set_kernel (c, kernel, NULL);
+  banger_machine_config_set_vcpus (c, 2);
+  banger_machine_config_add_drive (c, "rootfs", rootfs, TRUE, FALSE);
+  banger_machine_config_add_nic (c, "eth0", "bngtest0", NULL);
+  vmm = banger_vmm_new_firecracker (c, fake, &error);
+  ck_assert_msg (vmm != NULL, "%s", error ? error->message : "?");
+  banger_vmm_set_direct_launch (vmm);
+  ck_assert_msg (banger_vmm_prepare (vmm, &error), "%s", error ? error->message : "?");
+  ck_assert_msg (banger_vmm_launch (vmm, NULL, &error), "%s", error ? error->message : "?");
+  ck_assert_msg (banger_vmm_configure (vmm, NULL, &error), "%s", error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_CONFIGURED);
+  ck_assert_msg (banger_vmm_start (vmm, NULL, &error), "%s", error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
+  ck_assert (banger_vmm_pause (vmm, NULL, &error));
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_PAUSED);
+  ck_assert (banger_vmm_resume (vmm, NULL, &error));
+  stats = banger_vmm_get_stats (vmm, &error);
+  ck_assert_msg (stats != NULL, "%s", error ? error->message : "?");
+  ck_assert (banger_machine_stats_get_rss_bytes (stats) > 0);
+  ck_assert_msg (banger_vmm_stop (vmm, NULL, &error), "%s", error ? error->message : "?");
+  ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_EXITED);
+  ck_assert_str_eq (banger_vmm_get_stop_method (vmm), "ctrl-alt-del");
+
+  ck_assert (g_file_get_contents (log, &requests, NULL, NULL));
+  lines = g_strsplit (requests, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (lines[i][0] == '\0')
+        continue;
+      ck_assert_msg (strstr (lines[i], "\"status\": 2") != NULL, "refused: %s", lines[i]);
+      if (strstr (lines[i], "InstanceStart") != NULL)
+        n_start++;
+    }
+  ck_assert_uint_eq (n_start, 1);
+  {
+    const char *rm[] = { "rm", "-rf", dir, NULL };
+    ck_assert (g_spawn_sync (NULL, (char **) rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                             NULL, NULL, NULL));
+  }
+}
+END_TEST
+
 static Suite *
 public_blocks_suite (void)
 {
@@ -197,6 +268,7 @@ public_blocks_suite (void)
   tcase_add_test (tc, test_config_refusals);
   tcase_add_test (tc, test_vmm_before_launch);
   tcase_add_test (tc, test_backend_constructors_and_early_refusals);
+  tcase_add_test (tc, test_firecracker_fake_through_public_api);
   suite_add_tcase (s, tc);
   return s;
 }
