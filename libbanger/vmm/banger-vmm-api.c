@@ -175,6 +175,26 @@ banger_vmm_set_direct_launch (BangerVmm *self)
 }
 
 /**
+ * banger_vmm_set_incoming:
+ * @self: a #BangerVmm, not launched yet
+ * @incoming: whether the process is launched to receive a snapshot
+ *
+ * Launch the process ready for banger_vmm_snapshot_load_async() instead of
+ * a boot: QEMU starts with `-incoming defer` (and the config's tap, which
+ * replaces the snapshot's); Firecracker needs nothing — any freshly
+ * launched process takes a snapshot load — and ignores this.
+ *
+ * Since: 0.2
+ */
+void
+banger_vmm_set_incoming (BangerVmm *self, gboolean incoming)
+{
+  g_return_if_fail (BANGER_IS_VMM (self));
+  if (BANGER_IS_VMM_QEMU (self))
+    banger_vmm_qemu_set_incoming (BANGER_VMM_QEMU (self), incoming);
+}
+
+/**
  * banger_vmm_get_console_log:
  * @self: a #BangerVmm
  *

@@ -86,6 +86,8 @@ BANGER_AVAILABLE_IN_0_2
 const char *banger_vmm_get_driver_name (BangerVmm *self);
 BANGER_AVAILABLE_IN_0_2
 void banger_vmm_set_direct_launch (BangerVmm *self);
+BANGER_AVAILABLE_IN_0_2
+void banger_vmm_set_incoming (BangerVmm *self, gboolean incoming);
 
 /* ------------------------------------------------------------- the state */
 

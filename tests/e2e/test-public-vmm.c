@@ -12,7 +12,9 @@
  *   BangerVmm          the QEMU driver from a BangerMachineConfig, launched
  *                      through the backend, configured, started: the guest
  *                      answers on SSH (uname -r, the work disk writable),
- *                      stats, pause/resume, the graceful stop
+ *                      stats, pause/resume, snapshot -> kill -> restore
+ *                      into a new process (a tmpfs marker survives), the
+ *                      graceful stop
  *   cleanup            priv.cleanup_vm leaves no tap, no process, no run dir
  *
  * The guest is tests/guest/ (build-guest.sh, the cache the e2e tests
@@ -96,6 +98,30 @@ wait_result (Wait *w)
   g_main_loop_run (w->loop);
   g_main_loop_unref (w->loop);
   return w->result;
+}
+
+/* Until `ssh … true` works, bounded; the console on failure. */
+static void
+wait_ssh (BangerVmm *vmm, const char *key, guint seconds)
+{
+  gint64 deadline = g_get_monotonic_time () + seconds * G_USEC_PER_SEC;
+  g_autoptr (GError) last = NULL;
+  gboolean up = FALSE;
+
+  while (!up && g_get_monotonic_time () < deadline)
+    {
+      g_clear_error (&last);
+      up = ssh (key, "true", NULL, &last);
+      if (!up)
+        g_usleep (200 * 1000);
+    }
+  if (!up)
+    {
+      g_autofree char *console = NULL;
+      if (g_file_get_contents (banger_vmm_get_console_log (vmm), &console, NULL, NULL))
+        g_printerr ("# guest console:\n%s\n", console);
+    }
+  ck_assert_msg (up, "no SSH within %u s: %s", seconds, last ? last->message : "?");
 }
 
 static gboolean
@@ -299,26 +325,7 @@ START_TEST (test_backend_and_qemu_through_public_api)
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
 
   /* SSH-able */
-  {
-    gint64 deadline = g_get_monotonic_time () + 180 * G_USEC_PER_SEC;
-    g_autoptr (GError) last = NULL;
-    gboolean up = FALSE;
-
-    while (!up && g_get_monotonic_time () < deadline)
-      {
-        g_clear_error (&last);
-        up = ssh (key, "true", NULL, &last);
-        if (!up)
-          g_usleep (200 * 1000);
-      }
-    if (!up)
-      {
-        g_autofree char *console = NULL;
-        if (g_file_get_contents (banger_vmm_get_console_log (vmm), &console, NULL, NULL))
-          g_printerr ("# guest console:\n%s\n", console);
-      }
-    ck_assert_msg (up, "no SSH within 180 s: %s", last ? last->message : "?");
-  }
+  wait_ssh (vmm, key, 180);
   printf ("# launch to SSH: %.2f s\n", (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC);
   {
     g_autofree char *rf = g_build_filename (guest_dir, "kernel-release", NULL);
@@ -349,6 +356,56 @@ START_TEST (test_backend_and_qemu_through_public_api)
   ck_assert_msg (banger_vmm_resume (vmm, NULL, &error), "%s", error ? error->message : "?");
   ck_assert (banger_vmm_refresh_state (vmm, NULL, &error));
   ck_assert_int_eq (banger_vmm_get_state (vmm), BANGER_VMM_STATE_RUNNING);
+
+  /* snapshot -> kill -> restore into a new process (launched through the
+   * backend to receive it, on the same tap): a marker in a tmpfs, which
+   * only the guest's memory holds, is still there */
+  {
+    g_autoptr (BangerVmm) restored = NULL;
+    g_autofree char *snap = g_build_filename (scratch, "snapshot.qemu", NULL);
+    g_autofree char *token = g_strdup_printf ("marker-%08x", g_random_int ());
+    g_autofree char *setup = g_strdup_printf (
+        "mkdir -p /mnt/m && mount -t tmpfs none /mnt/m && echo %s > /mnt/m/marker", token);
+    g_autofree char *marker = NULL;
+
+    ck_assert_msg (ssh (key, setup, NULL, &error), "%s", error ? error->message : "?");
+    ck_assert (banger_vmm_pause (vmm, NULL, &error));
+    ck_assert_msg (banger_vmm_snapshot_create (vmm, snap, snap, FALSE, NULL, &error), "%s",
+                   error ? error->message : "?");
+    ck_assert_msg (banger_vmm_kill (vmm, &error), "%s", error ? error->message : "?");
+    ck_assert_str_eq (banger_vmm_get_stop_method (vmm), "kill");
+    ck_assert (kill (pid, 0) < 0 && errno == ESRCH);
+
+    restored = banger_vmm_new_qemu (config, NULL, BANGER_QEMU_ACCEL_AUTO, &error);
+    ck_assert_msg (restored != NULL, "%s", error ? error->message : "?");
+    banger_vmm_set_backend_launch (restored, backend);
+    banger_vmm_set_incoming (restored, TRUE);
+    banger_vmm_set_stop_timeout (restored, 15);
+    ck_assert_msg (banger_vmm_prepare (restored, &error), "%s", error ? error->message : "?");
+    ck_assert_msg (banger_vmm_launch (restored, NULL, &error), "restore launch: %s",
+                   error ? error->message : "?");
+    t0 = g_get_monotonic_time ();
+    {
+      Wait w = { g_main_loop_new (NULL, FALSE), NULL };
+      g_autoptr (GAsyncResult) res = NULL;
+      banger_vmm_snapshot_load_async (restored, snap, snap, TRUE, NULL, wait_done, &w);
+      res = wait_result (&w);
+      ck_assert_msg (banger_vmm_snapshot_load_finish (restored, res, &error), "load: %s",
+                     error ? error->message : "?");
+    }
+    ck_assert_int_eq (banger_vmm_get_state (restored), BANGER_VMM_STATE_RUNNING);
+    wait_ssh (restored, key, 60);
+    printf ("# snapshot load to SSH: %.2f s\n",
+            (double) (g_get_monotonic_time () - t0) / G_USEC_PER_SEC);
+    ck_assert_msg (ssh (key, "cat /mnt/m/marker", &marker, &error), "%s",
+                   error ? error->message : "?");
+    g_strstrip (marker);
+    ck_assert_str_eq (marker, token);
+    ck_assert (ssh (key, "umount /mnt/m", NULL, &error));
+    g_clear_object (&vmm);
+    vmm = g_steal_pointer (&restored);
+    pid = banger_vmm_get_pid (vmm);
+  }
 
   /* the graceful stop: the guest powers itself off */
   ck_assert_msg (banger_vmm_stop (vmm, NULL, &error), "%s", error ? error->message : "?");
