@@ -19,6 +19,7 @@
 #include <json-glib/json-glib.h>
 
 #include "banger-install-config.h"
+#include "banger-priv-op.h"
 #include "banger-priv-backend.h"
 #include "banger-vmm-private.h"
 
@@ -30,6 +31,20 @@ BangerPrivBackend *banger_priv_backend_new_client (const char *socket_path);
  * (copied; its owner is this process's uid).  Calls are run one at a time,
  * as bangerd-root runs them. */
 BangerPrivBackend *banger_priv_backend_new_executor (const BangerInstallConfig *config);
+/* A backend whose calls are answered by @func (the tests' fake host, a
+ * program with its own transport).  @func may be called from any thread;
+ * it returns the result object (transfer full) or NULL with the error.
+ * (The same declaration as on the hostpool branch, so that the two merge
+ * into this file.) */
+typedef JsonObject *(*BangerPrivBackendCallFunc) (gpointer user_data, const char *method,
+                                                  JsonObject *params, const char *op_id,
+                                                  GError **error);
+BangerPrivBackend *banger_priv_backend_new_for_call (BangerPrivBackendCallFunc func,
+                                                     gpointer user_data,
+                                                     GDestroyNotify user_data_free);
+/* The in-process executor's state (tests substitute state->backend, the
+ * fake device-mapper); NULL for the other backends. */
+BangerPrivState *banger_priv_backend_get_executor_state (BangerPrivBackend *backend);
 /* g_object_unref() (the engine's name for it from before it was a GObject). */
 void banger_priv_backend_free (BangerPrivBackend *backend);
 

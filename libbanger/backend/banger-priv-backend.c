@@ -54,6 +54,9 @@ struct _BangerPrivBackend
   GMutex lock;            /* executor: one call at a time */
   char *description;
   BangerVmmLauncher *launcher;
+  BangerPrivBackendCallFunc func; /* a backend answered by a function */
+  gpointer func_data;
+  GDestroyNotify func_data_free;
 };
 
 G_DEFINE_FINAL_TYPE (BangerPrivBackend, banger_priv_backend, G_TYPE_OBJECT)
@@ -69,6 +72,8 @@ banger_priv_backend_finalize (GObject *object)
 {
   BangerPrivBackend *self = BANGER_PRIV_BACKEND (object);
 
+  if (self->func_data_free != NULL)
+    self->func_data_free (self->func_data);
   banger_vmm_helper_launcher_free (self->launcher);
   g_clear_pointer (&self->state, banger_priv_state_free);
   g_mutex_clear (&self->lock);
@@ -138,6 +143,27 @@ banger_priv_backend_new_executor (const BangerInstallConfig *config)
   return self;
 }
 
+BangerPrivBackend *
+banger_priv_backend_new_for_call (BangerPrivBackendCallFunc func, gpointer user_data,
+                                  GDestroyNotify user_data_free)
+{
+  BangerPrivBackend *self;
+
+  g_return_val_if_fail (func != NULL, NULL);
+  self = g_object_new (BANGER_TYPE_PRIV_BACKEND, NULL);
+  self->func = func;
+  self->func_data = user_data;
+  self->func_data_free = user_data_free;
+  self->description = g_strdup ("function backend");
+  return self;
+}
+
+BangerPrivState *
+banger_priv_backend_get_executor_state (BangerPrivBackend *self)
+{
+  return self->state;
+}
+
 void
 banger_priv_backend_free (BangerPrivBackend *self)
 {
@@ -165,6 +191,8 @@ banger_priv_backend_call (BangerPrivBackend *self, const char *method, JsonObjec
 
   if (params == NULL)
     params = empty;
+  if (self->func != NULL)
+    return self->func (self->func_data, method, params, op_id, error);
   if (self->state == NULL)
     {
       g_autoptr (BangerPrivClient) client = banger_priv_client_new (self->socket_path);
