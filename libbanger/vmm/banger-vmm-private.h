@@ -66,6 +66,9 @@ typedef struct
   guint balloon_mib;    /* 0: no balloon */
   gboolean entropy;
   JsonNode *mmds;       /* nullable: MMDS V2 data */
+  /* A new field: copy it in banger_machine_config_to_vmm_config()
+   * (banger-machine-config.c, the public BangerMachineConfig's way in), and
+   * give it a public setter there if embedders need it. */
 } BangerVmmConfig;
 
 BangerVmmConfig *banger_vmm_config_new (const char *vm_id, const char *run_dir);
