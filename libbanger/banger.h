@@ -18,6 +18,11 @@
 #include <banger-path.h>
 #include <banger-proc.h>
 #include <banger-signal.h>
+#include <banger-machine-config.h>
+#include <banger-machine-stats.h>
+#include <banger-vmm.h>
+#include <banger-cow-strategy.h>
+#include <banger-priv-backend.h>
 #include <banger-vm-types.h>
 #include <banger-client.h>
 #include <banger-doctor-check.h>

@@ -20,17 +20,12 @@
 
 #include <gio/gio.h>
 
+#include "banger-cow-strategy.h"
+
 G_BEGIN_DECLS
 
-typedef enum {
-  BANGER_COW_STRATEGY_DM_SNAPSHOT = 0,
-  BANGER_COW_STRATEGY_REFLINK = 1,
-  BANGER_COW_STRATEGY_SPARSE_COPY = 2,
-} BangerCowStrategy;
-
-/* "dm-snapshot", "reflink", "sparse-copy" (the names doctor, vm show and
- * the store use); NULL for a value out of range. */
-const char *banger_cow_strategy_to_string (BangerCowStrategy strategy);
+/* BangerCowStrategy and banger_cow_strategy_to_string(): public, in
+ * banger-cow-strategy.h. */
 gboolean banger_cow_strategy_from_string (const char *name, BangerCowStrategy *out_strategy);
 
 typedef enum {

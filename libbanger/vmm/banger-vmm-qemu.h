@@ -36,13 +36,7 @@
 
 G_BEGIN_DECLS
 
-typedef enum
-{
-  BANGER_QEMU_ACCEL_AUTO = 0, /* the KVM boot probe decides (banger-kvm-probe.h) */
-  BANGER_QEMU_ACCEL_KVM,
-  BANGER_QEMU_ACCEL_TCG,
-} BangerQemuAccel;
-
+/* BangerQemuAccel: public, in banger-vmm.h. */
 /* BANGER_QEMU_ACCEL=kvm|tcg|auto in the environment overrides AUTO. */
 #define BANGER_QEMU_ACCEL_ENV BANGER_KVM_ACCEL_ENV
 /* BANGER_QEMU=/path/to/qemu-system-x86_64 overrides the binary. */

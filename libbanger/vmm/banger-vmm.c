@@ -482,8 +482,17 @@ banger_vmm_snapshot_load (BangerVmm *self, const char *snapshot_path, const char
 gboolean
 banger_vmm_kill (BangerVmm *self, GError **error)
 {
+  BangerVmmPrivate *priv = banger_vmm_get_instance_private (self);
+
   g_return_val_if_fail (BANGER_IS_VMM (self), FALSE);
-  return BANGER_VMM_GET_CLASS (self)->kill (self, error);
+  /* the stop method says how this kill ended the process: the driver's
+   * word when it gives one, else "kill" */
+  priv->stop_method = NULL;
+  if (!BANGER_VMM_GET_CLASS (self)->kill (self, error))
+    return FALSE;
+  if (priv->stop_method == NULL)
+    priv->stop_method = "kill";
+  return TRUE;
 }
 
 gboolean

@@ -1,320 +1,218 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * BangerVmm: one interface, two drivers (BangerVmmFirecracker over its HTTP
- * API, BangerVmmQemu over QMP).  Internal to the library for now.
+ * BangerVmm, public (0.2): one VMM process and the guest in it, driven by
+ * one of two drivers (Firecracker over its HTTP API, QEMU microvm over QMP).
+ * doc/vmm.md and doc/embedding.md.
  *
- * Lifecycle: new (with a BangerVmmConfig) -> prepare (stage files, choose
- * sockets, build argv) -> launch (spawn through a BangerVmmLauncher) ->
- * configure (Firecracker: the pre-boot API calls; QEMU: nothing, argv did it)
- * -> start -> running <-> paused -> stop (graceful ladder) / kill -> exited.
- *
- * Every operation that waits is an _async/_finish pair with a GCancellable
- * (plus a blocking form for callers without a main loop), as in GIO.
- * Errors are BANGER_ERRORs; a refusal by the
- * VMM itself is BANGER_ERROR_VMM and carries the VMM's own words
- * (Firecracker's fault_message, QMP's desc). */
+ * Inside the library (BANGER_COMPILATION) this header also brings the
+ * driver interface and the private calls (banger-vmm-private.h), so every
+ * `#include "banger-vmm.h"` of the library, its tools and tests keeps
+ * seeing what it saw before this header became public. */
 #pragma once
 
-#include <gio/gio.h>
-#include <json-glib/json-glib.h>
+#if !defined(__BANGER_H_INSIDE__) && !defined(BANGER_COMPILATION)
+#error "Only <banger.h> can be included directly."
+#endif
 
-#include "banger-error.h"
-#include "banger-firecracker-cmdline.h"
+#include <gio/gio.h>
+
+#include <banger-macros.h>
+#include <banger-machine-config.h>
+#include <banger-machine-stats.h>
 
 G_BEGIN_DECLS
 
-/* ------------------------------------------------------------------ config */
-
-typedef struct
-{
-  char *id;          /* drive id: [A-Za-z0-9_]+ ("rootfs", "work") */
-  char *path;        /* host path of the image */
-  gboolean read_only;
-  gboolean is_root;
-} BangerVmmDrive;
-
-typedef struct
-{
-  char *id;          /* interface id: [A-Za-z0-9_]+ ("eth0") */
-  char *tap;         /* host tap name (banger_validate_ifname) */
-  char *mac;         /* "02:xx:xx:xx:xx:xx"; NULL: banger_vmm_mac_for_vm() */
-} BangerVmmNic;
-
-typedef struct
-{
-  char *vm_id;          /* DNS label (banger_validate_vm_name) */
-  char *run_dir;        /* per-VM directory: sockets, logs, staged files */
-  char *kernel_path;
-  char *initrd_path;    /* nullable */
-  char *extra_boot_args;/* nullable; appended to the command line banger builds */
-  guint vcpus;          /* banger-vm-limits.h */
-  guint mem_mib;        /* banger-vm-limits.h */
-  GPtrArray *drives;    /* BangerVmmDrive*, owned */
-  GPtrArray *nics;      /* BangerVmmNic*, owned */
-  /* Guest network, written into the ip= argument (the guest's init applies
-   * it: Debian kernels lack CONFIG_IP_PNP).  All nullable. */
-  char *guest_ip;
-  char *gateway_ip;
-  char *netmask;
-  char *hostname;
-  /* Firecracker extras, all optional. */
-  guint vsock_cid;      /* 0: no vsock */
-  guint balloon_mib;    /* 0: no balloon */
-  gboolean entropy;
-  JsonNode *mmds;       /* nullable: MMDS V2 data */
-} BangerVmmConfig;
-
-BangerVmmConfig *banger_vmm_config_new (const char *vm_id, const char *run_dir);
-void banger_vmm_config_free (BangerVmmConfig *config);
-void banger_vmm_config_add_drive (BangerVmmConfig *config, const char *id, const char *path,
-                                  gboolean is_root, gboolean read_only);
-void banger_vmm_config_add_nic (BangerVmmConfig *config, const char *id, const char *tap,
-                                const char *mac);
-/* Check everything a driver relies on (names, paths absolute, sizes). */
-gboolean banger_vmm_config_validate (const BangerVmmConfig *config, GError **error);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerVmmConfig, banger_vmm_config_free)
-
-/* The kernel command line banger builds: console, reboot=k panic=1, the
- * i8042 options that speed boot, ip=<client>::<gw>:<mask>:<hostname>:eth0:off
- * when guest_ip is set, then extra_boot_args.  @console is "ttyS0". */
-char *banger_vmm_build_boot_args (const BangerVmmConfig *config, const char *console);
-
-/* A stable, locally administered unicast MAC derived from the VM id and the
- * NIC index: "02:" + 5 bytes of SHA-256(vm_id + "/" + index). */
-char *banger_vmm_mac_for_vm (const char *vm_id, guint nic_index);
-
-/* ---------------------------------------------------------------- launcher */
-
-/* What a driver asks a launcher to start: the VM (its configuration) and
- * the driver's choices, never an argv.  The direct launcher turns it into a
- * command line with the one builder of each VMM (launch/banger-qemu-cmdline.h,
- * launch/banger-firecracker-cmdline.h); the helper launcher turns it into
- * the structured parameters of priv.launch_vmm, and bangerd-root builds the
- * command line with the same builder. */
-typedef struct
-{
-  const BangerVmmConfig *config;
-  const char *driver;       /* "qemu" or "firecracker" */
-  const char *binary;       /* the VMM (absolute); the helper uses its install config's */
-  const char *log_path;     /* stdout+stderr (nullable); the helper uses <run dir>/vmm.log */
-  /* QEMU */
-  const char *accel;        /* "tcg" or "kvm" */
-  const char *qmp_socket;   /* the helper puts it in its run dir (see BangerVmmLaunched) */
-  const char *console_log;
-  gboolean incoming;        /* start with -incoming defer (a snapshot restore) */
-  /* Firecracker */
-  const char *api_sock;     /* as Firecracker is told ("/fc.sock" inside a jail) */
-  const BangerFcJailerConfig *jailer; /* nullable: direct */
-  guint api_payload_limit;  /* --http-api-max-payload-size; 0: Firecracker's default */
-  guint mmds_size_limit;    /* --mmds-size-limit; 0: Firecracker's default */
-} BangerVmmLaunchRequest;
-
-/* What a launcher started.  The pidfd names the process for good (taken at
- * clone, or verified against the helper's start time): later signals can
- * never hit a recycled pid.  The paths are set when the launcher chose them
- * (the helper's run dir), NULL when they are the request's. */
-typedef struct
-{
-  GPid pid;
-  int pidfd;
-  char *api_socket;   /* the API or QMP socket to connect to */
-  char *console_log;
-  char *log_path;
-} BangerVmmLaunched;
-
-void banger_vmm_launched_clear (BangerVmmLaunched *launched);
-
-/* How a VMM process is started.  The default spawns directly (the caller
- * must be allowed to: tun access for a NIC, the files); the helper launcher
- * (banger-vmm-helper-launcher.h) goes through bangerd-root's
- * priv.launch_vmm. */
-typedef struct _BangerVmmLauncher BangerVmmLauncher;
-struct _BangerVmmLauncher
-{
-  gboolean (*spawn) (BangerVmmLauncher *launcher, const BangerVmmLaunchRequest *request,
-                     BangerVmmLaunched *out, GError **error);
-  gpointer user_data;
-};
-
-/* The command line of @request, from the one builder of its VMM.  QEMU: the
- * root disk first (/dev/vda), at most one NIC (its tap goes in as fd 3),
- * the kernel command line of banger_vmm_build_boot_args(). */
-GStrv banger_vmm_launch_request_argv (const BangerVmmLaunchRequest *request, GError **error);
-
-/* The direct launcher: spawn with a pidfd; for QEMU it attaches to the
- * NIC's tap itself and passes it as fd 3. */
-BangerVmmLauncher *banger_vmm_launcher_direct (void);
-
-/* ------------------------------------------------------------------- state */
-
+/**
+ * BangerVmmState:
+ * @BANGER_VMM_STATE_NEW: made, nothing prepared.
+ * @BANGER_VMM_STATE_PREPARED: paths chosen and the command line checked;
+ *   no process yet.
+ * @BANGER_VMM_STATE_LAUNCHED: the process runs and its API answers; the
+ *   guest has not been configured.
+ * @BANGER_VMM_STATE_CONFIGURED: the pre-boot configuration was sent.
+ * @BANGER_VMM_STATE_RUNNING: the guest runs.
+ * @BANGER_VMM_STATE_PAUSED: the guest's vCPUs are paused.
+ * @BANGER_VMM_STATE_EXITED: the process is gone.
+ *
+ * Where a #BangerVmm is in its life.
+ *
+ * Since: 0.2
+ */
 typedef enum
 {
-  BANGER_VMM_STATE_NEW,
-  BANGER_VMM_STATE_PREPARED,
-  BANGER_VMM_STATE_LAUNCHED,   /* process up, API answering, not configured */
-  BANGER_VMM_STATE_CONFIGURED, /* pre-boot configuration sent */
-  BANGER_VMM_STATE_RUNNING,
-  BANGER_VMM_STATE_PAUSED,
-  BANGER_VMM_STATE_EXITED,
+  BANGER_VMM_STATE_NEW = 0,
+  BANGER_VMM_STATE_PREPARED = 1,
+  BANGER_VMM_STATE_LAUNCHED = 2,
+  BANGER_VMM_STATE_CONFIGURED = 3,
+  BANGER_VMM_STATE_RUNNING = 4,
+  BANGER_VMM_STATE_PAUSED = 5,
+  BANGER_VMM_STATE_EXITED = 6,
 } BangerVmmState;
 
+/**
+ * BangerQemuAccel:
+ * @BANGER_QEMU_ACCEL_AUTO: the KVM boot probe decides (doc/vmm.md, "KVM or
+ *   TCG"); `BANGER_QEMU_ACCEL=kvm|tcg` in the environment overrides it.
+ * @BANGER_QEMU_ACCEL_KVM: hardware virtualisation.
+ * @BANGER_QEMU_ACCEL_TCG: software emulation.
+ *
+ * The accelerator the QEMU driver asks for.
+ *
+ * Since: 0.2
+ */
+typedef enum
+{
+  BANGER_QEMU_ACCEL_AUTO = 0,
+  BANGER_QEMU_ACCEL_KVM = 1,
+  BANGER_QEMU_ACCEL_TCG = 2,
+} BangerQemuAccel;
+
+BANGER_AVAILABLE_IN_0_2
 const char *banger_vmm_state_to_string (BangerVmmState state);
 
-typedef struct
-{
-  guint64 cpu_user_us;     /* from /proc/<pid>/stat */
-  guint64 cpu_system_us;
-  guint64 rss_bytes;       /* from /proc/<pid>/status VmRSS */
-  guint64 net_rx_bytes;    /* VMM metrics where the driver has them, else 0 */
-  guint64 net_tx_bytes;
-  guint64 block_read_bytes;
-  guint64 block_write_bytes;
-} BangerVmmStats;
-
-/* ------------------------------------------------------------------ object */
-
 #define BANGER_TYPE_VMM (banger_vmm_get_type ())
+BANGER_AVAILABLE_IN_0_2
 G_DECLARE_DERIVABLE_TYPE (BangerVmm, banger_vmm, BANGER, VMM, GObject)
 
-typedef void (*BangerVmmAsyncFunc) (BangerVmm *self, GCancellable *cancellable,
-                                    GAsyncReadyCallback callback, gpointer user_data);
+/* ------------------------------------------------------------ the drivers */
 
-struct _BangerVmmClass
-{
-  GObjectClass parent_class;
+BANGER_AVAILABLE_IN_0_2
+BangerVmm *banger_vmm_new_qemu (BangerMachineConfig *config, const char *qemu_binary,
+                                BangerQemuAccel accel, GError **error);
+BANGER_AVAILABLE_IN_0_2
+BangerVmm *banger_vmm_new_firecracker (BangerMachineConfig *config, const char *firecracker_path,
+                                       GError **error);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_vmm_get_driver_name (BangerVmm *self);
+BANGER_AVAILABLE_IN_0_2
+void banger_vmm_set_direct_launch (BangerVmm *self);
+BANGER_AVAILABLE_IN_0_2
+void banger_vmm_set_incoming (BangerVmm *self, gboolean incoming);
 
-  const char *driver_name; /* "firecracker", "qemu" */
+/* ------------------------------------------------------------- the state */
 
-  /* Stage files, pick socket paths, build argv.  Synchronous, no process. */
-  gboolean (*prepare) (BangerVmm *self, GError **error);
-  /* Each completes a GTask with a boolean, in the caller's thread-default
-   * main context; banger_vmm_<op>_async wraps it in the task its own
-   * _finish checks. */
-  BangerVmmAsyncFunc launch;     /* spawn + wait for the API socket */
-  BangerVmmAsyncFunc configure;  /* pre-boot configuration */
-  BangerVmmAsyncFunc start;      /* boot the guest */
-  BangerVmmAsyncFunc pause;
-  BangerVmmAsyncFunc resume;
-  BangerVmmAsyncFunc stop;       /* graceful ladder, bounded by stop-timeout */
-  void (*snapshot_create) (BangerVmm *self, const char *snapshot_path, const char *mem_path,
-                           gboolean diff, GCancellable *cancellable,
-                           GAsyncReadyCallback callback, gpointer user_data);
-  /* Into a freshly launched (not configured) process; the config's NICs
-   * override the snapshot's taps. */
-  void (*snapshot_load) (BangerVmm *self, const char *snapshot_path, const char *mem_path,
-                         gboolean resume, GCancellable *cancellable,
-                         GAsyncReadyCallback callback, gpointer user_data);
-  /* Ask the VMM what state it is in (updates the state property). */
-  BangerVmmAsyncFunc refresh_state;
-  gboolean (*kill) (BangerVmm *self, GError **error);
-  gboolean (*read_stats) (BangerVmm *self, BangerVmmStats *out, GError **error);
-
-  gpointer padding[8];
-};
-
-const BangerVmmConfig *banger_vmm_get_config (BangerVmm *self);
+BANGER_AVAILABLE_IN_0_2
 BangerVmmState banger_vmm_get_state (BangerVmm *self);
-GPid banger_vmm_get_pid (BangerVmm *self);          /* 0 before launch */
-int banger_vmm_get_pidfd (BangerVmm *self);         /* -1 before launch */
-const char *banger_vmm_get_api_socket (BangerVmm *self); /* after prepare */
-void banger_vmm_set_launcher (BangerVmm *self, BangerVmmLauncher *launcher);
-BangerVmmLauncher *banger_vmm_get_launcher (BangerVmm *self);
-/* Seconds the stop ladder waits after Ctrl-Alt-Del (and after TERM). */
+BANGER_AVAILABLE_IN_0_2
+GPid banger_vmm_get_pid (BangerVmm *self);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_vmm_get_api_socket (BangerVmm *self);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_vmm_get_console_log (BangerVmm *self);
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_set_stop_timeout (BangerVmm *self, guint seconds);
+BANGER_AVAILABLE_IN_0_2
 guint banger_vmm_get_stop_timeout (BangerVmm *self);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_vmm_get_stop_method (BangerVmm *self);
+BANGER_AVAILABLE_IN_0_2
+gboolean banger_vmm_has_exited (BangerVmm *self);
+BANGER_AVAILABLE_IN_0_2
+BangerMachineStats *banger_vmm_get_stats (BangerVmm *self, GError **error);
 
+/* ------------------------------------------------------- the operations */
+
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_prepare (BangerVmm *self, GError **error);
 
-/* The operations that wait.  Each is GIO-shaped: an _async call that
- * completes in the caller's thread-default main context, its own _finish
- * (which checks that the result came from that very call), and a
- * synchronous form that runs the _async call on a main context owned by the
- * object (one per BangerVmm, reused by every synchronous call, so state a
- * driver keeps per context -- Firecracker's kept-alive HTTP connection --
- * carries over from one call to the next).  The synchronous forms are for
- * tests, benchmarks and callers without a main loop; they block. */
-/* Spawn through the launcher, wait until the VMM answers: LAUNCHED. */
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_launch_async (BangerVmm *self, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_launch_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_launch (BangerVmm *self, GCancellable *cancellable, GError **error);
-/* Pre-boot configuration (Firecracker: the API calls; QEMU: nothing). */
+
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_configure_async (BangerVmm *self, GCancellable *cancellable,
                                  GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_configure_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_configure (BangerVmm *self, GCancellable *cancellable, GError **error);
-/* Boot the guest: RUNNING. */
+
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_start_async (BangerVmm *self, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_start_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_start (BangerVmm *self, GCancellable *cancellable, GError **error);
+
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_pause_async (BangerVmm *self, GCancellable *cancellable,
                              GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_pause_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_pause (BangerVmm *self, GCancellable *cancellable, GError **error);
+
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_resume_async (BangerVmm *self, GCancellable *cancellable,
                               GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_resume_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_resume (BangerVmm *self, GCancellable *cancellable, GError **error);
-/* The stop ladder (banger-vmm-stop-ladder.h), bounded; does not take
- * cancellation.  EXITED. */
+
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_stop_async (BangerVmm *self, GCancellable *cancellable,
                             GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_stop_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_stop (BangerVmm *self, GCancellable *cancellable, GError **error);
-/* Ask the VMM what state it is in (updates the state property). */
+
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_refresh_state_async (BangerVmm *self, GCancellable *cancellable,
                                      GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_refresh_state_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_refresh_state (BangerVmm *self, GCancellable *cancellable, GError **error);
 
-/* While paused; Full or (@diff) Diff.  State unchanged. */
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_snapshot_create_async (BangerVmm *self, const char *snapshot_path,
                                        const char *mem_path, gboolean diff,
                                        GCancellable *cancellable, GAsyncReadyCallback callback,
                                        gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_snapshot_create_finish (BangerVmm *self, GAsyncResult *result,
                                             GError **error);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_snapshot_create (BangerVmm *self, const char *snapshot_path,
                                      const char *mem_path, gboolean diff,
                                      GCancellable *cancellable, GError **error);
-/* Into a freshly launched (not configured) process: PAUSED or RUNNING. */
+
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_snapshot_load_async (BangerVmm *self, const char *snapshot_path,
                                      const char *mem_path, gboolean resume,
                                      GCancellable *cancellable, GAsyncReadyCallback callback,
                                      gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_snapshot_load_finish (BangerVmm *self, GAsyncResult *result, GError **error);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_snapshot_load (BangerVmm *self, const char *snapshot_path,
                                    const char *mem_path, gboolean resume,
                                    GCancellable *cancellable, GError **error);
 
-/* Wait for the process to exit (pidfd becomes readable).  @out_wait_status
- * (nullable): the wait status when the process was our child, else 0. */
+BANGER_AVAILABLE_IN_0_2
 void banger_vmm_wait_exit_async (BangerVmm *self, GCancellable *cancellable,
                                  GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_wait_exit_finish (BangerVmm *self, GAsyncResult *result, int *out_wait_status,
                                       GError **error);
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_wait_exit (BangerVmm *self, GCancellable *cancellable, int *out_wait_status,
                                GError **error);
 
+BANGER_AVAILABLE_IN_0_2
 gboolean banger_vmm_kill (BangerVmm *self, GError **error);
-/* How the last stop or kill ended the process: the driver's polite rung
- * ("ctrl-alt-del", "powerdown", "quit"), "term", "kill", or
- * "already-exited"; NULL before a stop. */
-const char *banger_vmm_get_stop_method (BangerVmm *self);
-/* Non-blocking: has the process exited (reaping it if it is our child)? */
-gboolean banger_vmm_has_exited (BangerVmm *self);
-gboolean banger_vmm_read_stats (BangerVmm *self, BangerVmmStats *out, GError **error);
-
-/* For drivers (banger-vmm-private.h would be overkill): */
-void banger_vmm_set_state (BangerVmm *self, BangerVmmState state);
-void banger_vmm_set_api_socket (BangerVmm *self, const char *path);
-/* @method: a static string (see banger_vmm_get_stop_method). */
-void banger_vmm_set_stop_method (BangerVmm *self, const char *method);
-/* Record the process (takes ownership of @pidfd). */
-void banger_vmm_set_process (BangerVmm *self, GPid pid, int pidfd);
-
-/* The drivers declare themselves in banger-vmm-firecracker.h and
- * banger-vmm-qemu.h. */
 
 G_END_DECLS
+
+#ifndef __GI_SCANNER__
+#ifdef BANGER_COMPILATION
+#include "banger-vmm-private.h"
+#endif
+#endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * The one way the engine does privileged work: a backend with two
- * implementations behind the same call.
+ * The engine's side of the privileged backend (the public side is
+ * banger-priv-backend.h): raw method calls and the constructors from an
+ * install config.
  *
  *  - the bangerd-root client: each call goes over the helper's socket
  *    (BangerPrivClient), for a daemon running as an unprivileged owner;
@@ -19,13 +20,12 @@
 
 #include "banger-install-config.h"
 #include "banger-priv-op.h"
-#include "banger-vmm.h"
+#include "banger-priv-backend.h"
+#include "banger-vmm-private.h"
 
 G_BEGIN_DECLS
 
-typedef struct _BangerPrivBackend BangerPrivBackend;
-
-/* bangerd-root at @socket_path. */
+/* bangerd-root at @socket_path (= banger_priv_backend_new_for_socket). */
 BangerPrivBackend *banger_priv_backend_new_client (const char *socket_path);
 /* The executor in this process, with the paths and binaries of @config
  * (copied; its owner is this process's uid).  Calls are run one at a time,
@@ -33,7 +33,9 @@ BangerPrivBackend *banger_priv_backend_new_client (const char *socket_path);
 BangerPrivBackend *banger_priv_backend_new_executor (const BangerInstallConfig *config);
 /* A backend whose calls are answered by @func (the tests' fake host, a
  * program with its own transport).  @func may be called from any thread;
- * it returns the result object (transfer full) or NULL with the error. */
+ * it returns the result object (transfer full) or NULL with the error.
+ * (The same declaration as on the hostpool branch, so that the two merge
+ * into this file.) */
 typedef JsonObject *(*BangerPrivBackendCallFunc) (gpointer user_data, const char *method,
                                                   JsonObject *params, const char *op_id,
                                                   GError **error);
@@ -43,8 +45,8 @@ BangerPrivBackend *banger_priv_backend_new_for_call (BangerPrivBackendCallFunc f
 /* The in-process executor's state (tests substitute state->backend, the
  * fake device-mapper); NULL for the other backends. */
 BangerPrivState *banger_priv_backend_get_executor_state (BangerPrivBackend *backend);
+/* g_object_unref() (the engine's name for it from before it was a GObject). */
 void banger_priv_backend_free (BangerPrivBackend *backend);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerPrivBackend, banger_priv_backend_free)
 
 /* "bangerd-root at PATH" or "in-process executor". */
 const char *banger_priv_backend_describe (BangerPrivBackend *backend);
