@@ -735,7 +735,7 @@ START_TEST (test_dm_fake)
                                           BANGER_STORE_VM_STATE_RUNNING, NULL, NULL, &error));
     ck_assert_uint_eq (g_hash_table_size (f->dm), 1);
     g_clear_pointer (&calls, g_free);
-    calls_of (f);
+    g_free (calls_of (f));
     ck_assert_msg (banger_engine_vm_stop (e, "dm-1", NULL, NULL, &error), "%s",
                    error ? error->message : "?");
     ck_assert_int_eq (waitpid (pid, &status, 0), pid);
@@ -752,7 +752,7 @@ START_TEST (test_dm_fake)
 
   /* delete: the device's removal is asked for (nothing there: fine) */
   g_clear_pointer (&calls, g_free);
-  calls_of (f);
+  g_free (calls_of (f));
   ck_assert (banger_engine_vm_delete (e, "dm-1", NULL, NULL, &error));
   calls = calls_of (f);
   ck_assert_msg (strstr (calls, "remove") == NULL, "%s", calls); /* none to remove */
