@@ -385,6 +385,48 @@ wake_refiller (BangerTapPool *self)
   g_mutex_unlock (&self->lock);
 }
 
+/* Takes the oldest free row out of the store (one write): concurrent
+ * takers race on the row's removal, the loser tries the next. */
+static char *
+take_row (BangerTapPool *self, GError **error)
+{
+  g_autoptr (GPtrArray) rows = banger_store_tap_list (self->store, error);
+  BangerStoreTap *best = NULL;
+
+  if (rows == NULL)
+    return NULL;
+  for (;;)
+    {
+      g_autoptr (GError) local = NULL;
+
+      best = NULL;
+      for (guint i = 0; i < rows->len; i++)
+        {
+          BangerStoreTap *t = rows->pdata[i];
+          if (t->vm_id == NULL && t->name != NULL
+              && (best == NULL || t->created_at < best->created_at
+                  || (t->created_at == best->created_at && g_strcmp0 (t->name, best->name) < 0)))
+            best = t;
+        }
+      if (best == NULL)
+        {
+          g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_BUSY,
+                               "The tap pool has no free tap; retry once it is refilled");
+          return NULL;
+        }
+      if (banger_store_tap_remove (self->store, best->name, &local))
+        return g_strdup (best->name);
+      if (!g_error_matches (local, BANGER_ERROR, BANGER_ERROR_NOT_FOUND)
+          && !g_error_matches (local, BANGER_ERROR, BANGER_ERROR_BUSY))
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return NULL;
+        }
+      /* taken by someone else in between */
+      g_clear_pointer (&best->name, g_free);
+    }
+}
+
 /**
  * banger_tap_pool_take:
  * @self: a pool
@@ -393,14 +435,16 @@ wake_refiller (BangerTapPool *self)
  * @cancellable: (nullable): a #GCancellable
  * @error: return location for a #GError
  *
- * Hands the oldest free tap to @vm_id: renamed to the VM's own tap name
- * (which this returns) and no longer in the pool; the refiller is woken to
- * make a new one.
+ * Hands the oldest free tap to @vm_id: its row leaves the store (one
+ * write), then the helper renames it to the VM's own tap name (which this
+ * returns); the refiller is woken to make a new one.  A crash in between
+ * leaves a pool tap the store does not know, which the next reconcile
+ * removes.
  *
  * Returns: (transfer full): the VM's tap name, or %NULL with
  *   %BANGER_ERROR_BUSY when no tap is free (make one for the VM instead),
- *   or another error of the store or the backend (the tap then stays in the
- *   pool, or leaves it when it has gone from the host)
+ *   or another error of the store or the backend (the tap then goes back
+ *   to the pool, unless it has gone from the host)
  *
  * Since: 0.2
  */
@@ -408,11 +452,10 @@ char *
 banger_tap_pool_take (BangerTapPool *self, const char *vm_id, const char *op_id,
                       GCancellable *cancellable, GError **error)
 {
-  g_autoptr (BangerStoreTap) tap = NULL;
+  g_autofree char *pool_name = NULL;
   g_autoptr (JsonObject) p = NULL;
   g_autoptr (JsonObject) r = NULL;
   g_autoptr (GError) local = NULL;
-  g_autoptr (GError) ignored = NULL;
   const char *name;
 
   g_return_val_if_fail (BANGER_IS_TAP_POOL (self), NULL);
@@ -422,30 +465,24 @@ banger_tap_pool_take (BangerTapPool *self, const char *vm_id, const char *op_id,
       g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_BUSY, "The tap pool is off");
       return NULL;
     }
-  tap = banger_store_tap_claim (self->store, vm_id, error);
-  if (tap == NULL)
+  pool_name = take_row (self, error);
+  if (pool_name == NULL)
     return NULL;
   p = json_object_new ();
-  json_object_set_string_member (p, "tap", tap->name);
+  json_object_set_string_member (p, "tap", pool_name);
   json_object_set_string_member (p, "vm_id", vm_id);
   r = call (self, "priv.pool_tap_claim", p, op_id, cancellable, &local);
   if (r == NULL)
     {
-      /* back to the pool; a tap the host no longer has leaves it */
-      banger_store_tap_release (self->store, tap->name, NULL);
-      if (g_error_matches (local, BANGER_ERROR, BANGER_ERROR_NOT_FOUND)
-          || g_error_matches (local, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED))
-        banger_store_tap_remove (self->store, tap->name, NULL);
+      /* back to the pool, unless the host no longer has it */
+      if (!g_error_matches (local, BANGER_ERROR, BANGER_ERROR_NOT_FOUND)
+          && !g_error_matches (local, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED))
+        banger_store_tap_add (self->store, pool_name, NULL);
       wake_refiller (self);
       g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
     }
   name = json_object_get_string_member_with_default (r, "name", NULL);
-  /* renamed: it is the VM's tap now, named from its id; the row goes */
-  if (!banger_store_tap_release (self->store, tap->name, &ignored)
-      || !banger_store_tap_remove (self->store, tap->name, &ignored))
-    g_message ("op %s: tap pool: forgetting '%s': %s", op_id ? op_id : "-", tap->name,
-               ignored->message);
   if (name == NULL || !banger_validate_ifname (name, error))
     {
       if (error != NULL && *error == NULL)
@@ -458,7 +495,7 @@ banger_tap_pool_take (BangerTapPool *self, const char *vm_id, const char *op_id,
   g_cond_broadcast (&self->cond);
   g_mutex_unlock (&self->lock);
   g_message ("op %s: tap pool: %s gets '%s' (was '%s')", op_id ? op_id : "-", vm_id, name,
-             tap->name);
+             pool_name);
   return g_strdup (name);
 }
 
