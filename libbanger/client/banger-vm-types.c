@@ -24,7 +24,7 @@ const char *
 banger_vm_state_to_string (BangerVmState state)
 {
   static const char *const names[]
-      = { "creating", "stopped", "starting", "running", "stopping", "failed", "deleting" };
+      = { "creating", "stopped", "starting", "running", "stopping", "failed", "deleting", "paused" };
   g_return_val_if_fail ((guint)state < G_N_ELEMENTS (names), "unknown");
   return names[state];
 }
@@ -32,7 +32,7 @@ banger_vm_state_to_string (BangerVmState state)
 gboolean
 banger_vm_state_from_string (const char *s, BangerVmState *out)
 {
-  for (guint i = 0; i <= BANGER_VM_STATE_DELETING; i++)
+  for (guint i = 0; i <= BANGER_VM_STATE_PAUSED; i++)
     if (g_strcmp0 (s, banger_vm_state_to_string (i)) == 0)
       {
         *out = i;

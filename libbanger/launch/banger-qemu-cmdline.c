@@ -254,6 +254,11 @@ banger_qemu_cmdline_build (const BangerQemuCmdline *c, GError **error)
         add (argv, "virtio-net-device,netdev=net0");
     }
 
+  /* A balloon on every VM (banger vm set --balloon; QMP balloon): it must
+   * be there at boot, and a restore needs the snapshot's device set. */
+  add (argv, "-device");
+  add (argv, "virtio-balloon-device,deflate-on-oom=on");
+
   if (c->incoming)
     {
       /* A restore: the devices above must match the snapshot's; QEMU waits
