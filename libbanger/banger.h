@@ -20,5 +20,7 @@
 #include <banger-signal.h>
 #include <banger-vm-types.h>
 #include <banger-client.h>
+#include <banger-snapshot-types.h>
+#include <banger-client-snapshot.h>
 
 #undef __BANGER_H_INSIDE__
