@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -592,16 +593,44 @@ qemu_balloon (BangerVmm *vmm, BangerEngineVmStats *out)
   out->balloon_actual_mib = (gint64)out->memory_mib - actual / (1024 * 1024);
 }
 
-/* A counter of /sys/class/net/<tap>/statistics, 0 when unreadable. */
-static guint64
-tap_counter (const char *tap, const char *name)
+/* The byte counters of @tap from /proc/net/dev (this process's network
+ * namespace; /sys/class/net shows the one sysfs was mounted in).  FALSE
+ * when it is not there. */
+static gboolean
+tap_counters (const char *tap, guint64 *out_rx, guint64 *out_tx)
 {
-  g_autofree char *path = g_build_filename ("/sys/class/net", tap, "statistics", name, NULL);
   g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
 
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return 0;
-  return g_ascii_strtoull (text, NULL, 10);
+  if (!g_file_get_contents ("/proc/self/net/dev", &text, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      char *colon = strchr (lines[i], ':');
+      g_auto (GStrv) f = NULL;
+      guint n = 0;
+
+      if (colon == NULL)
+        continue;
+      *colon = '\0';
+      if (!g_str_equal (g_strstrip (lines[i]), tap))
+        continue;
+      /* rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes ... */
+      f = g_strsplit_set (g_strstrip (colon + 1), " \t", -1);
+      for (guint j = 0; f[j] != NULL; j++)
+        {
+          if (*f[j] == '\0')
+            continue;
+          if (n == 0)
+            *out_rx = g_ascii_strtoull (f[j], NULL, 10);
+          else if (n == 8)
+            *out_tx = g_ascii_strtoull (f[j], NULL, 10);
+          n++;
+        }
+      return n > 8;
+    }
+  return FALSE;
 }
 
 gboolean
@@ -658,8 +687,12 @@ banger_engine_vm_stats (BangerEngine *e, const char *name, BangerEngineVmStats *
     {
       /* the host side of the guest's link: what the tap sends, the guest
        * receives */
-      s.net_rx_bytes = tap_counter (tap, "tx_bytes");
-      s.net_tx_bytes = tap_counter (tap, "rx_bytes");
+      guint64 tap_rx = 0, tap_tx = 0;
+      if (tap_counters (tap, &tap_rx, &tap_tx))
+        {
+          s.net_rx_bytes = tap_tx;
+          s.net_tx_bytes = tap_rx;
+        }
     }
   *out = s;
   return TRUE;
