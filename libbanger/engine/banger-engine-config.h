@@ -31,6 +31,7 @@ typedef struct
   char *cgroup_root;          /* [host] cgroup= (in-process: default <cgroup2>/banger.slice) */
   char *nft_table;            /* [host] nft-table= (in-process; default banger) */
   guint ssh_timeout_ms;       /* [guest] ssh-timeout-ms= */
+  gboolean wait_ssh;          /* [guest] wait-ssh= (default true; false: images without SSH) */
 } BangerEngineConfig;
 
 BangerEngineConfig *banger_engine_config_new (void);

@@ -344,7 +344,7 @@ typedef struct
   BangerStoreSnapshot *snap;
   char *snap_dir;
   char *state;   /* the state file (QEMU: the stream) */
-  char *mem;     /* the memory file to load (a Diff: merged in the VM's dir) */
+  char *mem;     /* the memory file to load */
 } Restore;
 
 static void
@@ -356,55 +356,6 @@ restore_clear (Restore *r)
   g_free (r->mem);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Restore, restore_clear)
-
-/* @dest := the memory of the Full @base with the pages of the Diff @diff
- * over it: every data extent of @diff (SEEK_DATA/SEEK_HOLE: Firecracker
- * writes a Diff's dirty pages at their offsets into a sparse file). */
-static gboolean
-merge_diff_memory (const char *base, const char *diff, const char *dest,
-                   GCancellable *cancellable, GError **error)
-{
-  g_autofree char *buf = NULL;
-  int in, out;
-  off_t pos = 0, end;
-  gboolean ok = TRUE;
-
-  if (!cow_copy (base, dest, NULL, cancellable, error))
-    return FALSE;
-  in = open (diff, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (in < 0)
-    return banger_set_error_from_errno (error, errno, "Cannot open '%s'", diff);
-  out = open (dest, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (out < 0)
-    {
-      int errsv = errno;
-      close (in);
-      return banger_set_error_from_errno (error, errsv, "Cannot open '%s'", dest);
-    }
-  buf = g_malloc (1 << 20);
-  while (ok && (pos = lseek (in, pos, SEEK_DATA)) >= 0)
-    {
-      end = lseek (in, pos, SEEK_HOLE);
-      if (end < 0)
-        break;
-      while (ok && pos < end)
-        {
-          ssize_t n = pread (in, buf, MIN ((off_t)(1 << 20), end - pos), pos);
-          if (n <= 0 || pwrite (out, buf, (size_t)n, pos) != n)
-            ok = banger_set_error_from_errno (error, n == 0 ? EIO : errno,
-                                              "Cannot merge '%s' into '%s'", diff, dest);
-          else
-            pos += n;
-        }
-    }
-  if (ok && pos < 0 && errno != ENXIO)
-    ok = banger_set_error_from_errno (error, errno, "Cannot read '%s'", diff);
-  if (ok && fsync (out) < 0)
-    ok = banger_set_error_from_errno (error, errno, "Cannot write '%s'", dest);
-  close (in);
-  close (out);
-  return ok;
-}
 
 static gboolean
 restore_disks (gpointer data, BangerStoreVm *vm, const char *vm_dir, GCancellable *cancellable,
@@ -430,21 +381,6 @@ restore_disks (gpointer data, BangerStoreVm *vm, const char *vm_dir, GCancellabl
       g_autofree char *wsrc = g_build_filename (r->snap_dir, "work.ext4", NULL);
       g_autofree char *wdst = g_build_filename (vm_dir, "work.ext4", NULL);
       if (!cow_copy (wsrc, wdst, NULL, cancellable, error))
-        return FALSE;
-    }
-  if (r->snap->diff)
-    {
-      g_autoptr (BangerStoreSnapshot) parent
-          = banger_store_snapshot_get_by_id (r->engine->store, r->snap->parent_id, error);
-      g_autofree char *pdir = NULL, *pmem = NULL, *dmem = NULL;
-      if (parent == NULL)
-        return FALSE;
-      pdir = snapshot_dir (r->engine, parent->id);
-      pmem = g_build_filename (pdir, SNAP_MEM_FILE, NULL);
-      dmem = g_build_filename (r->snap_dir, SNAP_MEM_FILE, NULL);
-      g_free (r->mem);
-      r->mem = g_build_filename (vm_dir, "restore.mem", NULL);
-      if (!merge_diff_memory (pmem, dmem, r->mem, cancellable, error))
         return FALSE;
     }
   return TRUE;
@@ -478,21 +414,23 @@ banger_engine_vm_restore (BangerEngine *e, const char *snap_name, const char *ne
   r.snap = banger_store_snapshot_get_by_name (e->store, snap_name, error);
   if (r.snap == NULL)
     return NULL;
-  if (r.snap->vmm == BANGER_STORE_VMM_FIRECRACKER
-      && banger_engine_get_config (e)->firecracker_path == NULL)
+  if (r.snap->vmm == BANGER_STORE_VMM_FIRECRACKER)
     {
+      /* Firecracker reopens the drives at the paths in its snapshot (its
+       * load has network and vsock overrides, no drive override): outside
+       * a jail (the engine launches it directly) that is the snapshotted
+       * VM's own disks, which a restore must never share. */
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
-                   "Snapshot '%s' is of a Firecracker VM and no Firecracker binary is "
-                   "configured ([vmm] firecracker=)",
+                   "Snapshot '%s' is of a Firecracker VM: a restore would reopen that VM's own "
+                   "disks (Firecracker keeps the drive paths in the snapshot and has no drive "
+                   "override); restores need the jailer, which the engine does not use yet",
                    snap_name);
       return NULL;
     }
   name = new_name ? g_strdup (new_name) : default_restore_name (r.snap->vm_name);
   r.snap_dir = snapshot_dir (e, r.snap->id);
   r.state = g_build_filename (r.snap_dir, SNAP_STATE_FILE, NULL);
-  r.mem = r.snap->vmm == BANGER_STORE_VMM_FIRECRACKER
-              ? g_build_filename (r.snap_dir, SNAP_MEM_FILE, NULL)
-              : g_strdup (r.state);
+  r.mem = g_strdup (r.state); /* QEMU: one stream */
   want = banger_store_vm_new (name, r.snap->image_id, r.snap->kernel_id, r.snap->vmm);
   /* the machine of the snapshot: a restore must describe the same one */
   want->vcpus = r.snap->vcpus;

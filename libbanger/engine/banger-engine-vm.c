@@ -494,6 +494,8 @@ step_ssh (VmCtx *c, GError **error)
 
   if (ep == NULL)
     return FALSE;
+  if (!c->engine->config->wait_ssh)
+    return TRUE; /* [guest] wait-ssh=false: running once the VMM runs */
   if (!banger_guest_wait_ssh (ep, c->engine->config->ssh_timeout_ms, &attempts, c->cancellable,
                               error))
     return FALSE;
