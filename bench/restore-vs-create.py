@@ -124,6 +124,22 @@ try:
     print("%-34s %6.2f x" % ("speed-up (medians)", statistics.median(cold) / statistics.median(restore)))
     print("snapshot: %.2f s, %.1f MiB on disk (memory stream + disk copies)"
           % (snap_time, snap["size_bytes"] / 1048576))
+    # where the time goes: the engine's per-step lines in bangerd's log
+    # ("op …: <vm>: step <name> done in <s> s")
+    log.flush()
+    steps = {}
+    with open(os.path.join(work, "bangerd.log")) as f:
+        for line in f:
+            parts = line.split()
+            if "step" in parts and parts[-1] == "s" and "done" in parts:
+                i = parts.index("step")
+                vm = parts[i - 1].rstrip(":")
+                kind = "restore" if vm.startswith("warm-") else "create" if vm.startswith("cold-") else None
+                if kind:
+                    steps.setdefault((kind, parts[i + 1]), []).append(float(parts[-2]))
+    for kind in ("create", "restore"):
+        print("%s steps (median s): %s" % (kind, ", ".join(
+            "%s %.2f" % (name, statistics.median(v)) for (k, name), v in steps.items() if k == kind)))
 finally:
     if daemon is not None:
         daemon.terminate()
