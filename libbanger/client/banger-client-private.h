@@ -43,8 +43,8 @@ void banger_client_call_async (BangerClient *self, const char *method, JsonObjec
                                BangerClientConvertFunc convert, GDestroyNotify destroy,
                                gboolean emits, gpointer source_tag, GCancellable *cancellable,
                                GAsyncReadyCallback callback, gpointer user_data);
-gpointer banger_client_call_finish (BangerClient *self, GAsyncResult *result,
-                                    gpointer source_tag, GError **error);
+gpointer banger_client_call_finish (BangerClient *self, GAsyncResult *result, gpointer source_tag,
+                                    GError **error);
 /* {"vm": VM} → BangerVmInfo; anything → TRUE; {member: [objects]} → a
  * GPtrArray of what @item makes of each; the object @name of @result. */
 gpointer banger_client_convert_vm (JsonObject *result, GError **error);

@@ -37,13 +37,14 @@ convert_stats (JsonObject *result, GError **error)
  * @callback: (scope async): called when done
  * @user_data: data for @callback
  *
- * Pauses a running VM: its vCPUs stop, its VMM, tap and address stay.  %BANGER_ERROR_BUSY unless it is running.
+ * Pauses a running VM: its vCPUs stop, its VMM, tap and address stay.  %BANGER_ERROR_BUSY unless it
+ * is running.
  *
  * Since: 0.2
  */
 void
 banger_client_vm_pause_async (BangerClient *client, const char *name, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+                              GAsyncReadyCallback callback, gpointer user_data)
 {
   JsonObject *p;
 
@@ -51,7 +52,8 @@ banger_client_vm_pause_async (BangerClient *client, const char *name, GCancellab
   g_return_if_fail (name != NULL);
   p = json_object_new ();
   json_object_set_string_member (p, "name", name);
-  banger_client_call_async (client, "vm.pause", p, banger_client_convert_vm, (GDestroyNotify)banger_vm_info_unref, TRUE,
+  banger_client_call_async (client, "vm.pause", p, banger_client_convert_vm,
+                            (GDestroyNotify)banger_vm_info_unref, TRUE,
                             banger_client_vm_pause_async, cancellable, callback, user_data);
 }
 
@@ -85,7 +87,7 @@ banger_client_vm_pause_finish (BangerClient *client, GAsyncResult *result, GErro
  */
 void
 banger_client_vm_resume_async (BangerClient *client, const char *name, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+                               GAsyncReadyCallback callback, gpointer user_data)
 {
   JsonObject *p;
 
@@ -93,7 +95,8 @@ banger_client_vm_resume_async (BangerClient *client, const char *name, GCancella
   g_return_if_fail (name != NULL);
   p = json_object_new ();
   json_object_set_string_member (p, "name", name);
-  banger_client_call_async (client, "vm.resume", p, banger_client_convert_vm, (GDestroyNotify)banger_vm_info_unref, TRUE,
+  banger_client_call_async (client, "vm.resume", p, banger_client_convert_vm,
+                            (GDestroyNotify)banger_vm_info_unref, TRUE,
                             banger_client_vm_resume_async, cancellable, callback, user_data);
 }
 
@@ -123,13 +126,15 @@ banger_client_vm_resume_finish (BangerClient *client, GAsyncResult *result, GErr
  * @callback: (scope async): called when done
  * @user_data: data for @callback
  *
- * Snapshots a running or paused VM: its memory and device state and a copy-on-write point of its disks, recorded by the engine.  A running VM is paused for it and resumed after.
+ * Snapshots a running or paused VM: its memory and device state and a copy-on-write point of its
+ * disks, recorded by the engine.  A running VM is paused for it and resumed after.
  *
  * Since: 0.2
  */
 void
-banger_client_vm_snapshot_async (BangerClient *client, const char *name, const char *snapshot_name, gboolean diff, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+banger_client_vm_snapshot_async (BangerClient *client, const char *name, const char *snapshot_name,
+                                 gboolean diff, GCancellable *cancellable,
+                                 GAsyncReadyCallback callback, gpointer user_data)
 {
   JsonObject *p;
 
@@ -141,7 +146,8 @@ banger_client_vm_snapshot_async (BangerClient *client, const char *name, const c
     json_object_set_string_member (p, "snapshot", snapshot_name);
   if (diff)
     json_object_set_boolean_member (p, "diff", TRUE);
-  banger_client_call_async (client, "vm.snapshot", p, convert_snapshot, (GDestroyNotify)banger_snapshot_info_unref, FALSE,
+  banger_client_call_async (client, "vm.snapshot", p, convert_snapshot,
+                            (GDestroyNotify)banger_snapshot_info_unref, FALSE,
                             banger_client_vm_snapshot_async, cancellable, callback, user_data);
 }
 
@@ -170,13 +176,15 @@ banger_client_vm_snapshot_finish (BangerClient *client, GAsyncResult *result, GE
  * @callback: (scope async): called when done
  * @user_data: data for @callback
  *
- * Makes a new VM that resumes from snapshot @name, with copy-on-write disks of its own over the snapshot's, a fresh address and its own tap; several VMs may be restored from one snapshot.
+ * Makes a new VM that resumes from snapshot @name, with copy-on-write disks of its own over the
+ * snapshot's, a fresh address and its own tap; several VMs may be restored from one snapshot.
  *
  * Since: 0.2
  */
 void
-banger_client_vm_restore_async (BangerClient *client, const char *snapshot, const char *name, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+banger_client_vm_restore_async (BangerClient *client, const char *snapshot, const char *name,
+                                GCancellable *cancellable, GAsyncReadyCallback callback,
+                                gpointer user_data)
 {
   JsonObject *p;
 
@@ -186,7 +194,8 @@ banger_client_vm_restore_async (BangerClient *client, const char *snapshot, cons
   json_object_set_string_member (p, "snapshot", snapshot);
   if (name != NULL)
     json_object_set_string_member (p, "name", name);
-  banger_client_call_async (client, "vm.restore", p, banger_client_convert_vm, (GDestroyNotify)banger_vm_info_unref, TRUE,
+  banger_client_call_async (client, "vm.restore", p, banger_client_convert_vm,
+                            (GDestroyNotify)banger_vm_info_unref, TRUE,
                             banger_client_vm_restore_async, cancellable, callback, user_data);
 }
 
@@ -214,13 +223,14 @@ banger_client_vm_restore_finish (BangerClient *client, GAsyncResult *result, GEr
  * @callback: (scope async): called when done
  * @user_data: data for @callback
  *
- * Reads a running or paused VM's figures: CPU time and resident memory of its VMM, its balloon, disk and network bytes.
+ * Reads a running or paused VM's figures: CPU time and resident memory of its VMM, its balloon,
+ * disk and network bytes.
  *
  * Since: 0.2
  */
 void
 banger_client_vm_stats_async (BangerClient *client, const char *name, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+                              GAsyncReadyCallback callback, gpointer user_data)
 {
   JsonObject *p;
 
@@ -228,7 +238,8 @@ banger_client_vm_stats_async (BangerClient *client, const char *name, GCancellab
   g_return_if_fail (name != NULL);
   p = json_object_new ();
   json_object_set_string_member (p, "name", name);
-  banger_client_call_async (client, "vm.stats", p, convert_stats, (GDestroyNotify)banger_vm_stats_unref, FALSE,
+  banger_client_call_async (client, "vm.stats", p, convert_stats,
+                            (GDestroyNotify)banger_vm_stats_unref, FALSE,
                             banger_client_vm_stats_async, cancellable, callback, user_data);
 }
 
@@ -257,13 +268,15 @@ banger_client_vm_stats_finish (BangerClient *client, GAsyncResult *result, GErro
  * @callback: (scope async): called when done
  * @user_data: data for @callback
  *
- * Sets the balloon of a running or paused VM (Firecracker's balloon device, QEMU's virtio-balloon): the memory it takes back from the guest.
+ * Sets the balloon of a running or paused VM (Firecracker's balloon device, QEMU's virtio-balloon):
+ * the memory it takes back from the guest.
  *
  * Since: 0.2
  */
 void
-banger_client_vm_set_balloon_async (BangerClient *client, const char *name, guint64 balloon_mib, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+banger_client_vm_set_balloon_async (BangerClient *client, const char *name, guint64 balloon_mib,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data)
 {
   JsonObject *p;
 
@@ -272,7 +285,8 @@ banger_client_vm_set_balloon_async (BangerClient *client, const char *name, guin
   p = json_object_new ();
   json_object_set_string_member (p, "name", name);
   json_object_set_int_member (p, "balloon_mib", (gint64)balloon_mib);
-  banger_client_call_async (client, "vm.set", p, banger_client_convert_vm, (GDestroyNotify)banger_vm_info_unref, FALSE,
+  banger_client_call_async (client, "vm.set", p, banger_client_convert_vm,
+                            (GDestroyNotify)banger_vm_info_unref, FALSE,
                             banger_client_vm_set_balloon_async, cancellable, callback, user_data);
 }
 
@@ -305,13 +319,14 @@ banger_client_vm_set_balloon_finish (BangerClient *client, GAsyncResult *result,
  */
 void
 banger_client_snapshot_list_async (BangerClient *client, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+                                   GAsyncReadyCallback callback, gpointer user_data)
 {
   JsonObject *p;
 
   g_return_if_fail (BANGER_IS_CLIENT (client));
   p = json_object_new ();
-  banger_client_call_async (client, "snapshot.list", p, convert_snapshot_list, (GDestroyNotify)g_ptr_array_unref, FALSE,
+  banger_client_call_async (client, "snapshot.list", p, convert_snapshot_list,
+                            (GDestroyNotify)g_ptr_array_unref, FALSE,
                             banger_client_snapshot_list_async, cancellable, callback, user_data);
 }
 
@@ -321,7 +336,8 @@ banger_client_snapshot_list_async (BangerClient *client, GCancellable *cancellab
  * @result: the #GAsyncResult
  * @error: return location for a #GError
  *
- * Returns: (transfer container) (element-type BangerSnapshotInfo): the snapshots by name, or %NULL with @error set
+ * Returns: (transfer container) (element-type BangerSnapshotInfo): the snapshots by name, or %NULL
+ * with @error set
  *
  * Since: 0.2
  */
@@ -344,8 +360,9 @@ banger_client_snapshot_list_finish (BangerClient *client, GAsyncResult *result, 
  * Since: 0.2
  */
 void
-banger_client_snapshot_delete_async (BangerClient *client, const char *name, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data)
+banger_client_snapshot_delete_async (BangerClient *client, const char *name,
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data)
 {
   JsonObject *p;
 
@@ -370,5 +387,6 @@ banger_client_snapshot_delete_async (BangerClient *client, const char *name, GCa
 gboolean
 banger_client_snapshot_delete_finish (BangerClient *client, GAsyncResult *result, GError **error)
 {
-  return banger_client_call_finish (client, result, banger_client_snapshot_delete_async, error) != NULL;
+  return banger_client_call_finish (client, result, banger_client_snapshot_delete_async, error)
+         != NULL;
 }

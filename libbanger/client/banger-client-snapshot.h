@@ -14,59 +14,75 @@
 G_BEGIN_DECLS
 
 BANGER_AVAILABLE_IN_0_2
-void banger_client_vm_pause_async (BangerClient *client, const char *name, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+void banger_client_vm_pause_async (BangerClient *client, const char *name,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
 
 BANGER_AVAILABLE_IN_0_2
-BangerVmInfo *banger_client_vm_pause_finish (BangerClient *client, GAsyncResult *result, GError **error);
+BangerVmInfo *banger_client_vm_pause_finish (BangerClient *client, GAsyncResult *result,
+                                             GError **error);
 
 BANGER_AVAILABLE_IN_0_2
-void banger_client_vm_resume_async (BangerClient *client, const char *name, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+void banger_client_vm_resume_async (BangerClient *client, const char *name,
+                                    GCancellable *cancellable, GAsyncReadyCallback callback,
+                                    gpointer user_data);
 
 BANGER_AVAILABLE_IN_0_2
-BangerVmInfo *banger_client_vm_resume_finish (BangerClient *client, GAsyncResult *result, GError **error);
+BangerVmInfo *banger_client_vm_resume_finish (BangerClient *client, GAsyncResult *result,
+                                              GError **error);
 
 BANGER_AVAILABLE_IN_0_2
-void banger_client_vm_snapshot_async (BangerClient *client, const char *name, const char *snapshot_name, gboolean diff, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+void banger_client_vm_snapshot_async (BangerClient *client, const char *name,
+                                      const char *snapshot_name, gboolean diff,
+                                      GCancellable *cancellable, GAsyncReadyCallback callback,
+                                      gpointer user_data);
 
 BANGER_AVAILABLE_IN_0_2
-BangerSnapshotInfo *banger_client_vm_snapshot_finish (BangerClient *client, GAsyncResult *result, GError **error);
+BangerSnapshotInfo *banger_client_vm_snapshot_finish (BangerClient *client, GAsyncResult *result,
+                                                      GError **error);
 
 BANGER_AVAILABLE_IN_0_2
-void banger_client_vm_restore_async (BangerClient *client, const char *snapshot, const char *name, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+void banger_client_vm_restore_async (BangerClient *client, const char *snapshot, const char *name,
+                                     GCancellable *cancellable, GAsyncReadyCallback callback,
+                                     gpointer user_data);
 
 BANGER_AVAILABLE_IN_0_2
-BangerVmInfo *banger_client_vm_restore_finish (BangerClient *client, GAsyncResult *result, GError **error);
+BangerVmInfo *banger_client_vm_restore_finish (BangerClient *client, GAsyncResult *result,
+                                               GError **error);
 
 BANGER_AVAILABLE_IN_0_2
-void banger_client_vm_stats_async (BangerClient *client, const char *name, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+void banger_client_vm_stats_async (BangerClient *client, const char *name,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data);
 
 BANGER_AVAILABLE_IN_0_2
-BangerVmStats *banger_client_vm_stats_finish (BangerClient *client, GAsyncResult *result, GError **error);
+BangerVmStats *banger_client_vm_stats_finish (BangerClient *client, GAsyncResult *result,
+                                              GError **error);
 
 BANGER_AVAILABLE_IN_0_2
-void banger_client_vm_set_balloon_async (BangerClient *client, const char *name, guint64 balloon_mib, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+void banger_client_vm_set_balloon_async (BangerClient *client, const char *name,
+                                         guint64 balloon_mib, GCancellable *cancellable,
+                                         GAsyncReadyCallback callback, gpointer user_data);
 
 BANGER_AVAILABLE_IN_0_2
-BangerVmInfo *banger_client_vm_set_balloon_finish (BangerClient *client, GAsyncResult *result, GError **error);
+BangerVmInfo *banger_client_vm_set_balloon_finish (BangerClient *client, GAsyncResult *result,
+                                                   GError **error);
 
 BANGER_AVAILABLE_IN_0_2
 void banger_client_snapshot_list_async (BangerClient *client, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+                                        GAsyncReadyCallback callback, gpointer user_data);
 
 BANGER_AVAILABLE_IN_0_2
-GPtrArray *banger_client_snapshot_list_finish (BangerClient *client, GAsyncResult *result, GError **error);
+GPtrArray *banger_client_snapshot_list_finish (BangerClient *client, GAsyncResult *result,
+                                               GError **error);
 
 BANGER_AVAILABLE_IN_0_2
-void banger_client_snapshot_delete_async (BangerClient *client, const char *name, GCancellable *cancellable,
-    GAsyncReadyCallback callback, gpointer user_data);
+void banger_client_snapshot_delete_async (BangerClient *client, const char *name,
+                                          GCancellable *cancellable, GAsyncReadyCallback callback,
+                                          gpointer user_data);
 
 BANGER_AVAILABLE_IN_0_2
-gboolean banger_client_snapshot_delete_finish (BangerClient *client, GAsyncResult *result, GError **error);
+gboolean banger_client_snapshot_delete_finish (BangerClient *client, GAsyncResult *result,
+                                               GError **error);
 
 G_END_DECLS

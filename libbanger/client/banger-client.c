@@ -1207,9 +1207,8 @@ banger_client_convert_true (JsonObject *result, GError **error)
 }
 
 gpointer
-banger_client_convert_list (JsonObject *result, const char *member,
-                            BangerClientConvertFunc item, GDestroyNotify free_item,
-                            GError **error)
+banger_client_convert_list (JsonObject *result, const char *member, BangerClientConvertFunc item,
+                            GDestroyNotify free_item, GError **error)
 {
   return convert_list (result, member, (ItemFunc)item, free_item, error);
 }

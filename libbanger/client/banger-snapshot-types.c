@@ -19,7 +19,8 @@ struct _BangerSnapshotInfo
   JsonObject *obj;
 };
 
-G_DEFINE_BOXED_TYPE (BangerSnapshotInfo, banger_snapshot_info, banger_snapshot_info_ref, banger_snapshot_info_unref)
+G_DEFINE_BOXED_TYPE (BangerSnapshotInfo, banger_snapshot_info, banger_snapshot_info_ref,
+                     banger_snapshot_info_unref)
 
 /**
  * banger_snapshot_info_ref:

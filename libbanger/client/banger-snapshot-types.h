@@ -15,7 +15,8 @@ G_BEGIN_DECLS
 /**
  * BangerSnapshotInfo:
  *
- * A snapshot: a VM's memory and device state with a copy-on-write point of its disks (banger_client_vm_snapshot_async()).  A read-only refcounted boxed value.
+ * A snapshot: a VM's memory and device state with a copy-on-write point of its disks
+ * (banger_client_vm_snapshot_async()).  A read-only refcounted boxed value.
  *
  * Since: 0.2
  */
@@ -71,7 +72,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerSnapshotInfo, banger_snapshot_info_unref)
 /**
  * BangerVmStats:
  *
- * One reading of a running or paused VM's figures (banger_client_vm_stats_async()): CPU time and resident memory of its VMM, its balloon, and the bytes its disks and network moved.  A read-only refcounted boxed value.
+ * One reading of a running or paused VM's figures (banger_client_vm_stats_async()): CPU time and
+ * resident memory of its VMM, its balloon, and the bytes its disks and network moved.  A read-only
+ * refcounted boxed value.
  *
  * Since: 0.2
  */

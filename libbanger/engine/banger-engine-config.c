@@ -67,10 +67,19 @@ take_path (GKeyFile *kf, const char *path, const char *group, const char *key, c
 }
 
 static const char *const known_keys[] = {
-  "vmm/default",    "vmm/firecracker",      "vmm/jailer",
-  "vmm/qemu",       "network/subnet",       "network/nat",
-  "pool/taps",      "helper/socket",        "host/cgroup",
-  "host/nft-table", "guest/ssh-timeout-ms", "guest/wait-ssh", NULL,
+  "vmm/default",
+  "vmm/firecracker",
+  "vmm/jailer",
+  "vmm/qemu",
+  "network/subnet",
+  "network/nat",
+  "pool/taps",
+  "helper/socket",
+  "host/cgroup",
+  "host/nft-table",
+  "guest/ssh-timeout-ms",
+  "guest/wait-ssh",
+  NULL,
 };
 
 gboolean

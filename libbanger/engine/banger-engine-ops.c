@@ -151,9 +151,8 @@ banger_engine_ops_record_end (BangerPrivState *state, char *id, gboolean ok, GEr
   HANDLER (fn)                                                                                     \
   {                                                                                                \
     char *id = banger_engine_ops_record_begin (state, kind, params);                               \
-    return banger_engine_ops_record_end (state, id,                                                \
-                                         fn##_run (state, params, result, cancellable, error),     \
-                                         error);                                                   \
+    return banger_engine_ops_record_end (                                                          \
+        state, id, fn##_run (state, params, result, cancellable, error), error);                   \
   }                                                                                                \
   static gboolean fn##_run (BangerPrivState *state, JsonObject *params, JsonBuilder *result,       \
                             GCancellable *cancellable, GError **error)

@@ -24,8 +24,7 @@ const BangerPrivOp *banger_engine_ops_table (void);
 void banger_engine_ops_add_vm (JsonBuilder *b, const BangerEngineVmInfo *info);
 /* The operations table row of a mutating request (kind, params' "name"):
  * begin returns its id (or NULL), end records how it ended (@id freed). */
-char *banger_engine_ops_record_begin (BangerPrivState *state, const char *kind,
-                                      JsonObject *params);
+char *banger_engine_ops_record_begin (BangerPrivState *state, const char *kind, JsonObject *params);
 gboolean banger_engine_ops_record_end (BangerPrivState *state, char *id, gboolean ok,
                                        GError **error);
 gboolean banger_engine_ops_set_balloon (BangerPrivState *state, JsonObject *params,

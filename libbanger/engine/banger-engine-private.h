@@ -60,8 +60,7 @@ BangerEngineVmInfo *banger_engine_vm_restore_steps (BangerEngine *self, const Ba
 
 /* The seed disk of @config's VM (doc/guest.md): one 4 KiB block, "BANGER-SEED 1",
  * then id=, ip= (as the kernel argument) and mac= lines, zero-padded. */
-gboolean banger_engine_seed_write (const char *path, const BangerVmmConfig *config,
-                                   GError **error);
+gboolean banger_engine_seed_write (const char *path, const BangerVmmConfig *config, GError **error);
 
 /* rm -rf of a directory the engine made (no symlinks followed). */
 gboolean banger_engine_remove_tree (const char *path, GError **error);

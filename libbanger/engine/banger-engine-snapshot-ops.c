@@ -103,9 +103,9 @@ do_pause (BangerPrivState *state, JsonObject *params, JsonBuilder *result,
           GCancellable *cancellable, gboolean pause, GError **error)
 {
   const char *name = opt_str (params, "name");
-  gboolean ok = pause ? banger_engine_vm_pause (engine_of (state), name, OP_ID, cancellable, error)
-                      : banger_engine_vm_resume (engine_of (state), name, OP_ID, cancellable,
-                                                 error);
+  gboolean ok = pause
+                    ? banger_engine_vm_pause (engine_of (state), name, OP_ID, cancellable, error)
+                    : banger_engine_vm_resume (engine_of (state), name, OP_ID, cancellable, error);
   return ok && reply_vm (state, name, result, error);
 }
 
@@ -190,8 +190,7 @@ HANDLER (op_vm_stats)
 {
   BangerEngineVmStats s;
 
-  if (!banger_engine_vm_stats (engine_of (state), opt_str (params, "name"), &s, cancellable,
-                               error))
+  if (!banger_engine_vm_stats (engine_of (state), opt_str (params, "name"), &s, cancellable, error))
     return FALSE;
   json_builder_set_member_name (result, "stats");
   json_builder_begin_object (result);

@@ -165,9 +165,8 @@ new_id (void)
 }
 
 BangerStoreSnapshot *
-banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_name,
-                           gboolean diff, const char *op_id, GCancellable *cancellable,
-                           GError **error)
+banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_name, gboolean diff,
+                           const char *op_id, GCancellable *cancellable, GError **error)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (banger_engine_vm_lock (e, name));
   g_autoptr (BangerStoreVm) vm = banger_store_vm_get_by_name (e->store, name, error);
@@ -294,8 +293,7 @@ fail:
     {
       g_autoptr (GError) r = NULL;
       if (!banger_vmm_resume (vmm, NULL, &r))
-        banger_engine_log (op_id, "vm.snapshot %s: resume after the failure: %s", name,
-                           r->message);
+        banger_engine_log (op_id, "vm.snapshot %s: resume after the failure: %s", name, r->message);
     }
   {
     g_autoptr (GError) r = NULL;
@@ -319,8 +317,7 @@ snapshot_lock_key (const char *name)
 }
 
 gboolean
-banger_engine_snapshot_delete (BangerEngine *e, const char *name, const char *op_id,
-                               GError **error)
+banger_engine_snapshot_delete (BangerEngine *e, const char *name, const char *op_id, GError **error)
 {
   g_autofree char *key = snapshot_lock_key (name);
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (banger_engine_vm_lock (e, key));
@@ -343,8 +340,8 @@ typedef struct
   BangerEngine *engine;
   BangerStoreSnapshot *snap;
   char *snap_dir;
-  char *state;   /* the state file (QEMU: the stream) */
-  char *mem;     /* the memory file to load */
+  char *state; /* the state file (QEMU: the stream) */
+  char *mem;   /* the memory file to load */
 } Restore;
 
 static void
@@ -363,8 +360,7 @@ restore_disks (gpointer data, BangerStoreVm *vm, const char *vm_dir, GCancellabl
 {
   Restore *r = data;
   g_autofree char *key = snapshot_lock_key (r->snap->name);
-  g_autoptr (GMutexLocker) locker
-      = g_mutex_locker_new (banger_engine_vm_lock (r->engine, key));
+  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (banger_engine_vm_lock (r->engine, key));
   g_autofree char *src = g_build_filename (r->snap_dir, "rootfs.ext4", NULL);
   g_autofree char *dst = g_build_filename (vm_dir, "rootfs.ext4", NULL);
 
@@ -652,8 +648,8 @@ banger_engine_vm_set_balloon (BangerEngine *e, const char *name, guint64 balloon
   if (balloon_mib >= vm->memory_mib)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
-                   "A balloon of %" G_GUINT64_FORMAT " MiB is not below VM '%s''s memory (%"
-                   G_GUINT64_FORMAT " MiB)",
+                   "A balloon of %" G_GUINT64_FORMAT
+                   " MiB is not below VM '%s''s memory (%" G_GUINT64_FORMAT " MiB)",
                    balloon_mib, name, vm->memory_mib);
       return FALSE;
     }
@@ -668,9 +664,9 @@ banger_engine_vm_set_balloon (BangerEngine *e, const char *name, guint64 balloon
       Wait w = { NULL };
       gboolean ok;
 
-      RUN_SYNC (ctx, w,
-                banger_vmm_firecracker_set_balloon_async (fc, (guint)balloon_mib, NULL, wait_done,
-                                                          &w));
+      RUN_SYNC (
+          ctx, w,
+          banger_vmm_firecracker_set_balloon_async (fc, (guint)balloon_mib, NULL, wait_done, &w));
       ok = banger_vmm_firecracker_set_balloon_finish (fc, w.result, error);
       g_object_unref (w.result);
       return ok;

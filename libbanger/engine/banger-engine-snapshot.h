@@ -50,16 +50,16 @@ BangerEngineVmInfo *banger_engine_vm_restore (BangerEngine *self, const char *sn
 typedef struct
 {
   BangerStoreVmState state;
-  gint64 at_us;             /* g_get_real_time() of the reading */
-  guint64 cpu_user_us;      /* /proc/<pid>/stat of the VMM */
+  gint64 at_us;        /* g_get_real_time() of the reading */
+  guint64 cpu_user_us; /* /proc/<pid>/stat of the VMM */
   guint64 cpu_system_us;
-  guint64 rss_bytes;        /* VmRSS of the VMM */
-  guint64 memory_mib;       /* the guest's configured memory */
-  gint64 balloon_target_mib;/* -1: not known (no balloon, or adopted) */
-  gint64 balloon_actual_mib;/* -1: not known */
-  guint64 block_read_bytes; /* Firecracker metrics / QMP query-blockstats */
+  guint64 rss_bytes;         /* VmRSS of the VMM */
+  guint64 memory_mib;        /* the guest's configured memory */
+  gint64 balloon_target_mib; /* -1: not known (no balloon, or adopted) */
+  gint64 balloon_actual_mib; /* -1: not known */
+  guint64 block_read_bytes;  /* Firecracker metrics / QMP query-blockstats */
   guint64 block_write_bytes;
-  guint64 net_rx_bytes;     /* the guest's: Firecracker metrics, else its tap's counters */
+  guint64 net_rx_bytes; /* the guest's: Firecracker metrics, else its tap's counters */
   guint64 net_tx_bytes;
 } BangerEngineVmStats;
 

@@ -47,8 +47,8 @@ typedef struct
   char *netmask;
   guint prefix;
   char *tap;
-  char *seed;                          /* the seed disk (doc/guest.md) */
-  const BangerEngineRestore *restore;  /* nullable: a VM made from a snapshot */
+  char *seed;                         /* the seed disk (doc/guest.md) */
+  const BangerEngineRestore *restore; /* nullable: a VM made from a snapshot */
 } VmCtx;
 
 static void
@@ -787,8 +787,8 @@ stop_or_kill (BangerEngine *e, const char *name, gboolean graceful, const char *
     return FALSE;
   if (vm->state != BANGER_STORE_VM_STATE_RUNNING && vm->state != BANGER_STORE_VM_STATE_PAUSED)
     return busy (error, name, vm->state, graceful ? "stop" : "kill");
-  if (!banger_store_vm_set_state (e->store, vm->id, (int)vm->state,
-                                  BANGER_STORE_VM_STATE_STOPPING, NULL, NULL, error))
+  if (!banger_store_vm_set_state (e->store, vm->id, (int)vm->state, BANGER_STORE_VM_STATE_STOPPING,
+                                  NULL, NULL, error))
     return FALSE;
   banger_engine_log (op_id, "vm.%s %s", graceful ? "stop" : "kill", name);
   vmm = banger_engine_lookup_vmm (e, vm->id);
@@ -1051,8 +1051,8 @@ banger_engine_vm_restore_steps (BangerEngine *e, const BangerStoreVm *want,
       record_failure (e, c.vm->id, BANGER_STORE_VM_STATE_FAILED, failed, *error);
       return NULL;
     }
-  if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL,
-                                  NULL, error))
+  if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL, NULL,
+                                  error))
     return NULL;
   {
     g_autoptr (BangerStoreVm) now = banger_store_vm_get_by_id (e->store, c.vm->id, error);

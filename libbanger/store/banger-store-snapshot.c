@@ -87,11 +87,10 @@ banger_store_snapshot_add (BangerStore *store, const BangerStoreSnapshot *snap, 
     return NULL;
   if (snap->id != NULL && !banger_validate_vm_name (snap->id, error))
     return NULL;
-  if (snap->vm_name == NULL || snap->image_id == NULL || snap->kernel_id == NULL
-      || snap->vcpus == 0 || snap->memory_mib == 0 || snap->memory_mib > G_MAXINT64
-      || snap->work_disk_bytes > G_MAXINT64 || snap->size_bytes > G_MAXINT64
-      || (int)snap->vmm < 0 || snap->vmm > BANGER_STORE_VMM_LAST
-      || (snap->diff != (snap->parent_id != NULL)))
+  if (snap->vm_name == NULL || snap->image_id == NULL || snap->kernel_id == NULL || snap->vcpus == 0
+      || snap->memory_mib == 0 || snap->memory_mib > G_MAXINT64
+      || snap->work_disk_bytes > G_MAXINT64 || snap->size_bytes > G_MAXINT64 || (int)snap->vmm < 0
+      || snap->vmm > BANGER_STORE_VMM_LAST || (snap->diff != (snap->parent_id != NULL)))
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
                    "Snapshot '%s' is incomplete (VM, image, kernel, sizes; a Diff snapshot "
@@ -164,8 +163,8 @@ banger_store_snapshot_get_latest_full (BangerStore *store, const char *vm_name, 
   return store_row_get (store,
                         "SELECT " SNAP_COLUMNS " FROM snapshots WHERE vm_name = ?1 AND diff = 0 "
                         "ORDER BY created_at DESC, rowid DESC LIMIT 1",
-                        vm_name, snap_from_row, "Reading a snapshot", "Full snapshot",
-                        "of the VM", error);
+                        vm_name, snap_from_row, "Reading a snapshot", "Full snapshot", "of the VM",
+                        error);
 }
 
 GPtrArray *

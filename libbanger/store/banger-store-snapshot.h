@@ -15,11 +15,11 @@ G_BEGIN_DECLS
 
 typedef struct
 {
-  char *id;                /* 16 hex digits, made by the store */
-  char *name;              /* unique; banger_store_validate_object_name() */
-  char *vm_name;           /* the VM it was taken of (it may be gone since) */
-  char *image_id;          /* the VM's image (a restored VM records it too) */
-  char *kernel_id;         /* the kernel the memory image runs */
+  char *id;        /* 16 hex digits, made by the store */
+  char *name;      /* unique; banger_store_validate_object_name() */
+  char *vm_name;   /* the VM it was taken of (it may be gone since) */
+  char *image_id;  /* the VM's image (a restored VM records it too) */
+  char *kernel_id; /* the kernel the memory image runs */
   BangerStoreVmm vmm;
   guint vcpus;
   guint64 memory_mib;
@@ -40,8 +40,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerStoreSnapshot, banger_store_snapshot_free)
  * image, kernel and parent must exist: a foreign key); INVALID_ARGUMENT for a
  * bad name, zero sizes, or diff without a parent (and a parent without
  * diff). */
-BangerStoreSnapshot *banger_store_snapshot_add (BangerStore *store,
-                                                const BangerStoreSnapshot *snap,
+BangerStoreSnapshot *banger_store_snapshot_add (BangerStore *store, const BangerStoreSnapshot *snap,
                                                 GError **error);
 /* NOT_FOUND when absent. */
 BangerStoreSnapshot *banger_store_snapshot_get_by_name (BangerStore *store, const char *name,
@@ -50,8 +49,7 @@ BangerStoreSnapshot *banger_store_snapshot_get_by_id (BangerStore *store, const 
                                                       GError **error);
 /* The newest Full snapshot of the VM named @vm_name (a Diff's parent);
  * NOT_FOUND when it has none. */
-BangerStoreSnapshot *banger_store_snapshot_get_latest_full (BangerStore *store,
-                                                            const char *vm_name,
+BangerStoreSnapshot *banger_store_snapshot_get_latest_full (BangerStore *store, const char *vm_name,
                                                             GError **error);
 /* All snapshots by name; GPtrArray of BangerStoreSnapshot* (owning). */
 GPtrArray *banger_store_snapshot_list (BangerStore *store, GError **error);

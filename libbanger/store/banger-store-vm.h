@@ -21,9 +21,9 @@ typedef enum
   BANGER_STORE_VM_STATE_STARTING,
   BANGER_STORE_VM_STATE_RUNNING,
   BANGER_STORE_VM_STATE_STOPPING,
-  BANGER_STORE_VM_STATE_FAILED,   /* failed_step and error say why */
+  BANGER_STORE_VM_STATE_FAILED, /* failed_step and error say why */
   BANGER_STORE_VM_STATE_DELETING,
-  BANGER_STORE_VM_STATE_PAUSED,   /* running, its vCPUs stopped (vm.pause) */
+  BANGER_STORE_VM_STATE_PAUSED, /* running, its vCPUs stopped (vm.pause) */
 } BangerStoreVmState;
 #define BANGER_STORE_VM_STATE_LAST BANGER_STORE_VM_STATE_PAUSED
 

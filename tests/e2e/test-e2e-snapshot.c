@@ -148,8 +148,8 @@ env_new (void)
     run_ok (lo);
   }
   conf = g_build_filename (env->dir, "bangerd.conf", NULL);
-  conf_text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.78.0.0/24\n",
-                               env->cgroup_root);
+  conf_text
+      = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.78.0.0/24\n", env->cgroup_root);
   ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
   ns_path = g_build_filename ("/run/netns", env->ns, NULL);
   fd = open (ns_path, O_RDONLY | O_CLOEXEC);
@@ -161,8 +161,8 @@ env_new (void)
     g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
     g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", run_dir);
     g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
-    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt,
-                                               state_opt, run_opt, NULL);
+    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt, state_opt,
+                                               run_opt, NULL);
   }
   close (fd);
   ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
@@ -350,7 +350,8 @@ START_TEST (test_snapshot_restore)
   guint64 c1, c2, c3, c_snap;
   gint64 t1, t2;
 
-  if (geteuid () != 0 && banger_test_skip_part ("needs root (netns, taps, the in-process executor)"))
+  if (geteuid () != 0
+      && banger_test_skip_part ("needs root (netns, taps, the in-process executor)"))
     return;
   ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
   kernel = g_build_filename (guest, "vmlinuz", NULL);
@@ -375,8 +376,9 @@ START_TEST (test_snapshot_restore)
   /* a file on the disk, a counter in the tmpfs (memory only) */
   write_cmd = g_strdup_printf ("echo %s > /root/file && sync", token);
   g_free (sh (env, "src", write_cmd));
-  g_free (sh (env, "src", "setsid sh -c 'i=0; while :; do i=$((i+1)); echo $i > /run/counter; "
-                          "sleep 0.2; done' </dev/null >/dev/null 2>&1 &"));
+  g_free (sh (env, "src",
+              "setsid sh -c 'i=0; while :; do i=$((i+1)); echo $i > /run/counter; "
+              "sleep 0.2; done' </dev/null >/dev/null 2>&1 &"));
   g_usleep (G_USEC_PER_SEC);
   ck_assert_uint_gt (counter (env, "src"), 0);
 
@@ -392,8 +394,8 @@ START_TEST (test_snapshot_restore)
     guint64 now = proc_rss (pid);
     ck_assert_uint_gt (rss, 16 * 1024 * 1024);
     /* the same process, read a moment apart: within 25 % */
-    ck_assert_msg (rss > now * 3 / 4 && rss < now * 5 / 4, "rss %" G_GUINT64_FORMAT
-                   " vs /proc %" G_GUINT64_FORMAT, rss, now);
+    ck_assert_msg (rss > now * 3 / 4 && rss < now * 5 / 4,
+                   "rss %" G_GUINT64_FORMAT " vs /proc %" G_GUINT64_FORMAT, rss, now);
   }
   ck_assert_int_gt (json_object_get_int_member (o, "block_read_bytes"), 0);
   ck_assert_int_gt (json_object_get_int_member (o, "net_rx_bytes"), 0);

@@ -152,8 +152,8 @@ START_TEST (test_fc_snapshots)
     g_autofree char *seed = g_build_filename (c->state_dir, "vms", info->vm->id, "seed.img", NULL);
     g_autofree char *text = NULL;
     gsize len = 0;
-    g_autofree char *want_ip = g_strdup_printf ("\nip=%s::10.98.0.1:255.255.255.0:fc-1:eth0:off\n",
-                                                info->ip);
+    g_autofree char *want_ip
+        = g_strdup_printf ("\nip=%s::10.98.0.1:255.255.255.0:fc-1:eth0:off\n", info->ip);
     ck_assert (g_file_get_contents (seed, &text, &len, NULL));
     ck_assert_uint_eq (len, 4096);
     ck_assert (g_str_has_prefix (text, "BANGER-SEED 1\nid="));
@@ -309,8 +309,7 @@ START_TEST (test_fc_snapshots)
     r = call (st, "snapshot.list", "{}", &error);
     ck_assert_msg (r != NULL, "%s", error ? error->message : "?");
     {
-      JsonArray *a
-          = json_object_get_array_member (json_node_get_object (r), "snapshots");
+      JsonArray *a = json_object_get_array_member (json_node_get_object (r), "snapshots");
       ck_assert_uint_eq (json_array_get_length (a), 3);
       o = json_array_get_object_element (a, 0); /* by name: "diff" first */
       ck_assert_str_eq (json_object_get_string_member (o, "name"), "diff");

@@ -158,19 +158,17 @@ banger_builtin_snapshot_list (int argc, char **argv, BangerCliGlobals *globals)
 {
   const char *header[] = { "NAME", "VM", "VMM", "TYPE", "MEMORY", "SIZE", "CREATED" };
 
-  return banger_cli_list_command (argc, argv, globals, "snapshot list", "List snapshots.",
-                                  banger_client_snapshot_list_async,
-                                  banger_client_snapshot_list_finish, snapshot_members, header, 7,
-                                  snapshot_row);
+  return banger_cli_list_command (
+      argc, argv, globals, "snapshot list", "List snapshots.", banger_client_snapshot_list_async,
+      banger_client_snapshot_list_finish, snapshot_members, header, 7, snapshot_row);
 }
 
 int
 banger_builtin_snapshot_delete (int argc, char **argv, BangerCliGlobals *globals)
 {
-  return banger_cli_name_command (argc, argv, globals, "snapshot delete",
-                                  "Delete a snapshot and its files.",
-                                  banger_client_snapshot_delete_async,
-                                  banger_client_snapshot_delete_finish);
+  return banger_cli_name_command (
+      argc, argv, globals, "snapshot delete", "Delete a snapshot and its files.",
+      banger_client_snapshot_delete_async, banger_client_snapshot_delete_finish);
 }
 
 int
@@ -261,8 +259,8 @@ print_stats_text (BangerVmStats *s, double cpu_percent)
   g_autofree char *tx = banger_cli_format_size (banger_vm_stats_get_net_tx_bytes (s));
   g_autofree char *bt = balloon_text (banger_vm_stats_get_balloon_target_mib (s));
   g_autofree char *ba = balloon_text (banger_vm_stats_get_balloon_actual_mib (s));
-  g_autofree char *cpu = cpu_percent >= 0 ? g_strdup_printf ("%.1f%%", cpu_percent)
-                                          : g_strdup ("-");
+  g_autofree char *cpu
+      = cpu_percent >= 0 ? g_strdup_printf ("%.1f%%", cpu_percent) : g_strdup ("-");
 
   g_print ("%-16s %s\n", "name", banger_vm_stats_get_name (s));
   g_print ("%-16s %s\n", "state", banger_vm_state_to_string (banger_vm_stats_get_state (s)));

@@ -237,8 +237,7 @@ banger_builtin_vm_set (int argc, char **argv, BangerCliGlobals *globals)
 
   if (!banger_cli_parse ("vm set", "NAME",
                          "Change a stopped VM's vCPUs or memory, or a running VM's balloon.",
-                         entries, 1,
-                         &argc, &argv, &code))
+                         entries, 1, &argc, &argv, &code))
     return code;
   if (balloon >= 0 && vcpus <= 0 && memory <= 0)
     return banger_cli_vm_set_balloon (globals, argv[1], (guint64)balloon);
