@@ -426,7 +426,8 @@ teardown_runtime (BangerEngine *e, const char *vm_id, const char *op_id, GError 
 
   {
     g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
-    g_hash_table_steal_extended (e->vmms, vm_id, NULL, (gpointer *)&vmm);
+    g_autofree char *key = NULL; /* stolen with the value: ours to free */
+    g_hash_table_steal_extended (e->vmms, vm_id, (gpointer *)&key, (gpointer *)&vmm);
     g_hash_table_remove (e->taps, vm_id);
   }
   if (vmm != NULL && banger_vmm_get_state (vmm) != BANGER_VMM_STATE_EXITED)

@@ -400,6 +400,18 @@ START_TEST (test_snapshot_restore)
   ck_assert_int_gt (json_object_get_int_member (o, "block_read_bytes"), 0);
   ck_assert_int_gt (json_object_get_int_member (o, "net_rx_bytes"), 0);
   ck_assert_int_eq (json_object_get_int_member (o, "memory_mib"), 256);
+  /* a known write of 8 MiB shows up in the block bytes (QMP blockstats) */
+  {
+    gint64 w0 = json_object_get_int_member (o, "block_write_bytes");
+    gint64 w1;
+    g_free (sh (env, "src", "dd if=/dev/zero of=/root/blob bs=1M count=8 conv=fsync 2>/dev/null"));
+    g_clear_pointer (&keep, json_node_unref);
+    o = cli_json (env, &keep, "vm stats", "--json", "vm", "stats", "src", NULL);
+    w1 = json_object_get_int_member (o, "block_write_bytes");
+    ck_assert_msg (w1 - w0 >= 8 * 1024 * 1024, "block writes went %" G_GINT64_FORMAT
+                   " -> %" G_GINT64_FORMAT " for an 8 MiB write", w0, w1);
+    g_free (sh (env, "src", "rm /root/blob && sync"));
+  }
 
   /* pause: the counter stops, exec is refused; resume: it goes on */
   c1 = counter (env, "src");
