@@ -455,8 +455,8 @@ undo_launch (VmCtx *c)
     banger_engine_log (c->op_id, "undo launch: %s", local->message);
 }
 
-BangerVmm *
-banger_engine_lookup_vmm (BangerEngine *e, const char *vm_id)
+static BangerVmm *
+lookup_vmm (BangerEngine *e, const char *vm_id)
 {
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
   BangerVmm *vmm = g_hash_table_lookup (e->vmms, vm_id);
@@ -467,7 +467,7 @@ banger_engine_lookup_vmm (BangerEngine *e, const char *vm_id)
 static gboolean
 step_start (VmCtx *c, GError **error)
 {
-  g_autoptr (BangerVmm) vmm = banger_engine_lookup_vmm (c->engine, c->vm->id);
+  g_autoptr (BangerVmm) vmm = lookup_vmm (c->engine, c->vm->id);
 
   if (vmm == NULL)
     {
@@ -792,7 +792,7 @@ stop_or_kill (BangerEngine *e, const char *name, gboolean graceful, const char *
                                   NULL, NULL, error))
     return FALSE;
   banger_engine_log (op_id, "vm.%s %s", graceful ? "stop" : "kill", name);
-  vmm = banger_engine_lookup_vmm (e, vm->id);
+  vmm = lookup_vmm (e, vm->id);
   if (vmm != NULL)
     {
       g_autoptr (GError) local = NULL;
@@ -991,6 +991,12 @@ banger_engine_reconcile (BangerEngine *e, GError **error)
 }
 
 /* ------------------------------------------------------------- restore */
+
+BangerVmm *
+banger_engine_lookup_vmm (BangerEngine *e, const char *vm_id)
+{
+  return lookup_vmm (e, vm_id);
+}
 
 static gboolean
 step_restore_disks (VmCtx *c, GError **error)
