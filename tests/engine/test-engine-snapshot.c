@@ -346,6 +346,25 @@ START_TEST (test_fc_snapshots)
 }
 END_TEST
 
+/* [guest] wait-ssh: a boolean, default true */
+START_TEST (test_config_wait_ssh)
+{
+  g_autofree char *dir = g_dir_make_tmp ("banger-engsnap-XXXXXX", NULL);
+  g_autofree char *off = write_tmp (dir, "off.conf", "[guest]\nwait-ssh=false\n");
+  g_autofree char *bad = write_tmp (dir, "bad.conf", "[guest]\nwait-ssh=maybe\n");
+  g_autoptr (BangerEngineConfig) c = banger_engine_config_new ();
+  g_autoptr (GError) error = NULL;
+
+  ck_assert (c->wait_ssh);
+  ck_assert_msg (banger_engine_config_load (c, off, &error), "%s", error ? error->message : "?");
+  ck_assert (!c->wait_ssh);
+  ck_assert (!banger_engine_config_load (c, bad, &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  ck_assert (strstr (error->message, "wait-ssh") != NULL);
+  rm_rf (dir);
+}
+END_TEST
+
 static Suite *
 engine_snapshot_suite (void)
 {
@@ -353,6 +372,7 @@ engine_snapshot_suite (void)
   TCase *tc = tcase_create ("firecracker-fake");
 
   tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_config_wait_ssh);
   tcase_add_test (tc, test_fc_snapshots);
   suite_add_tcase (s, tc);
   return s;
