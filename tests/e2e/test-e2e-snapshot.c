@@ -49,6 +49,10 @@ typedef struct
 } Env;
 
 static Env *leftover;
+/* The pid of the runner (set before Check forks the test): the namespace,
+ * cgroup and directory are named from it, so the runner can remove what a
+ * failed test (a child that exited at its assertion) left. */
+static int runner_pid;
 
 static void
 run_ok (const char *const *argv)
@@ -68,6 +72,20 @@ daemon_child_setup (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
+/* "1" into a cgroup.kill file (g_file_set_contents would write a temp
+ * file and rename it, which cgroupfs refuses). */
+static void
+cgroup_kill (const char *kill_file)
+{
+  int fd = open (kill_file, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      if (write (fd, "1", 1) != 1)
+        g_printerr ("%s: %s\n", kill_file, g_strerror (errno));
+      close (fd);
+    }
+}
+
 static void
 kill_vm_cgroups (const char *root)
 {
@@ -81,7 +99,7 @@ kill_vm_cgroups (const char *root)
 
       if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
         continue;
-      g_file_set_contents (kill_file, "1", 1, NULL);
+      cgroup_kill (kill_file);
       for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
         g_usleep (10 * 1000);
     }
@@ -134,13 +152,13 @@ env_new (void)
   env = g_new0 (Env, 1);
   leftover = env;
   ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
-  env->ns = g_strdup_printf ("banger-sn-%d", (int)getpid ());
-  env->dir = g_dir_make_tmp ("banger-sn-XXXXXX", &error);
-  ck_assert (env->dir != NULL);
+  env->ns = g_strdup_printf ("banger-sn-%d", runner_pid);
+  env->dir = g_strdup_printf ("%s/banger-sn-%d", g_get_tmp_dir (), runner_pid);
+  ck_assert_msg (g_mkdir (env->dir, 0700) == 0, "%s: %s", env->dir, g_strerror (errno));
   run_dir = g_build_filename (env->dir, "run", NULL);
   env->socket = g_build_filename (run_dir, "bangerd.sock", NULL);
   env->state_dir = g_build_filename (env->dir, "state", NULL);
-  env->cgroup_root = g_strdup_printf ("%s/banger-sn-%d.slice", mount, (int)getpid ());
+  env->cgroup_root = g_strdup_printf ("%s/banger-sn-%d.slice", mount, runner_pid);
   {
     const char *add[] = { "ip", "netns", "add", env->ns, NULL };
     const char *lo[] = { "ip", "-n", env->ns, "link", "set", "lo", "up", NULL };
@@ -604,6 +622,34 @@ START_TEST (test_snapshot_restore)
 }
 END_TEST
 
+static void
+runner_setup (void)
+{
+  runner_pid = (int)getpid ();
+}
+
+/* In the runner, after the test: whatever a failed one left (its VMs'
+ * processes through cgroup.kill, the namespace, the cgroup, the dir). */
+static void
+runner_teardown (void)
+{
+  g_autofree char *mount = banger_cgroup2_find_mount (NULL, NULL);
+  Env *env = g_new0 (Env, 1);
+
+  env->ns = g_strdup_printf ("banger-sn-%d", runner_pid);
+  env->dir = g_strdup_printf ("%s/banger-sn-%d", g_get_tmp_dir (), runner_pid);
+  if (mount != NULL)
+    env->cgroup_root = g_strdup_printf ("%s/banger-sn-%d.slice", mount, runner_pid);
+  if (!g_file_test (env->dir, G_FILE_TEST_IS_DIR))
+    g_clear_pointer (&env->dir, g_free);
+  {
+    g_autofree char *ns_path = g_build_filename ("/run/netns", env->ns, NULL);
+    if (!g_file_test (ns_path, G_FILE_TEST_EXISTS))
+      g_clear_pointer (&env->ns, g_free);
+  }
+  env_destroy (env);
+}
+
 static Suite *
 e2e_suite (void)
 {
@@ -611,6 +657,7 @@ e2e_suite (void)
   TCase *tc = tcase_create ("snapshot");
 
   tcase_set_timeout (tc, 900);
+  tcase_add_unchecked_fixture (tc, runner_setup, runner_teardown);
   tcase_add_test (tc, test_snapshot_restore);
   suite_add_tcase (s, tc);
   return s;

@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +31,24 @@
 #ifndef FAKE_FIRECRACKER
 #error "FAKE_FIRECRACKER must name tests/fakes/firecracker/fake-firecracker.py"
 #endif
+
+/* The runner's pid (set before Check forks): the cgroup and directory of
+ * the Firecracker test are named from it, so the runner removes what a
+ * failed test left (fake Firecrackers through cgroup.kill, the dir). */
+static int runner_pid;
+
+static char *
+runner_cgroup (void)
+{
+  g_autofree char *mount = banger_cgroup2_find_mount (NULL, NULL);
+  return mount ? g_strdup_printf ("%s/banger-engsnap-%d.slice", mount, runner_pid) : NULL;
+}
+
+static char *
+runner_dir (void)
+{
+  return g_strdup_printf ("%s/banger-engsnap-%d", g_get_tmp_dir (), runner_pid);
+}
 
 static char *
 write_tmp (const char *dir, const char *name, const char *text)
@@ -105,7 +124,8 @@ START_TEST (test_fc_snapshots)
   mount = banger_cgroup2_find_mount (NULL, &error);
   ck_assert_msg (mount != NULL, "%s", error ? error->message : "?");
 
-  dir = g_dir_make_tmp ("banger-engsnap-XXXXXX", NULL);
+  dir = runner_dir ();
+  ck_assert_msg (g_mkdir (dir, 0700) == 0, "%s: %s", dir, g_strerror (errno));
   tree = g_build_filename (dir, "tree", "root", ".ssh", NULL);
   image = g_build_filename (dir, "rootfs.ext4", NULL);
   ck_assert (g_mkdir_with_parents (tree, 0700) == 0);
@@ -124,7 +144,7 @@ START_TEST (test_fc_snapshots)
   c->default_vmm = BANGER_STORE_VMM_FIRECRACKER;
   c->wait_ssh = FALSE;
   c->nat = FALSE;
-  cgroup = g_strdup_printf ("%s/banger-engsnap-%d.slice", mount, (int)getpid ());
+  cgroup = runner_cgroup ();
   c->cgroup_root = g_strdup (cgroup);
   snaps_dir = g_build_filename (c->state_dir, "snapshots", NULL);
   e = banger_engine_new (c, &error);
@@ -365,12 +385,57 @@ START_TEST (test_config_wait_ssh)
 }
 END_TEST
 
+/* "1" into a cgroup.kill file (g_file_set_contents would write a temp
+ * file and rename it, which cgroupfs refuses). */
+static void
+cgroup_kill (const char *kill_file)
+{
+  int fd = open (kill_file, O_WRONLY | O_CLOEXEC);
+  if (fd >= 0)
+    {
+      if (write (fd, "1", 1) != 1)
+        g_printerr ("%s: %s\n", kill_file, g_strerror (errno));
+      close (fd);
+    }
+}
+
+static void
+runner_setup (void)
+{
+  runner_pid = (int)getpid ();
+}
+
+static void
+runner_teardown (void)
+{
+  g_autofree char *cgroup = runner_cgroup ();
+  g_autofree char *dir = runner_dir ();
+  g_autoptr (GDir) d = cgroup ? g_dir_open (cgroup, 0, NULL) : NULL;
+  const char *n;
+
+  while (d != NULL && (n = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *sub = g_build_filename (cgroup, n, NULL);
+      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
+      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
+        continue;
+      cgroup_kill (kill_file);
+      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
+        g_usleep (10 * 1000);
+    }
+  if (cgroup != NULL)
+    g_rmdir (cgroup);
+  if (g_file_test (dir, G_FILE_TEST_IS_DIR))
+    rm_rf (dir);
+}
+
 static Suite *
 engine_snapshot_suite (void)
 {
   Suite *s = suite_create ("engine-snapshot");
   TCase *tc = tcase_create ("firecracker-fake");
 
+  tcase_add_unchecked_fixture (tc, runner_setup, runner_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_config_wait_ssh);
   tcase_add_test (tc, test_fc_snapshots);
