@@ -28,5 +28,7 @@
 #include <banger-doctor-check.h>
 #include <banger-client-events.h>
 #include <banger-client-reach.h>
+#include <banger-snapshot-types.h>
+#include <banger-client-snapshot.h>
 
 #undef __BANGER_H_INSIDE__

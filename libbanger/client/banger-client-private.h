@@ -13,6 +13,7 @@
 #include "banger-priv-client.h"
 #include "banger-priv-op.h"
 #include "banger-vm-types.h"
+#include "banger-snapshot-types.h"
 
 G_BEGIN_DECLS
 
@@ -78,5 +79,22 @@ BangerKernelInfo *banger_kernel_info_new_from_json (JsonObject *obj, GError **er
 /* The "image" / "kernel" member of a reply as the value type. */
 gpointer banger_client_convert_image (JsonObject *result, GError **error);
 gpointer banger_client_convert_kernel (JsonObject *result, GError **error);
+/* banger_client_call() with @emits: the value is a BangerVmInfo, emit
+ * vm-state-changed (banger-client-snapshot.c). */
+void banger_client_call_full (BangerClient *self, const char *method, JsonObject *params,
+                              BangerClientConvertFunc convert, GDestroyNotify destroy,
+                              gboolean emits, gpointer source_tag, GCancellable *cancellable,
+                              GAsyncReadyCallback callback, gpointer user_data);
+/* {"vm": VM} → BangerVmInfo; anything → TRUE; {member: [objects]} → a
+ * GPtrArray of what @item makes of each; the object @name of @result. */
+gpointer banger_client_convert_vm (JsonObject *result, GError **error);
+gpointer banger_client_convert_true (JsonObject *result, GError **error);
+gpointer banger_client_convert_list (JsonObject *result, const char *member,
+                                     BangerClientConvertFunc item, GDestroyNotify free_item,
+                                     GError **error);
+JsonObject *banger_client_member_object (JsonObject *result, const char *name, GError **error);
+
+BangerSnapshotInfo *banger_snapshot_info_new_from_json (JsonObject *obj, GError **error);
+BangerVmStats *banger_vm_stats_new_from_json (JsonObject *obj, GError **error);
 
 G_END_DECLS

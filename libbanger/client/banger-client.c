@@ -1077,3 +1077,39 @@ banger_client_kernel_add_finish (BangerClient *client, GAsyncResult *result, GEr
   return finish (client, result, banger_client_kernel_add_async, error);
 }
 
+/* ------------------------------------------ for the other client files */
+
+void
+banger_client_call_full (BangerClient *self, const char *method, JsonObject *params,
+                          BangerClientConvertFunc convert, GDestroyNotify destroy, gboolean emits,
+                          gpointer source_tag, GCancellable *cancellable,
+                          GAsyncReadyCallback callback, gpointer user_data)
+{
+  call_async (self, method, params, convert, destroy, emits, source_tag, cancellable, callback,
+              user_data);
+}
+
+gpointer
+banger_client_convert_vm (JsonObject *result, GError **error)
+{
+  return convert_vm (result, error);
+}
+
+gpointer
+banger_client_convert_true (JsonObject *result, GError **error)
+{
+  return convert_true (result, error);
+}
+
+gpointer
+banger_client_convert_list (JsonObject *result, const char *member, BangerClientConvertFunc item,
+                            GDestroyNotify free_item, GError **error)
+{
+  return convert_list (result, member, (ItemFunc)item, free_item, error);
+}
+
+JsonObject *
+banger_client_member_object (JsonObject *result, const char *name, GError **error)
+{
+  return member_object (result, name, error);
+}

@@ -23,9 +23,8 @@
 const char *
 banger_vm_state_to_string (BangerVmState state)
 {
-  static const char *const names[]
-      = { "creating", "stopped", "starting", "running", "stopping", "failed", "deleting",
-          "deleted" };
+  static const char *const names[] = { "creating", "stopped",  "starting", "running", "stopping",
+                                       "failed",   "deleting", "paused",   "deleted" };
   g_return_val_if_fail ((guint)state < G_N_ELEMENTS (names), "unknown");
   return names[state];
 }

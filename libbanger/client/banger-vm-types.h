@@ -19,6 +19,8 @@ G_BEGIN_DECLS
  * @BANGER_VM_STATE_FAILED: a step failed and was undone; the VM's failed
  *   step and error message say which and why.
  * @BANGER_VM_STATE_DELETING: the VM is being deleted.
+ * @BANGER_VM_STATE_PAUSED: the VMM runs with the guest's vCPUs stopped
+ *   (banger_client_vm_pause_async()); Since: 0.2.
  * @BANGER_VM_STATE_DELETED: the VM no longer exists: only in
  *   #BangerClient::vm-state-changed, when its record was removed (Since: 0.2)
  *
@@ -35,7 +37,8 @@ typedef enum
   BANGER_VM_STATE_STOPPING = 4,
   BANGER_VM_STATE_FAILED = 5,
   BANGER_VM_STATE_DELETING = 6,
-  BANGER_VM_STATE_DELETED = 7,
+  BANGER_VM_STATE_PAUSED = 7,
+  BANGER_VM_STATE_DELETED = 8,
 } BangerVmState;
 
 /**

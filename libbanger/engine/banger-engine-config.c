@@ -20,6 +20,7 @@ banger_engine_config_new (void)
   c->taps = 0;
   c->ssh_timeout_ms = BANGER_ENGINE_SSH_TIMEOUT_MS_DEFAULT;
   c->registries = banger_engine_registries_new ();
+  c->wait_ssh = TRUE;
   return c;
 }
 
@@ -68,11 +69,23 @@ take_path (GKeyFile *kf, const char *path, const char *group, const char *key, c
 }
 
 static const char *const known_keys[] = {
-  "vmm/default",    "vmm/firecracker",      "vmm/jailer",
-  "vmm/qemu",       "network/subnet",       "network/nat",
-  "pool/taps",      "helper/socket",        "host/cgroup",
-  "host/nft-table", "guest/ssh-timeout-ms", "registries/insecure",
-  "registries/mirrors", "registries/ca", "registries/auth-file", NULL,
+  "vmm/default",
+  "vmm/firecracker",
+  "vmm/jailer",
+  "vmm/qemu",
+  "network/subnet",
+  "network/nat",
+  "pool/taps",
+  "helper/socket",
+  "host/cgroup",
+  "host/nft-table",
+  "guest/ssh-timeout-ms",
+  "guest/wait-ssh",
+  "registries/insecure",
+  "registries/mirrors",
+  "registries/ca",
+  "registries/auth-file",
+  NULL,
 };
 
 gboolean
@@ -146,6 +159,13 @@ banger_engine_config_load (BangerEngineConfig *c, const char *path, GError **err
       if (local != NULL || v < 1000 || v > 3600000)
         return bad (error, path, "guest", "ssh-timeout-ms", "must be an integer 1000-3600000");
       c->ssh_timeout_ms = (guint)v;
+    }
+  if (g_key_file_has_key (kf, "guest", "wait-ssh", NULL))
+    {
+      gboolean v = g_key_file_get_boolean (kf, "guest", "wait-ssh", &local);
+      if (local != NULL)
+        return bad (error, path, "guest", "wait-ssh", "must be true or false");
+      c->wait_ssh = v;
     }
   {
     g_autofree char *v = g_key_file_get_string (kf, "host", "nft-table", NULL);

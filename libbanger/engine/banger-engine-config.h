@@ -33,6 +33,7 @@ typedef struct
   char *nft_table;            /* [host] nft-table= (in-process; default banger) */
   guint ssh_timeout_ms;       /* [guest] ssh-timeout-ms= */
   BangerEngineRegistries *registries; /* [registries] (banger-engine-registries.h) */
+  gboolean wait_ssh;          /* [guest] wait-ssh= (default true; false: images without SSH) */
 } BangerEngineConfig;
 
 BangerEngineConfig *banger_engine_config_new (void);

@@ -60,8 +60,8 @@ add_int (JsonBuilder *b, const char *name, gint64 value)
   json_builder_add_int_value (b, value);
 }
 
-static void
-add_vm (JsonBuilder *b, const BangerEngineVmInfo *info)
+void
+banger_engine_ops_add_vm (JsonBuilder *b, const BangerEngineVmInfo *info)
 {
   const BangerStoreVm *vm = info->vm;
 
@@ -140,8 +140,8 @@ opt_str (JsonObject *params, const char *name)
 
 /* The operations table of the store: a row per mutating request (kind,
  * target, start/end, state, error), under the request's op id. */
-static char *
-record_begin (BangerPrivState *state, const char *kind, JsonObject *params)
+char *
+banger_engine_ops_record_begin (BangerPrivState *state, const char *kind, JsonObject *params)
 {
   BangerEngine *e = BANGER_ENGINE (state->table_data);
   g_autoptr (BangerStoreOp) op = banger_store_op_begin (
@@ -150,8 +150,8 @@ record_begin (BangerPrivState *state, const char *kind, JsonObject *params)
   return op ? g_strdup (op->id) : NULL;
 }
 
-static gboolean
-record_end (BangerPrivState *state, char *id, gboolean ok, GError **error)
+gboolean
+banger_engine_ops_record_end (BangerPrivState *state, char *id, gboolean ok, GError **error)
 {
   BangerEngine *e = BANGER_ENGINE (state->table_data);
   BangerStoreOpState st = BANGER_STORE_OP_SUCCEEDED;
@@ -187,8 +187,9 @@ banger_engine_ops_record_end (BangerPrivState *state, char *id, gboolean ok, GEr
                             GCancellable *cancellable, GError **error);                            \
   HANDLER (fn)                                                                                     \
   {                                                                                                \
-    char *id = record_begin (state, kind, params);                                                 \
-    return record_end (state, id, fn##_run (state, params, result, cancellable, error), error);    \
+    char *id = banger_engine_ops_record_begin (state, kind, params);                               \
+    return banger_engine_ops_record_end (                                                          \
+        state, id, fn##_run (state, params, result, cancellable, error), error);                   \
   }                                                                                                \
   static gboolean fn##_run (BangerPrivState *state, JsonObject *params, JsonBuilder *result,       \
                             GCancellable *cancellable, GError **error)
@@ -282,7 +283,7 @@ reply_vm (BangerPrivState *state, const char *name, JsonBuilder *result, GError 
   if (info == NULL)
     return FALSE;
   json_builder_set_member_name (result, "vm");
-  add_vm (result, info);
+  banger_engine_ops_add_vm (result, info);
   return TRUE;
 }
 
@@ -322,7 +323,7 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
   if (info == NULL)
     return FALSE;
   json_builder_set_member_name (result, "vm");
-  add_vm (result, info);
+  banger_engine_ops_add_vm (result, info);
   return TRUE;
 }
 
@@ -337,7 +338,7 @@ HANDLER (op_vm_list)
   json_builder_set_member_name (result, "vms");
   json_builder_begin_array (result);
   for (guint i = 0; i < list->len; i++)
-    add_vm (result, list->pdata[i]);
+    banger_engine_ops_add_vm (result, list->pdata[i]);
   json_builder_end_array (result);
   return TRUE;
 }
@@ -372,6 +373,8 @@ HANDLER_RECORDED (op_vm_delete, "vm.delete")
 HANDLER_RECORDED (op_vm_set, "vm.set")
 {
   const char *name = opt_str (params, "name");
+  if (json_object_has_member (params, "balloon_mib"))
+    return banger_engine_ops_set_balloon (state, params, result, cancellable, error);
   return banger_engine_vm_set (
              engine_of (state), name,
              (guint)json_object_get_int_member_with_default (params, "vcpus", 0),
@@ -511,6 +514,7 @@ static const BangerParamSpec vm_set_params[] = {
   NAME_PARAM (banger_validate_vm_name),
   { "vcpus", BANGER_PARAM_INT, FALSE, 1, 32, NULL },
   { "memory_mib", BANGER_PARAM_INT, FALSE, 64, 262144, NULL },
+  { "balloon_mib", BANGER_PARAM_INT, FALSE, 0, 262144, NULL },
   { NULL },
 };
 static const BangerParamSpec vm_exec_params[] = {
@@ -555,8 +559,24 @@ static const BangerPrivOp ops[] = {
   { NULL, NULL, NULL, 0 },
 };
 
+/* The table: ops above, then the method tables of other engine files
+ * (each NULL-terminated), concatenated once. */
 const BangerPrivOp *
 banger_engine_ops_table (void)
 {
-  return ops;
+  static gsize once = 0;
+  static BangerPrivOp *all;
+
+  if (g_once_init_enter (&once))
+    {
+      const BangerPrivOp *const parts[] = { ops, banger_engine_snapshot_ops };
+      GArray *a = g_array_new (TRUE, TRUE, sizeof (BangerPrivOp));
+
+      for (guint i = 0; i < G_N_ELEMENTS (parts); i++)
+        for (const BangerPrivOp *op = parts[i]; op->method != NULL; op++)
+          g_array_append_val (a, *op);
+      all = (BangerPrivOp *)g_array_free (a, FALSE);
+      g_once_init_leave (&once, 1);
+    }
+  return all;
 }

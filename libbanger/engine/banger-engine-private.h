@@ -56,6 +56,34 @@ void banger_engine_rootfs_detach (BangerEngine *self, const char *vm_id, const c
 /* engine.status's host part: "rootfs_cow" (what a create would use now),
  * "rootfs_cow_detail", "tap_pool_size", "tap_pool_free". */
 void banger_engine_status_host (BangerEngine *self, JsonBuilder *result);
+/* The driver object of a VM this engine launched (a new reference), or
+ * NULL (not running, or adopted at start-up). */
+BangerVmm *banger_engine_lookup_vmm (BangerEngine *self, const char *vm_id);
+
+/* A VM made from a snapshot (banger-engine-snapshot.c): what differs from
+ * a create, as hooks into the create step runner of banger-engine-vm.c. */
+typedef struct
+{
+  gpointer data;
+  /* the VM's disks into @vm_dir (made, empty); sets @vm->rootfs_cow */
+  gboolean (*disks) (gpointer data, BangerStoreVm *vm, const char *vm_dir,
+                     GCancellable *cancellable, GError **error);
+  /* instead of configure + start: load the snapshot into @vmm, launched
+   * for it, and resume */
+  gboolean (*load) (gpointer data, BangerVmm *vmm, GCancellable *cancellable, GError **error);
+} BangerEngineRestore;
+
+/* Records @want (state creating) and runs the restore steps: disks →
+ * lease → tap → nat → launch → load → ssh, each undone on a failure as in
+ * a create (the VM is then failed, at its step).  Under @want->name's lock. */
+BangerEngineVmInfo *banger_engine_vm_restore_steps (BangerEngine *self, const BangerStoreVm *want,
+                                                    const BangerEngineRestore *restore,
+                                                    const char *op_id, GCancellable *cancellable,
+                                                    GError **error);
+
+/* The seed disk of @config's VM (doc/guest.md): one 4 KiB block, "BANGER-SEED 1",
+ * then id=, ip= (as the kernel argument) and mac= lines, zero-padded. */
+gboolean banger_engine_seed_write (const char *path, const BangerVmmConfig *config, GError **error);
 
 /* rm -rf of a directory the engine made (no symlinks followed). */
 gboolean banger_engine_remove_tree (const char *path, GError **error);

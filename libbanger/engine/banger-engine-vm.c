@@ -58,6 +58,8 @@ typedef struct
   guint steps_total;
   char *ws_host;  /* create with a workspace: the canonical host dir */
   char *ws_guest; /* and the guest dir */
+  char *seed;                         /* the seed disk (doc/guest.md) */
+  const BangerEngineRestore *restore; /* nullable: a VM made from a snapshot */
 } VmCtx;
 
 static void
@@ -77,6 +79,7 @@ vm_ctx_clear (VmCtx *c)
   g_free (c->tap);
   g_free (c->ws_host);
   g_free (c->ws_guest);
+  g_free (c->seed);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (VmCtx, vm_ctx_clear)
@@ -90,6 +93,7 @@ vm_ctx_paths (VmCtx *c)
   if (c->vm->work_disk_bytes > 0)
     c->work = g_build_filename (c->dir, "work.ext4", NULL);
   c->known_hosts = g_build_filename (c->dir, "known_hosts", NULL);
+  c->seed = g_build_filename (c->dir, "seed.img", NULL);
 }
 
 static JsonObject *
@@ -369,6 +373,14 @@ make_vmm (VmCtx *c, GError **error)
                                TRUE, FALSE);
   if (c->work != NULL)
     banger_vmm_config_add_drive (config, "work", c->work, FALSE, FALSE);
+  /* the seed disk, last: how a restored guest learns its new address */
+  if (!banger_engine_seed_write (c->seed, config, error))
+    {
+      banger_vmm_config_free (config);
+      return NULL;
+    }
+  banger_vmm_config_add_drive (config, "seed", c->seed, FALSE, TRUE);
+  config->balloon_device = TRUE;
   banger_vmm_config_add_nic (config, "eth0", c->tap, NULL);
   if (!banger_vmm_config_validate (config, error))
     {
@@ -386,12 +398,17 @@ make_vmm (VmCtx *c, GError **error)
           return NULL;
         }
       vmm = banger_vmm_firecracker_new (config, fc);
+      /* Diff snapshots need dirty-page tracking from the boot on (and
+       * again on a load: it is not in the snapshot) */
+      banger_vmm_firecracker_set_track_dirty_pages (BANGER_VMM_FIRECRACKER (vmm), TRUE);
     }
   else
     {
       vmm = banger_vmm_qemu_new (config);
       if (c->engine->config->qemu_path != NULL)
         banger_vmm_qemu_set_binary (BANGER_VMM_QEMU (vmm), c->engine->config->qemu_path);
+      if (c->restore != NULL)
+        banger_vmm_qemu_set_incoming (BANGER_VMM_QEMU (vmm), TRUE);
     }
   banger_vmm_set_launcher (vmm, banger_priv_backend_get_launcher (c->engine->backend));
   banger_vmm_set_stop_timeout (vmm, VM_STOP_TIMEOUT_S);
@@ -480,7 +497,8 @@ teardown_runtime (BangerEngine *e, const char *vm_id, const char *op_id, GError 
 
   {
     g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
-    g_hash_table_steal_extended (e->vmms, vm_id, NULL, (gpointer *)&vmm);
+    g_autofree char *key = NULL; /* stolen with the value: ours to free */
+    g_hash_table_steal_extended (e->vmms, vm_id, (gpointer *)&key, (gpointer *)&vmm);
     g_hash_table_remove (e->taps, vm_id);
   }
   if (vmm != NULL && banger_vmm_get_state (vmm) != BANGER_VMM_STATE_EXITED)
@@ -534,6 +552,8 @@ step_start (VmCtx *c, GError **error)
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "VM '%s' has no VMM", c->vm->name);
       return FALSE;
     }
+  if (c->restore != NULL)
+    return c->restore->load (c->restore->data, vmm, c->cancellable, error);
   return banger_vmm_configure (vmm, c->cancellable, error)
          && banger_vmm_start (vmm, c->cancellable, error);
 }
@@ -553,6 +573,8 @@ step_ssh (VmCtx *c, GError **error)
 
   if (ep == NULL)
     return FALSE;
+  if (!c->engine->config->wait_ssh)
+    return TRUE; /* [guest] wait-ssh=false: running once the VMM runs */
   if (!banger_guest_wait_ssh (ep, c->engine->config->ssh_timeout_ms, &attempts, c->cancellable,
                               error))
     return FALSE;
@@ -903,14 +925,15 @@ stop_or_kill (BangerEngine *e, const char *name, gboolean graceful, const char *
 
   if (vm == NULL)
     return FALSE;
-  if (vm->state != BANGER_STORE_VM_STATE_RUNNING)
+  if (vm->state != BANGER_STORE_VM_STATE_RUNNING && vm->state != BANGER_STORE_VM_STATE_PAUSED)
     return busy (error, name, vm->state, graceful ? "stop" : "kill");
-  /* the guest's workspace changes come home before a graceful stop */
-  if (graceful
+  /* the guest's workspace changes come home before a graceful stop (a
+   * paused guest cannot answer: its workspace stays until it runs again) */
+  if (graceful && vm->state == BANGER_STORE_VM_STATE_RUNNING
       && !banger_engine_workspace_pull_before_stop (e, vm->id, op_id, cancellable, error))
     return FALSE;
-  if (!banger_store_vm_set_state (e->store, vm->id, BANGER_STORE_VM_STATE_RUNNING,
-                                  BANGER_STORE_VM_STATE_STOPPING, NULL, NULL, error))
+  if (!banger_store_vm_set_state (e->store, vm->id, (int)vm->state, BANGER_STORE_VM_STATE_STOPPING,
+                                  NULL, NULL, error))
     return FALSE;
   banger_engine_log (op_id, "vm.%s %s", graceful ? "stop" : "kill", name);
   vmm = lookup_vmm (e, vm->id);
@@ -1058,6 +1081,7 @@ banger_engine_reconcile (BangerEngine *e, GError **error)
       switch (vm->state)
         {
         case BANGER_STORE_VM_STATE_RUNNING:
+        case BANGER_STORE_VM_STATE_PAUSED:
           if (alive)
             {
               g_message ("reconcile: VM %s runs (pid and start time match): adopted", vm->name);
@@ -1111,4 +1135,81 @@ banger_engine_reconcile (BangerEngine *e, GError **error)
         }
     }
   return TRUE;
+}
+
+/* ------------------------------------------------------------- restore */
+
+BangerVmm *
+banger_engine_lookup_vmm (BangerEngine *e, const char *vm_id)
+{
+  return lookup_vmm (e, vm_id);
+}
+
+static gboolean
+step_restore_disks (VmCtx *c, GError **error)
+{
+  if (g_mkdir (c->dir, 0700) < 0)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Cannot create '%s': %s", c->dir,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  return c->restore->disks (c->restore->data, c->vm, c->dir, c->cancellable, error)
+         && banger_store_vm_update_spec (c->engine->store, c->vm, -1, error);
+}
+
+/* The create steps of a VM made from a snapshot: the disks come from the
+ * snapshot's disk point, then the same lease, tap, NAT and launch steps as
+ * any VM (a new address, a tap of its own), the load instead of the boot,
+ * and the wait for SSH at the new address (the guest re-addresses itself
+ * from its seed disk, doc/guest.md). */
+static const Step restore_steps[] = {
+  { "disks", step_restore_disks, undo_rootfs },
+  { "lease", step_lease, undo_lease },
+  { "tap", step_tap, undo_tap },
+  { "nat", step_nat, undo_nat },
+  { "launch", step_launch, undo_launch },
+  { "load", step_start, NULL },
+  { "ssh", step_ssh, NULL },
+};
+
+BangerEngineVmInfo *
+banger_engine_vm_restore_steps (BangerEngine *e, const BangerStoreVm *want,
+                                const BangerEngineRestore *restore, const char *op_id,
+                                GCancellable *cancellable, GError **error)
+{
+  g_auto (VmCtx) c = { 0 };
+  g_autoptr (GMutexLocker) locker = NULL;
+  const char *failed = NULL;
+
+  if (!banger_validate_vm_name (want->name, error))
+    return NULL;
+  locker = g_mutex_locker_new (banger_engine_vm_lock (e, want->name));
+  c.engine = e;
+  c.op_id = op_id;
+  c.cancellable = cancellable;
+  c.restore = restore;
+  c.image = banger_store_image_get_by_id (e->store, want->image_id, error);
+  if (c.image == NULL)
+    return NULL;
+  c.kernel = banger_store_kernel_get_by_id (e->store, want->kernel_id, error);
+  if (c.kernel == NULL)
+    return NULL;
+  c.vm = banger_store_vm_create (e->store, want, error);
+  if (c.vm == NULL)
+    return NULL;
+  banger_engine_log (op_id, "vm.restore %s: id %s", c.vm->name, c.vm->id);
+  vm_ctx_paths (&c);
+  if (!run_steps (&c, restore_steps, G_N_ELEMENTS (restore_steps), &failed, error))
+    {
+      record_failure (e, c.vm->id, BANGER_STORE_VM_STATE_FAILED, failed, *error);
+      return NULL;
+    }
+  if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL, NULL,
+                                  error))
+    return NULL;
+  {
+    g_autoptr (BangerStoreVm) now = banger_store_vm_get_by_id (e->store, c.vm->id, error);
+    return now ? info_for (e, now) : NULL;
+  }
 }

@@ -254,8 +254,20 @@ banger_qemu_cmdline_build (const BangerQemuCmdline *c, GError **error)
         add (argv, "virtio-net-device,netdev=net0");
     }
 
+  /* A balloon on every VM (banger vm set --balloon; QMP balloon): it must
+   * be there at boot, and a restore needs the snapshot's device set. */
+  add (argv, "-device");
+  add (argv, "virtio-balloon-device,deflate-on-oom=on");
+
   if (c->incoming)
     {
+      /* No self-announce after the load: QEMU would send RARPs with the
+       * snapshotted guest's MAC, and a bridge would then send the frames
+       * of that guest (still running, or another restore) to this tap.
+       * The restored guest takes a MAC of its own from its seed disk
+       * (doc/guest.md). */
+      add (argv, "-global");
+      add (argv, "migration.announce-rounds=0");
       /* A restore: the devices above must match the snapshot's; QEMU waits
        * (still -S) for migrate-incoming to bring the state. */
       add (argv, "-incoming");

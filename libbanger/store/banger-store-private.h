@@ -134,6 +134,10 @@ typedef struct
   int version;             /* 1, 2, ...: the user_version after this step */
   const char *description; /* recorded in schema_migrations */
   const char *sql;         /* one or more statements */
+  /* The step rebuilds a table that others refer to (SQLite's documented
+   * 12-step ALTER): it runs with foreign_keys OFF around its transaction
+   * and must leave PRAGMA foreign_key_check empty (checked in it). */
+  gboolean rebuilds_tables;
 } BangerStoreMigration;
 
 extern const BangerStoreMigration banger_store_migrations[BANGER_STORE_SCHEMA_VERSION];

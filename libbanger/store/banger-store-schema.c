@@ -108,6 +108,59 @@ const BangerStoreMigration banger_store_migrations[BANGER_STORE_SCHEMA_VERSION] 
     "ALTER TABLE kernels ADD COLUMN digest TEXT;"
     "CREATE INDEX images_ref ON images (ref) WHERE ref IS NOT NULL;",
   },
+  {
+    5,
+    "VM state paused; snapshots",
+    /* SQLite cannot change a CHECK in place: the vms table is rebuilt
+     * (foreign keys off around the step, checked inside it) */
+    "CREATE TABLE vms_new ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  image_id TEXT NOT NULL REFERENCES images (id) ON DELETE RESTRICT,"
+    "  kernel_id TEXT NOT NULL REFERENCES kernels (id) ON DELETE RESTRICT,"
+    "  vcpus INTEGER NOT NULL CHECK (vcpus >= 1),"
+    "  memory_mib INTEGER NOT NULL CHECK (memory_mib >= 1),"
+    "  work_disk_bytes INTEGER NOT NULL CHECK (work_disk_bytes >= 0),"
+    "  vmm TEXT NOT NULL CHECK (vmm IN ('firecracker', 'qemu')),"
+    "  rootfs_cow TEXT NOT NULL"
+    "    CHECK (rootfs_cow IN ('auto', 'dm-snapshot', 'reflink', 'sparse-copy')),"
+    "  created_at INTEGER NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('creating', 'stopped', 'starting', 'running',"
+    "                                       'stopping', 'failed', 'deleting', 'paused')),"
+    "  failed_step TEXT,"
+    "  error TEXT,"
+    "  updated_at INTEGER NOT NULL DEFAULT 0"
+    ") STRICT;"
+    "INSERT INTO vms_new (id, name, image_id, kernel_id, vcpus, memory_mib, work_disk_bytes, vmm,"
+    "                     rootfs_cow, created_at, state, failed_step, error, updated_at)"
+    "  SELECT id, name, image_id, kernel_id, vcpus, memory_mib, work_disk_bytes, vmm,"
+    "         rootfs_cow, created_at, state, failed_step, error, updated_at FROM vms;"
+    "DROP TABLE vms;"
+    "ALTER TABLE vms_new RENAME TO vms;"
+    "CREATE INDEX vms_image_id ON vms (image_id);"
+    "CREATE INDEX vms_kernel_id ON vms (kernel_id);"
+    "CREATE TABLE snapshots ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  vm_name TEXT NOT NULL,"
+    "  image_id TEXT NOT NULL REFERENCES images (id) ON DELETE RESTRICT,"
+    "  kernel_id TEXT NOT NULL REFERENCES kernels (id) ON DELETE RESTRICT,"
+    "  vmm TEXT NOT NULL CHECK (vmm IN ('firecracker', 'qemu')),"
+    "  vcpus INTEGER NOT NULL CHECK (vcpus >= 1),"
+    "  memory_mib INTEGER NOT NULL CHECK (memory_mib >= 1),"
+    "  work_disk_bytes INTEGER NOT NULL CHECK (work_disk_bytes >= 0),"
+    "  diff INTEGER NOT NULL CHECK (diff IN (0, 1)),"
+    "  parent_id TEXT REFERENCES snapshots (id) ON DELETE RESTRICT,"
+    "  guest_ip TEXT,"
+    "  size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),"
+    "  created_at INTEGER NOT NULL,"
+    "  CHECK ((diff = 1) = (parent_id IS NOT NULL))"
+    ") STRICT;"
+    "CREATE INDEX snapshots_image_id ON snapshots (image_id);"
+    "CREATE INDEX snapshots_kernel_id ON snapshots (kernel_id);"
+    "CREATE INDEX snapshots_parent_id ON snapshots (parent_id);",
+    TRUE,
+  },
 };
 
 static gboolean
@@ -253,9 +306,19 @@ banger_store_migrate (sqlite3 *db, const char *path, const BangerStoreMigration 
     {
       g_autofree char *what = NULL;
 
+      gboolean ok;
+
       if (steps[i].version <= version)
         continue;
-      if (!apply_step (db, &steps[i], &version, &what, &rc))
+      /* a table rebuild: foreign keys off around the transaction (the
+       * pragma is a no-op inside one), the step's own foreign_key_check
+       * proves nothing dangles */
+      if (steps[i].rebuilds_tables)
+        sqlite3_exec (db, "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+      ok = apply_step (db, &steps[i], &version, &what, &rc);
+      if (steps[i].rebuilds_tables)
+        sqlite3_exec (db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+      if (!ok)
         {
           /* BUSY (another connection held the write lock too long) may
            * pass on a retry; any other failure is a defect of the step. */

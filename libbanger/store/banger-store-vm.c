@@ -19,7 +19,7 @@ static const char *const state_names[] = {
   [BANGER_STORE_VM_STATE_CREATING] = "creating", [BANGER_STORE_VM_STATE_STOPPED] = "stopped",
   [BANGER_STORE_VM_STATE_STARTING] = "starting", [BANGER_STORE_VM_STATE_RUNNING] = "running",
   [BANGER_STORE_VM_STATE_STOPPING] = "stopping", [BANGER_STORE_VM_STATE_FAILED] = "failed",
-  [BANGER_STORE_VM_STATE_DELETING] = "deleting",
+  [BANGER_STORE_VM_STATE_DELETING] = "deleting", [BANGER_STORE_VM_STATE_PAUSED] = "paused",
 };
 static const char *const vmm_names[] = {
   [BANGER_STORE_VMM_FIRECRACKER] = "firecracker",

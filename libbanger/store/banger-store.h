@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 
 /* The schema version this code writes and understands (PRAGMA user_version).
  * A file with a higher version is refused (BANGER_ERROR_UNSUPPORTED). */
-#define BANGER_STORE_SCHEMA_VERSION 4
+#define BANGER_STORE_SCHEMA_VERSION 5
 
 /* How long a call waits for another connection's write lock before failing
  * with BANGER_ERROR_BUSY. */
@@ -88,3 +88,4 @@ G_END_DECLS
 #include "banger-store-lease.h"
 #include "banger-store-tap.h"
 #include "banger-store-op.h"
+#include "banger-store-snapshot.h"

@@ -172,7 +172,7 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
       B_STR ("uds_path", self->vsock_arg);
       banger_fc_seq_add (seq, "PUT", "/vsock", B_END (), t);
     }
-  if (c->balloon_mib != 0)
+  if (c->balloon_mib != 0 || c->balloon_device)
     {
       B_BEGIN ();
       B_INT ("amount_mib", c->balloon_mib);

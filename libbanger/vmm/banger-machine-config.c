@@ -456,6 +456,7 @@ banger_machine_config_to_vmm_config (BangerMachineConfig *config)
   copy->hostname = g_strdup (c->hostname);
   copy->vsock_cid = c->vsock_cid;
   copy->balloon_mib = c->balloon_mib;
+  copy->balloon_device = c->balloon_device;
   copy->entropy = c->entropy;
   return copy;
 }

@@ -63,7 +63,8 @@ typedef struct
   char *hostname;
   /* Firecracker extras, all optional. */
   guint vsock_cid;      /* 0: no vsock */
-  guint balloon_mib;    /* 0: no balloon */
+  guint balloon_mib;    /* 0: no balloon (unless balloon_device) */
+  gboolean balloon_device; /* a balloon even at 0 MiB, to inflate later */
   gboolean entropy;
   JsonNode *mmds;       /* nullable: MMDS V2 data */
   /* A new field: copy it in banger_machine_config_to_vmm_config()

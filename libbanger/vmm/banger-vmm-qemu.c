@@ -1407,6 +1407,13 @@ banger_vmm_qemu_read_stats (BangerVmm *vmm, BangerVmmStats *out, GError **error)
   return TRUE;
 }
 
+struct _BangerQmp *
+banger_vmm_qemu_get_qmp (BangerVmmQemu *self)
+{
+  g_return_val_if_fail (BANGER_IS_VMM_QEMU (self), NULL);
+  return self->qmp;
+}
+
 /* ---------------------------------------------------------------- object */
 
 static void

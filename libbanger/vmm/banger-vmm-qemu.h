@@ -64,6 +64,10 @@ const char *banger_vmm_qemu_get_console_log (BangerVmmQemu *self);
 /* Launch with -incoming defer, for snapshot_load (before launch). */
 void banger_vmm_qemu_set_incoming (BangerVmmQemu *self, gboolean incoming);
 
+/* After launch: the QMP connection (borrowed; NULL before launch), for
+ * commands the driver has no call of its own for (balloon). */
+struct _BangerQmp *banger_vmm_qemu_get_qmp (BangerVmmQemu *self);
+
 /* --- pieces, exposed for the tests --- */
 
 /* The command line (banger_qemu_cmdline_build), the tsc_early_khz probe and

@@ -154,7 +154,7 @@ visit() {
 }
 # virtio transport, disk and net; evdev + button for the ACPI power button
 # that `system_powerdown` presses.
-for m in virtio_mmio virtio_blk virtio_net evdev button; do visit "$m"; done
+for m in virtio_mmio virtio_blk virtio_net virtio_balloon evdev button; do visit "$m"; done
 log "module order:$order"
 
 initrd="$work/initrd"

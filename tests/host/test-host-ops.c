@@ -441,6 +441,7 @@ START_TEST (test_qemu_argv)
   ck_assert (g_str_has_suffix (console, "/vm/web-1/console.log"));
   /* no restore asked: no -incoming */
   ck_assert (strstr (joined, "-incoming") == NULL);
+  ck_assert (strstr (joined, "announce-rounds") == NULL);
 
   /* a restore: -incoming defer, last */
   {
@@ -454,6 +455,8 @@ START_TEST (test_qemu_argv)
     g_assert_no_error (error);
     j = g_strjoinv (" ", a);
     ck_assert_msg (g_str_has_suffix (j, " -incoming defer"), "%s", j);
+    /* and no self-announce with the snapshotted guest's MAC */
+    ck_assert_msg (strstr (j, " -global migration.announce-rounds=0 ") != NULL, "%s", j);
     json_object_set_boolean_member (p, "incoming", FALSE);
     g_strfreev (a);
     g_clear_pointer (&q, g_free);

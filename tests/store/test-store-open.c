@@ -380,6 +380,21 @@ START_TEST (test_migrate_from_each_version)
       ck_assert_str_eq (rt->tap, "bngt0");
       ck_assert_str_eq (rt->ip, "172.30.0.2");
     }
+  if (from >= 1)
+    {
+      /* step 5 rebuilt the vms table: 'paused' is a state now, and the
+       * references to and from it still hold */
+      ck_assert (banger_store_vm_set_state (store, "v1", -1, BANGER_STORE_VM_STATE_PAUSED, NULL,
+                                            NULL, &error));
+      g_clear_pointer (&vm, banger_store_vm_free);
+      vm = banger_store_vm_get_by_id (store, "v1", &error);
+      ck_assert_int_eq (vm->state, BANGER_STORE_VM_STATE_PAUSED);
+      ck_assert (!banger_store_image_delete (store, "img", &error));
+      banger_assert_error (error, BANGER_ERROR_BUSY);
+      g_clear_error (&error);
+      ck_assert_int_eq (store_test_raw_int (path, "SELECT count(*) FROM pragma_foreign_key_check"),
+                        0);
+    }
   {
     g_autoptr (BangerStoreOp) op = banger_store_op_begin (store, NULL, "vm.create", "x", &error);
 

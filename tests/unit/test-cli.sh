@@ -48,6 +48,14 @@ t "banger vm create without a name" 2 "$banger" vm create --image i --kernel k; 
 t "banger vm create --help" 0 "$banger" vm create --help; contains "--work-disk"
 t "banger vm exec without --" 2 "$banger" vm exec x uname; contains "usage: banger vm exec [--no-sync] NAME -- COMMAND"
 t "banger vm create bad size" 2 "$banger" vm create x --image i --kernel k --work-disk 12Q; contains "is not a size"
+# running VMs (banger-builtin-snapshot.c): usage errors before any daemon is asked
+t "banger vm stats bad interval" 2 "$banger" vm stats x --interval 0; contains "--interval must be"
+t "banger vm set --balloon with --vcpus" 2 "$banger" vm set x --balloon 8 --vcpus 2; contains "--balloon (a running VM's)"
+t "banger vm restore without SNAP" 2 "$banger" vm restore; contains "expected SNAP"
+t "banger snapshot --help" 0 "$banger" snapshot --help; contains "rm"
+t "completion: vm sn" 0 complete_words banger vm sn; contains "snapshot"
+t "completion: snapshot r" 0 complete_words banger snapshot r; contains "rm"
+t "completion: vm set x --b" 0 complete_words banger vm set x --b; contains "--balloon"
 t "banger vm ls, no daemon" 1 "$banger" --socket /nonexistent/bangerd.sock vm ls; contains "no bangerd answers on /nonexistent/bangerd.sock"
 t "banger --json vm ls, no daemon" 1 env BANGER_SOCKET=/nonexistent/b.sock "$banger" --json vm ls; contains '"code":"not-found"'
 t "banger image pull without REF" 2 "$banger" image pull; contains "expected REF"

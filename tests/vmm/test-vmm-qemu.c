@@ -500,6 +500,8 @@ START_TEST (test_build_argv)
   /* the tap comes in as fd 3: QEMU never opens /dev/net/tun */
   ck_assert_str_eq (argv_value (a, "-netdev", 0), "tap,id=net0,fd=3");
   ck_assert_str_eq (argv_value (a, "-device", 2), nic);
+  /* a balloon on every VM (vm set --balloon) */
+  ck_assert_str_eq (argv_value (a, "-device", 3), "virtio-balloon-device,deflate-on-oom=on");
 
   append = argv_value (a, "-append", 0);
   ck_assert (strstr (append, "console=ttyS0") != NULL);

@@ -17,8 +17,8 @@ finish_vm (BangerClient *client, GAsyncResult *res,
   return fn (client, res, error);
 }
 
-static void
-print_vm (BangerCliGlobals *globals, BangerVmInfo *vm)
+void
+banger_cli_print_vm (BangerCliGlobals *globals, BangerVmInfo *vm)
 {
   g_autoptr (JsonNode) node = banger_cli_vm_json (vm);
 
@@ -126,7 +126,7 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
   vm = banger_client_vm_create_finish (client, banger_cli_wait (&res), &error);
   if (vm == NULL)
     return banger_cli_fail (globals, "vm create", error);
-  print_vm (globals, vm);
+  banger_cli_print_vm (globals, vm);
   return BANGER_EXIT_OK;
 }
 
@@ -147,7 +147,7 @@ vm_name_command (int argc, char **argv, BangerCliGlobals *globals, const char *c
   vm = finish_vm (client, res, fin, &error);
   if (vm == NULL)
     return banger_cli_fail (globals, command, error);
-  print_vm (globals, vm);
+  banger_cli_print_vm (globals, vm);
   return BANGER_EXIT_OK;
 }
 
@@ -235,10 +235,12 @@ banger_builtin_vm_list (int argc, char **argv, BangerCliGlobals *globals)
 int
 banger_builtin_vm_set (int argc, char **argv, BangerCliGlobals *globals)
 {
-  int vcpus = 0, memory = 0, code;
+  int vcpus = 0, memory = 0, balloon = -1, code;
   GOptionEntry entries[] = {
     { "vcpus", 0, 0, G_OPTION_ARG_INT, &vcpus, "vCPUs (1-32)", "N" },
     { "memory", 0, 0, G_OPTION_ARG_INT, &memory, "Memory in MiB (64-262144)", "MIB" },
+    { "balloon", 0, 0, G_OPTION_ARG_INT, &balloon,
+      "A running VM's balloon: MiB taken back from the guest", "MIB" },
     { NULL },
   };
   g_autoptr (BangerClient) client = NULL;
@@ -246,9 +248,18 @@ banger_builtin_vm_set (int argc, char **argv, BangerCliGlobals *globals)
   g_autoptr (BangerVmInfo) vm = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (!banger_cli_parse ("vm set", "NAME", "Change a stopped VM's vCPUs or memory.", entries, 1,
-                         &argc, &argv, &code))
+  if (!banger_cli_parse ("vm set", "NAME",
+                         "Change a stopped VM's vCPUs or memory, or a running VM's balloon.",
+                         entries, 1, &argc, &argv, &code))
     return code;
+  if (balloon >= 0 && vcpus <= 0 && memory <= 0)
+    return banger_cli_vm_set_balloon (globals, argv[1], (guint64)balloon);
+  if (balloon >= 0)
+    {
+      g_printerr ("banger vm set: --balloon (a running VM's) cannot come with --vcpus or "
+                  "--memory (a stopped VM's)\n");
+      return BANGER_EXIT_USAGE;
+    }
   if (vcpus <= 0 && memory <= 0)
     {
       g_printerr ("banger vm set: give --vcpus or --memory (positive)\n");
@@ -260,6 +271,6 @@ banger_builtin_vm_set (int argc, char **argv, BangerCliGlobals *globals)
   vm = banger_client_vm_set_finish (client, banger_cli_wait (&res), &error);
   if (vm == NULL)
     return banger_cli_fail (globals, "vm set", error);
-  print_vm (globals, vm);
+  banger_cli_print_vm (globals, vm);
   return BANGER_EXIT_OK;
 }

@@ -52,6 +52,14 @@ int banger_builtin_system_install (int argc, char **argv, BangerCliGlobals *glob
 int banger_builtin_vm_ssh (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_vm_workspace (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_ssh_config (int argc, char **argv, BangerCliGlobals *globals);
+/* banger-builtin-snapshot.c */
+int banger_builtin_vm_pause (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_resume (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_snapshot (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_restore (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_stats (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_snapshot_list (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_snapshot_delete (int argc, char **argv, BangerCliGlobals *globals);
 
 /* Print a GError in the CLI's format (and as JSON with --json). */
 int banger_cli_report_error (BangerCliGlobals *globals, const char *command, const GError *error);

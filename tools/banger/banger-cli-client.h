@@ -40,6 +40,10 @@ void banger_cli_print_json (JsonNode *node);
 /* @value as a JSON string, or null when NULL. */
 void banger_cli_json_add_nullable (JsonBuilder *b, const char *value);
 JsonNode *banger_cli_vm_json (BangerVmInfo *vm);
+/* A VM: its JSON (--json), else "key value" lines (banger-builtin-vm.c). */
+void banger_cli_print_vm (BangerCliGlobals *globals, BangerVmInfo *vm);
+/* banger vm set NAME --balloon MIB (banger-builtin-snapshot.c). */
+int banger_cli_vm_set_balloon (BangerCliGlobals *globals, const char *name, guint64 balloon_mib);
 char *banger_cli_format_time (gint64 unix_us);
 char *banger_cli_format_size (guint64 bytes);
 /* "1G", "512M", "4096": bytes; FALSE for anything else. */

@@ -24,11 +24,19 @@ static const BangerBuiltin vm_builtins[] = {
   { "list", "List VMs (alias: ls)", banger_builtin_vm_list },
   { "ls", NULL, banger_builtin_vm_list },
   { "show", "Show one VM", banger_builtin_vm_show },
-  { "set", "Change a stopped VM's vCPUs or memory", banger_builtin_vm_set },
+  { "set", "Change a stopped VM's vCPUs or memory, or a running VM's balloon",
+    banger_builtin_vm_set },
   { "exec", "Run a command in a VM over SSH", banger_builtin_vm_exec },
   { "ssh", "Open an SSH session to a VM (OpenSSH, host key checked)", banger_builtin_vm_ssh },
   { "workspace", "Push, pull or show a VM's workspace (push|pull|status)",
     banger_builtin_vm_workspace },
+  { "pause", "Pause a running VM", banger_builtin_vm_pause },
+  { "resume", "Resume a paused VM", banger_builtin_vm_resume },
+  { "snapshot", "Snapshot a running or paused VM (memory, devices, disks)",
+    banger_builtin_vm_snapshot },
+  { "restore", "Make a new VM from a snapshot", banger_builtin_vm_restore },
+  { "stats", "A running VM's CPU, memory, balloon, disk and network figures",
+    banger_builtin_vm_stats },
   { NULL, NULL, NULL },
 };
 
@@ -40,6 +48,14 @@ static const BangerBuiltin image_builtins[] = {
   { "delete", "Delete an image (alias: rm)", banger_builtin_image_delete },
   { "rm", NULL, banger_builtin_image_delete },
   { "prune", "Remove downloaded blobs no image or kernel uses", banger_builtin_image_prune },
+  { NULL, NULL, NULL },
+};
+
+static const BangerBuiltin snapshot_builtins[] = {
+  { "list", "List snapshots (alias: ls)", banger_builtin_snapshot_list },
+  { "ls", NULL, banger_builtin_snapshot_list },
+  { "delete", "Delete a snapshot (alias: rm)", banger_builtin_snapshot_delete },
+  { "rm", NULL, banger_builtin_snapshot_delete },
   { NULL, NULL, NULL },
 };
 
@@ -71,6 +87,7 @@ static const BangerGroup groups[] = {
   { "vm", "Manage virtual machines", vm_builtins, NULL },
   { "image", "Manage root file system images", image_builtins, NULL },
   { "kernel", "Manage guest kernels", kernel_builtins, NULL },
+  { "snapshot", "Manage VM snapshots (banger vm snapshot / vm restore)", snapshot_builtins, NULL },
   { "system", "Install and configure banger on this host", system_builtins, NULL },
   { "doctor", "Check what this host can do", NULL, banger_builtin_doctor },
   { "ssh-config", "Add or remove the Include line for VMs in ~/.ssh/config", NULL,
