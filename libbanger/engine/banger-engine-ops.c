@@ -141,12 +141,11 @@ opt_str (JsonObject *params, const char *name)
 /* The operations table of the store: a row per mutating request (kind,
  * target, start/end, state, error), under the request's op id. */
 char *
-banger_engine_ops_record_begin (BangerPrivState *state, const char *kind, JsonObject *params)
+banger_engine_ops_record_begin (BangerPrivState *state, const char *kind, const char *target)
 {
   BangerEngine *e = BANGER_ENGINE (state->table_data);
   g_autoptr (BangerStoreOp) op = banger_store_op_begin (
-      banger_engine_get_store (e), banger_priv_current_op_id (), kind,
-      json_object_get_string_member_with_default (params, "name", NULL), NULL);
+      banger_engine_get_store (e), banger_priv_current_op_id (), kind, target, NULL);
   return op ? g_strdup (op->id) : NULL;
 }
 
@@ -166,28 +165,14 @@ banger_engine_ops_record_end (BangerPrivState *state, char *id, gboolean ok, GEr
   return ok;
 }
 
-char *
-banger_engine_ops_record_begin (BangerPrivState *state, const char *kind, const char *target)
-{
-  g_autoptr (BangerStoreOp) op = banger_store_op_begin (
-      banger_engine_get_store (engine_of (state)), banger_priv_current_op_id (), kind, target,
-      NULL);
-  return op ? g_strdup (op->id) : NULL;
-}
-
-gboolean
-banger_engine_ops_record_end (BangerPrivState *state, char *id, gboolean ok, GError **error)
-{
-  return record_end (state, id, ok, error);
-}
-
 /* HANDLER_RECORDED (fn, kind): the handler fn##_run, recorded as @kind. */
 #define HANDLER_RECORDED(fn, kind)                                                                 \
   static gboolean fn##_run (BangerPrivState *state, JsonObject *params, JsonBuilder *result,       \
                             GCancellable *cancellable, GError **error);                            \
   HANDLER (fn)                                                                                     \
   {                                                                                                \
-    char *id = banger_engine_ops_record_begin (state, kind, params);                               \
+    char *id = banger_engine_ops_record_begin (                                                    \
+        state, kind, json_object_get_string_member_with_default (params, "name", NULL));           \
     return banger_engine_ops_record_end (                                                          \
         state, id, fn##_run (state, params, result, cancellable, error), error);                   \
   }                                                                                                \
@@ -293,8 +278,8 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
   const char *vmm = opt_str (params, "vmm");
   g_autoptr (BangerEngineVmInfo) info = NULL;
   /* a reference that is no local image is pulled first (banger-engine-pull.c) */
-  g_autofree char *image = banger_engine_image_resolve (engine_of (state), opt_str (params, "image"),
-                                                        OP_ID, cancellable, error);
+  g_autofree char *image = banger_engine_image_resolve (
+      engine_of (state), opt_str (params, "image"), OP_ID, cancellable, error);
 
   if (image == NULL)
     return FALSE;

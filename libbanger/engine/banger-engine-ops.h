@@ -22,11 +22,8 @@ const BangerPrivOp *banger_engine_ops_table (void);
 /* Pieces the method files share (banger-engine-snapshot-ops.c): a VM as
  * the replies carry it; vm.set's balloon_mib; the snapshot methods. */
 void banger_engine_ops_add_vm (JsonBuilder *b, const BangerEngineVmInfo *info);
-/* The operations table row of a mutating request (kind, params' "name"):
- * begin returns its id (or NULL), end records how it ended (@id freed). */
-char *banger_engine_ops_record_begin (BangerPrivState *state, const char *kind, JsonObject *params);
-gboolean banger_engine_ops_record_end (BangerPrivState *state, char *id, gboolean ok,
-                                       GError **error);
+/* The operations table row of a mutating request: banger_engine_ops_record_begin/_end
+ * (banger-engine-ops-private.h). */
 gboolean banger_engine_ops_set_balloon (BangerPrivState *state, JsonObject *params,
                                         JsonBuilder *result, GCancellable *cancellable,
                                         GError **error);

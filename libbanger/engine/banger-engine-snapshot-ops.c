@@ -6,6 +6,7 @@
  * table (banger_engine_ops_table); fields in doc/daemon.md. */
 #include "config.h"
 
+#include "banger-engine-ops-private.h"
 #include "banger-engine-ops.h"
 #include "banger-engine-private.h"
 #include "banger-engine-snapshot.h"
@@ -93,7 +94,8 @@ reply_vm (BangerPrivState *state, const char *name, JsonBuilder *result, GError 
 #define RECORDED(kind, body)                                                                       \
   do                                                                                               \
     {                                                                                              \
-      char *op_row = banger_engine_ops_record_begin (state, kind, params);                         \
+      char *op_row = banger_engine_ops_record_begin (                                              \
+          state, kind, json_object_get_string_member_with_default (params, "name", NULL));         \
       return banger_engine_ops_record_end (state, op_row, (body), error);                          \
     }                                                                                              \
   while (0)
