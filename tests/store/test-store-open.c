@@ -308,8 +308,10 @@ static void
 fill_old_store (int version)
 {
   store_test_raw_exec (path,
-                       "INSERT INTO images VALUES ('i1', 'img', '/img.ext4', 10, NULL, 100);"
-                       "INSERT INTO kernels VALUES ('k1', 'k', '/vmlinuz', NULL, 'quiet', 101);"
+                       "INSERT INTO images (id, name, rootfs_path, size_bytes, digest, created_at)"
+                       "  VALUES ('i1', 'img', '/img.ext4', 10, NULL, 100);"
+                       "INSERT INTO kernels (id, name, kernel_path, initrd_path, cmdline, created_at)"
+                       "  VALUES ('k1', 'k', '/vmlinuz', NULL, 'quiet', 101);"
                        "INSERT INTO vms (id, name, image_id, kernel_id, vcpus, memory_mib,"
                        "  work_disk_bytes, vmm, rootfs_cow, created_at, state, failed_step, error)"
                        "  VALUES ('v1', 'old-vm', 'i1', 'k1', 2, 256, 1024, 'qemu', 'reflink',"
