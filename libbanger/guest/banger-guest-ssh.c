@@ -46,7 +46,8 @@ struct _BangerGuestSsh
 {
   BangerGuestEndpoint *endpoint;
   ssh_session session;
-  int fd; /* ours: shut down on cancel, closed last */
+  int fd;     /* ours: shut down on cancel, closed last */
+  int lib_fd; /* the dup given to libssh (-1: none) */
   GCancellable *cancellable;
   gulong cancel_id;
 };
@@ -282,6 +283,17 @@ banger_guest_ssh_close (BangerGuestSsh *ssh)
       if (ssh_is_connected (ssh->session))
         ssh_disconnect (ssh->session);
       ssh_free (ssh->session);
+    }
+  /* libssh 0.10 does not close a socket it was given with SSH_OPTIONS_FD
+   * (the caller's, its documentation says): close the dup unless its number
+   * no longer names our socket (a libssh that did close it) */
+  if (ssh->lib_fd >= 0 && ssh->fd >= 0)
+    {
+      struct stat a, b;
+
+      if (fstat (ssh->lib_fd, &a) == 0 && fstat (ssh->fd, &b) == 0 && a.st_dev == b.st_dev
+          && a.st_ino == b.st_ino)
+        close (ssh->lib_fd);
     }
   if (ssh->fd >= 0)
     close (ssh->fd);
@@ -559,6 +571,7 @@ banger_guest_ssh_open (BangerGuestEndpoint *endpoint, gint64 deadline_us,
 
   ssh = g_new0 (BangerGuestSsh, 1);
   ssh->fd = -1;
+  ssh->lib_fd = -1;
   ssh->endpoint = banger_guest_endpoint_ref (endpoint);
   ssh->cancellable = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
 
@@ -595,7 +608,8 @@ banger_guest_ssh_open (BangerGuestEndpoint *endpoint, gint64 deadline_us,
       return NULL;
     }
 
-  /* from here libssh owns lib_fd */
+  /* from here libssh uses lib_fd; banger_guest_ssh_close() closes it */
+  ssh->lib_fd = lib_fd;
   rc = ssh_connect (ssh->session);
   if (rc != SSH_OK)
     {
