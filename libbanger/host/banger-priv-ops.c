@@ -53,6 +53,10 @@ static const BangerPrivOp ops[] = {
   OP ("priv.signal_process", banger_op_signal_process),
   OP ("priv.kill_process", banger_op_kill_process),
   OP ("priv.cleanup_vm", banger_op_cleanup_vm),
+  OP ("priv.publish_set", banger_op_publish_set),
+  OP_CONCURRENT ("priv.publish_list", banger_op_publish_list),
+  OP ("priv.egress_set", banger_op_egress_set),
+  OP ("priv.resolved_link", banger_op_resolved_link),
   { NULL },
 };
 
