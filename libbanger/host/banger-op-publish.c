@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * priv.publish_set {vm_id, guest_ip, publish} -> {publish}
- * priv.publish_list {vm_id?} -> {publish} / {lines}
+ * priv.publish_list {vm_id} -> {publish}
  *
  * A VM's port publishes as DNAT rules in banger's own nftables table
  * (banger-nft-reach.h).  @publish is the canonical comma-joined list
@@ -98,7 +98,7 @@ banger_op_publish_set (BangerPrivState *state, const BangerPeerCred *caller, Jso
 }
 
 const BangerParamSpec banger_op_publish_list_params[] = {
-  { "vm_id", BANGER_PARAM_STRING, FALSE, 1, 63, banger_validate_vm_name },
+  { "vm_id", BANGER_PARAM_STRING, TRUE, 1, 63, banger_validate_vm_name },
   { NULL },
 };
 
@@ -106,15 +106,14 @@ gboolean
 banger_op_publish_list (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
                         JsonBuilder *result, GCancellable *cancellable, GError **error)
 {
-  const char *vm_id = banger_priv_param_string (params, "vm_id");
+  const char *vm_id = banger_priv_param_vm_id (params, error);
   g_autofree char *list = NULL;
 
-  if (vm_id != NULL && !banger_validate_vm_name (vm_id, error))
+  if (vm_id == NULL)
     return FALSE;
   list = banger_nft_publish_list (table_of (state), state->install_id, vm_id, error);
   if (list == NULL)
     return FALSE;
-  /* one VM: its comma-joined list; all: "<vm_id> <publish>" lines */
-  banger_priv_result_string (result, vm_id != NULL ? "publish" : "lines", list);
+  banger_priv_result_string (result, "publish", list);
   return TRUE;
 }

@@ -140,7 +140,8 @@ START_TEST (test_table_shape)
                              "priv.nat_disable", "priv.dm_snapshot_create",
                              "priv.dm_snapshot_remove", "priv.mkfs_work_disk",
                              "priv.launch_vmm", "priv.signal_process", "priv.kill_process",
-                             "priv.cleanup_vm" };
+                             "priv.cleanup_vm", "priv.publish_set", "priv.publish_list",
+                             "priv.egress_set", "priv.resolved_link" };
   const BangerPrivOp *t = banger_priv_ops_table ();
   guint n = 0;
 
