@@ -7,6 +7,7 @@
 
 #include "banger-engine-ops.h"
 #include "banger-engine-private.h"
+#include "banger-engine-reach.h"
 #include "banger-error.h"
 #include "banger-names.h"
 #include "banger-priv-executor.h"
@@ -73,6 +74,8 @@ add_vm (JsonBuilder *b, const BangerEngineVmInfo *info)
   add_int (b, "pid", info->pid);
   add_str (b, "ip", info->ip);
   add_str (b, "tap", info->tap);
+  add_str (b, "publish", info->publish);
+  add_str (b, "egress", info->egress);
   add_int (b, "created_at", vm->created_at);
   add_str (b, "failed_step", vm->failed_step);
   add_str (b, "error", vm->error);
@@ -252,6 +255,7 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
 {
   BangerEngineVmSpec spec = { 0 };
   const char *vmm = opt_str (params, "vmm");
+  g_auto (GStrv) publish = NULL;
   g_autoptr (BangerEngineVmInfo) info = NULL;
 
   spec.name = opt_str (params, "name");
@@ -262,6 +266,10 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
   spec.work_disk_bytes
       = (guint64)json_object_get_int_member_with_default (params, "work_disk_bytes", 0);
   spec.no_start = json_object_get_boolean_member_with_default (params, "no_start", FALSE);
+  /* publish: comma-joined texts (the tables have no arrays); egress as given */
+  publish = g_strsplit (json_object_get_string_member_with_default (params, "publish", ""), ",", -1);
+  spec.publish = (const char *const *)(publish[0] != NULL && publish[0][0] != '\0' ? publish : NULL);
+  spec.egress = opt_str (params, "egress");
   spec.vmm = -1;
   if (vmm != NULL)
     {
@@ -279,6 +287,23 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
     return FALSE;
   json_builder_set_member_name (result, "vm");
   add_vm (result, info);
+  return TRUE;
+}
+
+/* vm.port: the VM's publishes (stored), its egress and, while it runs,
+ * what banger's nftables table holds for it. */
+HANDLER (op_vm_port)
+{
+  g_autofree char *publish = NULL;
+  g_autofree char *egress = NULL;
+  g_autofree char *active = NULL;
+
+  if (!banger_engine_vm_ports (engine_of (state), opt_str (params, "name"), &publish, &egress,
+                               &active, error))
+    return FALSE;
+  add_str (result, "publish", publish);
+  add_str (result, "egress", egress);
+  add_str (result, "active", active);
   return TRUE;
 }
 
@@ -440,6 +465,8 @@ static const BangerParamSpec vm_create_params[] = {
   { "work_disk_bytes", BANGER_PARAM_INT, FALSE, 0, G_GINT64_CONSTANT (17592186044416), NULL },
   { "vmm", BANGER_PARAM_STRING, FALSE, 1, 16, NULL },
   { "no_start", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
+  { "publish", BANGER_PARAM_STRING, FALSE, 0, 32 * 65, NULL },
+  { "egress", BANGER_PARAM_STRING, FALSE, 1, 32 * 19, NULL },
   { NULL },
 };
 static const BangerParamSpec vm_set_params[] = {
@@ -480,6 +507,7 @@ static const BangerPrivOp ops[] = {
   { "vm.delete", vm_name_params, op_vm_delete, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "vm.set", vm_set_params, op_vm_set, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "vm.exec", vm_exec_params, op_vm_exec, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
+  { "vm.port", vm_name_params, op_vm_port, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { NULL, NULL, NULL, 0 },
 };
 

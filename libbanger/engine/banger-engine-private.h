@@ -3,6 +3,7 @@
  * The engine's insides, shared by its service files. */
 #pragma once
 
+#include "banger-engine-dns.h"
 #include "banger-engine.h"
 #include "banger-guest-key.h"
 #include "banger-vmm.h"
@@ -24,6 +25,7 @@ struct _BangerEngine
   GHashTable *vm_locks; /* VM name -> GMutex* (never removed) */
   GHashTable *taps;     /* VM id -> the tap name the backend made (while it exists) */
   gboolean bridge_ready;
+  BangerEngineDns *dns; /* the <vm>.<domain> table and responder (banger-engine-reach.c) */
 };
 
 /* The per-VM lock of @name (held for the whole of an operation). */

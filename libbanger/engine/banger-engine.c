@@ -27,6 +27,7 @@ banger_engine_finalize (GObject *object)
   g_clear_pointer (&self->vm_locks, g_hash_table_unref);
   g_clear_pointer (&self->taps, g_hash_table_unref);
   g_clear_pointer (&self->key, banger_guest_key_unref);
+  g_clear_pointer (&self->dns, banger_engine_dns_free);
   g_clear_pointer (&self->backend, banger_priv_backend_free);
   g_clear_pointer (&self->store, banger_store_unref);
   g_clear_pointer (&self->config, banger_engine_config_free);
@@ -147,6 +148,9 @@ banger_engine_new (BangerEngineConfig *config, GError **error)
     return NULL;
   self->key = banger_guest_key_load_or_create (ssh_dir, NULL, error);
   if (self->key == NULL)
+    return NULL;
+  self->dns = banger_engine_dns_new (config->domain, config->dns_port, error);
+  if (self->dns == NULL)
     return NULL;
   if (!make_backend (self, error) || !banger_engine_reconcile (self, error))
     return NULL;

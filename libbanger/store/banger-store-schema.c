@@ -100,6 +100,15 @@ const BangerStoreMigration banger_store_migrations[BANGER_STORE_SCHEMA_VERSION] 
     "CREATE INDEX operations_started_at ON operations (started_at);"
     "CREATE INDEX operations_running ON operations (state) WHERE state = 'running';",
   },
+  {
+    4,
+    "how a VM is reached: port publishes and egress policy",
+    "CREATE TABLE vm_reach ("
+    "  vm_id TEXT PRIMARY KEY REFERENCES vms (id) ON DELETE CASCADE,"
+    "  publish TEXT NOT NULL DEFAULT '',"
+    "  egress TEXT NOT NULL DEFAULT 'nat'"
+    ") STRICT;",
+  },
 };
 
 static gboolean

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "banger-store-vm-reach.h"
 #include "store-test.h"
 
 static char *dir;
@@ -320,6 +321,8 @@ fill_old_store (int version)
                          "INSERT INTO ip_leases VALUES ('172.30.0.0/24', 2887647234, 'v1', 103);"
                          "INSERT INTO vm_runtime VALUES ('v1', 4242, 99, NULL, '/run/api.sock',"
                          "                                NULL, 104);");
+  if (version >= 3) /* the column step 3 made: as that step would have set it */
+    store_test_raw_exec (path, "UPDATE vms SET updated_at = created_at;");
 }
 
 START_TEST (test_migrate_from_each_version)
@@ -364,6 +367,14 @@ START_TEST (test_migrate_from_each_version)
       kernel = banger_store_kernel_get_by_name (store, "k", &error);
       ck_assert (kernel != NULL);
       ck_assert_str_eq (kernel->cmdline, "quiet");
+      /* step 4: a VM from before has no publishes and egress nat */
+      {
+        g_autofree char *publish = NULL;
+        g_autofree char *egress = NULL;
+        ck_assert (banger_store_vm_reach_get (store, "v1", &publish, &egress, &error));
+        ck_assert_str_eq (publish, "");
+        ck_assert_str_eq (egress, "nat");
+      }
     }
   if (from >= 2)
     {
