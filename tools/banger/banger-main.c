@@ -26,6 +26,7 @@ static const BangerBuiltin vm_builtins[] = {
   { "show", "Show one VM", banger_builtin_vm_show },
   { "set", "Change a stopped VM's vCPUs or memory", banger_builtin_vm_set },
   { "exec", "Run a command in a VM over SSH", banger_builtin_vm_exec },
+  { "port", "List a VM's published ports and egress policy", banger_builtin_vm_port },
   { "ssh", "Open an SSH session to a VM", NULL },
   { NULL, NULL, NULL },
 };
