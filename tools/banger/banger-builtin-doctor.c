@@ -13,6 +13,7 @@
 
 #include "banger-builtins.h"
 #include "banger-cgroup.h"
+#include "banger-doctor-dns.h"
 #include "banger-kvm-probe.h"
 
 typedef enum
@@ -270,6 +271,12 @@ banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals)
   g_array_append_val (checks, c);
   c = check_program ("mkfs.ext4", "mkfs.ext4", CHECK_FAIL, "work disks cannot be made");
   g_array_append_val (checks, c);
+  {
+    gboolean dns_ok = FALSE;
+    char *advice = banger_doctor_dns (&dns_ok);
+    c = (Check){ "host-dns", dns_ok ? CHECK_OK : CHECK_WARN, advice };
+    g_array_append_val (checks, c);
+  }
   c = check_unit_drift ("helper-unit", "bangerd-root.service", NULL);
   g_array_append_val (checks, c);
   c = check_unit_drift ("helper-socket", "bangerd-root.socket", "owner.conf");
