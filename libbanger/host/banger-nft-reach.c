@@ -302,6 +302,8 @@ banger_nft_publish_set (const char *table, const char *install_id, const char *v
   for (guint j = 0; j < rules->len; j++)
     if (!g_str_equal (((Rule *)rules->pdata[j])->vm_id, vm_id))
       others++;
+  if (list->len == 0 && others == rules->len)
+    return TRUE; /* nothing to add or remove: the table is left as it is */
   if (others + list->len > BANGER_NFT_PUBLISH_MAX_TOTAL)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,

@@ -381,6 +381,16 @@ START_TEST (test_publish_refusals)
   };
 
   make_topology (state);
+  /* clearing a VM that has nothing makes nothing (no table, no chains) */
+  {
+    g_autofree char *before = ruleset ();
+    g_autofree char *after = NULL;
+    g_autoptr (JsonNode) n = NULL;
+    ok_call (state, "priv.publish_set",
+             "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"\"}", &n);
+    after = ruleset ();
+    ck_assert_str_eq (before, after);
+  }
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     refused (state, "priv.publish_set", bad[i].params, bad[i].code);
   /* more than BANGER_PUBLISH_MAX in one request */
