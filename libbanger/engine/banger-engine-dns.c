@@ -42,7 +42,7 @@ dns_thread (gpointer data)
   r = banger_dns_responder_new (dns->table, s->bind, &s->error);
   if (r != NULL)
     {
-      g_autoptr (GInetSocketAddress) bound = banger_dns_responder_get_address (r);
+      GInetSocketAddress *bound = banger_dns_responder_get_address (r); /* borrowed */
       dns->responder = r;
       dns->bound_port = g_inet_socket_address_get_port (bound);
     }
