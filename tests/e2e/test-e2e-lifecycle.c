@@ -852,7 +852,7 @@ ns_run (Env *env, const char *const *cmd, gboolean *out_ok)
   ok = banger_kit_run ((const char *const *)argv->pdata, &out, NULL);
   if (out_ok != NULL)
     *out_ok = ok;
-  return g_strstrip (g_steal_pointer (&out) ? out : g_strdup (""));
+  return out != NULL ? g_strstrip (g_steal_pointer (&out)) : g_strdup ("");
 }
 
 /* Issue 12's proof on the real guest: dig @bridge <vm>.banger.internal, a
