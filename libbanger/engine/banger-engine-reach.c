@@ -120,8 +120,9 @@ banger_engine_reach_network_up (BangerEngine *e, const char *op_id, GError **err
 }
 
 gboolean
-banger_engine_reach_check_spec (BangerEngine *e, const char *const *publish, const char *egress,
-                                char **out_publish, char **out_egress, GError **error)
+banger_engine_reach_check_spec (BangerEngine *e, const char *name, const char *const *publish,
+                                const char *egress, char **out_publish, char **out_egress,
+                                GError **error)
 {
   g_autoptr (GArray) list = banger_publish_parse_list (publish, error);
   g_autofree char *canon_egress = NULL;
@@ -144,8 +145,9 @@ banger_engine_reach_check_spec (BangerEngine *e, const char *const *publish, con
       g_autofree char *theirs = NULL;
       g_autoptr (GArray) other = NULL;
 
-      if (vm->state != BANGER_STORE_VM_STATE_RUNNING
-          && vm->state != BANGER_STORE_VM_STATE_STARTING)
+      if ((vm->state != BANGER_STORE_VM_STATE_RUNNING
+           && vm->state != BANGER_STORE_VM_STATE_STARTING)
+          || g_strcmp0 (vm->name, name) == 0)
         continue;
       if (!banger_store_vm_reach_get (e->store, vm->id, &theirs, NULL, error))
         return FALSE;

@@ -25,9 +25,11 @@ gboolean banger_engine_config_load_reach (BangerEngineConfig *config, GKeyFile *
 gboolean banger_engine_reach_network_up (BangerEngine *e, const char *op_id, GError **error);
 
 /* Parse and check a create's publishes and egress: the texts, no overlap
- * inside the list or with a running VM's publishes (BUSY).  The canonical
+ * inside the list or with the publishes of a running VM other than @name
+ * (BUSY; a VM of that name makes the create fail with ALREADY_EXISTS).  The canonical
  * texts on success. */
-gboolean banger_engine_reach_check_spec (BangerEngine *e, const char *const *publish,
+gboolean banger_engine_reach_check_spec (BangerEngine *e, const char *name,
+                                         const char *const *publish,
                                          const char *egress, char **out_publish,
                                          char **out_egress, GError **error);
 
