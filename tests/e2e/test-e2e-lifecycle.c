@@ -962,6 +962,41 @@ START_TEST (test_reach)
     g_autofree char *got = ns_run (env, get, NULL);
     ck_assert_str_eq (got, "hello-from-guest");
   }
+  /* found again after a crash: web1's rules flushed by hand (lost), then
+   * bangerd killed -9 and restarted: it adopts the VMs, answers their names
+   * and re-applies the publish (and egress) rules */
+  {
+    const char *flush[] = { "nft", "flush", "chain", "ip", "banger", "publish", NULL };
+    const char *a[] = { "dig", "+short", "+time=2", "+tries=2", "@10.77.0.1", "web1.banger.internal", NULL };
+    const char *rules[] = { "nft", "list", "chain", "ip", "banger", "publish", NULL };
+    gboolean ok = FALSE;
+    g_autofree char *flushed = NULL;
+    g_autofree char *ra = NULL;
+    g_autofree char *rr = NULL;
+
+    flushed = ns_run (env, flush, &ok);
+    ck_assert (ok);
+    crash_and_restart_daemon (env);
+    ra = ns_run (env, a, NULL);
+    ck_assert_str_eq (ra, ip1);
+    rr = ns_run (env, rules, NULL);
+    ck_assert_msg (strstr (rr, "publish 0.0.0.0:8080:80/tcp") != NULL, "not re-applied: %s", rr);
+  }
+  {
+    const char *get[] = { "python3", "-c",
+                          "import socket,time\n"
+                          "for i in range(50):\n"
+                          "  try:\n"
+                          "    c=socket.create_connection(('10.77.0.1', 8080), timeout=2)\n"
+                          "    d=c.recv(100)\n"
+                          "    if d: print(d.decode().strip()); break\n"
+                          "  except OSError: pass\n"
+                          "  time.sleep(0.2)\n",
+                          NULL };
+    g_autofree char *got = ns_run (env, get, NULL);
+    ck_assert_str_eq (got, "hello-from-guest");
+  }
+
   rc = cli (env, &out, &err, "vm", "port", "web1", NULL);
   ck_assert_msg (rc == 0, "vm port: %s", err);
   ck_assert_msg (strstr (out, "80/tcp -> 0.0.0.0:8080\n") != NULL, "vm port: %s", out);
