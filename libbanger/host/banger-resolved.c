@@ -77,6 +77,9 @@ banger_resolved_set_link (int ifindex, guint32 dns_addr, const char *const *rout
                           GCancellable *cancellable, GError **error)
 {
   g_autoptr (GDBusConnection) c = NULL;
+  g_autoptr (GVariant) set_dns = NULL;
+  g_autoptr (GVariant) set_domains = NULL;
+  g_autoptr (GVariant) set_default_route = NULL;
   GVariantBuilder dns, domains, bytes;
   guint8 a[4] = { dns_addr >> 24, (dns_addr >> 16) & 0xff, (dns_addr >> 8) & 0xff,
                   dns_addr & 0xff };
@@ -93,10 +96,12 @@ banger_resolved_set_link (int ifindex, guint32 dns_addr, const char *const *rout
   g_variant_builder_init (&domains, G_VARIANT_TYPE ("a(sb)"));
   for (guint i = 0; routing_domains != NULL && routing_domains[i] != NULL; i++)
     g_variant_builder_add (&domains, "(sb)", routing_domains[i], TRUE);
-  return call (c, "SetLinkDNS", g_variant_new ("(ia(iay))", (gint32)ifindex, &dns), cancellable,
-               error)
-         && call (c, "SetLinkDomains", g_variant_new ("(ia(sb))", (gint32)ifindex, &domains),
-                  cancellable, error)
-         && call (c, "SetLinkDefaultRoute", g_variant_new ("(ib)", (gint32)ifindex, FALSE),
-                  cancellable, error);
+  /* all three made (and the builders consumed) before the first call, so
+   * a failing call leaks none of them */
+  set_dns = g_variant_ref_sink (g_variant_new ("(ia(iay))", (gint32)ifindex, &dns));
+  set_domains = g_variant_ref_sink (g_variant_new ("(ia(sb))", (gint32)ifindex, &domains));
+  set_default_route = g_variant_ref_sink (g_variant_new ("(ib)", (gint32)ifindex, FALSE));
+  return call (c, "SetLinkDNS", set_dns, cancellable, error)
+         && call (c, "SetLinkDomains", set_domains, cancellable, error)
+         && call (c, "SetLinkDefaultRoute", set_default_route, cancellable, error);
 }
