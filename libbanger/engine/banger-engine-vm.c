@@ -644,7 +644,8 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
       return NULL;
     }
   /* publishes and egress: the texts, and no host port a running VM holds */
-  if (!banger_engine_reach_check_spec (e, spec->name, spec->publish, spec->egress, &publish, &egress, error))
+  if (!banger_engine_reach_check_spec (e, spec->name, spec->publish, spec->egress, &publish,
+                                       &egress, error))
     return NULL;
   locker = g_mutex_locker_new (banger_engine_vm_lock (e, spec->name));
   c.engine = e;
