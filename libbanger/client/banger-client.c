@@ -1242,9 +1242,8 @@ banger_client_vm_port_async (BangerClient *client, const char *name, GCancellabl
 {
   g_return_if_fail (BANGER_IS_CLIENT (client));
   g_return_if_fail (name != NULL);
-  call_async (client, "vm.port", name_params (name), convert_port,
-              (GDestroyNotify)port_result_free, FALSE, banger_client_vm_port_async, cancellable,
-              callback, user_data);
+  call_async (client, "vm.port", name_params (name), convert_port, (GDestroyNotify)port_result_free,
+              FALSE, banger_client_vm_port_async, cancellable, callback, user_data);
 }
 
 /**

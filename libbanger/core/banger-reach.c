@@ -99,8 +99,8 @@ char *
 banger_publish_to_string (const BangerPublish *p)
 {
   return g_strdup_printf ("%u.%u.%u.%u:%u:%u/%s", p->host_ip >> 24, (p->host_ip >> 16) & 0xff,
-                          (p->host_ip >> 8) & 0xff, p->host_ip & 0xff, p->host_port,
-                          p->guest_port, banger_publish_proto_to_string (p->proto));
+                          (p->host_ip >> 8) & 0xff, p->host_ip & 0xff, p->host_port, p->guest_port,
+                          banger_publish_proto_to_string (p->proto));
 }
 
 gboolean

@@ -32,8 +32,8 @@ BangerDnsHostResolver
 banger_dns_host_advice (const BangerDnsHostFacts *facts, const char *domain, const char *address,
                         const char *reverse_zone, gboolean *out_ok, char **out_advice)
 {
-  gboolean stub = facts->resolv_conf != NULL
-                  && resolv_has_nameserver (facts->resolv_conf, "127.0.0.53");
+  gboolean stub
+      = facts->resolv_conf != NULL && resolv_has_nameserver (facts->resolv_conf, "127.0.0.53");
 
   if (facts->resolved_running && stub)
     {
@@ -69,8 +69,7 @@ banger_dns_host_advice (const BangerDnsHostFacts *facts, const char *domain, con
                                      "  stub-zone:\n"
                                      "    name: \"%s\"\n"
                                      "    stub-addr: %s",
-                                     domain, reverse_zone, domain, address, reverse_zone,
-                                     address);
+                                     domain, reverse_zone, domain, address, reverse_zone, address);
       return BANGER_DNS_HOST_UNBOUND;
     }
   if (resolv_has_nameserver (facts->resolv_conf, address))

@@ -13,10 +13,10 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  BANGER_DNS_HOST_RESOLVED,  /* systemd-resolved's stub: banger routes per link */
-  BANGER_DNS_HOST_DNSMASQ,   /* dnsmasq (or NetworkManager's dnsmasq plugin) */
+  BANGER_DNS_HOST_RESOLVED, /* systemd-resolved's stub: banger routes per link */
+  BANGER_DNS_HOST_DNSMASQ,  /* dnsmasq (or NetworkManager's dnsmasq plugin) */
   BANGER_DNS_HOST_UNBOUND,
-  BANGER_DNS_HOST_PLAIN,     /* only resolv.conf nameservers */
+  BANGER_DNS_HOST_PLAIN, /* only resolv.conf nameservers */
 } BangerDnsHostResolver;
 
 typedef struct
@@ -30,9 +30,8 @@ typedef struct
 /* Which resolver answers the host, and the advice (full lines, the domain,
  * the responder address and the reverse zone filled in).  @out_ok: TRUE
  * when nothing needs adding (resolved, or the domain already routed). */
-BangerDnsHostResolver banger_dns_host_advice (const BangerDnsHostFacts *facts,
-                                              const char *domain, const char *address,
-                                              const char *reverse_zone, gboolean *out_ok,
-                                              char **out_advice);
+BangerDnsHostResolver banger_dns_host_advice (const BangerDnsHostFacts *facts, const char *domain,
+                                              const char *address, const char *reverse_zone,
+                                              gboolean *out_ok, char **out_advice);
 
 G_END_DECLS

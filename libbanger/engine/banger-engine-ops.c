@@ -267,8 +267,10 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
       = (guint64)json_object_get_int_member_with_default (params, "work_disk_bytes", 0);
   spec.no_start = json_object_get_boolean_member_with_default (params, "no_start", FALSE);
   /* publish: comma-joined texts (the tables have no arrays); egress as given */
-  publish = g_strsplit (json_object_get_string_member_with_default (params, "publish", ""), ",", -1);
-  spec.publish = (const char *const *)(publish[0] != NULL && publish[0][0] != '\0' ? publish : NULL);
+  publish
+      = g_strsplit (json_object_get_string_member_with_default (params, "publish", ""), ",", -1);
+  spec.publish
+      = (const char *const *)(publish[0] != NULL && publish[0][0] != '\0' ? publish : NULL);
   spec.egress = opt_str (params, "egress");
   spec.vmm = -1;
   if (vmm != NULL)

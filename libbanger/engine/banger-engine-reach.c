@@ -56,8 +56,8 @@ subnet_gateway (BangerEngine *e, char **out_gateway, guint32 *out_net, guint *ou
   if (!banger_store_parse_subnet (e->config->subnet, &net, &prefix, NULL, error))
     return FALSE;
   gw = net + 1;
-  *out_gateway = g_strdup_printf ("%u.%u.%u.%u", gw >> 24, (gw >> 16) & 0xff, (gw >> 8) & 0xff,
-                                  gw & 0xff);
+  *out_gateway
+      = g_strdup_printf ("%u.%u.%u.%u", gw >> 24, (gw >> 16) & 0xff, (gw >> 8) & 0xff, gw & 0xff);
   *out_net = net;
   *out_prefix = prefix;
   return TRUE;
@@ -113,8 +113,10 @@ banger_engine_reach_network_up (BangerEngine *e, const char *op_id, GError **err
         banger_engine_log (op_id, "DNS: systemd-resolved routes %s to %s on %s",
                            banger_engine_dns_get_domain (e->dns), gateway, BANGER_ENGINE_BRIDGE);
       else
-        banger_engine_log (op_id, "DNS: host resolution not set up (%s); `banger doctor` says "
-                           "what to add", local->message);
+        banger_engine_log (op_id,
+                           "DNS: host resolution not set up (%s); `banger doctor` says "
+                           "what to add",
+                           local->message);
     }
   return TRUE;
 }
@@ -157,7 +159,8 @@ banger_engine_reach_check_spec (BangerEngine *e, const char *name, const char *c
           if (banger_publish_overlaps (&g_array_index (other, BangerPublish, a),
                                        &g_array_index (list, BangerPublish, b)))
             {
-              g_autofree char *t = banger_publish_to_string (&g_array_index (list, BangerPublish, b));
+              g_autofree char *t
+                  = banger_publish_to_string (&g_array_index (list, BangerPublish, b));
               g_autofree char *o
                   = banger_publish_to_string (&g_array_index (other, BangerPublish, a));
               g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,

@@ -29,9 +29,8 @@ gboolean banger_engine_reach_network_up (BangerEngine *e, const char *op_id, GEr
  * (BUSY; a VM of that name makes the create fail with ALREADY_EXISTS).  The canonical
  * texts on success. */
 gboolean banger_engine_reach_check_spec (BangerEngine *e, const char *name,
-                                         const char *const *publish,
-                                         const char *egress, char **out_publish,
-                                         char **out_egress, GError **error);
+                                         const char *const *publish, const char *egress,
+                                         char **out_publish, char **out_egress, GError **error);
 
 /* Apply @vm_id's stored publishes and egress for its address @ip
  * (idempotent: reconcile re-applies).  BUSY when a host port is taken. */

@@ -774,8 +774,8 @@ banger_engine_vm_start (BangerEngine *e, const char *name, const char *op_id,
                       *error);
       return FALSE;
     }
-  if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL,
-                                  NULL, error))
+  if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL, NULL,
+                                  error))
     return FALSE;
   banger_engine_reach_vm_up (e, c.vm->name, c.ip);
   return TRUE;

@@ -140,7 +140,8 @@ append_skeleton (GString *cmds, const char *table, const char *install_id, gbool
     g_string_append_printf (
         cmds,
         "add chain ip %1$s egress\n"
-        "add chain ip %1$s egress_forward { type filter hook forward priority -1; policy accept; }\n"
+        "add chain ip %1$s egress_forward { type filter hook forward priority -1; policy accept; "
+        "}\n"
         "flush chain ip %1$s egress_forward\n"
         "add rule ip %1$s egress_forward jump egress\n"
         "add chain ip %1$s egress_input { type filter hook input priority -1; policy accept; }\n"
@@ -277,8 +278,7 @@ banger_nft_publish_set (const char *table, const char *install_id, const char *v
           Rule *r = rules->pdata[j];
           BangerPublish other;
 
-          if (!g_str_equal (r->kind, "publish")
-              || !banger_publish_parse (r->value, &other, NULL))
+          if (!g_str_equal (r->kind, "publish") || !banger_publish_parse (r->value, &other, NULL))
             continue;
           if (g_str_equal (r->vm_id, vm_id))
             {
@@ -317,7 +317,8 @@ banger_nft_publish_set (const char *table, const char *install_id, const char *v
     {
       Rule *r = rules->pdata[j];
       if (g_str_equal (r->vm_id, vm_id))
-        g_string_append_printf (cmds, "delete rule ip %s " CHAIN_PUBLISH " handle %" G_GINT64_FORMAT "\n",
+        g_string_append_printf (cmds,
+                                "delete rule ip %s " CHAIN_PUBLISH " handle %" G_GINT64_FORMAT "\n",
                                 table, r->handle);
     }
   for (guint i = 0; i < list->len; i++)
@@ -429,7 +430,8 @@ banger_nft_egress_set (const char *table, const char *install_id, const char *vm
     {
       Rule *r = rules->pdata[j];
       if (g_str_equal (r->vm_id, vm_id))
-        g_string_append_printf (cmds, "delete rule ip %s " CHAIN_EGRESS " handle %" G_GINT64_FORMAT "\n",
+        g_string_append_printf (cmds,
+                                "delete rule ip %s " CHAIN_EGRESS " handle %" G_GINT64_FORMAT "\n",
                                 table, r->handle);
     }
   if (mode != BANGER_EGRESS_NAT)
@@ -438,7 +440,8 @@ banger_nft_egress_set (const char *table, const char *install_id, const char *vm
        * digest does (banger_nft_egress_get compares it) */
       g_autofree char *tag = egress_tag (mode, canon);
       comment = g_strdup_printf ("comment \"banger-vm:%s egress %s\"", vm_id, tag);
-      g_string_append_printf (cmds, "add rule ip %s " CHAIN_EGRESS " ip saddr %s ip daddr %s accept %s\n",
+      g_string_append_printf (cmds,
+                              "add rule ip %s " CHAIN_EGRESS " ip saddr %s ip daddr %s accept %s\n",
                               table, guest_ip, gateway, comment);
       if (mode == BANGER_EGRESS_CIDRS)
         {
@@ -468,8 +471,7 @@ banger_nft_egress_set (const char *table, const char *install_id, const char *vm
 }
 
 char *
-banger_nft_egress_get (const char *table, const char *install_id, const char *vm_id,
-                       GError **error)
+banger_nft_egress_get (const char *table, const char *install_id, const char *vm_id, GError **error)
 {
   g_autoptr (GPtrArray) rules = NULL;
 
@@ -513,8 +515,8 @@ banger_nft_reach_clear (const char *table, const char *install_id, const char *v
           Rule *r = rules->pdata[j];
           if (!g_str_equal (r->vm_id, vm_id))
             continue;
-          g_string_append_printf (cmds, "delete rule ip %s %s handle %" G_GINT64_FORMAT "\n",
-                                  table, chains[c], r->handle);
+          g_string_append_printf (cmds, "delete rule ip %s %s handle %" G_GINT64_FORMAT "\n", table,
+                                  chains[c], r->handle);
           n++;
         }
     }

@@ -16,7 +16,6 @@
 #include "banger-priv-ops-private.h"
 #include "banger-quote.h"
 
-
 /* libnftables exits the whole process (exit(3), "Unable to initialize
  * Netlink socket") when nft_ctx_new cannot open its netlink socket, e.g. out
  * of descriptors.  The helper must answer with an error instead: open one

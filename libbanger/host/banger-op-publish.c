@@ -42,8 +42,8 @@ banger_priv_check_guest_address (BangerPrivState *state, const char *what, const
 
   if (!banger_priv_validate_ipv4 (ip, error))
     return FALSE;
-  if (banger_ipv4_parse_address (ip, &a) && (a & mask) == state->vm_net
-      && a != state->vm_net && a != (state->vm_net | ~mask))
+  if (banger_ipv4_parse_address (ip, &a) && (a & mask) == state->vm_net && a != state->vm_net
+      && a != (state->vm_net | ~mask))
     return TRUE;
   g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
                "The %s %s is not a host address inside the VM network %u.%u.%u.%u/%u", what, ip,

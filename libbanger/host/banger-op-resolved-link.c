@@ -34,9 +34,8 @@ const BangerParamSpec banger_op_resolved_link_params[] = {
 };
 
 gboolean
-banger_op_resolved_link (BangerPrivState *state, const BangerPeerCred *caller,
-                         JsonObject *params, JsonBuilder *result, GCancellable *cancellable,
-                         GError **error)
+banger_op_resolved_link (BangerPrivState *state, const BangerPeerCred *caller, JsonObject *params,
+                         JsonBuilder *result, GCancellable *cancellable, GError **error)
 {
   const char *bridge = banger_priv_param_string (params, "bridge");
   const char *address = banger_priv_param_string (params, "address");

@@ -55,8 +55,8 @@ gboolean banger_priv_validate_abs_path (const char *value, GError **error);
 /* PERMISSION_DENIED unless @ip (an IPv4 address) is a host address inside
  * the VM network (not its network or broadcast address); @what names it in
  * the message.  (banger-op-publish.c) */
-gboolean banger_priv_check_guest_address (BangerPrivState *state, const char *what,
-                                          const char *ip, GError **error);
+gboolean banger_priv_check_guest_address (BangerPrivState *state, const char *what, const char *ip,
+                                          GError **error);
 
 /* -------------------------------------------------------------- state */
 /* The registry, created on first use.  Call with state->lock held. */

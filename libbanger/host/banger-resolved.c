@@ -40,10 +40,10 @@ connect_bus (GCancellable *cancellable, GError **error)
           = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SYSTEM, cancellable, &local);
       c = addr == NULL ? NULL
                        : g_dbus_connection_new_for_address_sync (
-                             addr,
-                             G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-                                 | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                             NULL, cancellable, &local);
+                           addr,
+                           G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                               | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                           NULL, cancellable, &local);
     }
   if (c == NULL)
     g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
@@ -81,8 +81,8 @@ banger_resolved_set_link (int ifindex, guint32 dns_addr, const char *const *rout
   g_autoptr (GVariant) set_domains = NULL;
   g_autoptr (GVariant) set_default_route = NULL;
   GVariantBuilder dns, domains, bytes;
-  guint8 a[4] = { dns_addr >> 24, (dns_addr >> 16) & 0xff, (dns_addr >> 8) & 0xff,
-                  dns_addr & 0xff };
+  guint8 a[4]
+      = { dns_addr >> 24, (dns_addr >> 16) & 0xff, (dns_addr >> 8) & 0xff, dns_addr & 0xff };
 
   g_return_val_if_fail (ifindex > 0, FALSE);
   c = connect_bus (cancellable, error);

@@ -28,9 +28,8 @@ banger_store_vm_reach_set (BangerStore *store, const char *vm_id, const char *pu
   if (canon_egress == NULL)
     return FALSE;
   locker = store_lock (store);
-  stmt = store_stmt (store,
-                     "INSERT OR REPLACE INTO vm_reach (vm_id, publish, egress) VALUES (?1, ?2, ?3)",
-                     error);
+  stmt = store_stmt (
+      store, "INSERT OR REPLACE INTO vm_reach (vm_id, publish, egress) VALUES (?1, ?2, ?3)", error);
   if (stmt == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, vm_id, -1, SQLITE_STATIC);

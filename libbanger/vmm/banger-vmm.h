@@ -77,7 +77,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerVmmConfig, banger_vmm_config_free)
 
 /* The kernel command line banger builds: console, reboot=k panic=1, the
  * i8042 options that speed boot, ip=<client>::<gw>:<mask>:<hostname>:eth0:off
- * (+ ":<dns0>" when dns_ip is set) when guest_ip is set, then extra_boot_args.  @console is "ttyS0". */
+ * (+ ":<dns0>" when dns_ip is set) when guest_ip is set, then extra_boot_args.
+ * @console is "ttyS0". */
 char *banger_vmm_build_boot_args (const BangerVmmConfig *config, const char *console);
 
 /* A stable, locally administered unicast MAC derived from the VM id and the

@@ -833,7 +833,6 @@ START_TEST (test_firecracker_fake)
 }
 END_TEST
 
-
 /* ns_run: argv run inside the namespace (ip netns exec); its stdout. */
 static char *
 ns_run (Env *env, const char *const *cmd, gboolean *out_ok)
@@ -888,13 +887,19 @@ START_TEST (test_reach)
   /* a host-side listener outside the VM link: 10.99.0.1:7000 (on lo) */
   {
     const char *addr[] = { "ip", "-n", env->ns, "addr", "add", "10.99.0.1/32", "dev", "lo", NULL };
-    const char *argv[] = { "ip", "netns", "exec", env->ns, "python3", "-c",
-                           "import socket\n"
-                           "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
-                           "s.bind(('10.99.0.1', 7000)); s.listen(8)\n"
-                           "while True:\n"
-                           "  c,_=s.accept(); c.sendall(b'outside-ok\\n'); c.close()\n",
-                           NULL };
+    const char *argv[]
+        = { "ip",
+            "netns",
+            "exec",
+            env->ns,
+            "python3",
+            "-c",
+            "import socket\n"
+            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "s.bind(('10.99.0.1', 7000)); s.listen(8)\n"
+            "while True:\n"
+            "  c,_=s.accept(); c.sendall(b'outside-ok\\n'); c.close()\n",
+            NULL };
     run_ok (addr);
     server = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
     ck_assert_msg (server != NULL, "server: %s", error ? error->message : "?");
@@ -917,10 +922,13 @@ START_TEST (test_reach)
 
   /* dig @bridge: A and PTR */
   {
-    const char *a[] = { "dig", "+short", "+time=2", "+tries=2", "@10.77.0.1", "web1.banger.internal", NULL };
+    const char *a[]
+        = { "dig", "+short", "+time=2", "+tries=2", "@10.77.0.1", "web1.banger.internal", NULL };
     g_autofree char *ptr_name = g_strdup_printf ("%s", ip2);
-    const char *ptr[] = { "dig", "+short", "+time=2", "+tries=2", "@10.77.0.1", "-x", ptr_name, NULL };
-    const char *nx[] = { "dig", "+time=2", "+tries=2", "@10.77.0.1", "nosuch.banger.internal", NULL };
+    const char *ptr[]
+        = { "dig", "+short", "+time=2", "+tries=2", "@10.77.0.1", "-x", ptr_name, NULL };
+    const char *nx[]
+        = { "dig", "+time=2", "+tries=2", "@10.77.0.1", "nosuch.banger.internal", NULL };
     g_autofree char *ra = ns_run (env, a, NULL);
     g_autofree char *rp = ns_run (env, ptr, NULL);
     g_autofree char *rn = ns_run (env, nx, NULL);
@@ -967,7 +975,8 @@ START_TEST (test_reach)
    * and re-applies the publish (and egress) rules */
   {
     const char *flush[] = { "nft", "flush", "chain", "ip", "banger", "publish", NULL };
-    const char *a[] = { "dig", "+short", "+time=2", "+tries=2", "@10.77.0.1", "web1.banger.internal", NULL };
+    const char *a[]
+        = { "dig", "+short", "+time=2", "+tries=2", "@10.77.0.1", "web1.banger.internal", NULL };
     const char *rules[] = { "nft", "list", "chain", "ip", "banger", "publish", NULL };
     gboolean ok = FALSE;
     g_autofree char *flushed = NULL;
@@ -1005,12 +1014,14 @@ START_TEST (test_reach)
   g_clear_pointer (&err, g_free);
 
   /* egress: web2 (nat) reaches the outside listener, web1 (none) does not */
-  rc = cli (env, &out, &err, "vm", "exec", "web2", "--", "nc", "-w", "3", "10.99.0.1", "7000", NULL);
+  rc = cli (env, &out, &err, "vm", "exec", "web2", "--", "nc", "-w", "3", "10.99.0.1", "7000",
+            NULL);
   ck_assert_msg (rc == 0 && strstr (out, "outside-ok") != NULL, "web2 -> outside: %d: %s %s", rc,
                  out, err);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  rc = cli (env, &out, &err, "vm", "exec", "web1", "--", "nc", "-w", "3", "10.99.0.1", "7000", NULL);
+  rc = cli (env, &out, &err, "vm", "exec", "web1", "--", "nc", "-w", "3", "10.99.0.1", "7000",
+            NULL);
   ck_assert_msg (strstr (out, "outside-ok") == NULL, "web1 (egress none) reached outside: %s", out);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);

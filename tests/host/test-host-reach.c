@@ -97,10 +97,10 @@ make_topology (BangerPrivState *state)
   {
     g_autofree char *a = g_strdup_printf ("ip netns add %s", guest_ns);
     g_autofree char *b = g_strdup_printf ("ip netns add %s", out_ns);
-    g_autofree char *c = g_strdup_printf ("ip link add vg0 type veth peer name vg1 netns %s",
-                                          guest_ns);
-    g_autofree char *d = g_strdup_printf ("ip link add vo0 type veth peer name vo1 netns %s",
-                                          out_ns);
+    g_autofree char *c
+        = g_strdup_printf ("ip link add vg0 type veth peer name vg1 netns %s", guest_ns);
+    g_autofree char *d
+        = g_strdup_printf ("ip link add vo0 type veth peer name vo1 netns %s", out_ns);
     run_ok (a);
     run_ok (b);
     run_ok (c);
@@ -230,8 +230,8 @@ tcp_reaches (const char *client_ns, const char *ip, guint16 port, int listener, 
 
   if (expect)
     {
-      ck_assert_msg (connected, "%s -> %s:%u did not connect", client_ns ? client_ns : "host",
-                     ip, port);
+      ck_assert_msg (connected, "%s -> %s:%u did not connect", client_ns ? client_ns : "host", ip,
+                     port);
       ck_assert_msg (a >= 0, "%s -> %s:%u did not arrive", client_ns ? client_ns : "host", ip,
                      port);
       ck_assert_int_eq (write (c, "ping", 4), 4);
@@ -300,9 +300,10 @@ START_TEST (test_publish_traffic)
                     "0.0.0.0:8080:80/tcp,10.200.0.1:5353:53/udp");
 
   /* taken by another VM: BUSY, including overlap through 0.0.0.0 */
-  refused (state, "priv.publish_set",
-           "{\"vm_id\":\"web-2\",\"guest_ip\":\"10.77.0.3\",\"publish\":\"10.200.0.1:8080:81/tcp\"}",
-           BANGER_ERROR_BUSY);
+  refused (
+      state, "priv.publish_set",
+      "{\"vm_id\":\"web-2\",\"guest_ip\":\"10.77.0.3\",\"publish\":\"10.200.0.1:8080:81/tcp\"}",
+      BANGER_ERROR_BUSY);
   refused (state, "priv.publish_set",
            "{\"vm_id\":\"web-2\",\"guest_ip\":\"10.77.0.3\",\"publish\":\"0.0.0.0:5353:53/udp\"}",
            BANGER_ERROR_BUSY);
@@ -352,31 +353,53 @@ START_TEST (test_publish_refusals)
     int code;
   } bad[] = {
     /* the table check (executor) and the parser */
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"0:80\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"70000:80\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:0\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"08080:80\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"-1:80\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80/sctp\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80/tcp; flush ruleset\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80 comment \\\"x\\\"\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"1.2.3:8080:80\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"224.0.0.1:8080:80\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80,,9090:90\"}", BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"0:80\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"70000:80\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:0\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"08080:80\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"-1:80\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80/sctp\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80/tcp; flush ruleset\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80 comment \\\"x\\\"\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"1.2.3:8080:80\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"224.0.0.1:8080:80\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80,,9090:90\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
     /* overlap inside one request: 0.0.0.0 covers every address */
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80,10.200.0.1:8080:81\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80/udp,8080:81/udp\"}", BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80,10.200.0.1:8080:81\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80/udp,8080:81/udp\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
     /* a host address this host does not have, or loopback */
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"192.0.2.77:8080:80\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"127.0.0.1:8080:80\"}", BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"192.0.2.77:8080:80\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"127.0.0.1:8080:80\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
     /* the guest address must be inside the VM network */
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.200.0.2\",\"publish\":\"8080:80\"}", BANGER_ERROR_PERMISSION_DENIED },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.64.0.0\",\"publish\":\"8080:80\"}", BANGER_ERROR_PERMISSION_DENIED },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2/32\",\"publish\":\"8080:80\"}", BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.200.0.2\",\"publish\":\"8080:80\"}",
+      BANGER_ERROR_PERMISSION_DENIED },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.64.0.0\",\"publish\":\"8080:80\"}",
+      BANGER_ERROR_PERMISSION_DENIED },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2/32\",\"publish\":\"8080:80\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
     /* names and unknown keys */
-    { "{\"vm_id\":\"Web_1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80\",\"table\":\"filter\"}", BANGER_ERROR_INVALID_ARGUMENT },
-    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":8080}", BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"Web_1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"8080:80\",\"table\":"
+      "\"filter\"}",
+      BANGER_ERROR_INVALID_ARGUMENT },
+    { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":8080}",
+      BANGER_ERROR_INVALID_ARGUMENT },
     { "{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\"}", BANGER_ERROR_INVALID_ARGUMENT },
   };
 
@@ -395,7 +418,8 @@ START_TEST (test_publish_refusals)
     refused (state, "priv.publish_set", bad[i].params, bad[i].code);
   /* more than BANGER_PUBLISH_MAX in one request */
   {
-    g_autoptr (GString) p = g_string_new ("{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"");
+    g_autoptr (GString) p
+        = g_string_new ("{\"vm_id\":\"web-1\",\"guest_ip\":\"10.77.0.2\",\"publish\":\"");
     for (int i = 0; i <= BANGER_PUBLISH_MAX; i++)
       g_string_append_printf (p, "%s%d:80", i ? "," : "", 20000 + i);
     g_string_append (p, "\"}");
@@ -517,7 +541,8 @@ START_TEST (test_egress_refusals)
     const char *params;
     int code;
   } bad[] = {
-#define EG(g, gw, e) "{\"vm_id\":\"web-1\",\"guest_ip\":\"" g "\",\"gateway\":\"" gw "\",\"egress\":\"" e "\"}"
+#define EG(g, gw, e)                                                                               \
+  "{\"vm_id\":\"web-1\",\"guest_ip\":\"" g "\",\"gateway\":\"" gw "\",\"egress\":\"" e "\"}"
     { EG ("10.77.0.2", "10.77.0.1", "all"), BANGER_ERROR_INVALID_ARGUMENT },
     { EG ("10.77.0.2", "10.77.0.1", "10.0.0.0/33"), BANGER_ERROR_INVALID_ARGUMENT },
     { EG ("10.77.0.2", "10.77.0.1", "10.0.0.0"), BANGER_ERROR_INVALID_ARGUMENT },
@@ -543,12 +568,14 @@ END_TEST
 
 /* A stand-in for systemd-resolved: org.freedesktop.resolve1 on a private
  * bus (GTestDBus), recording each call as "Method <args>". */
-static const char resolve1_xml[]
-    = "<node><interface name='org.freedesktop.resolve1.Manager'>"
-      "<method name='SetLinkDNS'><arg type='i' direction='in'/><arg type='a(iay)' direction='in'/></method>"
-      "<method name='SetLinkDomains'><arg type='i' direction='in'/><arg type='a(sb)' direction='in'/></method>"
-      "<method name='SetLinkDefaultRoute'><arg type='i' direction='in'/><arg type='b' direction='in'/></method>"
-      "</interface></node>";
+static const char resolve1_xml[] = "<node><interface name='org.freedesktop.resolve1.Manager'>"
+                                   "<method name='SetLinkDNS'><arg type='i' direction='in'/><arg "
+                                   "type='a(iay)' direction='in'/></method>"
+                                   "<method name='SetLinkDomains'><arg type='i' "
+                                   "direction='in'/><arg type='a(sb)' direction='in'/></method>"
+                                   "<method name='SetLinkDefaultRoute'><arg type='i' "
+                                   "direction='in'/><arg type='b' direction='in'/></method>"
+                                   "</interface></node>";
 
 typedef struct
 {
@@ -584,13 +611,13 @@ fake_thread (gpointer data)
   g_autoptr (GVariant) r = NULL;
 
   g_main_context_push_thread_default (f->ctx);
-  c = g_dbus_connection_new_for_address_sync (
-      f->address,
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, NULL);
+  c = g_dbus_connection_new_for_address_sync (f->address,
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                                  | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, NULL);
   g_assert (c != NULL);
-  g_dbus_connection_register_object (c, "/org/freedesktop/resolve1", node->interfaces[0],
-                                     &vtable, f, NULL, NULL);
+  g_dbus_connection_register_object (c, "/org/freedesktop/resolve1", node->interfaces[0], &vtable,
+                                     f, NULL, NULL);
   r = g_dbus_connection_call_sync (c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                                    "org.freedesktop.DBus", "RequestName",
                                    g_variant_new ("(su)", "org.freedesktop.resolve1", 0), NULL,
@@ -639,15 +666,15 @@ START_TEST (test_resolved_link)
     g_cond_wait (&f.cond, &f.lock);
   g_mutex_unlock (&f.lock);
 
-  o = ok_call (state, "priv.resolved_link",
-               "{\"bridge\":\"bngbr0\",\"address\":\"10.77.0.1/24\",\"domain\":\"banger.internal\"}",
-               &n);
+  o = ok_call (
+      state, "priv.resolved_link",
+      "{\"bridge\":\"bngbr0\",\"address\":\"10.77.0.1/24\",\"domain\":\"banger.internal\"}", &n);
   ck_assert_int_eq (json_object_get_int_member (o, "ifindex"), info.ifindex);
   g_mutex_lock (&f.lock);
   ck_assert_uint_eq (f.calls->len, 3);
   {
-    g_autofree char *dns = g_strdup_printf ("SetLinkDNS (%d, [(2, [0x0a, 0x4d, 0x00, 0x01])])",
-                                            info.ifindex);
+    g_autofree char *dns
+        = g_strdup_printf ("SetLinkDNS (%d, [(2, [0x0a, 0x4d, 0x00, 0x01])])", info.ifindex);
     g_autofree char *dom = g_strdup_printf (
         "SetLinkDomains (%d, [('banger.internal', true), ('0.77.10.in-addr.arpa', true)])",
         info.ifindex);

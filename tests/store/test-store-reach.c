@@ -25,8 +25,8 @@ START_TEST (test_reach_roundtrip)
   g_clear_pointer (&egress, g_free);
 
   /* stored canonical */
-  ck_assert (banger_store_vm_reach_set (store, vm, "8080:80,10.0.0.1:5353:53/udp", "10.1.2.3/8",
-                                        NULL));
+  ck_assert (
+      banger_store_vm_reach_set (store, vm, "8080:80,10.0.0.1:5353:53/udp", "10.1.2.3/8", NULL));
   ck_assert (banger_store_vm_reach_get (store, vm, &publish, &egress, NULL));
   ck_assert_str_eq (publish, "0.0.0.0:8080:80/tcp,10.0.0.1:5353:53/udp");
   ck_assert_str_eq (egress, "10.0.0.0/8");

@@ -169,8 +169,17 @@ END_TEST
 START_TEST (test_domain)
 {
   const char *good[] = { "banger.internal", "a", "a-b.c1", "x.y.z.internal", NULL };
-  const char *bad[] = { "", "Banger.internal", "banger.internal.", ".banger", "a..b", "-a.b",
-                        "a-.b", "a_b.c", "a b", "bänger.internal", NULL };
+  const char *bad[] = { "",
+                        "Banger.internal",
+                        "banger.internal.",
+                        ".banger",
+                        "a..b",
+                        "-a.b",
+                        "a-.b",
+                        "a_b.c",
+                        "a b",
+                        "bänger.internal",
+                        NULL };
 
   for (int i = 0; good[i]; i++)
     ck_assert_msg (banger_validate_dns_domain (good[i], NULL), "refused %s", good[i]);
