@@ -55,5 +55,16 @@ bench("create_tap + delete_tap", lambda i: (call("priv.create_tap", {"vm_id": "b
 bench("nat_enable + nat_disable", lambda i: (call("priv.nat_enable", {"vm_id": "bench-%d" % i,
                                                                        "guest_ip": "10.200.0.%d" % (i + 2)}),
                                              call("priv.nat_disable", {"vm_id": "bench-%d" % i})))
+bench("publish_set (2 ports) + publish_set \"\"",
+      lambda i: (call("priv.publish_set", {"vm_id": "bench-%d" % i, "guest_ip": "172.30.0.%d" % (i + 2),
+                                            "publish": "0.0.0.0:%d:80/tcp,0.0.0.0:%d:53/udp"
+                                                       % (20000 + i, 20000 + i)}),
+                 call("priv.publish_set", {"vm_id": "bench-%d" % i, "guest_ip": "172.30.0.%d" % (i + 2),
+                                           "publish": ""})))
+bench("egress_set none + egress_set nat",
+      lambda i: (call("priv.egress_set", {"vm_id": "bench-%d" % i, "guest_ip": "172.30.0.%d" % (i + 2),
+                                           "gateway": "172.30.0.1", "egress": "none"}),
+                 call("priv.egress_set", {"vm_id": "bench-%d" % i, "guest_ip": "172.30.0.%d" % (i + 2),
+                                          "gateway": "172.30.0.1", "egress": "nat"})))
 bench("mkfs_work_disk (64 MiB file)", lambda i: call("priv.mkfs_work_disk", {"path": work_disk}), 10)
 bench("launch_vmm + kill_process + cleanup_vm", vm_cycle)

@@ -518,6 +518,13 @@ banger_client_vm_create_async (BangerClient *client, BangerVmSpec *spec, GCancel
     json_object_set_boolean_member (p, "no_start", TRUE);
   if (banger_vm_spec_get_workspace (spec) != NULL)
     json_object_set_string_member (p, "workspace", banger_vm_spec_get_workspace (spec));
+  if (banger_vm_spec_get_publish (spec) != NULL)
+    {
+      g_autofree char *joined = g_strjoinv (",", (char **)banger_vm_spec_get_publish (spec));
+      json_object_set_string_member (p, "publish", joined);
+    }
+  if (!g_str_equal (banger_vm_spec_get_egress (spec), "nat"))
+    json_object_set_string_member (p, "egress", banger_vm_spec_get_egress (spec));
   call_async (client, "vm.create", p, convert_vm, (GDestroyNotify)banger_vm_info_unref, TRUE,
               banger_client_vm_create_async, cancellable, callback, user_data);
 }
@@ -1112,4 +1119,102 @@ JsonObject *
 banger_client_member_object (JsonObject *result, const char *name, GError **error)
 {
   return member_object (result, name, error);
+}
+
+/* ------------------------------------------------------------- vm.port */
+
+typedef struct
+{
+  GStrv publish;
+  char *egress;
+  gboolean active;
+} PortResult;
+
+static void
+port_result_free (PortResult *r)
+{
+  g_strfreev (r->publish);
+  g_free (r->egress);
+  g_free (r);
+}
+
+static gpointer
+convert_port (JsonObject *result, GError **error)
+{
+  static const ClientField fields[] = {
+    { "publish", CLIENT_FIELD_STRING },
+    { "egress", CLIENT_FIELD_STRING },
+    { "active", CLIENT_FIELD_STRING_NULLABLE },
+    { NULL, 0 },
+  };
+  PortResult *r;
+  const char *publish;
+  const char *active;
+
+  if (!banger_client_check_fields (result, fields, "vm.port reply", error))
+    return NULL;
+  r = g_new0 (PortResult, 1);
+  publish = json_object_get_string_member (result, "publish");
+  active = json_object_get_string_member_with_default (result, "active", NULL);
+  r->publish = publish[0] != '\0' ? g_strsplit (publish, ",", -1) : g_new0 (char *, 1);
+  r->egress = g_strdup (json_object_get_string_member (result, "egress"));
+  /* in force: the VM runs and banger's table holds exactly its publishes */
+  r->active = active != NULL && g_str_equal (active, publish);
+  return r;
+}
+
+/**
+ * banger_client_vm_port_async:
+ * @client: a #BangerClient
+ * @name: the VM's name
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when done
+ * @user_data: data for @callback
+ *
+ * Lists a VM's port publishes and its egress policy (`banger vm port`).
+ *
+ * Since: 0.2
+ */
+void
+banger_client_vm_port_async (BangerClient *client, const char *name, GCancellable *cancellable,
+                             GAsyncReadyCallback callback, gpointer user_data)
+{
+  g_return_if_fail (BANGER_IS_CLIENT (client));
+  g_return_if_fail (name != NULL);
+  call_async (client, "vm.port", name_params (name), convert_port, (GDestroyNotify)port_result_free,
+              FALSE, banger_client_vm_port_async, cancellable, callback, user_data);
+}
+
+/**
+ * banger_client_vm_port_finish:
+ * @client: a #BangerClient
+ * @result: the #GAsyncResult
+ * @out_egress: (out) (optional) (transfer full): the egress policy (`nat`,
+ *   `none` or its networks)
+ * @out_active: (out) (optional): %TRUE when the VM runs and banger's
+ *   nftables table holds exactly these publishes for it
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (array zero-terminated=1): the publishes,
+ *   canonical (`HOSTIP:HOSTPORT:GUESTPORT/PROTO`, HOSTIP 0.0.0.0 for every
+ *   host address), or %NULL with @error set
+ *
+ * Since: 0.2
+ */
+char **
+banger_client_vm_port_finish (BangerClient *client, GAsyncResult *result, char **out_egress,
+                              gboolean *out_active, GError **error)
+{
+  PortResult *r = finish (client, result, banger_client_vm_port_async, error);
+  char **publish;
+
+  if (r == NULL)
+    return NULL;
+  publish = g_steal_pointer (&r->publish);
+  if (out_egress != NULL)
+    *out_egress = g_steal_pointer (&r->egress);
+  if (out_active != NULL)
+    *out_active = r->active;
+  port_result_free (r);
+  return publish;
 }

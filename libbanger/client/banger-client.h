@@ -78,6 +78,12 @@ BANGER_AVAILABLE_IN_0_2
 BangerVmInfo *banger_client_vm_set_finish (BangerClient *client, GAsyncResult *result,
                                            GError **error);
 BANGER_AVAILABLE_IN_0_2
+void banger_client_vm_port_async (BangerClient *client, const char *name, GCancellable *cancellable,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+BANGER_AVAILABLE_IN_0_2
+char **banger_client_vm_port_finish (BangerClient *client, GAsyncResult *result, char **out_egress,
+                                     gboolean *out_active, GError **error);
+BANGER_AVAILABLE_IN_0_2
 void banger_client_vm_exec_async (BangerClient *client, const char *name, const char *const *argv,
                                   GCancellable *cancellable, GAsyncReadyCallback callback,
                                   gpointer user_data);

@@ -9,6 +9,7 @@
 
 #include "banger-client-private.h"
 #include "banger-error.h"
+#include "banger-reach.h"
 
 /**
  * banger_vm_state_to_string:
@@ -92,6 +93,8 @@ struct _BangerVmSpec
   BangerVmmKind vmm;
   gboolean start;
   char *workspace;
+  GPtrArray *publish; /* canonical texts, NULL-terminated; NULL: none yet */
+  char *egress;       /* NULL: nat */
 };
 
 G_DEFINE_BOXED_TYPE (BangerVmSpec, banger_vm_spec, banger_vm_spec_ref, banger_vm_spec_unref)
@@ -159,6 +162,8 @@ banger_vm_spec_unref (BangerVmSpec *spec)
   g_free (spec->image);
   g_free (spec->kernel);
   g_free (spec->workspace);
+  g_clear_pointer (&spec->publish, g_ptr_array_unref);
+  g_free (spec->egress);
   g_free (spec);
 }
 
@@ -1043,4 +1048,143 @@ banger_vm_info_get_vmm (BangerVmInfo *info)
   banger_vmm_kind_from_string (json_object_get_string_member_with_default (info->obj, "vmm", ""),
                                &kind);
   return kind;
+}
+
+/* ---------------------------------------------------- publishes, egress */
+
+/**
+ * banger_vm_spec_add_publish:
+ * @spec: a #BangerVmSpec
+ * @publish: `[HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp]`: a host port forwarded
+ *   to the guest (HOSTIP absent: every address of the host)
+ * @error: return location for a #GError
+ *
+ * Adds a port publish (repeatable, at most 32).  The text is checked here
+ * (%BANGER_ERROR_INVALID_ARGUMENT: ports 1-65535, a plain IPv4 host
+ * address, no overlap with a publish already added); whether the host port
+ * is free is checked when the VM boots (%BANGER_ERROR_BUSY).
+ *
+ * Returns: %TRUE when added
+ *
+ * Since: 0.2
+ */
+gboolean
+banger_vm_spec_add_publish (BangerVmSpec *spec, const char *publish, GError **error)
+{
+  g_autoptr (GPtrArray) texts = g_ptr_array_new ();
+  g_autoptr (GArray) list = NULL;
+  BangerPublish p;
+
+  g_return_val_if_fail (spec != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  if (!banger_publish_parse (publish, &p, error))
+    return FALSE;
+  for (guint i = 0; spec->publish != NULL && i + 1 < spec->publish->len; i++)
+    g_ptr_array_add (texts, spec->publish->pdata[i]);
+  g_ptr_array_add (texts, (gpointer)publish);
+  g_ptr_array_add (texts, NULL);
+  list = banger_publish_parse_list ((const char *const *)texts->pdata, error);
+  if (list == NULL)
+    return FALSE;
+  if (spec->publish == NULL)
+    {
+      spec->publish = g_ptr_array_new_with_free_func (g_free);
+      g_ptr_array_add (spec->publish, NULL);
+    }
+  g_ptr_array_insert (spec->publish, spec->publish->len - 1, banger_publish_to_string (&p));
+  return TRUE;
+}
+
+/**
+ * banger_vm_spec_get_publish:
+ * @spec: a #BangerVmSpec
+ *
+ * Returns: (transfer none) (array zero-terminated=1) (nullable): the
+ *   publishes added, canonical (`HOSTIP:HOSTPORT:GUESTPORT/PROTO`), or %NULL
+ *   for none
+ *
+ * Since: 0.2
+ */
+const char *const *
+banger_vm_spec_get_publish (BangerVmSpec *spec)
+{
+  g_return_val_if_fail (spec != NULL, NULL);
+  return spec->publish ? (const char *const *)spec->publish->pdata : NULL;
+}
+
+/**
+ * banger_vm_spec_set_egress:
+ * @spec: a #BangerVmSpec
+ * @egress: (nullable): `nat` (the default: anywhere, masqueraded), `none`
+ *   (the host side of its link only) or a comma-separated list of IPv4
+ *   networks (`a.b.c.d/n,…`: those and the host side of its link)
+ * @error: return location for a #GError
+ *
+ * Sets where the VM may send traffic, enforced in banger's nftables table.
+ *
+ * Returns: %TRUE when @egress is valid (%BANGER_ERROR_INVALID_ARGUMENT
+ *   otherwise, @spec unchanged)
+ *
+ * Since: 0.2
+ */
+gboolean
+banger_vm_spec_set_egress (BangerVmSpec *spec, const char *egress, GError **error)
+{
+  char *canon;
+
+  g_return_val_if_fail (spec != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  canon = banger_egress_parse (egress, NULL, NULL, error);
+  if (canon == NULL)
+    return FALSE;
+  g_free (spec->egress);
+  spec->egress = canon;
+  return TRUE;
+}
+
+/**
+ * banger_vm_spec_get_egress:
+ * @spec: a #BangerVmSpec
+ *
+ * Returns: (transfer none): the egress policy (`nat` unless set)
+ *
+ * Since: 0.2
+ */
+const char *
+banger_vm_spec_get_egress (BangerVmSpec *spec)
+{
+  g_return_val_if_fail (spec != NULL, NULL);
+  return spec->egress ? spec->egress : "nat";
+}
+
+/**
+ * banger_vm_info_get_publish:
+ * @info: a #BangerVmInfo
+ *
+ * Returns: (transfer none): the VM's publishes, canonical and
+ *   comma-separated (`0.0.0.0:8080:80/tcp,…`), `""` for none
+ *
+ * Since: 0.2
+ */
+const char *
+banger_vm_info_get_publish (BangerVmInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return json_object_get_string_member_with_default (info->obj, "publish", "");
+}
+
+/**
+ * banger_vm_info_get_egress:
+ * @info: a #BangerVmInfo
+ *
+ * Returns: (transfer none): the VM's egress policy (`nat`, `none` or its
+ *   networks)
+ *
+ * Since: 0.2
+ */
+const char *
+banger_vm_info_get_egress (BangerVmInfo *info)
+{
+  g_return_val_if_fail (info != NULL, NULL);
+  return json_object_get_string_member_with_default (info->obj, "egress", "nat");
 }

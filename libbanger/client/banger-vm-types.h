@@ -116,6 +116,15 @@ void banger_vm_spec_set_start (BangerVmSpec *spec, gboolean start);
 BANGER_AVAILABLE_IN_0_2
 gboolean banger_vm_spec_get_start (BangerVmSpec *spec);
 
+BANGER_AVAILABLE_IN_0_2
+gboolean banger_vm_spec_add_publish (BangerVmSpec *spec, const char *publish, GError **error);
+BANGER_AVAILABLE_IN_0_2
+const char *const *banger_vm_spec_get_publish (BangerVmSpec *spec);
+BANGER_AVAILABLE_IN_0_2
+gboolean banger_vm_spec_set_egress (BangerVmSpec *spec, const char *egress, GError **error);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_vm_spec_get_egress (BangerVmSpec *spec);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerVmSpec, banger_vm_spec_unref)
 
 /* ------------------------------------------------------------------ info */
@@ -164,6 +173,10 @@ BANGER_AVAILABLE_IN_0_2
 const char *banger_vm_info_get_ip (BangerVmInfo *info);
 BANGER_AVAILABLE_IN_0_2
 const char *banger_vm_info_get_tap (BangerVmInfo *info);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_vm_info_get_publish (BangerVmInfo *info);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_vm_info_get_egress (BangerVmInfo *info);
 BANGER_AVAILABLE_IN_0_2
 gint64 banger_vm_info_get_created_at (BangerVmInfo *info);
 BANGER_AVAILABLE_IN_0_2

@@ -28,7 +28,8 @@ typedef struct _BangerDnsResponder BangerDnsResponder;
  * this host). */
 BangerDnsResponder *banger_dns_responder_new (BangerDnsTable *table, GInetSocketAddress *address,
                                               GError **error);
-/* The address actually bound (with the port chosen for port 0). */
+/* The address actually bound (with the port chosen for port 0); the
+ * responder's own (transfer none). */
 GInetSocketAddress *banger_dns_responder_get_address (BangerDnsResponder *responder);
 /* Queries received / responses sent so far, both transports. */
 guint64 banger_dns_responder_get_received (BangerDnsResponder *responder);

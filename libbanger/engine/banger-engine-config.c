@@ -7,6 +7,7 @@
 
 #include "banger-engine-config.h"
 #include "banger-error.h"
+#include "banger-engine-reach.h"
 #include "banger-store-lease.h"
 
 BangerEngineConfig *
@@ -17,6 +18,8 @@ banger_engine_config_new (void)
   c->default_vmm = BANGER_STORE_VMM_QEMU;
   c->subnet = g_strdup (BANGER_ENGINE_DEFAULT_SUBNET);
   c->nat = TRUE;
+  c->domain = g_strdup ("banger.internal");
+  c->dns_port = BANGER_ENGINE_DNS_PORT_DEFAULT;
   c->taps = 0;
   c->ssh_timeout_ms = BANGER_ENGINE_SSH_TIMEOUT_MS_DEFAULT;
   c->registries = banger_engine_registries_new ();
@@ -30,6 +33,7 @@ banger_engine_config_free (BangerEngineConfig *c)
   if (c == NULL)
     return;
   g_free (c->state_dir);
+  g_free (c->domain);
   g_free (c->runtime_dir);
   g_free (c->helper_socket);
   g_free (c->firecracker_path);
@@ -85,6 +89,8 @@ static const char *const known_keys[] = {
   "registries/mirrors",
   "registries/ca",
   "registries/auth-file",
+  "network/domain",
+  "network/dns-port",
   NULL,
 };
 
@@ -146,6 +152,8 @@ banger_engine_config_load (BangerEngineConfig *c, const char *path, GError **err
         return bad (error, path, "network", "nat", "must be true or false");
       c->nat = v;
     }
+  if (!banger_engine_config_load_reach (c, kf, path, error))
+    return FALSE;
   if (g_key_file_has_key (kf, "pool", "taps", NULL))
     {
       gint v = g_key_file_get_integer (kf, "pool", "taps", &local);

@@ -16,6 +16,7 @@ G_BEGIN_DECLS
 #define BANGER_ENGINE_BRIDGE "bngbr0"
 /* How long vm.create and vm.start wait for the guest's SSH. */
 #define BANGER_ENGINE_SSH_TIMEOUT_MS_DEFAULT 120000
+#define BANGER_ENGINE_DNS_PORT_DEFAULT 53
 
 typedef struct
 {
@@ -28,6 +29,8 @@ typedef struct
   char *qemu_path;            /* [vmm] qemu= (default: qemu-system-x86_64 from PATH) */
   char *subnet;               /* [network] subnet= */
   gboolean nat;               /* [network] nat= (default true) */
+  char *domain;               /* [network] domain= (default banger.internal) */
+  guint dns_port;             /* [network] dns-port= (default 53; 0: no responder) */
   guint taps;                 /* [pool] taps=: free taps kept ready (banger-tap-pool.h) */
   char *cgroup_root;          /* [host] cgroup= (in-process: default <cgroup2>/banger.slice) */
   char *nft_table;            /* [host] nft-table= (in-process; default banger) */

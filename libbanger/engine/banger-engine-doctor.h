@@ -9,6 +9,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "banger-engine-config.h"
 #include "banger-engine.h"
 #include "banger-priv-op.h"
 

@@ -13,6 +13,7 @@
 #include "banger-engine-ops-reach.h"
 #include "banger-engine-private.h"
 #include "banger-engine-pull.h"
+#include "banger-engine-reach.h"
 #include "banger-error.h"
 #include "banger-names.h"
 #include "banger-priv-executor.h"
@@ -79,6 +80,8 @@ banger_engine_ops_add_vm (JsonBuilder *b, const BangerEngineVmInfo *info)
   add_int (b, "pid", info->pid);
   add_str (b, "ip", info->ip);
   add_str (b, "tap", info->tap);
+  add_str (b, "publish", info->publish);
+  add_str (b, "egress", info->egress);
   add_int (b, "created_at", vm->created_at);
   add_str (b, "failed_step", vm->failed_step);
   add_str (b, "error", vm->error);
@@ -276,6 +279,7 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
 {
   BangerEngineVmSpec spec = { 0 };
   const char *vmm = opt_str (params, "vmm");
+  g_auto (GStrv) publish = NULL;
   g_autoptr (BangerEngineVmInfo) info = NULL;
   /* a reference that is no local image is pulled first (banger-engine-pull.c) */
   g_autofree char *image = banger_engine_image_resolve (
@@ -292,6 +296,12 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
       = (guint64)json_object_get_int_member_with_default (params, "work_disk_bytes", 0);
   spec.no_start = json_object_get_boolean_member_with_default (params, "no_start", FALSE);
   spec.workspace = opt_str (params, "workspace");
+  /* publish: comma-joined texts (the tables have no arrays); egress as given */
+  publish
+      = g_strsplit (json_object_get_string_member_with_default (params, "publish", ""), ",", -1);
+  spec.publish
+      = (const char *const *)(publish[0] != NULL && publish[0][0] != '\0' ? publish : NULL);
+  spec.egress = opt_str (params, "egress");
   spec.vmm = -1;
   if (vmm != NULL)
     {
@@ -309,6 +319,23 @@ HANDLER_RECORDED (op_vm_create, "vm.create")
     return FALSE;
   json_builder_set_member_name (result, "vm");
   banger_engine_ops_add_vm (result, info);
+  return TRUE;
+}
+
+/* vm.port: the VM's publishes (stored), its egress and, while it runs,
+ * what banger's nftables table holds for it. */
+HANDLER (op_vm_port)
+{
+  g_autofree char *publish = NULL;
+  g_autofree char *egress = NULL;
+  g_autofree char *active = NULL;
+
+  if (!banger_engine_vm_ports (engine_of (state), opt_str (params, "name"), &publish, &egress,
+                               &active, error))
+    return FALSE;
+  add_str (result, "publish", publish);
+  add_str (result, "egress", egress);
+  add_str (result, "active", active);
   return TRUE;
 }
 
@@ -493,6 +520,8 @@ static const BangerParamSpec vm_create_params[] = {
   { "vmm", BANGER_PARAM_STRING, FALSE, 1, 16, NULL },
   { "no_start", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
   { "workspace", BANGER_PARAM_STRING, FALSE, 1, 8192, NULL },
+  { "publish", BANGER_PARAM_STRING, FALSE, 0, 32 * 65, NULL },
+  { "egress", BANGER_PARAM_STRING, FALSE, 1, 32 * 19, NULL },
   { NULL },
 };
 static const BangerParamSpec vm_set_params[] = {
@@ -541,6 +570,7 @@ static const BangerPrivOp ops[] = {
   { "vm.set", vm_set_params, op_vm_set, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { "vm.exec", vm_exec_params, op_vm_exec, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   BANGER_ENGINE_REACH_OPS,
+  { "vm.port", vm_name_params, op_vm_port, BANGER_PRIV_OP_CONCURRENT | BANGER_PRIV_OP_WORKER },
   { NULL, NULL, NULL, 0 },
 };
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "banger-engine-events.h"
+#include "banger-engine-dns.h"
 #include "banger-engine.h"
 #include "banger-guest-key.h"
 #include "banger-tap-pool.h"
@@ -30,6 +31,7 @@ struct _BangerEngine
   BangerTapPool *tap_pool; /* [pool] taps= (banger-tap-pool.h) */
   int dm_usable;           /* 0 not asked yet, 1 no, 2 yes (banger-engine-rootfs.c) */
   struct _BangerEnginePulls *pulls; /* banger-engine-pull.c */
+  BangerEngineDns *dns; /* the <vm>.<domain> table and responder (banger-engine-reach.c) */
 };
 
 /* The per-VM lock of @name (held for the whole of an operation). */

@@ -16,6 +16,8 @@
 #include "banger-engine-private.h"
 #include "banger-engine-ssh.h"
 #include "banger-engine-workspace.h"
+#include "banger-engine-reach.h"
+#include "banger-store-vm-reach.h"
 #include "banger-error.h"
 #include "banger-guest-exec.h"
 #include "banger-guest-inject.h"
@@ -244,25 +246,12 @@ step_load_lease (VmCtx *c, GError **error)
   return lease != NULL && load_network (c, lease, error);
 }
 
+/* The bridge, and with it the DNS responder on its address
+ * (banger-engine-reach.c). */
 static gboolean
 ensure_bridge (VmCtx *c, GError **error)
 {
-  BangerEngine *e = c->engine;
-  g_autoptr (JsonObject) p = json_object_new ();
-  g_autoptr (JsonObject) r = NULL;
-  g_autofree char *address = NULL;
-  g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&e->lock);
-
-  if (e->bridge_ready)
-    return TRUE;
-  address = g_strdup_printf ("%s/%u", c->gateway, c->prefix);
-  json_object_set_string_member (p, "name", BANGER_ENGINE_BRIDGE);
-  json_object_set_string_member (p, "address", address);
-  r = priv_call (c, "priv.create_bridge", p, error);
-  if (r == NULL)
-    return FALSE;
-  e->bridge_ready = TRUE;
-  return TRUE;
+  return banger_engine_reach_network_up (c->engine, c->op_id, error);
 }
 
 static gboolean
@@ -353,6 +342,19 @@ undo_nat (VmCtx *c)
     banger_engine_log (c->op_id, "undo nat: %s", local->message);
 }
 
+/* The VM's publishes and egress policy (stored at create). */
+static gboolean
+step_publish (VmCtx *c, GError **error)
+{
+  return banger_engine_reach_apply (c->engine, c->vm->id, c->ip, c->op_id, c->cancellable, error);
+}
+
+static void
+undo_publish (VmCtx *c)
+{
+  banger_engine_reach_clear (c->engine, c->vm->id, c->ip, c->op_id);
+}
+
 static BangerVmm *
 make_vmm (VmCtx *c, GError **error)
 {
@@ -369,6 +371,8 @@ make_vmm (VmCtx *c, GError **error)
   config->gateway_ip = g_strdup (c->gateway);
   config->netmask = g_strdup (c->netmask);
   config->hostname = g_strdup (c->vm->name);
+  if (banger_engine_dns_get_bound_port (c->engine->dns) == 53)
+    config->dns_ip = g_strdup (c->gateway); /* guests resolve <vm>.<domain> */
   banger_vmm_config_add_drive (config, "rootfs", c->rootfs_device ? c->rootfs_device : c->rootfs,
                                TRUE, FALSE);
   if (c->work != NULL)
@@ -638,6 +642,7 @@ static const Step boot_steps[] = {
   { "rootfs-device", step_rootfs_device, undo_rootfs_device },
   { "tap", step_tap, undo_tap },
   { "nat", step_nat, undo_nat },
+  { "publish", step_publish, undo_publish },
   { "launch", step_launch, undo_launch },
   { "start", step_start, NULL },
   { "ssh", step_ssh, NULL },
@@ -697,6 +702,8 @@ banger_engine_vm_info_free (BangerEngineVmInfo *info)
   g_free (info->kernel);
   g_free (info->ip);
   g_free (info->tap);
+  g_free (info->publish);
+  g_free (info->egress);
   g_free (info);
 }
 
@@ -715,6 +722,11 @@ info_for (BangerEngine *e, const BangerStoreVm *vm)
   info->image = image ? g_strdup (image->name) : NULL;
   info->kernel = kernel ? g_strdup (kernel->name) : NULL;
   info->ip = lease ? g_strdup (lease->address) : NULL;
+  if (!banger_store_vm_reach_get (e->store, vm->id, &info->publish, &info->egress, NULL))
+    {
+      info->publish = g_strdup ("");
+      info->egress = g_strdup ("nat");
+    }
   if (rt != NULL)
     info->pid = rt->pid;
   {
@@ -758,6 +770,8 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
   g_auto (VmCtx) c = { 0 };
   g_autoptr (BangerStoreVm) want = NULL;
   g_autoptr (GMutexLocker) locker = NULL;
+  g_autofree char *publish = NULL;
+  g_autofree char *egress = NULL;
   const char *failed = NULL;
   BangerStoreVmm vmm = spec->vmm < 0 ? e->config->default_vmm : (BangerStoreVmm)spec->vmm;
 
@@ -781,6 +795,10 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
     }
   if (spec->workspace != NULL
       && !banger_engine_workspace_parse (spec->workspace, &c.ws_host, &c.ws_guest, error))
+    return NULL;
+  /* publishes and egress: the texts, and no host port a running VM holds */
+  if (!banger_engine_reach_check_spec (e, spec->name, spec->publish, spec->egress, &publish,
+                                       &egress, error))
     return NULL;
   locker = g_mutex_locker_new (banger_engine_vm_lock (e, spec->name));
   c.engine = e;
@@ -816,6 +834,11 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
     return NULL;
   banger_engine_log (op_id, "vm.create %s: id %s, %s", c.vm->name, c.vm->id,
                      banger_store_vmm_to_string (vmm));
+  if (!banger_store_vm_reach_set (e->store, c.vm->id, publish, egress, error))
+    {
+      record_failure (e, c.vm->id, BANGER_STORE_VM_STATE_FAILED, "record", *error);
+      return NULL;
+    }
   vm_ctx_paths (&c);
   c.kind = "vm.create";
   c.steps_total = G_N_ELEMENTS (create_disk_steps) + (spec->no_start ? 0 : G_N_ELEMENTS (boot_steps));
@@ -844,6 +867,7 @@ banger_engine_vm_create (BangerEngine *e, const BangerEngineVmSpec *spec, const 
       if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL,
                                       NULL, error))
         return NULL;
+      banger_engine_reach_vm_up (e, c.vm->name, c.ip);
     }
   banger_engine_ssh_config_refresh_logged (e, op_id);
   {
@@ -911,8 +935,11 @@ banger_engine_vm_start (BangerEngine *e, const char *name, const char *op_id,
                       *error);
       return FALSE;
     }
-  return banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL,
-                                    NULL, error);
+  if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL, NULL,
+                                  error))
+    return FALSE;
+  banger_engine_reach_vm_up (e, c.vm->name, c.ip);
+  return TRUE;
 }
 
 static gboolean
@@ -936,6 +963,7 @@ stop_or_kill (BangerEngine *e, const char *name, gboolean graceful, const char *
                                   NULL, NULL, error))
     return FALSE;
   banger_engine_log (op_id, "vm.%s %s", graceful ? "stop" : "kill", name);
+  banger_engine_reach_vm_down (e, name);
   vmm = lookup_vmm (e, vm->id);
   if (vmm == NULL && graceful)
     stop_by_runtime (e, vm->id, TRUE, op_id); /* adopted: no driver object */
@@ -983,6 +1011,7 @@ banger_engine_vm_delete (BangerEngine *e, const char *name, const char *op_id,
   if (vm == NULL)
     return FALSE;
   banger_engine_log (op_id, "vm.delete %s (%s)", name, banger_store_vm_state_to_string (vm->state));
+  banger_engine_reach_vm_down (e, name);
   if (!banger_store_vm_set_state (e->store, vm->id, -1, BANGER_STORE_VM_STATE_DELETING, NULL, NULL,
                                   error))
     return FALSE;
@@ -1060,6 +1089,24 @@ banger_engine_vm_exec (BangerEngine *e, const char *name, const char *const *arg
 
 /* ------------------------------------------------------------ reconcile */
 
+/* An adopted VM: the bridge's services (DNS) up, its name answered, its
+ * publishes and egress re-applied (priv.publish_set replaces what the
+ * table holds for it, so rules lost or left over are made right). */
+static void
+reconcile_reach (BangerEngine *e, const BangerStoreVm *vm)
+{
+  g_autoptr (BangerStoreLease) lease
+      = banger_store_lease_get_for_vm (e->store, e->config->subnet, vm->id, NULL);
+  g_autoptr (GError) local = NULL;
+
+  if (lease == NULL)
+    return;
+  if (!banger_engine_reach_network_up (e, "reconcile", &local)
+      || !banger_engine_reach_apply (e, vm->id, lease->address, "reconcile", NULL, &local))
+    g_message ("reconcile: VM %s: %s", vm->name, local->message);
+  banger_engine_reach_vm_up (e, vm->name, lease->address);
+}
+
 gboolean
 banger_engine_reconcile (BangerEngine *e, GError **error)
 {
@@ -1085,6 +1132,7 @@ banger_engine_reconcile (BangerEngine *e, GError **error)
           if (alive)
             {
               g_message ("reconcile: VM %s runs (pid and start time match): adopted", vm->name);
+              reconcile_reach (e, vm);
               continue;
             }
           g_message ("reconcile: VM %s: its VMM is gone: cleaning up, stopped", vm->name);

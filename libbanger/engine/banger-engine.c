@@ -33,6 +33,7 @@ banger_engine_finalize (GObject *object)
   if (self->tap_pool != NULL)
     banger_tap_pool_stop (self->tap_pool);
   g_clear_object (&self->tap_pool);
+  g_clear_pointer (&self->dns, banger_engine_dns_free);
   g_clear_pointer (&self->backend, banger_priv_backend_free);
   if (self->store != NULL)
     banger_store_set_vm_changed_func (self->store, NULL, NULL);
@@ -159,6 +160,9 @@ banger_engine_new (BangerEngineConfig *config, GError **error)
   banger_engine_events_attach_store (self);
   self->key = banger_guest_key_load_or_create (ssh_dir, NULL, error);
   if (self->key == NULL)
+    return NULL;
+  self->dns = banger_engine_dns_new (config->domain, config->dns_port, error);
+  if (self->dns == NULL)
     return NULL;
   if (!make_backend (self, error) || !banger_engine_reconcile (self, error)
       || !banger_engine_reconcile_host (self, error))

@@ -69,6 +69,8 @@ typedef struct
   int vmm;                 /* BangerStoreVmm, or -1: the config's default */
   gboolean no_start;       /* stop after the disks: state stopped */
   const char *workspace;   /* nullable: "DIR[:GUESTDIR]" (doc/workspace.md) */
+  const char *const *publish; /* nullable: [HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp] each */
+  const char *egress;         /* nullable: nat (default), none or CIDR,… */
 } BangerEngineVmSpec;
 
 /* What `vm show` says: the record, its runtime handles and its addresses. */
@@ -80,6 +82,8 @@ typedef struct
   gint pid;     /* 0: not running */
   char *ip;     /* nullable */
   char *tap;    /* nullable: only while running */
+  char *publish; /* canonical publishes, comma-joined ("" for none) */
+  char *egress;  /* nat, none or the CIDR list */
 } BangerEngineVmInfo;
 
 void banger_engine_vm_info_free (BangerEngineVmInfo *info);

@@ -12,11 +12,9 @@
 #include "banger-host-names.h"
 #include "banger-names.h"
 #include "banger-nft.h"
+#include "banger-nft-private.h"
 #include "banger-priv-ops-private.h"
 #include "banger-quote.h"
-
-typedef struct nft_ctx BangerNftCtx;
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerNftCtx, nft_ctx_free)
 
 /* libnftables exits the whole process (exit(3), "Unable to initialize
  * Netlink socket") when nft_ctx_new cannot open its netlink socket, e.g. out
@@ -25,8 +23,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerNftCtx, nft_ctx_free)
  * nft_ctx_new could in theory be taken by another thread in between; the
  * helper's descriptor budget keeps it from running out in the first place,
  * doc/security.md.) */
-static struct nft_ctx *
-ctx_new (gboolean json)
+struct nft_ctx *
+banger_nft_ctx_new (gboolean json)
 {
   struct nft_ctx *ctx;
   int probe = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
@@ -45,8 +43,8 @@ ctx_new (gboolean json)
 }
 
 /* Run one batch; the whole batch applies or none of it does. */
-static gboolean
-run (struct nft_ctx *ctx, const char *cmds, GError **error)
+gboolean
+banger_nft_run (struct nft_ctx *ctx, const char *cmds, GError **error)
 {
   if (nft_run_cmd_from_buffer (ctx, cmds) != 0)
     {
@@ -61,7 +59,7 @@ run (struct nft_ctx *ctx, const char *cmds, GError **error)
 gboolean
 banger_nft_available (void)
 {
-  g_autoptr (BangerNftCtx) ctx = ctx_new (TRUE);
+  g_autoptr (BangerNftCtx) ctx = banger_nft_ctx_new (TRUE);
   return ctx != NULL && nft_run_cmd_from_buffer (ctx, "list tables ip") == 0;
 }
 
@@ -91,7 +89,7 @@ banger_nft_validate_table (const char *table, GError **error)
 static gboolean
 table_exists (const char *table, GError **error)
 {
-  g_autoptr (BangerNftCtx) ctx = ctx_new (TRUE);
+  g_autoptr (BangerNftCtx) ctx = banger_nft_ctx_new (TRUE);
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root;
   JsonArray *arr;
@@ -101,7 +99,7 @@ table_exists (const char *table, GError **error)
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED, "Cannot create an nftables context");
       return FALSE;
     }
-  if (!run (ctx, "list tables ip", error))
+  if (!banger_nft_run (ctx, "list tables ip", error))
     return FALSE;
   if (!json_parser_load_from_data (parser, nft_ctx_get_output_buffer (ctx), -1, NULL))
     return FALSE;
@@ -124,8 +122,8 @@ table_exists (const char *table, GError **error)
 /* Does @table exist, and is it this install's?  FALSE with
  * PERMISSION_DENIED when a table of that name exists without @marker as its
  * comment (somebody else's: banger leaves it alone). */
-static gboolean
-check_table (const char *table, const char *marker, gboolean *out_exists, GError **error)
+gboolean
+banger_nft_check_table (const char *table, const char *marker, gboolean *out_exists, GError **error)
 {
   g_autoptr (GError) local_error = NULL;
   g_autoptr (BangerNftCtx) ctx = NULL;
@@ -145,7 +143,7 @@ check_table (const char *table, const char *marker, gboolean *out_exists, GError
       return TRUE;
     }
   *out_exists = TRUE;
-  ctx = ctx_new (FALSE);
+  ctx = banger_nft_ctx_new (FALSE);
   if (ctx == NULL)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED, "Cannot create an nftables context");
@@ -156,7 +154,7 @@ check_table (const char *table, const char *marker, gboolean *out_exists, GError
    * is the comment when there is one. */
   nft_ctx_output_set_flags (ctx, NFT_CTX_OUTPUT_TERSE);
   cmd = g_strdup_printf ("list table ip %s", table);
-  if (!run (ctx, cmd, error))
+  if (!banger_nft_run (ctx, cmd, error))
     return FALSE;
   lines = g_strsplit (nft_ctx_get_output_buffer (ctx), "\n", 3);
   first = g_strdup_printf ("table ip %s {", table);
@@ -184,7 +182,7 @@ node_string (JsonNode *n)
 static gboolean
 list_elements (const char *table, GPtrArray *vals, GPtrArray *comments, GError **error)
 {
-  g_autoptr (BangerNftCtx) ctx = ctx_new (TRUE);
+  g_autoptr (BangerNftCtx) ctx = banger_nft_ctx_new (TRUE);
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autofree char *cmd = NULL;
   JsonNode *root;
@@ -264,7 +262,7 @@ banger_nft_nat_enable_for (const char *table, const char *install_id, const char
       || !banger_priv_validate_ipv4 (guest_ip, error))
     return FALSE;
   marker = banger_host_marker (install_id, "nat");
-  if (!check_table (table, marker, &exists, error))
+  if (!banger_nft_check_table (table, marker, &exists, error))
     return FALSE;
   if (exists)
     {
@@ -283,7 +281,7 @@ banger_nft_nat_enable_for (const char *table, const char *install_id, const char
           return FALSE;
         }
     }
-  ctx = ctx_new (FALSE);
+  ctx = banger_nft_ctx_new (FALSE);
   if (ctx == NULL)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED, "Cannot create an nftables context");
@@ -310,7 +308,7 @@ banger_nft_nat_enable_for (const char *table, const char *install_id, const char
       "delete element ip %1$s " BANGER_NFT_SET " { %2$s }\n"
       "add element ip %1$s " BANGER_NFT_SET " { %2$s comment \"%3$s\" }\n",
       table, guest_ip, comment, create);
-  return run (ctx, cmds, error);
+  return banger_nft_run (ctx, cmds, error);
 }
 
 GStrv
@@ -333,7 +331,7 @@ banger_nft_list_vm_for (const char *table, const char *install_id, const char *v
   if (comment == NULL || !banger_nft_validate_table (table, error))
     return NULL;
   marker = banger_host_marker (install_id, "nat");
-  if (!check_table (table, marker, &exists, error))
+  if (!banger_nft_check_table (table, marker, &exists, error))
     return NULL;
   if (exists && !list_elements (table, vals, comments, error))
     return NULL;
@@ -367,13 +365,13 @@ banger_nft_nat_disable_for (const char *table, const char *install_id, const cha
     return TRUE;
   for (char **ip = ips; *ip; ip++)
     g_string_append_printf (cmds, "delete element ip %s " BANGER_NFT_SET " { %s }\n", table, *ip);
-  ctx = ctx_new (FALSE);
+  ctx = banger_nft_ctx_new (FALSE);
   if (ctx == NULL)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED, "Cannot create an nftables context");
       return FALSE;
     }
-  return run (ctx, cmds->str, error);
+  return banger_nft_run (ctx, cmds->str, error);
 }
 
 GStrv

@@ -8,7 +8,8 @@
  *   2. its cgroup scope: whatever is still inside is killed (cgroup.kill),
  *      then the scope and any sub-cgroup (the jailer's) are removed;
  *   3. its tap (only if it is this install's: tun owner + marker);
- *   4. its NAT element(s) in banger's nftables table;
+ *   4. its NAT element(s), port publishes and egress rules in banger's
+ *      nftables table;
  *   5. its dm snapshot and loop devices (skipped where there is no
  *      device-mapper);
  *   6. its run dir (<runtime>/vm/<id>) and jail (<runtime>/jail/<fc>/<id>),
@@ -28,6 +29,7 @@
 #include "banger-error.h"
 #include "banger-names.h"
 #include "banger-nft.h"
+#include "banger-nft-reach.h"
 #include "banger-pidfd.h"
 #include "banger-priv-dirs.h"
 #include "banger-priv-ops-private.h"
@@ -120,6 +122,15 @@ banger_op_cleanup_vm (BangerPrivState *state, const BangerPeerCred *caller, Json
     {
       if (n > 0)
         g_ptr_array_add (removed, g_strdup ("nat"));
+    }
+  else
+    note_error (&first, errors, g_steal_pointer (&e));
+
+  if (banger_nft_reach_clear (state->nft_table ? state->nft_table : BANGER_NFT_DEFAULT_TABLE,
+                              state->install_id, vm_id, &n, &e))
+    {
+      if (n > 0)
+        g_ptr_array_add (removed, g_strdup ("forwards"));
     }
   else
     note_error (&first, errors, g_steal_pointer (&e));

@@ -36,6 +36,10 @@ BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_claim);
 BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_return);
 BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_delete);
 BANGER_PRIV_OP_DECLARE (banger_op_list_host_objects);
+BANGER_PRIV_OP_DECLARE (banger_op_publish_set);
+BANGER_PRIV_OP_DECLARE (banger_op_publish_list);
+BANGER_PRIV_OP_DECLARE (banger_op_egress_set);
+BANGER_PRIV_OP_DECLARE (banger_op_resolved_link);
 
 /* ---------------------------------------------------------- parameters
  * The executor has already checked presence, types and ranges against the
@@ -52,6 +56,12 @@ gboolean banger_priv_validate_signal (const char *value, GError **error);
 gboolean banger_priv_validate_ipv4 (const char *value, GError **error);
 gboolean banger_priv_validate_ipv4_cidr (const char *value, GError **error);
 gboolean banger_priv_validate_abs_path (const char *value, GError **error);
+
+/* PERMISSION_DENIED unless @ip (an IPv4 address) is a host address inside
+ * the VM network (not its network or broadcast address); @what names it in
+ * the message.  (banger-op-publish.c) */
+gboolean banger_priv_check_guest_address (BangerPrivState *state, const char *what, const char *ip,
+                                          GError **error);
 
 /* -------------------------------------------------------------- state */
 /* The registry, created on first use.  Call with state->lock held. */

@@ -58,6 +58,10 @@ static const BangerPrivOp ops[] = {
   OP ("priv.pool_tap_return", banger_op_pool_tap_return),
   OP ("priv.pool_tap_delete", banger_op_pool_tap_delete),
   OP ("priv.list_host_objects", banger_op_list_host_objects),
+  OP ("priv.publish_set", banger_op_publish_set),
+  OP_CONCURRENT ("priv.publish_list", banger_op_publish_list),
+  OP ("priv.egress_set", banger_op_egress_set),
+  OP ("priv.resolved_link", banger_op_resolved_link),
   { NULL },
 };
 

@@ -161,6 +161,15 @@ const BangerStoreMigration banger_store_migrations[BANGER_STORE_SCHEMA_VERSION] 
     "CREATE INDEX snapshots_parent_id ON snapshots (parent_id);",
     TRUE,
   },
+  {
+    6,
+    "how a VM is reached: port publishes and egress policy",
+    "CREATE TABLE vm_reach ("
+    "  vm_id TEXT PRIMARY KEY REFERENCES vms (id) ON DELETE CASCADE,"
+    "  publish TEXT NOT NULL DEFAULT '',"
+    "  egress TEXT NOT NULL DEFAULT 'nat'"
+    ") STRICT;",
+  },
 };
 
 static gboolean

@@ -454,6 +454,7 @@ banger_machine_config_to_vmm_config (BangerMachineConfig *config)
   copy->gateway_ip = g_strdup (c->gateway_ip);
   copy->netmask = g_strdup (c->netmask);
   copy->hostname = g_strdup (c->hostname);
+  copy->dns_ip = g_strdup (c->dns_ip);
   copy->vsock_cid = c->vsock_cid;
   copy->balloon_mib = c->balloon_mib;
   copy->balloon_device = c->balloon_device;

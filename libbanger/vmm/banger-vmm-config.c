@@ -59,6 +59,7 @@ banger_vmm_config_free (BangerVmmConfig *c)
   g_free (c->gateway_ip);
   g_free (c->netmask);
   g_free (c->hostname);
+  g_free (c->dns_ip);
   g_clear_pointer (&c->mmds, json_node_unref);
   g_free (c);
 }
@@ -157,6 +158,8 @@ banger_vmm_config_validate (const BangerVmmConfig *c, GError **error)
     return invalid (error, "guest address", c->guest_ip);
   if (!valid_ipv4 (c->gateway_ip))
     return invalid (error, "gateway address", c->gateway_ip);
+  if (!valid_ipv4 (c->dns_ip))
+    return invalid (error, "DNS address", c->dns_ip);
   if (!valid_ipv4 (c->netmask))
     return invalid (error, "netmask", c->netmask);
   if (c->hostname != NULL && !banger_validate_vm_name (c->hostname, error))
@@ -177,6 +180,8 @@ banger_vmm_build_boot_args (const BangerVmmConfig *c, const char *console)
                             c->gateway_ip ? c->gateway_ip : "",
                             c->netmask ? c->netmask : "255.255.255.252",
                             c->hostname ? c->hostname : c->vm_id);
+  if (c->guest_ip != NULL && c->dns_ip != NULL)
+    g_string_append_printf (s, ":%s", c->dns_ip);
   if (c->extra_boot_args != NULL && c->extra_boot_args[0] != '\0')
     g_string_append_printf (s, " %s", c->extra_boot_args);
   return g_string_free (s, FALSE);

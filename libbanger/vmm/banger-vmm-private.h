@@ -61,6 +61,7 @@ typedef struct
   char *gateway_ip;
   char *netmask;
   char *hostname;
+  char *dns_ip;         /* the guest's resolver (ip= field 8, dns0): banger's responder */
   /* Firecracker extras, all optional. */
   guint vsock_cid;      /* 0: no vsock */
   guint balloon_mib;    /* 0: no balloon (unless balloon_device) */
@@ -84,7 +85,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerVmmConfig, banger_vmm_config_free)
 
 /* The kernel command line banger builds: console, reboot=k panic=1, the
  * i8042 options that speed boot, ip=<client>::<gw>:<mask>:<hostname>:eth0:off
- * when guest_ip is set, then extra_boot_args.  @console is "ttyS0". */
+ * (+ ":<dns0>" when dns_ip is set) when guest_ip is set, then extra_boot_args.
+ * @console is "ttyS0". */
 char *banger_vmm_build_boot_args (const BangerVmmConfig *config, const char *console);
 
 /* A stable, locally administered unicast MAC derived from the VM id and the

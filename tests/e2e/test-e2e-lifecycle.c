@@ -1123,6 +1123,235 @@ START_TEST (test_crash_during_create)
 }
 END_TEST
 
+/* ns_run: argv run inside the namespace (ip netns exec); its stdout. */
+static char *
+ns_run (Env *env, const char *const *cmd, gboolean *out_ok)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  gboolean ok;
+
+  g_ptr_array_add (argv, (char *)"ip");
+  g_ptr_array_add (argv, (char *)"netns");
+  g_ptr_array_add (argv, (char *)"exec");
+  g_ptr_array_add (argv, env->ns);
+  for (guint i = 0; cmd[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *)cmd[i]);
+  g_ptr_array_add (argv, NULL);
+  ok = banger_kit_run ((const char *const *)argv->pdata, &out, NULL);
+  if (out_ok != NULL)
+    *out_ok = ok;
+  return out != NULL ? g_strstrip (g_steal_pointer (&out)) : g_strdup ("");
+}
+
+/* Issue 12's proof on the real guest: dig @bridge <vm>.banger.internal, a
+ * guest resolving another VM by name (its resolver is the bridge, from ip=),
+ * a published port reaching a listener in the guest from the host side, and
+ * --egress none blocking a host-side listener outside the VM link that NAT
+ * reaches.  Also a host port held by a running VM refused (busy). */
+START_TEST (test_reach)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *guest = banger_kit_build_guest (&error);
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  g_autoptr (JsonNode) s1 = NULL;
+  g_autoptr (JsonNode) s2 = NULL;
+  g_autoptr (GSubprocess) server = NULL;
+  const char *ip1, *ip2;
+  Env *env;
+  int rc;
+
+  ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
+  kernel = g_build_filename (guest, "vmlinuz", NULL);
+  initrd = g_build_filename (guest, "initrd.img", NULL);
+  rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
+  env = env_new ();
+  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
+  ck_assert_msg (rc == 0, "kernel add: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
+  ck_assert_msg (rc == 0, "image import: %s", err);
+  g_clear_pointer (&err, g_free);
+
+  /* a host-side listener outside the VM link: 10.99.0.1:7000 (on lo) */
+  {
+    const char *addr[] = { "ip", "-n", env->ns, "addr", "add", "10.99.0.1/32", "dev", "lo", NULL };
+    const char *argv[]
+        = { "ip",
+            "netns",
+            "exec",
+            env->ns,
+            "python3",
+            "-c",
+            "import socket\n"
+            "s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)\n"
+            "s.bind(('10.99.0.1', 7000)); s.listen(8)\n"
+            "while True:\n"
+            "  c,_=s.accept(); c.sendall(b'outside-ok\\n'); c.close()\n",
+            NULL };
+    run_ok (addr);
+    server = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_NONE, &error);
+    ck_assert_msg (server != NULL, "server: %s", error ? error->message : "?");
+  }
+
+  rc = cli (env, &out, &err, "vm", "create", "web1", "--image", "guest", "--kernel", "k",
+            "--publish", "8080:80", "--egress", "none", NULL);
+  ck_assert_msg (rc == 0, "vm create web1: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "create", "web2", "--image", "guest", "--kernel", "k", NULL);
+  ck_assert_msg (rc == 0, "vm create web2: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ip1 = json_object_get_string_member (show (env, "web1", &s1), "ip");
+  ip2 = json_object_get_string_member (show (env, "web2", &s2), "ip");
+  ck_assert_str_eq (json_object_get_string_member (json_node_get_object (s1), "publish"),
+                    "0.0.0.0:8080:80/tcp");
+  ck_assert_str_eq (json_object_get_string_member (json_node_get_object (s1), "egress"), "none");
+
+  /* dig @bridge: A and PTR */
+  {
+    const char *a[]
+        = { "dig", "+short", "+time=2", "+tries=2", "@10.77.0.1", "web1.banger.internal", NULL };
+    g_autofree char *ptr_name = g_strdup_printf ("%s", ip2);
+    const char *ptr[]
+        = { "dig", "+short", "+time=2", "+tries=2", "@10.77.0.1", "-x", ptr_name, NULL };
+    const char *nx[]
+        = { "dig", "+time=2", "+tries=2", "@10.77.0.1", "nosuch.banger.internal", NULL };
+    g_autofree char *ra = ns_run (env, a, NULL);
+    g_autofree char *rp = ns_run (env, ptr, NULL);
+    g_autofree char *rn = ns_run (env, nx, NULL);
+    ck_assert_str_eq (ra, ip1);
+    ck_assert_str_eq (rp, "web2.banger.internal.");
+    ck_assert_msg (strstr (rn, "status: NXDOMAIN") != NULL, "%s", rn);
+  }
+  /* the guest resolves another VM by name: its resolver is the bridge */
+  rc = cli (env, &out, &err, "vm", "exec", "web2", "--", "cat", "/etc/resolv.conf", NULL);
+  ck_assert_msg (rc == 0, "exec: %s", err);
+  ck_assert_msg (strstr (out, "nameserver 10.77.0.1") != NULL, "resolv.conf: %s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "exec", "web2", "--", "nslookup", "web1.banger.internal", NULL);
+  ck_assert_msg (rc == 0, "nslookup: %d: %s %s", rc, out, err);
+  ck_assert_msg (strstr (out, ip1) != NULL, "nslookup: %s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* the published port reaches a listener in the guest from the host side */
+  rc = cli (env, &out, &err, "vm", "exec", "web1", "--", "sh", "-c",
+            "printf '#!/bin/sh\\necho hello-from-guest\\n' >/root/hello && chmod +x /root/hello"
+            " && (nc -ll -p 80 -e /root/hello </dev/null >/dev/null 2>&1 &)",
+            NULL);
+  ck_assert_msg (rc == 0, "listener: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *get[] = { "python3", "-c",
+                          "import socket,time\n"
+                          "for i in range(50):\n"
+                          "  try:\n"
+                          "    c=socket.create_connection(('10.77.0.1', 8080), timeout=2)\n"
+                          "    d=c.recv(100)\n"
+                          "    if d: print(d.decode().strip()); break\n"
+                          "  except OSError: pass\n"
+                          "  time.sleep(0.2)\n",
+                          NULL };
+    g_autofree char *got = ns_run (env, get, NULL);
+    ck_assert_str_eq (got, "hello-from-guest");
+  }
+  /* found again after a crash: web1's rules flushed by hand (lost), then
+   * bangerd killed -9 and restarted: it adopts the VMs, answers their names
+   * and re-applies the publish (and egress) rules */
+  {
+    const char *flush[] = { "nft", "flush", "chain", "ip", "banger", "publish", NULL };
+    const char *a[]
+        = { "dig", "+short", "+time=2", "+tries=2", "@10.77.0.1", "web1.banger.internal", NULL };
+    const char *rules[] = { "nft", "list", "chain", "ip", "banger", "publish", NULL };
+    gboolean ok = FALSE;
+    g_autofree char *flushed = NULL;
+    g_autofree char *ra = NULL;
+    g_autofree char *rr = NULL;
+
+    flushed = ns_run (env, flush, &ok);
+    ck_assert (ok);
+    crash_and_restart_daemon (env);
+    ra = ns_run (env, a, NULL);
+    ck_assert_str_eq (ra, ip1);
+    rr = ns_run (env, rules, NULL);
+    ck_assert_msg (strstr (rr, "publish 0.0.0.0:8080:80/tcp") != NULL, "not re-applied: %s", rr);
+  }
+  {
+    const char *get[] = { "python3", "-c",
+                          "import socket,time\n"
+                          "for i in range(50):\n"
+                          "  try:\n"
+                          "    c=socket.create_connection(('10.77.0.1', 8080), timeout=2)\n"
+                          "    d=c.recv(100)\n"
+                          "    if d: print(d.decode().strip()); break\n"
+                          "  except OSError: pass\n"
+                          "  time.sleep(0.2)\n",
+                          NULL };
+    g_autofree char *got = ns_run (env, get, NULL);
+    ck_assert_str_eq (got, "hello-from-guest");
+  }
+
+  rc = cli (env, &out, &err, "vm", "port", "web1", NULL);
+  ck_assert_msg (rc == 0, "vm port: %s", err);
+  ck_assert_msg (strstr (out, "80/tcp -> 0.0.0.0:8080\n") != NULL, "vm port: %s", out);
+  ck_assert_msg (strstr (out, "egress: none") != NULL, "vm port: %s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* egress: web2 (nat) reaches the outside listener, web1 (none) does not */
+  rc = cli (env, &out, &err, "vm", "exec", "web2", "--", "nc", "-w", "3", "10.99.0.1", "7000",
+            NULL);
+  ck_assert_msg (rc == 0 && strstr (out, "outside-ok") != NULL, "web2 -> outside: %d: %s %s", rc,
+                 out, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "exec", "web1", "--", "nc", "-w", "3", "10.99.0.1", "7000",
+            NULL);
+  ck_assert_msg (strstr (out, "outside-ok") == NULL, "web1 (egress none) reached outside: %s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* a host port a running VM holds: busy, and nothing is created */
+  rc = cli (env, &out, &err, "--json", "vm", "create", "web3", "--image", "guest", "--kernel", "k",
+            "--publish", "8080:81", NULL);
+  ck_assert_int_eq (rc, 1);
+  {
+    g_autofree char *code = error_code_of (out);
+    ck_assert_str_eq (code, "busy");
+  }
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, NULL, "--json", "vm", "show", "web3", NULL);
+  ck_assert_int_eq (rc, 1);
+  g_clear_pointer (&out, g_free);
+
+  /* rm: the name goes from DNS, the rules from the table */
+  rc = cli (env, NULL, &err, "vm", "rm", "web1", NULL);
+  ck_assert_msg (rc == 0, "rm: %s", err);
+  g_clear_pointer (&err, g_free);
+  {
+    const char *nx[] = { "dig", "+time=2", "+tries=2", "@10.77.0.1", "web1.banger.internal", NULL };
+    const char *rules[] = { "nft", "list", "chain", "ip", "banger", "publish", NULL };
+    g_autofree char *rn = ns_run (env, nx, NULL);
+    g_autofree char *rr = ns_run (env, rules, NULL);
+    ck_assert_msg (strstr (rn, "status: NXDOMAIN") != NULL, "%s", rn);
+    ck_assert_msg (strstr (rr, "banger-vm:") == NULL, "rules left: %s", rr);
+  }
+  rc = cli (env, NULL, &err, "vm", "rm", "web2", NULL);
+  ck_assert_msg (rc == 0, "rm: %s", err);
+  g_clear_pointer (&err, g_free);
+  g_subprocess_force_exit (server);
+  g_subprocess_wait (server, NULL, NULL);
+  leftover = NULL;
+  env_destroy (env);
+}
+END_TEST
+
 static Suite *
 lifecycle_suite (void)
 {
@@ -1138,6 +1367,10 @@ lifecycle_suite (void)
   tcase_set_timeout (tc, 600);
   tcase_add_test (tc, test_pool_and_nat);
   tcase_add_test (tc, test_crash_during_create);
+  suite_add_tcase (s, tc);
+  tc = tcase_create ("reach");
+  tcase_set_timeout (tc, 600);
+  tcase_add_test (tc, test_reach);
   suite_add_tcase (s, tc);
   return s;
 }

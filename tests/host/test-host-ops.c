@@ -142,7 +142,8 @@ START_TEST (test_table_shape)
                              "priv.launch_vmm", "priv.signal_process", "priv.kill_process",
                              "priv.cleanup_vm", "priv.pool_tap_create", "priv.pool_tap_claim",
                              "priv.pool_tap_return", "priv.pool_tap_delete",
-                             "priv.list_host_objects" };
+                             "priv.list_host_objects", "priv.publish_set", "priv.publish_list",
+                             "priv.egress_set", "priv.resolved_link" };
   const BangerPrivOp *t = banger_priv_ops_table ();
   guint n = 0;
 

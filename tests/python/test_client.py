@@ -165,7 +165,24 @@ class Client(unittest.TestCase):
 
         spec = Banger.VmSpec.new('py-1', 'guest', 'k')
         spec.set_memory_mib(256)
+        # publishes and egress (doc/host.md): checked when set, canonical
+        self.assertTrue(spec.add_publish('18080:80'))
+        with self.assertRaises(GLib.Error) as bad:
+            spec.add_publish('70000:80')
+        self.assertTrue(bad.exception.matches(Banger.error_quark(),
+                                              Banger.Error.INVALID_ARGUMENT))
+        with self.assertRaises(GLib.Error):
+            spec.add_publish('0.0.0.0:18080:81')  # the same host port
+        self.assertEqual(spec.get_publish(), ['0.0.0.0:18080:80/tcp'])
+        with self.assertRaises(GLib.Error):
+            spec.set_egress('everything')
+        self.assertTrue(spec.set_egress('10.1.0.0/16'))
+        self.assertEqual(spec.get_egress(), '10.1.0.0/16')
         vm = run_async(client.vm_create_async, client.vm_create_finish, spec)
+        self.assertEqual(vm.get_publish(), '0.0.0.0:18080:80/tcp')
+        self.assertEqual(vm.get_egress(), '10.1.0.0/16')
+        ports, egress, active = run_async(client.vm_port_async, client.vm_port_finish, 'py-1')
+        self.assertEqual((ports, egress, active), (['0.0.0.0:18080:80/tcp'], '10.1.0.0/16', True))
         self.assertEqual(vm.get_state(), Banger.VmState.RUNNING)
         self.assertEqual(vm.get_vmm(), Banger.VmmKind.QEMU)
         self.assertEqual(vm.get_ip(), '10.78.0.2')

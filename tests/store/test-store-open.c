@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "banger-store-vm-reach.h"
 #include "store-test.h"
 
 static char *dir;
@@ -372,6 +373,14 @@ START_TEST (test_migrate_from_each_version)
       ck_assert_ptr_null (image->ref);
       ck_assert_ptr_null (kernel->ref);
       ck_assert_ptr_null (kernel->digest);
+      /* step 6: a VM from before has no publishes and egress nat */
+      {
+        g_autofree char *publish = NULL;
+        g_autofree char *egress = NULL;
+        ck_assert (banger_store_vm_reach_get (store, "v1", &publish, &egress, &error));
+        ck_assert_str_eq (publish, "");
+        ck_assert_str_eq (egress, "nat");
+      }
     }
   if (from >= 2)
     {

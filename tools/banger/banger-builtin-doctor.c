@@ -92,12 +92,27 @@ banger_builtin_doctor (int argc, char **argv, BangerCliGlobals *globals)
   else if (is_no_daemon (error))
     {
       g_autoptr (GPtrArray) host = banger_engine_doctor_host (NULL, NULL, NULL);
+      g_autoptr (BangerEngineConfig) config = banger_engine_config_new ();
+      const char *conf = g_getenv ("BANGER_CONFIG");
       g_autofree char *msg = g_strdup_printf ("no bangerd answers on %s: host checks only", socket);
 
       for (guint i = 0; i < host->len; i++)
         {
           BangerEngineCheck *c = host->pdata[i];
           g_ptr_array_add (lines, line_new (c->name, (BangerCheckStatus)c->status, c->message));
+        }
+      /* host-dns for the config a daemon would read ($BANGER_CONFIG) */
+      if (conf != NULL && !banger_engine_config_load (config, conf, NULL))
+        g_ptr_array_add (lines, line_new ("host-dns", BANGER_CHECK_STATUS_WARN,
+                                          "cannot read the daemon's config ($BANGER_CONFIG)"));
+      else
+        {
+          gboolean ok = FALSE;
+          g_autofree char *advice = banger_engine_doctor_dns (config, &ok);
+
+          g_ptr_array_add (lines, line_new ("host-dns",
+                                            ok ? BANGER_CHECK_STATUS_OK : BANGER_CHECK_STATUS_WARN,
+                                            advice));
         }
       g_ptr_array_add (lines, line_new ("daemon", BANGER_CHECK_STATUS_WARN, msg));
     }

@@ -48,7 +48,9 @@ banger_cli_print_vm (BangerCliGlobals *globals, BangerVmInfo *vm)
 int
 banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
 {
-  g_autofree char *image = NULL, *kernel = NULL, *work = NULL, *vmm = NULL, *workspace = NULL;
+  g_autofree char *image = NULL, *kernel = NULL, *work = NULL, *vmm = NULL, *workspace = NULL,
+                   *egress = NULL;
+  g_auto (GStrv) publish = NULL;
   int vcpus = 0, memory = 0, code;
   gboolean no_start = FALSE;
   GOptionEntry entries[] = {
@@ -64,6 +66,10 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
       NULL },
     { "workspace", 0, 0, G_OPTION_ARG_FILENAME, &workspace,
       "Sync host DIR into the guest (default /workspace; doc/workspace.md)", "DIR[:GUESTDIR]" },
+    { "publish", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &publish,
+      "Forward a host port to the guest (repeatable)", "[HOSTIP:]HOSTPORT:GUESTPORT[/tcp|/udp]" },
+    { "egress", 0, 0, G_OPTION_ARG_STRING, &egress,
+      "Where the VM may connect: nat (default), none, or CIDR,...", "POLICY" },
     { NULL },
   };
   g_autoptr (BangerClient) client = NULL;
@@ -121,6 +127,17 @@ banger_builtin_vm_create (int argc, char **argv, BangerCliGlobals *globals)
         }
     }
   banger_vm_spec_set_start (spec, !no_start);
+  for (guint i = 0; publish != NULL && publish[i] != NULL; i++)
+    if (!banger_vm_spec_add_publish (spec, publish[i], &error))
+      {
+        g_printerr ("banger vm create: --publish: %s\n", error->message);
+        return BANGER_EXIT_USAGE;
+      }
+  if (egress != NULL && !banger_vm_spec_set_egress (spec, egress, &error))
+    {
+      g_printerr ("banger vm create: --egress: %s\n", error->message);
+      return BANGER_EXIT_USAGE;
+    }
   client = banger_cli_client (globals);
   banger_client_vm_create_async (client, spec, NULL, banger_cli_done, &res);
   vm = banger_client_vm_create_finish (client, banger_cli_wait (&res), &error);

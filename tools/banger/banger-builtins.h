@@ -39,6 +39,7 @@ int banger_builtin_vm_list (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_vm_show (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_vm_set (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_vm_exec (int argc, char **argv, BangerCliGlobals *globals);
+int banger_builtin_vm_port (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_image_import (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_image_list (int argc, char **argv, BangerCliGlobals *globals);
 int banger_builtin_image_delete (int argc, char **argv, BangerCliGlobals *globals);

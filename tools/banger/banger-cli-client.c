@@ -212,6 +212,8 @@ banger_cli_vm_json (BangerVmInfo *vm)
   member_int (b, "pid", banger_vm_info_get_pid (vm));
   member_str (b, "ip", banger_vm_info_get_ip (vm));
   member_str (b, "tap", banger_vm_info_get_tap (vm));
+  member_str (b, "publish", banger_vm_info_get_publish (vm));
+  member_str (b, "egress", banger_vm_info_get_egress (vm));
   member_int (b, "vcpus", banger_vm_info_get_vcpus (vm));
   member_int (b, "memory_mib", (gint64)banger_vm_info_get_memory_mib (vm));
   member_int (b, "work_disk_bytes", (gint64)banger_vm_info_get_work_disk_size (vm));

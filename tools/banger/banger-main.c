@@ -37,6 +37,7 @@ static const BangerBuiltin vm_builtins[] = {
   { "restore", "Make a new VM from a snapshot", banger_builtin_vm_restore },
   { "stats", "A running VM's CPU, memory, balloon, disk and network figures",
     banger_builtin_vm_stats },
+  { "port", "List a VM's published ports and egress policy", banger_builtin_vm_port },
   { NULL, NULL, NULL },
 };
 
