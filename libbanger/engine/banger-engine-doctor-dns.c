@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * banger doctor's host-dns line: how the host resolves <vm>.<domain>
- * (libbanger/engine/banger-dns-advice.c), for the daemon's config
- * ($BANGER_CONFIG, else the defaults).  The files read can be moved for
+ * doctor's host-dns check: how the host resolves <vm>.<domain>
+ * (banger-dns-advice.c), for an engine config (the daemon's own, or the
+ * CLI's $BANGER_CONFIG when no daemon answers).  The files read can be moved for
  * tests: BANGER_DOCTOR_ROOT is prefixed to every path. */
 #include "config.h"
 
 #include "banger-dns-advice.h"
-#include "banger-doctor-dns.h"
+#include "banger-engine-doctor.h"
 #include "banger-engine-config.h"
 #include "banger-reach.h"
 #include "banger-store-lease.h"
@@ -27,10 +27,8 @@ exists (const char *p)
 }
 
 char *
-banger_doctor_dns (gboolean *out_ok)
+banger_engine_doctor_dns (const BangerEngineConfig *config, gboolean *out_ok)
 {
-  g_autoptr (BangerEngineConfig) config = banger_engine_config_new ();
-  const char *conf = g_getenv ("BANGER_CONFIG");
   g_autofree char *resolv_path = path_of ("/etc/resolv.conf");
   g_autofree char *resolv = NULL;
   g_autofree char *advice = NULL;
@@ -40,11 +38,6 @@ banger_doctor_dns (gboolean *out_ok)
   guint32 net = 0;
   guint prefix = 0;
 
-  if (conf != NULL && !banger_engine_config_load (config, conf, NULL))
-    {
-      *out_ok = FALSE;
-      return g_strdup_printf ("cannot read the daemon's config %s", conf);
-    }
   if (config->dns_port == 0)
     {
       *out_ok = TRUE;

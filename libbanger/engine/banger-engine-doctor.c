@@ -334,6 +334,15 @@ check_root_disks (BangerEngine *self)
   return check_new ("root-disks", BANGER_ENGINE_CHECK_OK, g_steal_pointer (&detail));
 }
 
+BangerEngineCheck *
+banger_engine_doctor_dns_check (const BangerEngineConfig *config)
+{
+  gboolean ok = FALSE;
+  char *advice = banger_engine_doctor_dns (config, &ok);
+
+  return check_new ("host-dns", ok ? BANGER_ENGINE_CHECK_OK : BANGER_ENGINE_CHECK_WARN, advice);
+}
+
 GPtrArray *
 banger_engine_doctor (BangerEngine *self, GCancellable *cancellable)
 {
@@ -342,6 +351,7 @@ banger_engine_doctor (BangerEngine *self, GCancellable *cancellable)
 
   g_ptr_array_add (checks, check_backend (self, cancellable));
   g_ptr_array_add (checks, check_root_disks (self));
+  g_ptr_array_add (checks, banger_engine_doctor_dns_check (c));
   return checks;
 }
 

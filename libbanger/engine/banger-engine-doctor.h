@@ -52,4 +52,10 @@ gboolean banger_engine_op_doctor (BangerPrivState *state, const BangerPeerCred *
                                   JsonObject *params, JsonBuilder *result,
                                   GCancellable *cancellable, GError **error);
 
+/* The host-dns check's message (banger-engine-doctor-dns.c): how this host
+ * resolves <vm>.<domain> for @config; @out_ok FALSE when it does not yet. */
+char *banger_engine_doctor_dns (const BangerEngineConfig *config, gboolean *out_ok);
+/* The same as a check. */
+BangerEngineCheck *banger_engine_doctor_dns_check (const BangerEngineConfig *config);
+
 G_END_DECLS

@@ -387,7 +387,7 @@ banger_nft_list_vm_ids_for (const char *table, const char *install_id, GError **
   if (!banger_nft_validate_table (table, error))
     return NULL;
   marker = banger_host_marker (install_id, "nat");
-  if (!check_table (table, marker, &exists, error))
+  if (!banger_nft_check_table (table, marker, &exists, error))
     return NULL;
   if (exists && !list_elements (table, vals, comments, error))
     return NULL;
