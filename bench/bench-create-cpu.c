@@ -29,11 +29,10 @@ typedef struct
   double d_own, d_child, h_own, h_child;
 } Cpu;
 
-static void
+G_NORETURN static void
 die (const char *what, GError *error)
 {
-  g_printerr ("bench-create-cpu: %s: %s\n", what, error ? error->message : "?");
-  exit (1);
+  bench_engine_die ("bench-create-cpu", what, error);
 }
 
 static Cpu

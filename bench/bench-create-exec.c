@@ -19,7 +19,11 @@
  * and removes (the kit's).  Prints each pair, the medians and the ratios,
  * and the engine's step medians for its creates.
  *
- *   sudo build/bench/bench-create-exec [-n PAIRS (3)]
+ *   sudo build/bench/bench-create-exec [-n PAIRS (3)] [--arp-retrans-ms MS]
+ *
+ * --arp-retrans-ms sets the namespace's ARP retransmit time before the
+ * first create (a diagnostic: how much of the engine's wait for SSH is
+ * address resolution of a guest whose network is not up yet).
  */
 #include "config.h"
 
@@ -34,11 +38,10 @@
 #error "BANGER_CLI_PATH must name the banger this build makes"
 #endif
 
-static void
+G_NORETURN static void
 die (const char *what, GError *error)
 {
-  g_printerr ("bench-create-exec: %s: %s\n", what, error ? error->message : "?");
-  exit (1);
+  bench_engine_die ("bench-create-exec", what, error);
 }
 
 /* `banger --socket S ARGS…`; dies unless it exits 0.  Seconds taken. */
@@ -69,9 +72,8 @@ cli (BenchEngine *e, const char *const *args)
 }
 
 static void
-banger_run (BenchEngine *e, int i, double *create_s, double *exec_s)
+banger_run (BenchEngine *e, const char *name, double *create_s, double *exec_s)
 {
-  g_autofree char *name = g_strdup_printf ("vm-%d", i + 1);
   const char *create[] = { "vm", "create", name, "--image", "guest", "--kernel", "k", NULL };
   const char *exec[] = { "vm", "exec", name, "--", "true", NULL };
   const char *rm[] = { "vm", "rm", name, NULL };
@@ -99,14 +101,18 @@ main (int argc, char **argv)
   BenchEngine *e;
   int n = 3;
   double bt, rs, ra;
+  guint fds0, fds1, cw0, cw1;
+  int arp_ms = 0;
 
   for (int i = 1; i < argc; i++)
     {
       if (strcmp (argv[i], "-n") == 0 && i + 1 < argc)
         n = atoi (argv[++i]);
+      else if (strcmp (argv[i], "--arp-retrans-ms") == 0 && i + 1 < argc)
+        arp_ms = atoi (argv[++i]);
       else
         {
-          g_printerr ("usage: bench-create-exec [-n PAIRS]\n");
+          g_printerr ("usage: bench-create-exec [-n PAIRS] [--arp-retrans-ms MS]\n");
           return 2;
         }
     }
@@ -119,6 +125,21 @@ main (int argc, char **argv)
   e = bench_engine_new ("bench-exec", BENCH_DEPLOY_HELPER, FALSE, &error);
   if (e == NULL)
     die ("setup", error);
+  if (arp_ms > 0)
+    {
+      /* diagnostic: the ARP retransmit time (default 1000 ms, 3 probes)
+       * of the bridge bangerd makes at its first create (a warm-up create,
+       * not timed; a new namespace has no neigh/default to set before) */
+      g_autofree char *set = g_strdup_printf ("net.ipv4.neigh.bngbr0.retrans_time_ms=%d", arp_ms);
+      const char *argv_sysctl[] = { "ip", "netns", "exec", e->ns, "sysctl", "-q", "-w", set, NULL };
+      double c, x;
+
+      banger_run (e, "warm-1", &c, &x);
+      if (!banger_kit_run (argv_sysctl, NULL, &error))
+        die ("sysctl", error);
+      g_print ("# ARP retransmit time in the namespace: %d ms (diagnostic)\n", arp_ms);
+    }
+  fds0 = bench_proc_count_fds (bench_engine_daemon_pid (e), &cw0);
   g_print ("# vm create -> vm exec true (banger CLI, bangerd uid 65534 + bangerd-root) vs bare "
            "QEMU + SSH poll, test guest, TCG; %d pairs; seconds\n",
            n);
@@ -127,10 +148,11 @@ main (int argc, char **argv)
   for (int i = 0; i < n; i++)
     {
       double c = 0, x = 0, prep = 0, s = 0, banner = 0, t, a;
+      g_autofree char *name = g_strdup_printf ("vm-%d", i + 1);
 
       if (i % 2 == 0)
         {
-          banger_run (e, i, &c, &x);
+          banger_run (e, name, &c, &x);
           if (!bench_qemu_bare_run (e->guest_dir, e->kit, FALSE, &prep, &s, &banner, &error))
             die ("bare", error);
         }
@@ -138,7 +160,7 @@ main (int argc, char **argv)
         {
           if (!bench_qemu_bare_run (e->guest_dir, e->kit, FALSE, &prep, &s, &banner, &error))
             die ("bare", error);
-          banger_run (e, i, &c, &x);
+          banger_run (e, name, &c, &x);
         }
       t = c + x;
       a = prep + s;
@@ -165,8 +187,28 @@ main (int argc, char **argv)
   for (guint i = 0; i < order->len; i++)
     g_print (" %s %.3f", (const char *)order->pdata[i],
              bench_median (g_hash_table_lookup (steps, order->pdata[i])));
+  {
+    /* the engine's own account of its wait for SSH, per VM */
+    g_autofree char *log = NULL;
+    g_auto (GStrv) lines = NULL;
+    if (g_file_get_contents (e->log, &log, NULL, NULL))
+      {
+        lines = g_strsplit (log, "\n", -1);
+        for (guint i = 0; lines[i]; i++)
+          {
+            const char *m = strstr (lines[i], " answers on SSH at ");
+            const char *vm = strstr (lines[i], ": vm-");
+            if (m != NULL && vm != NULL)
+              g_print ("\n  bangerd: %s", vm + 2);
+          }
+      }
+  }
   load1 = bench_loadavg ();
   g_print ("\nload average before: %s, after: %s\n", load0, load1);
+  fds1 = bench_proc_count_fds (bench_engine_daemon_pid (e), &cw1);
+  g_print ("bangerd's open descriptors: %u before the pairs, %u after %d creates, execs and "
+           "removes (TCP in CLOSE_WAIT: %u, then %u)\n",
+           fds0, fds1, n, cw0, cw1);
   bench_engine_free (e);
   return 0;
 }

@@ -41,11 +41,10 @@ typedef struct
   gboolean done;
 } Job;
 
-static void
+G_NORETURN static void
 die (const char *what, GError *error)
 {
-  g_printerr ("bench-create-parallel: %s: %s\n", what, error ? error->message : "?");
-  exit (1);
+  bench_engine_die ("bench-create-parallel", what, error);
 }
 
 static void

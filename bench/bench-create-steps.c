@@ -28,11 +28,10 @@
 #include "banger-vmm-firecracker.h"
 #include "bench-engine-env.h"
 
-static void
+G_NORETURN static void
 die (const char *what, GError *error)
 {
-  g_printerr ("bench-create-steps: %s: %s\n", what, error ? error->message : "?");
-  exit (1);
+  bench_engine_die ("bench-create-steps", what, error);
 }
 
 static BangerVmmConfig *

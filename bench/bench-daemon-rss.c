@@ -25,11 +25,10 @@
 
 #include "bench-engine-env.h"
 
-static void
+G_NORETURN static void
 die (const char *what, GError *error)
 {
-  g_printerr ("bench-daemon-rss: %s: %s\n", what, error ? error->message : "?");
-  exit (1);
+  bench_engine_die ("bench-daemon-rss", what, error);
 }
 
 static gboolean show_fds;

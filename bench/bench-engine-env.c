@@ -26,6 +26,9 @@
 #endif
 
 #define ROOT_SUBNET "10.77.0.0/24"
+
+/* the environment a fatal error tears down */
+static BenchEngine *live;
 #define HELPER_SUBNET "172.30.5.0/24" /* inside the kit helper's vm-network */
 
 /* ------------------------------------------------------------- blocking */
@@ -128,6 +131,7 @@ start_daemon (BenchEngine *e, GError **error)
   g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", e->state_dir);
   g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", e->run_dir);
   g_autofree char *conf_opt = g_strdup_printf ("--config=%s", e->conf);
+  const char *bangerd = g_getenv ("BENCH_BANGERD") ? g_getenv ("BENCH_BANGERD") : BANGERD_PATH;
   int fd = open (ns_path, O_RDONLY | O_CLOEXEC);
 
   if (fd < 0)
@@ -142,8 +146,8 @@ start_daemon (BenchEngine *e, GError **error)
   g_subprocess_launcher_set_stderr_file_path (launcher, e->log);
   if (e->deploy == BENCH_DEPLOY_HELPER)
     g_subprocess_launcher_setenv (launcher, "HOME", e->state_dir, TRUE);
-  e->daemon = g_subprocess_launcher_spawn (launcher, error, BANGERD_PATH, conf_opt, state_opt,
-                                           run_opt, NULL);
+  e->daemon = g_subprocess_launcher_spawn (launcher, error, bangerd, conf_opt, state_opt, run_opt,
+                                           NULL);
   close (fd);
   if (e->daemon == NULL)
     return FALSE;
@@ -296,6 +300,7 @@ bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, 
   if (!start_daemon (e, error))
     goto fail;
   e->client = banger_client_new_for_socket (e->socket);
+  live = e;
   if (!add_kernel_and_image (e, error))
     goto fail;
   return e;
@@ -331,6 +336,8 @@ bench_engine_free (BenchEngine *e)
 {
   if (e == NULL)
     return;
+  if (live == e)
+    live = NULL;
   g_clear_object (&e->client);
   if (e->daemon != NULL)
     {
@@ -369,6 +376,28 @@ bench_engine_free (BenchEngine *e)
   g_free (e->fake_fc);
   g_free (e->guest_dir);
   g_free (e);
+}
+
+void
+bench_engine_die (const char *prog, const char *what, const GError *error)
+{
+  g_printerr ("%s: %s: %s\n", prog, what, error ? error->message : "failed");
+  if (live != NULL && live->daemon != NULL
+      && g_subprocess_get_identifier (live->daemon) == NULL)
+    {
+      /* bangerd is gone: how it ended */
+      g_autofree char *text = NULL;
+      if (g_file_get_contents (live->log, &text, NULL, NULL))
+        {
+          g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+          guint n = g_strv_length (lines);
+          g_printerr ("%s: bangerd exited; the end of its log:\n", prog);
+          for (guint i = n > 25 ? n - 25 : 0; i < n; i++)
+            g_printerr ("  %s\n", lines[i]);
+        }
+    }
+  bench_engine_free (live);
+  exit (1);
 }
 
 GPid
@@ -522,6 +551,52 @@ bench_proc_status_kib (GPid pid, const char *field, guint64 *out_kib, GError **e
     }
   *out_kib = g_ascii_strtoull (p + strlen (key), NULL, 10);
   return TRUE;
+}
+
+guint
+bench_proc_count_fds (GPid pid, guint *out_tcp_close_wait)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/fd", (int)pid);
+  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
+  g_autoptr (GHashTable) close_wait = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  const char *tables[] = { "tcp", "tcp6" };
+  const char *name;
+  guint n = 0;
+
+  /* the inodes of CLOSE_WAIT (08) sockets in @pid's network namespace */
+  for (guint t = 0; t < G_N_ELEMENTS (tables); t++)
+    {
+      g_autofree char *p = g_strdup_printf ("/proc/%d/net/%s", (int)pid, tables[t]);
+      g_autofree char *text = NULL;
+      g_auto (GStrv) lines = NULL;
+
+      if (!g_file_get_contents (p, &text, NULL, NULL))
+        continue;
+      lines = g_strsplit (text, "\n", -1);
+      for (guint i = 1; lines[i]; i++)
+        {
+          g_auto (GStrv) f = g_strsplit_set (g_strstrip (lines[i]), " ", -1);
+          g_autoptr (GPtrArray) cols = g_ptr_array_new ();
+          for (guint j = 0; f[j]; j++)
+            if (f[j][0] != '\0')
+              g_ptr_array_add (cols, f[j]);
+          if (cols->len > 9 && g_str_equal (cols->pdata[3], "08"))
+            g_hash_table_add (close_wait, g_strdup_printf ("socket:[%s]", (char *)cols->pdata[9]));
+        }
+    }
+  if (out_tcp_close_wait != NULL)
+    *out_tcp_close_wait = 0;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *fd = g_build_filename (path, name, NULL);
+      g_autofree char *target = g_file_read_link (fd, NULL);
+
+      n++;
+      if (out_tcp_close_wait != NULL && target != NULL
+          && g_hash_table_contains (close_wait, target))
+        (*out_tcp_close_wait)++;
+    }
+  return n;
 }
 
 char *

@@ -9,6 +9,7 @@
  *   root    bangerd as root with the in-process executor (the README's)
  *   helper  bangerd as an unprivileged owner (uid 65534) talking to a real
  *           bangerd-root (the guest kit's, tests/guest/)
+ * $BENCH_BANGERD names another bangerd binary (an ASan build, say).
  * With fake_guests, Firecracker is the fake (tests/fakes/firecracker/,
  * configured as [vmm] firecracker=, and in the helper's install config),
  * every address of the VM subnet is local to the namespace, and an SSH
@@ -57,6 +58,10 @@ BenchEngine *bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean 
 /* Stops bangerd, kills whatever VMs are left, removes the namespace, the
  * cgroups and the scratch dir. */
 void bench_engine_free (BenchEngine *e);
+/* A benchmark's fatal error: prints "@prog: @what: <error>", the tail of
+ * bangerd's log when it is not running any more, tears down the live
+ * environment (if any) and exits 1. */
+G_NORETURN void bench_engine_die (const char *prog, const char *what, const GError *error);
 
 /* Blocking BangerClient calls (the default main context is iterated). */
 BangerVmInfo *bench_engine_create (BenchEngine *e, BangerClient *client, const char *name,
@@ -81,6 +86,9 @@ double bench_p95 (GArray *values); /* nearest rank */
 gboolean bench_proc_cpu (GPid pid, double *out_own_s, double *out_children_s, GError **error);
 /* /proc/<pid>/status: a "Vm…:" field in KiB */
 gboolean bench_proc_status_kib (GPid pid, const char *field, guint64 *out_kib, GError **error);
+/* open descriptors of @pid, and how many of them are TCP sockets in
+ * CLOSE_WAIT (the peer closed, this side never did) */
+guint bench_proc_count_fds (GPid pid, guint *out_tcp_close_wait);
 /* /proc/loadavg, first three fields */
 char *bench_loadavg (void);
 
