@@ -154,6 +154,7 @@ start_helper (BangerKitNetns *ns, GError **error)
   g_autofree char *ns_path = g_build_filename ("/run/netns", ns->name, NULL);
   const char *helper = g_getenv ("BANGER_TEST_HELPER");
   const char *qemu_env = g_getenv ("BANGER_QEMU");
+  const char *firecracker = g_getenv ("BANGER_KIT_FIRECRACKER");
   int nsfd;
 
   if (mount == NULL)
@@ -174,6 +175,9 @@ start_helper (BangerKitNetns *ns, GError **error)
   g_free (config->state_dir);
   config->state_dir = g_strdup (ns->state_dir);
   config->qemu_path = g_strdup (qemu);
+  /* bench/ runs Firecracker VMs (the fake) through the kit's helper */
+  if (firecracker != NULL && firecracker[0])
+    config->firecracker_path = g_strdup (firecracker);
   config->cgroup_root = g_strdup (ns->cgroup_root);
   config->socket_path = g_strdup (ns->socket_path);
   if (!banger_install_config_save (config, config_path, error))

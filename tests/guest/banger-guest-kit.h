@@ -55,7 +55,8 @@ typedef struct
 #define BANGER_KIT_OWNER_GID 65534
 
 /* A namespace named <prefix>-<pid> with lo up, a bangerd-root inside it
- * (the binary: $BANGER_TEST_HELPER, else the one this build made), and the
+ * (the binary: $BANGER_TEST_HELPER, else the one this build made; its
+ * install config names $BANGER_KIT_FIRECRACKER as firecracker= when set), and the
  * VM's tap made by it, up, holding 172.30.0.1/30 (the guest gets .2). */
 BangerKitNetns *banger_kit_netns_new (const char *prefix, GError **error);
 /* Replace the tap: priv.cleanup_vm of the current VM id (its VMM, if

@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later
+ *
+ * bench-create-exec: `banger vm create` → `banger vm exec NAME -- true` on
+ * the real test guest (QEMU, TCG) against a bare QEMU of the same guest
+ * and an SSH poll, in one run.
+ *
+ *   banger  the CLI (a process per command, as a user runs it) against a
+ *           bangerd running as an unprivileged owner (uid 65534) with the
+ *           guest kit's bangerd-root: `vm create` (rootfs copy, key
+ *           injection, tap, NAT, launch, boot, the engine's wait for SSH),
+ *           then `vm exec -- true`; timed from the spawn of the create to
+ *           the exit of the exec; `vm rm` after (not timed)
+ *   bare    bench-qemu-bare.h: the guest's rootfs copied and a key injected
+ *           (timed apart: "prep"), then a hand-written qemu-system-x86_64
+ *           on the kit's tap, timed from the spawn to the first successful
+ *           `ssh … true` (banner probed every 20 ms first)
+ *
+ * alternating which goes first, in one network namespace the bench makes
+ * and removes (the kit's).  Prints each pair, the medians and the ratios,
+ * and the engine's step medians for its creates.
+ *
+ *   sudo build/bench/bench-create-exec [-n PAIRS (3)] [--arp-retrans-ms MS]
+ *
+ * --arp-retrans-ms sets the namespace's ARP retransmit time before the
+ * first create (a diagnostic: how much of the engine's wait for SSH is
+ * address resolution of a guest whose network is not up yet).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench-engine-env.h"
+#include "bench-qemu-bare.h"
+
+#ifndef BANGER_CLI_PATH
+#error "BANGER_CLI_PATH must name the banger this build makes"
+#endif
+
+G_NORETURN static void
+die (const char *what, GError *error)
+{
+  bench_engine_die ("bench-create-exec", what, error);
+}
+
+/* `banger --socket S ARGS…`; dies unless it exits 0.  Seconds taken. */
+static double
+cli (BenchEngine *e, const char *const *args)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *err = NULL;
+  gint64 t0;
+  int status = 0;
+
+  g_ptr_array_add (argv, g_strdup (BANGER_CLI_PATH));
+  g_ptr_array_add (argv, g_strdup_printf ("--socket=%s", e->socket));
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, g_strdup (args[i]));
+  g_ptr_array_add (argv, NULL);
+  t0 = g_get_monotonic_time ();
+  if (!g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                     NULL, &err, &status, &error))
+    die ("spawn banger", error);
+  if (!g_spawn_check_wait_status (status, &error))
+    {
+      g_printerr ("bench-create-exec: banger %s %s: %s\n", args[0], args[1], err);
+      die ("banger", error);
+    }
+  return (g_get_monotonic_time () - t0) / 1e6;
+}
+
+static void
+banger_run (BenchEngine *e, const char *name, double *create_s, double *exec_s)
+{
+  const char *create[] = { "vm", "create", name, "--image", "guest", "--kernel", "k", NULL };
+  const char *exec[] = { "vm", "exec", name, "--", "true", NULL };
+  const char *rm[] = { "vm", "rm", name, NULL };
+
+  *create_s = cli (e, create);
+  *exec_s = cli (e, exec);
+  cli (e, rm);
+}
+
+static GArray *
+darray (void)
+{
+  return g_array_new (FALSE, FALSE, sizeof (double));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GArray) b_total = darray (), b_create = darray (), b_exec = darray ();
+  g_autoptr (GArray) r_ssh = darray (), r_prep = darray (), r_all = darray ();
+  g_autoptr (GHashTable) steps = NULL;
+  g_autoptr (GPtrArray) order = NULL;
+  g_autofree char *load0 = NULL, *load1 = NULL;
+  BenchEngine *e;
+  int n = 3;
+  double bt, rs, ra;
+  guint fds0, fds1, cw0, cw1;
+  int arp_ms = 0;
+
+  for (int i = 1; i < argc; i++)
+    {
+      if (strcmp (argv[i], "-n") == 0 && i + 1 < argc)
+        n = atoi (argv[++i]);
+      else if (strcmp (argv[i], "--arp-retrans-ms") == 0 && i + 1 < argc)
+        arp_ms = atoi (argv[++i]);
+      else
+        {
+          g_printerr ("usage: bench-create-exec [-n PAIRS] [--arp-retrans-ms MS]\n");
+          return 2;
+        }
+    }
+  if (n < 1 || n > 50 || geteuid () != 0)
+    {
+      g_printerr ("bench-create-exec: PAIRS must be 1..50, and it needs root\n");
+      return 2;
+    }
+  load0 = bench_loadavg ();
+  e = bench_engine_new ("bench-exec", BENCH_DEPLOY_HELPER, FALSE, &error);
+  if (e == NULL)
+    die ("setup", error);
+  if (arp_ms > 0)
+    {
+      /* diagnostic: the ARP retransmit time (default 1000 ms, 3 probes)
+       * of the bridge bangerd makes at its first create (a warm-up create,
+       * not timed; a new namespace has no neigh/default to set before) */
+      g_autofree char *set = g_strdup_printf ("net.ipv4.neigh.bngbr0.retrans_time_ms=%d", arp_ms);
+      const char *argv_sysctl[] = { "ip", "netns", "exec", e->ns, "sysctl", "-q", "-w", set, NULL };
+      double c, x;
+
+      banger_run (e, "warm-1", &c, &x);
+      if (!banger_kit_run (argv_sysctl, NULL, &error))
+        die ("sysctl", error);
+      g_print ("# ARP retransmit time in the namespace: %d ms (diagnostic)\n", arp_ms);
+    }
+  fds0 = bench_proc_count_fds (bench_engine_daemon_pid (e), &cw0);
+  g_print ("# vm create -> vm exec true (banger CLI, bangerd uid 65534 + bangerd-root) vs bare "
+           "QEMU + SSH poll, test guest, TCG; %d pairs; seconds\n",
+           n);
+  g_print ("| pair | banger create | banger exec | **banger total** | bare prep | **bare spawn -> "
+           "ssh** | bare prep + boot |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+  for (int i = 0; i < n; i++)
+    {
+      double c = 0, x = 0, prep = 0, s = 0, banner = 0, t, a;
+      g_autofree char *name = g_strdup_printf ("vm-%d", i + 1);
+
+      if (i % 2 == 0)
+        {
+          banger_run (e, name, &c, &x);
+          if (!bench_qemu_bare_run (e->guest_dir, e->kit, FALSE, &prep, &s, &banner, &error))
+            die ("bare", error);
+        }
+      else
+        {
+          if (!bench_qemu_bare_run (e->guest_dir, e->kit, FALSE, &prep, &s, &banner, &error))
+            die ("bare", error);
+          banger_run (e, name, &c, &x);
+        }
+      t = c + x;
+      a = prep + s;
+      g_array_append_val (b_create, c);
+      g_array_append_val (b_exec, x);
+      g_array_append_val (b_total, t);
+      g_array_append_val (r_prep, prep);
+      g_array_append_val (r_ssh, s);
+      g_array_append_val (r_all, a);
+      g_print ("| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", i + 1, c, x, t, prep, s, a);
+    }
+  bt = bench_median (b_total);
+  rs = bench_median (r_ssh);
+  ra = bench_median (r_all);
+  g_print ("| median | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |\n", bench_median (b_create),
+           bench_median (b_exec), bt, bench_median (r_prep), rs, ra);
+  g_print ("\nratio of medians: banger total / bare spawn->ssh %.2f (%+.2f s); banger total / "
+           "bare prep+boot %.2f\n",
+           bt / rs, bt - rs, bt / ra);
+  steps = bench_engine_read_steps (e, "vm-", &order, &error);
+  if (steps == NULL)
+    die ("log", error);
+  g_print ("engine steps (median s):");
+  for (guint i = 0; i < order->len; i++)
+    g_print (" %s %.3f", (const char *)order->pdata[i],
+             bench_median (g_hash_table_lookup (steps, order->pdata[i])));
+  {
+    /* the engine's own account of its wait for SSH, per VM */
+    g_autofree char *log = NULL;
+    g_auto (GStrv) lines = NULL;
+    if (g_file_get_contents (e->log, &log, NULL, NULL))
+      {
+        lines = g_strsplit (log, "\n", -1);
+        for (guint i = 0; lines[i]; i++)
+          {
+            const char *m = strstr (lines[i], " answers on SSH at ");
+            const char *vm = strstr (lines[i], ": vm-");
+            if (m != NULL && vm != NULL)
+              g_print ("\n  bangerd: %s", vm + 2);
+          }
+      }
+  }
+  load1 = bench_loadavg ();
+  g_print ("\nload average before: %s, after: %s\n", load0, load1);
+  fds1 = bench_proc_count_fds (bench_engine_daemon_pid (e), &cw1);
+  g_print ("bangerd's open descriptors: %u before the pairs, %u after %d creates, execs and "
+           "removes (TCP in CLOSE_WAIT: %u, then %u)\n",
+           fds0, fds1, n, cw0, cw1);
+  bench_engine_free (e);
+  return 0;
+}
