@@ -65,7 +65,9 @@ main (int argc, char **argv)
   g_autoptr (BangerPrivServer) server = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   BangerPrivState *state;
-  BangerPrivServerLimits limits = { 16, 5000, 600000 };
+  /* 64 connections per uid: a client is one connection carrying its calls one
+   * at a time, and a subscriber holds one more (bench: 20 parallel creates) */
+  BangerPrivServerLimits limits = { 64, 5000, 600000 };
   gboolean version = FALSE;
   g_autofree char *socket_path = NULL;
   g_autofree char *config_path = NULL;
