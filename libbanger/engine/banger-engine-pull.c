@@ -141,6 +141,15 @@ banger_engine_pull_report (BangerEngine *self, const BangerEngineProgress *progr
   g_mutex_unlock (&p->lock);
   if (func != NULL)
     func (progress, data);
+  /* and on the event stream: a progress event of kind "pull", its step the
+   * phase (a download's: the blob's digest, index the blob's: 0 config,
+   * 1.. layers), its bytes the whole pull's */
+  banger_engine_emit_progress (
+      self, progress->op_id, "pull", progress->ref,
+      progress->phase == BANGER_ENGINE_PULL_DOWNLOAD && progress->blob != NULL
+          ? progress->blob
+          : banger_engine_pull_phase_to_string (progress->phase),
+      progress->index, 0, progress->total_done, progress->total_size);
 }
 
 void

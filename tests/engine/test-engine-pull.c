@@ -41,14 +41,14 @@ static RegFixture *plain;
 static RegFixture *tls;
 static RegFront *front;
 static char *ca_path;
-static char *guest_manifest;   /* test/guest:v1 */
-static char *joined_manifest;  /* test/joined:v1 */
-static guint joined_blobs;     /* its config + layers */
-static char *corrupt_layer;    /* test/corrupt:v1's damaged layer */
-static char *kernel_manifest;  /* test/kernel:v1 */
+static char *guest_manifest;  /* test/guest:v1 */
+static char *joined_manifest; /* test/joined:v1 */
+static guint joined_blobs;    /* its config + layers */
+static char *corrupt_layer;   /* test/corrupt:v1's damaged layer */
+static char *kernel_manifest; /* test/kernel:v1 */
 static GBytes *kernel_bytes;
 static GBytes *initrd_bytes;
-static GBytes *url_kernel;     /* served by the front at /files/vmlinuz */
+static GBytes *url_kernel; /* served by the front at /files/vmlinuz */
 static char *url_kernel_sha;
 
 /* per test */
@@ -197,8 +197,7 @@ engine_with (const char *registries)
   BangerEngine *e;
 
   ck_assert (g_file_set_contents (conf, text, -1, NULL));
-  ck_assert_msg (banger_engine_config_load (c, conf, &error), "%s",
-                 error ? error->message : "");
+  ck_assert_msg (banger_engine_config_load (c, conf, &error), "%s", error ? error->message : "");
   c->state_dir = g_build_filename (tmpdir, "state", NULL);
   c->runtime_dir = g_build_filename (tmpdir, "run", NULL);
   e = banger_engine_new (g_steal_pointer (&c), &error);
@@ -226,8 +225,7 @@ teardown (void)
   const char *argv[] = { "rm", "-rf", tmpdir, NULL };
 
   g_clear_object (&engine);
-  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                NULL);
+  g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
   g_clear_pointer (&tmpdir, g_free);
 }
 
@@ -259,8 +257,8 @@ ext4_cat (const char *image, const char *path)
   char *out = NULL;
 
   ck_assert (g_spawn_sync (NULL, (char **)argv, NULL,
-                           G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out,
-                           NULL, NULL, NULL));
+                           G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                           NULL, NULL));
   return out;
 }
 
@@ -276,7 +274,34 @@ typedef struct
   guint64 total_size;
   gboolean monotonic;
   GHashTable *ops; /* op ids seen */
+  guint sub;       /* the event stream subscription */
+  guint events;    /* progress events of kind "pull" */
+  guint64 event_done;
+  guint64 event_total;
 } Seen;
+
+/* The same progress on the engine's event stream (what a subscribed
+ * BangerClient gets as ::progress). */
+static gboolean
+on_event (JsonNode *event, gpointer data)
+{
+  Seen *s = data;
+  JsonObject *o = json_node_get_object (event);
+
+  if (g_strcmp0 (json_object_get_string_member_with_default (o, "type", NULL), "progress") != 0
+      || g_strcmp0 (json_object_get_string_member_with_default (o, "kind", NULL), "pull") != 0)
+    return TRUE;
+  g_mutex_lock (&s->lock);
+  s->events++;
+  /* a download's step is its blob's digest; its bytes the whole pull's */
+  if (g_str_has_prefix (json_object_get_string_member_with_default (o, "step", ""), "sha256:"))
+    {
+      s->event_done = (guint64)json_object_get_int_member_with_default (o, "bytes_done", 0);
+      s->event_total = (guint64)json_object_get_int_member_with_default (o, "bytes_total", 0);
+    }
+  g_mutex_unlock (&s->lock);
+  return TRUE;
+}
 
 static void
 on_progress (const BangerEngineProgress *p, gpointer data)
@@ -322,6 +347,7 @@ seen_new (void)
   s->monotonic = TRUE;
   s->ops = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   banger_engine_set_progress_func (engine, on_progress, s, NULL);
+  s->sub = banger_engine_subscribe (engine, on_event, s, NULL);
   return s;
 }
 
@@ -329,6 +355,7 @@ static void
 seen_free (Seen *s)
 {
   banger_engine_set_progress_func (engine, NULL, NULL, NULL);
+  banger_engine_unsubscribe (engine, s->sub);
   g_hash_table_unref (s->ops);
   g_mutex_clear (&s->lock);
   g_free (s);
@@ -348,8 +375,7 @@ START_TEST (test_image_pull_ls_prune)
   guint removed = 0;
   guint64 bytes = 0;
 
-  image = banger_engine_image_pull (engine, FRONT "/test/guest:v1", NULL, 0, "op-1", NULL,
-                                    &error);
+  image = banger_engine_image_pull (engine, FRONT "/test/guest:v1", NULL, 0, "op-1", NULL, &error);
   ck_assert_msg (image != NULL, "%s", error ? error->message : "");
   ck_assert_str_eq (image->name, "guest-v1");
   ck_assert_str_eq (image->ref, FRONT "/test/guest:v1");
@@ -369,6 +395,10 @@ START_TEST (test_image_pull_ls_prune)
   ck_assert_uint_eq (seen->done, 1);
   ck_assert_uint_eq (g_hash_table_size (seen->ops), 1);
   ck_assert (g_hash_table_contains (seen->ops, "op-1"));
+  /* … and on the event stream, the downloads ending at the whole size */
+  ck_assert_uint_gt (seen->events, seen->downloads);
+  ck_assert_uint_eq (seen->event_total, seen->total_size);
+  ck_assert_uint_eq (seen->event_done, seen->total_size);
   ck_assert_uint_eq (regfix_front_count (front, "/blobs/"), 2);
   /* no staging left */
   {
@@ -377,8 +407,7 @@ START_TEST (test_image_pull_ls_prune)
   }
 
   /* again: up to date, the same record, no blob downloaded again */
-  again = banger_engine_image_pull (engine, FRONT "/test/guest:v1", NULL, 0, "op-2", NULL,
-                                    &error);
+  again = banger_engine_image_pull (engine, FRONT "/test/guest:v1", NULL, 0, "op-2", NULL, &error);
   ck_assert_msg (again != NULL, "%s", error ? error->message : "");
   ck_assert_str_eq (again->id, image->id);
   ck_assert_uint_eq (regfix_front_count (front, "/blobs/"), 2);
@@ -467,8 +496,8 @@ START_TEST (test_bad_digest_leaves_nothing)
   g_autofree char *images = g_build_filename (tmpdir, "state", "images", NULL);
   g_autofree char *tmp = g_build_filename (tmpdir, "state", "oci", "tmp", NULL);
 
-  ck_assert_ptr_null (banger_engine_image_pull (engine, REGISTRY "/test/corrupt:v1", NULL, 0,
-                                                NULL, NULL, &error));
+  ck_assert_ptr_null (
+      banger_engine_image_pull (engine, REGISTRY "/test/corrupt:v1", NULL, 0, NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_PROTOCOL);
   ck_assert_msg (strstr (error->message, "does not match its digest") != NULL, "%s",
                  error->message);
@@ -498,8 +527,8 @@ START_TEST (test_guest_contract)
   g_autoptr (GPtrArray) list = NULL;
   g_autofree char *images = g_build_filename (tmpdir, "state", "images", NULL);
 
-  ck_assert_ptr_null (banger_engine_image_pull (engine, REGISTRY "/test/nossh:v1", NULL, 0, NULL,
-                                                NULL, &error));
+  ck_assert_ptr_null (
+      banger_engine_image_pull (engine, REGISTRY "/test/nossh:v1", NULL, 0, NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
   ck_assert_msg (strstr (error->message, "SSH server") != NULL, "%s", error->message);
   ck_assert_msg (strstr (error->message, "/sbin/init") == NULL, "%s", error->message);
@@ -513,8 +542,8 @@ START_TEST (test_missing_ref)
 {
   g_autoptr (GError) error = NULL;
 
-  ck_assert_ptr_null (banger_engine_image_pull (engine, REGISTRY "/test/none:v1", NULL, 0, NULL,
-                                                NULL, &error));
+  ck_assert_ptr_null (
+      banger_engine_image_pull (engine, REGISTRY "/test/none:v1", NULL, 0, NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
   g_clear_error (&error);
   ck_assert_ptr_null (banger_engine_image_pull (engine, "Bad//ref", NULL, 0, NULL, NULL, &error));
@@ -523,8 +552,8 @@ START_TEST (test_missing_ref)
   /* not listed as insecure: HTTPS, which this registry does not speak */
   g_clear_object (&engine);
   engine = engine_with ("");
-  ck_assert_ptr_null (banger_engine_image_pull (engine, REGISTRY "/test/guest:v1", NULL, 0, NULL,
-                                                NULL, &error));
+  ck_assert_ptr_null (
+      banger_engine_image_pull (engine, REGISTRY "/test/guest:v1", NULL, 0, NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_PROTOCOL);
   ck_assert_msg (strstr (error->message, "insecure=") != NULL, "%s", error->message);
 }
@@ -537,16 +566,16 @@ START_TEST (test_tls_registry)
   g_autofree char *conf = g_strdup_printf ("ca=%s", ca_path);
 
   /* the system's CAs do not know the test's CA */
-  ck_assert_ptr_null (banger_engine_image_pull (engine, TLS_REGISTRY "/test/tls:v1", NULL, 0,
-                                                NULL, NULL, &error));
+  ck_assert_ptr_null (
+      banger_engine_image_pull (engine, TLS_REGISTRY "/test/tls:v1", NULL, 0, NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
   ck_assert_msg (strstr (error->message, "certificate") != NULL, "%s", error->message);
   g_clear_error (&error);
   /* trusted through [registries] ca= */
   g_clear_object (&engine);
   engine = engine_with (conf);
-  image = banger_engine_image_pull (engine, TLS_REGISTRY "/test/tls:v1", NULL, 0, NULL, NULL,
-                                    &error);
+  image
+      = banger_engine_image_pull (engine, TLS_REGISTRY "/test/tls:v1", NULL, 0, NULL, NULL, &error);
   ck_assert_msg (image != NULL, "%s", error ? error->message : "");
   ck_assert_str_eq (image->name, "tls-v1");
 }
@@ -596,8 +625,8 @@ START_TEST (test_kernel_artifact)
     ck_assert_uint_eq (count_entries (dir, NULL), 2);
   }
   /* a root file system image is no kernel */
-  ck_assert_ptr_null (banger_engine_kernel_pull (engine, REGISTRY "/test/guest:v1", "g", NULL,
-                                                 NULL, NULL, &error));
+  ck_assert_ptr_null (
+      banger_engine_kernel_pull (engine, REGISTRY "/test/guest:v1", "g", NULL, NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
   g_clear_error (&error);
   {
@@ -647,8 +676,8 @@ START_TEST (test_kernel_url)
   /* plain HTTP only for insecure hosts */
   g_clear_object (&engine);
   engine = engine_with ("");
-  ck_assert_ptr_null (banger_engine_kernel_pull (engine, url, "k2", url_kernel_sha, NULL, NULL,
-                                                 &error));
+  ck_assert_ptr_null (
+      banger_engine_kernel_pull (engine, url, "k2", url_kernel_sha, NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
 }
 END_TEST
@@ -672,8 +701,8 @@ START_TEST (test_resolve_pulls_if_missing)
   second = banger_engine_image_resolve (engine, "guest-v1", NULL, NULL, &error);
   ck_assert_str_eq (second, "guest-v1");
   /* a reference the registry lacks: its error, saying what was tried */
-  ck_assert_ptr_null (banger_engine_image_resolve (engine, REGISTRY "/test/absent:v1", NULL, NULL,
-                                                   &error));
+  ck_assert_ptr_null (
+      banger_engine_image_resolve (engine, REGISTRY "/test/absent:v1", NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
   ck_assert_msg (strstr (error->message, "No image named '" REGISTRY "/test/absent:v1' here, "
                                          "and pulling")
@@ -773,11 +802,10 @@ START_TEST (test_registries_config)
   /* an auth-file that is not there fails the pull, naming it */
   g_clear_object (&engine);
   engine = engine_with ("insecure=" REGISTRY "\nauth-file=/nonexistent/auth.json");
-  ck_assert_ptr_null (banger_engine_image_pull (engine, REGISTRY "/test/guest:v1", NULL, 0, NULL,
-                                                NULL, &error));
+  ck_assert_ptr_null (
+      banger_engine_image_pull (engine, REGISTRY "/test/guest:v1", NULL, 0, NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
-  ck_assert_msg (strstr (error->message, "/nonexistent/auth.json") != NULL, "%s",
-                 error->message);
+  ck_assert_msg (strstr (error->message, "/nonexistent/auth.json") != NULL, "%s", error->message);
   g_clear_error (&error);
   /* ~/.docker/config.json is read when present (a malformed one fails) */
   g_clear_object (&engine);
@@ -787,14 +815,14 @@ START_TEST (test_registries_config)
     g_autofree char *cfg = g_build_filename (docker, "config.json", NULL);
     ck_assert (g_mkdir (docker, 0700) == 0);
     ck_assert (g_file_set_contents (cfg, "[not an object]", -1, NULL));
-    ck_assert_ptr_null (banger_engine_image_pull (engine, REGISTRY "/test/guest:v1", NULL, 0,
-                                                  NULL, NULL, &error));
+    ck_assert_ptr_null (
+        banger_engine_image_pull (engine, REGISTRY "/test/guest:v1", NULL, 0, NULL, NULL, &error));
     banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
     g_clear_error (&error);
-    ck_assert (g_file_set_contents (cfg, "{\"auths\":{\"" REGISTRY "\":{\"auth\":\"dTpw\"}}}", -1,
-                                    NULL));
-    image = banger_engine_image_pull (engine, REGISTRY "/test/guest:v1", NULL, 0, NULL, NULL,
-                                      &error);
+    ck_assert (
+        g_file_set_contents (cfg, "{\"auths\":{\"" REGISTRY "\":{\"auth\":\"dTpw\"}}}", -1, NULL));
+    image
+        = banger_engine_image_pull (engine, REGISTRY "/test/guest:v1", NULL, 0, NULL, NULL, &error);
     ck_assert_msg (image != NULL, "%s", error ? error->message : "");
   }
 }
