@@ -517,8 +517,9 @@ START_TEST (test_two_clients)
   g_autofree char *states = NULL, *steps = NULL;
   Seen seen = { 0 };
   Seen seen_a = { 0 };
-  const char *const create_steps[] = { "rootfs", "work-disk", "inject-key", "lease", "tap",
-                                       "nat",    "launch",    "start",      "ssh" };
+  const char *const create_steps[]
+      = { "rootfs", "workspace", "work-disk", "inject-key", "lease", "rootfs-device", "tap",
+          "nat",    "publish",   "launch",    "start",      "ssh",   "workspace" };
 
   g_object_set_data (G_OBJECT (a), "env-ns", env->ns);
   g_object_set_data (G_OBJECT (a), "env-dir", env->dir);
@@ -636,9 +637,9 @@ START_TEST (test_embedded)
   ITERATE_UNTIL (has (seen.states, "em-1:stopped"), 10);
   states = joined (seen.states);
   ck_assert_str_eq (states, "em-1:creating em-1:stopped");
-  ck_assert_uint_eq (seen.progress->len, 4);
-  ck_assert_str_eq (seen.progress->pdata[0], "vm.create:em-1:rootfs:1/4");
-  ck_assert_str_eq (seen.progress->pdata[3], "vm.create:em-1:lease:4/4");
+  ck_assert_uint_eq (seen.progress->len, 5);
+  ck_assert_str_eq (seen.progress->pdata[0], "vm.create:em-1:rootfs:1/5");
+  ck_assert_str_eq (seen.progress->pdata[4], "vm.create:em-1:lease:5/5");
 
   /* streaming exec embedded: a typed error (the VM is stopped) */
   banger_client_vm_exec_stream_async (client, "em-1", argv, NULL, NULL, NULL, done_cb, &r3);

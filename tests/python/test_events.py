@@ -155,10 +155,11 @@ class Events(unittest.TestCase):
         self.assertEqual(watcher.states, [(name, Banger.VmState.CREATING),
                                           (name, Banger.VmState.STOPPED)])
         self.assertEqual([(p[1], p[2], p[3], p[4], p[5]) for p in watcher.progress],
-                         [('vm.create', name, 'rootfs', 1, 4),
-                          ('vm.create', name, 'work-disk', 2, 4),
-                          ('vm.create', name, 'inject-key', 3, 4),
-                          ('vm.create', name, 'lease', 4, 4)])
+                         [('vm.create', name, 'rootfs', 1, 5),
+                          ('vm.create', name, 'workspace', 2, 5),
+                          ('vm.create', name, 'work-disk', 3, 5),
+                          ('vm.create', name, 'inject-key', 4, 5),
+                          ('vm.create', name, 'lease', 5, 5)])
         self.assertEqual(len({p[0] for p in watcher.progress}), 1)
 
         # the streaming exec through GI: a stopped VM is a typed error
