@@ -11,7 +11,9 @@
 #include <libdevmapper.h>
 #include <linux/loop.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "banger-dm.h"
@@ -241,6 +243,43 @@ real_dm_get_uuid (BangerHostBackend *self, const char *name, GError **error)
   return uuid;
 }
 
+/* /dev/mapper/<name> resolved (udev makes it a symlink to ../dm-N; without
+ * udev libdevmapper makes it a node) and device-mapper's own word on the
+ * device number of @name. */
+static char *
+real_dm_device_node (BangerHostBackend *self, const char *name, dev_t *out_rdev,
+                     GError **error)
+{
+  g_autofree char *path = g_strconcat ("/dev/mapper/", name, NULL);
+  struct dm_task *dmt;
+  struct dm_info info;
+  char *node;
+
+  dmt = dm_task_create (DM_DEVICE_INFO);
+  if (dmt == NULL || !dm_task_set_name (dmt, name))
+    {
+      if (dmt)
+        dm_task_destroy (dmt);
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Cannot query dm device '%s'",
+                   name);
+      return NULL;
+    }
+  if (!dm_run (dmt, "info", name, error))
+    return NULL;
+  if (!dm_task_get_info (dmt, &info) || !info.exists)
+    {
+      dm_task_destroy (dmt);
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND, "No dm device '%s'", name);
+      return NULL;
+    }
+  *out_rdev = makedev (info.major, info.minor);
+  dm_task_destroy (dmt);
+  node = realpath (path, NULL);
+  if (node == NULL)
+    banger_set_error_from_errno (error, errno, "Cannot resolve '%s'", path);
+  return node;
+}
+
 static gboolean
 real_dm_remove (BangerHostBackend *self, const char *name, GError **error)
 {
@@ -267,6 +306,7 @@ real_dm_remove (BangerHostBackend *self, const char *name, GError **error)
 static BangerHostBackend real_backend = {
   real_dm_available, real_loop_attach, real_loop_find, real_loop_detach,
   real_dm_create,    real_dm_get_uuid, real_dm_remove, NULL,
+  NULL,              real_dm_device_node,
 };
 
 BangerHostBackend *

@@ -88,6 +88,15 @@ banger_dm_snapshot_create (BangerPrivState *state, const char *vm_id, int base_f
       detach_quietly (b, base_dev, base_tag);
       return FALSE;
     }
+  /* The owner's QEMU and debugfs open the node (bangerd-root); on a refusal
+   * the device goes again rather than stay root's. */
+  if (!banger_dm_node_give (b, name, uuid, state->owner_uid, state->owner_gid, error))
+    {
+      b->dm_remove (b, name, NULL);
+      detach_quietly (b, cow_dev, cow_tag);
+      detach_quietly (b, base_dev, base_tag);
+      return FALSE;
+    }
   if (out_device != NULL)
     *out_device = b->dm_device_path != NULL ? b->dm_device_path (b, name)
                                             : g_strconcat ("/dev/mapper/", name, NULL);

@@ -9,6 +9,8 @@
  * ioctls). */
 #pragma once
 
+#include <sys/types.h>
+
 #include "banger-priv-op.h"
 
 G_BEGIN_DECLS
@@ -37,6 +39,13 @@ struct _BangerHostBackend
    * "/dev/mapper/<name>"); a fake names a file the engine's tests can
    * write the SSH key into. */
   char *(*dm_device_path) (BangerHostBackend *self, const char *name);
+  /* Nullable (then nothing is handed to the owner): the device node of dm
+   * device @name, already resolved (the real one: /dev/mapper/<name>
+   * resolved to /dev/dm-N), and in @out_rdev the device number
+   * device-mapper itself gives for @name.  banger_dm_node_give() checks
+   * the node against it. */
+  char *(*dm_device_node) (BangerHostBackend *self, const char *name, dev_t *out_rdev,
+                           GError **error);
 };
 
 BangerHostBackend *banger_host_backend_real (void);
@@ -52,6 +61,14 @@ gboolean banger_dm_available (BangerPrivState *state, GError **error);
 gboolean banger_dm_snapshot_create (BangerPrivState *state, const char *vm_id, int base_fd,
                                     guint64 base_size, int cow_fd, char **out_device,
                                     GError **error);
+/* Hand the node of the dm device @name (carrying @uuid) to @uid:@gid, mode
+ * 0600, so the owner's QEMU and tools can open it.  The node is opened
+ * O_PATH|O_NOFOLLOW and refused (PERMISSION_DENIED, nothing changed) unless
+ * it is a block device whose major and minor are exactly those
+ * device-mapper reports for @name; the change goes through that fd.  A
+ * backend without dm_device_node: nothing to do. */
+gboolean banger_dm_node_give (BangerHostBackend *b, const char *name, const char *uuid,
+                              uid_t uid, gid_t gid, GError **error);
 /* The block device of @vm_id's snapshot when it exists and carries banger's
  * UUID (priv.launch_vmm accepts it as the rootfs); NULL otherwise. */
 char *banger_dm_own_device (BangerPrivState *state, const char *vm_id);

@@ -7,10 +7,12 @@
  * backend (names, table, refuse-foreign-device, rollback). */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -553,7 +555,15 @@ typedef struct
   int next_loop;
   const char *fail;        /* "attach-cow", "create", … */
   gboolean available;
+  /* With node_dir, create also makes a real block node node_dir/dm-0 of
+   * FAKE_DM_MAJOR:0 and dm_device_node names it; node_trick makes the hook
+   * name something else instead: "symlink" (to dm-0), "fifo", "major" (a
+   * loop device's 7:0), "minor" (FAKE_DM_MAJOR:1, another dm device). */
+  char *node_dir;
+  const char *node_trick;
 } FakeBackend;
+
+#define FAKE_DM_MAJOR 250
 
 static gboolean
 fake_available (BangerHostBackend *b, GError **error)
@@ -629,6 +639,13 @@ fake_create (BangerHostBackend *b, const char *name, const char *uuid, const cha
       return FALSE;
     }
   g_hash_table_insert (f->dm, g_strdup (name), g_strdup (uuid));
+  if (f->node_dir != NULL)
+    {
+      g_autofree char *dm0 = g_build_filename (f->node_dir, "dm-0", NULL);
+      /* the kernel's node: root's, 0660 */
+      ck_assert (mknod (dm0, S_IFBLK | 0660, makedev (FAKE_DM_MAJOR, 0)) == 0);
+      ck_assert (chmod (dm0, 0660) == 0);
+    }
   return TRUE;
 }
 
@@ -656,6 +673,32 @@ fake_remove (BangerHostBackend *b, const char *name, GError **error)
   return TRUE;
 }
 
+static char *
+fake_device_node (BangerHostBackend *b, const char *name, dev_t *out_rdev, GError **error)
+{
+  FakeBackend *f = (FakeBackend *) b;
+  g_autofree char *dm0 = g_build_filename (f->node_dir, "dm-0", NULL);
+  const char *trick = f->node_trick ? f->node_trick : "";
+  char *node;
+
+  ck_assert_ptr_nonnull (g_hash_table_lookup (f->dm, name));
+  *out_rdev = makedev (FAKE_DM_MAJOR, 0);
+  if (g_str_equal (trick, ""))
+    return g_steal_pointer (&dm0);
+  node = g_build_filename (f->node_dir, trick, NULL);
+  if (g_str_equal (trick, "symlink"))
+    ck_assert (symlink (dm0, node) == 0);
+  else if (g_str_equal (trick, "fifo"))
+    ck_assert (mkfifo (node, 0660) == 0);
+  else if (g_str_equal (trick, "major"))
+    ck_assert (mknod (node, S_IFBLK | 0660, makedev (7, 0)) == 0);
+  else
+    ck_assert (mknod (node, S_IFBLK | 0660, makedev (FAKE_DM_MAJOR, 1)) == 0);
+  if (!g_str_equal (trick, "symlink"))
+    ck_assert (chmod (node, 0660) == 0);
+  return node;
+}
+
 static FakeBackend *
 fake_new (void)
 {
@@ -672,6 +715,17 @@ fake_new (void)
 static void
 fake_free (FakeBackend *f)
 {
+  if (f->node_dir != NULL)
+    {
+      const char *names[] = { "dm-0", "symlink", "fifo", "major", "minor" };
+      for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+        {
+          g_autofree char *p = g_build_filename (f->node_dir, names[i], NULL);
+          unlink (p);
+        }
+      g_rmdir (f->node_dir);
+      g_free (f->node_dir);
+    }
   g_ptr_array_unref (f->calls);
   g_hash_table_unref (f->dm);
   g_hash_table_unref (f->loops);
@@ -903,6 +957,111 @@ START_TEST (test_dm_unsupported)
 }
 END_TEST
 
+/* The fake with real device nodes, and an owner that is not us (the files
+ * handed over to it), so the helper's chown is really seen. */
+static BangerPrivState *
+dm_node_state (FakeBackend *f, char **params_out)
+{
+  BangerPrivState *state = dm_state (f, params_out);
+  g_autofree char *base = g_build_filename (state->state_dir, "base.ext4", NULL);
+  g_autofree char *cow = g_build_filename (state->state_dir, "web-1.cow", NULL);
+  g_autoptr (GError) error = NULL;
+
+  ck_assert (chown (base, HOST_TEST_OWNER_UID, HOST_TEST_OWNER_GID) == 0);
+  ck_assert (chown (cow, HOST_TEST_OWNER_UID, HOST_TEST_OWNER_GID) == 0);
+  state->owner_uid = HOST_TEST_OWNER_UID;
+  state->owner_gid = HOST_TEST_OWNER_GID;
+  f->parent.dm_device_node = fake_device_node;
+  f->node_dir = g_dir_make_tmp ("banger-dmnode-XXXXXX", &error);
+  g_assert_no_error (error);
+  return state;
+}
+
+static void
+assert_node (const char *path, uid_t uid, mode_t mode)
+{
+  struct stat st;
+
+  ck_assert_msg (lstat (path, &st) == 0, "%s: %s", path, g_strerror (errno));
+  ck_assert_msg (st.st_uid == uid && (st.st_mode & 07777) == mode, "%s: uid %u mode %o", path,
+                 (guint) st.st_uid, (guint) (st.st_mode & 07777));
+}
+
+START_TEST (test_dm_node_given_to_owner)
+{
+  FakeBackend *f = fake_new ();
+  g_autofree char *params = NULL;
+  BangerPrivState *state = dm_node_state (f, &params);
+  g_autofree char *dm0 = g_build_filename (f->node_dir, "dm-0", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = host_test_call (state, "priv.dm_snapshot_create", params, &error);
+  struct stat st;
+
+  g_assert_no_error (error);
+  ck_assert_ptr_nonnull (r);
+  /* exactly the device made: the owner's, 0600, still the same block device */
+  ck_assert (stat (dm0, &st) == 0 && S_ISBLK (st.st_mode));
+  ck_assert (st.st_rdev == makedev (FAKE_DM_MAJOR, 0));
+  ck_assert_uint_eq (st.st_uid, HOST_TEST_OWNER_UID);
+  ck_assert_uint_eq (st.st_gid, HOST_TEST_OWNER_GID);
+  ck_assert_uint_eq (st.st_mode & 07777, 0600);
+  host_test_state_free (state);
+  fake_free (f);
+}
+END_TEST
+
+START_TEST (test_dm_node_refusals)
+{
+  const char *tricks[] = { "symlink", "fifo", "major", "minor" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (tricks); i++)
+    {
+      FakeBackend *f = fake_new ();
+      g_autofree char *params = NULL;
+      BangerPrivState *state = dm_node_state (f, &params);
+      g_autofree char *dm0 = g_build_filename (f->node_dir, "dm-0", NULL);
+      g_autofree char *named = g_build_filename (f->node_dir, tricks[i], NULL);
+      g_autoptr (GError) e = NULL;
+      g_autoptr (JsonNode) r = NULL;
+
+      f->node_trick = tricks[i];
+      r = host_test_call (state, "priv.dm_snapshot_create", params, &e);
+      ck_assert_msg (r == NULL, "%s accepted", tricks[i]);
+      ck_assert_msg (e != NULL && e->code == BANGER_ERROR_PERMISSION_DENIED, "%s: %s", tricks[i],
+                     e ? e->message : "");
+      /* nothing handed over: neither what the hook named nor the real node
+       * (a symlink's target included), and the snapshot is gone again */
+      assert_node (named, 0, g_str_equal (tricks[i], "symlink") ? 0777 : 0660);
+      assert_node (dm0, 0, 0660);
+      ck_assert_uint_eq (g_hash_table_size (f->dm), 0);
+      ck_assert_uint_eq (g_hash_table_size (f->loops), 0);
+      host_test_state_free (state);
+      fake_free (f);
+    }
+}
+END_TEST
+
+START_TEST (test_dm_node_refuses_foreign_uuid)
+{
+  FakeBackend *f = fake_new ();
+  g_autofree char *params = NULL;
+  BangerPrivState *state = dm_node_state (f, &params);
+  g_autofree char *dm0 = g_build_filename (f->node_dir, "dm-0", NULL);
+  g_autoptr (GError) e = NULL;
+
+  /* a dm device under banger's name but not banger's UUID is never handed over */
+  g_hash_table_insert (f->dm, g_strdup ("banger-web-1-rootfs"), g_strdup ("LVM-abcdef"));
+  ck_assert (mknod (dm0, S_IFBLK | 0660, makedev (FAKE_DM_MAJOR, 0)) == 0);
+  ck_assert (chmod (dm0, 0660) == 0);
+  ck_assert (!banger_dm_node_give (&f->parent, "banger-web-1-rootfs", "BANGER-web-1", 4242, 4242,
+                                   &e));
+  banger_assert_error (e, BANGER_ERROR_PERMISSION_DENIED);
+  assert_node (dm0, 0, 0660);
+  host_test_state_free (state);
+  fake_free (f);
+}
+END_TEST
+
 /* A fake QEMU for the KVM boot probe: $FAKE_QEMU_PROBE=boots writes a
  * kernel banner to the -serial file, anything else stays silent; either
  * way it then waits to be killed. */
@@ -1026,6 +1185,9 @@ host_ops_suite (void)
   tcase_add_test (tc, test_dm_refuses_foreign);
   tcase_add_test (tc, test_dm_files_checked);
   tcase_add_test (tc, test_dm_unsupported);
+  tcase_add_test (tc, test_dm_node_given_to_owner);
+  tcase_add_test (tc, test_dm_node_refusals);
+  tcase_add_test (tc, test_dm_node_refuses_foreign_uuid);
   tcase_add_test (tc, test_status_kvm_is_the_cached_answer);
   suite_add_tcase (s, tc);
   return s;
