@@ -39,6 +39,15 @@ struct _BangerBlobStore
   int tmp_fd;   /* <path>/tmp */
 };
 
+/**
+ * BangerBlobStore:
+ *
+ * A content-addressed store of OCI blobs under one directory
+ * (`blobs/sha256/<hex>`): every blob verified against its digest before it
+ * appears, written atomically, pruned from the manifests still in use.
+ *
+ * Since: 0.2
+ */
 G_DEFINE_TYPE (BangerBlobStore, banger_blob_store, G_TYPE_OBJECT)
 
 struct _BangerBlobWriter

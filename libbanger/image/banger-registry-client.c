@@ -67,6 +67,15 @@ struct _BangerRegistryClient
   GTlsDatabase *tls_database; /* NULL: the system's CAs */
 };
 
+/**
+ * BangerRegistryClient:
+ *
+ * An OCI distribution client that pulls images into a #BangerBlobStore:
+ * bearer-token and Basic auth, retries with back-off, resumed and parallel
+ * blob downloads, every blob verified against its digest.
+ *
+ * Since: 0.2
+ */
 G_DEFINE_TYPE (BangerRegistryClient, banger_registry_client, G_TYPE_OBJECT)
 
 static void
@@ -348,23 +357,6 @@ banger_registry_client_load_credentials_file (BangerRegistryClient *client, cons
         banger_registry_client_set_credentials (client, registry, user, password);
     }
   return TRUE;
-}
-
-/**
- * banger_pulled_image_free:
- * @image: (nullable): a pull result
- */
-void
-banger_pulled_image_free (BangerPulledImage *image)
-{
-  if (image == NULL)
-    return;
-  g_free (image->reference);
-  g_free (image->index_digest);
-  g_free (image->manifest_digest);
-  g_free (image->config_digest);
-  g_clear_pointer (&image->layers, g_ptr_array_unref);
-  g_free (image);
 }
 
 /* ------------------------------------------------------------ progress */
@@ -1186,6 +1178,7 @@ pull_run (Pull *p, GCancellable *cancellable, GError **error)
   Conn c;
   guint n_threads;
 
+  g_atomic_ref_count_init (&result->ref_count);
   conn_init (&c, p->client, p->ref, p->abort);
   result->reference = banger_image_ref_to_string (p->ref);
   bytes = fetch_manifest (&c, banger_image_ref_get_reference (p->ref), &content_type, &digest,
@@ -1296,11 +1289,11 @@ pull_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   if (result == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, result, (GDestroyNotify) banger_pulled_image_free);
+    g_task_return_pointer (task, result, (GDestroyNotify) banger_pulled_image_unref);
 }
 
 /**
- * banger_registry_client_pull_async:
+ * banger_registry_client_pull_ref_async: (skip)
  * @client: a #BangerRegistryClient
  * @ref: the image to pull
  * @progress: (nullable) (scope notified): called with download progress, in
@@ -1319,10 +1312,10 @@ pull_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
  * stored manifest means a complete image.
  */
 void
-banger_registry_client_pull_async (BangerRegistryClient *client, BangerImageRef *ref,
-                                   BangerPullProgressFunc progress, gpointer progress_data,
-                                   GDestroyNotify progress_destroy, GCancellable *cancellable,
-                                   GAsyncReadyCallback callback, gpointer user_data)
+banger_registry_client_pull_ref_async (BangerRegistryClient *client, BangerImageRef *ref,
+                                       BangerPullProgressFunc progress, gpointer progress_data,
+                                       GDestroyNotify progress_destroy, GCancellable *cancellable,
+                                       GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
   Pull *p;
@@ -1330,7 +1323,7 @@ banger_registry_client_pull_async (BangerRegistryClient *client, BangerImageRef 
   g_return_if_fail (BANGER_IS_REGISTRY_CLIENT (client));
   g_return_if_fail (ref != NULL);
   task = g_task_new (client, cancellable, callback, user_data);
-  g_task_set_source_tag (task, banger_registry_client_pull_async);
+  g_task_set_source_tag (task, banger_registry_client_pull_ref_async);
   p = g_new0 (Pull, 1);
   g_mutex_init (&p->lock);
   p->client = g_object_ref (client);
@@ -1351,6 +1344,47 @@ banger_registry_client_pull_async (BangerRegistryClient *client, BangerImageRef 
   /* the thread reports cancellation as BANGER_ERROR_CANCELLED itself */
   g_task_set_check_cancellable (task, FALSE);
   g_task_run_in_thread (task, pull_thread);
+}
+
+/**
+ * banger_registry_client_pull_async:
+ * @client: a #BangerRegistryClient
+ * @reference: an image reference (`[registry/]repository[:tag][@digest]`,
+ *   Docker Hub's rules for the short forms)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the pull ends
+ * @user_data: (closure callback): data for @callback
+ *
+ * Pulls an image into the client's #BangerBlobStore: its manifest
+ * (through the index for the client's platform when @reference names an
+ * index), config and layers, each verified while it streams; blobs already
+ * in the store are not downloaded again, partial ones resume.  The manifest
+ * is stored last, so a stored manifest means a complete image.  A
+ * malformed @reference fails with %BANGER_ERROR_INVALID_ARGUMENT without
+ * any network use.
+ *
+ * Since: 0.2
+ */
+void
+banger_registry_client_pull_async (BangerRegistryClient *client, const char *reference,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  g_autoptr (BangerImageRef) ref = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (BANGER_IS_REGISTRY_CLIENT (client));
+  g_return_if_fail (reference != NULL);
+  ref = banger_image_ref_parse (reference, &error);
+  if (ref == NULL)
+    {
+      g_autoptr (GTask) task = g_task_new (client, cancellable, callback, user_data);
+      g_task_set_source_tag (task, banger_registry_client_pull_ref_async);
+      g_task_return_error (task, error);
+      return;
+    }
+  banger_registry_client_pull_ref_async (client, ref, NULL, NULL, NULL, cancellable, callback,
+                                         user_data);
 }
 
 /**
@@ -1375,7 +1409,7 @@ banger_registry_client_pull_finish (BangerRegistryClient *client, GAsyncResult *
 {
   g_return_val_if_fail (g_task_is_valid (result, client), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result))
-                            == banger_registry_client_pull_async,
+                            == banger_registry_client_pull_ref_async,
                         NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }
