@@ -120,6 +120,8 @@ banger_registry_client_init (BangerRegistryClient *self)
  *
  * Returns: (transfer full): a registry client with the defaults: HTTPS
  *   only, linux/amd64, 3 parallel downloads, 4 retries
+ *
+ * Since: 0.2
  */
 BangerRegistryClient *
 banger_registry_client_new (BangerBlobStore *store)
@@ -141,6 +143,8 @@ banger_registry_client_new (BangerBlobStore *store)
  * Replaces the system's CAs for every HTTPS connection of @client
  * (registries, token realms, blob storage): the daemon's `[registries]
  * ca=` file, a private registry's CA.
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_tls_database (BangerRegistryClient *client, GTlsDatabase *database)
@@ -157,6 +161,8 @@ banger_registry_client_set_tls_database (BangerRegistryClient *client, GTlsDatab
  *   entries reached over plain HTTP, registries and token realms alike
  *
  * Everything else is reached over HTTPS with the system's CAs.
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_insecure_hosts (BangerRegistryClient *client, const char *const *hosts)
@@ -170,6 +176,8 @@ banger_registry_client_set_insecure_hosts (BangerRegistryClient *client, const c
  * banger_registry_client_set_max_parallel:
  * @client: a #BangerRegistryClient
  * @max_parallel: how many blobs may download at once (1-16)
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_max_parallel (BangerRegistryClient *client, guint max_parallel)
@@ -184,6 +192,8 @@ banger_registry_client_set_max_parallel (BangerRegistryClient *client, guint max
  * @client: a #BangerRegistryClient
  * @retries: how many times a failed request is tried again (0-10)
  * @base_delay_ms: the first back-off; each further one doubles (at most 8 s)
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_retries (BangerRegistryClient *client, guint retries,
@@ -203,6 +213,8 @@ banger_registry_client_set_retries (BangerRegistryClient *client, guint retries,
  * @variant: (nullable): such as `v8`; %NULL accepts any
  *
  * The platform picked from image indexes.
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_platform (BangerRegistryClient *client, const char *os,
@@ -227,6 +239,8 @@ banger_registry_client_set_platform (BangerRegistryClient *client, const char *o
  *
  * Credentials sent (as HTTP Basic) to the registry's token realm, or to the
  * registry itself when it asks for Basic auth.
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_credentials (BangerRegistryClient *client, const char *registry,
@@ -1402,6 +1416,8 @@ banger_registry_client_pull_async (BangerRegistryClient *client, const char *ref
  * overloaded through every retry.
  *
  * Returns: (transfer full): what was pulled, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 BangerPulledImage *
 banger_registry_client_pull_finish (BangerRegistryClient *client, GAsyncResult *result,
