@@ -30,5 +30,8 @@
 #include <banger-client-reach.h>
 #include <banger-snapshot-types.h>
 #include <banger-client-snapshot.h>
+#include <banger-blob-store.h>
+#include <banger-pulled-image.h>
+#include <banger-registry-client.h>
 
 #undef __BANGER_H_INSIDE__

@@ -291,8 +291,8 @@ registry_pull (BangerRegistryClient *client, BangerImageRef *ref, ProgressCtx *c
   BangerPulledImage *pulled;
 
   g_main_context_push_thread_default (mc);
-  banger_registry_client_pull_async (client, ref, on_registry_progress, ctx, NULL, cancellable,
-                                     on_pulled, &res);
+  banger_registry_client_pull_ref_async (client, ref, on_registry_progress, ctx, NULL, cancellable,
+                                         on_pulled, &res);
   while (res == NULL)
     g_main_context_iteration (mc, TRUE);
   pulled = banger_registry_client_pull_finish (client, res, error);

@@ -39,6 +39,15 @@ struct _BangerBlobStore
   int tmp_fd;   /* <path>/tmp */
 };
 
+/**
+ * BangerBlobStore:
+ *
+ * A content-addressed store of OCI blobs under one directory
+ * (`blobs/sha256/<hex>`): every blob verified against its digest before it
+ * appears, written atomically, pruned from the manifests still in use.
+ *
+ * Since: 0.2
+ */
 G_DEFINE_TYPE (BangerBlobStore, banger_blob_store, G_TYPE_OBJECT)
 
 struct _BangerBlobWriter
@@ -107,6 +116,8 @@ open_dir (const char *path, GError **error)
  * Opens the content store at @path.
  *
  * Returns: (transfer full): the store, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 BangerBlobStore *
 banger_blob_store_new (const char *path, GError **error)
@@ -134,6 +145,8 @@ banger_blob_store_new (const char *path, GError **error)
  * @store: a #BangerBlobStore
  *
  * Returns: the store's directory
+ *
+ * Since: 0.2
  */
 const char *
 banger_blob_store_get_path (BangerBlobStore *store)
@@ -154,6 +167,8 @@ hex_of (const char *digest)
  * @digest: a `sha256:` digest
  *
  * Returns: whether the store holds the complete, verified blob
+ *
+ * Since: 0.2
  */
 gboolean
 banger_blob_store_has_blob (BangerBlobStore *store, const char *digest)
@@ -174,6 +189,8 @@ banger_blob_store_has_blob (BangerBlobStore *store, const char *digest)
  *
  * Returns: (transfer full) (nullable): where the blob is (or would be)
  *   stored; %NULL for an invalid digest
+ *
+ * Since: 0.2
  */
 char *
 banger_blob_store_get_blob_path (BangerBlobStore *store, const char *digest)
@@ -595,6 +612,8 @@ banger_blob_store_write_bytes (BangerBlobStore *store, const char *digest, GByte
  * Removes one blob.  A missing blob fails with %BANGER_ERROR_NOT_FOUND.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.2
  */
 gboolean
 banger_blob_store_remove_blob (BangerBlobStore *store, const char *digest, GError **error)
@@ -693,6 +712,8 @@ list_dir (int dir_fd, GPtrArray *names, GError **error)
  * writer holds.
  *
  * Returns: %TRUE on success
+ *
+ * Since: 0.2
  */
 gboolean
 banger_blob_store_prune (BangerBlobStore *store, const char *const *roots, guint *out_removed,

@@ -16,11 +16,13 @@
 /**
  * banger_oci_descriptor_free:
  * @d: (nullable): a descriptor
+ *
+ * Drops a reference; the last one frees it.
  */
 void
 banger_oci_descriptor_free (BangerOciDescriptor *d)
 {
-  if (d == NULL)
+  if (d == NULL || !g_atomic_ref_count_dec (&d->ref_count))
     return;
   g_free (d->media_type);
   g_free (d->digest);
@@ -102,6 +104,7 @@ parse_descriptor (JsonNode *node, gboolean with_platform, GError **error)
       return NULL;
     }
   d = g_new0 (BangerOciDescriptor, 1);
+  g_atomic_ref_count_init (&d->ref_count);
   d->media_type = g_strdup (media_type);
   d->digest = g_strdup (digest);
   d->size = (guint64) json_node_get_int (size);

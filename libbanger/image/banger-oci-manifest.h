@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "banger-pulled-image.h"
+
 G_BEGIN_DECLS
 
 #define BANGER_OCI_MEDIA_MANIFEST "application/vnd.oci.image.manifest.v1+json"
@@ -14,15 +16,16 @@ G_BEGIN_DECLS
 #define BANGER_OCI_MANIFEST_MAX_BYTES (4 * 1024 * 1024)
 #define BANGER_OCI_MANIFEST_MAX_ENTRIES 1024
 
-typedef struct
+struct _BangerOciDescriptor
 {
+  gatomicrefcount ref_count;
   char *media_type;
   char *digest;
   guint64 size;
   char *os;           /* index entries only; NULL otherwise */
   char *architecture; /* index entries only */
   char *variant;      /* optional */
-} BangerOciDescriptor;
+};
 
 typedef enum
 {
@@ -46,6 +49,7 @@ typedef struct
   GPtrArray *manifests;          /* BangerOciDescriptor; indexes only */
 } BangerOciManifest;
 
+/* drops a reference (banger_oci_descriptor_unref()) */
 void banger_oci_descriptor_free (BangerOciDescriptor *d);
 void banger_oci_manifest_free (BangerOciManifest *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerOciManifest, banger_oci_manifest_free)

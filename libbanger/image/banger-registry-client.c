@@ -67,6 +67,15 @@ struct _BangerRegistryClient
   GTlsDatabase *tls_database; /* NULL: the system's CAs */
 };
 
+/**
+ * BangerRegistryClient:
+ *
+ * An OCI distribution client that pulls images into a #BangerBlobStore:
+ * bearer-token and Basic auth, retries with back-off, resumed and parallel
+ * blob downloads, every blob verified against its digest.
+ *
+ * Since: 0.2
+ */
 G_DEFINE_TYPE (BangerRegistryClient, banger_registry_client, G_TYPE_OBJECT)
 
 static void
@@ -111,6 +120,8 @@ banger_registry_client_init (BangerRegistryClient *self)
  *
  * Returns: (transfer full): a registry client with the defaults: HTTPS
  *   only, linux/amd64, 3 parallel downloads, 4 retries
+ *
+ * Since: 0.2
  */
 BangerRegistryClient *
 banger_registry_client_new (BangerBlobStore *store)
@@ -132,6 +143,8 @@ banger_registry_client_new (BangerBlobStore *store)
  * Replaces the system's CAs for every HTTPS connection of @client
  * (registries, token realms, blob storage): the daemon's `[registries]
  * ca=` file, a private registry's CA.
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_tls_database (BangerRegistryClient *client, GTlsDatabase *database)
@@ -148,6 +161,8 @@ banger_registry_client_set_tls_database (BangerRegistryClient *client, GTlsDatab
  *   entries reached over plain HTTP, registries and token realms alike
  *
  * Everything else is reached over HTTPS with the system's CAs.
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_insecure_hosts (BangerRegistryClient *client, const char *const *hosts)
@@ -161,6 +176,8 @@ banger_registry_client_set_insecure_hosts (BangerRegistryClient *client, const c
  * banger_registry_client_set_max_parallel:
  * @client: a #BangerRegistryClient
  * @max_parallel: how many blobs may download at once (1-16)
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_max_parallel (BangerRegistryClient *client, guint max_parallel)
@@ -175,6 +192,8 @@ banger_registry_client_set_max_parallel (BangerRegistryClient *client, guint max
  * @client: a #BangerRegistryClient
  * @retries: how many times a failed request is tried again (0-10)
  * @base_delay_ms: the first back-off; each further one doubles (at most 8 s)
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_retries (BangerRegistryClient *client, guint retries,
@@ -194,6 +213,8 @@ banger_registry_client_set_retries (BangerRegistryClient *client, guint retries,
  * @variant: (nullable): such as `v8`; %NULL accepts any
  *
  * The platform picked from image indexes.
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_platform (BangerRegistryClient *client, const char *os,
@@ -218,6 +239,8 @@ banger_registry_client_set_platform (BangerRegistryClient *client, const char *o
  *
  * Credentials sent (as HTTP Basic) to the registry's token realm, or to the
  * registry itself when it asks for Basic auth.
+ *
+ * Since: 0.2
  */
 void
 banger_registry_client_set_credentials (BangerRegistryClient *client, const char *registry,
@@ -348,23 +371,6 @@ banger_registry_client_load_credentials_file (BangerRegistryClient *client, cons
         banger_registry_client_set_credentials (client, registry, user, password);
     }
   return TRUE;
-}
-
-/**
- * banger_pulled_image_free:
- * @image: (nullable): a pull result
- */
-void
-banger_pulled_image_free (BangerPulledImage *image)
-{
-  if (image == NULL)
-    return;
-  g_free (image->reference);
-  g_free (image->index_digest);
-  g_free (image->manifest_digest);
-  g_free (image->config_digest);
-  g_clear_pointer (&image->layers, g_ptr_array_unref);
-  g_free (image);
 }
 
 /* ------------------------------------------------------------ progress */
@@ -1186,6 +1192,7 @@ pull_run (Pull *p, GCancellable *cancellable, GError **error)
   Conn c;
   guint n_threads;
 
+  g_atomic_ref_count_init (&result->ref_count);
   conn_init (&c, p->client, p->ref, p->abort);
   result->reference = banger_image_ref_to_string (p->ref);
   bytes = fetch_manifest (&c, banger_image_ref_get_reference (p->ref), &content_type, &digest,
@@ -1296,11 +1303,11 @@ pull_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
   if (result == NULL)
     g_task_return_error (task, error);
   else
-    g_task_return_pointer (task, result, (GDestroyNotify) banger_pulled_image_free);
+    g_task_return_pointer (task, result, (GDestroyNotify) banger_pulled_image_unref);
 }
 
 /**
- * banger_registry_client_pull_async:
+ * banger_registry_client_pull_ref_async: (skip)
  * @client: a #BangerRegistryClient
  * @ref: the image to pull
  * @progress: (nullable) (scope notified): called with download progress, in
@@ -1319,10 +1326,10 @@ pull_thread (GTask *task, gpointer source, gpointer task_data, GCancellable *can
  * stored manifest means a complete image.
  */
 void
-banger_registry_client_pull_async (BangerRegistryClient *client, BangerImageRef *ref,
-                                   BangerPullProgressFunc progress, gpointer progress_data,
-                                   GDestroyNotify progress_destroy, GCancellable *cancellable,
-                                   GAsyncReadyCallback callback, gpointer user_data)
+banger_registry_client_pull_ref_async (BangerRegistryClient *client, BangerImageRef *ref,
+                                       BangerPullProgressFunc progress, gpointer progress_data,
+                                       GDestroyNotify progress_destroy, GCancellable *cancellable,
+                                       GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GTask) task = NULL;
   Pull *p;
@@ -1330,7 +1337,7 @@ banger_registry_client_pull_async (BangerRegistryClient *client, BangerImageRef 
   g_return_if_fail (BANGER_IS_REGISTRY_CLIENT (client));
   g_return_if_fail (ref != NULL);
   task = g_task_new (client, cancellable, callback, user_data);
-  g_task_set_source_tag (task, banger_registry_client_pull_async);
+  g_task_set_source_tag (task, banger_registry_client_pull_ref_async);
   p = g_new0 (Pull, 1);
   g_mutex_init (&p->lock);
   p->client = g_object_ref (client);
@@ -1354,6 +1361,47 @@ banger_registry_client_pull_async (BangerRegistryClient *client, BangerImageRef 
 }
 
 /**
+ * banger_registry_client_pull_async:
+ * @client: a #BangerRegistryClient
+ * @reference: an image reference (`[registry/]repository[:tag][@digest]`,
+ *   Docker Hub's rules for the short forms)
+ * @cancellable: (nullable): a #GCancellable
+ * @callback: (scope async): called when the pull ends
+ * @user_data: (closure callback): data for @callback
+ *
+ * Pulls an image into the client's #BangerBlobStore: its manifest
+ * (through the index for the client's platform when @reference names an
+ * index), config and layers, each verified while it streams; blobs already
+ * in the store are not downloaded again, partial ones resume.  The manifest
+ * is stored last, so a stored manifest means a complete image.  A
+ * malformed @reference fails with %BANGER_ERROR_INVALID_ARGUMENT without
+ * any network use.
+ *
+ * Since: 0.2
+ */
+void
+banger_registry_client_pull_async (BangerRegistryClient *client, const char *reference,
+                                   GCancellable *cancellable, GAsyncReadyCallback callback,
+                                   gpointer user_data)
+{
+  g_autoptr (BangerImageRef) ref = NULL;
+  GError *error = NULL;
+
+  g_return_if_fail (BANGER_IS_REGISTRY_CLIENT (client));
+  g_return_if_fail (reference != NULL);
+  ref = banger_image_ref_parse (reference, &error);
+  if (ref == NULL)
+    {
+      g_autoptr (GTask) task = g_task_new (client, cancellable, callback, user_data);
+      g_task_set_source_tag (task, banger_registry_client_pull_ref_async);
+      g_task_return_error (task, error);
+      return;
+    }
+  banger_registry_client_pull_ref_async (client, ref, NULL, NULL, NULL, cancellable, callback,
+                                         user_data);
+}
+
+/**
  * banger_registry_client_pull_finish:
  * @client: a #BangerRegistryClient
  * @result: the #GAsyncResult
@@ -1368,6 +1416,8 @@ banger_registry_client_pull_async (BangerRegistryClient *client, BangerImageRef 
  * overloaded through every retry.
  *
  * Returns: (transfer full): what was pulled, or %NULL with @error set
+ *
+ * Since: 0.2
  */
 BangerPulledImage *
 banger_registry_client_pull_finish (BangerRegistryClient *client, GAsyncResult *result,
@@ -1375,7 +1425,7 @@ banger_registry_client_pull_finish (BangerRegistryClient *client, GAsyncResult *
 {
   g_return_val_if_fail (g_task_is_valid (result, client), NULL);
   g_return_val_if_fail (g_task_get_source_tag (G_TASK (result))
-                            == banger_registry_client_pull_async,
+                            == banger_registry_client_pull_ref_async,
                         NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -83,7 +83,7 @@ main (int argc, char **argv)
   w.loop = g_main_loop_new (NULL, FALSE);
 
   t0 = g_get_monotonic_time ();
-  banger_registry_client_pull_async (client, ref, NULL, NULL, NULL, NULL, on_pulled, &w);
+  banger_registry_client_pull_ref_async (client, ref, NULL, NULL, NULL, NULL, on_pulled, &w);
   g_main_loop_run (w.loop);
   g_main_loop_unref (w.loop);
   if (w.image == NULL)
@@ -143,6 +143,6 @@ main (int argc, char **argv)
           " blob_bytes=%" G_GUINT64_FORMAT " layers=%u\n",
           (t1 - t0) / 1000, (t2 - t1) / 1000, (t2 - t0) / 1000, w.image->total_size,
           w.image->layers->len);
-  banger_pulled_image_free (w.image);
+  banger_pulled_image_unref (w.image);
   return 0;
 }

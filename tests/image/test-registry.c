@@ -598,7 +598,7 @@ pull (const char *text, PullWait *w, GError **error)
   memset (w, 0, sizeof *w);
   w->monotonic = TRUE;
   w->loop = g_main_loop_new (NULL, FALSE);
-  banger_registry_client_pull_async (client, ref, on_progress, w, NULL, NULL, on_pulled, w);
+  banger_registry_client_pull_ref_async (client, ref, on_progress, w, NULL, NULL, on_pulled, w);
   g_main_loop_run (w->loop);
   /* progress events queued before the result ran before it */
   g_main_loop_unref (w->loop);
@@ -951,7 +951,7 @@ START_TEST (test_pull_cancelled)
 
   w.loop = g_main_loop_new (NULL, FALSE);
   g_cancellable_cancel (cancellable);
-  banger_registry_client_pull_async (client, ref, NULL, NULL, NULL, cancellable, on_pulled, &w);
+  banger_registry_client_pull_ref_async (client, ref, NULL, NULL, NULL, cancellable, on_pulled, &w);
   g_main_loop_run (w.loop);
   g_main_loop_unref (w.loop);
   ck_assert_ptr_null (w.image);
