@@ -86,15 +86,13 @@ listen_loopback (guint16 *out_port)
   return fd;
 }
 
+static gboolean serve_fd (int fd);
+
 static gpointer
 serve_one (gpointer data)
 {
   Server *srv = data;
   int fd = accept4 (srv->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-  ssh_bind bind = NULL;
-  ssh_session session = NULL;
-  ssh_key host = NULL;
-  ssh_message msg;
 
   if (fd < 0)
     return NULL;
@@ -103,9 +101,46 @@ serve_one (gpointer data)
       close (fd);
       return NULL;
     }
+  srv->authed = serve_fd (fd);
+  return NULL;
+}
+
+/* One host key for every server session (each bind owns a copy): the
+ * client's known-hosts file records it at the first contact. */
+static char *
+host_key_b64 (void)
+{
+  static gsize once = 0;
+  static char *b64;
+
+  if (g_once_init_enter (&once))
+    {
+      ssh_key k = NULL;
+      char *text = NULL;
+
+      ck_assert (ssh_pki_generate (SSH_KEYTYPE_ED25519, 0, &k) == SSH_OK);
+      ck_assert (ssh_pki_export_privkey_base64 (k, NULL, NULL, NULL, &text) == SSH_OK);
+      b64 = g_strdup (text);
+      ssh_string_free_char (text);
+      ssh_key_free (k);
+      g_once_init_leave (&once, 1);
+    }
+  return b64;
+}
+
+/* One libssh server session on @fd (taken); TRUE when a key was accepted. */
+static gboolean
+serve_fd (int fd)
+{
+  gboolean authed = FALSE;
+  ssh_bind bind = NULL;
+  ssh_session session = NULL;
+  ssh_key host = NULL;
+  ssh_message msg;
+
   bind = ssh_bind_new ();
   session = ssh_new ();
-  if (ssh_pki_generate (SSH_KEYTYPE_ED25519, 0, &host) != SSH_OK
+  if (ssh_pki_import_privkey_base64 (host_key_b64 (), NULL, NULL, NULL, &host) != SSH_OK
       || ssh_bind_options_set (bind, SSH_BIND_OPTIONS_IMPORT_KEY, host) != SSH_OK
       || ssh_bind_accept_fd (bind, session, fd) != SSH_OK
       || ssh_handle_key_exchange (session) != SSH_OK)
@@ -120,7 +155,7 @@ serve_one (gpointer data)
           G_GNUC_END_IGNORE_DEPRECATIONS
           if (signed_)
             {
-              srv->authed = TRUE;
+              authed = TRUE;
               ssh_message_auth_reply_success (msg, 0);
             }
           else
@@ -135,7 +170,13 @@ out:
    * it here too corrupts the heap, noticed when this thread exits) */
   ssh_free (session); /* closes fd, which ssh_bind_accept_fd took */
   ssh_bind_free (bind);
-  return NULL;
+  return authed;
+}
+
+static gpointer
+serve_fd_thread (gpointer data)
+{
+  return GINT_TO_POINTER (serve_fd (GPOINTER_TO_INT (data)));
 }
 
 static BangerGuestEndpoint *
@@ -206,6 +247,65 @@ START_TEST (test_hang_up_releases_its_descriptors)
 }
 END_TEST
 
+/* Sessions in several threads at once, sharing the endpoint and the install
+ * key (as the engine's creates, execs and SSH waits do), each served by a
+ * server thread of its own; the threads end (a corrupted heap shows when a
+ * thread exits) and no descriptor is left. */
+#define N_CLIENTS 4
+#define N_ROUNDS 8
+
+static gpointer
+client_thread (gpointer data)
+{
+  BangerGuestEndpoint *ep = data;
+  guint ok = 0;
+
+  for (guint i = 0; i < N_ROUNDS; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      BangerGuestSsh *ssh = banger_guest_ssh_open (ep, 0, NULL, &error);
+      if (ssh == NULL)
+        {
+          g_printerr ("# session %u: %s\n", i, error->message);
+          continue;
+        }
+      banger_guest_ssh_close (ssh);
+      ok++;
+    }
+  return GUINT_TO_POINTER (ok);
+}
+
+START_TEST (test_concurrent_sessions)
+{
+  g_autoptr (BangerGuestEndpoint) ep = NULL;
+  GThread *clients[N_CLIENTS];
+  GThread *servers[N_CLIENTS * N_ROUNDS];
+  guint16 port = 0;
+  int listen_fd = listen_loopback (&port);
+  guint before, after, ok = 0, authed = 0;
+
+  ep = endpoint (port);
+  before = count_fds ();
+  for (guint i = 0; i < N_CLIENTS; i++)
+    clients[i] = g_thread_new ("ssh-fds-client", client_thread, ep);
+  for (guint i = 0; i < N_CLIENTS * N_ROUNDS; i++)
+    {
+      int fd = accept4 (listen_fd, NULL, NULL, SOCK_CLOEXEC);
+      ck_assert (fd >= 0);
+      servers[i] = g_thread_new ("ssh-fds-server", serve_fd_thread, GINT_TO_POINTER (fd));
+    }
+  for (guint i = 0; i < N_CLIENTS; i++)
+    ok += GPOINTER_TO_UINT (g_thread_join (clients[i]));
+  for (guint i = 0; i < N_CLIENTS * N_ROUNDS; i++)
+    authed += GPOINTER_TO_INT (g_thread_join (servers[i]));
+  after = count_fds ();
+  close (listen_fd);
+  ck_assert_uint_eq (ok, N_CLIENTS * N_ROUNDS);
+  ck_assert_uint_eq (authed, N_CLIENTS * N_ROUNDS);
+  ck_assert_uint_eq (after, before);
+}
+END_TEST
+
 static Suite *
 ssh_fds_suite (void)
 {
@@ -216,6 +316,7 @@ ssh_fds_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_session_releases_its_descriptors);
   tcase_add_test (tc, test_hang_up_releases_its_descriptors);
+  tcase_add_test (tc, test_concurrent_sessions);
   suite_add_tcase (s, tc);
   return s;
 }
