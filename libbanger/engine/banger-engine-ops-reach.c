@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "banger-engine-ops-reach.h"
+#include "banger-engine-private.h"
 #include "banger-engine-ssh.h"
 #include "banger-engine-workspace.h"
 #include "banger-error.h"
@@ -88,7 +89,7 @@ BANGER_ENGINE_REACH_HANDLER (banger_engine_op_ssh_config)
   if (!banger_engine_ssh_config_refresh (e, error))
     return FALSE;
   set_str (result, "config_file", path);
-  set_str (result, "domain", BANGER_ENGINE_SSH_DOMAIN_DEFAULT);
+  set_str (result, "domain", e->config->domain);
   return TRUE;
 }
 

@@ -60,7 +60,7 @@ banger_engine_vm_ssh_info (BangerEngine *self, const char *name, GError **error)
   info->user = g_strdup (BANGER_GUEST_SSH_DEFAULT_USER);
   info->identity_file = g_strdup (banger_guest_key_get_private_path (self->key));
   info->known_hosts = g_build_filename (self->vms_dir, vm->id, "known_hosts", NULL);
-  info->host_alias = g_strdup_printf ("%s.%s", vm->name, BANGER_ENGINE_SSH_DOMAIN_DEFAULT);
+  info->host_alias = g_strdup_printf ("%s.%s", vm->name, self->config->domain);
   info->config_file = banger_engine_ssh_config_path (self);
   if (!g_file_test (info->known_hosts, G_FILE_TEST_IS_REGULAR))
     {
@@ -105,7 +105,7 @@ banger_engine_ssh_config_refresh (BangerEngine *self, GError **error)
       g_array_append_val (hosts, h);
     }
   text = banger_ssh_config_render ((const BangerSshConfigHost *)(void *)hosts->data, hosts->len,
-                                   BANGER_ENGINE_SSH_DOMAIN_DEFAULT,
+                                   self->config->domain,
                                    banger_guest_key_get_private_path (self->key), error);
   if (text == NULL)
     return FALSE;

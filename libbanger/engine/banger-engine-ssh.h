@@ -10,10 +10,6 @@
 
 G_BEGIN_DECLS
 
-/* The DNS domain of VM names in the included ssh_config.  TODO: the
- * [network] domain= key when it lands (issue 12, DNS). */
-#define BANGER_ENGINE_SSH_DOMAIN_DEFAULT "banger.internal"
-
 typedef struct
 {
   char *name;
