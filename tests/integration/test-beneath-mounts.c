@@ -43,6 +43,32 @@ setup_mounts (char **out_dir)
   return root_fd;
 }
 
+/* The mounts die with the test's namespace, the directory would not: undo
+ * both, so a run leaves nothing in the temp dir. */
+static void
+remove_mounts (const char *dir)
+{
+  const char *mounts[] = { "root/tmpfs", "root/bind" };
+  const char *files[] = { "root/plain", "src/f" };
+  const char *dirs[] = { "root/tmpfs", "root/bind", "root", "src", "" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (mounts); i++)
+    {
+      g_autofree char *p = g_build_filename (dir, mounts[i], NULL);
+      ck_assert_int_eq (umount2 (p, MNT_DETACH), 0);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *p = g_build_filename (dir, files[i], NULL);
+      ck_assert_int_eq (unlink (p), 0);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *p = g_build_filename (dir, dirs[i], NULL);
+      ck_assert_int_eq (rmdir (p), 0);
+    }
+}
+
 static void
 check_with (int (*fn) (int, const char *, int, GError **))
 {
@@ -64,6 +90,7 @@ check_with (int (*fn) (int, const char *, int, GError **))
       banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
     }
   close (root_fd);
+  remove_mounts (dir);
 }
 
 START_TEST (test_openat2_no_xdev)
