@@ -78,6 +78,14 @@ struct _BangerRegistryClient
  */
 G_DEFINE_TYPE (BangerRegistryClient, banger_registry_client, G_TYPE_OBJECT)
 
+enum
+{
+  SIGNAL_PROGRESS,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
 static void
 banger_registry_client_finalize (GObject *object)
 {
@@ -99,6 +107,31 @@ static void
 banger_registry_client_class_init (BangerRegistryClientClass *klass)
 {
   G_OBJECT_CLASS (klass)->finalize = banger_registry_client_finalize;
+
+  /**
+   * BangerRegistryClient::progress:
+   * @client: the #BangerRegistryClient
+   * @reference: the reference as given to banger_registry_client_pull_async()
+   * @digest: the blob this report is about
+   * @index: its position in the image: 0 is the config, 1 and up the layers
+   *   from the bottom
+   * @blob_done: bytes of this blob in the store so far
+   * @blob_size: the blob's size
+   * @total_done: bytes in the store so far over the config and every layer
+   * @total_size: the size of the config and every layer together
+   *
+   * Emitted while a pull started with banger_registry_client_pull_async()
+   * downloads, in the thread-default main context of the caller of that
+   * function.  A blob already in the store is reported once, complete.
+   * Several pulls may run on one client at once: @reference says which one
+   * a report is about.
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_PROGRESS] = g_signal_new (
+      "progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
+      7, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_UINT64, G_TYPE_UINT64, G_TYPE_UINT64,
+      G_TYPE_UINT64);
 }
 
 static void
@@ -1360,6 +1393,33 @@ banger_registry_client_pull_ref_async (BangerRegistryClient *client, BangerImage
   g_task_run_in_thread (task, pull_thread);
 }
 
+/* The public pull's progress: the ::progress signal, named by the
+ * reference the caller gave. */
+typedef struct
+{
+  BangerRegistryClient *client;
+  char *reference;
+} SignalSink;
+
+static void
+signal_sink_free (gpointer data)
+{
+  SignalSink *sig = data;
+
+  g_object_unref (sig->client);
+  g_free (sig->reference);
+  g_free (sig);
+}
+
+static void
+emit_progress (const BangerPullProgress *p, gpointer data)
+{
+  SignalSink *sig = data;
+
+  g_signal_emit (sig->client, signals[SIGNAL_PROGRESS], 0, sig->reference, p->digest, p->index,
+                 p->blob_done, p->blob_size, p->total_done, p->total_size);
+}
+
 /**
  * banger_registry_client_pull_async:
  * @client: a #BangerRegistryClient
@@ -1373,7 +1433,8 @@ banger_registry_client_pull_ref_async (BangerRegistryClient *client, BangerImage
  * (through the index for the client's platform when @reference names an
  * index), config and layers, each verified while it streams; blobs already
  * in the store are not downloaded again, partial ones resume.  The manifest
- * is stored last, so a stored manifest means a complete image.  A
+ * is stored last, so a stored manifest means a complete image.  Progress
+ * is reported through #BangerRegistryClient::progress.  A
  * malformed @reference fails with %BANGER_ERROR_INVALID_ARGUMENT without
  * any network use.
  *
@@ -1386,6 +1447,7 @@ banger_registry_client_pull_async (BangerRegistryClient *client, const char *ref
 {
   g_autoptr (BangerImageRef) ref = NULL;
   GError *error = NULL;
+  SignalSink *sig;
 
   g_return_if_fail (BANGER_IS_REGISTRY_CLIENT (client));
   g_return_if_fail (reference != NULL);
@@ -1397,8 +1459,11 @@ banger_registry_client_pull_async (BangerRegistryClient *client, const char *ref
       g_task_return_error (task, error);
       return;
     }
-  banger_registry_client_pull_ref_async (client, ref, NULL, NULL, NULL, cancellable, callback,
-                                         user_data);
+  sig = g_new0 (SignalSink, 1);
+  sig->client = g_object_ref (client);
+  sig->reference = g_strdup (reference);
+  banger_registry_client_pull_ref_async (client, ref, emit_progress, sig, signal_sink_free,
+                                         cancellable, callback, user_data);
 }
 
 /**

@@ -44,6 +44,79 @@ pull (BangerRegistryClient *client, const char *reference, GError **error)
   return banger_registry_client_pull_finish (client, res, error);
 }
 
+/* What BangerRegistryClient::progress reported for one pull. */
+typedef struct
+{
+  const char *reference;
+  guint reports;
+  guint64 last_total_done;
+  guint64 total_size;
+  GHashTable *blob_final; /* digest -> last blob_done reported */
+  GHashTable *blob_size;  /* digest -> blob_size */
+} Seen;
+
+static void
+on_progress (BangerRegistryClient *client, const char *reference, const char *digest,
+             guint index, guint64 blob_done, guint64 blob_size, guint64 total_done,
+             guint64 total_size, gpointer user_data)
+{
+  Seen *seen = user_data;
+
+  ck_assert_str_eq (reference, seen->reference);
+  ck_assert_uint_le (blob_done, blob_size);
+  ck_assert_uint_ge (total_done, seen->last_total_done); /* never goes back */
+  ck_assert_uint_le (total_done, total_size);
+  ck_assert_uint_le (index, 2);
+  if (seen->total_size != 0)
+    ck_assert_uint_eq (total_size, seen->total_size); /* one total per pull */
+  seen->total_size = total_size;
+  seen->last_total_done = total_done;
+  seen->reports++;
+  g_hash_table_insert (seen->blob_final, g_strdup (digest), g_memdup2 (&blob_done, sizeof blob_done));
+  g_hash_table_insert (seen->blob_size, g_strdup (digest), g_memdup2 (&blob_size, sizeof blob_size));
+}
+
+static void
+seen_init (Seen *seen, const char *reference)
+{
+  memset (seen, 0, sizeof *seen);
+  seen->reference = reference;
+  seen->blob_final = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  seen->blob_size = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+}
+
+static void
+seen_clear (Seen *seen)
+{
+  g_hash_table_unref (seen->blob_final);
+  g_hash_table_unref (seen->blob_size);
+}
+
+/* Every blob of @image was reported, and its last report was complete. */
+static void
+assert_progress_complete (Seen *seen, BangerPulledImage *image)
+{
+  GPtrArray *layers = banger_pulled_image_get_layers (image);
+  const char *config = banger_pulled_image_get_config_digest (image);
+  guint64 sum = 0;
+
+  ck_assert_uint_eq (g_hash_table_size (seen->blob_final), 1 + layers->len);
+  for (guint i = 0; i <= layers->len; i++)
+    {
+      const char *digest
+          = i == 0 ? config
+                   : banger_oci_descriptor_get_digest (layers->pdata[i - 1]);
+      guint64 *final = g_hash_table_lookup (seen->blob_final, digest);
+      guint64 *size = g_hash_table_lookup (seen->blob_size, digest);
+
+      ck_assert_msg (final != NULL, "no progress for %s", digest);
+      ck_assert_uint_eq (*final, *size);
+      sum += *size;
+    }
+  ck_assert_uint_eq (seen->total_size, sum);
+  ck_assert_uint_eq (seen->last_total_done, sum);
+}
+
 static BangerRegistryClient *
 client_for (BangerBlobStore *store)
 {
@@ -69,10 +142,20 @@ START_TEST (test_pull_into_store)
   guint removed = 0;
   guint64 bytes = 0;
 
+  Seen seen, seen_again;
+  gulong handler;
+
   ck_assert_msg (store != NULL, "%s", error ? error->message : "");
   client = client_for (store);
+  seen_init (&seen, REGISTRY "/test/public:v1");
+  handler = g_signal_connect (client, "progress", G_CALLBACK (on_progress), &seen);
   image = pull (client, REGISTRY "/test/public:v1", &error);
   ck_assert_msg (image != NULL, "%s", error ? error->message : "");
+  g_signal_handler_disconnect (client, handler);
+  /* ::progress saw every blob to its end; the last report is the whole pull */
+  assert_progress_complete (&seen, image);
+  ck_assert_uint_ge (seen.reports, 3);
+  seen_clear (&seen);
   ck_assert_str_eq (banger_pulled_image_get_manifest_digest (image), manifest_digest);
   ck_assert_ptr_null (banger_pulled_image_get_index_digest (image));
   layers = banger_pulled_image_get_layers (image);
@@ -92,9 +175,16 @@ START_TEST (test_pull_into_store)
   ck_assert_uint_gt (banger_pulled_image_get_downloaded_bytes (image), 0);
 
   /* everything is in the store: nothing crosses the network again */
+  seen_init (&seen_again, REGISTRY "/test/public:v1");
+  handler = g_signal_connect (client, "progress", G_CALLBACK (on_progress), &seen_again);
   again = pull (client, REGISTRY "/test/public:v1", &error);
   ck_assert_msg (again != NULL, "%s", error ? error->message : "");
+  g_signal_handler_disconnect (client, handler);
   ck_assert_uint_eq (banger_pulled_image_get_downloaded_bytes (again), 0);
+  /* blobs already stored: each reported once, complete */
+  assert_progress_complete (&seen_again, again);
+  ck_assert_uint_eq (seen_again.reports, 3);
+  seen_clear (&seen_again);
 
   /* the manifest as root keeps config and layers */
   roots[0] = manifest_digest;
