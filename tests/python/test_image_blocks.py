@@ -12,7 +12,7 @@ import unittest
 
 import gi
 gi.require_version('Banger', '1.0')
-from gi.repository import Banger, GLib  # noqa: E402
+from gi.repository import Banger, GLib, GObject  # noqa: E402
 
 ABSENT = 'sha256:' + '0' * 64
 
@@ -42,6 +42,16 @@ class ImageBlocks(unittest.TestCase):
                                               Banger.Error.NOT_FOUND),
                         ctx.exception.message)
 
+    def test_progress_signal(self):
+        # the download progress a Python pull connects to: reference, blob
+        # digest, index, blob done/size, total done/size
+        q = GObject.signal_query('progress', Banger.RegistryClient)
+        self.assertIsNotNone(q)
+        self.assertEqual(q.return_type, GObject.TYPE_NONE)
+        self.assertEqual([GObject.type_name(t) for t in q.param_types],
+                         ['gchararray', 'gchararray', 'guint',
+                          'guint64', 'guint64', 'guint64', 'guint64'])
+
     def test_client_refuses_bad_reference(self):
         client = Banger.RegistryClient.new(self.store)
         client.set_insecure_hosts(['127.0.0.1:5000'])
@@ -57,9 +67,12 @@ class ImageBlocks(unittest.TestCase):
                 out['error'] = e
             loop.quit()
 
+        reports = []
+        client.connect('progress', lambda *args: reports.append(args[1:]))
         client.pull_async('Not A/Reference::', None, done)
         loop.run()
         self.assertNotIn('image', out)
+        self.assertEqual(reports, [])
         err = out['error']
         self.assertTrue(err.matches(Banger.error_quark(), Banger.Error.INVALID_ARGUMENT),
                         f'{err.domain} {err.code}: {err.message}')
