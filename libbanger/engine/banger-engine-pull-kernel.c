@@ -494,6 +494,7 @@ banger_engine_kernel_pull (BangerEngine *self, const char *source, const char *n
                            GError **error)
 {
   gboolean is_url;
+  guint64 total = 0;
   g_autofree char *default_name = NULL;
   g_autofree char *refstr = NULL;
   g_autofree char *digest = NULL;
@@ -560,7 +561,7 @@ banger_engine_kernel_pull (BangerEngine *self, const char *source, const char *n
       if (blobs == NULL)
         return NULL;
       banger_engine_pull_hold (self);
-      digest = banger_engine_pull_fetch (self, ref, op_id, cancellable, error);
+      digest = banger_engine_pull_fetch (self, ref, op_id, &total, cancellable, error);
       if (digest == NULL)
         {
           banger_engine_pull_release (self);
@@ -574,7 +575,11 @@ banger_engine_kernel_pull (BangerEngine *self, const char *source, const char *n
       if (!is_url)
         banger_engine_pull_release (self);
       if (g_strcmp0 (existing->ref, refstr) == 0 && g_strcmp0 (existing->digest, digest) == 0)
-        return g_steal_pointer (&existing);
+        {
+          banger_engine_pull_report_phase (self, op_id, refstr, BANGER_ENGINE_PULL_DONE, total,
+                                           total);
+          return g_steal_pointer (&existing);
+        }
       if (g_strcmp0 (existing->ref, refstr) != 0)
         return banger_engine_pull_name_taken ("Kernel", name, existing->ref, refstr, error), NULL;
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
@@ -598,6 +603,14 @@ banger_engine_kernel_pull (BangerEngine *self, const char *source, const char *n
       kpath = g_build_filename (dir, "vmlinuz", NULL);
       banger_engine_pull_report_phase (self, op_id, refstr, BANGER_ENGINE_PULL_RESOLVE, 0, 0);
       ok = download_url (self, source, sha256, kpath, op_id, cancellable, error);
+      if (ok)
+        {
+          GStatBuf st;
+
+          /* what crossed the network: the kernel file, verified */
+          if (g_stat (kpath, &st) == 0)
+            total = (guint64) st.st_size;
+        }
     }
   else
     {
@@ -619,7 +632,7 @@ banger_engine_kernel_pull (BangerEngine *self, const char *source, const char *n
       banger_engine_remove_tree (dir, NULL);
       return NULL;
     }
-  banger_engine_pull_report_phase (self, op_id, refstr, BANGER_ENGINE_PULL_DONE, 0, 0);
+  banger_engine_pull_report_phase (self, op_id, refstr, BANGER_ENGINE_PULL_DONE, total, total);
   banger_engine_log (op_id, "kernel.pull %s: kernel %s ready (%s)", refstr, name, digest);
   return g_steal_pointer (&added);
 }

@@ -14,9 +14,10 @@ G_BEGIN_DECLS
 BangerBlobStore *banger_engine_pull_get_blobs (BangerEngine *self, GError **error);
 
 /* Fetch @ref into the content store, joined with a fetch of the same
- * (normalised) reference already running; its manifest's digest. */
+ * (normalised) reference already running; its manifest's digest, and in
+ * @out_total (nullable) the bytes of its config and layers. */
 char *banger_engine_pull_fetch (BangerEngine *self, BangerImageRef *ref, const char *op_id,
-                                GCancellable *cancellable, GError **error);
+                                guint64 *out_total, GCancellable *cancellable, GError **error);
 
 /* Registry fetches started since the engine was made (joined ones count
  * once). */

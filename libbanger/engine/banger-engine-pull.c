@@ -28,6 +28,7 @@ typedef struct
   GCond cond;
   gboolean done;
   char *manifest_digest; /* the result */
+  guint64 total_size;    /* config + layers, from the last progress report */
   GError *error;
   GPtrArray *joined_ops; /* op ids of the operations waiting on it */
 } Fetch;
@@ -251,6 +252,7 @@ on_registry_progress (const BangerPullProgress *rp, gpointer data)
   banger_engine_pull_report (ctx->engine, &pr);
   /* the same report for every operation joined to this fetch */
   g_mutex_lock (&ctx->fetch->lock);
+  ctx->fetch->total_size = rp->total_size;
   for (guint i = 0; i < ctx->fetch->joined_ops->len; i++)
     {
       pr.op_id = ctx->fetch->joined_ops->pdata[i];
@@ -371,7 +373,7 @@ fetch_wait (Fetch *f, GCancellable *cancellable, GError **error)
 
 char *
 banger_engine_pull_fetch (BangerEngine *self, BangerImageRef *ref, const char *op_id,
-                          GCancellable *cancellable, GError **error)
+                          guint64 *out_total, GCancellable *cancellable, GError **error)
 {
   BangerEnginePulls *p = self->pulls;
   g_autofree char *key = banger_image_ref_to_string (ref);
@@ -419,6 +421,8 @@ banger_engine_pull_fetch (BangerEngine *self, BangerImageRef *ref, const char *o
         }
       else
         digest = g_strdup (f->manifest_digest);
+      if (out_total != NULL)
+        *out_total = f->total_size;
       g_mutex_unlock (&f->lock);
       fetch_unref (f);
       return digest;
@@ -437,6 +441,8 @@ banger_engine_pull_fetch (BangerEngine *self, BangerImageRef *ref, const char *o
     f->done = TRUE;
     f->manifest_digest = g_strdup (digest);
     f->error = local ? g_error_copy (local) : NULL;
+    if (out_total != NULL)
+      *out_total = f->total_size;
     g_cond_broadcast (&f->cond);
     g_mutex_unlock (&f->lock);
     fetch_unref (f); /* the table's */
@@ -551,6 +557,7 @@ banger_engine_image_pull (BangerEngine *self, const char *text, const char *name
   g_autofree char *digest = NULL;
   g_autoptr (BangerStoreImage) existing = NULL;
   g_autoptr (BangerBlobStore) blobs = NULL;
+  guint64 total = 0;
   g_autoptr (GMutexLocker) name_locker = NULL;
   BangerStoreImage *image;
 
@@ -578,7 +585,7 @@ banger_engine_image_pull (BangerEngine *self, const char *text, const char *name
   g_clear_pointer (&existing, banger_store_image_free);
 
   banger_engine_pull_hold (self);
-  digest = banger_engine_pull_fetch (self, ref, op_id, cancellable, error);
+  digest = banger_engine_pull_fetch (self, ref, op_id, &total, cancellable, error);
   if (digest == NULL)
     {
       banger_engine_pull_release (self);
@@ -597,7 +604,7 @@ banger_engine_image_pull (BangerEngine *self, const char *text, const char *name
         {
           banger_engine_log (op_id, "pull %s: image %s is up to date (%s)", refstr, name, digest);
           banger_engine_pull_report_phase (self, op_id, refstr, BANGER_ENGINE_PULL_DONE,
-                                           existing->size_bytes, existing->size_bytes);
+                                           total, total);
           return g_steal_pointer (&existing);
         }
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_ALREADY_EXISTS,
@@ -612,8 +619,8 @@ banger_engine_image_pull (BangerEngine *self, const char *text, const char *name
   if (image != NULL)
     {
       banger_engine_log (op_id, "pull %s: image %s ready (%s)", refstr, name, digest);
-      banger_engine_pull_report_phase (self, op_id, refstr, BANGER_ENGINE_PULL_DONE,
-                                       image->size_bytes, image->size_bytes);
+      banger_engine_pull_report_phase (self, op_id, refstr, BANGER_ENGINE_PULL_DONE, total,
+                                       total);
     }
   return image;
 }

@@ -278,6 +278,9 @@ typedef struct
   guint events;    /* progress events of kind "pull" */
   guint64 event_done;
   guint64 event_total;
+  guint64 done_bytes;       /* the "done" report's bytes done and total */
+  guint64 done_total;
+  guint64 event_done_total; /* … its bytes_total on the event stream */
 } Seen;
 
 /* The same progress on the engine's event stream (what a subscribed
@@ -299,6 +302,9 @@ on_event (JsonNode *event, gpointer data)
       s->event_done = (guint64)json_object_get_int_member_with_default (o, "bytes_done", 0);
       s->event_total = (guint64)json_object_get_int_member_with_default (o, "bytes_total", 0);
     }
+  if (g_strcmp0 (json_object_get_string_member_with_default (o, "step", ""), "done") == 0)
+    s->event_done_total
+        = (guint64)json_object_get_int_member_with_default (o, "bytes_total", 0);
   g_mutex_unlock (&s->lock);
   return TRUE;
 }
@@ -333,6 +339,8 @@ on_progress (const BangerEngineProgress *p, gpointer data)
       break;
     case BANGER_ENGINE_PULL_DONE:
       s->done++;
+      s->done_bytes = p->total_done;
+      s->done_total = p->total_size;
       break;
     }
   g_mutex_unlock (&s->lock);
@@ -399,6 +407,11 @@ START_TEST (test_image_pull_ls_prune)
   ck_assert_uint_gt (seen->events, seen->downloads);
   ck_assert_uint_eq (seen->event_total, seen->total_size);
   ck_assert_uint_eq (seen->event_done, seen->total_size);
+  /* done: the download's total, not the ext4 file's size */
+  ck_assert_uint_ne (seen->total_size, image->size_bytes);
+  ck_assert_uint_eq (seen->done_total, seen->total_size);
+  ck_assert_uint_eq (seen->done_bytes, seen->total_size);
+  ck_assert_uint_eq (seen->event_done_total, seen->total_size);
   ck_assert_uint_eq (regfix_front_count (front, "/blobs/"), 2);
   /* no staging left */
   {
@@ -407,9 +420,13 @@ START_TEST (test_image_pull_ls_prune)
   }
 
   /* again: up to date, the same record, no blob downloaded again */
+  seen->done_total = seen->done_bytes = 0;
   again = banger_engine_image_pull (engine, FRONT "/test/guest:v1", NULL, 0, "op-2", NULL, &error);
   ck_assert_msg (again != NULL, "%s", error ? error->message : "");
   ck_assert_str_eq (again->id, image->id);
+  ck_assert_uint_eq (seen->done, 2);
+  ck_assert_uint_eq (seen->done_total, seen->total_size); /* up to date: the same total */
+  ck_assert_uint_eq (seen->done_bytes, seen->total_size);
   ck_assert_uint_eq (regfix_front_count (front, "/blobs/"), 2);
 
   /* the name is taken by another ref */
