@@ -658,8 +658,9 @@ run_steps (VmCtx *c, const Step *steps, guint n, const char **out_failed, GError
     {
       g_autoptr (GError) local = NULL;
       gint64 t0 = g_get_monotonic_time ();
-      BangerEngineStep step = { c->engine,          c->op_id, c->kind, c->vm->name, steps[i].name,
-                                c->steps_done + i + 1, c->steps_total };
+      BangerEngineStep step
+          = { c->engine,     c->op_id, c->kind, c->vm->name, steps[i].name, c->steps_done + i + 1,
+              c->steps_total };
       gboolean ok;
 
       banger_engine_step_begin (&step);

@@ -100,8 +100,8 @@ cli (const char *socket, char **err, const char *const *args)
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (char *)args[i]);
   g_ptr_array_add (argv, NULL);
-  ck_assert (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
-                           NULL, NULL, err, &status, NULL));
+  ck_assert (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                           NULL, err, &status, NULL));
   return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
 }
 
@@ -193,7 +193,7 @@ pty_cli_finish (PtyCli *c, char **out_text)
 /* What the subscribed client saw. */
 typedef struct
 {
-  GPtrArray *progress; /* "op kind target step index/count done/total" */
+  GPtrArray *progress;  /* "op kind target step index/count done/total" */
   GPtrArray *snapshots; /* "created NAME of VM" / "deleted NAME of VM" */
 } Seen;
 
@@ -333,11 +333,10 @@ START_TEST (test_two_snapshots)
    * environment, so the mode comes from a wrapper */
   wrapper = g_build_filename (dir, "slow-firecracker", NULL);
   {
-    g_autofree char *text = g_strdup_printf (
-        "#!/usr/bin/python3\nimport os, sys\n"
-        "os.environ['FAKE_FC_MODE'] = 'slow-snapshot=1500'\n"
-        "os.execv('%s', ['%s'] + sys.argv[1:])\n",
-        fake, fake);
+    g_autofree char *text = g_strdup_printf ("#!/usr/bin/python3\nimport os, sys\n"
+                                             "os.environ['FAKE_FC_MODE'] = 'slow-snapshot=1500'\n"
+                                             "os.execv('%s', ['%s'] + sys.argv[1:])\n",
+                                             fake, fake);
     ck_assert (g_file_set_contents (wrapper, text, -1, NULL));
     ck_assert (g_chmod (wrapper, 0755) == 0);
   }
@@ -372,8 +371,8 @@ START_TEST (test_two_snapshots)
     g_subprocess_launcher_set_child_setup (launcher, daemon_child_setup, GINT_TO_POINTER (fd),
                                            NULL);
     g_subprocess_launcher_set_stderr_file_path (launcher, log);
-    daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, config, state, rundir,
-                                          NULL);
+    daemon
+        = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, config, state, rundir, NULL);
     close (fd);
     ck_assert_msg (daemon != NULL, "bangerd: %s", error ? error->message : "?");
     for (int i = 0; i < 500 && !g_file_test (socket, G_FILE_TEST_EXISTS); i++)
@@ -383,10 +382,10 @@ START_TEST (test_two_snapshots)
   {
     const char *k[] = { "kernel", "add", "k", "--kernel", kernel, NULL };
     const char *im[] = { "image", "import", "img", "--rootfs", image, NULL };
-    const char *a[] = { "vm", "create", "a", "--image", "img", "--kernel", "k", "--vmm",
-                        "firecracker", "--memory", "96", NULL };
-    const char *b[] = { "vm", "create", "b", "--image", "img", "--kernel", "k", "--vmm",
-                        "firecracker", "--memory", "192", NULL };
+    const char *a[] = { "vm", "create", "a",           "--image",  "img", "--kernel",
+                        "k",  "--vmm",  "firecracker", "--memory", "96",  NULL };
+    const char *b[] = { "vm", "create", "b",           "--image",  "img", "--kernel",
+                        "k",  "--vmm",  "firecracker", "--memory", "192", NULL };
     ck_assert_msg (cli (socket, &err, k) == 0, "kernel add: %s", err);
     g_clear_pointer (&err, g_free);
     ck_assert_msg (cli (socket, &err, im) == 0, "image import: %s", err);

@@ -164,8 +164,8 @@ changes_of (Seen *seen)
         g_string_append_printf (out, "state %s %s\n", ev_str (o, "state"),
                                 ev_str (o, "op_id") ? ev_str (o, "op_id") : "-");
       else if (g_str_has_prefix (type, "snapshot-"))
-        g_string_append_printf (out, "%s %s of %s %s\n", type, ev_str (o, "name"),
-                                ev_str (o, "vm"), ev_str (o, "op_id") ? ev_str (o, "op_id") : "-");
+        g_string_append_printf (out, "%s %s of %s %s\n", type, ev_str (o, "name"), ev_str (o, "vm"),
+                                ev_str (o, "op_id") ? ev_str (o, "op_id") : "-");
     }
   g_ptr_array_set_size (seen->events, 0);
   g_mutex_unlock (&seen->lock);
@@ -253,11 +253,10 @@ START_TEST (test_fc_snapshots)
     /* the fake writes a snapshot's memory file over 1.2 s (bytes to
      * watch); the privileged launch gives the VMM a clean environment, so
      * the mode comes from a wrapper */
-    g_autofree char *text = g_strdup_printf (
-        "#!/usr/bin/python3\nimport os, sys\n"
-        "os.environ['FAKE_FC_MODE'] = 'slow-snapshot=1200'\n"
-        "os.execv('%s', ['%s'] + sys.argv[1:])\n",
-        fake, fake);
+    g_autofree char *text = g_strdup_printf ("#!/usr/bin/python3\nimport os, sys\n"
+                                             "os.environ['FAKE_FC_MODE'] = 'slow-snapshot=1200'\n"
+                                             "os.execv('%s', ['%s'] + sys.argv[1:])\n",
+                                             fake, fake);
     c->firecracker_path = write_tmp (dir, "slow-firecracker", text);
     ck_assert (g_chmod (c->firecracker_path, 0755) == 0);
   }

@@ -70,8 +70,8 @@ line_text (BangerCliProgress *p, gint64 now)
 {
   if (p->step != NULL)
     {
-      g_autofree char *where = g_strdup_printf ("%s (%u/%u)", p->step, p->step_index,
-                                                p->step_count);
+      g_autofree char *where
+          = g_strdup_printf ("%s (%u/%u)", p->step, p->step_index, p->step_count);
       g_autofree char *bar = NULL, *done = NULL, *size = NULL, *rate = NULL;
 
       if (p->step_total == 0)
