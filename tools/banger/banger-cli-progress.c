@@ -96,18 +96,6 @@ line_text (BangerCliProgress *p, gint64 now)
   return NULL;
 }
 
-char *
-banger_cli_progress_line (BangerCliProgress *p)
-{
-  char *text = line_text (p, g_get_monotonic_time ());
-
-  if (text != NULL)
-    return text;
-  if (p->step != NULL)
-    return g_strdup_printf ("%s: %s (%u/%u)", p->what, p->step, p->step_index, p->step_count);
-  return g_strdup (p->what);
-}
-
 static void
 draw (BangerCliProgress *p)
 {

@@ -32,13 +32,10 @@ void banger_cli_progress_unwatch (BangerCliProgress *p);
 
 /* One progress event (what watch connects): a pull's (kind "pull") feeds
  * the totals; a snapshot's or restore's the step line; another op id's is
- * ignored.  For the tests. */
+ * ignored. */
 void banger_cli_progress_event (BangerCliProgress *p, const char *op_id, const char *kind,
                                 const char *step, guint index, guint count, guint64 bytes_done,
                                 guint64 bytes_total);
-/* The live line as it would be drawn now (without the elapsed-time part
- * for a spinner).  For the tests. */
-char *banger_cli_progress_line (BangerCliProgress *p);
 
 /* One report: blob @index (0 = config, 1.. = layers) at @blob_done of
  * @blob_size, the whole at @total_done of @total_size (0: unknown). */
