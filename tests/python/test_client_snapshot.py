@@ -200,7 +200,10 @@ class ClientSnapshot(unittest.TestCase):
         self.assertEqual([(ev[3], ev[4], ev[5]) for ev in mine if ev[7] == 0],
                          [('pause', 1, 5), ('memory', 2, 5), ('disks', 3, 5), ('resume', 4, 5),
                           ('record', 5, 5)])
-        self.check_bytes([ev for ev in mine if ev[3] == 'memory' and ev[7] > 0], 256 << 20)
+        memory = [ev for ev in mine if ev[3] == 'memory' and ev[7] > 0]
+        self.check_bytes(memory, 256 << 20)
+        print('# snapshot of a 256 MiB guest: %d memory reports, total %d bytes; %d byte reports '
+              'in all' % (len(memory), memory[-1][7], len([ev for ev in mine if ev[7] > 0])))
         self.assertEqual(snap.get_name(), 'gi-snap')
         self.assertEqual(snap.get_vm_name(), 'py-src')
         self.assertEqual(snap.get_vmm(), Banger.VmmKind.QEMU)
@@ -230,6 +233,7 @@ class ClientSnapshot(unittest.TestCase):
         stream = os.path.join(state_dir, 'snapshots', snap_dirs[0], 'vmstate')
         load = [ev for ev in mine if ev[3] == 'load' and ev[7] > 0]
         self.check_bytes(load, os.path.getsize(stream))
+        print('# restore: %d load reports of a %d-byte stream' % (len(load), load[-1][7]))
         self.assertEqual(load[-1][7], os.path.getsize(stream))
         self.assertEqual(self.sh(client, 'py-clone', 'cat /root/gi'), 'gi-token')
         self.assertIn(' %s/' % clone.get_ip(), self.sh(client, 'py-clone', 'ip -4 -o addr'))
