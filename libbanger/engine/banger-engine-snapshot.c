@@ -145,6 +145,16 @@ file_size (const char *path)
   return g_stat (path, &st) == 0 ? (guint64)st.st_size : 0;
 }
 
+/* The bytes of the disks in @dir: rootfs.ext4 (and work.ext4). */
+static guint64
+disks_size (const char *dir, gboolean work)
+{
+  g_autofree char *rootfs = g_build_filename (dir, "rootfs.ext4", NULL);
+  g_autofree char *work_disk = g_build_filename (dir, "work.ext4", NULL);
+
+  return file_size (rootfs) + (work ? file_size (work_disk) : 0);
+}
+
 static void
 disk_bytes_progress (guint64 done, guint64 total G_GNUC_UNUSED, gpointer user_data)
 {
@@ -311,18 +321,20 @@ banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_n
   if (!written)
     goto fail;
   banger_engine_step_next (&step, "disks");
+  disks.total = disks_size (vm_dir, vm->work_disk_bytes > 0);
   {
     g_autofree char *src = g_build_filename (vm_dir, "rootfs.ext4", NULL);
     g_autofree char *dst = g_build_filename (dir, "rootfs.ext4", NULL);
-    g_autofree char *wsrc = g_build_filename (vm_dir, "work.ext4", NULL);
-    g_autofree char *wdst = g_build_filename (dir, "work.ext4", NULL);
-
-    disks.total = file_size (src) + (vm->work_disk_bytes > 0 ? file_size (wsrc) : 0);
     if (!cow_copy (src, dst, NULL, &disks, cancellable, error))
       goto fail;
-    if (vm->work_disk_bytes > 0 && !cow_copy (wsrc, wdst, NULL, &disks, cancellable, error))
-      goto fail;
   }
+  if (vm->work_disk_bytes > 0)
+    {
+      g_autofree char *src = g_build_filename (vm_dir, "work.ext4", NULL);
+      g_autofree char *dst = g_build_filename (dir, "work.ext4", NULL);
+      if (!cow_copy (src, dst, NULL, &disks, cancellable, error))
+        goto fail;
+    }
   if (paused_here)
     {
       banger_engine_step_next (&step, "resume");
@@ -416,8 +428,7 @@ restore_disks (gpointer data, BangerStoreVm *vm, const char *vm_dir, GCancellabl
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (banger_engine_vm_lock (r->engine, key));
   g_autofree char *src = g_build_filename (r->snap_dir, "rootfs.ext4", NULL);
   g_autofree char *dst = g_build_filename (vm_dir, "rootfs.ext4", NULL);
-  g_autofree char *wsrc = g_build_filename (r->snap_dir, "work.ext4", NULL);
-  DiskBytes bytes = { 0, file_size (src) + (r->snap->work_disk_bytes > 0 ? file_size (wsrc) : 0) };
+  DiskBytes bytes = { 0, disks_size (r->snap_dir, r->snap->work_disk_bytes > 0) };
 
   if (!g_file_test (r->snap_dir, G_FILE_TEST_IS_DIR))
     {
@@ -429,6 +440,7 @@ restore_disks (gpointer data, BangerStoreVm *vm, const char *vm_dir, GCancellabl
     return FALSE;
   if (r->snap->work_disk_bytes > 0)
     {
+      g_autofree char *wsrc = g_build_filename (r->snap_dir, "work.ext4", NULL);
       g_autofree char *wdst = g_build_filename (vm_dir, "work.ext4", NULL);
       if (!cow_copy (wsrc, wdst, NULL, &bytes, cancellable, error))
         return FALSE;
