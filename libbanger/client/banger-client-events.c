@@ -2,7 +2,8 @@
  *
  * BangerClient's event stream: engine.subscribe on a connection of its own
  * (or, embedded, on the engine's stream), turned into the
- * vm-state-changed, progress and subscription-ended signals
+ * vm-state-changed, progress, snapshot-created, snapshot-deleted and
+ * subscription-ended signals
  * (doc/client.md). */
 #include "config.h"
 
@@ -12,6 +13,8 @@
 enum
 {
   SIGNAL_PROGRESS,
+  SIGNAL_SNAPSHOT_CREATED,
+  SIGNAL_SNAPSHOT_DELETED,
   SIGNAL_SUBSCRIPTION_ENDED,
   N_SIGNALS,
 };
@@ -23,18 +26,27 @@ banger_client_events_class_init (GObjectClass *klass)
   /**
    * BangerClient::progress:
    * @client: the #BangerClient
-   * @op_id: the operation's id (one per call, `c` + 16 hex digits)
-   * @kind: the operation: `vm.create` or `vm.start`
-   * @target: the name of what it works on (the VM)
-   * @step: the step that has begun (`rootfs`, `tap`, `launch`, `ssh`, …)
+   * @op_id: the operation's id (one per call, `c` + 16 hex digits: a call
+   *   of this client's is told apart by banger_client_get_last_op_id())
+   * @kind: the operation: `vm.create`, `vm.start`, `vm.snapshot`,
+   *   `vm.restore` or `pull` (an image or kernel pull)
+   * @target: the name of what it works on (the VM; the snapshotted VM for
+   *   `vm.snapshot`, the new one for `vm.restore`; a pull's reference)
+   * @step: the step that has begun (`rootfs`, `tap`, `launch`, `ssh`, …;
+   *   a snapshot's `pause`, `memory`, `disks`, `resume`, `record`; a
+   *   restore's `disks`, `lease`, `tap`, `nat`, `launch`, `load`, `ssh`)
    * @index: its number, from 1
-   * @count: how many steps the operation has
+   * @count: how many steps the operation has (0 for a pull)
    * @bytes_done: bytes of the step done so far (0 when @bytes_total is 0)
    * @bytes_total: bytes the step handles, or 0 when it does not count bytes
    *
    * Emitted, after banger_client_subscribe_async() has completed, when a
-   * step of any client's operation begins, in the main context of the
-   * subscribe call.
+   * step of any client's operation begins (bytes 0 of 0), and while a step
+   * that counts bytes runs (a snapshot's memory and disks, a restore's
+   * disks and load, a create's root disk copy, a pull's downloads): again
+   * with the same @step and @index, @bytes_done never going down, at most
+   * about ten times a second, the last one at @bytes_total.  In the main
+   * context of the subscribe call.
    *
    * Since: 0.2
    */
@@ -42,6 +54,38 @@ banger_client_events_class_init (GObjectClass *klass)
       "progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE,
       8, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_UINT,
       G_TYPE_UINT64, G_TYPE_UINT64);
+
+  /**
+   * BangerClient::snapshot-created:
+   * @client: the #BangerClient
+   * @name: the snapshot's name
+   * @vm_name: the snapshotted VM's name
+   *
+   * Emitted, after banger_client_subscribe_async() has completed, when any
+   * client's snapshot has been recorded (banger_client_snapshot_list_async()
+   * has it from now on), in the main context of the subscribe call.
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_SNAPSHOT_CREATED]
+      = g_signal_new ("snapshot-created", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
+
+  /**
+   * BangerClient::snapshot-deleted:
+   * @client: the #BangerClient
+   * @name: the snapshot's name
+   * @vm_name: the snapshotted VM's name
+   *
+   * Emitted, after banger_client_subscribe_async() has completed, when any
+   * client has deleted a snapshot, in the main context of the subscribe
+   * call.
+   *
+   * Since: 0.2
+   */
+  signals[SIGNAL_SNAPSHOT_DELETED]
+      = g_signal_new ("snapshot-deleted", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_STRING, G_TYPE_STRING);
 
   /**
    * BangerClient::subscription-ended:
@@ -134,6 +178,16 @@ on_event (JsonObject *event, gpointer user_data)
                    (guint)MIN (member_uint (event, "index"), G_MAXUINT),
                    (guint)MIN (member_uint (event, "count"), G_MAXUINT),
                    member_uint (event, "bytes_done"), member_uint (event, "bytes_total"));
+  else if (g_str_equal (type, "snapshot-created") || g_str_equal (type, "snapshot-deleted"))
+    {
+      const char *name = json_object_get_string_member_with_default (event, "name", NULL);
+
+      if (name != NULL)
+        g_signal_emit (self,
+                       signals[g_str_equal (type, "snapshot-created") ? SIGNAL_SNAPSHOT_CREATED
+                                                                      : SIGNAL_SNAPSHOT_DELETED],
+                       0, name, json_object_get_string_member_with_default (event, "vm", NULL));
+    }
   /* other types: from a newer daemon, ignored */
   return TRUE;
 }
@@ -171,7 +225,8 @@ on_subscribed (GObject *source, GAsyncResult *res, gpointer user_data)
  * @user_data: data for @callback
  *
  * Subscribes to the engine's event stream: from the completion on,
- * #BangerClient::vm-state-changed and #BangerClient::progress are emitted
+ * #BangerClient::vm-state-changed, #BangerClient::progress,
+ * #BangerClient::snapshot-created and #BangerClient::snapshot-deleted are emitted
  * for the work of every client of the engine (over a socket: on a
  * connection of its own, kept open), in the thread-default main context of
  * this call.  Subscribing again while subscribed completes at once.  The
@@ -200,7 +255,7 @@ banger_client_subscribe_async (BangerClient *client, GCancellable *cancellable,
   g_ptr_array_add (client->subscribe_waiters, g_steal_pointer (&task));
   if (client->events != NULL)
     return; /* one is on its way */
-  op_id = banger_client_new_op_id ();
+  op_id = banger_client_new_op_id (client);
   client->events = banger_client_stream_call_start (
       client->engine ? NULL : client->socket_path, client->engine ? client->state : NULL,
       "engine.subscribe", json_object_new (), op_id, on_event, on_end, client, cancellable,

@@ -162,7 +162,7 @@ exec_start (BangerClient *client, const char *name, const char *const *argv, GOu
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
   g_autofree char *text = NULL;
-  g_autofree char *op_id = banger_client_new_op_id ();
+  g_autofree char *op_id = banger_client_new_op_id (client);
   GTask *task = g_task_new (client, cancellable, callback, user_data);
   Exec *x = g_new0 (Exec, 1);
   JsonObject *p = json_object_new ();

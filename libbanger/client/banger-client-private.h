@@ -30,8 +30,9 @@ struct _BangerClient
   GPtrArray *subscribe_waiters; /* GTask*: subscribe calls waiting for it */
 };
 
-/* "c" + 16 hex digits: the op id of one call. */
-char *banger_client_new_op_id (void);
+/* "c" + 16 hex digits: the op id of one call, which @self starts in this
+ * thread (banger_client_get_last_op_id() returns it from now on). */
+char *banger_client_new_op_id (BangerClient *self);
 void banger_client_emit_vm_state_changed (BangerClient *self, const char *name,
                                           BangerVmState state);
 

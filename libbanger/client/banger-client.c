@@ -37,11 +37,35 @@ enum
 };
 static guint signals[N_SIGNALS];
 
+/* The op id of the call a client last started in this thread
+ * (banger_client_get_last_op_id). */
+typedef struct
+{
+  gconstpointer client; /* compared, never dereferenced */
+  char *op_id;
+} LastOp;
+
+static void
+last_op_free (gpointer p)
+{
+  LastOp *last = p;
+
+  if (last == NULL)
+    return;
+  g_free (last->op_id);
+  g_free (last);
+}
+
+static GPrivate last_op = G_PRIVATE_INIT (last_op_free);
+
 static void
 banger_client_finalize (GObject *object)
 {
   BangerClient *self = BANGER_CLIENT (object);
+  LastOp *last = g_private_get (&last_op);
 
+  if (last != NULL && last->client == self)
+    g_private_replace (&last_op, NULL);
   banger_client_events_finalize (self);
   g_clear_object (&self->priv_client);
   g_clear_pointer (&self->state, banger_priv_state_free);
@@ -257,9 +281,43 @@ banger_client_emit_vm_state_changed (BangerClient *self, const char *name, Bange
 }
 
 char *
-banger_client_new_op_id (void)
+banger_client_new_op_id (BangerClient *self)
 {
-  return g_strdup_printf ("c%08x%08x", g_random_int (), g_random_int ());
+  char *op_id = g_strdup_printf ("c%08x%08x", g_random_int (), g_random_int ());
+  LastOp *last = g_new0 (LastOp, 1);
+
+  last->client = self;
+  last->op_id = g_strdup (op_id);
+  g_private_replace (&last_op, last);
+  return op_id;
+}
+
+/**
+ * banger_client_get_last_op_id:
+ * @client: a #BangerClient
+ *
+ * The op id of the call @client last started in the calling thread: every
+ * `_async` call (and banger_client_subscribe_async()) makes one (`c` + 16
+ * hex digits) and sends it with its request; the engine's log lines and
+ * the #BangerClient::progress events of that operation carry it.  Read it
+ * right after the `_async` call returns, to tell this call's progress
+ * from other operations' (another call of this client, or another
+ * client's, all come through the one subscription): the events are
+ * emitted in later iterations of the main context, so none is missed.
+ *
+ * Returns: (nullable): the op id, valid until the next call is started in
+ *   this thread; %NULL when this thread has started no call of @client
+ *
+ * Since: 0.2
+ */
+const char *
+banger_client_get_last_op_id (BangerClient *client)
+{
+  LastOp *last;
+
+  g_return_val_if_fail (BANGER_IS_CLIENT (client), NULL);
+  last = g_private_get (&last_op);
+  return last != NULL && last->client == client ? last->op_id : NULL;
 }
 
 /* Runs @method with @params (taken) and completes a task of @source_tag
@@ -278,7 +336,7 @@ call_async (BangerClient *self, const char *method, JsonObject *params, ConvertF
   call->convert = convert;
   call->destroy = destroy;
   call->emits = emits;
-  call->op_id = banger_client_new_op_id ();
+  call->op_id = banger_client_new_op_id (self);
   g_task_set_task_data (task, call, (GDestroyNotify)call_free);
   if (self->engine != NULL)
     {

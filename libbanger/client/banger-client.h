@@ -23,6 +23,8 @@ BangerClient *banger_client_new_embedded (const char *state_dir, const char *run
                                           const char *config_path, GError **error);
 BANGER_AVAILABLE_IN_0_2
 gboolean banger_client_is_embedded (BangerClient *client);
+BANGER_AVAILABLE_IN_0_2
+const char *banger_client_get_last_op_id (BangerClient *client);
 
 /* VMs */
 BANGER_AVAILABLE_IN_0_2

@@ -199,6 +199,87 @@ banger_engine_emit_progress (BangerEngine *self, const char *op_id, const char *
   emit (self, event);
 }
 
+/* ---------------------------------------------------------------- steps */
+
+#define STEP_BYTES_INTERVAL_US (100 * 1000) /* at most 10 byte reports a second */
+
+static GPrivate current_step; /* BangerEngineStep* of this thread */
+
+void
+banger_engine_step_begin (BangerEngineStep *step)
+{
+  step->last_us = 0;
+  step->last_done = 0;
+  step->outer = g_private_get (&current_step);
+  g_private_set (&current_step, step);
+  if (step->kind != NULL)
+    banger_engine_emit_progress (step->engine, step->op_id, step->kind, step->target, step->step,
+                                 step->index, step->count, 0, 0);
+}
+
+void
+banger_engine_step_end (BangerEngineStep *step)
+{
+  if (g_private_get (&current_step) == step)
+    g_private_set (&current_step, step->outer);
+}
+
+void
+banger_engine_step_next (BangerEngineStep *step, const char *name)
+{
+  banger_engine_step_end (step);
+  step->step = name;
+  step->index++;
+  banger_engine_step_begin (step);
+}
+
+void
+banger_engine_step_bytes (guint64 done, guint64 total)
+{
+  BangerEngineStep *step = g_private_get (&current_step);
+  gint64 now = g_get_monotonic_time ();
+
+  if (step == NULL || step->kind == NULL || total == 0)
+    return;
+  done = MIN (done, total);
+  if (done < step->last_done)
+    done = step->last_done; /* never backwards */
+  if (done != total && step->last_us != 0 && now - step->last_us < STEP_BYTES_INTERVAL_US)
+    return;
+  if (done == step->last_done && step->last_us != 0)
+    return; /* nothing new (the total already told) */
+  step->last_us = now;
+  step->last_done = done;
+  banger_engine_emit_progress (step->engine, step->op_id, step->kind, step->target, step->step,
+                               step->index, step->count, done, total);
+}
+
+void
+banger_engine_step_bytes_func (guint64 done, guint64 total, gpointer user_data G_GNUC_UNUSED)
+{
+  banger_engine_step_bytes (done, total);
+}
+
+void
+banger_engine_emit_snapshot_changed (BangerEngine *self, const char *op_id, gboolean created,
+                                     const char *name, const char *vm_name)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autoptr (JsonNode) event = NULL;
+
+  if (banger_engine_get_n_subscribers (self) == 0)
+    return;
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_str (b, "type", created ? "snapshot-created" : "snapshot-deleted");
+  add_str (b, "name", name);
+  add_str (b, "vm", vm_name);
+  add_str (b, "op_id", op_id);
+  json_builder_end_object (b);
+  event = json_builder_get_root (b);
+  emit (self, event);
+}
+
 /* A subscriber that is a stream: events are pushed without waiting (a
  * subscriber that does not keep up loses its stream, never holds up the
  * engine); a closed stream unsubscribes. */

@@ -7,6 +7,7 @@
  *   {"type": "vm-state-changed", "vm_id", "name", "state", "op_id"}
  *   {"type": "progress", "op_id", "kind", "target", "step", "index",
  *    "count", "bytes_done", "bytes_total"}
+ *   {"type": "snapshot-created" | "snapshot-deleted", "name", "vm", "op_id"}
  * "state" is a VM state name or "deleted"; "op_id" is null for changes made
  * outside a request (reconcile at start).  Subscribers are called in the
  * thread that made the change, one event at a time for all subscribers (so
@@ -42,6 +43,44 @@ void banger_engine_events_attach_store (BangerEngine *self);
 void banger_engine_emit_progress (BangerEngine *self, const char *op_id, const char *kind,
                                   const char *target, const char *step, guint index, guint count,
                                   guint64 bytes_done, guint64 bytes_total);
+
+/* A step of an operation, as the progress events tell it: begin emits its
+ * progress event (bytes 0 of 0) and makes it this thread's current step,
+ * so that whatever runs inside it (a disk copy, a VMM's memory write) can
+ * report bytes with banger_engine_step_bytes() without knowing the step;
+ * end restores the step it was nested in.  @kind NULL: no events. */
+typedef struct _BangerEngineStep BangerEngineStep;
+struct _BangerEngineStep
+{
+  BangerEngine *engine;
+  const char *op_id;
+  const char *kind; /* "vm.create", "vm.start", "vm.snapshot", "vm.restore" */
+  const char *target;
+  const char *step;
+  guint index;
+  guint count;
+  /* private */
+  gint64 last_us;
+  guint64 last_done;
+  BangerEngineStep *outer;
+};
+
+void banger_engine_step_begin (BangerEngineStep *step);
+void banger_engine_step_end (BangerEngineStep *step);
+/* g_auto (BangerEngineStep): ended when it goes out of scope */
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BangerEngineStep, banger_engine_step_end)
+/* Ends @step and begins the next one, @name, with index + 1. */
+void banger_engine_step_next (BangerEngineStep *step, const char *name);
+/* @done of @total bytes of this thread's current step (none: nothing):
+ * a progress event, at most every 100 ms, never going backwards; the
+ * report that reaches @total always goes out. */
+void banger_engine_step_bytes (guint64 done, guint64 total);
+/* The same as a progress callback (a BangerCowProgressFunc: disk copies). */
+void banger_engine_step_bytes_func (guint64 done, guint64 total, gpointer user_data);
+
+/* snapshot-created / snapshot-deleted of snapshot @name (of VM @vm_name). */
+void banger_engine_emit_snapshot_changed (BangerEngine *self, const char *op_id, gboolean created,
+                                          const char *name, const char *vm_name);
 
 /* engine.subscribe: the calling connection receives every event from now
  * on, until it closes (bangerd), or until the embedded client drops its

@@ -130,24 +130,72 @@ dir_allocated (const char *dir)
   return total;
 }
 
+/* The bytes of a step that copies several disks: the copies so far
+ * (@base) and the whole (@total), for progress events. */
+typedef struct
+{
+  guint64 base;
+  guint64 total;
+} DiskBytes;
+
+static guint64
+file_size (const char *path)
+{
+  GStatBuf st;
+  return g_stat (path, &st) == 0 ? (guint64)st.st_size : 0;
+}
+
+/* The bytes of the disks in @dir: rootfs.ext4 (and work.ext4). */
+static guint64
+disks_size (const char *dir, gboolean work)
+{
+  g_autofree char *rootfs = g_build_filename (dir, "rootfs.ext4", NULL);
+  g_autofree char *work_disk = g_build_filename (dir, "work.ext4", NULL);
+
+  return file_size (rootfs) + (work ? file_size (work_disk) : 0);
+}
+
+static void
+disk_bytes_progress (guint64 done, guint64 total G_GNUC_UNUSED, gpointer user_data)
+{
+  DiskBytes *b = user_data;
+  banger_engine_step_bytes (b->base + done, b->total);
+}
+
 /* A copy-on-write copy of @src at @dest (reflink where the file system can,
- * else a sparse copy: the cow chooser of the create's rootfs step). */
+ * else a sparse copy: the cow chooser of the create's rootfs step); its
+ * bytes reported into @bytes (nullable) for the current step. */
 static gboolean
-cow_copy (const char *src, const char *dest, BangerStoreRootfsCow *out_cow,
+cow_copy (const char *src, const char *dest, BangerStoreRootfsCow *out_cow, DiskBytes *bytes,
           GCancellable *cancellable, GError **error)
 {
   g_autofree char *dir = g_path_get_dirname (dest);
   g_autofree char *detail = NULL;
   BangerCowStrategy strategy;
+  guint64 size = bytes ? file_size (src) : 0;
 
   if (!banger_cow_choose (dir, src, BANGER_COW_CHOOSE_NONE, &strategy, &detail, error)
-      || !banger_cow_disk_create (strategy, src, dest, BANGER_COW_CREATE_NONE, NULL, NULL, NULL,
-                                  cancellable, error))
+      || !banger_cow_disk_create (strategy, src, dest, BANGER_COW_CREATE_NONE,
+                                  bytes ? disk_bytes_progress : NULL, bytes, NULL, cancellable,
+                                  error))
     return FALSE;
+  if (bytes != NULL)
+    {
+      bytes->base += size;
+      banger_engine_step_bytes (bytes->base, bytes->total);
+    }
   if (out_cow != NULL)
     *out_cow = strategy == BANGER_COW_STRATEGY_REFLINK ? BANGER_STORE_ROOTFS_COW_REFLINK
                                                        : BANGER_STORE_ROOTFS_COW_SPARSE_COPY;
   return TRUE;
+}
+
+/* BangerVmm::snapshot-progress → bytes of the current step. */
+static void
+on_vmm_progress (BangerVmm *vmm G_GNUC_UNUSED, guint64 done, guint64 total,
+                 gpointer user_data G_GNUC_UNUSED)
+{
+  banger_engine_step_bytes (done, total);
 }
 
 static char *
@@ -180,6 +228,11 @@ banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_n
   g_autofree char *dir = NULL, *state = NULL, *mem = NULL, *vm_dir = NULL;
   gboolean was_running, paused_here = FALSE;
   gint64 t0 = g_get_monotonic_time ();
+  /* progress: [pause,] memory, disks, [resume,] record */
+  g_auto (BangerEngineStep) step = { e, op_id, "vm.snapshot", name };
+  DiskBytes disks = { 0 };
+  gulong handler;
+  gboolean written;
 
   if (vm == NULL)
     return NULL;
@@ -253,37 +306,48 @@ banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_n
    * then hold every write the guest made up to the memory image (QEMU's
    * stop drains and flushes them; doc/vmm.md). */
   was_running = vm->state == BANGER_STORE_VM_STATE_RUNNING;
+  step.count = was_running ? 5 : 3;
   if (was_running)
     {
+      banger_engine_step_next (&step, "pause");
       if (!banger_vmm_pause (vmm, cancellable, error))
         goto fail;
       paused_here = TRUE;
     }
-  if (!banger_vmm_snapshot_create (vmm, state, mem, diff, cancellable, error))
+  banger_engine_step_next (&step, "memory");
+  handler = g_signal_connect (vmm, "snapshot-progress", G_CALLBACK (on_vmm_progress), NULL);
+  written = banger_vmm_snapshot_create (vmm, state, mem, diff, cancellable, error);
+  g_signal_handler_disconnect (vmm, handler);
+  if (!written)
     goto fail;
+  banger_engine_step_next (&step, "disks");
+  disks.total = disks_size (vm_dir, vm->work_disk_bytes > 0);
   {
     g_autofree char *src = g_build_filename (vm_dir, "rootfs.ext4", NULL);
     g_autofree char *dst = g_build_filename (dir, "rootfs.ext4", NULL);
-    if (!cow_copy (src, dst, NULL, cancellable, error))
+    if (!cow_copy (src, dst, NULL, &disks, cancellable, error))
       goto fail;
   }
   if (vm->work_disk_bytes > 0)
     {
       g_autofree char *src = g_build_filename (vm_dir, "work.ext4", NULL);
       g_autofree char *dst = g_build_filename (dir, "work.ext4", NULL);
-      if (!cow_copy (src, dst, NULL, cancellable, error))
+      if (!cow_copy (src, dst, NULL, &disks, cancellable, error))
         goto fail;
     }
   if (paused_here)
     {
+      banger_engine_step_next (&step, "resume");
       paused_here = FALSE;
       if (!banger_vmm_resume (vmm, cancellable, error))
         goto fail;
     }
+  banger_engine_step_next (&step, "record");
   want->size_bytes = dir_allocated (dir);
   stored = banger_store_snapshot_add (e->store, want, error);
   if (stored == NULL)
     goto fail;
+  banger_engine_emit_snapshot_changed (e, op_id, TRUE, stored->name, stored->vm_name);
   banger_engine_log (op_id, "vm.snapshot %s: %s, %" G_GUINT64_FORMAT " bytes in %.3f s", name,
                      stored->name, stored->size_bytes, (g_get_monotonic_time () - t0) / 1e6);
   return g_steal_pointer (&stored);
@@ -329,6 +393,7 @@ banger_engine_snapshot_delete (BangerEngine *e, const char *name, const char *op
   if (!banger_store_snapshot_delete (e->store, name, error))
     return FALSE;
   banger_engine_log (op_id, "snapshot.delete %s", name);
+  banger_engine_emit_snapshot_changed (e, op_id, FALSE, snap->name, snap->vm_name);
   dir = snapshot_dir (e, snap->id);
   return !g_file_test (dir, G_FILE_TEST_EXISTS) || banger_engine_remove_tree (dir, error);
 }
@@ -363,6 +428,7 @@ restore_disks (gpointer data, BangerStoreVm *vm, const char *vm_dir, GCancellabl
   g_autoptr (GMutexLocker) locker = g_mutex_locker_new (banger_engine_vm_lock (r->engine, key));
   g_autofree char *src = g_build_filename (r->snap_dir, "rootfs.ext4", NULL);
   g_autofree char *dst = g_build_filename (vm_dir, "rootfs.ext4", NULL);
+  DiskBytes bytes = { 0, disks_size (r->snap_dir, r->snap->work_disk_bytes > 0) };
 
   if (!g_file_test (r->snap_dir, G_FILE_TEST_IS_DIR))
     {
@@ -370,13 +436,13 @@ restore_disks (gpointer data, BangerStoreVm *vm, const char *vm_dir, GCancellabl
                    "Snapshot '%s' has no files (deleted meanwhile?)", r->snap->name);
       return FALSE;
     }
-  if (!cow_copy (src, dst, &vm->rootfs_cow, cancellable, error))
+  if (!cow_copy (src, dst, &vm->rootfs_cow, &bytes, cancellable, error))
     return FALSE;
   if (r->snap->work_disk_bytes > 0)
     {
       g_autofree char *wsrc = g_build_filename (r->snap_dir, "work.ext4", NULL);
       g_autofree char *wdst = g_build_filename (vm_dir, "work.ext4", NULL);
-      if (!cow_copy (wsrc, wdst, NULL, cancellable, error))
+      if (!cow_copy (wsrc, wdst, NULL, &bytes, cancellable, error))
         return FALSE;
     }
   return TRUE;
@@ -386,8 +452,11 @@ static gboolean
 restore_load (gpointer data, BangerVmm *vmm, GCancellable *cancellable, GError **error)
 {
   Restore *r = data;
+  gulong handler = g_signal_connect (vmm, "snapshot-progress", G_CALLBACK (on_vmm_progress), NULL);
+  gboolean ok = banger_vmm_snapshot_load (vmm, r->state, r->mem, TRUE, cancellable, error);
 
-  return banger_vmm_snapshot_load (vmm, r->state, r->mem, TRUE, cancellable, error);
+  g_signal_handler_disconnect (vmm, handler);
+  return ok;
 }
 
 static char *

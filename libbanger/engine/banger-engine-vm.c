@@ -145,7 +145,7 @@ step_rootfs (VmCtx *c, GError **error)
   banger_engine_log (c->op_id, "rootfs of %s: %s (%s)", c->vm->name,
                      banger_cow_strategy_to_string (strategy), detail ? detail : "");
   if (!banger_cow_disk_create (strategy, c->image->rootfs_path, c->rootfs, BANGER_COW_CREATE_NONE,
-                               NULL, NULL, NULL, c->cancellable, error))
+                               banger_engine_step_bytes_func, NULL, NULL, c->cancellable, error))
     return FALSE;
   /* (by name: the store's enum has "auto" at 0) */
   if (!banger_store_rootfs_cow_from_string (banger_cow_strategy_to_string (strategy), &cow))
@@ -658,12 +658,16 @@ run_steps (VmCtx *c, const Step *steps, guint n, const char **out_failed, GError
     {
       g_autoptr (GError) local = NULL;
       gint64 t0 = g_get_monotonic_time ();
+      BangerEngineStep step
+          = { c->engine,     c->op_id, c->kind, c->vm->name, steps[i].name, c->steps_done + i + 1,
+              c->steps_total };
+      gboolean ok;
 
-      if (c->kind != NULL)
-        banger_engine_emit_progress (c->engine, c->op_id, c->kind, c->vm->name, steps[i].name,
-                                     c->steps_done + i + 1, c->steps_total, 0, 0);
-      if (!g_cancellable_set_error_if_cancelled (c->cancellable, &local)
-          && steps[i].run (c, &local))
+      banger_engine_step_begin (&step);
+      ok = !g_cancellable_set_error_if_cancelled (c->cancellable, &local)
+           && steps[i].run (c, &local);
+      banger_engine_step_end (&step);
+      if (ok)
         {
           banger_engine_log (c->op_id, "%s: step %s done in %.3f s", c->vm->name, steps[i].name,
                              (g_get_monotonic_time () - t0) / 1e6);
@@ -1237,6 +1241,8 @@ banger_engine_vm_restore_steps (BangerEngine *e, const BangerStoreVm *want,
   c.op_id = op_id;
   c.cancellable = cancellable;
   c.restore = restore;
+  c.kind = "vm.restore";
+  c.steps_total = G_N_ELEMENTS (restore_steps);
   c.image = banger_store_image_get_by_id (e->store, want->image_id, error);
   if (c.image == NULL)
     return NULL;

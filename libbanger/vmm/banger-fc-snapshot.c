@@ -135,6 +135,72 @@ check_against_snapshot (BangerVmmFirecracker *self, const char *snapshot_path, G
   return TRUE;
 }
 
+/* Progress of a snapshot create: PUT /snapshot/create is one synchronous
+ * request, so while it runs the memory file is looked at (every
+ * MEM_POLL_MS): its allocated bytes, of the guest's memory (Firecracker
+ * sizes the file first, then writes the pages).  The wrapper of the
+ * sequence's callback stops the look and, on success, reports the whole. */
+#define MEM_POLL_MS 100
+
+typedef struct
+{
+  BangerVmmFirecracker *self; /* ref */
+  char *mem_path;             /* direct: the host path; jailed: NULL */
+  guint64 total;
+  guint64 done;
+  GSource *poll;
+  GAsyncReadyCallback callback;
+  gpointer user_data;
+} MemWatch;
+
+static void
+mem_watch_free (MemWatch *w)
+{
+  if (w->poll != NULL)
+    {
+      g_source_destroy (w->poll);
+      g_source_unref (w->poll);
+    }
+  g_object_unref (w->self);
+  g_free (w->mem_path);
+  g_free (w);
+}
+
+static void
+mem_watch_report (MemWatch *w, guint64 done)
+{
+  done = MIN (done, w->total);
+  if (done <= w->done)
+    return;
+  w->done = done;
+  banger_vmm_report_snapshot_progress (BANGER_VMM (w->self), done, w->total);
+}
+
+static gboolean
+mem_watch_tick (gpointer user_data)
+{
+  MemWatch *w = user_data;
+  struct stat st;
+  int r = w->mem_path != NULL
+              ? stat (w->mem_path, &st)
+              : fstatat (w->self->jail_root_fd, NAME_SNAP_MEM, &st, AT_SYMLINK_NOFOLLOW);
+
+  if (r == 0 && S_ISREG (st.st_mode))
+    mem_watch_report (w, (guint64)st.st_blocks * 512);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+mem_watch_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  MemWatch *w = user_data;
+
+  if (!g_task_had_error (G_TASK (result)))
+    mem_watch_report (w, w->total);
+  w->callback (source, result, w->user_data);
+  mem_watch_free (w);
+}
+
 void
 banger_vmm_firecracker_snapshot_create (BangerVmm *vmm, const char *snapshot_path,
                                         const char *mem_path, gboolean diff,
@@ -177,7 +243,19 @@ banger_vmm_firecracker_snapshot_create (BangerVmm *vmm, const char *snapshot_pat
   }
   seq->after_path = banger_vmm_firecracker_snapshot_devices_path (snapshot_path);
   seq->after_text = devices_record (banger_vmm_get_config (vmm));
-  banger_fc_seq_run (self, seq, cancellable, callback, user_data, tag);
+  {
+    MemWatch *w = g_new0 (MemWatch, 1);
+
+    w->self = g_object_ref (self);
+    w->mem_path = self->jail_root != NULL ? NULL : g_strdup (mem_path);
+    w->total = (guint64)banger_vmm_get_config (vmm)->mem_mib * 1024 * 1024;
+    w->callback = callback;
+    w->user_data = user_data;
+    w->poll = g_timeout_source_new (MEM_POLL_MS);
+    g_source_set_callback (w->poll, mem_watch_tick, w, NULL);
+    g_source_attach (w->poll, g_main_context_get_thread_default ());
+    banger_fc_seq_run (self, seq, cancellable, mem_watch_done, w, tag);
+  }
 }
 
 void

@@ -612,6 +612,26 @@ banger_vmm_get_stats (BangerVmm *self, GError **error)
  */
 
 /**
+ * BangerVmm::snapshot-progress:
+ * @self: the #BangerVmm
+ * @bytes_done: bytes of guest memory written (or read back) so far
+ * @bytes_total: the whole: the guest's memory (a load: the snapshot file)
+ *
+ * Emitted while banger_vmm_snapshot_create_async() or
+ * banger_vmm_snapshot_load_async() runs, in the thread-default main
+ * context of that call (the blocking forms: the calling thread), with
+ * @bytes_done never going down, and once with @bytes_done equal to
+ * @bytes_total when the memory is whole.  Where the figures come from is
+ * the driver's: QEMU asks `query-migrate` (RAM total less remaining) while
+ * it writes, and reads the stream's offset while it loads; Firecracker,
+ * whose snapshot is one synchronous request, has the memory file's
+ * allocated bytes (stat while the request runs) when it writes, and
+ * nothing while it loads (its memory file is mapped, not read).
+ *
+ * Since: 0.2
+ */
+
+/**
  * banger_vmm_snapshot_create_async:
  * @self: a #BangerVmm
  * @snapshot_path: (type filename): where the snapshot (device state; for

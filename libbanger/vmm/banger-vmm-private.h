@@ -222,6 +222,10 @@ gboolean banger_vmm_read_stats (BangerVmm *self, BangerVmmStats *out, GError **e
 
 /* For drivers: */
 void banger_vmm_set_state (BangerVmm *self, BangerVmmState state);
+/* Emits BangerVmm::snapshot-progress (@bytes_done capped at @bytes_total):
+ * drivers call it while a snapshot is written or loaded, in the
+ * thread-default main context of that call. */
+void banger_vmm_report_snapshot_progress (BangerVmm *self, guint64 bytes_done, guint64 bytes_total);
 void banger_vmm_set_api_socket (BangerVmm *self, const char *path);
 /* @method: a static string (see banger_vmm_get_stop_method). */
 void banger_vmm_set_stop_method (BangerVmm *self, const char *method);

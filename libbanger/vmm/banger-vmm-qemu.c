@@ -753,6 +753,7 @@ typedef struct
   GSource *poll;
   char *path;
   GError *error; /* a failure waiting for the resume that follows it */
+  guint64 progress_done, progress_total; /* last reported (snapshot-progress) */
 } SnapData;
 
 static void
@@ -849,6 +850,51 @@ snap_reply_error (BangerVmmQemu *self, GAsyncResult *result)
 
 static void snap_poll_start (GTask *task);
 
+/* BangerVmm::snapshot-progress, never going down. */
+static void
+snap_progress (GTask *task, guint64 done, guint64 total)
+{
+  SnapData *d = g_task_get_task_data (task);
+
+  if (total == 0)
+    return;
+  if (total != d->progress_total)
+    d->progress_done = 0;
+  done = MAX (MIN (done, total), d->progress_done);
+  if (done == d->progress_done && total == d->progress_total)
+    return;
+  d->progress_done = done;
+  d->progress_total = total;
+  banger_vmm_report_snapshot_progress (g_task_get_source_object (task), done, total);
+}
+
+/* Where the migration is: writing, RAM total less remaining (query-migrate's
+ * "ram"); loading, the stream's offset in the file (QEMU reads the very
+ * descriptor we opened, through its dup: one file offset). */
+static void
+snap_poll_progress (GTask *task, JsonObject *o)
+{
+  SnapData *d = g_task_get_task_data (task);
+
+  if (d->loading)
+    {
+      struct stat st;
+      off_t at = lseek (d->fd, 0, SEEK_CUR);
+      if (at >= 0 && fstat (d->fd, &st) == 0)
+        snap_progress (task, (guint64)at, (guint64)st.st_size);
+      return;
+    }
+  if (o != NULL && json_object_has_member (o, "ram")
+      && JSON_NODE_HOLDS_OBJECT (json_object_get_member (o, "ram")))
+    {
+      JsonObject *ram = json_object_get_object_member (o, "ram");
+      gint64 total = json_object_get_int_member_with_default (ram, "total", 0);
+      gint64 remaining = json_object_get_int_member_with_default (ram, "remaining", 0);
+      if (total > 0 && remaining >= 0 && remaining <= total)
+        snap_progress (task, (guint64)(total - remaining), (guint64)total);
+    }
+}
+
 static void
 on_snap_resumed (GObject *source, GAsyncResult *result, gpointer user_data)
 {
@@ -922,6 +968,9 @@ on_query_migrate (GObject *source, GAsyncResult *result, gpointer user_data)
   status = o ? json_object_get_string_member_with_default (o, "status", NULL) : NULL;
   if (g_strcmp0 (status, "completed") == 0)
     {
+      snap_poll_progress (task, o);
+      /* the memory is whole: the last report is the total */
+      snap_progress (task, d->progress_total, d->progress_total);
       snap_completed (task);
       return;
     }
@@ -961,6 +1010,7 @@ on_query_migrate (GObject *source, GAsyncResult *result, gpointer user_data)
                                 task);
       return;
     }
+  snap_poll_progress (task, o);
   /* an incoming migration that has not started yet has no status: wait */
   snap_poll_start (task);
 }

@@ -46,6 +46,13 @@ enum
 };
 static GParamSpec *props[N_PROPS];
 
+enum
+{
+  SIGNAL_SNAPSHOT_PROGRESS,
+  N_SIGNALS
+};
+static guint signals[N_SIGNALS];
+
 static const char *const state_names[] = {
   [BANGER_VMM_STATE_NEW] = "new",
   [BANGER_VMM_STATE_PREPARED] = "prepared",
@@ -128,6 +135,18 @@ banger_vmm_class_init (BangerVmmClass *klass)
                                         G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY
                                             | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (oc, N_PROPS, props);
+
+  /* documented in banger-vmm-api.c (the GIR reads that file) */
+  signals[SIGNAL_SNAPSHOT_PROGRESS]
+      = g_signal_new ("snapshot-progress", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                      NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT64, G_TYPE_UINT64);
+}
+
+void
+banger_vmm_report_snapshot_progress (BangerVmm *self, guint64 bytes_done, guint64 bytes_total)
+{
+  g_signal_emit (self, signals[SIGNAL_SNAPSHOT_PROGRESS], 0, MIN (bytes_done, bytes_total),
+                 bytes_total);
 }
 
 static void

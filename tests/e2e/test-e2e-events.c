@@ -216,8 +216,10 @@ on_progress (BangerClient *c, const char *op_id, const char *kind, const char *t
              const char *step, guint index, guint count, guint64 done, guint64 total, Seen *seen)
 {
   ck_assert (op_id != NULL && op_id[0] == 'c');
-  g_ptr_array_add (seen->progress,
-                   g_strdup_printf ("%s:%s:%s:%u/%u", kind, target, step, index, count));
+  /* the steps' starts (a step that counts bytes reports them after it) */
+  if (total == 0)
+    g_ptr_array_add (seen->progress,
+                     g_strdup_printf ("%s:%s:%s:%u/%u", kind, target, step, index, count));
   /* one op id for every step of one operation */
   if (g_object_get_data (G_OBJECT (c), kind) == NULL)
     g_object_set_data_full (G_OBJECT (c), kind, g_strdup (op_id), g_free);

@@ -520,6 +520,15 @@ START_TEST (test_snapshot_restore)
     ck_assert_str_eq (code, "unsupported");
   }
   g_clear_pointer (&out, g_free);
+  /* without --json, stderr not a terminal: a start line and an end line */
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "vm", "snapshot", "src", "--name", "snap2", NULL);
+  ck_assert_msg (rc == 0, "snapshot snap2: %s", err);
+  ck_assert_msg (g_str_has_prefix (err, "Snapshotting src\nSnapshotting src: snap2 ("), "%s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, NULL, &err, "snapshot", "rm", "snap2", NULL);
+  ck_assert_msg (rc == 0, "snapshot rm snap2: %s", err);
+  g_clear_pointer (&err, g_free);
 
   /* two restores of the one snapshot at once, src still running */
   {

@@ -7,12 +7,17 @@
  * snapshots (files, store rows, parent, the VM left as it was), snapshot
  * delete (BUSY under a Diff, files gone), restore refusals, and the
  * snapshot methods through the engine's method table (strict parameters).
+ * A subscriber of the event stream sees each snapshot's steps as progress
+ * under its op id, the memory's bytes growing to the guest's memory while
+ * the (slowed) fake writes the file, the disks' bytes, snapshot-created /
+ * snapshot-deleted, and pause / resume as vm-state-changed.
  * Root (the in-process executor), in a network namespace of its own. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -90,6 +95,108 @@ state_of (BangerEngine *e, const char *name)
   return info->vm->state;
 }
 
+/* A subscriber that keeps every event (they come in the calling thread). */
+typedef struct
+{
+  GMutex lock;
+  GPtrArray *events; /* JsonObject* */
+} Seen;
+
+static gboolean
+on_event (JsonNode *event, gpointer user_data)
+{
+  Seen *seen = user_data;
+
+  g_mutex_lock (&seen->lock);
+  g_ptr_array_add (seen->events, json_object_ref (json_node_get_object (event)));
+  g_mutex_unlock (&seen->lock);
+  return TRUE;
+}
+
+static const char *
+ev_str (JsonObject *o, const char *name)
+{
+  return json_object_get_string_member_with_default (o, name, NULL);
+}
+
+/* The progress events of operation @op_id, as "step index/count" lines for
+ * the step starts (bytes_total 0), and in @bytes (nullable) the byte
+ * reports of step @bytes_step as "done/total". */
+static char *
+progress_of (Seen *seen, const char *op_id, const char *bytes_step, GPtrArray *bytes)
+{
+  GString *steps = g_string_new (NULL);
+
+  g_mutex_lock (&seen->lock);
+  for (guint i = 0; i < seen->events->len; i++)
+    {
+      JsonObject *o = seen->events->pdata[i];
+      if (g_strcmp0 (ev_str (o, "type"), "progress") != 0
+          || g_strcmp0 (ev_str (o, "op_id"), op_id) != 0)
+        continue;
+      ck_assert_str_eq (ev_str (o, "kind"), "vm.snapshot");
+      ck_assert_str_eq (ev_str (o, "target"), "fc-1");
+      if (json_object_get_int_member (o, "bytes_total") == 0)
+        g_string_append_printf (steps, "%s %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT "\n",
+                                ev_str (o, "step"), json_object_get_int_member (o, "index"),
+                                json_object_get_int_member (o, "count"));
+      else if (bytes != NULL && g_strcmp0 (ev_str (o, "step"), bytes_step) == 0)
+        g_ptr_array_add (bytes, g_strdup_printf ("%" G_GINT64_FORMAT "/%" G_GINT64_FORMAT,
+                                                 json_object_get_int_member (o, "bytes_done"),
+                                                 json_object_get_int_member (o, "bytes_total")));
+    }
+  g_mutex_unlock (&seen->lock);
+  return g_string_free (steps, FALSE);
+}
+
+/* The other events as "type name/state op_id" lines. */
+static char *
+changes_of (Seen *seen)
+{
+  GString *out = g_string_new (NULL);
+
+  g_mutex_lock (&seen->lock);
+  for (guint i = 0; i < seen->events->len; i++)
+    {
+      JsonObject *o = seen->events->pdata[i];
+      const char *type = ev_str (o, "type");
+      if (g_strcmp0 (type, "vm-state-changed") == 0 && g_strcmp0 (ev_str (o, "name"), "fc-1") == 0)
+        g_string_append_printf (out, "state %s %s\n", ev_str (o, "state"),
+                                ev_str (o, "op_id") ? ev_str (o, "op_id") : "-");
+      else if (g_str_has_prefix (type, "snapshot-"))
+        g_string_append_printf (out, "%s %s of %s %s\n", type, ev_str (o, "name"), ev_str (o, "vm"),
+                                ev_str (o, "op_id") ? ev_str (o, "op_id") : "-");
+    }
+  g_ptr_array_set_size (seen->events, 0);
+  g_mutex_unlock (&seen->lock);
+  return g_string_free (out, FALSE);
+}
+
+/* Byte reports "done/total": never going down, the last at @total, at
+ * least one strictly between 0 and @total when @want_between. */
+static void
+assert_bytes (GPtrArray *bytes, guint64 total, gboolean want_between)
+{
+  guint64 last = 0;
+  gboolean between = FALSE;
+
+  ck_assert_msg (bytes->len > 0, "no byte reports");
+  for (guint i = 0; i < bytes->len; i++)
+    {
+      guint64 done = 0, t = 0;
+      ck_assert (sscanf (bytes->pdata[i], "%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, &done, &t)
+                 == 2);
+      ck_assert_uint_eq (t, total);
+      ck_assert_msg (done >= last, "bytes went down: %s after %" G_GUINT64_FORMAT,
+                     (char *)bytes->pdata[i], last);
+      between = between || (done > 0 && done < total);
+      last = done;
+    }
+  ck_assert_uint_eq (last, total);
+  if (want_between)
+    ck_assert_msg (between, "no report between 0 and the total (%u reports)", bytes->len);
+}
+
 /* One call through the engine's method table, as bangerd serves it. */
 static JsonNode *
 call (BangerPrivState *st, const char *method, const char *params_json, GError **error)
@@ -116,6 +223,8 @@ START_TEST (test_fc_snapshots)
   BangerEngineConfig *c;
   BangerEngineVmSpec spec = { 0 };
   BangerEngineVmStats stats;
+  Seen seen = { 0 };
+  guint sub;
 
   if (geteuid () != 0 && banger_test_skip_part ("needs root (the in-process executor, netns)"))
     return;
@@ -140,7 +249,17 @@ START_TEST (test_fc_snapshots)
   c->state_dir = g_build_filename (dir, "state", NULL);
   c->runtime_dir = g_build_filename (dir, "run", NULL);
   c->subnet = (g_free (c->subnet), g_strdup ("10.98.0.0/24"));
-  c->firecracker_path = g_strdup (fake);
+  {
+    /* the fake writes a snapshot's memory file over 1.2 s (bytes to
+     * watch); the privileged launch gives the VMM a clean environment, so
+     * the mode comes from a wrapper */
+    g_autofree char *text = g_strdup_printf ("#!/usr/bin/python3\nimport os, sys\n"
+                                             "os.environ['FAKE_FC_MODE'] = 'slow-snapshot=1200'\n"
+                                             "os.execv('%s', ['%s'] + sys.argv[1:])\n",
+                                             fake, fake);
+    c->firecracker_path = write_tmp (dir, "slow-firecracker", text);
+    ck_assert (g_chmod (c->firecracker_path, 0755) == 0);
+  }
   c->default_vmm = BANGER_STORE_VMM_FIRECRACKER;
   c->wait_ssh = FALSE;
   c->nat = FALSE;
@@ -149,6 +268,9 @@ START_TEST (test_fc_snapshots)
   snaps_dir = g_build_filename (c->state_dir, "snapshots", NULL);
   e = banger_engine_new (c, &error);
   ck_assert_msg (e != NULL, "%s", error ? error->message : "?");
+  g_mutex_init (&seen.lock);
+  seen.events = g_ptr_array_new_with_free_func ((GDestroyNotify)json_object_unref);
+  sub = banger_engine_subscribe (e, on_event, &seen, NULL);
   {
     g_autoptr (BangerStoreKernel) k
         = banger_engine_kernel_add (e, "k", kernel, NULL, NULL, NULL, NULL, &error);
@@ -209,12 +331,19 @@ START_TEST (test_fc_snapshots)
   ck_assert (!banger_engine_vm_resume (e, "fc-1", NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_BUSY);
   g_clear_error (&error);
+  /* (vm-state-changed carries the thread's op id, as bangerd sets it) */
+  banger_priv_set_current_op_id ("t-pause");
   ck_assert_msg (banger_engine_vm_pause (e, "fc-1", "t-pause", NULL, &error), "%s",
                  error ? error->message : "?");
+  banger_priv_set_current_op_id (NULL);
   ck_assert_int_eq (state_of (e, "fc-1"), BANGER_STORE_VM_STATE_PAUSED);
   ck_assert (!banger_engine_vm_pause (e, "fc-1", NULL, NULL, &error));
   banger_assert_error (error, BANGER_ERROR_BUSY);
   g_clear_error (&error);
+  {
+    g_autofree char *changes = changes_of (&seen);
+    ck_assert_msg (g_str_has_suffix (changes, "state paused t-pause\n"), "%s", changes);
+  }
 
   /* stats of a paused VM: its process and the balloon's statistics */
   ck_assert_msg (banger_engine_vm_stats (e, "fc-1", &stats, NULL, &error), "%s",
@@ -254,6 +383,20 @@ START_TEST (test_fc_snapshots)
   ck_assert_uint_gt (full->size_bytes, 0);
   ck_assert_int_eq (state_of (e, "fc-1"), BANGER_STORE_VM_STATE_PAUSED);
   {
+    /* from paused: memory, disks, record; the memory's bytes grow to the
+     * guest's 128 MiB, the disks' to the two images (16 MiB each) */
+    g_autoptr (GPtrArray) mem_bytes = g_ptr_array_new_with_free_func (g_free);
+    g_autoptr (GPtrArray) disk_bytes = g_ptr_array_new_with_free_func (g_free);
+    g_autofree char *steps = progress_of (&seen, "t-snap", "memory", mem_bytes);
+    g_autofree char *steps2 = progress_of (&seen, "t-snap", "disks", disk_bytes);
+    g_autofree char *changes = changes_of (&seen);
+
+    ck_assert_str_eq (steps, "memory 1/3\ndisks 2/3\nrecord 3/3\n");
+    assert_bytes (mem_bytes, 128 * 1024 * 1024, TRUE);
+    assert_bytes (disk_bytes, 2 * 16 * 1024 * 1024, FALSE);
+    ck_assert_str_eq (changes, "snapshot-created full of fc-1 t-snap\n");
+  }
+  {
     const char *files[] = { "vmstate", "mem", "rootfs.ext4", "work.ext4" };
     for (guint i = 0; i < G_N_ELEMENTS (files); i++)
       {
@@ -277,11 +420,24 @@ START_TEST (test_fc_snapshots)
   g_clear_error (&error);
 
   /* resume, then a snapshot of the running VM: paused for it, running after */
-  ck_assert_msg (banger_engine_vm_resume (e, "fc-1", NULL, NULL, &error), "%s",
+  g_free (changes_of (&seen)); /* (what came before: not looked at) */
+  banger_priv_set_current_op_id ("t-resume");
+  ck_assert_msg (banger_engine_vm_resume (e, "fc-1", "t-resume", NULL, &error), "%s",
                  error ? error->message : "?");
+  banger_priv_set_current_op_id (NULL);
   ck_assert_int_eq (state_of (e, "fc-1"), BANGER_STORE_VM_STATE_RUNNING);
-  running = banger_engine_vm_snapshot (e, "fc-1", NULL, FALSE, NULL, NULL, &error);
+  {
+    g_autofree char *changes = changes_of (&seen);
+    ck_assert_str_eq (changes, "state running t-resume\n");
+  }
+  running = banger_engine_vm_snapshot (e, "fc-1", NULL, FALSE, "t-snap2", NULL, &error);
   ck_assert_msg (running != NULL, "%s", error ? error->message : "?");
+  {
+    /* from running: paused for it and resumed */
+    g_autofree char *steps = progress_of (&seen, "t-snap2", NULL, NULL);
+    ck_assert_str_eq (steps, "pause 1/5\nmemory 2/5\ndisks 3/5\nresume 4/5\nrecord 5/5\n");
+  }
+  g_free (changes_of (&seen)); /* (what came before: not looked at) */
   ck_assert (g_str_has_prefix (running->name, "fc-1-"));
   ck_assert_int_eq (state_of (e, "fc-1"), BANGER_STORE_VM_STATE_RUNNING);
   {
@@ -346,12 +502,21 @@ START_TEST (test_fc_snapshots)
   }
 
   /* delete: the Diff, then its base, then the last; no files left */
-  ck_assert (banger_engine_snapshot_delete (e, "diff", NULL, &error));
-  ck_assert (banger_engine_snapshot_delete (e, "full", NULL, &error));
-  ck_assert (banger_engine_snapshot_delete (e, running->name, NULL, &error));
+  g_free (changes_of (&seen)); /* (what came before: not looked at) */
+  ck_assert (banger_engine_snapshot_delete (e, "diff", "t-rm", &error));
+  ck_assert (banger_engine_snapshot_delete (e, "full", "t-rm", &error));
+  ck_assert (banger_engine_snapshot_delete (e, running->name, "t-rm", &error));
   ck_assert (!banger_engine_snapshot_delete (e, "full", NULL, &error));
   banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
   g_clear_error (&error);
+  {
+    g_autofree char *changes = changes_of (&seen);
+    g_autofree char *want = g_strdup_printf ("snapshot-deleted diff of fc-1 t-rm\n"
+                                             "snapshot-deleted full of fc-1 t-rm\n"
+                                             "snapshot-deleted %s of fc-1 t-rm\n",
+                                             running->name);
+    ck_assert_str_eq (changes, want);
+  }
   ck_assert_uint_eq (count_dirs (snaps_dir), 0);
 
   /* a paused VM can be stopped (killed) and deleted */
@@ -360,6 +525,9 @@ START_TEST (test_fc_snapshots)
   ck_assert_int_eq (state_of (e, "fc-1"), BANGER_STORE_VM_STATE_STOPPED);
   ck_assert (banger_engine_vm_delete (e, "fc-1", NULL, NULL, &error));
 
+  banger_engine_unsubscribe (e, sub);
+  g_ptr_array_unref (seen.events);
+  g_mutex_clear (&seen.lock);
   g_clear_object (&e);
   g_rmdir (cgroup);
   rm_rf (dir);

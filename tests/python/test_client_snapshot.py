@@ -5,7 +5,12 @@
 real test guest: vm create, a file, vm pause / resume (states and the
 vm-state-changed signal), vm stats (a BangerVmStats), vm snapshot (a
 BangerSnapshotInfo), vm restore into a new VM on its own address with the
-file, snapshot list / delete, typed errors; nothing left.  The process
+file, snapshot list / delete, typed errors; nothing left.  Subscribed (the
+embedded engine's stream) around the snapshot and the restore: their
+progress under the calls' own op ids (get_last_op_id), the steps in order,
+the memory's bytes (QEMU's query-migrate) and the load's (the stream's
+offset) never going down and ending at their totals; snapshot-created and
+snapshot-deleted.  The process
 joins a network namespace the test makes (before GLib starts any thread).
 Root only: skipped otherwise, failed under CI=true."""
 import ctypes
@@ -89,6 +94,29 @@ def run_async(start, finish, *args):
     return finish(results[0])
 
 
+def start_op(client, start, *args):
+    """Starts a call; (its op id, a function that waits for its result)."""
+    results = []
+    start(*args, None, lambda _source, res: results.append(res))
+    op_id = client.get_last_op_id()
+
+    def wait(finish):
+        ctx = GLib.MainContext.default()
+        while not results:
+            ctx.iteration(True)
+        return finish(results[0])
+    return op_id, wait
+
+
+def iterate_until(cond, timeout=10.0):
+    ctx = GLib.MainContext.default()
+    end = time.monotonic() + timeout
+    while not cond() and time.monotonic() < end:
+        ctx.iteration(False)
+        time.sleep(0.01)
+    return cond()
+
+
 def taps():
     out = subprocess.run(['ip', '-o', 'link', 'show'], check=True, capture_output=True,
                          text=True).stdout
@@ -156,8 +184,26 @@ class ClientSnapshot(unittest.TestCase):
         self.assertEqual(states[-2:], [('py-src', Banger.VmState.PAUSED),
                                        ('py-src', Banger.VmState.RUNNING)])
 
-        snap = run_async(client.vm_snapshot_async, client.vm_snapshot_finish, 'py-src', 'gi-snap',
-                         False)
+        progress = []
+        created = []
+        deleted = []
+        client.connect('progress', lambda _c, *ev: progress.append(ev))
+        client.connect('snapshot-created', lambda _c, name, vm_name: created.append((name, vm_name)))
+        client.connect('snapshot-deleted', lambda _c, name, vm_name: deleted.append((name, vm_name)))
+        self.assertTrue(run_async(client.subscribe_async, client.subscribe_finish))
+
+        op, wait = start_op(client, client.vm_snapshot_async, 'py-src', 'gi-snap', False)
+        snap = wait(client.vm_snapshot_finish)
+        self.assertTrue(iterate_until(lambda: ('gi-snap', 'py-src') in created))
+        mine = [ev for ev in progress if ev[0] == op]
+        self.assertEqual({(ev[1], ev[2]) for ev in mine}, {('vm.snapshot', 'py-src')})
+        self.assertEqual([(ev[3], ev[4], ev[5]) for ev in mine if ev[7] == 0],
+                         [('pause', 1, 5), ('memory', 2, 5), ('disks', 3, 5), ('resume', 4, 5),
+                          ('record', 5, 5)])
+        memory = [ev for ev in mine if ev[3] == 'memory' and ev[7] > 0]
+        self.check_bytes(memory, 256 << 20)
+        print('# snapshot of a 256 MiB guest: %d memory reports, total %d bytes; %d byte reports '
+              'in all' % (len(memory), memory[-1][7], len([ev for ev in mine if ev[7] > 0])))
         self.assertEqual(snap.get_name(), 'gi-snap')
         self.assertEqual(snap.get_vm_name(), 'py-src')
         self.assertEqual(snap.get_vmm(), Banger.VmmKind.QEMU)
@@ -170,12 +216,25 @@ class ClientSnapshot(unittest.TestCase):
         self.assertTrue(ctx.exception.matches(Banger.error_quark(), Banger.Error.UNSUPPORTED))
 
         made.append('py-clone')
-        clone = run_async(client.vm_restore_async, client.vm_restore_finish, 'gi-snap',
-                          'py-clone')
+        op, wait = start_op(client, client.vm_restore_async, 'gi-snap', 'py-clone')
+        clone = wait(client.vm_restore_finish)
         self.assertEqual(clone.get_name(), 'py-clone')
         self.assertEqual(clone.get_state(), Banger.VmState.RUNNING)
         self.assertNotEqual(clone.get_ip(), vm.get_ip())
+        # (the stream and the reply are not ordered: the last events may follow it)
+        self.assertTrue(iterate_until(lambda: ('py-clone', Banger.VmState.RUNNING) in states))
         self.assertEqual(states[-1], ('py-clone', Banger.VmState.RUNNING))
+        mine = [ev for ev in progress if ev[0] == op]
+        self.assertEqual({(ev[1], ev[2]) for ev in mine}, {('vm.restore', 'py-clone')})
+        self.assertEqual([(ev[3], ev[4], ev[5]) for ev in mine if ev[7] == 0],
+                         [('disks', 1, 7), ('lease', 2, 7), ('tap', 3, 7), ('nat', 4, 7),
+                          ('launch', 5, 7), ('load', 6, 7), ('ssh', 7, 7)])
+        snap_dirs = os.listdir(os.path.join(state_dir, 'snapshots'))  # gi-snap's only
+        stream = os.path.join(state_dir, 'snapshots', snap_dirs[0], 'vmstate')
+        load = [ev for ev in mine if ev[3] == 'load' and ev[7] > 0]
+        self.check_bytes(load, os.path.getsize(stream))
+        print('# restore: %d load reports of a %d-byte stream' % (len(load), load[-1][7]))
+        self.assertEqual(load[-1][7], os.path.getsize(stream))
         self.assertEqual(self.sh(client, 'py-clone', 'cat /root/gi'), 'gi-token')
         self.assertIn(' %s/' % clone.get_ip(), self.sh(client, 'py-clone', 'ip -4 -o addr'))
 
@@ -183,6 +242,8 @@ class ClientSnapshot(unittest.TestCase):
         self.assertEqual([s.get_name() for s in snaps], ['gi-snap'])
         self.assertTrue(run_async(client.snapshot_delete_async, client.snapshot_delete_finish,
                                   'gi-snap'))
+        self.assertTrue(iterate_until(lambda: deleted == [('gi-snap', 'py-src')]))
+        client.unsubscribe()
         with self.assertRaises(GLib.Error) as ctx:
             run_async(client.vm_restore_async, client.vm_restore_finish, 'gi-snap', None)
         self.assertTrue(ctx.exception.matches(Banger.error_quark(), Banger.Error.NOT_FOUND))
@@ -193,6 +254,18 @@ class ClientSnapshot(unittest.TestCase):
         made.clear()
         self.assertEqual(taps(), [])
         self.assertEqual(os.listdir(os.path.join(state_dir, 'vms')), [])
+
+    def check_bytes(self, reports, at_least):
+        """Byte reports (signal args): one total, at least @at_least, the
+        done never going down, the last at the total."""
+        self.assertTrue(reports, 'no byte reports')
+        totals = {ev[7] for ev in reports}
+        self.assertEqual(len(totals), 1, totals)
+        total = totals.pop()
+        self.assertGreaterEqual(total, at_least)
+        done = [ev[6] for ev in reports]
+        self.assertEqual(done, sorted(done))
+        self.assertEqual(done[-1], total)
 
 
 if __name__ == '__main__':

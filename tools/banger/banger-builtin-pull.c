@@ -28,34 +28,10 @@ print_image_json (BangerImageInfo *im)
   banger_cli_print_json (node);
 }
 
-/* The daemon's progress events of kind "pull" fed to the live line: the
- * client subscribes first (no subscription: the line shows elapsed time
- * only).  Another client's pull running at the same moment is shown too. */
-static void
-on_progress (BangerClient *client, const char *op_id, const char *kind, const char *target,
-             const char *step, guint index, guint count, guint64 bytes_done, guint64 bytes_total,
-             gpointer user_data)
-{
-  if (g_strcmp0 (kind, "pull") == 0 && bytes_total > 0)
-    banger_cli_progress_update (user_data, index, NULL, 0, 0, bytes_done, bytes_total);
-}
-
-static void
-watch_progress (BangerClient *client, BangerCliProgress *progress)
-{
-  g_autoptr (GAsyncResult) res = NULL;
-
-  banger_client_subscribe_async (client, NULL, banger_cli_done, &res);
-  if (banger_client_subscribe_finish (client, banger_cli_wait (&res), NULL))
-    g_signal_connect (client, "progress", G_CALLBACK (on_progress), progress);
-}
-
-static void
-unwatch_progress (BangerClient *client, BangerCliProgress *progress)
-{
-  g_signal_handlers_disconnect_by_func (client, on_progress, progress);
-  banger_client_unsubscribe (client);
-}
+/* The live line is fed from the daemon's progress events of this pull's
+ * own op id (banger-cli-progress.h): the client subscribes first (no
+ * subscription: the line shows elapsed time only), and another client's
+ * pull at the same moment does not move it. */
 
 int
 banger_builtin_image_pull (int argc, char **argv, BangerCliGlobals *globals)
@@ -90,12 +66,11 @@ banger_builtin_image_pull (int argc, char **argv, BangerCliGlobals *globals)
   client = banger_cli_client (globals);
   what = g_strdup_printf ("Pulling %s", argv[1]);
   progress = banger_cli_progress_new (what, globals->json);
-  if (!globals->json)
-    watch_progress (client, progress);
+  banger_cli_progress_watch (progress, client);
   banger_client_image_pull_async (client, argv[1], name, size, NULL, banger_cli_done, &res);
+  banger_cli_progress_set_op_id (progress, banger_client_get_last_op_id (client));
   image = banger_client_image_pull_finish (client, banger_cli_wait (&res), &error);
-  if (!globals->json)
-    unwatch_progress (client, progress);
+  banger_cli_progress_unwatch (progress);
   if (image == NULL)
     {
       banger_cli_progress_finish (progress, NULL);
@@ -142,12 +117,11 @@ banger_builtin_kernel_pull (int argc, char **argv, BangerCliGlobals *globals)
   client = banger_cli_client (globals);
   what = g_strdup_printf ("Pulling %s", argv[1]);
   progress = banger_cli_progress_new (what, globals->json);
-  if (!globals->json)
-    watch_progress (client, progress);
+  banger_cli_progress_watch (progress, client);
   banger_client_kernel_pull_async (client, argv[1], name, sha256, NULL, banger_cli_done, &res);
+  banger_cli_progress_set_op_id (progress, banger_client_get_last_op_id (client));
   k = banger_client_kernel_pull_finish (client, banger_cli_wait (&res), &error);
-  if (!globals->json)
-    unwatch_progress (client, progress);
+  banger_cli_progress_unwatch (progress);
   if (k == NULL)
     {
       banger_cli_progress_finish (progress, NULL);

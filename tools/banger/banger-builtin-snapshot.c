@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "banger-cli-call.h"
+#include "banger-cli-progress.h"
 
 typedef BangerVmInfo *(*VmFinish) (BangerClient *, GAsyncResult *, GError **);
 
@@ -122,6 +123,8 @@ banger_builtin_vm_snapshot (int argc, char **argv, BangerCliGlobals *globals)
   g_autoptr (BangerSnapshotInfo) snap = NULL;
   g_autoptr (GError) error = NULL;
   g_autoptr (GPtrArray) one = NULL;
+  g_autofree char *what = NULL;
+  BangerCliProgress *progress;
 
   if (!banger_cli_parse ("vm snapshot", "NAME",
                          "Snapshot a running or paused VM: memory, devices and a copy-on-write "
@@ -129,10 +132,23 @@ banger_builtin_vm_snapshot (int argc, char **argv, BangerCliGlobals *globals)
                          entries, 1, &argc, &argv, &code))
     return code;
   client = banger_cli_client (globals);
+  what = g_strdup_printf ("Snapshotting %s", argv[1]);
+  progress = banger_cli_progress_new (what, globals->json);
+  banger_cli_progress_watch (progress, client);
   banger_client_vm_snapshot_async (client, argv[1], name, diff, NULL, banger_cli_done, &res);
+  banger_cli_progress_set_op_id (progress, banger_client_get_last_op_id (client));
   snap = banger_client_vm_snapshot_finish (client, banger_cli_wait (&res), &error);
   if (snap == NULL)
-    return banger_cli_fail (globals, "vm snapshot", error);
+    {
+      banger_cli_progress_finish (progress, NULL);
+      return banger_cli_fail (globals, "vm snapshot", error);
+    }
+  {
+    g_autofree char *size = banger_cli_format_size (banger_snapshot_info_get_size (snap));
+    g_autofree char *summary
+        = g_strdup_printf ("%s (%s)", banger_snapshot_info_get_name (snap), size);
+    banger_cli_progress_finish (progress, summary);
+  }
   if (globals->json)
     {
       g_autoptr (JsonBuilder) b = json_builder_new ();
@@ -185,6 +201,8 @@ banger_builtin_vm_restore (int argc, char **argv, BangerCliGlobals *globals)
   g_autoptr (GAsyncResult) res = NULL;
   g_autoptr (BangerVmInfo) vm = NULL;
   g_autoptr (GError) error = NULL;
+  g_autofree char *what = NULL;
+  BangerCliProgress *progress;
 
   if (!banger_cli_parse ("vm restore", "SNAP",
                          "Make a new VM that resumes from a snapshot: its own copy-on-write "
@@ -192,10 +210,21 @@ banger_builtin_vm_restore (int argc, char **argv, BangerCliGlobals *globals)
                          entries, 1, &argc, &argv, &code))
     return code;
   client = banger_cli_client (globals);
+  what = g_strdup_printf ("Restoring %s", argv[1]);
+  progress = banger_cli_progress_new (what, globals->json);
+  banger_cli_progress_watch (progress, client);
   banger_client_vm_restore_async (client, argv[1], name, NULL, banger_cli_done, &res);
+  banger_cli_progress_set_op_id (progress, banger_client_get_last_op_id (client));
   vm = banger_client_vm_restore_finish (client, banger_cli_wait (&res), &error);
   if (vm == NULL)
-    return banger_cli_fail (globals, "vm restore", error);
+    {
+      banger_cli_progress_finish (progress, NULL);
+      return banger_cli_fail (globals, "vm restore", error);
+    }
+  {
+    g_autofree char *summary = g_strdup_printf ("%s", banger_vm_info_get_name (vm));
+    banger_cli_progress_finish (progress, summary);
+  }
   banger_cli_print_vm (globals, vm);
   return BANGER_EXIT_OK;
 }

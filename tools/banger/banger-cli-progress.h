@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Progress of a long CLI operation (pulls) on stderr: a live line with a
- * bar, bytes, rate and ETA on a terminal; plain lines otherwise (one when
- * it starts, one per finished layer, one at the end).  Fed from progress
- * reports (blob index, its bytes, the totals) — today the engine's pull
- * reports reach it only in-process; the daemon's event stream
- * (BangerClient::progress) is the feed across the socket. */
+ * Progress of a long CLI operation (pulls, snapshots, restores) on stderr:
+ * a live line with a bar, bytes, rate and ETA (and the step a snapshot or
+ * restore is at) on a terminal; plain lines otherwise (one when it starts,
+ * one per finished layer of a pull, one at the end).  Fed from the
+ * engine's progress events (BangerClient::progress) of this command's own
+ * call only: the op id the client made for it
+ * (banger_client_get_last_op_id()), so another client's operation at the
+ * same moment never moves this line. */
 #pragma once
 
-#include <glib.h>
+#include <banger.h>
 
 G_BEGIN_DECLS
 
@@ -18,6 +20,22 @@ typedef struct _BangerCliProgress BangerCliProgress;
  * nothing.  Ticks the live line every 200 ms in the thread-default main
  * context while it lives. */
 BangerCliProgress *banger_cli_progress_new (const char *what, gboolean quiet);
+
+/* Subscribes @client to the event stream (waits for it; a failure leaves
+ * the line with elapsed time only) and feeds @p from its progress events
+ * whose op id is the one set with banger_cli_progress_set_op_id(). */
+void banger_cli_progress_watch (BangerCliProgress *p, BangerClient *client);
+/* The op id of this command's call: read it right after the _async call. */
+void banger_cli_progress_set_op_id (BangerCliProgress *p, const char *op_id);
+/* Stops feeding (and unsubscribes) before the last line. */
+void banger_cli_progress_unwatch (BangerCliProgress *p);
+
+/* One progress event (what watch connects): a pull's (kind "pull") feeds
+ * the totals; a snapshot's or restore's the step line; another op id's is
+ * ignored. */
+void banger_cli_progress_event (BangerCliProgress *p, const char *op_id, const char *kind,
+                                const char *step, guint index, guint count, guint64 bytes_done,
+                                guint64 bytes_total);
 
 /* One report: blob @index (0 = config, 1.. = layers) at @blob_done of
  * @blob_size, the whole at @total_done of @total_size (0: unknown). */

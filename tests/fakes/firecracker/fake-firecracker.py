@@ -37,7 +37,11 @@ passes these through):
                        ignore-ctrlaltdel | ignore-term | slow-socket=MS |
                        reject-on=/path (answer 400 with a canned fault) |
                        payload-limit=N (enforce N whatever the command line
-                       says: a server whose limit the client cannot know)
+                       says: a server whose limit the client cannot know) |
+                       slow-snapshot=MS (snapshot/create sizes the memory
+                       file, then writes it in 16 chunks over MS ms, as the
+                       real one writes the pages after set_len: its
+                       allocated bytes grow while the request runs)
   FAKE_FC_CHROOT=DIR   set by the fake jailer: the emulated chroot; every
                        absolute path in a request is resolved under it
   FAKE_FC_PID1=1       set by the fake jailer for --new-pid-ns: behave like
@@ -546,8 +550,16 @@ class Fake:
         with open(self.host_path(body["snapshot_path"]), "w") as f:
             json.dump(state, f)
         mem = self.cfg.get("machine-config", {}).get("mem_size_mib", 128)
+        slow = [int(m.split("=", 1)[1]) for m in self.modes if m.startswith("slow-snapshot=")]
         with open(self.host_path(body["mem_file_path"]), "wb") as f:
             f.truncate(mem * 1048576)   # sparse: the memory image
+            if slow:
+                chunk = mem * 1048576 // 16
+                for i in range(16):
+                    time.sleep(slow[0] / 16000.0)
+                    f.seek(i * chunk)
+                    f.write(b"\x5a" * chunk)
+                    f.flush()
 
     def op_loadSnapshot(self, body, params):
         if self.started() or self.snapshot_loaded:
