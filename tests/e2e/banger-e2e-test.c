@@ -21,6 +21,18 @@ banger_e2e_test_env_new (const BangerE2eOptions *options, gboolean no_daemon)
   return env;
 }
 
+BangerE2eEnv *
+banger_e2e_test_env_root (const char *prefix, const char *subnet)
+{
+  const BangerE2eOptions options = {
+    .prefix = prefix,
+    .deploy = BANGER_E2E_DEPLOY_ROOT,
+    .subnet = subnet,
+  };
+
+  return banger_e2e_test_env_new (&options, FALSE);
+}
+
 void
 banger_e2e_test_start_daemon (BangerE2eEnv *env)
 {

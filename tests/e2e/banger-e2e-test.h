@@ -17,6 +17,9 @@ G_BEGIN_DECLS
 /* banger_e2e_env_new, then (unless @no_daemon) bangerd started and
  * listening; fails the test otherwise. */
 BangerE2eEnv *banger_e2e_test_env_new (const BangerE2eOptions *options, gboolean no_daemon);
+/* The common case: bangerd as root in a namespace of its own
+ * (BANGER_E2E_DEPLOY_ROOT) on @subnet, listening. */
+BangerE2eEnv *banger_e2e_test_env_root (const char *prefix, const char *subnet);
 /* Start bangerd again (after it was stopped or killed) and wait for it. */
 void banger_e2e_test_start_daemon (BangerE2eEnv *env);
 /* kill -9 of bangerd (no clean-up of its own), then a fresh one on the
