@@ -377,7 +377,9 @@ banger_e2e_env_run (BangerE2eEnv *env, gboolean in_ns, const char *const *argv, 
   int status = -1;
 
   g_return_val_if_fail (!in_ns || env->ns_fd >= 0, -1);
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH,
+  /* (an unread stdout is dropped: this process's is the TAP stream) */
+  if (!g_spawn_sync (NULL, (char **) argv, NULL,
+                     G_SPAWN_SEARCH_PATH | (out == NULL ? G_SPAWN_STDOUT_TO_DEV_NULL : 0),
                      in_ns ? netns_child_setup : NULL, GINT_TO_POINTER (env->ns_fd), out, err,
                      &status, error))
     return -1;

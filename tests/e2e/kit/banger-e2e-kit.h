@@ -98,7 +98,8 @@ GPtrArray *banger_e2e_cli_argv_va (BangerE2eEnv *env, va_list ap);
 /* The same from an array. */
 GPtrArray *banger_e2e_cli_argv (BangerE2eEnv *env, const char *const *args);
 /* Run @argv (argv[0] looked up in PATH) and wait: inside the namespace when
- * @in_ns; stdout/stderr in @out/@err (nullable).  Its exit status, or
+ * @in_ns; stdout/stderr in @out/@err (nullable: stdout is then dropped,
+ * stderr inherited).  Its exit status, or
  * 128 + the signal that ended it; -1 with @error when it could not run. */
 int banger_e2e_env_run (BangerE2eEnv *env, gboolean in_ns, const char *const *argv, char **out,
                         char **err, GError **error);
