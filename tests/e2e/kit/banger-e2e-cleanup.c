@@ -281,27 +281,94 @@ cgroup_rmdir_tree (const char *cgroup, guint depth)
     g_printerr ("# cleanup: cannot remove the cgroup %s: %s\n", cgroup, g_strerror (errno));
 }
 
-/* SIGKILL through a pidfd when @pid is still the process that started at
- * @start; the pidfd to wait on, or -1. */
-static int
-kill_verified (pid_t pid, guint64 start)
+/* A process killed by a sweep: waited for through its pidfd, then until
+ * it is reaped (by its parent, or init once that died too). */
+typedef struct
 {
-  int pidfd = banger_pidfd_open_verified (pid, start, NULL);
+  int pidfd;
+  pid_t pid;
+  guint64 start;
+} Killed;
 
-  if (pidfd < 0)
-    return -1;
-  if (banger_pidfd_send_signal (pidfd, SIGKILL) < 0)
+/* SIGKILL through a pidfd when @pid is still the process that started at
+ * @start; appended to @killed.  Whether it was. */
+static gboolean
+kill_verified (pid_t pid, guint64 start, GArray *killed)
+{
+  Killed k = { banger_pidfd_open_verified (pid, start, NULL), pid, start };
+
+  if (k.pidfd < 0)
+    return FALSE;
+  if (banger_pidfd_send_signal (k.pidfd, SIGKILL) < 0)
     {
-      close (pidfd);
-      return -1;
+      close (k.pidfd);
+      return FALSE;
     }
-  return pidfd;
+  g_array_append_val (killed, k);
+  return TRUE;
 }
 
-/* Every process in the namespace @name (not this one), killed; their
- * pidfds in @pidfds.  How many. */
+/* The processes in @cgroup and below (pidfds, to wait for them after
+ * cgroup.kill), appended to @killed. */
+static void
+hold_cgroup_procs (const char *cgroup, guint depth, GArray *killed)
+{
+  g_autofree char *procs_path = g_build_filename (cgroup, "cgroup.procs", NULL);
+  g_autofree char *procs = NULL;
+  g_autoptr (GDir) d = NULL;
+  const char *name;
+
+  if (g_file_get_contents (procs_path, &procs, NULL, NULL))
+    {
+      g_auto (GStrv) pids = g_strsplit (procs, "\n", -1);
+      for (guint i = 0; pids[i] != NULL; i++)
+        {
+          Killed k = { -1, (pid_t) g_ascii_strtoll (pids[i], NULL, 10), 0 };
+          if (k.pid <= 1 || !banger_proc_start_time (k.pid, &k.start, NULL))
+            continue;
+          k.pidfd = banger_pidfd_open_verified (k.pid, k.start, NULL);
+          if (k.pidfd >= 0)
+            g_array_append_val (killed, k);
+        }
+    }
+  d = depth < CGROUP_MAX_DEPTH ? g_dir_open (cgroup, 0, NULL) : NULL;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *sub = g_build_filename (cgroup, name, NULL);
+      if (g_file_test (sub, G_FILE_TEST_IS_DIR) && !g_file_test (sub, G_FILE_TEST_IS_SYMLINK))
+        hold_cgroup_procs (sub, depth + 1, killed);
+    }
+}
+
+/* Wait (bounded) for each killed process to exit and to be reaped: a
+ * zombie still shows in `pgrep`. */
+static void
+wait_killed (GArray *killed)
+{
+  gint64 deadline = g_get_monotonic_time () + KILL_WAIT_MS * 1000;
+
+  for (guint i = 0; i < killed->len; i++)
+    {
+      Killed *k = &g_array_index (killed, Killed, i);
+      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
+      guint64 now = 0;
+
+      /* (not reaped here: a child of ours is a GSubprocess's, which reaps
+       * it) */
+      if (!banger_pidfd_wait_exit (k->pidfd, (int) MAX (left, 0)))
+        g_printerr ("# cleanup: process %d did not exit within %d ms of SIGKILL\n", (int) k->pid,
+                    KILL_WAIT_MS);
+      close (k->pidfd);
+      while (g_get_monotonic_time () < deadline && banger_proc_start_time (k->pid, &now, NULL)
+             && now == k->start)
+        g_usleep (10 * 1000);
+    }
+}
+
+/* Every process in the namespace @name (not this one), killed (appended
+ * to @killed).  How many. */
 static guint
-kill_netns (const char *name, GArray *pidfds)
+kill_netns (const char *name, GArray *killed)
 {
   g_autofree char *ns_path = g_build_filename ("/run/netns", name, NULL);
   g_autoptr (GDir) proc = NULL;
@@ -319,7 +386,6 @@ kill_netns (const char *name, GArray *pidfds)
       pid_t pid = (pid_t) g_ascii_strtoll (entry, &end, 10);
       guint64 start = 0;
       struct stat st;
-      int pidfd;
 
       if (end == NULL || *end != '\0' || pid <= 1 || pid == getpid ())
         continue;
@@ -330,12 +396,8 @@ kill_netns (const char *name, GArray *pidfds)
       link = g_strdup_printf ("/proc/%d/ns/net", (int) pid);
       if (stat (link, &st) < 0 || st.st_dev != ns.st_dev || st.st_ino != ns.st_ino)
         continue;
-      pidfd = kill_verified (pid, start);
-      if (pidfd >= 0)
-        {
-          g_array_append_val (pidfds, pidfd);
-          n++;
-        }
+      if (kill_verified (pid, start, killed))
+        n++;
     }
   return n;
 }
@@ -361,8 +423,7 @@ static void
 sweep_ledger (const char *path)
 {
   Ledger l = { 0 };
-  g_autoptr (GArray) pidfds = g_array_new (FALSE, FALSE, sizeof (int));
-  gint64 deadline;
+  g_autoptr (GArray) killed = g_array_new (FALSE, FALSE, sizeof (Killed));
 
   if (!ledger_read (path, &l))
     return;
@@ -371,37 +432,26 @@ sweep_ledger (const char *path)
   for (guint i = 0; i < l.cgroups->len; i++)
     if (cgroup_populated (l.cgroups->pdata[i]))
       {
-        g_printerr ("# cleanup: killing what is left in %s\n", (char *) l.cgroups->pdata[i]);
+        guint before = killed->len;
+        hold_cgroup_procs (l.cgroups->pdata[i], 0, killed);
+        g_printerr ("# cleanup: killing the %u processes left in %s\n", killed->len - before,
+                    (char *) l.cgroups->pdata[i]);
         cgroup_kill (l.cgroups->pdata[i]);
       }
   for (guint i = 0; i < l.pids->len; i++)
     {
       Proc *p = &g_array_index (l.pids, Proc, i);
-      int pidfd = kill_verified (p->pid, p->start);
-      if (pidfd >= 0)
-        {
-          g_printerr ("# cleanup: killed process %d\n", (int) p->pid);
-          g_array_append_val (pidfds, pidfd);
-        }
+      if (kill_verified (p->pid, p->start, killed))
+        g_printerr ("# cleanup: killed process %d\n", (int) p->pid);
     }
   for (guint i = 0; i < l.netns->len; i++)
     {
-      guint n = kill_netns (l.netns->pdata[i], pidfds);
+      guint n = kill_netns (l.netns->pdata[i], killed);
       if (n > 0)
         g_printerr ("# cleanup: killed %u processes in the namespace %s\n", n,
                     (char *) l.netns->pdata[i]);
     }
-  deadline = g_get_monotonic_time () + KILL_WAIT_MS * 1000;
-  for (guint i = 0; i < pidfds->len; i++)
-    {
-      int fd = g_array_index (pidfds, int, i);
-      gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
-      /* (not reaped here: a child of ours is a GSubprocess's, which reaps
-       * it) */
-      if (!banger_pidfd_wait_exit (fd, (int) MAX (left, 0)))
-        g_printerr ("# cleanup: a killed process did not exit within %d ms\n", KILL_WAIT_MS);
-      close (fd);
-    }
+  wait_killed (killed);
 
   /* remove */
   for (guint i = 0; i < l.cgroups->len; i++)
