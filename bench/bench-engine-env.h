@@ -37,8 +37,8 @@ typedef struct
   gboolean fake_guests;
   BangerE2eEnv *env; /* the namespace, bangerd, its dirs */
   /* env's, for short: */
-  const char *ns;          /* the network namespace */
-  const char *dir;         /* scratch (config, log, guest files, …) */
+  const char *ns;  /* the network namespace */
+  const char *dir; /* scratch (config, log, guest files, …) */
   const char *state_dir;
   const char *run_dir;
   const char *socket;
@@ -48,7 +48,7 @@ typedef struct
   const char *guest_dir;   /* the test guest (tests/guest/cache/…) */
   BangerKitNetns *kit;     /* helper deployment */
   char *subnet;
-  char *fake_fc;     /* the fake's absolute path */
+  char *fake_fc;        /* the fake's absolute path */
   BenchSshStandin *ssh; /* fake_guests */
   BangerClient *client;
 } BenchEngine;

@@ -64,10 +64,10 @@ static int
 cli_run (BangerE2eEnv *env, char **out, char **err, GPtrArray *argv)
 {
   g_autoptr (GError) error = NULL;
-  int rc = banger_e2e_env_run (env, env->cli_in_ns, (const char *const *) argv->pdata, out, err,
+  int rc = banger_e2e_env_run (env, env->cli_in_ns, (const char *const *)argv->pdata, out, err,
                                &error);
 
-  ck_assert_msg (rc >= 0, "spawn %s: %s", (char *) argv->pdata[0], error ? error->message : "?");
+  ck_assert_msg (rc >= 0, "spawn %s: %s", (char *)argv->pdata[0], error ? error->message : "?");
   return rc;
 }
 

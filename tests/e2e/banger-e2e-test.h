@@ -67,12 +67,12 @@ int banger_e2e_test_run (Suite *suite, enum fork_status fork_status);
 
 /* main() of a root-only e2e suite (skipped, or failed under CI, for other
  * users). */
-#define BANGER_E2E_TEST_MAIN(suite_fn, fork_status, why)                                       \
-  int main (void)                                                                              \
-  {                                                                                            \
-    if (geteuid () != 0)                                                                       \
-      return banger_test_skip_suite ("needs root (" why ")");                                  \
-    return banger_e2e_test_run (suite_fn (), fork_status);                                     \
+#define BANGER_E2E_TEST_MAIN(suite_fn, fork_status, why)                                           \
+  int main (void)                                                                                  \
+  {                                                                                                \
+    if (geteuid () != 0)                                                                           \
+      return banger_test_skip_suite ("needs root (" why ")");                                      \
+    return banger_e2e_test_run (suite_fn (), fork_status);                                         \
   }
 
 G_END_DECLS

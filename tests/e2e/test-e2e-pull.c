@@ -221,7 +221,7 @@ main (void)
     regfix_bail ("%s", error->message);
   registry = regfix_start (env->dir, "registry", REGISTRY, NULL, NULL, NULL, NULL);
   if (!banger_e2e_cleanup_note_process (
-          (GPid) g_ascii_strtoll (g_subprocess_get_identifier (registry->proc), NULL, 10), &error))
+          (GPid)g_ascii_strtoll (g_subprocess_get_identifier (registry->proc), NULL, 10), &error))
     regfix_bail ("%s", error->message);
   push_images (guest);
   if (!banger_e2e_env_start_daemon (env, &error))

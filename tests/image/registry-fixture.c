@@ -117,8 +117,8 @@ regfix_session_set_authorization (SoupSession *s, const char *authorization)
 }
 
 static RegFixture *
-start (const char *workdir, const char *name, const char *addr, const char *root,
-       const char *cert, const char *key, GTlsDatabase *ca, const char *auth_yaml)
+start (const char *workdir, const char *name, const char *addr, const char *root, const char *cert,
+       const char *key, GTlsDatabase *ca, const char *auth_yaml)
 {
   RegFixture *r = g_new0 (RegFixture, 1);
   g_autofree char *config_name = g_strconcat (name, ".yml", NULL);
@@ -308,8 +308,8 @@ regfix_push_image (SoupSession *s, const char *base_url, const char *repo, const
 }
 
 char *
-regfix_push_image_for_arch (SoupSession *s, const char *base_url, const char *repo,
-                            const char *tag, const char *arch, RegLayer *layers, guint n)
+regfix_push_image_for_arch (SoupSession *s, const char *base_url, const char *repo, const char *tag,
+                            const char *arch, RegLayer *layers, guint n)
 {
   return push_image (s, base_url, repo, tag, NULL, NULL, arch, layers, n);
 }

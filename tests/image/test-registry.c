@@ -266,8 +266,8 @@ push_test_images (void)
   l3 = test_tar_finish (t);
   {
     RegLayer layers[] = { { LAYER_GZIP, l1 }, { LAYER_ZSTD, l2 }, { LAYER_TAR, l3 } };
-    multi_manifest = regfix_push_image_for_arch (session, base, "test/multi", "v1", "amd64",
-                                                 layers, 3);
+    multi_manifest
+        = regfix_push_image_for_arch (session, base, "test/multi", "v1", "amd64", layers, 3);
   }
 
   /* test/list:v1 — an OCI index with arm64 and amd64 images */
@@ -300,8 +300,8 @@ push_test_images (void)
   lc = test_tar_finish (t);
   {
     RegLayer layers[] = { { LAYER_GZIP, lc } };
-    g_autofree char *m = regfix_push_image_for_arch (session, base, "test/corrupt", "v1", "amd64",
-                                                     layers, 1);
+    g_autofree char *m
+        = regfix_push_image_for_arch (session, base, "test/corrupt", "v1", "amd64", layers, 1);
     corrupt_layer = banger_digest_of_bytes (lc);
     /* same size, other bytes */
     regfix_corrupt_blob (registries[0], corrupt_layer);
@@ -312,8 +312,8 @@ push_test_images (void)
   big_layer = banger_digest_of_bytes (big_layer_bytes);
   {
     RegLayer layers[] = { { LAYER_GZIP, big_layer_bytes } };
-    g_autofree char *m = regfix_push_image_for_arch (session, base, "test/big", "v1", "amd64",
-                                                     layers, 1);
+    g_autofree char *m
+        = regfix_push_image_for_arch (session, base, "test/big", "v1", "amd64", layers, 1);
   }
 
   /* auth/img:v1 and auth/private:v1 on the token registry */

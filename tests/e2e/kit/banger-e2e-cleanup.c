@@ -31,7 +31,7 @@ static pid_t owner_pid;
 static char *
 ledger_path_of (pid_t pid)
 {
-  g_autofree char *name = g_strdup_printf (LEDGER_PREFIX "%d" LEDGER_SUFFIX, (int) pid);
+  g_autofree char *name = g_strdup_printf (LEDGER_PREFIX "%d" LEDGER_SUFFIX, (int)pid);
   return g_build_filename (g_get_tmp_dir (), name, NULL);
 }
 
@@ -73,7 +73,7 @@ note (const char *kind, const char *value, GError **error)
     }
   n = write (fd, line, strlen (line));
   close (fd);
-  if (n != (gssize) strlen (line))
+  if (n != (gssize)strlen (line))
     {
       g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_IO, "cannot write the cleanup ledger '%s'",
                    path);
@@ -108,7 +108,7 @@ banger_e2e_cleanup_note_process (GPid pid, GError **error)
 
   if (!banger_proc_start_time (pid, &start, error))
     return FALSE;
-  value = g_strdup_printf ("%d:%" G_GUINT64_FORMAT, (int) pid, start);
+  value = g_strdup_printf ("%d:%" G_GUINT64_FORMAT, (int)pid, start);
   return note ("pid", value, error);
 }
 
@@ -119,7 +119,7 @@ typedef struct
   GPtrArray *netns;   /* names */
   GPtrArray *cgroups; /* paths */
   GPtrArray *dirs;
-  GArray *pids;       /* Proc */
+  GArray *pids; /* Proc */
 } Ledger;
 
 typedef struct
@@ -166,8 +166,8 @@ path_ok (const char *v, const char *parent, gboolean direct_child)
   g_autofree char *dir = NULL;
 
   if (parent == NULL || !g_path_is_absolute (v) || strstr (v, "/..") != NULL
-      || strstr (v, "//") != NULL || !g_str_has_prefix (v, parent)
-      || v[strlen (parent)] != '/' || v[strlen (parent) + 1] == '\0')
+      || strstr (v, "//") != NULL || !g_str_has_prefix (v, parent) || v[strlen (parent)] != '/'
+      || v[strlen (parent) + 1] == '\0')
     return FALSE;
   if (!direct_child)
     return TRUE;
@@ -224,7 +224,7 @@ ledger_read (const char *path, Ledger *l)
         {
           Proc p = { 0 };
           char *end = NULL;
-          p.pid = (pid_t) g_ascii_strtoll (v, &end, 10);
+          p.pid = (pid_t)g_ascii_strtoll (v, &end, 10);
           if (p.pid > 1 && end != NULL && *end == ':')
             {
               p.start = g_ascii_strtoull (end + 1, NULL, 10);
@@ -323,7 +323,7 @@ hold_cgroup_procs (const char *cgroup, guint depth, GArray *killed)
       g_auto (GStrv) pids = g_strsplit (procs, "\n", -1);
       for (guint i = 0; pids[i] != NULL; i++)
         {
-          Killed k = { -1, (pid_t) g_ascii_strtoll (pids[i], NULL, 10), 0 };
+          Killed k = { -1, (pid_t)g_ascii_strtoll (pids[i], NULL, 10), 0 };
           if (k.pid <= 1 || !banger_proc_start_time (k.pid, &k.start, NULL))
             continue;
           k.pidfd = banger_pidfd_open_verified (k.pid, k.start, NULL);
@@ -355,8 +355,8 @@ wait_killed (GArray *killed)
 
       /* (not reaped here: a child of ours is a GSubprocess's, which reaps
        * it) */
-      if (!banger_pidfd_wait_exit (k->pidfd, (int) MAX (left, 0)))
-        g_printerr ("# cleanup: process %d did not exit within %d ms of SIGKILL\n", (int) k->pid,
+      if (!banger_pidfd_wait_exit (k->pidfd, (int)MAX (left, 0)))
+        g_printerr ("# cleanup: process %d did not exit within %d ms of SIGKILL\n", (int)k->pid,
                     KILL_WAIT_MS);
       close (k->pidfd);
       while (g_get_monotonic_time () < deadline && banger_proc_start_time (k->pid, &now, NULL)
@@ -383,7 +383,7 @@ kill_netns (const char *name, GArray *killed)
     {
       g_autofree char *link = NULL;
       char *end = NULL;
-      pid_t pid = (pid_t) g_ascii_strtoll (entry, &end, 10);
+      pid_t pid = (pid_t)g_ascii_strtoll (entry, &end, 10);
       guint64 start = 0;
       struct stat st;
 
@@ -393,7 +393,7 @@ kill_netns (const char *name, GArray *killed)
        * verified pidfd */
       if (!banger_proc_start_time (pid, &start, NULL))
         continue;
-      link = g_strdup_printf ("/proc/%d/ns/net", (int) pid);
+      link = g_strdup_printf ("/proc/%d/ns/net", (int)pid);
       if (stat (link, &st) < 0 || st.st_dev != ns.st_dev || st.st_ino != ns.st_ino)
         continue;
       if (kill_verified (pid, start, killed))
@@ -409,12 +409,11 @@ run_quiet (const char *const *argv)
   g_autofree char *err = NULL;
   int status = 0;
 
-  if (!g_spawn_sync (NULL, (char **) argv, NULL,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL, &err,
-                     &status, &error)
+  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, &err, &status, &error)
       || !g_spawn_check_wait_status (status, NULL))
     {
-      g_autofree char *cmd = g_strjoinv (" ", (char **) argv);
+      g_autofree char *cmd = g_strjoinv (" ", (char **)argv);
       g_printerr ("# cleanup: '%s' failed: %s\n", cmd, error ? error->message : g_strstrip (err));
     }
 }
@@ -435,21 +434,21 @@ sweep_ledger (const char *path)
         guint before = killed->len;
         hold_cgroup_procs (l.cgroups->pdata[i], 0, killed);
         g_printerr ("# cleanup: killing the %u processes left in %s\n", killed->len - before,
-                    (char *) l.cgroups->pdata[i]);
+                    (char *)l.cgroups->pdata[i]);
         cgroup_kill (l.cgroups->pdata[i]);
       }
   for (guint i = 0; i < l.pids->len; i++)
     {
       Proc *p = &g_array_index (l.pids, Proc, i);
       if (kill_verified (p->pid, p->start, killed))
-        g_printerr ("# cleanup: killed process %d\n", (int) p->pid);
+        g_printerr ("# cleanup: killed process %d\n", (int)p->pid);
     }
   for (guint i = 0; i < l.netns->len; i++)
     {
       guint n = kill_netns (l.netns->pdata[i], killed);
       if (n > 0)
         g_printerr ("# cleanup: killed %u processes in the namespace %s\n", n,
-                    (char *) l.netns->pdata[i]);
+                    (char *)l.netns->pdata[i]);
     }
   wait_killed (killed);
 
@@ -474,7 +473,7 @@ sweep_ledger (const char *path)
       if (!g_file_test (l.dirs->pdata[i], G_FILE_TEST_EXISTS))
         continue;
       if (g_getenv ("BANGER_TEST_KEEP") != NULL)
-        g_printerr ("# cleanup: kept %s (BANGER_TEST_KEEP)\n", (char *) l.dirs->pdata[i]);
+        g_printerr ("# cleanup: kept %s (BANGER_TEST_KEEP)\n", (char *)l.dirs->pdata[i]);
       else
         run_quiet (rm);
     }
@@ -511,13 +510,13 @@ sweep_orphans (void)
 
       if (!g_str_has_prefix (name, LEDGER_PREFIX) || !g_str_has_suffix (name, LEDGER_SUFFIX))
         continue;
-      pid = (pid_t) g_ascii_strtoll (name + strlen (LEDGER_PREFIX), &end, 10);
+      pid = (pid_t)g_ascii_strtoll (name + strlen (LEDGER_PREFIX), &end, 10);
       if (pid <= 1 || end == NULL || !g_str_equal (end, LEDGER_SUFFIX) || pid == getpid ())
         continue;
       if (kill (pid, 0) == 0 || errno != ESRCH)
         continue; /* its owner is running (another test, maybe another worktree's) */
       path = g_build_filename (g_get_tmp_dir (), name, NULL);
-      g_printerr ("# cleanup: sweeping %s (its owner, %d, is gone)\n", path, (int) pid);
+      g_printerr ("# cleanup: sweeping %s (its owner, %d, is gone)\n", path, (int)pid);
       sweep_ledger (path);
     }
 }

@@ -110,8 +110,7 @@ setup_helper (BangerE2eEnv *env, const char *prefix, GString *conf, GError **err
       || !banger_e2e_cleanup_note_cgroup (env->kit->cgroup_root, error)
       || !banger_e2e_cleanup_note_dir (env->kit->dir, error)
       || !banger_e2e_cleanup_note_process (
-          (GPid) g_ascii_strtoll (g_subprocess_get_identifier (env->kit->helper), NULL, 10),
-          error))
+          (GPid)g_ascii_strtoll (g_subprocess_get_identifier (env->kit->helper), NULL, 10), error))
     return FALSE;
   env->ns = g_strdup (env->kit->name);
   env->cgroup_root = g_strdup (env->kit->cgroup_root);
@@ -134,7 +133,7 @@ setup_own (BangerE2eEnv *env, const char *prefix, GString *conf, GError **error)
 
   if (mount == NULL)
     return FALSE;
-  env->cgroup_root = g_strdup_printf ("%s/%s-%d.slice", mount, prefix, (int) getpid ());
+  env->cgroup_root = g_strdup_printf ("%s/%s-%d.slice", mount, prefix, (int)getpid ());
   if (!banger_e2e_cleanup_note_cgroup (env->cgroup_root, error))
     return FALSE;
   env->dir = g_dir_make_tmp (tmpl, error);
@@ -142,7 +141,7 @@ setup_own (BangerE2eEnv *env, const char *prefix, GString *conf, GError **error)
     return FALSE;
   if (env->deploy == BANGER_E2E_DEPLOY_ROOT)
     {
-      g_autofree char *ns = g_strdup_printf ("%s-%d", prefix, (int) getpid ());
+      g_autofree char *ns = g_strdup_printf ("%s-%d", prefix, (int)getpid ());
       const char *add[] = { "ip", "netns", "add", ns, NULL };
       const char *lo[] = { "ip", "-n", ns, "link", "set", "lo", "up", NULL };
 
@@ -174,8 +173,8 @@ banger_e2e_env_new (const BangerE2eOptions *options, GError **error)
   env->ns_fd = -1;
   env->owner = getpid ();
   env->bangerd = bangerd != NULL && bangerd[0] ? bangerd : BANGERD_PATH;
-  env->listen_timeout_ms = options->listen_timeout_ms ? options->listen_timeout_ms
-                                                      : DEFAULT_LISTEN_TIMEOUT_MS;
+  env->listen_timeout_ms
+      = options->listen_timeout_ms ? options->listen_timeout_ms : DEFAULT_LISTEN_TIMEOUT_MS;
   env->private_home = options->private_home;
   live = env;
   if (options->find_guest && (env->guest = banger_kit_build_guest (error)) == NULL)
@@ -240,8 +239,8 @@ banger_e2e_env_start_daemon (BangerE2eEnv *env, GError **error)
   if (env->daemon == NULL
       || !banger_e2e_cleanup_note_process (banger_e2e_env_daemon_pid (env), error))
     return FALSE;
-  for (guint i = 0; i < env->listen_timeout_ms / 10 && !g_file_test (env->socket, G_FILE_TEST_EXISTS);
-       i++)
+  for (guint i = 0;
+       i < env->listen_timeout_ms / 10 && !g_file_test (env->socket, G_FILE_TEST_EXISTS); i++)
     {
       if (g_subprocess_get_identifier (env->daemon) == NULL) /* it exited */
         break;
@@ -261,7 +260,7 @@ GPid
 banger_e2e_env_daemon_pid (BangerE2eEnv *env)
 {
   const char *id = env->daemon ? g_subprocess_get_identifier (env->daemon) : NULL;
-  return id ? (GPid) g_ascii_strtoll (id, NULL, 10) : 0;
+  return id ? (GPid)g_ascii_strtoll (id, NULL, 10) : 0;
 }
 
 void
@@ -287,8 +286,7 @@ banger_e2e_env_stop_daemon (BangerE2eEnv *env)
       g_subprocess_send_signal (env->daemon, SIGTERM);
       if (pidfd >= 0 && !banger_pidfd_wait_exit (pidfd, STOP_TIMEOUT_MS))
         {
-          g_printerr ("# bangerd did not stop within %d ms of SIGTERM: SIGKILL\n",
-                      STOP_TIMEOUT_MS);
+          g_printerr ("# bangerd did not stop within %d ms of SIGTERM: SIGKILL\n", STOP_TIMEOUT_MS);
           g_subprocess_force_exit (env->daemon);
         }
       if (pidfd >= 0)
@@ -378,7 +376,7 @@ banger_e2e_env_run (BangerE2eEnv *env, gboolean in_ns, const char *const *argv, 
 
   g_return_val_if_fail (!in_ns || env->ns_fd >= 0, -1);
   /* (an unread stdout is dropped: this process's is the TAP stream) */
-  if (!g_spawn_sync (NULL, (char **) argv, NULL,
+  if (!g_spawn_sync (NULL, (char **)argv, NULL,
                      G_SPAWN_SEARCH_PATH | (out == NULL ? G_SPAWN_STDOUT_TO_DEV_NULL : 0),
                      in_ns ? netns_child_setup : NULL, GINT_TO_POINTER (env->ns_fd), out, err,
                      &status, error))
@@ -444,7 +442,7 @@ banger_e2e_env_stage_guest (BangerE2eEnv *env, const char *guest, char **kernel,
 void
 banger_e2e_async_done (GObject *source, GAsyncResult *result, gpointer slot)
 {
-  *(GAsyncResult **) slot = g_object_ref (result);
+  *(GAsyncResult **)slot = g_object_ref (result);
 }
 
 GAsyncResult *

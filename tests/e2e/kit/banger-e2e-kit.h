@@ -35,37 +35,37 @@ typedef enum
 
 typedef struct
 {
-  const char *prefix;  /* names: namespace <prefix>-<pid>, dir <tmp>/<prefix>-XXXXXX,
-                        * cgroup root <cgroup2>/<prefix>-<pid>.slice (HELPER: the kit's) */
+  const char *prefix; /* names: namespace <prefix>-<pid>, dir <tmp>/<prefix>-XXXXXX,
+                       * cgroup root <cgroup2>/<prefix>-<pid>.slice (HELPER: the kit's) */
   BangerE2eDeploy deploy;
-  const char *subnet;  /* [network] subnet= */
-  const char *extra_conf; /* appended to bangerd.conf; nullable */
-  gboolean private_home;  /* HOME=<dir> for bangerd (no credentials of the machine's user);
-                           * HELPER: always HOME=<state dir> */
-  gboolean find_guest;    /* build or find the test guest (guest) */
+  const char *subnet;      /* [network] subnet= */
+  const char *extra_conf;  /* appended to bangerd.conf; nullable */
+  gboolean private_home;   /* HOME=<dir> for bangerd (no credentials of the machine's user);
+                            * HELPER: always HOME=<state dir> */
+  gboolean find_guest;     /* build or find the test guest (guest) */
   guint listen_timeout_ms; /* for the socket to appear; 0: 5000 */
 } BangerE2eOptions;
 
 typedef struct
 {
   BangerE2eDeploy deploy;
-  char *ns;          /* the network namespace; NULL with HERE */
-  int ns_fd;         /* /run/netns/<ns> (O_CLOEXEC), -1 with HERE */
-  char *dir;         /* scratch: bangerd.conf, bangerd.log; removed at the end */
-  char *state_dir;   /* --state-dir */
-  char *run_dir;     /* --runtime-dir */
-  char *socket;      /* <run_dir>/bangerd.sock */
-  char *conf;        /* bangerd.conf */
-  char *log;         /* bangerd's stderr */
-  char *cgroup_root; /* where the VMs' cgroups are */
-  char *guest;       /* the test guest's dir (vmlinuz, initrd.img, rootfs.ext4, …) or NULL */
+  char *ns;            /* the network namespace; NULL with HERE */
+  int ns_fd;           /* /run/netns/<ns> (O_CLOEXEC), -1 with HERE */
+  char *dir;           /* scratch: bangerd.conf, bangerd.log; removed at the end */
+  char *state_dir;     /* --state-dir */
+  char *run_dir;       /* --runtime-dir */
+  char *socket;        /* <run_dir>/bangerd.sock */
+  char *conf;          /* bangerd.conf */
+  char *log;           /* bangerd's stderr */
+  char *cgroup_root;   /* where the VMs' cgroups are */
+  char *guest;         /* the test guest's dir (vmlinuz, initrd.img, rootfs.ext4, …) or NULL */
   const char *bangerd; /* the binary: $BENCH_BANGERD, else the one this build made */
   gboolean cli_in_ns;  /* run the CLI inside the namespace (vm ssh execs ssh there) */
   guint listen_timeout_ms;
   gboolean private_home;
   BangerKitNetns *kit; /* HELPER */
   GSubprocess *daemon;
-  pid_t owner;         /* the process that made it */
+  pid_t owner; /* the process that made it */
 } BangerE2eEnv;
 
 /* Once per process, before any fork: the cleanup's owner, a sweep at exit
@@ -119,7 +119,7 @@ gboolean banger_e2e_env_stage_guest (BangerE2eEnv *env, const char *guest, char 
 void banger_e2e_async_done (GObject *source, GAsyncResult *result, gpointer slot);
 GAsyncResult *banger_e2e_async_wait (GAsyncResult **slot);
 /* Kernel "k" and image "guest" from these files, through @client. */
-gboolean banger_e2e_client_add_guest (BangerClient *client, const char *kernel,
-                                      const char *initrd, const char *rootfs, GError **error);
+gboolean banger_e2e_client_add_guest (BangerClient *client, const char *kernel, const char *initrd,
+                                      const char *rootfs, GError **error);
 
 G_END_DECLS
