@@ -16,6 +16,7 @@
 
 #include "banger-cgroup.h"
 #include "banger-e2e-cleanup.h"
+#include "banger-guest-kit.h"
 #include "banger-pidfd.h"
 #include "banger-proc-identity.h"
 
@@ -406,16 +407,9 @@ static void
 run_quiet (const char *const *argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
 
-  if (!g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                     NULL, NULL, NULL, &err, &status, &error)
-      || !g_spawn_check_wait_status (status, NULL))
-    {
-      g_autofree char *cmd = g_strjoinv (" ", (char **)argv);
-      g_printerr ("# cleanup: '%s' failed: %s\n", cmd, error ? error->message : g_strstrip (err));
-    }
+  if (!banger_kit_run (argv, NULL, &error))
+    g_printerr ("# cleanup: %s\n", error->message);
 }
 
 static void
