@@ -4,25 +4,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
-#include "banger-cgroup.h"
 #include "bench-engine-env.h"
 
 #ifndef FAKE_FIRECRACKER
 #error "FAKE_FIRECRACKER must name tests/fakes/firecracker/fake-firecracker.py"
-#endif
-#ifndef BANGERD_PATH
-#error "BANGERD_PATH must name the bangerd this build makes"
 #endif
 
 #define ROOT_SUBNET "10.77.0.0/24"
@@ -33,19 +24,8 @@ static BenchEngine *live;
 
 /* ------------------------------------------------------------- blocking */
 
-static void
-got_result (GObject *source, GAsyncResult *result, gpointer data)
-{
-  *(GAsyncResult **)data = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_result (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
+#define got_result banger_e2e_async_done
+#define wait_result banger_e2e_async_wait
 
 BangerVmInfo *
 bench_engine_create (BenchEngine *e, BangerClient *client, const char *name, gboolean firecracker,
@@ -80,208 +60,46 @@ bench_engine_list (BenchEngine *e, GError **error)
 
 /* ---------------------------------------------------------------- setup */
 
-static gboolean
-run (const char *const *argv, GError **error)
-{
-  return banger_kit_run (argv, NULL, error);
-}
-
-static void
-daemon_child_setup (gpointer data)
-{
-  int fd = GPOINTER_TO_INT (data);
-
-  /* only the network namespace: `ip netns exec` would remount /sys and
-   * hide the cgroup2 mount */
-  if (setns (fd, CLONE_NEWNET) < 0)
-    _exit (126);
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void
-daemon_owner_child_setup (gpointer data)
-{
-  int fd = GPOINTER_TO_INT (data);
-
-  if (setns (fd, CLONE_NEWNET) < 0 || setgroups (0, NULL) < 0
-      || setresgid (BANGER_KIT_OWNER_GID, BANGER_KIT_OWNER_GID, BANGER_KIT_OWNER_GID) < 0
-      || setresuid (BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_UID) < 0)
-    _exit (126);
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static gboolean
-mkdir_mode (const char *path, int mode, gboolean owner, GError **error)
-{
-  if (g_mkdir (path, mode) < 0
-      || (owner && chown (path, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_GID) < 0))
-    {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", path,
-                   g_strerror (errno));
-      return FALSE;
-    }
-  return TRUE;
-}
-
-static gboolean
-start_daemon (BenchEngine *e, GError **error)
-{
-  g_autofree char *ns_path = g_build_filename ("/run/netns", e->ns, NULL);
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", e->state_dir);
-  g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", e->run_dir);
-  g_autofree char *conf_opt = g_strdup_printf ("--config=%s", e->conf);
-  const char *bangerd = g_getenv ("BENCH_BANGERD") ? g_getenv ("BENCH_BANGERD") : BANGERD_PATH;
-  int fd = open (ns_path, O_RDONLY | O_CLOEXEC);
-
-  if (fd < 0)
-    {
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", ns_path,
-                   g_strerror (errno));
-      return FALSE;
-    }
-  g_subprocess_launcher_set_child_setup (
-      launcher, e->deploy == BENCH_DEPLOY_HELPER ? daemon_owner_child_setup : daemon_child_setup,
-      GINT_TO_POINTER (fd), NULL);
-  g_subprocess_launcher_set_stderr_file_path (launcher, e->log);
-  if (e->deploy == BENCH_DEPLOY_HELPER)
-    g_subprocess_launcher_setenv (launcher, "HOME", e->state_dir, TRUE);
-  e->daemon = g_subprocess_launcher_spawn (launcher, error, bangerd, conf_opt, state_opt, run_opt,
-                                           NULL);
-  close (fd);
-  if (e->daemon == NULL)
-    return FALSE;
-  for (int i = 0; i < 1000 && !g_file_test (e->socket, G_FILE_TEST_EXISTS); i++)
-    {
-      if (g_subprocess_get_identifier (e->daemon) == NULL)
-        break;
-      g_usleep (10 * 1000);
-    }
-  if (!g_file_test (e->socket, G_FILE_TEST_EXISTS))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "bangerd did not listen on %s (log: %s)",
-                   e->socket, e->log);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-/* The guest's kernel, initrd and rootfs where bangerd can read them (an
- * unprivileged owner must: copies in the scratch dir, 0644). */
-static gboolean
-stage_guest (BenchEngine *e, char **kernel, char **initrd, char **rootfs, GError **error)
-{
-  const char *names[] = { "vmlinuz", "initrd.img", "rootfs.ext4" };
-  char **out[] = { kernel, initrd, rootfs };
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *src = g_build_filename (e->guest_dir, names[i], NULL);
-      *out[i] = g_build_filename (e->dir, names[i], NULL);
-      if (e->deploy == BENCH_DEPLOY_ROOT)
-        {
-          g_free (*out[i]);
-          *out[i] = g_steal_pointer (&src);
-          continue;
-        }
-      {
-        const char *cp[] = { "cp", "--sparse=always", src, *out[i], NULL };
-        if (!run (cp, error))
-          return FALSE;
-      }
-      if (chmod (*out[i], 0644) < 0)
-        {
-          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", *out[i],
-                       g_strerror (errno));
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
-
-static gboolean
-add_kernel_and_image (BenchEngine *e, GError **error)
-{
-  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL;
-  g_autoptr (GAsyncResult) r1 = NULL;
-  g_autoptr (GAsyncResult) r2 = NULL;
-  g_autoptr (BangerKernelInfo) k = NULL;
-  g_autoptr (BangerImageInfo) i = NULL;
-
-  if (!stage_guest (e, &kernel, &initrd, &rootfs, error))
-    return FALSE;
-  banger_client_kernel_add_async (e->client, "k", kernel, initrd, NULL, NULL, got_result, &r1);
-  k = banger_client_kernel_add_finish (e->client, wait_result (&r1), error);
-  if (k == NULL)
-    return FALSE;
-  banger_client_image_import_async (e->client, "guest", rootfs, NULL, got_result, &r2);
-  i = banger_client_image_import_finish (e->client, wait_result (&r2), error);
-  return i != NULL;
-}
-
 BenchEngine *
 bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, GError **error)
 {
-  g_autoptr (GString) conf = g_string_new (NULL);
   BenchEngine *e = g_new0 (BenchEngine, 1);
+  g_autofree char *extra = NULL;
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL;
+  BangerE2eOptions options = {
+    .prefix = prefix,
+    .deploy = deploy == BENCH_DEPLOY_HELPER ? BANGER_E2E_DEPLOY_HELPER : BANGER_E2E_DEPLOY_ROOT,
+    .subnet = deploy == BENCH_DEPLOY_HELPER ? HELPER_SUBNET : ROOT_SUBNET,
+    .find_guest = TRUE,
+    .listen_timeout_ms = 10000,
+  };
 
   e->deploy = deploy;
   e->fake_guests = fake_guests;
   e->fake_fc = g_canonicalize_filename (FAKE_FIRECRACKER, NULL);
-  e->guest_dir = banger_kit_build_guest (error);
-  if (e->guest_dir == NULL)
-    goto fail;
-  if (deploy == BENCH_DEPLOY_HELPER)
-    {
-      /* the kit's helper, with the fake as its firecracker= */
-      if (fake_guests)
-        g_setenv ("BANGER_KIT_FIRECRACKER", e->fake_fc, TRUE);
-      e->kit = banger_kit_netns_new (prefix, error);
-      g_unsetenv ("BANGER_KIT_FIRECRACKER");
-      if (e->kit == NULL)
-        goto fail;
-      e->ns = g_strdup (e->kit->name);
-      e->cgroup_root = g_strdup (e->kit->cgroup_root);
-      e->dir = g_build_filename (e->kit->dir, "daemon", NULL);
-      e->state_dir = g_build_filename (e->kit->state_dir, "daemon", NULL);
-      e->subnet = g_strdup (HELPER_SUBNET);
-      if (!mkdir_mode (e->dir, 0755, FALSE, error)
-          || !mkdir_mode (e->state_dir, 0700, TRUE, error))
-        goto fail;
-      e->run_dir = g_build_filename (e->dir, "run", NULL);
-      if (!mkdir_mode (e->run_dir, 0700, TRUE, error))
-        goto fail;
-      g_string_append_printf (conf, "[helper]\nsocket=%s\n", e->kit->socket_path);
-    }
-  else
-    {
-      g_autofree char *mount = banger_cgroup2_find_mount (NULL, error);
-      g_autofree char *ns = g_strdup_printf ("%s-%d", prefix, (int)getpid ());
-      const char *add[] = { "ip", "netns", "add", ns, NULL };
-      const char *lo[] = { "ip", "-n", ns, "link", "set", "lo", "up", NULL };
-
-      if (mount == NULL)
-        goto fail;
-      e->dir = g_dir_make_tmp ("bench-engine-XXXXXX", error);
-      if (e->dir == NULL || !run (add, error))
-        goto fail;
-      e->ns = g_steal_pointer (&ns);
-      if (!run (lo, error))
-        goto fail;
-      e->cgroup_root = g_strdup_printf ("%s/%s.slice", mount, e->ns);
-      e->state_dir = g_build_filename (e->dir, "state", NULL);
-      e->run_dir = g_build_filename (e->dir, "run", NULL);
-      e->subnet = g_strdup (ROOT_SUBNET);
-      g_string_append_printf (conf, "[host]\ncgroup=%s\n", e->cgroup_root);
-    }
-  g_string_append_printf (conf, "[network]\nsubnet=%s\n", e->subnet);
+  e->subnet = g_strdup (options.subnet);
   if (fake_guests)
-    g_string_append_printf (conf, "[vmm]\nfirecracker=%s\n", e->fake_fc);
-  e->socket = g_build_filename (e->run_dir, "bangerd.sock", NULL);
-  e->conf = g_build_filename (e->dir, "bangerd.conf", NULL);
-  e->log = g_build_filename (e->dir, "bangerd.log", NULL);
-  if (!g_file_set_contents (e->conf, conf->str, -1, error) || chmod (e->conf, 0644) < 0)
+    {
+      extra = g_strdup_printf ("[vmm]\nfirecracker=%s\n", e->fake_fc);
+      options.extra_conf = extra;
+      /* the kit's helper, with the fake as its firecracker= */
+      if (deploy == BENCH_DEPLOY_HELPER)
+        g_setenv ("BANGER_KIT_FIRECRACKER", e->fake_fc, TRUE);
+    }
+  e->env = banger_e2e_env_new (&options, error);
+  g_unsetenv ("BANGER_KIT_FIRECRACKER");
+  if (e->env == NULL)
     goto fail;
+  e->ns = e->env->ns;
+  e->dir = e->env->dir;
+  e->state_dir = e->env->state_dir;
+  e->run_dir = e->env->run_dir;
+  e->socket = e->env->socket;
+  e->conf = e->env->conf;
+  e->log = e->env->log;
+  e->cgroup_root = e->env->cgroup_root;
+  e->guest_dir = e->env->guest;
+  e->kit = e->env->kit;
   if (fake_guests)
     {
       /* every VM address is this namespace's own: the stand-in answers
@@ -291,44 +109,24 @@ bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, 
       g_autofree char *pub = g_build_filename (e->state_dir, "ssh", "id_ed25519.pub", NULL);
       const char *route[] = { "ip", "-n", e->ns, "route", "add", "local", e->subnet, "dev", "lo",
                               NULL };
-      if (!run (route, error))
+      if (!banger_kit_run (route, NULL, error))
         goto fail;
       e->ssh = bench_ssh_standin_new (ns_path, pub, error);
       if (e->ssh == NULL)
         goto fail;
     }
-  if (!start_daemon (e, error))
+  if (!banger_e2e_env_start_daemon (e->env, error))
     goto fail;
   e->client = banger_client_new_for_socket (e->socket);
   live = e;
-  if (!add_kernel_and_image (e, error))
+  if (!banger_e2e_env_stage_guest (e->env, e->guest_dir, &kernel, &initrd, &rootfs, error)
+      || !banger_e2e_client_add_guest (e->client, kernel, initrd, rootfs, error))
     goto fail;
   return e;
 
 fail:
   bench_engine_free (e);
   return NULL;
-}
-
-/* After a failure VMs may still run (a VMM outlives its daemon): kill
- * every process of every cgroup under @root and remove them. */
-static void
-kill_vm_cgroups (const char *root)
-{
-  g_autoptr (GDir) d = root ? g_dir_open (root, 0, NULL) : NULL;
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (root, name, NULL);
-      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
-
-      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
-        continue;
-      g_file_set_contents (kill_file, "1", 1, NULL);
-      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
-        g_usleep (10 * 1000);
-    }
 }
 
 void
@@ -339,42 +137,13 @@ bench_engine_free (BenchEngine *e)
   if (live == e)
     live = NULL;
   g_clear_object (&e->client);
-  if (e->daemon != NULL)
-    {
-      g_subprocess_send_signal (e->daemon, SIGTERM);
-      g_subprocess_wait (e->daemon, NULL, NULL);
-      g_clear_object (&e->daemon);
-    }
-  kill_vm_cgroups (e->cgroup_root);
+  if (e->env != NULL)
+    banger_e2e_env_stop_daemon (e->env);
   g_clear_pointer (&e->ssh, bench_ssh_standin_free);
-  if (e->kit != NULL)
-    banger_kit_netns_destroy (e->kit, NULL); /* namespace, cgroup root, scratch */
-  else
-    {
-      if (e->ns != NULL)
-        {
-          const char *del[] = { "ip", "netns", "del", e->ns, NULL };
-          run (del, NULL);
-        }
-      if (e->cgroup_root != NULL)
-        g_rmdir (e->cgroup_root);
-      if (e->dir != NULL)
-        {
-          const char *rm[] = { "rm", "-rf", "--one-file-system", e->dir, NULL };
-          run (rm, NULL);
-        }
-    }
-  g_free (e->ns);
-  g_free (e->dir);
-  g_free (e->state_dir);
-  g_free (e->run_dir);
-  g_free (e->socket);
-  g_free (e->conf);
-  g_free (e->log);
-  g_free (e->cgroup_root);
+  /* the kit's namespace, whatever VMs are left, the cgroups, the dirs */
+  banger_e2e_env_free (e->env);
   g_free (e->subnet);
   g_free (e->fake_fc);
-  g_free (e->guest_dir);
   g_free (e);
 }
 
@@ -382,8 +151,8 @@ void
 bench_engine_die (const char *prog, const char *what, const GError *error)
 {
   g_printerr ("%s: %s: %s\n", prog, what, error ? error->message : "failed");
-  if (live != NULL && live->daemon != NULL
-      && g_subprocess_get_identifier (live->daemon) == NULL)
+  if (live != NULL && live->env->daemon != NULL
+      && g_subprocess_get_identifier (live->env->daemon) == NULL)
     {
       /* bangerd is gone: how it ended */
       g_autofree char *text = NULL;
@@ -403,8 +172,7 @@ bench_engine_die (const char *prog, const char *what, const GError *error)
 GPid
 bench_engine_daemon_pid (BenchEngine *e)
 {
-  const char *id = e->daemon ? g_subprocess_get_identifier (e->daemon) : NULL;
-  return id ? (GPid)atoi (id) : 0;
+  return banger_e2e_env_daemon_pid (e->env);
 }
 
 GPid

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * What the engine benchmarks (bench-create-*, bench-daemon-rss) share: a
- * bangerd in a network namespace the bench makes and removes, reached
+ * bangerd in a network namespace the bench makes and removes (the e2e kit,
+ * tests/e2e/kit/, whose cleanup also runs when a bench dies), reached
  * through BangerClient, with the test guest's kernel and rootfs added, and
  * small statistics and /proc readers.  Root only.
  *
@@ -19,7 +20,7 @@
 
 #include <banger.h>
 
-#include "banger-guest-kit.h"
+#include "banger-e2e-kit.h"
 #include "bench-ssh-standin.h"
 
 G_BEGIN_DECLS
@@ -34,19 +35,20 @@ typedef struct
 {
   BenchDeploy deploy;
   gboolean fake_guests;
-  char *ns;          /* the network namespace */
-  char *dir;         /* scratch (config, log, guest files, …) */
-  char *state_dir;
-  char *run_dir;
-  char *socket;
-  char *conf;
-  char *log;         /* bangerd's stderr */
-  char *cgroup_root; /* where the VMs' cgroups are */
+  BangerE2eEnv *env; /* the namespace, bangerd, its dirs */
+  /* env's, for short: */
+  const char *ns;  /* the network namespace */
+  const char *dir; /* scratch (config, log, guest files, …) */
+  const char *state_dir;
+  const char *run_dir;
+  const char *socket;
+  const char *conf;
+  const char *log;         /* bangerd's stderr */
+  const char *cgroup_root; /* where the VMs' cgroups are */
+  const char *guest_dir;   /* the test guest (tests/guest/cache/…) */
+  BangerKitNetns *kit;     /* helper deployment */
   char *subnet;
-  char *fake_fc;     /* the fake's absolute path */
-  char *guest_dir;   /* the test guest (tests/guest/cache/…) */
-  BangerKitNetns *kit; /* helper deployment */
-  GSubprocess *daemon;
+  char *fake_fc;        /* the fake's absolute path */
   BenchSshStandin *ssh; /* fake_guests */
   BangerClient *client;
 } BenchEngine;

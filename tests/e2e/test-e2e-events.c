@@ -15,177 +15,42 @@
  * Root only. */
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <banger.h>
 #include <glib/gstdio.h>
 
-#include "banger-cgroup.h"
-#include "banger-guest-kit.h"
-#include "banger-test.h"
+#include "banger-e2e-test.h"
 
 #ifndef BANGER_CLI_PATH
 #error "BANGER_CLI_PATH must name the banger this build makes"
 #endif
-#ifndef BANGERD_PATH
-#error "BANGERD_PATH must name the bangerd this build makes"
-#endif
 
-typedef struct
-{
-  char *ns;
-  char *dir;
-  char *socket;
-  char *cgroup_root;
-  char *guest;
-  GSubprocess *daemon;
-} Env;
+typedef BangerE2eEnv Env;
 
-static Env *leftover;
+/* the kit's helpers under the names the cases use */
+#define done_cb banger_e2e_async_done
+#define wait_for banger_e2e_async_wait
 
-static void
-run_ok (const char *const *argv)
-{
-  g_autoptr (GError) error = NULL;
-  ck_assert_msg (banger_kit_run (argv, NULL, &error), "%s: %s", argv[0],
-                 error ? error->message : "?");
-}
-
-static void
-daemon_child_setup (gpointer data)
-{
-  /* only the network namespace (ip netns exec would hide cgroup2) */
-  if (setns (GPOINTER_TO_INT (data), CLONE_NEWNET) < 0)
-    _exit (126);
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void
-env_destroy (Env *env)
-{
-  if (env == NULL)
-    return;
-  if (env->cgroup_root != NULL)
-    {
-      /* a VM a failed assertion left running */
-      g_autoptr (GDir) d = g_dir_open (env->cgroup_root, 0, NULL);
-      const char *name;
-      while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-        {
-          g_autofree char *sub = g_build_filename (env->cgroup_root, name, NULL);
-          g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
-          if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
-            continue;
-          g_file_set_contents (kill_file, "1", 1, NULL);
-          for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
-            g_usleep (10 * 1000);
-        }
-    }
-  if (env->daemon != NULL)
-    {
-      g_subprocess_send_signal (env->daemon, SIGTERM);
-      g_subprocess_wait (env->daemon, NULL, NULL);
-      g_clear_object (&env->daemon);
-    }
-  if (env->ns != NULL)
-    {
-      const char *del[] = { "ip", "netns", "del", env->ns, NULL };
-      banger_kit_run (del, NULL, NULL);
-    }
-  if (env->cgroup_root != NULL)
-    g_rmdir (env->cgroup_root);
-  if (env->dir != NULL)
-    {
-      const char *rm[] = { "rm", "-rf", "--one-file-system", env->dir, NULL };
-      banger_kit_run (rm, NULL, NULL);
-    }
-  g_free (env->ns);
-  g_free (env->dir);
-  g_free (env->socket);
-  g_free (env->cgroup_root);
-  g_free (env->guest);
-  g_free (env);
-}
-
+/* A bangerd (root) in a namespace of the test's own; or only its config,
+ * for an embedded client in this process. */
 static Env *
 env_new (gboolean with_daemon)
 {
-  g_autoptr (GError) error = NULL;
-  g_autofree char *mount = banger_cgroup2_find_mount (NULL, &error);
-  g_autofree char *conf = NULL;
-  g_autofree char *conf_text = NULL;
-  Env *env;
+  const BangerE2eOptions options = {
+    .prefix = "banger-ev",
+    .deploy = with_daemon ? BANGER_E2E_DEPLOY_ROOT : BANGER_E2E_DEPLOY_HERE,
+    .subnet = "10.79.0.0/24",
+    .find_guest = TRUE,
+  };
 
-  env_destroy (g_steal_pointer (&leftover));
-  env = g_new0 (Env, 1);
-  leftover = env;
-  ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
-  env->guest = banger_kit_build_guest (&error);
-  ck_assert_msg (env->guest != NULL, "guest: %s", error ? error->message : "?");
-  env->dir = g_dir_make_tmp ("banger-ev-XXXXXX", &error);
-  ck_assert (env->dir != NULL);
-  env->cgroup_root = g_strdup_printf ("%s/banger-ev-%d.slice", mount, (int)getpid ());
-  conf = g_build_filename (env->dir, "bangerd.conf", NULL);
-  conf_text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.79.0.0/24\n",
-                               env->cgroup_root);
-  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
-  if (!with_daemon)
-    return env;
-
-  env->ns = g_strdup_printf ("banger-ev-%d", (int)getpid ());
-  {
-    const char *add[] = { "ip", "netns", "add", env->ns, NULL };
-    const char *lo[] = { "ip", "-n", env->ns, "link", "set", "lo", "up", NULL };
-    run_ok (add);
-    run_ok (lo);
-  }
-  env->socket = g_build_filename (env->dir, "run", "bangerd.sock", NULL);
-  {
-    g_autofree char *ns_path = g_build_filename ("/run/netns", env->ns, NULL);
-    g_autofree char *log = g_build_filename (env->dir, "bangerd.log", NULL);
-    g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s/state", env->dir);
-    g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s/run", env->dir);
-    g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
-    g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-    int fd = open (ns_path, O_RDONLY | O_CLOEXEC);
-
-    ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
-    g_subprocess_launcher_set_child_setup (launcher, daemon_child_setup, GINT_TO_POINTER (fd),
-                                           NULL);
-    g_subprocess_launcher_set_stderr_file_path (launcher, log);
-    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt,
-                                               state_opt, run_opt, NULL);
-    close (fd);
-    ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
-  }
-  for (int i = 0; i < 500 && !g_file_test (env->socket, G_FILE_TEST_EXISTS); i++)
-    g_usleep (10 * 1000);
-  ck_assert_msg (g_file_test (env->socket, G_FILE_TEST_EXISTS), "bangerd did not listen");
-  return env;
+  return banger_e2e_test_env_new (&options, !with_daemon);
 }
 
 /* ------------------------------------------------------------ helpers */
-
-static void
-done_cb (GObject *source, GAsyncResult *res, gpointer slot)
-{
-  *(GAsyncResult **)slot = g_object_ref (res);
-}
-
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
 
 /* Iterate until @cond or @timeout_s. */
 #define ITERATE_UNTIL(cond, timeout_s)                                                             \
@@ -278,39 +143,12 @@ seen_clear (Seen *seen)
 static void
 add_kernel_and_image (BangerClient *client, const char *guest)
 {
-  g_autoptr (GAsyncResult) r1 = NULL, r2 = NULL;
   g_autoptr (GError) error = NULL;
-  g_autofree char *vmlinuz = g_build_filename (guest, "vmlinuz", NULL);
-  g_autofree char *initrd = g_build_filename (guest, "initrd.img", NULL);
-  g_autofree char *rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
-  g_autoptr (BangerKernelInfo) k = NULL;
-  g_autoptr (BangerImageInfo) i = NULL;
+  g_autofree char *vmlinuz = NULL, *initrd = NULL, *rootfs = NULL;
 
-  banger_client_kernel_add_async (client, "k", vmlinuz, initrd, NULL, NULL, done_cb, &r1);
-  k = banger_client_kernel_add_finish (client, wait_for (&r1), &error);
-  ck_assert_msg (k != NULL, "kernel add: %s", error ? error->message : "?");
-  banger_client_image_import_async (client, "guest", rootfs, NULL, done_cb, &r2);
-  i = banger_client_image_import_finish (client, wait_for (&r2), &error);
-  ck_assert_msg (i != NULL, "image import: %s", error ? error->message : "?");
-}
-
-static int
-cli (Env *env, char **out, char **err, const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree char *sock = g_strdup_printf ("--socket=%s", env->socket);
-  int status = -1;
-
-  g_ptr_array_add (argv, (char *)BANGER_CLI_PATH);
-  g_ptr_array_add (argv, sock);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *)args[i]);
-  g_ptr_array_add (argv, NULL);
-  ck_assert_msg (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
-                               err, &status, &error),
-                 "spawn: %s", error ? error->message : "?");
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  banger_e2e_guest_files (guest, &vmlinuz, &initrd, &rootfs);
+  ck_assert_msg (banger_e2e_client_add_guest (client, vmlinuz, initrd, rootfs, &error), "%s",
+                 error ? error->message : "?");
 }
 
 /* --------------------------------------------------------------- exec */
@@ -418,7 +256,7 @@ check_cli_exec (Env *env)
   const char *status_args[]
       = { "vm", "exec", "ev-1", "--", "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
 
-  ck_assert_int_eq (cli (env, &out, &err, status_args), 3);
+  ck_assert_int_eq (banger_e2e_cli_v (env, &out, &err, status_args), 3);
   ck_assert_str_eq (out, "out\n");
   ck_assert_str_eq (err, "err\n");
 
@@ -500,7 +338,7 @@ check_doctor (Env *env, BangerClient *a)
     }
   ck_assert (backend && cow && kvm);
   /* the CLI shows the daemon's checks (root-disks is the engine's own) */
-  cli (env, &out, NULL, args);
+  banger_e2e_cli_v (env, &out, NULL, args);
   ck_assert_msg (strstr (out, "root-disks") != NULL && strstr (out, "backend") != NULL, "%s", out);
   ck_assert_msg (strstr (out, "no bangerd answers") == NULL, "%s", out);
 }
@@ -589,7 +427,7 @@ START_TEST (test_two_clients)
   g_clear_pointer (&seen_a.states, g_ptr_array_unref);
   g_clear_object (&a);
   g_clear_object (&b);
-  env_destroy (g_steal_pointer (&leftover));
+  banger_e2e_env_free (env);
 }
 END_TEST
 
@@ -601,14 +439,12 @@ START_TEST (test_daemon_gone)
   Seen seen = { 0 };
 
   subscribe (b, &seen);
-  g_subprocess_send_signal (env->daemon, SIGTERM);
-  g_subprocess_wait (env->daemon, NULL, NULL);
-  g_clear_object (&env->daemon);
+  banger_e2e_env_stop_daemon (env);
   ITERATE_UNTIL (seen.ended > 0, 10);
   ck_assert_uint_eq (seen.ended, 1);
   seen_clear (&seen);
   g_clear_object (&b);
-  env_destroy (g_steal_pointer (&leftover));
+  banger_e2e_env_free (env);
 }
 END_TEST
 
@@ -616,10 +452,8 @@ START_TEST (test_embedded)
 {
   Env *env = env_new (FALSE);
   g_autoptr (GError) error = NULL;
-  g_autofree char *state = g_build_filename (env->dir, "state", NULL);
-  g_autofree char *run = g_build_filename (env->dir, "run", NULL);
-  g_autofree char *conf = g_build_filename (env->dir, "bangerd.conf", NULL);
-  g_autoptr (BangerClient) client = banger_client_new_embedded (state, run, conf, &error);
+  g_autoptr (BangerClient) client
+      = banger_client_new_embedded (env->state_dir, env->run_dir, env->conf, &error);
   g_autoptr (BangerVmSpec) spec = banger_vm_spec_new ("em-1", "guest", "k");
   g_autoptr (BangerVmInfo) vm = NULL;
   g_autoptr (GAsyncResult) r1 = NULL, r2 = NULL, r3 = NULL;
@@ -658,7 +492,7 @@ START_TEST (test_embedded)
   ck_assert_str_eq (states, "em-1:creating em-1:stopped em-1:deleting em-1:deleted");
   seen_clear (&seen);
   g_clear_object (&client);
-  env_destroy (g_steal_pointer (&leftover));
+  banger_e2e_env_free (env);
 }
 END_TEST
 
@@ -669,6 +503,7 @@ events_suite (void)
   TCase *tc = tcase_create ("events");
 
   tcase_set_timeout (tc, 600);
+  banger_e2e_tcase_add_cleanup (tc);
   tcase_add_test (tc, test_embedded);
   tcase_add_test (tc, test_daemon_gone);
   tcase_add_test (tc, test_two_clients);
@@ -676,22 +511,6 @@ events_suite (void)
   return s;
 }
 
-int
-main (void)
-{
-  int rc;
-
-  if (geteuid () != 0)
-    return banger_test_skip_suite ("needs root (network namespace, taps, QEMU)");
-  g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
-  {
-    SRunner *sr = srunner_create (events_suite ());
-    srunner_set_fork_status (sr, CK_NOFORK);
-    srunner_set_tap (sr, "-");
-    srunner_run_all (sr, CK_SILENT);
-    rc = srunner_ntests_failed (sr) == 0 ? 0 : 1;
-    srunner_free (sr);
-  }
-  env_destroy (g_steal_pointer (&leftover));
-  return rc;
-}
+/* no fork: a failed assertion longjmps back to the runner; the kit's
+ * cleanup after each test kills and removes what it left */
+BANGER_E2E_TEST_MAIN (events_suite, CK_NOFORK, "network namespace, taps, QEMU")

@@ -17,21 +17,16 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <grp.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
-#include "banger-cgroup.h"
-#include "banger-guest-kit.h"
-#include "banger-test.h"
+#include "banger-e2e-cleanup.h"
+#include "banger-e2e-test.h"
 
 #ifndef BANGER_CLI_PATH
 #error "BANGER_CLI_PATH must name the banger this build makes"
@@ -39,340 +34,58 @@
 #ifndef FAKE_FIRECRACKER
 #error "FAKE_FIRECRACKER must name tests/fakes/firecracker/fake-firecracker.py"
 #endif
-#ifndef BANGERD_PATH
-#error "BANGERD_PATH must name the bangerd this build makes"
-#endif
 
-typedef struct
-{
-  char *ns;
-  char *dir;
-  char *socket;
-  char *cgroup_root;
-  char *state_dir;
-  GSubprocess *daemon;
-  BangerKitNetns *kit; /* the unprivileged deployment: bangerd-root of the kit */
-  char *conf;
-  char *run_dir;
-  guint base_taps; /* taps that are not the daemon's (the kit's own) */
-} Env;
+typedef BangerE2eEnv Env;
 
-static Env *leftover;
+/* the kit's helpers under the names the cases use */
+#define cli banger_e2e_cli
+#define run_ok banger_e2e_run_ok
+#define parse_json banger_e2e_parse_json
+#define error_code_of banger_e2e_error_code_of
+#define count_taps banger_e2e_count_taps
+#define count_subdirs banger_e2e_count_subdirs
+#define crash_and_restart_daemon banger_e2e_test_crash_and_restart
 
-static void
-run_ok (const char *const *argv)
-{
-  g_autoptr (GError) error = NULL;
-  ck_assert_msg (banger_kit_run (argv, NULL, &error), "%s: %s", argv[0],
-                 error ? error->message : "?");
-}
-
-static void
-daemon_child_setup (gpointer data)
-{
-  int fd = GPOINTER_TO_INT (data);
-  /* only the network namespace: `ip netns exec` would remount /sys and
-   * hide the cgroup2 mount */
-  if (setns (fd, CLONE_NEWNET) < 0)
-    _exit (126);
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* The daemon as the kit helper's owner (uid 65534), in the namespace. */
-static void
-daemon_owner_child_setup (gpointer data)
-{
-  int fd = GPOINTER_TO_INT (data);
-  if (setns (fd, CLONE_NEWNET) < 0 || setgroups (0, NULL) < 0
-      || setresgid (BANGER_KIT_OWNER_GID, BANGER_KIT_OWNER_GID, BANGER_KIT_OWNER_GID) < 0
-      || setresuid (BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_UID) < 0)
-    _exit (126);
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* After a failed assertion VMs may still run (a VMM outlives its daemon):
- * kill every process of every VM cgroup under @root and remove them. */
-static void
-kill_vm_cgroups (const char *root)
-{
-  g_autoptr (GDir) d = root ? g_dir_open (root, 0, NULL) : NULL;
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (root, name, NULL);
-      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
-
-      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
-        continue;
-      g_file_set_contents (kill_file, "1", 1, NULL);
-      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
-        g_usleep (10 * 1000);
-    }
-}
-
-static void
-env_destroy (Env *env)
-{
-  if (env == NULL)
-    return;
-  kill_vm_cgroups (env->cgroup_root);
-  if (env->daemon != NULL)
-    {
-      g_subprocess_send_signal (env->daemon, SIGTERM);
-      g_subprocess_wait (env->daemon, NULL, NULL);
-      g_clear_object (&env->daemon);
-    }
-  if (env->kit != NULL)
-    {
-      banger_kit_netns_destroy (env->kit, NULL);
-      g_clear_pointer (&env->ns, g_free); /* the kit's: deleted with it */
-      g_clear_pointer (&env->cgroup_root, g_free);
-    }
-  if (env->ns != NULL)
-    {
-      const char *del[] = { "ip", "netns", "del", env->ns, NULL };
-      banger_kit_run (del, NULL, NULL);
-    }
-  if (env->cgroup_root != NULL)
-    g_rmdir (env->cgroup_root);
-  if (env->dir != NULL)
-    {
-      const char *rm[] = { "rm", "-rf", "--one-file-system", env->dir, NULL };
-      banger_kit_run (rm, NULL, NULL);
-    }
-  g_free (env->ns);
-  g_free (env->dir);
-  g_free (env->socket);
-  g_free (env->cgroup_root);
-  g_free (env->state_dir);
-  g_free (env->conf);
-  g_free (env->run_dir);
-  g_free (env);
-}
-
-static void
-wait_socket (Env *env)
-{
-  for (int i = 0; i < 500 && !g_file_test (env->socket, G_FILE_TEST_EXISTS); i++)
-    g_usleep (10 * 1000);
-  ck_assert_msg (g_file_test (env->socket, G_FILE_TEST_EXISTS), "bangerd did not listen on %s",
-                 env->socket);
-}
-
-static void
-mkdir_owned (const char *path)
-{
-  ck_assert_msg (g_mkdir (path, 0700) == 0, "%s: %s", path, g_strerror (errno));
-  ck_assert (chown (path, BANGER_KIT_OWNER_UID, BANGER_KIT_OWNER_GID) == 0);
-}
-
-static guint count_taps (Env *env);
+/* taps that are not the daemon's (the kit's own, in the split deployment) */
+static guint base_taps;
 
 /* bangerd as an unprivileged owner (uid 65534) talking to a real
  * bangerd-root (the kit's, with its install config) over its socket. */
 static Env *
 env_new_with_helper (void)
 {
-  Env *env;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *conf = NULL;
-  g_autofree char *conf_text = NULL;
-  g_autofree char *ns_path = NULL;
-  g_autofree char *log = NULL;
-  g_autofree char *run_dir = NULL;
-  g_autoptr (GSubprocessLauncher) launcher = NULL;
-  int fd;
+  const BangerE2eOptions options = {
+    .prefix = "banger-lch",
+    .deploy = BANGER_E2E_DEPLOY_HELPER,
+    .subnet = "172.30.5.0/24",
+  };
+  Env *env = banger_e2e_test_env_new (&options, FALSE);
 
-  /* what a failed test before this one left (no fork: one process) */
-  env_destroy (g_steal_pointer (&leftover));
-  env = g_new0 (Env, 1);
-  leftover = env;
-  env->kit = banger_kit_netns_new ("banger-lch", &error);
-  ck_assert_msg (env->kit != NULL, "kit: %s", error ? error->message : "?");
-  env->ns = g_strdup (env->kit->name);
-  env->cgroup_root = g_strdup (env->kit->cgroup_root);
-  env->dir = g_build_filename (env->kit->dir, "daemon", NULL);
-  ck_assert (g_mkdir (env->dir, 0755) == 0);
-  /* the disks must be under the helper's state dir, the owner's */
-  env->state_dir = g_build_filename (env->kit->state_dir, "daemon", NULL);
-  mkdir_owned (env->state_dir);
-  run_dir = g_build_filename (env->dir, "run", NULL);
-  mkdir_owned (run_dir);
-  env->socket = g_build_filename (run_dir, "bangerd.sock", NULL);
-  conf = g_build_filename (env->dir, "bangerd.conf", NULL);
-  conf_text = g_strdup_printf ("[helper]\nsocket=%s\n[network]\nsubnet=172.30.5.0/24\n",
-                               env->kit->socket_path);
-  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
-  ck_assert (chmod (conf, 0644) == 0);
-  ns_path = g_build_filename ("/run/netns", env->ns, NULL);
-  fd = open (ns_path, O_RDONLY | O_CLOEXEC);
-  ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
-  log = g_build_filename (env->dir, "bangerd.log", NULL);
-  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_subprocess_launcher_set_child_setup (launcher, daemon_owner_child_setup, GINT_TO_POINTER (fd),
-                                         NULL);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  g_subprocess_launcher_setenv (launcher, "HOME", env->state_dir, TRUE);
-  {
-    g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
-    g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", run_dir);
-    g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
-    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt, state_opt,
-                                               run_opt, NULL);
-  }
-  close (fd);
-  ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
-  wait_socket (env);
   /* (after the daemon's reconcile, which runs before it listens: the kit
    * made its own tap through the same helper for a VM id the daemon has
    * no record of, and the daemon removes such orphans) */
-  env->base_taps = count_taps (env);
+  base_taps = count_taps (env);
   return env;
-}
-
-/* (Re)start the root deployment's bangerd in the namespace. */
-static void
-start_daemon (Env *env)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *ns_path = g_build_filename ("/run/netns", env->ns, NULL);
-  g_autofree char *log = g_build_filename (env->dir, "bangerd.log", NULL);
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
-  g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", env->run_dir);
-  g_autofree char *conf_opt = g_strdup_printf ("--config=%s", env->conf);
-  int fd = open (ns_path, O_RDONLY | O_CLOEXEC);
-
-  ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
-  g_subprocess_launcher_set_child_setup (launcher, daemon_child_setup, GINT_TO_POINTER (fd), NULL);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt, state_opt,
-                                             run_opt, NULL);
-  close (fd);
-  ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
-}
-
-/* kill -9 of bangerd (no clean-up of its own), then a fresh one on the same
- * state: it reconciles at start. */
-static void
-crash_and_restart_daemon (Env *env)
-{
-  g_subprocess_force_exit (env->daemon);
-  g_subprocess_wait (env->daemon, NULL, NULL);
-  g_clear_object (&env->daemon);
-  g_unlink (env->socket);
-  start_daemon (env);
-  wait_socket (env);
 }
 
 static Env *
 env_new_with (const char *extra_conf)
 {
-  Env *env;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *mount = banger_cgroup2_find_mount (NULL, &error);
-  g_autofree char *conf = NULL;
-  g_autofree char *conf_text = NULL;
+  const BangerE2eOptions options = {
+    .prefix = "banger-lc",
+    .deploy = BANGER_E2E_DEPLOY_ROOT,
+    .subnet = "10.77.0.0/24",
+    .extra_conf = extra_conf,
+  };
 
-  env_destroy (g_steal_pointer (&leftover));
-  env = g_new0 (Env, 1);
-  leftover = env;
-  ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
-  env->ns = g_strdup_printf ("banger-lc-%d", (int)getpid ());
-  env->dir = g_dir_make_tmp ("banger-lc-XXXXXX", &error);
-  ck_assert (env->dir != NULL);
-  env->socket = g_build_filename (env->dir, "run", "bangerd.sock", NULL);
-  env->state_dir = g_build_filename (env->dir, "state", NULL);
-  env->cgroup_root = g_strdup_printf ("%s/banger-lc-%d.slice", mount, (int)getpid ());
-  {
-    const char *add[] = { "ip", "netns", "add", env->ns, NULL };
-    const char *lo[] = { "ip", "-n", env->ns, "link", "set", "lo", "up", NULL };
-    run_ok (add);
-    run_ok (lo);
-  }
-  conf = g_build_filename (env->dir, "bangerd.conf", NULL);
-  conf_text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.77.0.0/24\n%s",
-                               env->cgroup_root, extra_conf);
-  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
-  env->conf = g_strdup (conf);
-  env->run_dir = g_build_filename (env->dir, "run", NULL);
-  start_daemon (env);
-  wait_socket (env);
-  return env;
-}
-
-/* Runs the CLI with --socket; its exit status; stdout/stderr in @out/@err. */
-static int
-cli (Env *env, char **out, char **err, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree char *sock = g_strdup_printf ("--socket=%s", env->socket);
-  int status = -1;
-  va_list ap;
-  const char *a;
-
-  g_ptr_array_add (argv, (char *)BANGER_CLI_PATH);
-  va_start (ap, err);
-  a = va_arg (ap, const char *);
-  /* global options first */
-  while (a != NULL && g_str_equal (a, "--json"))
-    {
-      g_ptr_array_add (argv, (char *)a);
-      a = va_arg (ap, const char *);
-    }
-  g_ptr_array_add (argv, sock);
-  for (; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *)a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  ck_assert_msg (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
-                               err, &status, &error),
-                 "spawn: %s", error ? error->message : "?");
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  base_taps = 0;
+  return banger_e2e_test_env_new (&options, FALSE);
 }
 
 static Env *
 env_new (void)
 {
   return env_new_with ("");
-}
-
-static JsonNode *
-parse_json (const char *text)
-{
-  g_autoptr (JsonParser) p = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  ck_assert_msg (json_parser_load_from_data (p, text, -1, &error), "JSON '%s': %s", text,
-                 error ? error->message : "?");
-  return json_node_copy (json_parser_get_root (p));
-}
-
-static char *
-error_code_of (const char *json_out)
-{
-  g_autoptr (JsonNode) n = parse_json (json_out);
-  JsonObject *e = json_object_get_object_member (json_node_get_object (n), "error");
-  ck_assert (e != NULL);
-  return g_strdup (json_object_get_string_member (e, "code"));
-}
-
-/* Links of the namespace whose name starts with "bngt" (VM taps). */
-static guint
-count_taps (Env *env)
-{
-  g_autofree char *out = NULL;
-  const char *argv[] = { "ip", "-n", env->ns, "-o", "link", "show", NULL };
-  g_auto (GStrv) lines = NULL;
-  guint n = 0;
-
-  ck_assert (banger_kit_run (argv, &out, NULL));
-  lines = g_strsplit (out, "\n", -1);
-  for (guint i = 0; lines[i]; i++)
-    if (strstr (lines[i], ": bngt") != NULL)
-      n++;
-  return n;
 }
 
 /* Elements of banger's NAT set in the namespace (0 when no table). */
@@ -403,31 +116,13 @@ count_nat_elements (Env *env)
   return n;
 }
 
-static guint
-count_subdirs (const char *path)
-{
-  g_autoptr (GDir) d = g_dir_open (path, 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  if (d == NULL)
-    return 0;
-  while ((name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (path, name, NULL);
-      if (g_file_test (p, G_FILE_TEST_IS_DIR))
-        n++;
-    }
-  return n;
-}
-
 static void
 assert_nothing_left (Env *env, int old_pid)
 {
   g_autofree char *vms_dir = g_build_filename (env->state_dir, "vms", NULL);
   g_autofree char *proc = old_pid > 0 ? g_strdup_printf ("/proc/%d", old_pid) : NULL;
 
-  ck_assert_uint_eq (count_taps (env), env->base_taps);
+  ck_assert_uint_eq (count_taps (env), base_taps);
   ck_assert_uint_eq (count_nat_elements (env), 0);
   ck_assert_uint_eq (count_subdirs (env->cgroup_root), 0);
   ck_assert_uint_eq (count_subdirs (vms_dir), 0);
@@ -456,7 +151,7 @@ START_TEST (test_lifecycle)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *guest = banger_kit_build_guest (&error);
-  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL, *release_file = NULL;
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL;
   g_autofree char *release = NULL;
   g_autofree char *out = NULL, *err = NULL;
   g_autofree char *token = g_uuid_string_random ();
@@ -467,20 +162,12 @@ START_TEST (test_lifecycle)
   int rc, pid;
 
   ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
-  kernel = g_build_filename (guest, "vmlinuz", NULL);
-  initrd = g_build_filename (guest, "initrd.img", NULL);
-  rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
-  release_file = g_build_filename (guest, "kernel-release", NULL);
-  ck_assert (g_file_get_contents (release_file, &release, NULL, NULL));
-  g_strstrip (release);
+  banger_e2e_guest_files (guest, &kernel, &initrd, &rootfs);
+  release = banger_e2e_guest_release (guest, NULL);
+  ck_assert (release != NULL);
   env = env_new ();
 
-  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
-  ck_assert_msg (rc == 0, "kernel add: %s", err);
-  g_clear_pointer (&err, g_free);
-  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
-  ck_assert_msg (rc == 0, "image import: %s", err);
-  g_clear_pointer (&err, g_free);
+  banger_e2e_test_import_guest (env, kernel, initrd, rootfs);
 
   /* create → running */
   rc = cli (env, &out, &err, "vm", "create", "web-1", "--image", "guest", "--kernel", "k", NULL);
@@ -578,22 +265,18 @@ START_TEST (test_lifecycle)
   g_clear_pointer (&err, g_free);
 
   /* its VMM dies while bangerd is down: the restart cleans up, stopped */
-  g_subprocess_force_exit (env->daemon);
-  g_subprocess_wait (env->daemon, NULL, NULL);
-  g_clear_object (&env->daemon);
-  g_unlink (env->socket);
+  banger_e2e_env_kill_daemon (env);
   ck_assert_int_eq (kill (pid, SIGKILL), 0);
   {
     g_autofree char *proc = g_strdup_printf ("/proc/%d", pid);
     for (int i = 0; i < 500 && g_file_test (proc, G_FILE_TEST_EXISTS); i++)
       g_usleep (10 * 1000);
   }
-  start_daemon (env);
-  wait_socket (env);
+  banger_e2e_test_start_daemon (env);
   g_clear_pointer (&shown, json_node_unref);
   vm = show (env, "web-1", &shown);
   ck_assert_str_eq (json_object_get_string_member (vm, "state"), "stopped");
-  ck_assert_uint_eq (count_taps (env), env->base_taps);
+  ck_assert_uint_eq (count_taps (env), base_taps);
   ck_assert_uint_eq (count_nat_elements (env), 0);
   ck_assert_uint_eq (count_subdirs (env->cgroup_root), 0);
   rc = cli (env, NULL, &err, "vm", "start", "web-1", NULL);
@@ -685,8 +368,7 @@ START_TEST (test_lifecycle)
   ck_assert_msg (rc == 0, "kernel rm: %s", err);
   g_clear_pointer (&err, g_free);
 
-  leftover = NULL;
-  env_destroy (env);
+  banger_e2e_env_free (env);
 }
 END_TEST
 
@@ -696,7 +378,7 @@ START_TEST (test_with_helper)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *guest = banger_kit_build_guest (&error);
-  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL, *release_file = NULL;
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL;
   g_autofree char *release = NULL;
   g_autofree char *out = NULL, *err = NULL;
   g_autoptr (JsonNode) shown = NULL;
@@ -705,28 +387,13 @@ START_TEST (test_with_helper)
   int rc, pid;
 
   ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
-  release_file = g_build_filename (guest, "kernel-release", NULL);
-  ck_assert (g_file_get_contents (release_file, &release, NULL, NULL));
-  g_strstrip (release);
+  release = banger_e2e_guest_release (guest, NULL);
+  ck_assert (release != NULL);
   env = env_new_with_helper ();
   /* the owner must read what it imports */
-  kernel = g_build_filename (env->dir, "vmlinuz", NULL);
-  initrd = g_build_filename (env->dir, "initrd.img", NULL);
-  rootfs = g_build_filename (env->dir, "rootfs.ext4", NULL);
-  {
-    g_autofree char *k = g_build_filename (guest, "vmlinuz", NULL);
-    g_autofree char *i = g_build_filename (guest, "initrd.img", NULL);
-    g_autofree char *r = g_build_filename (guest, "rootfs.ext4", NULL);
-    const char *cp[] = { "cp", "--sparse=always", k, i, r, env->dir, NULL };
-    run_ok (cp);
-    ck_assert (chmod (kernel, 0644) == 0 && chmod (initrd, 0644) == 0 && chmod (rootfs, 0644) == 0);
-  }
-  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
-  ck_assert_msg (rc == 0, "kernel add: %s", err);
-  g_clear_pointer (&err, g_free);
-  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
-  ck_assert_msg (rc == 0, "image import: %s", err);
-  g_clear_pointer (&err, g_free);
+  ck_assert_msg (banger_e2e_env_stage_guest (env, guest, &kernel, &initrd, &rootfs, &error),
+                 "stage: %s", error ? error->message : "?");
+  banger_e2e_test_import_guest (env, kernel, initrd, rootfs);
   rc = cli (env, &out, &err, "vm", "create", "split-1", "--image", "guest", "--kernel", "k", NULL);
   ck_assert_msg (rc == 0, "vm create: %d: %s", rc, err);
   g_clear_pointer (&out, g_free);
@@ -742,7 +409,7 @@ START_TEST (test_with_helper)
     ck_assert (g_file_get_contents (status_path, &status, NULL, NULL));
     ck_assert_msg (strstr (status, "\nUid:\t65534\t") != NULL, "QEMU's uid: %s", status);
   }
-  ck_assert_uint_eq (count_taps (env), env->base_taps + 1);
+  ck_assert_uint_eq (count_taps (env), base_taps + 1);
   rc = cli (env, &out, &err, "vm", "exec", "split-1", "--", "uname", "-r", NULL);
   ck_assert_msg (rc == 0, "exec: %d: %s", rc, err);
   g_strstrip (out);
@@ -753,8 +420,7 @@ START_TEST (test_with_helper)
   ck_assert_msg (rc == 0, "rm: %s", err);
   g_clear_pointer (&err, g_free);
   assert_nothing_left (env, pid);
-  leftover = NULL;
-  env_destroy (env);
+  banger_e2e_env_free (env);
 }
 END_TEST
 
@@ -777,17 +443,10 @@ START_TEST (test_firecracker_fake)
   int rc;
 
   ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
-  kernel = g_build_filename (guest, "vmlinuz", NULL);
-  initrd = g_build_filename (guest, "initrd.img", NULL);
-  rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
+  banger_e2e_guest_files (guest, &kernel, &initrd, &rootfs);
   extra = g_strdup_printf ("[vmm]\nfirecracker=%s\n[guest]\nssh-timeout-ms=4000\n", fake);
   env = env_new_with (extra);
-  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
-  ck_assert_msg (rc == 0, "kernel add: %s", err);
-  g_clear_pointer (&err, g_free);
-  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
-  ck_assert_msg (rc == 0, "image import: %s", err);
-  g_clear_pointer (&err, g_free);
+  banger_e2e_test_import_guest (env, kernel, initrd, rootfs);
   {
     const char *argv[]
         = { BANGER_CLI_PATH, "--json", "--socket", env->socket, "vm",    "create",      "fc-1",
@@ -831,8 +490,7 @@ START_TEST (test_firecracker_fake)
   rc = cli (env, NULL, &err, "vm", "rm", "fc-1", NULL);
   ck_assert_msg (rc == 0, "rm: %s", err);
   g_clear_pointer (&err, g_free);
-  leftover = NULL;
-  env_destroy (env);
+  banger_e2e_env_free (env);
 }
 END_TEST
 
@@ -842,17 +500,7 @@ END_TEST
 static guint
 count_pool_taps (Env *env)
 {
-  g_autofree char *out = NULL;
-  const char *argv[] = { "ip", "-n", env->ns, "-o", "link", "show", NULL };
-  g_auto (GStrv) lines = NULL;
-  guint n = 0;
-
-  ck_assert (banger_kit_run (argv, &out, NULL));
-  lines = g_strsplit (out, "\n", -1);
-  for (guint i = 0; lines[i]; i++)
-    if (strstr (lines[i], ": bngp") != NULL)
-      n++;
-  return n;
+  return banger_e2e_count_links (env, "bngp");
 }
 
 /* Waits (up to 30 s) until the pool holds @n taps; then they stay @n. */
@@ -901,17 +549,10 @@ count_procs_naming (const char *vm_id)
 static void
 import_guest (Env *env, const char *guest)
 {
-  g_autofree char *kernel = g_build_filename (guest, "vmlinuz", NULL);
-  g_autofree char *initrd = g_build_filename (guest, "initrd.img", NULL);
-  g_autofree char *rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
-  g_autofree char *err = NULL;
-  int rc;
+  g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL;
 
-  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
-  ck_assert_msg (rc == 0, "kernel add: %s", err);
-  g_clear_pointer (&err, g_free);
-  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
-  ck_assert_msg (rc == 0, "image import: %s", err);
+  banger_e2e_guest_files (guest, &kernel, &initrd, &rootfs);
+  banger_e2e_test_import_guest (env, kernel, initrd, rootfs);
 }
 
 /* A second namespace ("the outside"), reached from the daemon's namespace
@@ -922,6 +563,7 @@ static char *
 outside_new (Env *env)
 {
   char *peer = g_strdup_printf ("banger-lco-%d", (int)getpid ());
+  g_autoptr (GError) error = NULL;
   const char *del[] = { "ip", "netns", "del", peer, NULL };
   const char *add[] = { "ip", "netns", "add", peer, NULL };
   const char *veth[] = { "ip", "-n", env->ns, "link", "add", "vout0", "type", "veth",
@@ -934,6 +576,8 @@ outside_new (Env *env)
                         NULL };
 
   banger_kit_run (del, NULL, NULL);
+  /* the kit's cleanup removes it too, should the test fail */
+  ck_assert_msg (banger_e2e_cleanup_note_netns (peer, &error), "%s", error ? error->message : "?");
   run_ok (add);
   run_ok (veth);
   run_ok (a1);
@@ -1028,8 +672,7 @@ START_TEST (test_pool_and_nat)
   ck_assert_uint_eq (count_procs_naming (id), 0);
   wait_pool (env, 2);
   outside_free (peer);
-  leftover = NULL;
-  env_destroy (env);
+  banger_e2e_env_free (env);
 }
 END_TEST
 
@@ -1118,8 +761,7 @@ START_TEST (test_crash_during_create)
       assert_nothing_left (env, 0);
       ck_assert_uint_eq (count_procs_naming (id), 0);
     }
-  leftover = NULL;
-  env_destroy (env);
+  banger_e2e_env_free (env);
 }
 END_TEST
 
@@ -1144,6 +786,25 @@ ns_run (Env *env, const char *const *cmd, gboolean *out_ok)
   return out != NULL ? g_strstrip (g_steal_pointer (&out)) : g_strdup ("");
 }
 
+/* What the published port 10.77.0.1:8080 answers first, from the host
+ * side (tried for up to ~10 s). */
+static char *
+get_published (Env *env)
+{
+  const char *get[] = { "python3", "-c",
+                        "import socket,time\n"
+                        "for i in range(50):\n"
+                        "  try:\n"
+                        "    c=socket.create_connection(('10.77.0.1', 8080), timeout=2)\n"
+                        "    d=c.recv(100)\n"
+                        "    if d: print(d.decode().strip()); break\n"
+                        "  except OSError: pass\n"
+                        "  time.sleep(0.2)\n",
+                        NULL };
+
+  return ns_run (env, get, NULL);
+}
+
 /* Issue 12's proof on the real guest: dig @bridge <vm>.banger.internal, a
  * guest resolving another VM by name (its resolver is the bridge, from ip=),
  * a published port reaching a listener in the guest from the host side, and
@@ -1163,16 +824,9 @@ START_TEST (test_reach)
   int rc;
 
   ck_assert_msg (guest != NULL, "guest: %s", error ? error->message : "?");
-  kernel = g_build_filename (guest, "vmlinuz", NULL);
-  initrd = g_build_filename (guest, "initrd.img", NULL);
-  rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
+  banger_e2e_guest_files (guest, &kernel, &initrd, &rootfs);
   env = env_new ();
-  rc = cli (env, NULL, &err, "kernel", "add", "k", "--kernel", kernel, "--initrd", initrd, NULL);
-  ck_assert_msg (rc == 0, "kernel add: %s", err);
-  g_clear_pointer (&err, g_free);
-  rc = cli (env, NULL, &err, "image", "import", "guest", "--rootfs", rootfs, NULL);
-  ck_assert_msg (rc == 0, "image import: %s", err);
-  g_clear_pointer (&err, g_free);
+  banger_e2e_test_import_guest (env, kernel, initrd, rootfs);
 
   /* a host-side listener outside the VM link: 10.99.0.1:7000 (on lo) */
   {
@@ -1247,17 +901,7 @@ START_TEST (test_reach)
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   {
-    const char *get[] = { "python3", "-c",
-                          "import socket,time\n"
-                          "for i in range(50):\n"
-                          "  try:\n"
-                          "    c=socket.create_connection(('10.77.0.1', 8080), timeout=2)\n"
-                          "    d=c.recv(100)\n"
-                          "    if d: print(d.decode().strip()); break\n"
-                          "  except OSError: pass\n"
-                          "  time.sleep(0.2)\n",
-                          NULL };
-    g_autofree char *got = ns_run (env, get, NULL);
+    g_autofree char *got = get_published (env);
     ck_assert_str_eq (got, "hello-from-guest");
   }
   /* found again after a crash: web1's rules flushed by hand (lost), then
@@ -1282,17 +926,7 @@ START_TEST (test_reach)
     ck_assert_msg (strstr (rr, "publish 0.0.0.0:8080:80/tcp") != NULL, "not re-applied: %s", rr);
   }
   {
-    const char *get[] = { "python3", "-c",
-                          "import socket,time\n"
-                          "for i in range(50):\n"
-                          "  try:\n"
-                          "    c=socket.create_connection(('10.77.0.1', 8080), timeout=2)\n"
-                          "    d=c.recv(100)\n"
-                          "    if d: print(d.decode().strip()); break\n"
-                          "  except OSError: pass\n"
-                          "  time.sleep(0.2)\n",
-                          NULL };
-    g_autofree char *got = ns_run (env, get, NULL);
+    g_autofree char *got = get_published (env);
     ck_assert_str_eq (got, "hello-from-guest");
   }
 
@@ -1347,8 +981,7 @@ START_TEST (test_reach)
   g_clear_pointer (&err, g_free);
   g_subprocess_force_exit (server);
   g_subprocess_wait (server, NULL, NULL);
-  leftover = NULL;
-  env_destroy (env);
+  banger_e2e_env_free (env);
 }
 END_TEST
 
@@ -1359,40 +992,26 @@ lifecycle_suite (void)
   TCase *tc = tcase_create ("cli");
 
   tcase_set_timeout (tc, 600);
+  banger_e2e_tcase_add_cleanup (tc);
   tcase_add_test (tc, test_lifecycle);
   tcase_add_test (tc, test_with_helper);
   tcase_add_test (tc, test_firecracker_fake);
   suite_add_tcase (s, tc);
   tc = tcase_create ("host");
   tcase_set_timeout (tc, 600);
+  banger_e2e_tcase_add_cleanup (tc);
   tcase_add_test (tc, test_pool_and_nat);
   tcase_add_test (tc, test_crash_during_create);
   suite_add_tcase (s, tc);
   tc = tcase_create ("reach");
   tcase_set_timeout (tc, 600);
+  banger_e2e_tcase_add_cleanup (tc);
   tcase_add_test (tc, test_reach);
   suite_add_tcase (s, tc);
   return s;
 }
 
-int
-main (void)
-{
-  int rc;
-
-  if (geteuid () != 0)
-    return banger_test_skip_suite ("needs root (network namespace, taps, QEMU)");
-  {
-    SRunner *sr = srunner_create (lifecycle_suite ());
-    g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
-    /* no fork: a failed assertion longjmps back here with `leftover` set,
-     * and it is cleaned up (netns, daemon, VMs, dirs) */
-    srunner_set_fork_status (sr, CK_NOFORK);
-    srunner_set_tap (sr, "-");
-    srunner_run_all (sr, CK_SILENT);
-    rc = srunner_ntests_failed (sr) == 0 ? 0 : 1;
-    srunner_free (sr);
-  }
-  env_destroy (g_steal_pointer (&leftover));
-  return rc;
-}
+/* no fork: a failed assertion longjmps back to the runner, and the kit's
+ * cleanup after each test kills and removes what it left (netns, daemon,
+ * VMs, dirs) */
+BANGER_E2E_TEST_MAIN (lifecycle_suite, CK_NOFORK, "network namespace, taps, QEMU")

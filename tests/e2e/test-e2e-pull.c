@@ -17,105 +17,30 @@
 #include "config.h"
 
 #include <errno.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
-#include "banger-cgroup.h"
+#include "banger-e2e-cleanup.h"
+#include "banger-e2e-test.h"
 #include "banger-engine-pull.h"
-#include "banger-guest-kit.h"
-#include "banger-test.h"
 #include "image-test-tar.h"
 #include "registry-fixture.h"
-
-#ifndef BANGER_CLI_PATH
-#error "BANGER_CLI_PATH must name the banger this build makes"
-#endif
-#ifndef BANGERD_PATH
-#error "BANGERD_PATH must name the bangerd this build makes"
-#endif
 
 #define REGISTRY "127.0.0.1:5000"
 #define LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
 
-static char *dir;
-static char *socket_path;
-static char *cgroup_root;
-static GSubprocess *daemon_proc;
+static BangerE2eEnv *env;
 static RegFixture *registry;
 static char *rootfs_manifest;
 static char *kernel_manifest;
 static char *release;
 
-static void
-kill_vm_cgroups (const char *root)
-{
-  g_autoptr (GDir) d = root ? g_dir_open (root, 0, NULL) : NULL;
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (root, name, NULL);
-      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
-
-      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
-        continue;
-      g_file_set_contents (kill_file, "1", 1, NULL);
-      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
-        g_usleep (10 * 1000);
-    }
-}
-
-static void
-daemon_child_setup (gpointer data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* Runs the CLI with --socket; its exit status; stdout/stderr in @out/@err. */
-static int
-cli (char **out, char **err, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  g_autofree char *sock = g_strdup_printf ("--socket=%s", socket_path);
-  int status = -1;
-  va_list ap;
-  const char *a;
-
-  g_ptr_array_add (argv, (char *)BANGER_CLI_PATH);
-  va_start (ap, err);
-  a = va_arg (ap, const char *);
-  while (a != NULL && g_str_equal (a, "--json"))
-    {
-      g_ptr_array_add (argv, (char *)a);
-      a = va_arg (ap, const char *);
-    }
-  g_ptr_array_add (argv, sock);
-  for (; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *)a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  ck_assert_msg (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
-                               err, &status, &error),
-                 "spawn: %s", error ? error->message : "?");
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-}
-
-static JsonNode *
-parse_json (const char *text)
-{
-  g_autoptr (JsonParser) p = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-
-  ck_assert_msg (json_parser_load_from_data (p, text, -1, &error), "JSON '%s': %s", text,
-                 error ? error->message : "?");
-  return json_node_copy (json_parser_get_root (p));
-}
+/* the kit's helpers under the names the case uses */
+#define cli(...) banger_e2e_cli (env, __VA_ARGS__)
+#define parse_json banger_e2e_parse_json
 
 START_TEST (test_pull_and_boot)
 {
@@ -195,7 +120,7 @@ static void
 push_images (const char *guest)
 {
   g_autoptr (SoupSession) s = regfix_session (NULL);
-  g_autofree char *tree = g_build_filename (dir, "tree", NULL);
+  g_autofree char *tree = g_build_filename (env->dir, "tree", NULL);
   g_autofree char *rootfs = g_build_filename (guest, "rootfs.ext4", NULL);
   const char *mount[] = { "mount", "-o", "loop,ro", rootfs, tree, NULL };
   const char *umount[] = { "umount", tree, NULL };
@@ -203,7 +128,7 @@ push_images (const char *guest)
   g_autoptr (GBytes) l2 = NULL;
   g_autoptr (GBytes) l3 = NULL;
   g_autoptr (GBytes) kernel_layer = NULL;
-  g_autofree char *kernel_dir = g_build_filename (dir, "kernel", NULL);
+  g_autofree char *kernel_dir = g_build_filename (env->dir, "kernel", NULL);
   g_autofree char *vmlinuz = g_build_filename (guest, "vmlinuz", NULL);
   g_autofree char *initrd = g_build_filename (guest, "initrd.img", NULL);
   g_autofree char *kv = g_build_filename (kernel_dir, "vmlinuz", NULL);
@@ -249,37 +174,6 @@ push_images (const char *guest)
   }
 }
 
-static void
-start_daemon (void)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_autofree char *conf = g_build_filename (dir, "bangerd.conf", NULL);
-  g_autofree char *text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.78.0.0/24\n"
-                                           "[registries]\ninsecure=" REGISTRY "\n",
-                                           cgroup_root);
-  g_autofree char *log = g_build_filename (dir, "bangerd.log", NULL);
-  g_autofree char *state = g_strdup_printf ("--state-dir=%s/state", dir);
-  g_autofree char *run = g_strdup_printf ("--runtime-dir=%s/run", dir);
-  g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
-
-  if (!g_file_set_contents (conf, text, -1, NULL))
-    regfix_bail ("cannot write %s", conf);
-  socket_path = g_strdup_printf ("%s/run/bangerd.sock", dir);
-  g_subprocess_launcher_set_child_setup (launcher, daemon_child_setup, NULL, NULL);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  /* no credentials file of the machine's user */
-  g_subprocess_launcher_setenv (launcher, "HOME", dir, TRUE);
-  daemon_proc = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt, state, run,
-                                             NULL);
-  if (daemon_proc == NULL)
-    regfix_bail ("bangerd: %s", error->message);
-  for (int i = 0; i < 500 && !g_file_test (socket_path, G_FILE_TEST_EXISTS); i++)
-    g_usleep (10 * 1000);
-  if (!g_file_test (socket_path, G_FILE_TEST_EXISTS))
-    regfix_bail ("bangerd did not listen on %s (see %s)", socket_path, log);
-}
-
 static Suite *
 pull_suite (void)
 {
@@ -297,8 +191,14 @@ main (void)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *guest = NULL;
-  g_autofree char *mount = NULL;
-  g_autofree char *release_file = NULL;
+  const BangerE2eOptions options = {
+    .prefix = "banger-pull",
+    .deploy = BANGER_E2E_DEPLOY_HERE,
+    .subnet = "10.78.0.0/24",
+    .extra_conf = "[registries]\ninsecure=" REGISTRY "\n",
+    /* no credentials file of the machine's user */
+    .private_home = TRUE,
+  };
   int rc;
 
   if (geteuid () != 0)
@@ -308,41 +208,27 @@ main (void)
   guest = banger_kit_build_guest (&error);
   if (guest == NULL)
     regfix_bail ("guest: %s", error->message);
-  release_file = g_build_filename (guest, "kernel-release", NULL);
-  if (!g_file_get_contents (release_file, &release, NULL, NULL))
-    regfix_bail ("no %s", release_file);
-  g_strstrip (release);
-  mount = banger_cgroup2_find_mount (NULL, &error);
-  if (mount == NULL)
-    regfix_bail ("cgroup2: %s", error->message);
-  cgroup_root = g_strdup_printf ("%s/banger-pull-%d.slice", mount, (int)getpid ());
+  release = banger_e2e_guest_release (guest, &error);
+  if (release == NULL)
+    regfix_bail ("%s", error->message);
   /* this process, the registry, bangerd and its VMs: one namespace, gone
    * when they are */
   regfix_enter_netns ();
-  dir = g_dir_make_tmp ("banger-e2e-pull-XXXXXX", &error);
-  if (dir == NULL)
+  /* (the kit's cleanup, at exit too, kills and removes all of it) */
+  banger_e2e_kit_init ();
+  env = banger_e2e_env_new (&options, &error);
+  if (env == NULL)
     regfix_bail ("%s", error->message);
-  registry = regfix_start (dir, "registry", REGISTRY, NULL, NULL, NULL, NULL);
+  registry = regfix_start (env->dir, "registry", REGISTRY, NULL, NULL, NULL, NULL);
+  if (!banger_e2e_cleanup_note_process (
+          (GPid)g_ascii_strtoll (g_subprocess_get_identifier (registry->proc), NULL, 10), &error))
+    regfix_bail ("%s", error->message);
   push_images (guest);
-  start_daemon ();
-  {
-    SRunner *sr = srunner_create (pull_suite ());
-    g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
-    srunner_set_fork_status (sr, CK_NOFORK);
-    srunner_set_tap (sr, "-");
-    srunner_run_all (sr, CK_SILENT);
-    rc = srunner_ntests_failed (sr) == 0 ? 0 : 1;
-    srunner_free (sr);
-  }
-  g_subprocess_send_signal (daemon_proc, SIGTERM);
-  g_subprocess_wait (daemon_proc, NULL, NULL);
-  kill_vm_cgroups (cgroup_root);
-  g_rmdir (cgroup_root);
+  if (!banger_e2e_env_start_daemon (env, &error))
+    regfix_bail ("%s", error->message);
+  /* no fork: the registry, the daemon and the pushed images are this
+   * process's */
+  rc = banger_e2e_test_run (pull_suite (), CK_NOFORK);
   regfix_stop (registry);
-  {
-    const char *argv[] = { "rm", "-rf", "--one-file-system", dir, NULL };
-    g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
-                  NULL);
-  }
   return rc;
 }

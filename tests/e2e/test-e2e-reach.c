@@ -18,207 +18,40 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
-#include "banger-cgroup.h"
-#include "banger-guest-kit.h"
-#include "banger-test.h"
+#include "banger-e2e-test.h"
 
-#ifndef BANGER_CLI_PATH
-#error "BANGER_CLI_PATH must name the banger this build makes"
-#endif
-#ifndef BANGERD_PATH
-#error "BANGERD_PATH must name the bangerd this build makes"
-#endif
+typedef BangerE2eEnv Env;
 
-typedef struct
-{
-  char *ns;
-  char *dir;
-  char *socket;
-  char *cgroup_root;
-  char *state_dir;
-  GSubprocess *daemon;
-  int ns_fd;
-} Env;
-
-static Env *leftover;
-
-static void
-setns_child_setup (gpointer data)
-{
-  /* only the network namespace (ip netns exec would remount /sys) */
-  if (setns (GPOINTER_TO_INT (data), CLONE_NEWNET) < 0)
-    _exit (126);
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static void
-kill_vm_cgroups (const char *root)
-{
-  g_autoptr (GDir) d = root ? g_dir_open (root, 0, NULL) : NULL;
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (root, name, NULL);
-      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
-
-      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
-        continue;
-      g_file_set_contents (kill_file, "1", 1, NULL);
-      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
-        g_usleep (10 * 1000);
-    }
-}
-
-static void
-env_destroy (Env *env)
-{
-  if (env == NULL)
-    return;
-  kill_vm_cgroups (env->cgroup_root);
-  if (env->daemon != NULL)
-    {
-      g_subprocess_send_signal (env->daemon, SIGTERM);
-      g_subprocess_wait (env->daemon, NULL, NULL);
-      g_clear_object (&env->daemon);
-    }
-  if (env->ns_fd >= 0)
-    close (env->ns_fd);
-  if (env->ns != NULL)
-    {
-      const char *del[] = { "ip", "netns", "del", env->ns, NULL };
-      banger_kit_run (del, NULL, NULL);
-    }
-  if (env->cgroup_root != NULL)
-    g_rmdir (env->cgroup_root);
-  if (env->dir != NULL)
-    {
-      const char *rm[] = { "rm", "-rf", "--one-file-system", env->dir, NULL };
-      banger_kit_run (rm, NULL, NULL);
-    }
-  g_free (env->ns);
-  g_free (env->dir);
-  g_free (env->socket);
-  g_free (env->cgroup_root);
-  g_free (env->state_dir);
-  g_free (env);
-}
+/* the kit's helpers under the names the cases use */
+#define cli banger_e2e_cli
+#define error_code_of banger_e2e_error_code_of
 
 static Env *
 env_new (void)
 {
-  Env *env;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *mount = banger_cgroup2_find_mount (NULL, &error);
-  g_autofree char *conf = NULL;
-  g_autofree char *conf_text = NULL;
-  g_autofree char *ns_path = NULL;
-  g_autofree char *log = NULL;
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  Env *env = banger_e2e_test_env_root ("banger-rs", "10.78.0.0/24");
 
-  env_destroy (g_steal_pointer (&leftover));
-  env = g_new0 (Env, 1);
-  env->ns_fd = -1;
-  leftover = env;
-  ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
-  env->ns = g_strdup_printf ("banger-rs-%d", (int)getpid ());
-  env->dir = g_dir_make_tmp ("banger-rs-XXXXXX", &error);
-  ck_assert (env->dir != NULL);
-  env->socket = g_build_filename (env->dir, "run", "bangerd.sock", NULL);
-  env->state_dir = g_build_filename (env->dir, "state", NULL);
-  env->cgroup_root = g_strdup_printf ("%s/banger-rs-%d.slice", mount, (int)getpid ());
-  {
-    const char *add[] = { "ip", "netns", "add", env->ns, NULL };
-    const char *lo[] = { "ip", "-n", env->ns, "link", "set", "lo", "up", NULL };
-    ck_assert (banger_kit_run (add, NULL, NULL));
-    ck_assert (banger_kit_run (lo, NULL, NULL));
-  }
-  ns_path = g_build_filename ("/run/netns", env->ns, NULL);
-  env->ns_fd = open (ns_path, O_RDONLY | O_CLOEXEC);
-  ck_assert (env->ns_fd >= 0);
-  conf = g_build_filename (env->dir, "bangerd.conf", NULL);
-  conf_text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.78.0.0/24\n",
-                               env->cgroup_root);
-  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
-  log = g_build_filename (env->dir, "bangerd.log", NULL);
-  g_subprocess_launcher_set_child_setup (launcher, setns_child_setup,
-                                         GINT_TO_POINTER (env->ns_fd), NULL);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  {
-    g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
-    g_autofree char *run_dir = g_build_filename (env->dir, "run", NULL);
-    g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", run_dir);
-    g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
-    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt,
-                                               state_opt, run_opt, NULL);
-  }
-  ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
-  for (int i = 0; i < 500 && !g_file_test (env->socket, G_FILE_TEST_EXISTS); i++)
-    g_usleep (10 * 1000);
-  ck_assert_msg (g_file_test (env->socket, G_FILE_TEST_EXISTS), "no bangerd socket");
+  /* the CLI runs in the namespace (vm ssh execs ssh there) */
+  env->cli_in_ns = TRUE;
   return env;
 }
 
-/* Runs @argv in the namespace (NULL-terminated vararg list after the
- * outputs); the exit status. */
+/* Runs @argv in the namespace; the exit status. */
 static int
 run_in_ns (Env *env, char **out, char **err, const char *const *argv)
 {
   g_autoptr (GError) error = NULL;
-  int status = -1;
+  int rc = banger_e2e_env_run (env, TRUE, argv, out, err, &error);
 
-  ck_assert_msg (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, setns_child_setup,
-                               GINT_TO_POINTER (env->ns_fd), out, err, &status, &error),
-                 "spawn %s: %s", argv[0], error ? error->message : "?");
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
-}
-
-/* The CLI with --socket, run in the namespace (vm ssh execs ssh there). */
-static int
-cli (Env *env, char **out, char **err, ...)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *sock = g_strdup_printf ("--socket=%s", env->socket);
-  va_list ap;
-  const char *a;
-
-  g_ptr_array_add (argv, (char *)BANGER_CLI_PATH);
-  va_start (ap, err);
-  a = va_arg (ap, const char *);
-  while (a != NULL && g_str_equal (a, "--json"))
-    {
-      g_ptr_array_add (argv, (char *)a);
-      a = va_arg (ap, const char *);
-    }
-  g_ptr_array_add (argv, sock);
-  for (; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *)a);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  return run_in_ns (env, out, err, (const char *const *)argv->pdata);
-}
-
-static char *
-error_code_of (const char *json_out)
-{
-  g_autoptr (JsonParser) p = json_parser_new ();
-  JsonObject *o;
-
-  ck_assert_msg (json_parser_load_from_data (p, json_out, -1, NULL), "not JSON: %s", json_out);
-  o = json_node_get_object (json_parser_get_root (p));
-  o = json_object_get_object_member (o, "error");
-  return g_strdup (json_object_get_string_member (o, "code"));
+  ck_assert_msg (rc >= 0, "spawn %s: %s", argv[0], error ? error->message : "?");
+  return rc;
 }
 
 static void
@@ -573,22 +406,7 @@ reach_suite (void)
   return s;
 }
 
-int
-main (void)
-{
-  int rc;
-
-  if (geteuid () != 0)
-    return banger_test_skip_suite ("needs root (network namespace, taps, QEMU)");
-  {
-    SRunner *sr = srunner_create (reach_suite ());
-    g_setenv ("G_DEBUG", "fatal-warnings,fatal-criticals", TRUE);
-    srunner_set_fork_status (sr, CK_NOFORK);
-    srunner_set_tap (sr, "-");
-    srunner_run_all (sr, CK_SILENT);
-    rc = srunner_ntests_failed (sr) == 0 ? 0 : 1;
-    srunner_free (sr);
-  }
-  env_destroy (g_steal_pointer (&leftover));
-  return rc;
-}
+/* no fork: a failed assertion longjmps back to the runner; the kit's
+ * cleanup (at the next env_new and at the end) kills and removes what it
+ * left */
+BANGER_E2E_TEST_MAIN (reach_suite, CK_NOFORK, "network namespace, taps, QEMU")

@@ -17,214 +17,28 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
-#include "banger-cgroup.h"
-#include "banger-guest-kit.h"
-#include "banger-test.h"
+#include "banger-e2e-test.h"
 
-#ifndef BANGER_CLI_PATH
-#error "BANGER_CLI_PATH must name the banger this build makes"
-#endif
-#ifndef BANGERD_PATH
-#error "BANGERD_PATH must name the bangerd this build makes"
-#endif
+typedef BangerE2eEnv Env;
 
-typedef struct
-{
-  char *ns;
-  char *dir;
-  char *socket;
-  char *cgroup_root;
-  char *state_dir;
-  GSubprocess *daemon;
-} Env;
-
-static Env *leftover;
-/* The pid of the runner (set before Check forks the test): the namespace,
- * cgroup and directory are named from it, so the runner can remove what a
- * failed test (a child that exited at its assertion) left. */
-static int runner_pid;
-
-static void
-run_ok (const char *const *argv)
-{
-  g_autoptr (GError) error = NULL;
-  ck_assert_msg (banger_kit_run (argv, NULL, &error), "%s: %s", argv[0],
-                 error ? error->message : "?");
-}
-
-static void
-daemon_child_setup (gpointer data)
-{
-  int fd = GPOINTER_TO_INT (data);
-  /* only the network namespace (ip netns exec would remount /sys) */
-  if (setns (fd, CLONE_NEWNET) < 0)
-    _exit (126);
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* "1" into a cgroup.kill file (g_file_set_contents would write a temp
- * file and rename it, which cgroupfs refuses). */
-static void
-cgroup_kill (const char *kill_file)
-{
-  int fd = open (kill_file, O_WRONLY | O_CLOEXEC);
-  if (fd >= 0)
-    {
-      if (write (fd, "1", 1) != 1)
-        g_printerr ("%s: %s\n", kill_file, g_strerror (errno));
-      close (fd);
-    }
-}
-
-static void
-kill_vm_cgroups (const char *root)
-{
-  g_autoptr (GDir) d = root ? g_dir_open (root, 0, NULL) : NULL;
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (root, name, NULL);
-      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
-
-      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
-        continue;
-      cgroup_kill (kill_file);
-      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
-        g_usleep (10 * 1000);
-    }
-}
-
-static void
-env_destroy (Env *env)
-{
-  if (env == NULL)
-    return;
-  kill_vm_cgroups (env->cgroup_root);
-  if (env->daemon != NULL)
-    {
-      g_subprocess_send_signal (env->daemon, SIGTERM);
-      g_subprocess_wait (env->daemon, NULL, NULL);
-      g_clear_object (&env->daemon);
-    }
-  if (env->ns != NULL)
-    {
-      const char *del[] = { "ip", "netns", "del", env->ns, NULL };
-      banger_kit_run (del, NULL, NULL);
-    }
-  if (env->cgroup_root != NULL)
-    g_rmdir (env->cgroup_root);
-  if (env->dir != NULL && g_getenv ("BANGER_TEST_KEEP") == NULL)
-    {
-      const char *rm[] = { "rm", "-rf", "--one-file-system", env->dir, NULL };
-      banger_kit_run (rm, NULL, NULL);
-    }
-  g_free (env->ns);
-  g_free (env->dir);
-  g_free (env->socket);
-  g_free (env->cgroup_root);
-  g_free (env->state_dir);
-  g_free (env);
-}
+/* the kit's helpers under the names the cases use */
+#define cli banger_e2e_cli
+#define parse_json banger_e2e_parse_json
+#define error_code_of banger_e2e_error_code_of
+#define count_taps banger_e2e_count_taps
+#define count_subdirs banger_e2e_count_subdirs
 
 static Env *
 env_new (void)
 {
-  Env *env;
-  g_autoptr (GError) error = NULL;
-  g_autofree char *mount = banger_cgroup2_find_mount (NULL, &error);
-  g_autofree char *conf = NULL, *conf_text = NULL, *ns_path = NULL, *log = NULL;
-  g_autofree char *run_dir = NULL;
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  int fd;
-
-  env_destroy (g_steal_pointer (&leftover));
-  env = g_new0 (Env, 1);
-  leftover = env;
-  ck_assert_msg (mount != NULL, "cgroup2: %s", error ? error->message : "?");
-  env->ns = g_strdup_printf ("banger-sn-%d", runner_pid);
-  env->dir = g_strdup_printf ("%s/banger-sn-%d", g_get_tmp_dir (), runner_pid);
-  ck_assert_msg (g_mkdir (env->dir, 0700) == 0, "%s: %s", env->dir, g_strerror (errno));
-  run_dir = g_build_filename (env->dir, "run", NULL);
-  env->socket = g_build_filename (run_dir, "bangerd.sock", NULL);
-  env->state_dir = g_build_filename (env->dir, "state", NULL);
-  env->cgroup_root = g_strdup_printf ("%s/banger-sn-%d.slice", mount, runner_pid);
-  {
-    const char *add[] = { "ip", "netns", "add", env->ns, NULL };
-    const char *lo[] = { "ip", "-n", env->ns, "link", "set", "lo", "up", NULL };
-    run_ok (add);
-    run_ok (lo);
-  }
-  conf = g_build_filename (env->dir, "bangerd.conf", NULL);
-  conf_text
-      = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.78.0.0/24\n", env->cgroup_root);
-  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
-  ns_path = g_build_filename ("/run/netns", env->ns, NULL);
-  fd = open (ns_path, O_RDONLY | O_CLOEXEC);
-  ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
-  log = g_build_filename (env->dir, "bangerd.log", NULL);
-  g_subprocess_launcher_set_child_setup (launcher, daemon_child_setup, GINT_TO_POINTER (fd), NULL);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  {
-    g_autofree char *state_opt = g_strdup_printf ("--state-dir=%s", env->state_dir);
-    g_autofree char *run_opt = g_strdup_printf ("--runtime-dir=%s", run_dir);
-    g_autofree char *conf_opt = g_strdup_printf ("--config=%s", conf);
-    env->daemon = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, conf_opt, state_opt,
-                                               run_opt, NULL);
-  }
-  close (fd);
-  ck_assert_msg (env->daemon != NULL, "bangerd: %s", error ? error->message : "?");
-  for (int i = 0; i < 500 && !g_file_test (env->socket, G_FILE_TEST_EXISTS); i++)
-    g_usleep (10 * 1000);
-  ck_assert_msg (g_file_test (env->socket, G_FILE_TEST_EXISTS), "bangerd did not listen");
-  return env;
-}
-
-static GPtrArray *
-cli_argv (Env *env, va_list ap)
-{
-  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
-  const char *a = va_arg (ap, const char *);
-
-  g_ptr_array_add (argv, g_strdup (BANGER_CLI_PATH));
-  while (a != NULL && g_str_equal (a, "--json"))
-    {
-      g_ptr_array_add (argv, g_strdup (a));
-      a = va_arg (ap, const char *);
-    }
-  g_ptr_array_add (argv, g_strdup_printf ("--socket=%s", env->socket));
-  for (; a != NULL; a = va_arg (ap, const char *))
-    g_ptr_array_add (argv, g_strdup (a));
-  g_ptr_array_add (argv, NULL);
-  return argv;
-}
-
-/* Runs the CLI; its exit status; stdout/stderr in @out/@err. */
-static int
-cli (Env *env, char **out, char **err, ...)
-{
-  g_autoptr (GPtrArray) argv = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = -1;
-  va_list ap;
-
-  va_start (ap, err);
-  argv = cli_argv (env, ap);
-  va_end (ap);
-  ck_assert_msg (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, out,
-                               err, &status, &error),
-                 "spawn: %s", error ? error->message : "?");
-  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  return banger_e2e_test_env_root ("banger-sn", "10.78.0.0/24");
 }
 
 /* The CLI started, not waited for. */
@@ -237,31 +51,12 @@ cli_start (Env *env, ...)
   va_list ap;
 
   va_start (ap, env);
-  argv = cli_argv (env, ap);
+  argv = banger_e2e_cli_argv_va (env, ap);
   va_end (ap);
   p = g_subprocess_newv ((const char *const *)argv->pdata,
                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
   ck_assert_msg (p != NULL, "spawn: %s", error ? error->message : "?");
   return p;
-}
-
-static JsonNode *
-parse_json (const char *text)
-{
-  g_autoptr (JsonParser) p = json_parser_new ();
-  g_autoptr (GError) error = NULL;
-  ck_assert_msg (json_parser_load_from_data (p, text, -1, &error), "JSON '%s': %s", text,
-                 error ? error->message : "?");
-  return json_node_copy (json_parser_get_root (p));
-}
-
-static char *
-error_code_of (const char *json_out)
-{
-  g_autoptr (JsonNode) n = parse_json (json_out);
-  JsonObject *e = json_object_get_object_member (json_node_get_object (n), "error");
-  ck_assert (e != NULL);
-  return g_strdup (json_object_get_string_member (e, "code"));
 }
 
 static JsonObject *
@@ -274,7 +69,7 @@ cli_json (Env *env, JsonNode **keep, const char *what, ...)
   va_list ap;
 
   va_start (ap, what);
-  argv = cli_argv (env, ap);
+  argv = banger_e2e_cli_argv_va (env, ap);
   va_end (ap);
   ck_assert (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out,
                            &err, &status, &error));
@@ -300,39 +95,6 @@ counter (Env *env, const char *vm)
 {
   g_autofree char *v = sh (env, vm, "cat /run/counter");
   return g_ascii_strtoull (v, NULL, 10);
-}
-
-/* Subdirectories of @dir (0 when it is absent). */
-static guint
-count_subdirs (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  guint n = 0;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *p = g_build_filename (dir, name, NULL);
-      if (g_file_test (p, G_FILE_TEST_IS_DIR))
-        n++;
-    }
-  return n;
-}
-
-static guint
-count_taps (Env *env)
-{
-  g_autofree char *out = NULL;
-  const char *argv[] = { "ip", "-n", env->ns, "-o", "link", "show", NULL };
-  g_auto (GStrv) lines = NULL;
-  guint n = 0;
-
-  ck_assert (banger_kit_run (argv, &out, NULL));
-  lines = g_strsplit (out, "\n", -1);
-  for (guint i = 0; lines[i]; i++)
-    if (strstr (lines[i], ": bngt") != NULL)
-      n++;
-  return n;
 }
 
 /* VmRSS of @pid in bytes (the independent reading). */
@@ -627,37 +389,9 @@ START_TEST (test_snapshot_restore)
   ck_assert_uint_eq (count_subdirs (env->cgroup_root), 0);
   for (int i = 0; i < 2; i++)
     g_free (restored_ip[i]);
-  env_destroy (g_steal_pointer (&leftover));
+  banger_e2e_env_free (env);
 }
 END_TEST
-
-static void
-runner_setup (void)
-{
-  runner_pid = (int)getpid ();
-}
-
-/* In the runner, after the test: whatever a failed one left (its VMs'
- * processes through cgroup.kill, the namespace, the cgroup, the dir). */
-static void
-runner_teardown (void)
-{
-  g_autofree char *mount = banger_cgroup2_find_mount (NULL, NULL);
-  Env *env = g_new0 (Env, 1);
-
-  env->ns = g_strdup_printf ("banger-sn-%d", runner_pid);
-  env->dir = g_strdup_printf ("%s/banger-sn-%d", g_get_tmp_dir (), runner_pid);
-  if (mount != NULL)
-    env->cgroup_root = g_strdup_printf ("%s/banger-sn-%d.slice", mount, runner_pid);
-  if (!g_file_test (env->dir, G_FILE_TEST_IS_DIR))
-    g_clear_pointer (&env->dir, g_free);
-  {
-    g_autofree char *ns_path = g_build_filename ("/run/netns", env->ns, NULL);
-    if (!g_file_test (ns_path, G_FILE_TEST_EXISTS))
-      g_clear_pointer (&env->ns, g_free);
-  }
-  env_destroy (env);
-}
 
 static Suite *
 e2e_suite (void)
@@ -666,10 +400,10 @@ e2e_suite (void)
   TCase *tc = tcase_create ("snapshot");
 
   tcase_set_timeout (tc, 900);
-  tcase_add_unchecked_fixture (tc, runner_setup, runner_teardown);
+  banger_e2e_tcase_add_cleanup (tc);
   tcase_add_test (tc, test_snapshot_restore);
   suite_add_tcase (s, tc);
   return s;
 }
 
-BANGER_TEST_MAIN (e2e_suite)
+BANGER_E2E_TEST_MAIN (e2e_suite, CK_FORK_GETENV, "network namespace, taps, QEMU")

@@ -108,9 +108,17 @@ regfix_session (GTlsDatabase *ca)
   return s;
 }
 
-RegFixture *
-regfix_start (const char *workdir, const char *name, const char *addr, const char *root,
-              const char *cert, const char *key, GTlsDatabase *ca)
+#define AUTHORIZATION_KEY "regfix-authorization"
+
+void
+regfix_session_set_authorization (SoupSession *s, const char *authorization)
+{
+  g_object_set_data_full (G_OBJECT (s), AUTHORIZATION_KEY, g_strdup (authorization), g_free);
+}
+
+static RegFixture *
+start (const char *workdir, const char *name, const char *addr, const char *root, const char *cert,
+       const char *key, GTlsDatabase *ca, const char *auth_yaml)
 {
   RegFixture *r = g_new0 (RegFixture, 1);
   g_autofree char *config_name = g_strconcat (name, ".yml", NULL);
@@ -136,8 +144,8 @@ regfix_start (const char *workdir, const char *name, const char *addr, const cha
                           "log:\n  level: error\n  accesslog:\n    disabled: true\n"
                           "storage:\n  filesystem:\n    rootdirectory: %s\n"
                           "  delete:\n    enabled: true\n"
-                          "http:\n  addr: %s\n%s",
-                          r->root, addr, tls);
+                          "http:\n  addr: %s\n%s%s",
+                          r->root, addr, tls, auth_yaml ? auth_yaml : "");
   if (!g_file_set_contents (config, yaml, -1, NULL))
     regfix_bail ("cannot write %s", config);
   g_subprocess_launcher_set_stderr_file_path (launcher, log);
@@ -161,11 +169,26 @@ regfix_start (const char *workdir, const char *name, const char *addr, const cha
           continue;
         }
       body = soup_session_send_and_read (session, msg, NULL, NULL);
-      if (body != NULL && soup_message_get_status (msg) == 200)
+      if (body != NULL
+          && (soup_message_get_status (msg) == 200
+              || (auth_yaml != NULL && soup_message_get_status (msg) == 401)))
         return r;
       g_usleep (100 * 1000);
     }
   regfix_bail ("docker-registry on %s did not come up (see %s)", addr, log);
+}
+
+RegFixture *
+regfix_start (const char *workdir, const char *name, const char *addr, const char *root,
+              const char *cert, const char *key, GTlsDatabase *ca)
+{
+  return start (workdir, name, addr, root, cert, key, ca, NULL);
+}
+
+RegFixture *
+regfix_start_auth (const char *workdir, const char *name, const char *addr, const char *auth_yaml)
+{
+  return start (workdir, name, addr, NULL, NULL, NULL, NULL, auth_yaml);
 }
 
 void
@@ -191,8 +214,13 @@ http_send (SoupSession *session, const char *method, const char *url, const char
   g_autoptr (GError) error = NULL;
   g_autoptr (GBytes) reply = NULL;
 
+  const char *authorization = g_object_get_data (G_OBJECT (session), AUTHORIZATION_KEY);
+
   if (msg == NULL)
     regfix_bail ("bad URL %s", url);
+  if (authorization != NULL)
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization",
+                                  authorization);
   if (body != NULL)
     soup_message_set_request_body_from_bytes (msg, content_type, body);
   reply = soup_session_send_and_read (session, msg, NULL, &error);
@@ -236,9 +264,10 @@ regfix_push_manifest (SoupSession *s, const char *base_url, const char *repo,
   return g_steal_pointer (&digest);
 }
 
-char *
-regfix_push_image (SoupSession *s, const char *base_url, const char *repo, const char *tag,
-                   const char *config_type, const char *config_json, RegLayer *layers, guint n)
+static char *
+push_image (SoupSession *s, const char *base_url, const char *repo, const char *tag,
+            const char *config_type, const char *config_json, const char *arch, RegLayer *layers,
+            guint n)
 {
   g_autoptr (GString) diff_ids = g_string_new (NULL);
   g_autoptr (GString) layer_json = g_string_new (NULL);
@@ -256,9 +285,9 @@ regfix_push_image (SoupSession *s, const char *base_url, const char *repo, const
                               g_bytes_get_size (layers[i].blob));
     }
   if (config_type == NULL)
-    config = g_strdup_printf ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{},"
+    config = g_strdup_printf ("{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{},"
                               "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
-                              diff_ids->str);
+                              arch, diff_ids->str);
   else
     config = g_strdup (config_json);
   config_bytes = g_bytes_new (config, strlen (config));
@@ -269,6 +298,20 @@ regfix_push_image (SoupSession *s, const char *base_url, const char *repo, const
       config_type ? config_type : "application/vnd.oci.image.config.v1+json", config_digest,
       strlen (config), layer_json->str);
   return regfix_push_manifest (s, base_url, repo, tag, BANGER_OCI_MEDIA_MANIFEST, manifest);
+}
+
+char *
+regfix_push_image (SoupSession *s, const char *base_url, const char *repo, const char *tag,
+                   const char *config_type, const char *config_json, RegLayer *layers, guint n)
+{
+  return push_image (s, base_url, repo, tag, config_type, config_json, "amd64", layers, n);
+}
+
+char *
+regfix_push_image_for_arch (SoupSession *s, const char *base_url, const char *repo, const char *tag,
+                            const char *arch, RegLayer *layers, guint n)
+{
+  return push_image (s, base_url, repo, tag, NULL, NULL, arch, layers, n);
 }
 
 void

@@ -36,6 +36,10 @@ typedef struct
  * later client could resume without checking its certificate). */
 RegFixture *regfix_start (const char *workdir, const char *name, const char *addr,
                           const char *root, const char *cert, const char *key, GTlsDatabase *ca);
+/* Plain HTTP with @auth_yaml (an "auth:" section of the registry's
+ * config) added; it is up when /v2/ answers 200 or 401. */
+RegFixture *regfix_start_auth (const char *workdir, const char *name, const char *addr,
+                               const char *auth_yaml);
 void regfix_stop (RegFixture *r);
 
 /* A CA (ca.pem) and a server certificate for 127.0.0.1 signed by it
@@ -43,6 +47,9 @@ void regfix_stop (RegFixture *r);
 void regfix_make_ca (const char *dir, char **out_ca, char **out_cert, char **out_key);
 
 SoupSession *regfix_session (GTlsDatabase *ca);
+/* Every push through @s from now carries "Authorization: @authorization"
+ * (NULL: none). */
+void regfix_session_set_authorization (SoupSession *s, const char *authorization);
 char *regfix_push_blob (SoupSession *s, const char *base_url, const char *repo, GBytes *blob);
 char *regfix_push_manifest (SoupSession *s, const char *base_url, const char *repo,
                             const char *reference, const char *media_type, const char *json);
@@ -59,6 +66,10 @@ typedef struct
 char *regfix_push_image (SoupSession *s, const char *base_url, const char *repo, const char *tag,
                          const char *config_type, const char *config_json, RegLayer *layers,
                          guint n);
+/* The same with the OCI image config made for @arch (linux); @tag NULL:
+ * pushed by digest only. */
+char *regfix_push_image_for_arch (SoupSession *s, const char *base_url, const char *repo,
+                                  const char *tag, const char *arch, RegLayer *layers, guint n);
 
 /* Flip a byte of blob @digest in @r's storage (same size). */
 void regfix_corrupt_blob (RegFixture *r, const char *digest);

@@ -16,10 +16,6 @@
 
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
-#include <net/if.h>
-#include <sched.h>
-#include <sys/ioctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +32,7 @@
 #include "banger-rootfs-ext4.h"
 #include "banger-test.h"
 #include "image-test-tar.h"
+#include "registry-fixture.h"
 
 #define REGISTRY "127.0.0.1:5000"
 #define AUTH_REGISTRY "127.0.0.1:5001"
@@ -51,10 +48,9 @@ static const char *insecure[] = { REGISTRY, AUTH_REGISTRY, FRONT, NULL };
 
 /* set up once by main() */
 static char *workdir;
-static char *registry_root;
 static char *token;         /* grants auth/img */
 static char *token_private; /* grants auth/private; handed out for Basic tester:s3cret only */
-static GSubprocess *registries[2];
+static RegFixture *registries[2];
 static char *multi_manifest;   /* digest of test/multi:v1 */
 static char *list_amd64;       /* the amd64 manifest of test/list:v1 */
 static char *list_arm64;
@@ -68,41 +64,6 @@ static guint front_503s;
 static char *tmpdir;
 static BangerBlobStore *store;
 static BangerRegistryClient *client;
-
-/* ------------------------------------------------------------ failures */
-
-G_GNUC_NORETURN G_GNUC_PRINTF (1, 2) static void
-bail (const char *format, ...)
-{
-  va_list ap;
-  g_autofree char *msg = NULL;
-
-  va_start (ap, format);
-  msg = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  g_print ("Bail out! %s\n", msg);
-  exit (EXIT_FAILURE);
-}
-
-/* ---------------------------------------------------------- namespace */
-
-static void
-enter_netns (void)
-{
-  struct ifreq ifr = { 0 };
-  int fd;
-
-  if (unshare (CLONE_NEWNET) < 0)
-    bail ("cannot make a network namespace: %s", g_strerror (errno));
-  fd = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  g_strlcpy (ifr.ifr_name, "lo", IFNAMSIZ);
-  if (fd < 0 || ioctl (fd, SIOCGIFFLAGS, &ifr) < 0)
-    bail ("cannot read the flags of lo: %s", g_strerror (errno));
-  ifr.ifr_flags |= IFF_UP;
-  if (ioctl (fd, SIOCSIFFLAGS, &ifr) < 0)
-    bail ("cannot bring lo up: %s", g_strerror (errno));
-  close (fd);
-}
 
 /* ------------------------------------------------------------- tokens */
 
@@ -118,19 +79,6 @@ b64url (const void *data, gsize len)
   return s;
 }
 
-static void
-run_or_bail (const char *const *argv)
-{
-  g_autoptr (GError) error = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
-
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                     NULL, NULL, NULL, &err, &status, &error)
-      || !g_spawn_check_wait_status (status, NULL))
-    bail ("%s failed: %s", argv[0], error ? error->message : err);
-}
-
 /* A key and a self-signed certificate for the registry's rootcertbundle. */
 static char *token_key;
 
@@ -143,7 +91,7 @@ make_token_key (const char *cert_path)
 
   token_key = g_build_filename (workdir, "token-key.pem", NULL);
   req[7] = token_key;
-  run_or_bail (req);
+  regfix_run_or_bail (req);
 }
 
 /* An RS256 JWT with pull+push on @repo; x5c carries the certificate. */
@@ -168,7 +116,7 @@ make_token (const char *cert_path, const char *repo)
                          NULL };
 
   if (!g_file_get_contents (cert_path, &pem, NULL, NULL))
-    bail ("no certificate");
+    regfix_bail ("no certificate");
   lines = g_strsplit (pem, "\n", -1);
   for (char **l = lines; *l; l++)
     if (**l != '\0' && !g_str_has_prefix (*l, "-----"))
@@ -183,10 +131,10 @@ make_token (const char *cert_path, const char *repo)
   c64 = b64url (claims, strlen (claims));
   signing_input = g_strconcat (h64, ".", c64, NULL);
   if (!g_file_set_contents (input, signing_input, -1, NULL))
-    bail ("cannot write the JWT input");
-  run_or_bail (dgst);
+    regfix_bail ("cannot write the JWT input");
+  regfix_run_or_bail (dgst);
   if (!g_file_get_contents (sig, &sig_bytes, &sig_len, NULL))
-    bail ("no signature");
+    regfix_bail ("no signature");
   s64 = b64url (sig_bytes, sig_len);
   return g_strconcat (signing_input, ".", s64, NULL);
 }
@@ -256,150 +204,9 @@ front_thread (gpointer data)
   server = soup_server_new (NULL, NULL);
   soup_server_add_handler (server, NULL, front_handler, NULL, NULL);
   if (!soup_server_listen (server, addr, 0, &error))
-    bail ("the token endpoint cannot listen: %s", error->message);
+    regfix_bail ("the token endpoint cannot listen: %s", error->message);
   g_main_loop_run (loop); /* until the process exits */
   return NULL;
-}
-
-/* ------------------------------------------------------- the registries */
-
-static GSubprocess *
-start_registry (const char *name, const char *addr, const char *auth_yaml)
-{
-  g_autofree char *dir = g_build_filename (workdir, name, NULL);
-  g_autofree char *config_name = g_strconcat (name, ".yml", NULL);
-  g_autofree char *log_name = g_strconcat (name, ".log", NULL);
-  g_autofree char *config = g_build_filename (workdir, config_name, NULL);
-  g_autofree char *log = g_build_filename (workdir, log_name, NULL);
-  g_autofree char *yaml = g_strdup_printf (
-      "version: 0.1\n"
-      "log:\n  level: error\n  accesslog:\n    disabled: true\n"
-      "storage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\n"
-      "http:\n  addr: %s\n%s",
-      dir, addr, auth_yaml ? auth_yaml : "");
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-      G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SoupSession) session = soup_session_new ();
-  g_autofree char *ping = g_strdup_printf ("http://%s/v2/", addr);
-  GSubprocess *proc;
-  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
-
-  if (g_strcmp0 (name, "registry") == 0)
-    registry_root = g_strdup (dir);
-  if (!g_file_set_contents (config, yaml, -1, NULL))
-    bail ("cannot write %s", config);
-  g_subprocess_launcher_set_stderr_file_path (launcher, log);
-  proc = g_subprocess_launcher_spawn (launcher, &error, "docker-registry", "serve", config, NULL);
-  if (proc == NULL)
-    bail ("cannot start docker-registry: %s", error->message);
-  while (g_get_monotonic_time () < deadline)
-    {
-      g_autoptr (SoupMessage) msg = soup_message_new ("GET", ping);
-      g_autoptr (GBytes) body = soup_session_send_and_read (session, msg, NULL, NULL);
-      guint status = soup_message_get_status (msg);
-      if (body != NULL && (status == 200 || status == 401))
-        return proc;
-      g_usleep (100 * 1000);
-    }
-  bail ("docker-registry on %s did not come up (see %s)", addr, log);
-}
-
-/* ------------------------------------------------------------ pushing */
-
-static char *
-http_send (SoupSession *session, const char *method, const char *url, const char *auth,
-           const char *content_type, GBytes *body, guint expect, char **out_location)
-{
-  g_autoptr (SoupMessage) msg = soup_message_new (method, url);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) reply = NULL;
-
-  if (msg == NULL)
-    bail ("bad URL %s", url);
-  if (auth != NULL)
-    soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", auth);
-  if (body != NULL)
-    soup_message_set_request_body_from_bytes (msg, content_type, body);
-  reply = soup_session_send_and_read (session, msg, NULL, &error);
-  if (reply == NULL || soup_message_get_status (msg) != expect)
-    bail ("%s %s: HTTP %u %s", method, url, soup_message_get_status (msg),
-          error ? error->message : (reply ? (const char *) g_bytes_get_data (reply, NULL) : ""));
-  if (out_location != NULL)
-    {
-      const char *loc = soup_message_headers_get_one (soup_message_get_response_headers (msg),
-                                                      "Location");
-      g_autoptr (GUri) next = g_uri_parse_relative (soup_message_get_uri (msg), loc,
-                                                    G_URI_FLAGS_ENCODED, NULL);
-      *out_location = g_uri_to_string (next);
-    }
-  return NULL;
-}
-
-static char *
-push_blob (SoupSession *session, const char *registry, const char *repo, const char *auth,
-           GBytes *blob)
-{
-  g_autofree char *start = g_strdup_printf ("http://%s/v2/%s/blobs/uploads/", registry, repo);
-  g_autofree char *location = NULL;
-  g_autofree char *put = NULL;
-  char *digest = banger_digest_of_bytes (blob);
-
-  http_send (session, "POST", start, auth, NULL, NULL, 202, &location);
-  put = g_strdup_printf ("%s%sdigest=%s", location, strchr (location, '?') ? "&" : "?", digest);
-  http_send (session, "PUT", put, auth, "application/octet-stream", blob, 201, NULL);
-  return digest;
-}
-
-static char *
-push_manifest (SoupSession *session, const char *registry, const char *repo, const char *auth,
-               const char *reference, const char *media_type, const char *json)
-{
-  g_autoptr (GBytes) bytes = g_bytes_new (json, strlen (json));
-  g_autofree char *digest = banger_digest_of_bytes (bytes);
-  g_autofree char *url = g_strdup_printf ("http://%s/v2/%s/manifests/%s", registry, repo,
-                                          reference ? reference : digest);
-
-  http_send (session, "PUT", url, auth, media_type, bytes, 201, NULL);
-  return g_steal_pointer (&digest);
-}
-
-typedef struct
-{
-  const char *media_type;
-  GBytes *blob;
-} Layer;
-
-/* Push an image of @layers; the manifest digest. */
-static char *
-push_image (SoupSession *session, const char *registry, const char *repo, const char *auth,
-            const char *tag, const char *arch, Layer *layers, guint n)
-{
-  g_autoptr (GString) diff_ids = g_string_new (NULL);
-  g_autoptr (GString) layer_json = g_string_new (NULL);
-  g_autofree char *config = NULL;
-  g_autofree char *config_digest = NULL;
-  g_autofree char *manifest = NULL;
-  g_autoptr (GBytes) config_bytes = NULL;
-
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *d = push_blob (session, registry, repo, auth, layers[i].blob);
-      g_string_append_printf (diff_ids, "%s\"%s\"", i ? "," : "", d);
-      g_string_append_printf (layer_json, "%s{\"mediaType\":\"%s\",\"digest\":\"%s\",\"size\":%zu}",
-                              i ? "," : "", layers[i].media_type, d,
-                              g_bytes_get_size (layers[i].blob));
-    }
-  config = g_strdup_printf ("{\"architecture\":\"%s\",\"os\":\"linux\",\"config\":{},"
-                            "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[%s]}}",
-                            arch, diff_ids->str);
-  config_bytes = g_bytes_new (config, strlen (config));
-  config_digest = push_blob (session, registry, repo, auth, config_bytes);
-  manifest = g_strdup_printf ("{\"schemaVersion\":2,\"mediaType\":\"" BANGER_OCI_MEDIA_MANIFEST
-                              "\",\"config\":{\"mediaType\":\"" CONFIG_TYPE "\",\"digest\":\"%s\","
-                              "\"size\":%zu},\"layers\":[%s]}",
-                              config_digest, strlen (config), layer_json->str);
-  return push_manifest (session, registry, repo, auth, tag, BANGER_OCI_MEDIA_MANIFEST, manifest);
 }
 
 static GBytes *
@@ -426,8 +233,13 @@ random_bytes_file_layer (const char *name, gsize size)
 static void
 push_test_images (void)
 {
-  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autoptr (SoupSession) session = regfix_session (NULL);
+  g_autoptr (SoupSession) auth_session = regfix_session (NULL);
+  g_autoptr (SoupSession) private_session = regfix_session (NULL);
+  const char *base = registries[0]->base_url;
+  const char *auth_base = registries[1]->base_url;
   g_autofree char *bearer = g_strconcat ("Bearer ", token, NULL);
+  g_autofree char *bearer_private = g_strconcat ("Bearer ", token_private, NULL);
   g_autoptr (GBytes) l1 = NULL, l2 = NULL, l3 = NULL, la = NULL, lb = NULL, lc = NULL;
   g_autofree char *idx = NULL;
   g_autofree char *idx_digest = NULL;
@@ -453,8 +265,9 @@ push_test_images (void)
   tt_file_owned (t, "home/user/notes", 0600, 1000, 1000, "notes");
   l3 = test_tar_finish (t);
   {
-    Layer layers[] = { { LAYER_GZIP, l1 }, { LAYER_ZSTD, l2 }, { LAYER_TAR, l3 } };
-    multi_manifest = push_image (session, REGISTRY, "test/multi", NULL, "v1", "amd64", layers, 3);
+    RegLayer layers[] = { { LAYER_GZIP, l1 }, { LAYER_ZSTD, l2 }, { LAYER_TAR, l3 } };
+    multi_manifest
+        = regfix_push_image_for_arch (session, base, "test/multi", "v1", "amd64", layers, 3);
   }
 
   /* test/list:v1 — an OCI index with arm64 and amd64 images */
@@ -466,10 +279,10 @@ push_test_images (void)
   tt_file (t, "arch", 0644, "amd64");
   lb = test_tar_finish (t);
   {
-    Layer arm[] = { { LAYER_GZIP, la } };
-    Layer amd[] = { { LAYER_GZIP, lb } };
-    list_arm64 = push_image (session, REGISTRY, "test/list", NULL, NULL, "arm64", arm, 1);
-    list_amd64 = push_image (session, REGISTRY, "test/list", NULL, NULL, "amd64", amd, 1);
+    RegLayer arm[] = { { LAYER_GZIP, la } };
+    RegLayer amd[] = { { LAYER_GZIP, lb } };
+    list_arm64 = regfix_push_image_for_arch (session, base, "test/list", NULL, "arm64", arm, 1);
+    list_amd64 = regfix_push_image_for_arch (session, base, "test/list", NULL, "amd64", amd, 1);
   }
   idx = g_strdup_printf (
       "{\"schemaVersion\":2,\"mediaType\":\"" BANGER_OCI_MEDIA_INDEX "\",\"manifests\":["
@@ -478,8 +291,7 @@ push_test_images (void)
       "{\"mediaType\":\"" BANGER_OCI_MEDIA_MANIFEST "\",\"digest\":\"%s\",\"size\":1,"
       "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}",
       list_arm64, list_amd64);
-  idx_digest = push_manifest (session, REGISTRY, "test/list", NULL, "v1", BANGER_OCI_MEDIA_INDEX,
-                              idx);
+  idx_digest = regfix_push_manifest (session, base, "test/list", "v1", BANGER_OCI_MEDIA_INDEX, idx);
 
   /* test/corrupt:v1 — its layer is damaged in the registry's storage after
    * the push (the registry serves it as it is) */
@@ -487,41 +299,34 @@ push_test_images (void)
   tt_file (t, "file", 0644, "pristine content of the corrupt image");
   lc = test_tar_finish (t);
   {
-    Layer layers[] = { { LAYER_GZIP, lc } };
-    g_autofree char *m = push_image (session, REGISTRY, "test/corrupt", NULL, "v1", "amd64",
-                                     layers, 1);
-    g_autofree char *hex = NULL;
-    g_autofree char *data_path = NULL;
-    g_autofree char *content = NULL;
-    gsize len = 0;
+    RegLayer layers[] = { { LAYER_GZIP, lc } };
+    g_autofree char *m
+        = regfix_push_image_for_arch (session, base, "test/corrupt", "v1", "amd64", layers, 1);
     corrupt_layer = banger_digest_of_bytes (lc);
-    hex = g_strdup (corrupt_layer + 7);
-    data_path = g_strdup_printf ("%s/docker/registry/v2/blobs/sha256/%.2s/%s/data", registry_root,
-                                 hex, hex);
-    if (!g_file_get_contents (data_path, &content, &len, NULL) || len < 40)
-      bail ("the pushed blob is not at %s", data_path);
-    content[len - 30] ^= 0x55; /* same size, other bytes */
-    if (!g_file_set_contents (data_path, content, (gssize) len, NULL))
-      bail ("cannot damage %s", data_path);
+    /* same size, other bytes */
+    regfix_corrupt_blob (registries[0], corrupt_layer);
   }
 
   /* test/big:v1 — one incompressible 3 MiB layer, for resume and progress */
   big_layer_bytes = random_bytes_file_layer ("big.bin", 3 * 1024 * 1024);
   big_layer = banger_digest_of_bytes (big_layer_bytes);
   {
-    Layer layers[] = { { LAYER_GZIP, big_layer_bytes } };
-    g_autofree char *m = push_image (session, REGISTRY, "test/big", NULL, "v1", "amd64", layers,
-                                     1);
+    RegLayer layers[] = { { LAYER_GZIP, big_layer_bytes } };
+    g_autofree char *m
+        = regfix_push_image_for_arch (session, base, "test/big", "v1", "amd64", layers, 1);
   }
 
   /* auth/img:v1 and auth/private:v1 on the token registry */
   {
-    Layer layers[] = { { LAYER_GZIP, l1 } };
-    g_autofree char *bearer_private = g_strconcat ("Bearer ", token_private, NULL);
-    g_autofree char *m = push_image (session, AUTH_REGISTRY, "auth/img", bearer, "v1", "amd64",
+    RegLayer layers[] = { { LAYER_GZIP, l1 } };
+    g_autofree char *m = NULL;
+    g_autofree char *m2 = NULL;
+
+    regfix_session_set_authorization (auth_session, bearer);
+    regfix_session_set_authorization (private_session, bearer_private);
+    m = regfix_push_image_for_arch (auth_session, auth_base, "auth/img", "v1", "amd64", layers, 1);
+    m2 = regfix_push_image_for_arch (private_session, auth_base, "auth/private", "v1", "amd64",
                                      layers, 1);
-    g_autofree char *m2 = push_image (session, AUTH_REGISTRY, "auth/private", bearer_private, "v1",
-                                      "amd64", layers, 1);
   }
 }
 
@@ -994,18 +799,18 @@ main (void)
   int status;
 
   if (geteuid () != 0)
-    bail ("this test needs root (it makes a network namespace); run it as root");
+    regfix_bail ("this test needs root (it makes a network namespace); run it as root");
   prog = g_find_program_in_path ("docker-registry");
   if (prog == NULL)
-    bail ("docker-registry is not installed (scripts/install-deps.sh)");
+    regfix_bail ("docker-registry is not installed (scripts/install-deps.sh)");
   g_clear_pointer (&prog, g_free);
   prog = g_find_program_in_path ("openssl");
   if (prog == NULL)
-    bail ("openssl is not installed");
-  enter_netns ();
+    regfix_bail ("openssl is not installed");
+  regfix_enter_netns ();
   workdir = g_dir_make_tmp ("banger-registry-XXXXXX", &error);
   if (workdir == NULL)
-    bail ("%s", error->message);
+    regfix_bail ("%s", error->message);
   cert = g_build_filename (workdir, "token-cert.pem", NULL);
   make_token_key (cert);
   token = make_token (cert, "auth/img");
@@ -1015,8 +820,8 @@ main (void)
                                "    service: " SERVICE "\n    issuer: " ISSUER "\n"
                                "    rootcertbundle: %s\n",
                                cert);
-  registries[0] = start_registry ("registry", REGISTRY, NULL);
-  registries[1] = start_registry ("auth-registry", AUTH_REGISTRY, auth_yaml);
+  registries[0] = regfix_start (workdir, "registry", REGISTRY, NULL, NULL, NULL, NULL);
+  registries[1] = regfix_start_auth (workdir, "auth-registry", AUTH_REGISTRY, auth_yaml);
   push_test_images ();
 
   /* one process: the registries, the front thread and the fixtures are
@@ -1025,11 +830,7 @@ main (void)
   status = banger_test_run (registry_suite ());
 
   for (guint i = 0; i < G_N_ELEMENTS (registries); i++)
-    {
-      g_subprocess_force_exit (registries[i]);
-      (void) g_subprocess_wait (registries[i], NULL, NULL);
-      g_clear_object (&registries[i]);
-    }
+    g_clear_pointer (&registries[i], regfix_stop);
   {
     const char *argv[] = { "rm", "-rf", workdir, NULL };
     g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL,
