@@ -588,7 +588,12 @@ step_start (VmCtx *c, GError **error)
 static BangerGuestEndpoint *
 endpoint_for (BangerEngine *e, const char *ip, const char *known_hosts, GError **error)
 {
-  return banger_guest_endpoint_new (ip, BANGER_GUEST_SSH_DEFAULT_PORT, e->key, known_hosts, error);
+  BangerGuestEndpoint *ep
+      = banger_guest_endpoint_new (ip, BANGER_GUEST_SSH_DEFAULT_PORT, e->key, known_hosts, error);
+
+  if (ep != NULL)
+    banger_guest_endpoint_set_wait_resend (ep, e->config->ssh_resend_ms);
+  return ep;
 }
 
 static gboolean
