@@ -29,7 +29,9 @@
 
 /* the environment a fatal error tears down */
 static BenchEngine *live;
-#define HELPER_SUBNET "172.30.5.0/24" /* inside the kit helper's vm-network */
+#define HELPER_SUBNET "172.30.5.0/24" /* inside the helpers' vm-network */
+/* the install id of bangerd's helper (not the kit's BANGER_KIT_INSTALL_ID) */
+#define BENCH_INSTALL_ID "bench"
 
 /* ------------------------------------------------------------- blocking */
 
@@ -224,6 +226,7 @@ bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, 
 {
   g_autoptr (GString) conf = g_string_new (NULL);
   BenchEngine *e = g_new0 (BenchEngine, 1);
+  const BangerKitHelper *helper = NULL;
 
   e->deploy = deploy;
   e->fake_guests = fake_guests;
@@ -237,13 +240,24 @@ bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, 
       if (fake_guests)
         g_setenv ("BANGER_KIT_FIRECRACKER", e->fake_fc, TRUE);
       e->kit = banger_kit_netns_new (prefix, error);
-      g_unsetenv ("BANGER_KIT_FIRECRACKER");
       if (e->kit == NULL)
-        goto fail;
+        {
+          g_unsetenv ("BANGER_KIT_FIRECRACKER");
+          goto fail;
+        }
       e->ns = g_strdup (e->kit->name);
-      e->cgroup_root = g_strdup (e->kit->cgroup_root);
-      e->dir = g_build_filename (e->kit->dir, "daemon", NULL);
-      e->state_dir = g_build_filename (e->kit->state_dir, "daemon", NULL);
+      /* bangerd gets a helper of its own install: the kit's (install id
+       * "kit") made the bare side's tap, which bangerd's reconcile would
+       * otherwise remove as an orphan of its install (a tap with no VM
+       * record) */
+      helper = banger_kit_netns_add_helper (e->kit, BENCH_INSTALL_ID, error);
+      g_unsetenv ("BANGER_KIT_FIRECRACKER");
+      if (helper == NULL)
+        goto fail;
+      e->helper = helper;
+      e->cgroup_root = g_strdup (helper->cgroup_root);
+      e->dir = g_build_filename (helper->dir, "daemon", NULL);
+      e->state_dir = g_build_filename (helper->state_dir, "daemon", NULL);
       e->subnet = g_strdup (HELPER_SUBNET);
       if (!mkdir_mode (e->dir, 0755, FALSE, error)
           || !mkdir_mode (e->state_dir, 0700, TRUE, error))
@@ -251,7 +265,7 @@ bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, 
       e->run_dir = g_build_filename (e->dir, "run", NULL);
       if (!mkdir_mode (e->run_dir, 0700, TRUE, error))
         goto fail;
-      g_string_append_printf (conf, "[helper]\nsocket=%s\n", e->kit->socket_path);
+      g_string_append_printf (conf, "[helper]\nsocket=%s\n", helper->socket_path);
     }
   else
     {
@@ -410,7 +424,8 @@ bench_engine_daemon_pid (BenchEngine *e)
 GPid
 bench_engine_helper_pid (BenchEngine *e)
 {
-  const char *id = e->kit && e->kit->helper ? g_subprocess_get_identifier (e->kit->helper) : NULL;
+  const char *id
+      = e->helper && e->helper->process ? g_subprocess_get_identifier (e->helper->process) : NULL;
   return id ? (GPid)atoi (id) : 0;
 }
 

@@ -8,7 +8,9 @@
  * Two deployments, as the e2e test runs them:
  *   root    bangerd as root with the in-process executor (the README's)
  *   helper  bangerd as an unprivileged owner (uid 65534) talking to a real
- *           bangerd-root (the guest kit's, tests/guest/)
+ *           bangerd-root of its own install ("bench") that the guest kit
+ *           (tests/guest/) starts next to its own (install "kit", whose tap
+ *           the bare QEMU side uses: not bangerd's to reconcile)
  * $BENCH_BANGERD names another bangerd binary (an ASan build, say).
  * With fake_guests, Firecracker is the fake (tests/fakes/firecracker/,
  * configured as [vmm] firecracker=, and in the helper's install config),
@@ -46,6 +48,7 @@ typedef struct
   char *fake_fc;     /* the fake's absolute path */
   char *guest_dir;   /* the test guest (tests/guest/cache/…) */
   BangerKitNetns *kit; /* helper deployment */
+  const BangerKitHelper *helper; /* helper deployment: bangerd's bangerd-root (owned by kit) */
   GSubprocess *daemon;
   BenchSshStandin *ssh; /* fake_guests */
   BangerClient *client;
