@@ -224,6 +224,13 @@ add_kernel_and_image (BenchEngine *e, GError **error)
 BenchEngine *
 bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, GError **error)
 {
+  return bench_engine_new_with_conf (prefix, deploy, fake_guests, NULL, error);
+}
+
+BenchEngine *
+bench_engine_new_with_conf (const char *prefix, BenchDeploy deploy, gboolean fake_guests,
+                            const char *extra_conf, GError **error)
+{
   g_autoptr (GString) conf = g_string_new (NULL);
   BenchEngine *e = g_new0 (BenchEngine, 1);
   const BangerKitHelper *helper = NULL;
@@ -291,6 +298,8 @@ bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, 
   g_string_append_printf (conf, "[network]\nsubnet=%s\n", e->subnet);
   if (fake_guests)
     g_string_append_printf (conf, "[vmm]\nfirecracker=%s\n", e->fake_fc);
+  if (extra_conf != NULL)
+    g_string_append (conf, extra_conf);
   e->socket = g_build_filename (e->run_dir, "bangerd.sock", NULL);
   e->conf = g_build_filename (e->dir, "bangerd.conf", NULL);
   e->log = g_build_filename (e->dir, "bangerd.log", NULL);

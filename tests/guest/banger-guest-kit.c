@@ -557,6 +557,7 @@ typedef struct
   const char *ip;
   gint64 deadline;
   char *last_error;
+  const gint *stop; /* nullable: ends the probe when set */
 } BannerProbe;
 
 static gboolean
@@ -610,7 +611,7 @@ banner_thread (gpointer data)
       return GINT_TO_POINTER (FALSE);
     }
   close (nsfd);
-  while (g_get_monotonic_time () < p->deadline)
+  while (g_get_monotonic_time () < p->deadline && (p->stop == NULL || !g_atomic_int_get (p->stop)))
     {
       errno = 0;
       if (banner_once (&addr, &p->last_error))
@@ -618,6 +619,17 @@ banner_thread (gpointer data)
       g_usleep (20 * 1000);
     }
   return GINT_TO_POINTER (FALSE);
+}
+
+gint64
+banger_kit_probe_banner (const char *netns, const char *ip, gint64 deadline_us, const gint *stop)
+{
+  BannerProbe probe = { netns, ip, deadline_us, NULL, stop };
+  GThread *thread = g_thread_new ("ssh-banner", banner_thread, &probe);
+  gboolean banner = GPOINTER_TO_INT (g_thread_join (thread));
+
+  g_free (probe.last_error);
+  return banner ? g_get_monotonic_time () : 0;
 }
 
 gboolean

@@ -115,6 +115,12 @@ gboolean banger_kit_ssh (BangerKitNetns *ns, const char *key, const char *comman
 /* Wait until the guest's SSH banner appears (probed every 20 ms from a
  * thread inside the namespace), then until `ssh … true` succeeds; bounded by
  * @timeout_ms. */
+/* The SSH banner of @ip:22 in namespace @netns, probed every 20 ms (each
+ * connect bounded by 200 ms) until it answers, @deadline_us (monotonic)
+ * passes or *@stop (nullable) is set: the monotonic time it answered, or
+ * 0.  Blocks; the probe runs in a thread of its own that joins @netns. */
+gint64 banger_kit_probe_banner (const char *netns, const char *ip, gint64 deadline_us,
+                                const gint *stop);
 gboolean banger_kit_wait_ssh (BangerKitNetns *ns, const char *key, guint timeout_ms,
                               gint64 *out_banner_us, GError **error);
 
