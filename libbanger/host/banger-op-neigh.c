@@ -3,9 +3,10 @@
  * priv.neigh_set {vm_id, bridge, guest_ip} -> {mac}
  *
  * A permanent neighbour (ARP) entry on banger's bridge for a VM's guest
- * address, so that the host's first TCP connects to a guest whose network
- * is not up yet fail at once (no reply) instead of after ARP resolution
- * gives up (3 probes 1 s apart): the engine's SSH wait polls every 100 ms.
+ * address, so that the host's TCP connects to a guest whose network is not
+ * up yet send their SYN at once instead of queueing behind ARP resolution
+ * (3 probes 1 s apart, then a failure): the engine's SSH wait starts a
+ * fresh connect every 250 ms (banger-guest-wait.c).
  * The client names neither the MAC nor any other device: the MAC is the
  * one the VM's NIC gets, derived here from the vm_id (banger_vm_mac_for,
  * the same function the VMM drivers use); the device must be a bridge of
