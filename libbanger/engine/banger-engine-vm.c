@@ -602,18 +602,18 @@ static gboolean
 step_ssh (VmCtx *c, GError **error)
 {
   g_autoptr (BangerGuestEndpoint) ep = endpoint_for (c->engine, c->ip, c->known_hosts, error);
-  guint attempts = 0;
+  guint attempts = 0, connects = 0;
   gint64 t0 = g_get_monotonic_time ();
 
   if (ep == NULL)
     return FALSE;
   if (!c->engine->config->wait_ssh)
     return TRUE; /* [guest] wait-ssh=false: running once the VMM runs */
-  if (!banger_guest_wait_ssh (ep, c->engine->config->ssh_timeout_ms, &attempts, c->cancellable,
-                              error))
+  if (!banger_guest_wait_ssh_counted (ep, c->engine->config->ssh_timeout_ms, &attempts, &connects,
+                                      c->cancellable, error))
     return FALSE;
-  banger_engine_log (c->op_id, "%s answers on SSH at %s after %.1f s (%u attempts)", c->vm->name,
-                     c->ip, (g_get_monotonic_time () - t0) / 1e6, attempts);
+  banger_engine_log (c->op_id, "%s answers on SSH at %s after %.1f s (%u attempts, %u connects)",
+                     c->vm->name, c->ip, (g_get_monotonic_time () - t0) / 1e6, attempts, connects);
   return TRUE;
 }
 

@@ -51,7 +51,7 @@ pause_cancellable (guint ms, GCancellable *cancellable)
  * banger_guest_wait_ssh:
  * @endpoint: the guest
  * @timeout_ms: the bound on the whole wait
- * @out_attempts: (out) (optional): how many TCP connects were started
+ * @out_attempts: (out) (optional): how many login attempts were made
  * @cancellable: (nullable): ends the wait from any thread
  * @error: return location for a #GError
  *
@@ -61,8 +61,7 @@ pause_cancellable (guint ms, GCancellable *cancellable)
  * endpoint's known-hosts file.  Blocks the calling thread.
  *
  * Retries while the guest cannot answer yet: see the top of this file and
- * banger_guest_endpoint_set_wait_resend().  *@out_attempts counts the TCP
- * connects started.
+ * banger_guest_endpoint_set_wait_resend().
  *
  * Errors: %BANGER_ERROR_TIMED_OUT after @timeout_ms, with the last
  * attempt's failure in the message; at once, without retrying,
@@ -76,11 +75,34 @@ gboolean
 banger_guest_wait_ssh (BangerGuestEndpoint *endpoint, guint timeout_ms, guint *out_attempts,
                        GCancellable *cancellable, GError **error)
 {
+  return banger_guest_wait_ssh_counted (endpoint, timeout_ms, out_attempts, NULL, cancellable,
+                                        error);
+}
+
+/**
+ * banger_guest_wait_ssh_counted:
+ * @endpoint: the guest
+ * @timeout_ms: the bound on the whole wait
+ * @out_attempts: (out) (optional): how many login attempts were made
+ * @out_connects: (out) (optional): how many TCP connects they started
+ * @cancellable: (nullable): ends the wait from any thread
+ * @error: return location for a #GError
+ *
+ * banger_guest_wait_ssh(), also counting the TCP connects (with the
+ * endpoint's resend interval, several per attempt).
+ *
+ * Returns: %TRUE once the guest accepted the key
+ */
+gboolean
+banger_guest_wait_ssh_counted (BangerGuestEndpoint *endpoint, guint timeout_ms,
+                               guint *out_attempts, guint *out_connects,
+                               GCancellable *cancellable, GError **error)
+{
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   gint64 per_attempt = (gint64) banger_guest_endpoint_get_connect_timeout (endpoint) * 1000;
   guint resend_ms = banger_guest_endpoint_get_wait_resend (endpoint);
   g_autoptr (GError) last = NULL;
-  guint attempts = 0;
+  guint attempts = 0, connects = 0;
 
   g_return_val_if_fail (endpoint != NULL, FALSE);
 
@@ -100,23 +122,26 @@ banger_guest_wait_ssh (BangerGuestEndpoint *endpoint, guint timeout_ms, guint *o
       if (now >= deadline)
         {
           g_set_error (error, BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
-                       "SSH on %s:%u did not accept banger's key within %u ms (%u attempts; "
-                       "last: %s)",
+                       "SSH on %s:%u did not accept banger's key within %u ms (%u attempts, "
+                       "%u connects; last: %s)",
                        banger_guest_endpoint_get_address (endpoint),
-                       banger_guest_endpoint_get_port (endpoint), timeout_ms, attempts,
+                       banger_guest_endpoint_get_port (endpoint), timeout_ms, attempts, connects,
                        last != NULL ? last->message : "none");
           break;
         }
+      attempts++;
       g_clear_error (&last);
       /* resending: the connect phase may take the whole wait; else one
        * connect + handshake per connect timeout */
       ssh = banger_guest_ssh_open_full (endpoint,
                                         resend_ms > 0 ? deadline : MIN (deadline, now + per_attempt),
-                                        resend_ms, &attempts, cancellable, &last);
+                                        resend_ms, &connects, cancellable, &last);
       if (ssh != NULL)
         {
           if (out_attempts != NULL)
             *out_attempts = attempts;
+          if (out_connects != NULL)
+            *out_connects = connects;
           return TRUE;
         }
       if (!retryable (last))
@@ -135,6 +160,8 @@ banger_guest_wait_ssh (BangerGuestEndpoint *endpoint, guint timeout_ms, guint *o
     }
   if (out_attempts != NULL)
     *out_attempts = attempts;
+  if (out_connects != NULL)
+    *out_connects = connects;
   return FALSE;
 }
 
