@@ -3,7 +3,9 @@
  * Endpoints and authenticated sessions (see banger-guest-ssh.h).
  *
  * The TCP connection is made here, not by libssh: a non-blocking connect
- * polled together with the GCancellable's fd, bounded by the deadline.
+ * polled together with the GCancellable's fd, bounded by the deadline (for
+ * the wait for SSH, a fresh connect every resend interval until one is
+ * answered: banger_guest_ssh_open_full()).
  * libssh gets a dup of the socket (SSH_OPTIONS_FD) and owns that dup from
  * ssh_connect() on; the original stays ours until banger_guest_ssh_close(),
  * and is what the cancellation handler shuts down — so a cancellation can
@@ -391,7 +393,8 @@ close_all (int *fds, guint *n)
  * every @resend_us while none has completed, the earlier ones kept open
  * (CONNECTS_IN_FLIGHT at most, the oldest closed first): the first one to
  * complete wins, so a guest whose network comes up between two of the
- * kernel's SYN retransmits (1 s, 3 s, 7 s… after the first) is reached
+ * kernel's SYN retransmits (1 s apart at first on kernels with
+ * tcp_syn_linear_timeouts, then doubling) is reached
  * within @resend_us, and a slow SYN-ACK is never thrown away.  A refusal
  * or an unreachable host on any of them ends it at once (FAILED).
  * *inout_connects counts the connects started. */
