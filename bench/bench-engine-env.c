@@ -346,9 +346,19 @@ kill_vm_cgroups (const char *root)
       g_autofree char *sub = g_build_filename (root, name, NULL);
       g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
 
+      int fd;
+
       if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
         continue;
-      g_file_set_contents (kill_file, "1", 1, NULL);
+      /* written in place: g_file_set_contents writes a temporary file and
+       * renames it, which cgroupfs refuses (so VMs outlived a failed run) */
+      fd = open (kill_file, O_WRONLY | O_CLOEXEC);
+      if (fd >= 0)
+        {
+          if (write (fd, "1", 1) != 1)
+            g_printerr ("%s: %s\n", kill_file, g_strerror (errno));
+          close (fd);
+        }
       for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
         g_usleep (10 * 1000);
     }
