@@ -21,6 +21,9 @@
 /* the environment a fatal error tears down */
 static BenchEngine *live;
 #define HELPER_SUBNET "172.30.5.0/24" /* inside the kit helper's vm-network */
+/* bangerd's bangerd-root in the helper deployment: an install of its own,
+ * so its reconcile never removes the kit's tap (the bare side's) */
+#define BENCH_INSTALL_ID "bench"
 
 /* ------------------------------------------------------------- blocking */
 
@@ -63,6 +66,13 @@ bench_engine_list (BenchEngine *e, GError **error)
 BenchEngine *
 bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, GError **error)
 {
+  return bench_engine_new_with_conf (prefix, deploy, fake_guests, NULL, error);
+}
+
+BenchEngine *
+bench_engine_new_with_conf (const char *prefix, BenchDeploy deploy, gboolean fake_guests,
+                            const char *extra_conf, GError **error)
+{
   BenchEngine *e = g_new0 (BenchEngine, 1);
   g_autofree char *extra = NULL;
   g_autofree char *kernel = NULL, *initrd = NULL, *rootfs = NULL;
@@ -72,6 +82,7 @@ bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, 
     .subnet = deploy == BENCH_DEPLOY_HELPER ? HELPER_SUBNET : ROOT_SUBNET,
     .find_guest = TRUE,
     .listen_timeout_ms = 10000,
+    .helper_install = deploy == BENCH_DEPLOY_HELPER ? BENCH_INSTALL_ID : NULL,
   };
 
   e->deploy = deploy;
@@ -80,12 +91,15 @@ bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests, 
   e->subnet = g_strdup (options.subnet);
   if (fake_guests)
     {
-      extra = g_strdup_printf ("[vmm]\nfirecracker=%s\n", e->fake_fc);
+      extra = g_strdup_printf ("[vmm]\nfirecracker=%s\n%s", e->fake_fc,
+                               extra_conf ? extra_conf : "");
       options.extra_conf = extra;
       /* the kit's helper, with the fake as its firecracker= */
       if (deploy == BENCH_DEPLOY_HELPER)
         g_setenv ("BANGER_KIT_FIRECRACKER", e->fake_fc, TRUE);
     }
+  else
+    options.extra_conf = extra_conf;
   e->env = banger_e2e_env_new (&options, error);
   g_unsetenv ("BANGER_KIT_FIRECRACKER");
   if (e->env == NULL)
@@ -178,7 +192,9 @@ bench_engine_daemon_pid (BenchEngine *e)
 GPid
 bench_engine_helper_pid (BenchEngine *e)
 {
-  const char *id = e->kit && e->kit->helper ? g_subprocess_get_identifier (e->kit->helper) : NULL;
+  const char *id = e->env && e->env->helper ? g_subprocess_get_identifier (e->env->helper->process)
+                  : e->kit && e->kit->helper ? g_subprocess_get_identifier (e->kit->helper)
+                                             : NULL;
   return id ? (GPid)atoi (id) : 0;
 }
 

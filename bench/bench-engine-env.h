@@ -57,6 +57,11 @@ typedef struct
  * adds kernel "k" and image "guest" through the client. */
 BenchEngine *bench_engine_new (const char *prefix, BenchDeploy deploy, gboolean fake_guests,
                                GError **error);
+/* The same, with @extra_conf (nullable) appended to bangerd's config file
+ * (for example "[guest]\nssh-resend-ms=0\n"). */
+BenchEngine *bench_engine_new_with_conf (const char *prefix, BenchDeploy deploy,
+                                         gboolean fake_guests, const char *extra_conf,
+                                         GError **error);
 /* Stops bangerd, kills whatever VMs are left, removes the namespace, the
  * cgroups and the scratch dir. */
 void bench_engine_free (BenchEngine *e);

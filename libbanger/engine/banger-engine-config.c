@@ -8,6 +8,7 @@
 #include "banger-engine-config.h"
 #include "banger-error.h"
 #include "banger-engine-reach.h"
+#include "banger-guest-ssh.h"
 #include "banger-store-lease.h"
 
 BangerEngineConfig *
@@ -24,6 +25,7 @@ banger_engine_config_new (void)
   c->ssh_timeout_ms = BANGER_ENGINE_SSH_TIMEOUT_MS_DEFAULT;
   c->registries = banger_engine_registries_new ();
   c->wait_ssh = TRUE;
+  c->ssh_resend_ms = BANGER_GUEST_SSH_DEFAULT_WAIT_RESEND_MS;
   return c;
 }
 
@@ -85,6 +87,7 @@ static const char *const known_keys[] = {
   "host/nft-table",
   "guest/ssh-timeout-ms",
   "guest/wait-ssh",
+  "guest/ssh-resend-ms",
   "registries/insecure",
   "registries/mirrors",
   "registries/ca",
@@ -167,6 +170,13 @@ banger_engine_config_load (BangerEngineConfig *c, const char *path, GError **err
       if (local != NULL || v < 1000 || v > 3600000)
         return bad (error, path, "guest", "ssh-timeout-ms", "must be an integer 1000-3600000");
       c->ssh_timeout_ms = (guint)v;
+    }
+  if (g_key_file_has_key (kf, "guest", "ssh-resend-ms", NULL))
+    {
+      gint v = g_key_file_get_integer (kf, "guest", "ssh-resend-ms", &local);
+      if (local != NULL || v < 0 || v > 60000)
+        return bad (error, path, "guest", "ssh-resend-ms", "must be an integer 0-60000");
+      c->ssh_resend_ms = (guint)v;
     }
   if (g_key_file_has_key (kf, "guest", "wait-ssh", NULL))
     {

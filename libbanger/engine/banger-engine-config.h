@@ -35,6 +35,7 @@ typedef struct
   char *cgroup_root;          /* [host] cgroup= (in-process: default <cgroup2>/banger.slice) */
   char *nft_table;            /* [host] nft-table= (in-process; default banger) */
   guint ssh_timeout_ms;       /* [guest] ssh-timeout-ms= */
+  guint ssh_resend_ms;        /* [guest] ssh-resend-ms= (banger_guest_endpoint_set_wait_resend) */
   BangerEngineRegistries *registries; /* [registries] (banger-engine-registries.h) */
   gboolean wait_ssh;          /* [guest] wait-ssh= (default true; false: images without SSH) */
 } BangerEngineConfig;

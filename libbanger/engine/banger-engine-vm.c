@@ -254,6 +254,30 @@ ensure_bridge (VmCtx *c, GError **error)
   return banger_engine_reach_network_up (c->engine, c->op_id, error);
 }
 
+/* A permanent neighbour entry on the bridge: guest address -> the VM's MAC
+ * (the helper derives it from the id; a restored guest takes the same MAC
+ * from its seed).  Without it the SSH wait's SYNs to a guest whose network
+ * is not up yet queue behind ARP resolution (3 probes 1 s apart, then the
+ * connect fails); with it each SYN leaves at once, and the wait's fresh
+ * connect every 250 ms (banger-guest-wait.c) reaches the guest within one
+ * interval once its network is up.  Only a speed-up: a failure is logged.
+ * priv.cleanup_vm removes it. */
+static void
+set_neighbour (VmCtx *c)
+{
+  g_autoptr (JsonObject) p = vm_id_params (c->vm->id);
+  g_autoptr (JsonObject) r = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (c->ip == NULL)
+    return;
+  json_object_set_string_member (p, "bridge", BANGER_ENGINE_BRIDGE);
+  json_object_set_string_member (p, "guest_ip", c->ip);
+  r = banger_priv_backend_call (c->engine->backend, "priv.neigh_set", p, c->op_id, NULL, &local);
+  if (r == NULL)
+    banger_engine_log (c->op_id, "neighbour entry for %s: %s", c->ip, local->message);
+}
+
 static gboolean
 step_tap (VmCtx *c, GError **error)
 {
@@ -287,6 +311,7 @@ step_tap (VmCtx *c, GError **error)
     g_autoptr (GMutexLocker) locker = g_mutex_locker_new (&c->engine->lock);
     g_hash_table_replace (c->engine->taps, g_strdup (c->vm->id), g_strdup (c->tap));
   }
+  set_neighbour (c);
   return TRUE;
 }
 
@@ -565,25 +590,30 @@ step_start (VmCtx *c, GError **error)
 static BangerGuestEndpoint *
 endpoint_for (BangerEngine *e, const char *ip, const char *known_hosts, GError **error)
 {
-  return banger_guest_endpoint_new (ip, BANGER_GUEST_SSH_DEFAULT_PORT, e->key, known_hosts, error);
+  BangerGuestEndpoint *ep
+      = banger_guest_endpoint_new (ip, BANGER_GUEST_SSH_DEFAULT_PORT, e->key, known_hosts, error);
+
+  if (ep != NULL)
+    banger_guest_endpoint_set_wait_resend (ep, e->config->ssh_resend_ms);
+  return ep;
 }
 
 static gboolean
 step_ssh (VmCtx *c, GError **error)
 {
   g_autoptr (BangerGuestEndpoint) ep = endpoint_for (c->engine, c->ip, c->known_hosts, error);
-  guint attempts = 0;
+  guint attempts = 0, connects = 0;
   gint64 t0 = g_get_monotonic_time ();
 
   if (ep == NULL)
     return FALSE;
   if (!c->engine->config->wait_ssh)
     return TRUE; /* [guest] wait-ssh=false: running once the VMM runs */
-  if (!banger_guest_wait_ssh (ep, c->engine->config->ssh_timeout_ms, &attempts, c->cancellable,
-                              error))
+  if (!banger_guest_wait_ssh_counted (ep, c->engine->config->ssh_timeout_ms, &attempts, &connects,
+                                      c->cancellable, error))
     return FALSE;
-  banger_engine_log (c->op_id, "%s answers on SSH at %s after %.1f s (%u attempts)", c->vm->name,
-                     c->ip, (g_get_monotonic_time () - t0) / 1e6, attempts);
+  banger_engine_log (c->op_id, "%s answers on SSH at %s after %.1f s (%u attempts, %u connects)",
+                     c->vm->name, c->ip, (g_get_monotonic_time () - t0) / 1e6, attempts, connects);
   return TRUE;
 }
 

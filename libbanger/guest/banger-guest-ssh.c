@@ -3,7 +3,9 @@
  * Endpoints and authenticated sessions (see banger-guest-ssh.h).
  *
  * The TCP connection is made here, not by libssh: a non-blocking connect
- * polled together with the GCancellable's fd, bounded by the deadline.
+ * polled together with the GCancellable's fd, bounded by the deadline (for
+ * the wait for SSH, a fresh connect every resend interval until one is
+ * answered: banger_guest_ssh_open_full()).
  * libssh gets a dup of the socket (SSH_OPTIONS_FD) and owns that dup from
  * ssh_connect() on; the original stays ours until banger_guest_ssh_close(),
  * and is what the cancellation handler shuts down — so a cancellation can
@@ -39,6 +41,7 @@ struct _BangerGuestEndpoint
   BangerGuestKey *key;
   char *known_hosts;
   guint connect_timeout_ms;
+  guint wait_resend_ms; /* banger_guest_wait_ssh: fresh connects this often (0: one) */
   GInetSocketAddress *sockaddr;
 };
 
@@ -91,8 +94,9 @@ endpoint_clear (gpointer data)
  * @error: return location for a #GError
  *
  * Describes how to reach one guest: user `root`, the connect timeout
- * %BANGER_GUEST_SSH_DEFAULT_CONNECT_TIMEOUT_MS.  Set the user and the
- * timeout before sharing the endpoint between threads; after that it is
+ * %BANGER_GUEST_SSH_DEFAULT_CONNECT_TIMEOUT_MS, the wait's resend interval
+ * %BANGER_GUEST_SSH_DEFAULT_WAIT_RESEND_MS.  Set the user and the
+ * timeouts before sharing the endpoint between threads; after that it is
  * read-only and may be used by several operations at once.
  *
  * A known-hosts file per VM (for example `<state dir>/vms/<id>/known_hosts`)
@@ -136,6 +140,7 @@ banger_guest_endpoint_new (const char *address, guint16 port, BangerGuestKey *ke
   ep->key = banger_guest_key_ref (key);
   ep->known_hosts = g_strdup (known_hosts_path);
   ep->connect_timeout_ms = BANGER_GUEST_SSH_DEFAULT_CONNECT_TIMEOUT_MS;
+  ep->wait_resend_ms = BANGER_GUEST_SSH_DEFAULT_WAIT_RESEND_MS;
   ep->sockaddr = G_INET_SOCKET_ADDRESS (g_inet_socket_address_new (inet, ep->port));
   return ep;
 }
@@ -211,6 +216,38 @@ banger_guest_endpoint_set_connect_timeout (BangerGuestEndpoint *endpoint, guint 
   g_return_if_fail (endpoint != NULL);
   endpoint->connect_timeout_ms
       = timeout_ms != 0 ? timeout_ms : BANGER_GUEST_SSH_DEFAULT_CONNECT_TIMEOUT_MS;
+}
+
+/**
+ * banger_guest_endpoint_set_wait_resend:
+ * @endpoint: an endpoint not yet shared with other threads
+ * @resend_ms: how often banger_guest_wait_ssh() starts a fresh TCP connect
+ *   while none has been answered (at most 60000); 0: one connect per
+ *   attempt, bounded by the connect timeout (the kernel's SYN
+ *   retransmits, 1 s, 3 s, 7 s… after the first, are then its only retries)
+ *
+ * Sets the wait's resend interval (default
+ * %BANGER_GUEST_SSH_DEFAULT_WAIT_RESEND_MS).
+ */
+void
+banger_guest_endpoint_set_wait_resend (BangerGuestEndpoint *endpoint, guint resend_ms)
+{
+  g_return_if_fail (endpoint != NULL);
+  g_return_if_fail (resend_ms <= 60000);
+  endpoint->wait_resend_ms = resend_ms;
+}
+
+/**
+ * banger_guest_endpoint_get_wait_resend:
+ * @endpoint: an endpoint
+ *
+ * Returns: the wait's resend interval in milliseconds (0: none)
+ */
+guint
+banger_guest_endpoint_get_wait_resend (BangerGuestEndpoint *endpoint)
+{
+  g_return_val_if_fail (endpoint != NULL, 0);
+  return endpoint->wait_resend_ms;
 }
 
 /**
@@ -338,42 +375,54 @@ banger_guest_ssh_fail (BangerGuestSsh *ssh, const char *what, GError **error)
   return FALSE;
 }
 
+/* At most this many connects of one attempt in flight (banger_guest_ssh_open_full's
+ * @resend_ms): a SYN-ACK that comes later than the next fresh connect still
+ * completes its own socket, up to this many intervals back. */
+#define CONNECTS_IN_FLIGHT 8
+
+static void
+close_all (int *fds, guint *n)
+{
+  for (guint i = 0; i < *n; i++)
+    close (fds[i]);
+  *n = 0;
+}
+
 /* TCP connect, non-blocking, bounded by @deadline_us, interrupted by the
- * cancellable. */
+ * cancellable.  With @resend_us > 0 a fresh connect (a fresh SYN) is started
+ * every @resend_us while none has completed, the earlier ones kept open
+ * (CONNECTS_IN_FLIGHT at most, the oldest closed first): the first one to
+ * complete wins, so a guest whose network comes up between two of the
+ * kernel's SYN retransmits (1 s apart at first on kernels with
+ * tcp_syn_linear_timeouts, then doubling) is reached
+ * within @resend_us, and a slow SYN-ACK is never thrown away.  A refusal
+ * or an unreachable host on any of them ends it at once (FAILED).
+ * *inout_connects counts the connects started. */
 static gboolean
-tcp_connect (BangerGuestSsh *ssh, gint64 deadline_us, GError **error)
+tcp_connect (BangerGuestSsh *ssh, gint64 deadline_us, gint64 resend_us, guint *inout_connects,
+             GError **error)
 {
   BangerGuestEndpoint *ep = ssh->endpoint;
   struct sockaddr_storage ss;
+  socklen_t ss_len = (socklen_t) g_socket_address_get_native_size (G_SOCKET_ADDRESS (ep->sockaddr));
   GPollFD cancel_pfd = { -1, 0, 0 };
   gboolean have_cancel_fd;
-  int err = 0;
-  socklen_t len = sizeof err;
+  int fds[CONNECTS_IN_FLIGHT];
+  guint n = 0;
+  gint64 next_start = g_get_monotonic_time ();
+  gboolean ok = FALSE;
 
   if (!g_socket_address_to_native (G_SOCKET_ADDRESS (ep->sockaddr), &ss, sizeof ss, NULL))
     g_assert_not_reached ();
-  ssh->fd = socket (ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (ssh->fd < 0)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "socket: %s", g_strerror (errno));
-      return FALSE;
-    }
-  if (connect (ssh->fd, (struct sockaddr *) &ss,
-               (socklen_t) g_socket_address_get_native_size (G_SOCKET_ADDRESS (ep->sockaddr)))
-      == 0)
-    return TRUE;
-  if (errno != EINPROGRESS)
-    {
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Cannot connect to %s:%u: %s",
-                   ep->address, ep->port, g_strerror (errno));
-      return FALSE;
-    }
   have_cancel_fd = g_cancellable_make_pollfd (ssh->cancellable, &cancel_pfd);
   for (;;)
     {
-      struct pollfd pfd[2] = { { ssh->fd, POLLOUT, 0 }, { cancel_pfd.fd, POLLIN, 0 } };
-      gint64 left_ms = (deadline_us - g_get_monotonic_time () + 999) / 1000;
-      int n;
+      struct pollfd pfd[CONNECTS_IN_FLIGHT + 1];
+      gint64 now = g_get_monotonic_time ();
+      gint64 wake;
+      int err = 0;
+      socklen_t len = sizeof err;
+      int polled;
 
       if (g_cancellable_is_cancelled (ssh->cancellable))
         {
@@ -381,34 +430,84 @@ tcp_connect (BangerGuestSsh *ssh, gint64 deadline_us, GError **error)
                        "Connecting to %s:%u was cancelled", ep->address, ep->port);
           break;
         }
-      if (left_ms <= 0)
+      if (now >= deadline_us)
         {
           g_set_error (error, BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
                        "Connecting to %s:%u timed out", ep->address, ep->port);
           break;
         }
-      n = poll (pfd, have_cancel_fd ? 2 : 1, (int) MIN (left_ms, G_MAXINT));
-      if (n < 0 && errno == EINTR)
+      if (now >= next_start)
+        {
+          int fd = socket (ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+          if (fd < 0)
+            {
+              g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "socket: %s",
+                           g_strerror (errno));
+              break;
+            }
+          if (n == CONNECTS_IN_FLIGHT)
+            {
+              close (fds[0]);
+              memmove (fds, fds + 1, (n - 1) * sizeof fds[0]);
+              n--;
+            }
+          fds[n++] = fd;
+          if (inout_connects != NULL)
+            (*inout_connects)++;
+          next_start = resend_us > 0 ? now + resend_us : G_MAXINT64;
+          if (connect (fd, (struct sockaddr *) &ss, ss_len) == 0)
+            {
+              ssh->fd = fd;
+              n--;
+              ok = TRUE;
+              break;
+            }
+          if (errno != EINPROGRESS)
+            {
+              g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED,
+                           "Cannot connect to %s:%u: %s", ep->address, ep->port,
+                           g_strerror (errno));
+              break;
+            }
+        }
+      wake = MIN (deadline_us, next_start);
+      for (guint i = 0; i < n; i++)
+        pfd[i] = (struct pollfd) { fds[i], POLLOUT, 0 };
+      pfd[n] = (struct pollfd) { cancel_pfd.fd, POLLIN, 0 };
+      polled = poll (pfd, have_cancel_fd ? n + 1 : n,
+                     (int) MIN ((MAX (wake - now, 0) + 999) / 1000, G_MAXINT));
+      if (polled < 0 && errno == EINTR)
         continue;
-      if (n < 0)
+      if (polled < 0)
         {
           g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "poll: %s", g_strerror (errno));
           break;
         }
-      if (pfd[0].revents == 0)
-        continue;
-      if (getsockopt (ssh->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
-        err = errno;
-      if (err != 0)
-        g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Cannot connect to %s:%u: %s",
-                     ep->address, ep->port, g_strerror (err));
-      if (have_cancel_fd)
-        g_cancellable_release_fd (ssh->cancellable);
-      return err == 0;
+      for (guint i = 0; i < n && polled > 0; i++)
+        {
+          if (pfd[i].revents == 0)
+            continue;
+          if (getsockopt (fds[i], SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+            err = errno;
+          if (err == 0)
+            {
+              ssh->fd = fds[i];
+              fds[i] = fds[--n];
+              ok = TRUE;
+            }
+          else
+            g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Cannot connect to %s:%u: %s",
+                         ep->address, ep->port, g_strerror (err));
+          break;
+        }
+      if (ok || err != 0)
+        break;
     }
+  close_all (fds, &n);
   if (have_cancel_fd)
     g_cancellable_release_fd (ssh->cancellable);
-  return FALSE;
+  return ok;
 }
 
 static gboolean
@@ -555,6 +654,40 @@ BangerGuestSsh *
 banger_guest_ssh_open (BangerGuestEndpoint *endpoint, gint64 deadline_us,
                        GCancellable *cancellable, GError **error)
 {
+  g_return_val_if_fail (endpoint != NULL, NULL);
+  if (deadline_us == 0)
+    deadline_us = g_get_monotonic_time () + (gint64) endpoint->connect_timeout_ms * 1000;
+  return banger_guest_ssh_open_full (endpoint, deadline_us, 0, NULL, cancellable, error);
+}
+
+/**
+ * banger_guest_ssh_open_full:
+ * @endpoint: where to connect
+ * @deadline_us: a g_get_monotonic_time() deadline
+ * @resend_ms: 0, or the interval of fresh TCP connects while none has
+ *   completed (the wait for SSH)
+ * @inout_connects: (inout) (optional): incremented by the TCP connects
+ *   started
+ * @cancellable: (nullable): interrupts any step, from any thread
+ * @error: return location for a #GError
+ *
+ * banger_guest_ssh_open() with a choice of how the TCP connect is made.
+ * With @resend_ms 0, exactly banger_guest_ssh_open(): one connect, and
+ * connect, handshake and authentication all bounded by @deadline_us.  With
+ * @resend_ms > 0, a fresh connect is started every @resend_ms until one
+ * completes (the earlier ones stay open: a late SYN-ACK still completes its
+ * own), a refusal or unreachable host fails at once, and @deadline_us bounds
+ * this connect phase; the handshake and authentication then get the
+ * endpoint's connect timeout from the moment the connection is made (and
+ * no more than @deadline_us).
+ *
+ * Returns: (transfer full): the session, or %NULL with @error set (errors
+ *   as banger_guest_ssh_open())
+ */
+BangerGuestSsh *
+banger_guest_ssh_open_full (BangerGuestEndpoint *endpoint, gint64 deadline_us, guint resend_ms,
+                            guint *inout_connects, GCancellable *cancellable, GError **error)
+{
   g_autoptr (BangerGuestSsh) ssh = NULL;
   int lib_fd;
   int verbosity = g_getenv ("BANGER_DEBUG_LIBSSH") ? SSH_LOG_PROTOCOL : SSH_LOG_NOLOG;
@@ -563,8 +696,6 @@ banger_guest_ssh_open (BangerGuestEndpoint *endpoint, gint64 deadline_us,
 
   g_return_val_if_fail (endpoint != NULL, NULL);
   libssh_init_once ();
-  if (deadline_us == 0)
-    deadline_us = g_get_monotonic_time () + (gint64) endpoint->connect_timeout_ms * 1000;
 
   if (!prepare_known_hosts (endpoint->known_hosts, error))
     return NULL;
@@ -575,8 +706,11 @@ banger_guest_ssh_open (BangerGuestEndpoint *endpoint, gint64 deadline_us,
   ssh->endpoint = banger_guest_endpoint_ref (endpoint);
   ssh->cancellable = cancellable != NULL ? g_object_ref (cancellable) : g_cancellable_new ();
 
-  if (!tcp_connect (ssh, deadline_us, error))
+  if (!tcp_connect (ssh, deadline_us, (gint64) resend_ms * 1000, inout_connects, error))
     return NULL;
+  if (resend_ms > 0)
+    deadline_us
+        = MIN (deadline_us, g_get_monotonic_time () + (gint64) endpoint->connect_timeout_ms * 1000);
   ssh->cancel_id = g_cancellable_connect (ssh->cancellable, G_CALLBACK (on_cancelled), ssh, NULL);
 
   ssh->session = ssh_new ();

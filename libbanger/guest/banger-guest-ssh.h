@@ -30,6 +30,9 @@ G_BEGIN_DECLS
 #define BANGER_GUEST_SSH_DEFAULT_USER "root"
 /* The default bound on one TCP connect + handshake + authentication. */
 #define BANGER_GUEST_SSH_DEFAULT_CONNECT_TIMEOUT_MS 10000
+/* How often the wait for SSH starts a fresh TCP connect while none has
+ * been answered (banger_guest_endpoint_set_wait_resend). */
+#define BANGER_GUEST_SSH_DEFAULT_WAIT_RESEND_MS 250
 
 typedef struct _BangerGuestEndpoint BangerGuestEndpoint;
 
@@ -42,6 +45,8 @@ gboolean banger_guest_endpoint_set_user (BangerGuestEndpoint *endpoint, const ch
                                          GError **error);
 void banger_guest_endpoint_set_connect_timeout (BangerGuestEndpoint *endpoint,
                                                 guint timeout_ms);
+void banger_guest_endpoint_set_wait_resend (BangerGuestEndpoint *endpoint, guint resend_ms);
+guint banger_guest_endpoint_get_wait_resend (BangerGuestEndpoint *endpoint);
 const char *banger_guest_endpoint_get_address (BangerGuestEndpoint *endpoint);
 guint16 banger_guest_endpoint_get_port (BangerGuestEndpoint *endpoint);
 guint banger_guest_endpoint_get_connect_timeout (BangerGuestEndpoint *endpoint);
@@ -53,6 +58,12 @@ typedef struct _BangerGuestSsh BangerGuestSsh;
 
 BangerGuestSsh *banger_guest_ssh_open (BangerGuestEndpoint *endpoint, gint64 deadline_us,
                                        GCancellable *cancellable, GError **error);
+/* The same, with fresh TCP connects every @resend_ms (0: one) until one
+ * completes; then the handshake gets the endpoint's connect timeout (see
+ * its documentation).  The wait for SSH uses it. */
+BangerGuestSsh *banger_guest_ssh_open_full (BangerGuestEndpoint *endpoint, gint64 deadline_us,
+                                            guint resend_ms, guint *inout_connects,
+                                            GCancellable *cancellable, GError **error);
 /* The libssh ssh_session of @ssh. */
 gpointer banger_guest_ssh_get_session (BangerGuestSsh *ssh);
 /* Sets @error for a failed libssh call on @ssh (CANCELLED when the

@@ -1,12 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Wait for SSH (see banger-guest-wait.h): banger_guest_ssh_open() again and
- * again until one authenticates, each attempt bounded by the endpoint's
- * connect timeout and by the overall deadline, with a cancellable pause of
- * BANGER_GUEST_WAIT_RETRY_MS between attempts.  What the guest may still be
- * booting through (connection refused, no route yet, a handshake cut short,
- * an attempt timing out) is retried; what waiting cannot fix (a changed
- * host key, a refused key, a bad known-hosts file) ends the wait at once. */
+ * Wait for SSH (see banger-guest-wait.h): banger_guest_ssh_open_full() again
+ * and again until one authenticates, bounded by the overall deadline, with a
+ * cancellable pause so that attempts start at most every
+ * BANGER_GUEST_WAIT_RETRY_MS.  What the guest may still be booting through
+ * (connection refused, no route yet, a handshake cut short, an attempt
+ * timing out) is retried; what waiting cannot fix (a changed host key, a
+ * refused key, a bad known-hosts file) ends the wait at once.
+ *
+ * The TCP connect of an attempt: while the guest's network is not up, its
+ * SYN is lost (the bridge's permanent neighbour entry, priv.neigh_set, makes
+ * it leave at once instead of waiting for ARP), and the kernel would send
+ * the next one only 1 s, then 3 s, 7 s… later.  So with the endpoint's
+ * resend interval (default 250 ms) the attempt starts a fresh connect every
+ * interval, keeping the earlier ones open (a slow SYN-ACK still completes
+ * its own), until one is answered; the handshake then gets the endpoint's
+ * connect timeout.  With a resend interval of 0 an attempt is one connect,
+ * and connect + handshake are bounded by the connect timeout (as before). */
 #include "config.h"
 
 #include <poll.h>
@@ -41,7 +51,7 @@ pause_cancellable (guint ms, GCancellable *cancellable)
  * banger_guest_wait_ssh:
  * @endpoint: the guest
  * @timeout_ms: the bound on the whole wait
- * @out_attempts: (out) (optional): how many attempts were made
+ * @out_attempts: (out) (optional): how many login attempts were made
  * @cancellable: (nullable): ends the wait from any thread
  * @error: return location for a #GError
  *
@@ -49,6 +59,9 @@ pause_cancellable (guint ms, GCancellable *cancellable)
  * (a full connect, host-key check and authentication; the session is then
  * closed).  The first contact records the guest's host key in the
  * endpoint's known-hosts file.  Blocks the calling thread.
+ *
+ * Retries while the guest cannot answer yet: see the top of this file and
+ * banger_guest_endpoint_set_wait_resend().
  *
  * Errors: %BANGER_ERROR_TIMED_OUT after @timeout_ms, with the last
  * attempt's failure in the message; at once, without retrying,
@@ -62,10 +75,34 @@ gboolean
 banger_guest_wait_ssh (BangerGuestEndpoint *endpoint, guint timeout_ms, guint *out_attempts,
                        GCancellable *cancellable, GError **error)
 {
+  return banger_guest_wait_ssh_counted (endpoint, timeout_ms, out_attempts, NULL, cancellable,
+                                        error);
+}
+
+/**
+ * banger_guest_wait_ssh_counted:
+ * @endpoint: the guest
+ * @timeout_ms: the bound on the whole wait
+ * @out_attempts: (out) (optional): how many login attempts were made
+ * @out_connects: (out) (optional): how many TCP connects they started
+ * @cancellable: (nullable): ends the wait from any thread
+ * @error: return location for a #GError
+ *
+ * banger_guest_wait_ssh(), also counting the TCP connects (with the
+ * endpoint's resend interval, several per attempt).
+ *
+ * Returns: %TRUE once the guest accepted the key
+ */
+gboolean
+banger_guest_wait_ssh_counted (BangerGuestEndpoint *endpoint, guint timeout_ms,
+                               guint *out_attempts, guint *out_connects,
+                               GCancellable *cancellable, GError **error)
+{
   gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   gint64 per_attempt = (gint64) banger_guest_endpoint_get_connect_timeout (endpoint) * 1000;
+  guint resend_ms = banger_guest_endpoint_get_wait_resend (endpoint);
   g_autoptr (GError) last = NULL;
-  guint attempts = 0;
+  guint attempts = 0, connects = 0;
 
   g_return_val_if_fail (endpoint != NULL, FALSE);
 
@@ -85,21 +122,26 @@ banger_guest_wait_ssh (BangerGuestEndpoint *endpoint, guint timeout_ms, guint *o
       if (now >= deadline)
         {
           g_set_error (error, BANGER_ERROR, BANGER_ERROR_TIMED_OUT,
-                       "SSH on %s:%u did not accept banger's key within %u ms (%u attempts; "
-                       "last: %s)",
+                       "SSH on %s:%u did not accept banger's key within %u ms (%u attempts, "
+                       "%u connects; last: %s)",
                        banger_guest_endpoint_get_address (endpoint),
-                       banger_guest_endpoint_get_port (endpoint), timeout_ms, attempts,
+                       banger_guest_endpoint_get_port (endpoint), timeout_ms, attempts, connects,
                        last != NULL ? last->message : "none");
           break;
         }
       attempts++;
       g_clear_error (&last);
-      ssh = banger_guest_ssh_open (endpoint, MIN (deadline, now + per_attempt), cancellable,
-                                   &last);
+      /* resending: the connect phase may take the whole wait; else one
+       * connect + handshake per connect timeout */
+      ssh = banger_guest_ssh_open_full (endpoint,
+                                        resend_ms > 0 ? deadline : MIN (deadline, now + per_attempt),
+                                        resend_ms, &connects, cancellable, &last);
       if (ssh != NULL)
         {
           if (out_attempts != NULL)
             *out_attempts = attempts;
+          if (out_connects != NULL)
+            *out_connects = connects;
           return TRUE;
         }
       if (!retryable (last))
@@ -107,14 +149,19 @@ banger_guest_wait_ssh (BangerGuestEndpoint *endpoint, guint timeout_ms, guint *o
           g_propagate_error (error, g_steal_pointer (&last));
           break;
         }
-      now = g_get_monotonic_time ();
-      if (now < deadline)
-        pause_cancellable ((guint) MIN ((gint64) BANGER_GUEST_WAIT_RETRY_MS,
-                                        (deadline - now + 999) / 1000),
-                           cancellable);
+      {
+        /* the next attempt starts BANGER_GUEST_WAIT_RETRY_MS after this
+         * one did, or at once when this one took longer */
+        gint64 next = MIN (now + (gint64) BANGER_GUEST_WAIT_RETRY_MS * 1000, deadline);
+        gint64 after = g_get_monotonic_time ();
+        if (after < next)
+          pause_cancellable ((guint) ((next - after + 999) / 1000), cancellable);
+      }
     }
   if (out_attempts != NULL)
     *out_attempts = attempts;
+  if (out_connects != NULL)
+    *out_connects = connects;
   return FALSE;
 }
 

@@ -16,6 +16,9 @@ G_BEGIN_DECLS
 
 gboolean banger_guest_wait_ssh (BangerGuestEndpoint *endpoint, guint timeout_ms,
                                 guint *out_attempts, GCancellable *cancellable, GError **error);
+gboolean banger_guest_wait_ssh_counted (BangerGuestEndpoint *endpoint, guint timeout_ms,
+                                        guint *out_attempts, guint *out_connects,
+                                        GCancellable *cancellable, GError **error);
 void banger_guest_wait_ssh_async (BangerGuestEndpoint *endpoint, guint timeout_ms,
                                   GCancellable *cancellable, GAsyncReadyCallback callback,
                                   gpointer user_data);

@@ -11,6 +11,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/neighbour.h>
 
 #include "banger-error.h"
 #include "banger-netlink.h"
@@ -409,5 +410,106 @@ banger_netlink_rename (const char *name, const char *new_name, GError **error)
     if (err < 0)
       return nl_error (error, err, "rename the network interface", name);
   }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------ neighbours */
+
+typedef struct rtnl_neigh BangerRtnlNeigh;
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerRtnlNeigh, rtnl_neigh_put)
+
+gboolean
+banger_netlink_neigh_replace (const char *dev, const char *ip, const char *mac, GError **error)
+{
+  g_autoptr (BangerNlSock) sk = connect_route (error);
+  g_autoptr (BangerRtnlLink) link = NULL;
+  g_autoptr (BangerRtnlNeigh) neigh = NULL;
+  g_autoptr (BangerNlAddr) dst = NULL;
+  g_autoptr (BangerNlAddr) ll = NULL;
+  int err;
+
+  if (sk == NULL || !get_link (sk, dev, &link, error))
+    return FALSE;
+  err = nl_addr_parse (ip, AF_INET, &dst);
+  if (err < 0)
+    return nl_error (error, err, "parse the address", ip);
+  err = nl_addr_parse (mac, AF_LLC, &ll);
+  if (err < 0 || nl_addr_get_len (ll) != 6)
+    return nl_error (error, err < 0 ? err : -NLE_INVAL, "parse the MAC", mac);
+  neigh = rtnl_neigh_alloc ();
+  rtnl_neigh_set_ifindex (neigh, rtnl_link_get_ifindex (link));
+  rtnl_neigh_set_family (neigh, AF_INET);
+  err = rtnl_neigh_set_dst (neigh, dst);
+  if (err < 0)
+    return nl_error (error, err, "set the neighbour address", ip);
+  rtnl_neigh_set_lladdr (neigh, ll);
+  rtnl_neigh_set_state (neigh, NUD_PERMANENT);
+  err = rtnl_neigh_add (sk, neigh, NLM_F_CREATE | NLM_F_REPLACE);
+  if (err < 0)
+    return nl_error (error, err, "add a neighbour entry on", dev);
+  return TRUE;
+}
+
+typedef struct
+{
+  struct nl_sock *sk;
+  int ifindex;
+  struct nl_addr *ll;
+  guint count;
+  int err;
+} DeleteNeigh;
+
+static void
+delete_neigh_cb (struct nl_object *obj, void *arg)
+{
+  DeleteNeigh *d = arg;
+  struct rtnl_neigh *n = (struct rtnl_neigh *) obj;
+  struct nl_addr *ll = rtnl_neigh_get_lladdr (n);
+  int err;
+
+  if (rtnl_neigh_get_ifindex (n) != d->ifindex || rtnl_neigh_get_family (n) != AF_INET
+      || (rtnl_neigh_get_state (n) & NUD_PERMANENT) == 0 || ll == NULL
+      || nl_addr_cmp (ll, d->ll) != 0)
+    return;
+  err = rtnl_neigh_delete (d->sk, n, 0);
+  if (err < 0 && err != -NLE_OBJ_NOTFOUND)
+    {
+      if (d->err == 0)
+        d->err = err;
+      return;
+    }
+  if (err == 0)
+    d->count++;
+}
+
+gboolean
+banger_netlink_neigh_delete_lladdr (const char *dev, const char *mac, guint *out_count,
+                                    GError **error)
+{
+  g_autoptr (BangerNlSock) sk = connect_route (error);
+  g_autoptr (BangerRtnlLink) link = NULL;
+  g_autoptr (BangerNlCache) cache = NULL;
+  g_autoptr (BangerNlAddr) ll = NULL;
+  DeleteNeigh d = { 0 };
+  int err;
+
+  if (out_count != NULL)
+    *out_count = 0;
+  if (sk == NULL || !get_link (sk, dev, &link, error))
+    return FALSE;
+  err = nl_addr_parse (mac, AF_LLC, &ll);
+  if (err < 0)
+    return nl_error (error, err, "parse the MAC", mac);
+  err = rtnl_neigh_alloc_cache (sk, &cache);
+  if (err < 0)
+    return nl_error (error, err, "list the neighbour entries of", dev);
+  d.sk = sk;
+  d.ifindex = rtnl_link_get_ifindex (link);
+  d.ll = ll;
+  nl_cache_foreach (cache, delete_neigh_cb, &d);
+  if (out_count != NULL)
+    *out_count = d.count;
+  if (d.err < 0)
+    return nl_error (error, d.err, "delete a neighbour entry on", dev);
   return TRUE;
 }

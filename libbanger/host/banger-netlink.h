@@ -47,5 +47,13 @@ GPtrArray *banger_netlink_list_marked (const char *alias_prefix, GError **error)
 /* Rename @name to @new_name (brought down first when up; bring it up again
  * with banger_netlink_configure). */
 gboolean banger_netlink_rename (const char *name, const char *new_name, GError **error);
+/* A permanent IPv4 neighbour entry on @dev: @ip ("a.b.c.d") -> @mac
+ * ("xx:xx:xx:xx:xx:xx"), replacing any entry for @ip there. */
+gboolean banger_netlink_neigh_replace (const char *dev, const char *ip, const char *mac,
+                                       GError **error);
+/* Delete the permanent IPv4 neighbour entries on @dev whose MAC is @mac;
+ * *out_count (may be NULL) gets how many. */
+gboolean banger_netlink_neigh_delete_lladdr (const char *dev, const char *mac, guint *out_count,
+                                             GError **error);
 
 G_END_DECLS

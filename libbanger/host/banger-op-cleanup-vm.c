@@ -7,7 +7,9 @@
  *   1. the VMM the helper launched for it (SIGKILL through its pidfd, reaped);
  *   2. its cgroup scope: whatever is still inside is killed (cgroup.kill),
  *      then the scope and any sub-cgroup (the jailer's) are removed;
- *   3. its tap (only if it is this install's: tun owner + marker);
+ *   3. its tap (only if it is this install's: tun owner + marker) and the
+ *      permanent neighbour entries for its MAC on this install's bridges
+ *      (priv.neigh_set);
  *   4. its NAT element(s), port publishes and egress rules in banger's
  *      nftables table;
  *   5. its dm snapshot and loop devices (skipped where there is no
@@ -113,6 +115,14 @@ banger_op_cleanup_vm (BangerPrivState *state, const BangerPeerCred *caller, Json
     {
       if (flag)
         g_ptr_array_add (removed, g_strdup ("tap"));
+    }
+  else
+    note_error (&first, errors, g_steal_pointer (&e));
+
+  if (banger_priv_neigh_clear_vm (state, vm_id, &n, &e))
+    {
+      if (n > 0)
+        g_ptr_array_add (removed, g_strdup ("neigh"));
     }
   else
     note_error (&first, errors, g_steal_pointer (&e));

@@ -33,6 +33,7 @@ BANGER_PRIV_OP_DECLARE (banger_op_kill_process);
 BANGER_PRIV_OP_DECLARE (banger_op_cleanup_vm);
 BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_create);
 BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_claim);
+BANGER_PRIV_OP_DECLARE (banger_op_neigh_set);
 BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_return);
 BANGER_PRIV_OP_DECLARE (banger_op_pool_tap_delete);
 BANGER_PRIV_OP_DECLARE (banger_op_list_host_objects);
@@ -109,6 +110,11 @@ int banger_priv_reopen (int path_fd, const struct stat *st, int flags, GError **
  * directory in the way is PERMISSION_DENIED.  Returns the fd. */
 int banger_priv_create_fresh (int dir_fd, const char *name, int flags, mode_t mode, uid_t uid,
                               gid_t gid, GError **error);
+
+/* Remove the permanent neighbour entries priv.neigh_set made for @vm_id on
+ * this install's bridges; *out_count gets how many.  (banger-op-neigh.c) */
+gboolean banger_priv_neigh_clear_vm (BangerPrivState *state, const char *vm_id, guint *out_count,
+                                     GError **error);
 
 /* ------------------------------------------- ownership (banger-priv-owned.c) */
 /* PERMISSION_DENIED unless @info (the link @name) is @vm_id's tap made by

@@ -55,6 +55,7 @@ static const BangerPrivOp ops[] = {
   OP ("priv.cleanup_vm", banger_op_cleanup_vm),
   OP ("priv.pool_tap_create", banger_op_pool_tap_create),
   OP ("priv.pool_tap_claim", banger_op_pool_tap_claim),
+  OP ("priv.neigh_set", banger_op_neigh_set),
   OP ("priv.pool_tap_return", banger_op_pool_tap_return),
   OP ("priv.pool_tap_delete", banger_op_pool_tap_delete),
   OP ("priv.list_host_objects", banger_op_list_host_objects),

@@ -33,6 +33,7 @@
 #include "banger-engine-private.h"
 #include "banger-error.h"
 #include "banger-host-names.h"
+#include "banger-install-config.h"
 #include "banger-nft.h"
 #include "banger-pool-tap-names.h"
 #include "banger-proc-identity.h"
@@ -377,6 +378,42 @@ assert_planted (Planted *p, gboolean kept)
   ck_assert_msg (g_file_test (p->run, G_FILE_TEST_IS_DIR) == kept, "run dir of %s", p->id);
 }
 
+/* An executor of another install (install id "kit", as the guest kit's
+ * helper) in the same namespace: its host objects are never this
+ * install's orphans, whatever VM id they are named after. */
+static BangerPrivState *
+other_install_new (Dirs *d)
+{
+  g_autoptr (BangerInstallConfig) ic = banger_install_config_new ();
+
+  ic->owner_uid = getuid ();
+  ic->owner_gid = getgid ();
+  ic->install_id = g_strdup ("kit");
+  g_free (ic->runtime_dir);
+  ic->runtime_dir = g_build_filename (d->dir, "kit-run", NULL);
+  g_free (ic->state_dir);
+  ic->state_dir = g_build_filename (d->dir, "kit-state", NULL);
+  ck_assert (g_mkdir (ic->runtime_dir, 0755) == 0 && g_mkdir (ic->state_dir, 0755) == 0);
+  /* never made: it makes no VMM scope */
+  ic->cgroup_root = g_strdup_printf ("%s-kit", d->cgroup_root);
+  /* two installs on one host need a table each: the table is marked as one
+   * install's, and the other's NAT (and priv.cleanup_vm) refuses it */
+  g_free (ic->nft_table);
+  ic->nft_table = g_strdup ("banger_kit");
+  return banger_priv_state_new (ic);
+}
+
+static char *
+other_tap (BangerPrivState *other, const char *vm_id)
+{
+  g_autofree char *params = g_strdup_printf ("{\"vm_id\": \"%s\"}", vm_id);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) r = host_test_call (other, "priv.create_tap", params, &error);
+
+  ck_assert_msg (r != NULL, "%s", error ? error->message : "?");
+  return g_strdup (json_object_get_string_member (json_node_get_object (r), "name"));
+}
+
 START_TEST (test_orphans)
 {
   Dirs *d = dirs_new ();
@@ -389,10 +426,17 @@ START_TEST (test_orphans)
   Planted live = { 0 }, stopped = { 0 }, orphan = { "00000000deadbeef" };
   GPid sleeper;
   guint64 start_time = 0;
+  BangerPrivState *other = NULL;
+  g_autofree char *kit_tap = NULL, *kit_twin = NULL;
 
   host_test_netns_enter ();
   e = engine_new (d, 0, NULL);
   add_kernel_and_image (e, d);
+  /* another install's taps: one for a VM id this install has no record
+   * of (the kit's own), one for the very id of this install's orphan */
+  other = other_install_new (d);
+  kit_tap = other_tap (other, "banger-test");
+  kit_twin = other_tap (other, orphan.id);
   live_id = create_stopped (e, "live");
   stopped_id = create_stopped (e, "stopped");
   live.id = live_id;
@@ -447,6 +491,10 @@ START_TEST (test_orphans)
   assert_planted (&orphan, FALSE);
   ck_assert (!g_file_test (orphan_dir, G_FILE_TEST_EXISTS));
   ck_assert (!link_exists (stray));
+  /* the other install's taps are not this install's to reconcile */
+  ck_assert_msg (link_exists (kit_tap), "the other install's tap %s was removed", kit_tap);
+  ck_assert_msg (link_exists (kit_twin), "the other install's tap %s (same VM id as the orphan) "
+                 "was removed", kit_twin);
   ck_assert_int_eq (kill (sleeper, 0), 0);
   {
     g_autoptr (BangerEngineVmInfo) info = banger_engine_vm_get (e, "live", &error);
@@ -473,6 +521,17 @@ START_TEST (test_orphans)
   g_free (live.tap), g_free (live.scope), g_free (live.run);
   g_free (stopped.tap), g_free (stopped.scope), g_free (stopped.run);
   g_free (orphan.tap), g_free (orphan.scope), g_free (orphan.run);
+  {
+    g_autoptr (GError) e1 = NULL, e2 = NULL;
+    g_autoptr (JsonNode) r1 = host_test_call (other, "priv.cleanup_vm",
+                                              "{\"vm_id\": \"banger-test\"}", &e1);
+    g_autoptr (JsonNode) r2 = host_test_call (other, "priv.cleanup_vm",
+                                              "{\"vm_id\": \"00000000deadbeef\"}", &e2);
+    ck_assert_msg (r1 != NULL && r2 != NULL, "%s / %s", e1 ? e1->message : "-",
+                   e2 ? e2->message : "-");
+    ck_assert (!link_exists (kit_tap) && !link_exists (kit_twin));
+  }
+  banger_priv_state_free (other);
   dirs_free (d);
 }
 END_TEST

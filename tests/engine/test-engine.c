@@ -88,6 +88,40 @@ START_TEST (test_config)
 }
 END_TEST
 
+/* [guest] ssh-resend-ms: 0-60000, default the endpoint's 250 ms; 0 turns
+ * the wait's fresh connects off */
+START_TEST (test_config_ssh_resend)
+{
+  g_autofree char *dir = g_dir_make_tmp ("banger-engine-XXXXXX", NULL);
+  g_autofree char *off = write_tmp (dir, "off.conf", "[guest]\nssh-resend-ms=0\n");
+  g_autofree char *slow = write_tmp (dir, "slow.conf", "[guest]\nssh-resend-ms=60000\n");
+  const char *bad[] = { "-1", "60001", "fast", "" };
+  g_autoptr (BangerEngineConfig) c = banger_engine_config_new ();
+  g_autoptr (GError) error = NULL;
+
+  ck_assert_uint_eq (c->ssh_resend_ms, 250);
+  ck_assert_msg (banger_engine_config_load (c, slow, &error), "%s", error ? error->message : "?");
+  ck_assert_uint_eq (c->ssh_resend_ms, 60000);
+  ck_assert_msg (banger_engine_config_load (c, off, &error), "%s", error ? error->message : "?");
+  ck_assert_uint_eq (c->ssh_resend_ms, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("[guest]\nssh-resend-ms=%s\n", bad[i]);
+      g_autofree char *path = write_tmp (dir, "bad.conf", text);
+      g_autoptr (GError) e = NULL;
+
+      ck_assert_msg (!banger_engine_config_load (c, path, &e), "accepted '%s'", bad[i]);
+      banger_assert_error (e, BANGER_ERROR_INVALID_ARGUMENT);
+      ck_assert_msg (strstr (e->message, "ssh-resend-ms") != NULL, "%s", e->message);
+      ck_assert_uint_eq (c->ssh_resend_ms, 0); /* unchanged */
+    }
+  {
+    const char *rm[] = { "rm", "-rf", dir, NULL };
+    g_spawn_sync (NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+  }
+}
+END_TEST
+
 static guint
 count_entries (const char *path)
 {
@@ -240,6 +274,7 @@ engine_suite (void)
 
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_config);
+  tcase_add_test (tc, test_config_ssh_resend);
   tcase_add_test (tc, test_engine_no_boot);
   suite_add_tcase (s, tc);
   return s;

@@ -116,17 +116,24 @@ netns_free (BangerKitNetns *ns)
   g_free (ns->cgroup_root);
   g_clear_object (&ns->helper);
   g_clear_pointer (&ns->launcher, banger_vmm_helper_launcher_free);
+  g_clear_pointer (&ns->helpers, g_ptr_array_unref);
   g_free (ns);
+}
+
+static JsonObject *
+helper_call_at (const char *socket_path, const char *method, JsonObject *params, GError **error)
+{
+  g_autoptr (BangerPrivClient) client = banger_priv_client_new (socket_path);
+  g_autoptr (JsonObject) empty = json_object_new ();
+
+  return banger_priv_client_call_sync (client, method, params ? params : empty, "guest-kit",
+                                       NULL, error);
 }
 
 static JsonObject *
 helper_call (BangerKitNetns *ns, const char *method, JsonObject *params, GError **error)
 {
-  g_autoptr (BangerPrivClient) client = banger_priv_client_new (ns->socket_path);
-  g_autoptr (JsonObject) empty = json_object_new ();
-
-  return banger_priv_client_call_sync (client, method, params ? params : empty, "guest-kit",
-                                       NULL, error);
+  return helper_call_at (ns->socket_path, method, params, error);
 }
 
 /* In the helper's child, before exec: join the namespace (only the network
@@ -143,22 +150,25 @@ helper_child_setup (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGTERM);
 }
 
+/* Write an install config for @install_id into <dir>/install.conf and
+ * start bangerd-root with it in @ns's namespace; TRUE once it answers
+ * priv.status on @socket_path. */
 static gboolean
-start_helper (BangerKitNetns *ns, GError **error)
+spawn_helper (BangerKitNetns *ns, const char *install_id, const char *nft_table,
+              const char *dir, const char *runtime_dir, const char *state_dir,
+              const char *socket_path, const char *cgroup_root, GSubprocess **out,
+              GError **error)
 {
   g_autoptr (BangerInstallConfig) config = banger_install_config_new ();
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_autofree char *config_path = g_build_filename (ns->dir, "install.conf", NULL);
+  g_autofree char *config_path = g_build_filename (dir, "install.conf", NULL);
   g_autofree char *qemu = NULL;
-  g_autofree char *mount = banger_cgroup2_find_mount (NULL, error);
   g_autofree char *ns_path = g_build_filename ("/run/netns", ns->name, NULL);
   const char *helper = g_getenv ("BANGER_TEST_HELPER");
   const char *qemu_env = g_getenv ("BANGER_QEMU");
   const char *firecracker = g_getenv ("BANGER_KIT_FIRECRACKER");
   int nsfd;
 
-  if (mount == NULL)
-    return FALSE;
   qemu = qemu_env && qemu_env[0] ? g_strdup (qemu_env)
                                  : g_find_program_in_path ("qemu-system-x86_64");
   if (qemu == NULL)
@@ -167,19 +177,24 @@ start_helper (BangerKitNetns *ns, GError **error)
                            "qemu-system-x86_64 is not installed");
       return FALSE;
     }
-  ns->cgroup_root = g_strdup_printf ("%s/banger-kit-%d.slice", mount, (int) getpid ());
   config->owner_uid = BANGER_KIT_OWNER_UID;
   config->owner_gid = BANGER_KIT_OWNER_GID;
+  config->install_id = g_strdup (install_id);
+  if (nft_table != NULL)
+    {
+      g_free (config->nft_table);
+      config->nft_table = g_strdup (nft_table);
+    }
   g_free (config->runtime_dir);
-  config->runtime_dir = g_strdup (ns->runtime_dir);
+  config->runtime_dir = g_strdup (runtime_dir);
   g_free (config->state_dir);
-  config->state_dir = g_strdup (ns->state_dir);
+  config->state_dir = g_strdup (state_dir);
   config->qemu_path = g_strdup (qemu);
   /* bench/ runs Firecracker VMs (the fake) through the kit's helper */
   if (firecracker != NULL && firecracker[0])
     config->firecracker_path = g_strdup (firecracker);
-  config->cgroup_root = g_strdup (ns->cgroup_root);
-  config->socket_path = g_strdup (ns->socket_path);
+  config->cgroup_root = g_strdup (cgroup_root);
+  config->socket_path = g_strdup (socket_path);
   if (!banger_install_config_save (config, config_path, error))
     return FALSE;
 
@@ -195,30 +210,107 @@ start_helper (BangerKitNetns *ns, GError **error)
   g_subprocess_launcher_set_child_setup (launcher, helper_child_setup, GINT_TO_POINTER (nsfd),
                                          NULL);
   g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  ns->helper = g_subprocess_launcher_spawn (launcher, error,
-                                            helper && helper[0] ? helper : BANGER_KIT_HELPER,
-                                            "-c", config_path, NULL);
+  *out = g_subprocess_launcher_spawn (launcher, error,
+                                      helper && helper[0] ? helper : BANGER_KIT_HELPER, "-c",
+                                      config_path, NULL);
   close (nsfd);
-  if (ns->helper == NULL)
+  if (*out == NULL)
     return FALSE;
   for (int i = 0; i < 1000; i++)
     {
       g_autoptr (JsonObject) r = NULL;
       g_autoptr (GError) local = NULL;
 
-      if (g_file_test (ns->socket_path, G_FILE_TEST_EXISTS)
-          && (r = helper_call (ns, "priv.status", NULL, &local)) != NULL)
-        {
-          ns->launcher = banger_vmm_helper_launcher_new (ns->socket_path);
-          return TRUE;
-        }
-      if (g_subprocess_get_identifier (ns->helper) == NULL) /* it exited */
+      if (g_file_test (socket_path, G_FILE_TEST_EXISTS)
+          && (r = helper_call_at (socket_path, "priv.status", NULL, &local)) != NULL)
+        return TRUE;
+      if (g_subprocess_get_identifier (*out) == NULL) /* it exited */
         break;
       g_usleep (10 * 1000);
     }
   g_set_error (error, G_SPAWN_ERROR, G_SPAWN_ERROR_FAILED,
-               "bangerd-root did not answer on %s", ns->socket_path);
+               "bangerd-root did not answer on %s", socket_path);
   return FALSE;
+}
+
+static gboolean
+start_helper (BangerKitNetns *ns, GError **error)
+{
+  g_autofree char *mount = banger_cgroup2_find_mount (NULL, error);
+
+  if (mount == NULL)
+    return FALSE;
+  ns->cgroup_root = g_strdup_printf ("%s/banger-kit-%d.slice", mount, (int) getpid ());
+  if (!spawn_helper (ns, BANGER_KIT_INSTALL_ID, NULL, ns->dir, ns->runtime_dir, ns->state_dir,
+                     ns->socket_path, ns->cgroup_root, &ns->helper, error))
+    return FALSE;
+  ns->launcher = banger_vmm_helper_launcher_new (ns->socket_path);
+  return TRUE;
+}
+
+static void
+kit_helper_free (gpointer data)
+{
+  BangerKitHelper *h = data;
+
+  if (h->process != NULL)
+    {
+      g_subprocess_send_signal (h->process, SIGTERM);
+      g_subprocess_wait (h->process, NULL, NULL);
+      g_object_unref (h->process);
+    }
+  if (h->cgroup_root != NULL)
+    g_rmdir (h->cgroup_root);
+  g_free (h->install_id);
+  g_free (h->dir);
+  g_free (h->runtime_dir);
+  g_free (h->state_dir);
+  g_free (h->socket_path);
+  g_free (h->cgroup_root);
+  g_free (h->nft_table);
+  g_free (h);
+}
+
+const BangerKitHelper *
+banger_kit_netns_add_helper (BangerKitNetns *ns, const char *install_id, GError **error)
+{
+  g_autofree char *mount = banger_cgroup2_find_mount (NULL, error);
+  BangerKitHelper *h;
+
+  if (mount == NULL)
+    return NULL;
+  if (install_id == NULL || g_str_equal (install_id, BANGER_KIT_INSTALL_ID))
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   "a second helper needs an install id of its own, not the kit's");
+      return NULL;
+    }
+  h = g_new0 (BangerKitHelper, 1);
+  if (ns->helpers == NULL)
+    ns->helpers = g_ptr_array_new_with_free_func (kit_helper_free);
+  g_ptr_array_add (ns->helpers, h);
+  h->install_id = g_strdup (install_id);
+  h->dir = g_build_filename (ns->dir, install_id, NULL);
+  h->runtime_dir = g_build_filename (h->dir, "run", NULL);
+  h->state_dir = g_build_filename (h->dir, "state", NULL);
+  h->socket_path = g_build_filename (h->runtime_dir, "bangerd-root.sock", NULL);
+  h->cgroup_root = g_strdup_printf ("%s/banger-kit-%d-%s.slice", mount, (int) getpid (),
+                                    install_id);
+  /* as the kit's own: the owner (QEMU's uid) must reach its files */
+  if (g_mkdir (h->dir, 0755) < 0 || g_mkdir (h->runtime_dir, 0755) < 0
+      || g_mkdir (h->state_dir, 0755) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "%s: %s", h->dir,
+                   g_strerror (errno));
+      return NULL;
+    }
+  /* a table of its own: banger's table is marked as one install's, and
+   * another install's NAT and priv.cleanup_vm refuse it */
+  h->nft_table = g_strdup_printf ("banger_%s", install_id);
+  if (!spawn_helper (ns, install_id, h->nft_table, h->dir, h->runtime_dir, h->state_dir,
+                     h->socket_path, h->cgroup_root, &h->process, error))
+    return NULL;
+  return h;
 }
 
 BangerKitNetns *
@@ -227,7 +319,7 @@ banger_kit_netns_new (const char *prefix, GError **error)
   BangerKitNetns *ns = g_new0 (BangerKitNetns, 1);
 
   ns->name = g_strdup_printf ("%s-%d", prefix, (int) getpid ());
-  ns->tap = banger_host_tap_name (BANGER_KIT_VM_ID, NULL);
+  ns->tap = banger_host_tap_name_for (BANGER_KIT_INSTALL_ID, BANGER_KIT_VM_ID, NULL);
   ns->vm_id = g_strdup (BANGER_KIT_VM_ID);
   ns->host_ip = g_strdup (KIT_HOST_IP);
   ns->host_cidr = g_strdup (KIT_HOST_IP "/30");
@@ -297,7 +389,7 @@ banger_kit_netns_new_tap (BangerKitNetns *ns, const char *vm_id, GError **error)
   g_autoptr (JsonObject) add = json_object_new ();
   g_autoptr (JsonObject) r1 = NULL;
   g_autoptr (JsonObject) r2 = NULL;
-  g_autofree char *tap = banger_host_tap_name (vm_id, NULL);
+  g_autofree char *tap = banger_host_tap_name_for (BANGER_KIT_INSTALL_ID, vm_id, NULL);
   /* the guest keeps the MAC of its snapshot (the kit's VM id) */
   g_autofree char *mac = banger_vmm_mac_for_vm (BANGER_KIT_VM_ID, 0);
   const char *neigh[] = { "ip", "-n", ns->name, "neigh", "replace", ns->guest_ip, "lladdr", mac,
@@ -346,6 +438,8 @@ banger_kit_netns_destroy (BangerKitNetns *ns, GError **error)
 {
   gboolean ok = TRUE;
 
+  /* the daemons' helpers first (stopped; their cgroup roots removed) */
+  g_clear_pointer (&ns->helpers, g_ptr_array_unref);
   if (ns->helper != NULL)
     {
       g_autoptr (JsonObject) params = json_object_new ();
@@ -463,6 +557,7 @@ typedef struct
   const char *ip;
   gint64 deadline;
   char *last_error;
+  const gint *stop; /* nullable: ends the probe when set */
 } BannerProbe;
 
 static gboolean
@@ -516,7 +611,7 @@ banner_thread (gpointer data)
       return GINT_TO_POINTER (FALSE);
     }
   close (nsfd);
-  while (g_get_monotonic_time () < p->deadline)
+  while (g_get_monotonic_time () < p->deadline && (p->stop == NULL || !g_atomic_int_get (p->stop)))
     {
       errno = 0;
       if (banner_once (&addr, &p->last_error))
@@ -524,6 +619,17 @@ banner_thread (gpointer data)
       g_usleep (20 * 1000);
     }
   return GINT_TO_POINTER (FALSE);
+}
+
+gint64
+banger_kit_probe_banner (const char *netns, const char *ip, gint64 deadline_us, const gint *stop)
+{
+  BannerProbe probe = { netns, ip, deadline_us, NULL, stop };
+  GThread *thread = g_thread_new ("ssh-banner", banner_thread, &probe);
+  gboolean banner = GPOINTER_TO_INT (g_thread_join (thread));
+
+  g_free (probe.last_error);
+  return banner ? g_get_monotonic_time () : 0;
 }
 
 gboolean

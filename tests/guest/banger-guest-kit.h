@@ -14,6 +14,10 @@ G_BEGIN_DECLS
 
 /* The VM id (and hostname) of the kit's guest; its MAC derives from it. */
 #define BANGER_KIT_VM_ID "banger-test"
+/* The install id of the kit's helper: the kit's taps and VMs are this
+ * install's, so a bangerd of another install in the same namespace (on
+ * banger_kit_netns_add_helper) never takes them for its orphans. */
+#define BANGER_KIT_INSTALL_ID "kit"
 
 /* Run @argv (argv[0] looked up in PATH), capture stdout; on failure the
  * error carries stderr.  @out_stdout nullable. */
@@ -29,12 +33,13 @@ char *banger_kit_build_guest (GError **error);
  * through priv.launch_vmm (banger_vmm_helper_launcher_new) — the one launch
  * path the daemon uses.  The helper is the real binary, started with an
  * install config the kit writes: owner uid 65534 (an unprivileged owner:
- * QEMU runs as it), runtime and state dirs under a scratch dir, a private
- * cgroup root, the machine's qemu-system-x86_64. */
+ * QEMU runs as it), install id BANGER_KIT_INSTALL_ID, runtime and state
+ * dirs under a scratch dir, a private cgroup root, the machine's
+ * qemu-system-x86_64. */
 typedef struct
 {
   char *name;      /* the namespace */
-  char *tap;       /* the VM's tap (banger_host_tap_name (vm_id)) */
+  char *tap;       /* the VM's tap (banger_host_tap_name_for (BANGER_KIT_INSTALL_ID, vm_id)) */
   char *vm_id;     /* whose tap it is: BANGER_KIT_VM_ID, or banger_kit_netns_new_tap's */
   char *host_cidr; /* the tap's address in the namespace: "172.30.0.1/30" */
   char *host_ip;
@@ -49,7 +54,26 @@ typedef struct
   char *cgroup_root;
   GSubprocess *helper;
   BangerVmmLauncher *launcher; /* priv.launch_vmm on socket_path */
+  GPtrArray *helpers;          /* BangerKitHelper: banger_kit_netns_add_helper's */
 } BangerKitNetns;
+
+/* Another bangerd-root in the namespace, for a bangerd that a test or a
+ * benchmark runs there: its own install id (not BANGER_KIT_INSTALL_ID),
+ * nftables table, socket, runtime dir, state dir and cgroup root, the
+ * kit's owner and binaries.  The daemon's reconcile then sees only its own install's host
+ * objects, never the kit's tap (which it would remove as an orphan: a tap
+ * of its install with no VM record). */
+typedef struct
+{
+  char *install_id;
+  char *dir;         /* <ns dir>/<install id>: install.conf, run/, state/ */
+  char *runtime_dir; /* run/: the socket, VM run dirs */
+  char *state_dir;   /* state/ (0755, root's): the daemon's state dir goes under it */
+  char *socket_path;
+  char *cgroup_root; /* a sibling of the kit's */
+  char *nft_table;   /* banger_<install id>: the kit's is the default "banger" */
+  GSubprocess *process;
+} BangerKitHelper;
 
 #define BANGER_KIT_OWNER_UID 65534
 #define BANGER_KIT_OWNER_GID 65534
@@ -66,6 +90,11 @@ BangerKitNetns *banger_kit_netns_new (const char *prefix, GError **error);
  * The next VM booted or restored in @ns is @vm_id on that tap (its MAC
  * stays the kit's). */
 gboolean banger_kit_netns_new_tap (BangerKitNetns *ns, const char *vm_id, GError **error);
+/* Start a BangerKitHelper for install @install_id ([a-z0-9]{1,8}, not the
+ * kit's) in @ns; it is ready when this returns.  Owned by @ns: stopped, and
+ * its cgroup root removed, by banger_kit_netns_destroy. */
+const BangerKitHelper *banger_kit_netns_add_helper (BangerKitNetns *ns, const char *install_id,
+                                                    GError **error);
 /* priv.cleanup_vm for the kit's VM, stop the helper, delete the namespace
  * (and the tap), the cgroup root and the scratch dir; free. */
 gboolean banger_kit_netns_destroy (BangerKitNetns *ns, GError **error);
@@ -86,6 +115,12 @@ gboolean banger_kit_ssh (BangerKitNetns *ns, const char *key, const char *comman
 /* Wait until the guest's SSH banner appears (probed every 20 ms from a
  * thread inside the namespace), then until `ssh … true` succeeds; bounded by
  * @timeout_ms. */
+/* The SSH banner of @ip:22 in namespace @netns, probed every 20 ms (each
+ * connect bounded by 200 ms) until it answers, @deadline_us (monotonic)
+ * passes or *@stop (nullable) is set: the monotonic time it answered, or
+ * 0.  Blocks; the probe runs in a thread of its own that joins @netns. */
+gint64 banger_kit_probe_banner (const char *netns, const char *ip, gint64 deadline_us,
+                                const gint *stop);
 gboolean banger_kit_wait_ssh (BangerKitNetns *ns, const char *key, guint timeout_ms,
                               gint64 *out_banner_us, GError **error);
 

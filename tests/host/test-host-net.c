@@ -14,6 +14,7 @@
 #include "banger-netlink.h"
 #include "banger-nft.h"
 #include "banger-test.h"
+#include "banger-vm-mac.h"
 #include "host-test-util.h"
 
 static char *
@@ -314,6 +315,126 @@ START_TEST (test_nat_refusals)
 }
 END_TEST
 
+static char *
+neighs (void)
+{
+  const char *argv[] = { "ip", "-o", "-4", "neigh", "show", NULL };
+  char *out = host_test_run (argv, NULL);
+  ck_assert_ptr_nonnull (out);
+  return out;
+}
+
+static void
+neigh_refused (BangerPrivState *state, const char *params, BangerError code)
+{
+  g_autoptr (GError) e = NULL;
+  g_autoptr (JsonNode) r = NULL;
+  g_autofree char *before = neighs ();
+  g_autofree char *after = NULL;
+
+  r = host_test_call (state, "priv.neigh_set", params, &e);
+  ck_assert_msg (r == NULL, "accepted %s", params);
+  ck_assert_msg (g_error_matches (e, BANGER_ERROR, code), "%s: %s (code %d, meant %d)", params,
+                 e->message, e->code, code);
+  after = neighs ();
+  ck_assert_str_eq (before, after);
+}
+
+/* priv.neigh_set: the guest address on banger's bridge -> the MAC derived
+ * from the vm_id, and nothing else; cleanup_vm removes only that VM's. */
+START_TEST (test_neigh)
+{
+  BangerPrivState *state = host_test_state_new (FALSE);
+  g_autoptr (JsonNode) n1 = NULL, n2 = NULL, n3 = NULL, n4 = NULL, n5 = NULL;
+  g_autofree char *mac1 = banger_vm_mac_for ("nb-1", 0);
+  g_autofree char *mac2 = banger_vm_mac_for ("nb-2", 0);
+  g_autofree char *want1 = g_strdup_printf ("10.77.0.2 dev bngbr0 lladdr %s PERMANENT", mac1);
+  g_autofree char *want2 = g_strdup_printf ("10.77.0.3 dev bngbr0 lladdr %s PERMANENT", mac2);
+  JsonObject *o;
+
+  host_test_netns_enter ();
+  ok_call (state, "priv.create_bridge", "{\"name\":\"bngbr0\",\"address\":\"10.77.0.1/24\"}", &n1);
+  {
+    const char *a1[] = { "ip", "link", "add", "bngother0", "type", "bridge", NULL };
+    const char *a2[] = { "ip", "link", "add", "bngveth0", "type", "veth", "peer", "name", "bngveth1", NULL };
+    const char *a3[] = { "ip", "link", "set", "bngother0", "up", NULL };
+    /* someone else's permanent entry on banger's bridge, another MAC: it
+     * must survive the cleanup of a VM */
+    const char *a4[] = { "ip", "neigh", "replace", "10.77.0.9", "lladdr", "02:aa:bb:cc:dd:ee",
+                         "nud", "permanent", "dev", "bngbr0", NULL };
+    g_autofree char *o1 = host_test_run (a1, NULL);
+    g_autofree char *o2 = host_test_run (a2, NULL);
+    g_autofree char *o3 = host_test_run (a3, NULL);
+    g_autofree char *o4 = host_test_run (a4, NULL);
+    ck_assert (o1 && o2 && o3 && o4);
+  }
+
+  o = ok_call (state, "priv.neigh_set",
+               "{\"vm_id\":\"nb-1\",\"bridge\":\"bngbr0\",\"guest_ip\":\"10.77.0.2\"}", &n2);
+  ck_assert_str_eq (json_object_get_string_member (o, "mac"), mac1);
+  ok_call (state, "priv.neigh_set",
+           "{\"vm_id\":\"nb-2\",\"bridge\":\"bngbr0\",\"guest_ip\":\"10.77.0.3\"}", &n3);
+  {
+    g_autofree char *t = neighs ();
+    ck_assert_msg (strstr (t, want1) && strstr (t, want2), "neighbours: %s", t);
+  }
+
+  /* outside the VM network, its network/broadcast address, the host's own
+   * address on the bridge: no entry */
+  neigh_refused (state, "{\"vm_id\":\"nb-1\",\"bridge\":\"bngbr0\",\"guest_ip\":\"192.168.1.5\"}",
+                 BANGER_ERROR_PERMISSION_DENIED);
+  neigh_refused (state, "{\"vm_id\":\"nb-1\",\"bridge\":\"bngbr0\",\"guest_ip\":\"10.64.0.0\"}",
+                 BANGER_ERROR_PERMISSION_DENIED);
+  neigh_refused (state, "{\"vm_id\":\"nb-1\",\"bridge\":\"bngbr0\",\"guest_ip\":\"10.127.255.255\"}",
+                 BANGER_ERROR_PERMISSION_DENIED);
+  neigh_refused (state, "{\"vm_id\":\"nb-1\",\"bridge\":\"bngbr0\",\"guest_ip\":\"10.77.0.1\"}",
+                 BANGER_ERROR_PERMISSION_DENIED);
+  /* a bridge not made by this install, a link that is no bridge, none */
+  neigh_refused (state, "{\"vm_id\":\"nb-1\",\"bridge\":\"bngother0\",\"guest_ip\":\"10.77.0.2\"}",
+                 BANGER_ERROR_PERMISSION_DENIED);
+  neigh_refused (state, "{\"vm_id\":\"nb-1\",\"bridge\":\"bngveth0\",\"guest_ip\":\"10.77.0.2\"}",
+                 BANGER_ERROR_PERMISSION_DENIED);
+  neigh_refused (state, "{\"vm_id\":\"nb-1\",\"bridge\":\"bngbr9\",\"guest_ip\":\"10.77.0.2\"}",
+                 BANGER_ERROR_NOT_FOUND);
+  /* the client cannot choose the MAC, nor smuggle text */
+  neigh_refused (state,
+                 "{\"vm_id\":\"nb-1\",\"bridge\":\"bngbr0\",\"guest_ip\":\"10.77.0.2\","
+                 "\"mac\":\"02:aa:bb:cc:dd:ee\"}",
+                 BANGER_ERROR_INVALID_ARGUMENT);
+  neigh_refused (state, "{\"vm_id\":\"nb-1\",\"bridge\":\"bngbr0\",\"guest_ip\":\"10.77.0.2/24\"}",
+                 BANGER_ERROR_INVALID_ARGUMENT);
+  neigh_refused (state, "{\"vm_id\":\"nb-1\",\"bridge\":\"bngbr0\",\"guest_ip\":\"::1\"}",
+                 BANGER_ERROR_INVALID_ARGUMENT);
+  neigh_refused (state, "{\"vm_id\":\"nb-1\",\"bridge\":\"bngbr0 x\",\"guest_ip\":\"10.77.0.2\"}",
+                 BANGER_ERROR_INVALID_ARGUMENT);
+  neigh_refused (state, "{\"vm_id\":\"../x\",\"bridge\":\"bngbr0\",\"guest_ip\":\"10.77.0.2\"}",
+                 BANGER_ERROR_INVALID_ARGUMENT);
+
+  /* the same address for another VM: replaced (the lease moved) */
+  ok_call (state, "priv.neigh_set",
+           "{\"vm_id\":\"nb-2\",\"bridge\":\"bngbr0\",\"guest_ip\":\"10.77.0.2\"}", &n4);
+  {
+    g_autofree char *t = neighs ();
+    g_autofree char *moved = g_strdup_printf ("10.77.0.2 dev bngbr0 lladdr %s PERMANENT", mac2);
+    ck_assert_msg (strstr (t, moved) && !strstr (t, mac1), "neighbours: %s", t);
+  }
+  /* cleanup of nb-2 removes both of its entries and nothing else */
+  o = ok_call (state, "priv.cleanup_vm", "{\"vm_id\":\"nb-2\"}", &n5);
+  {
+    JsonArray *removed = json_object_get_array_member (o, "removed");
+    g_autofree char *t = neighs ();
+    gboolean seen = FALSE;
+    for (guint i = 0; i < json_array_get_length (removed); i++)
+      seen = seen || g_str_equal (json_array_get_string_element (removed, i), "neigh");
+    ck_assert (seen);
+    ck_assert_msg (strstr (t, mac2) == NULL, "neighbours: %s", t);
+    ck_assert_msg (strstr (t, "10.77.0.9 dev bngbr0 lladdr 02:aa:bb:cc:dd:ee PERMANENT") != NULL,
+                   "neighbours: %s", t);
+  }
+  host_test_state_free (state);
+}
+END_TEST
+
 static void
 setup (void)
 {
@@ -339,6 +460,7 @@ net_suite (void)
   tcase_add_test (tc, test_refuse_non_tap_and_non_bridge);
   tcase_add_test (tc, test_nat);
   tcase_add_test (tc, test_nat_refusals);
+  tcase_add_test (tc, test_neigh);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -143,6 +143,7 @@ START_TEST (test_table_shape)
                              "priv.dm_snapshot_remove", "priv.mkfs_work_disk",
                              "priv.launch_vmm", "priv.signal_process", "priv.kill_process",
                              "priv.cleanup_vm", "priv.pool_tap_create", "priv.pool_tap_claim",
+                             "priv.neigh_set",
                              "priv.pool_tap_return", "priv.pool_tap_delete",
                              "priv.list_host_objects", "priv.publish_set", "priv.publish_list",
                              "priv.egress_set", "priv.resolved_link" };

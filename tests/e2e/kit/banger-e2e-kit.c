@@ -101,8 +101,11 @@ mkdir_for (const char *path, int mode, gboolean owner, GError **error)
 /* The guest kit's namespace with its bangerd-root; bangerd's dirs (its
  * state dir must be under the helper's, the owner's). */
 static gboolean
-setup_helper (BangerE2eEnv *env, const char *prefix, GString *conf, GError **error)
+setup_helper (BangerE2eEnv *env, const char *prefix, const char *install, GString *conf,
+              GError **error)
 {
+  const char *socket_path;
+
   env->kit = banger_kit_netns_new (prefix, error);
   if (env->kit == NULL)
     return FALSE;
@@ -113,14 +116,34 @@ setup_helper (BangerE2eEnv *env, const char *prefix, GString *conf, GError **err
           (GPid)g_ascii_strtoll (g_subprocess_get_identifier (env->kit->helper), NULL, 10), error))
     return FALSE;
   env->ns = g_strdup (env->kit->name);
-  env->cgroup_root = g_strdup (env->kit->cgroup_root);
-  env->dir = g_build_filename (env->kit->dir, "daemon", NULL);
-  env->state_dir = g_build_filename (env->kit->state_dir, "daemon", NULL);
+  if (install != NULL)
+    {
+      /* a helper of its own install: its cgroup root, dirs, socket */
+      env->helper = banger_kit_netns_add_helper (env->kit, install, error);
+      if (env->helper == NULL
+          || !banger_e2e_cleanup_note_cgroup (env->helper->cgroup_root, error)
+          || !banger_e2e_cleanup_note_process (
+              (GPid)g_ascii_strtoll (g_subprocess_get_identifier (env->helper->process), NULL,
+                                     10),
+              error))
+        return FALSE;
+      env->cgroup_root = g_strdup (env->helper->cgroup_root);
+      env->dir = g_build_filename (env->helper->dir, "daemon", NULL);
+      env->state_dir = g_build_filename (env->helper->state_dir, "daemon", NULL);
+      socket_path = env->helper->socket_path;
+    }
+  else
+    {
+      env->cgroup_root = g_strdup (env->kit->cgroup_root);
+      env->dir = g_build_filename (env->kit->dir, "daemon", NULL);
+      env->state_dir = g_build_filename (env->kit->state_dir, "daemon", NULL);
+      socket_path = env->kit->socket_path;
+    }
   env->run_dir = g_build_filename (env->dir, "run", NULL);
   if (!mkdir_for (env->dir, 0755, FALSE, error) || !mkdir_for (env->state_dir, 0700, TRUE, error)
       || !mkdir_for (env->run_dir, 0700, TRUE, error))
     return FALSE;
-  g_string_append_printf (conf, "[helper]\nsocket=%s\n", env->kit->socket_path);
+  g_string_append_printf (conf, "[helper]\nsocket=%s\n", socket_path);
   return TRUE;
 }
 
@@ -179,7 +202,7 @@ banger_e2e_env_new (const BangerE2eOptions *options, GError **error)
   live = env;
   if (options->find_guest && (env->guest = banger_kit_build_guest (error)) == NULL)
     goto fail;
-  if (!(env->deploy == BANGER_E2E_DEPLOY_HELPER ? setup_helper (env, options->prefix, conf, error)
+  if (!(env->deploy == BANGER_E2E_DEPLOY_HELPER ? setup_helper (env, options->prefix, options->helper_install, conf, error)
                                                 : setup_own (env, options->prefix, conf, error)))
     goto fail;
   g_string_append_printf (conf, "[network]\nsubnet=%s\n%s", options->subnet,

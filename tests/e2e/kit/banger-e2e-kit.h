@@ -44,6 +44,10 @@ typedef struct
                             * HELPER: always HOME=<state dir> */
   gboolean find_guest;     /* build or find the test guest (guest) */
   guint listen_timeout_ms; /* for the socket to appear; 0: 5000 */
+  const char *helper_install; /* HELPER: bangerd talks to a bangerd-root of this install
+                               * (banger_kit_netns_add_helper), not the kit's, so its
+                               * reconcile never takes the kit's tap for an orphan;
+                               * NULL: the kit's helper */
 } BangerE2eOptions;
 
 typedef struct
@@ -64,6 +68,7 @@ typedef struct
   guint listen_timeout_ms;
   gboolean private_home;
   BangerKitNetns *kit; /* HELPER */
+  const BangerKitHelper *helper; /* HELPER with helper_install: bangerd's (owned by kit) */
   GSubprocess *daemon;
   pid_t owner; /* the process that made it */
 } BangerE2eEnv;
