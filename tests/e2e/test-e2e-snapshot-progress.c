@@ -82,10 +82,10 @@ pty_cli_start (Env *env, const char *const *args)
   g_subprocess_launcher_setenv (launcher, "TERM", "xterm", TRUE);
   c->proc = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
   ck_assert_msg (c->proc != NULL, "%s", error ? error->message : "?");
-  ck_assert_msg (banger_e2e_cleanup_note_process (
-                     (GPid)g_ascii_strtoll (g_subprocess_get_identifier (c->proc), NULL, 10),
-                     &error),
-                 "%s", error ? error->message : "?");
+  ck_assert_msg (
+      banger_e2e_cleanup_note_process (
+          (GPid)g_ascii_strtoll (g_subprocess_get_identifier (c->proc), NULL, 10), &error),
+      "%s", error ? error->message : "?");
   g_clear_object (&launcher); /* closes our copy of the slave end */
   c->text = g_string_new (NULL);
   c->reader = g_thread_new ("pty", pty_read, c);
@@ -310,8 +310,8 @@ START_TEST (test_two_snapshots)
   g_signal_connect (watcher, "snapshot-created", G_CALLBACK (on_snapshot_created), &seen);
   g_signal_connect (watcher, "snapshot-deleted", G_CALLBACK (on_snapshot_deleted), &seen);
   banger_client_subscribe_async (watcher, NULL, banger_e2e_async_done, &res);
-  ck_assert_msg (banger_client_subscribe_finish (watcher, banger_e2e_async_wait (&res), &error), "%s",
-                 error ? error->message : "?");
+  ck_assert_msg (banger_client_subscribe_finish (watcher, banger_e2e_async_wait (&res), &error),
+                 "%s", error ? error->message : "?");
 
   /* two snapshots at once, each CLI on a terminal */
   {
