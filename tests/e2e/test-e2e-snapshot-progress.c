@@ -3,7 +3,9 @@
  * Snapshot progress across the socket, against the spec-validating fake
  * Firecracker ([guest] wait-ssh=false; its slow-snapshot mode writes the
  * memory file over 1.5 s): a bangerd (root, the in-process executor) in a
- * network namespace this test makes, two VMs of different memory sizes.
+ * network namespace of the e2e kit's (tests/e2e/kit/, whose cleanup ledger
+ * kills and removes the daemon, the fakes, the namespace and the dirs
+ * however the test ends), two VMs of different memory sizes.
  *   - Two `banger vm snapshot` at once, each with its stderr on a
  *     terminal (a pty): each live line shows its own VM's steps and
  *     memory total, never the other one's (the CLI keeps to its call's
@@ -12,98 +14,28 @@
  *     snapshots' progress under two op ids: the steps in order, the
  *     memory's bytes growing to each VM's memory, and snapshot-created;
  *     then `banger snapshot rm` as snapshot-deleted.
- * Root only. */
+ * Root only.  The pty runner is this test's own: no other suite draws on
+ * a terminal. */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pty.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <banger.h>
 #include <glib/gstdio.h>
 
-#include "banger-cgroup.h"
-#include "banger-test.h"
+#include "banger-e2e-cleanup.h"
+#include "banger-e2e-test.h"
 
-#ifndef BANGER_CLI_PATH
-#error "BANGER_CLI_PATH must name the banger this build makes"
-#endif
-#ifndef BANGERD_PATH
-#error "BANGERD_PATH must name the bangerd this build makes"
-#endif
 #ifndef FAKE_FIRECRACKER
 #error "FAKE_FIRECRACKER must name tests/fakes/firecracker/fake-firecracker.py"
 #endif
 
 #define MIB (1024 * 1024)
 
-/* The runner's pid: namespace, cgroup and directory are named from it, so
- * the runner removes what a failed test left. */
-static int runner_pid;
-
-static char *
-ns_name (void)
-{
-  return g_strdup_printf ("banger-sp-%d", runner_pid);
-}
-
-static char *
-test_dir (void)
-{
-  return g_strdup_printf ("%s/banger-sp-%d", g_get_tmp_dir (), runner_pid);
-}
-
-static char *
-cgroup_root (void)
-{
-  g_autofree char *mount = banger_cgroup2_find_mount (NULL, NULL);
-  return mount ? g_strdup_printf ("%s/banger-sp-%d.slice", mount, runner_pid) : NULL;
-}
-
-static gboolean
-run (const char *const *argv)
-{
-  int status = -1;
-  return g_spawn_sync (NULL, (char **)argv, NULL,
-                       G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL
-                           | G_SPAWN_STDERR_TO_DEV_NULL,
-                       NULL, NULL, NULL, NULL, &status, NULL)
-         && g_spawn_check_wait_status (status, NULL);
-}
-
-static void
-daemon_child_setup (gpointer data)
-{
-  int fd = GPOINTER_TO_INT (data);
-  if (setns (fd, CLONE_NEWNET) < 0)
-    _exit (126);
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-/* The CLI with --socket; exit status; stderr in @err (nullable). */
-static int
-cli (const char *socket, char **err, const char *const *args)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *sock = g_strdup_printf ("--socket=%s", socket);
-  int status = -1;
-
-  g_ptr_array_add (argv, (char *)BANGER_CLI_PATH);
-  g_ptr_array_add (argv, sock);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *)args[i]);
-  g_ptr_array_add (argv, NULL);
-  ck_assert (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                           NULL, err, &status, NULL));
-  return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-}
+typedef BangerE2eEnv Env;
 
 /* A CLI whose stderr is a terminal: everything it draws, read by a thread. */
 typedef struct
@@ -133,14 +65,14 @@ pty_read (gpointer data)
   return NULL;
 }
 
+/* (written down in the kit's ledger: a failed test leaves no CLI behind) */
 static PtyCli *
-pty_cli_start (const char *socket, const char *const *args)
+pty_cli_start (Env *env, const char *const *args)
 {
   PtyCli *c = g_new0 (PtyCli, 1);
   g_autoptr (GSubprocessLauncher) launcher
       = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_SILENCE);
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *sock = g_strdup_printf ("--socket=%s", socket);
+  g_autoptr (GPtrArray) argv = banger_e2e_cli_argv (env, args);
   g_autoptr (GError) error = NULL;
   int slave = -1;
 
@@ -148,13 +80,12 @@ pty_cli_start (const char *socket, const char *const *args)
                  g_strerror (errno));
   g_subprocess_launcher_take_stderr_fd (launcher, slave);
   g_subprocess_launcher_setenv (launcher, "TERM", "xterm", TRUE);
-  g_ptr_array_add (argv, (char *)BANGER_CLI_PATH);
-  g_ptr_array_add (argv, sock);
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *)args[i]);
-  g_ptr_array_add (argv, NULL);
   c->proc = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv->pdata, &error);
   ck_assert_msg (c->proc != NULL, "%s", error ? error->message : "?");
+  ck_assert_msg (
+      banger_e2e_cleanup_note_process (
+          (GPid)g_ascii_strtoll (g_subprocess_get_identifier (c->proc), NULL, 10), &error),
+      "%s", error ? error->message : "?");
   g_clear_object (&launcher); /* closes our copy of the slave end */
   c->text = g_string_new (NULL);
   c->reader = g_thread_new ("pty", pty_read, c);
@@ -298,40 +229,40 @@ has_line (GPtrArray *lines, const char *want)
   return FALSE;
 }
 
+/* @text appended to the env's bangerd.conf (before bangerd starts). */
 static void
-subscribed (GObject *source, GAsyncResult *res, gpointer user_data)
+conf_append (Env *env, const char *text)
 {
-  *(GAsyncResult **)user_data = g_object_ref (res);
+  g_autofree char *old = NULL, *all = NULL;
+  g_autoptr (GError) error = NULL;
+
+  ck_assert_msg (g_file_get_contents (env->conf, &old, NULL, &error), "%s", error->message);
+  all = g_strconcat (old, text, NULL);
+  ck_assert_msg (g_file_set_contents (env->conf, all, -1, &error), "%s", error->message);
 }
 
 START_TEST (test_two_snapshots)
 {
-  g_autofree char *ns = ns_name ();
-  g_autofree char *dir = test_dir ();
-  g_autofree char *cgroup = cgroup_root ();
+  const BangerE2eOptions options = {
+    .prefix = "banger-sp",
+    .deploy = BANGER_E2E_DEPLOY_ROOT,
+    .subnet = "10.78.0.0/24",
+  };
   g_autofree char *fake = g_canonicalize_filename (FAKE_FIRECRACKER, NULL);
-  g_autofree char *wrapper = NULL, *conf = NULL, *socket = NULL, *image = NULL, *kernel = NULL;
+  g_autofree char *wrapper = NULL, *image = NULL, *kernel = NULL;
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocess) daemon = NULL;
   g_autoptr (BangerClient) watcher = NULL;
   g_autoptr (GAsyncResult) res = NULL;
   g_autofree char *err = NULL, *text_a = NULL, *text_b = NULL, *op_a = NULL, *op_b = NULL;
   Seen seen = { g_ptr_array_new_with_free_func (g_free), g_ptr_array_new_with_free_func (g_free) };
   PtyCli *cli_a, *cli_b;
+  /* the namespace, cgroup root and scratch dir; bangerd once its
+   * firecracker= is known */
+  Env *env = banger_e2e_test_env_new (&options, TRUE);
 
-  if (geteuid () != 0 && banger_test_skip_part ("needs root (netns, the in-process executor)"))
-    return;
-  ck_assert_msg (cgroup != NULL, "no cgroup2 mount");
-  ck_assert_msg (g_mkdir (dir, 0700) == 0, "%s: %s", dir, g_strerror (errno));
-  {
-    const char *add[] = { "ip", "netns", "add", ns, NULL };
-    const char *lo[] = { "ip", "-n", ns, "link", "set", "lo", "up", NULL };
-    ck_assert (run (add));
-    ck_assert (run (lo));
-  }
   /* the fake, slowed: the daemon's privileged launch gives a VMM a clean
    * environment, so the mode comes from a wrapper */
-  wrapper = g_build_filename (dir, "slow-firecracker", NULL);
+  wrapper = g_build_filename (env->dir, "slow-firecracker", NULL);
   {
     g_autofree char *text = g_strdup_printf ("#!/usr/bin/python3\nimport os, sys\n"
                                              "os.environ['FAKE_FC_MODE'] = 'slow-snapshot=1500'\n"
@@ -340,45 +271,22 @@ START_TEST (test_two_snapshots)
     ck_assert (g_file_set_contents (wrapper, text, -1, NULL));
     ck_assert (g_chmod (wrapper, 0755) == 0);
   }
-  image = g_build_filename (dir, "rootfs.ext4", NULL);
+  image = g_build_filename (env->dir, "rootfs.ext4", NULL);
   {
-    g_autofree char *tree = g_build_filename (dir, "tree", "root", ".ssh", NULL);
-    g_autofree char *top = g_build_filename (dir, "tree", NULL);
+    g_autofree char *tree = g_build_filename (env->dir, "tree", "root", ".ssh", NULL);
+    g_autofree char *top = g_build_filename (env->dir, "tree", NULL);
     const char *mkfs[] = { "mkfs.ext4", "-q", "-F", "-d", top, image, "16M", NULL };
     ck_assert (g_mkdir_with_parents (tree, 0700) == 0);
-    ck_assert (run (mkfs));
+    banger_e2e_run_ok (mkfs);
   }
-  kernel = g_build_filename (dir, "vmlinux", NULL);
+  kernel = g_build_filename (env->dir, "vmlinux", NULL);
   ck_assert (g_file_set_contents (kernel, "not a kernel: the fake boots nothing", -1, NULL));
-  conf = g_build_filename (dir, "bangerd.conf", NULL);
   {
-    g_autofree char *text = g_strdup_printf ("[host]\ncgroup=%s\n[network]\nsubnet=10.78.0.0/24\n"
-                                             "[vmm]\nfirecracker=%s\n[guest]\nwait-ssh=false\n",
-                                             cgroup, wrapper);
-    ck_assert (g_file_set_contents (conf, text, -1, NULL));
+    g_autofree char *text
+        = g_strdup_printf ("[vmm]\nfirecracker=%s\n[guest]\nwait-ssh=false\n", wrapper);
+    conf_append (env, text);
   }
-  socket = g_build_filename (dir, "run", "bangerd.sock", NULL);
-  {
-    g_autofree char *ns_path = g_build_filename ("/run/netns", ns, NULL);
-    g_autofree char *log = g_build_filename (dir, "bangerd.log", NULL);
-    g_autofree char *state = g_strdup_printf ("--state-dir=%s/state", dir);
-    g_autofree char *rundir = g_strdup_printf ("--runtime-dir=%s/run", dir);
-    g_autofree char *config = g_strdup_printf ("--config=%s", conf);
-    g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-    int fd = open (ns_path, O_RDONLY | O_CLOEXEC);
-
-    ck_assert_msg (fd >= 0, "%s: %s", ns_path, g_strerror (errno));
-    g_subprocess_launcher_set_child_setup (launcher, daemon_child_setup, GINT_TO_POINTER (fd),
-                                           NULL);
-    g_subprocess_launcher_set_stderr_file_path (launcher, log);
-    daemon
-        = g_subprocess_launcher_spawn (launcher, &error, BANGERD_PATH, config, state, rundir, NULL);
-    close (fd);
-    ck_assert_msg (daemon != NULL, "bangerd: %s", error ? error->message : "?");
-    for (int i = 0; i < 500 && !g_file_test (socket, G_FILE_TEST_EXISTS); i++)
-      g_usleep (10 * 1000);
-    ck_assert_msg (g_file_test (socket, G_FILE_TEST_EXISTS), "bangerd did not listen");
-  }
+  banger_e2e_test_start_daemon (env);
   {
     const char *k[] = { "kernel", "add", "k", "--kernel", kernel, NULL };
     const char *im[] = { "image", "import", "img", "--rootfs", image, NULL };
@@ -386,33 +294,31 @@ START_TEST (test_two_snapshots)
                         "k",  "--vmm",  "firecracker", "--memory", "96",  NULL };
     const char *b[] = { "vm", "create", "b",           "--image",  "img", "--kernel",
                         "k",  "--vmm",  "firecracker", "--memory", "192", NULL };
-    ck_assert_msg (cli (socket, &err, k) == 0, "kernel add: %s", err);
+    ck_assert_msg (banger_e2e_cli_v (env, NULL, &err, k) == 0, "kernel add: %s", err);
     g_clear_pointer (&err, g_free);
-    ck_assert_msg (cli (socket, &err, im) == 0, "image import: %s", err);
+    ck_assert_msg (banger_e2e_cli_v (env, NULL, &err, im) == 0, "image import: %s", err);
     g_clear_pointer (&err, g_free);
-    ck_assert_msg (cli (socket, &err, a) == 0, "create a: %s", err);
+    ck_assert_msg (banger_e2e_cli_v (env, NULL, &err, a) == 0, "create a: %s", err);
     g_clear_pointer (&err, g_free);
-    ck_assert_msg (cli (socket, &err, b) == 0, "create b: %s", err);
+    ck_assert_msg (banger_e2e_cli_v (env, NULL, &err, b) == 0, "create b: %s", err);
     g_clear_pointer (&err, g_free);
   }
 
   /* the watcher: a client of its own, subscribed */
-  watcher = banger_client_new_for_socket (socket);
+  watcher = banger_client_new_for_socket (env->socket);
   g_signal_connect (watcher, "progress", G_CALLBACK (on_progress), &seen);
   g_signal_connect (watcher, "snapshot-created", G_CALLBACK (on_snapshot_created), &seen);
   g_signal_connect (watcher, "snapshot-deleted", G_CALLBACK (on_snapshot_deleted), &seen);
-  banger_client_subscribe_async (watcher, NULL, subscribed, &res);
-  while (res == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  ck_assert_msg (banger_client_subscribe_finish (watcher, res, &error), "%s",
-                 error ? error->message : "?");
+  banger_client_subscribe_async (watcher, NULL, banger_e2e_async_done, &res);
+  ck_assert_msg (banger_client_subscribe_finish (watcher, banger_e2e_async_wait (&res), &error),
+                 "%s", error ? error->message : "?");
 
   /* two snapshots at once, each CLI on a terminal */
   {
     const char *sa[] = { "vm", "snapshot", "a", "--name", "sa", NULL };
     const char *sb[] = { "vm", "snapshot", "b", "--name", "sb", NULL };
-    cli_a = pty_cli_start (socket, sa);
-    cli_b = pty_cli_start (socket, sb);
+    cli_a = pty_cli_start (env, sa);
+    cli_b = pty_cli_start (env, sb);
     ck_assert_int_eq (pty_cli_finish (cli_a, &text_a), 0);
     ck_assert_int_eq (pty_cli_finish (cli_b, &text_b), 0);
   }
@@ -448,7 +354,7 @@ START_TEST (test_two_snapshots)
   /* snapshot rm: seen as snapshot-deleted */
   {
     const char *rm[] = { "snapshot", "rm", "sa", NULL };
-    ck_assert_msg (cli (socket, &err, rm) == 0, "snapshot rm: %s", err);
+    ck_assert_msg (banger_e2e_cli_v (env, NULL, &err, rm) == 0, "snapshot rm: %s", err);
     g_clear_pointer (&err, g_free);
   }
   for (int i = 0; i < 500 && !has_line (seen.snapshots, "deleted sa of a"); i++)
@@ -462,63 +368,15 @@ START_TEST (test_two_snapshots)
   {
     const char *rm_a[] = { "vm", "rm", "a", NULL };
     const char *rm_b[] = { "vm", "rm", "b", NULL };
-    cli (socket, NULL, rm_a);
-    cli (socket, NULL, rm_b);
+    banger_e2e_cli_v (env, NULL, NULL, rm_a);
+    banger_e2e_cli_v (env, NULL, NULL, rm_b);
   }
-  g_subprocess_send_signal (daemon, SIGTERM);
-  g_subprocess_wait (daemon, NULL, NULL);
+  /* SIGTERM to bangerd, then the sweep */
+  banger_e2e_env_free (env);
   g_ptr_array_unref (seen.progress);
   g_ptr_array_unref (seen.snapshots);
 }
 END_TEST
-
-/* "1" into a cgroup.kill file. */
-static void
-cgroup_kill (const char *kill_file)
-{
-  int fd = open (kill_file, O_WRONLY | O_CLOEXEC);
-  if (fd >= 0)
-    {
-      if (write (fd, "1", 1) != 1)
-        g_printerr ("%s: %s\n", kill_file, g_strerror (errno));
-      close (fd);
-    }
-}
-
-static void
-runner_setup (void)
-{
-  runner_pid = (int)getpid ();
-}
-
-static void
-runner_teardown (void)
-{
-  g_autofree char *ns = ns_name ();
-  g_autofree char *dir = test_dir ();
-  g_autofree char *cgroup = cgroup_root ();
-  g_autoptr (GDir) d = cgroup ? g_dir_open (cgroup, 0, NULL) : NULL;
-  const char *n;
-
-  while (d != NULL && (n = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (cgroup, n, NULL);
-      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
-      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
-        continue;
-      cgroup_kill (kill_file);
-      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
-        g_usleep (10 * 1000);
-    }
-  if (cgroup != NULL)
-    g_rmdir (cgroup);
-  {
-    const char *del[] = { "ip", "netns", "del", ns, NULL };
-    const char *rm[] = { "rm", "-rf", "--one-file-system", dir, NULL };
-    run (del);
-    run (rm);
-  }
-}
 
 static Suite *
 snapshot_progress_suite (void)
@@ -526,11 +384,11 @@ snapshot_progress_suite (void)
   Suite *s = suite_create ("e2e-snapshot-progress");
   TCase *tc = tcase_create ("fake-firecracker");
 
-  tcase_add_unchecked_fixture (tc, runner_setup, runner_teardown);
   tcase_set_timeout (tc, 120);
+  banger_e2e_tcase_add_cleanup (tc);
   tcase_add_test (tc, test_two_snapshots);
   suite_add_tcase (s, tc);
   return s;
 }
 
-BANGER_TEST_MAIN (snapshot_progress_suite)
+BANGER_E2E_TEST_MAIN (snapshot_progress_suite, CK_FORK_GETENV, "netns, the in-process executor")
