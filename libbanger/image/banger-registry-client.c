@@ -1005,12 +1005,16 @@ report (Pull *p, const BangerOciDescriptor *d, guint index, guint64 done)
   ev->p.index = index;
   ev->p.blob_done = done;
   ev->p.blob_size = d->size;
+  ev->p.total_size = p->total_size;
+  /* read the total and queue the report under one lock: reports of
+   * parallel downloads then arrive in the order of their totals (queued
+   * outside it, a report could overtake an earlier one: the total would
+   * go back) */
   g_mutex_lock (&p->lock);
   ev->p.total_done = p->total_done;
-  g_mutex_unlock (&p->lock);
-  ev->p.total_size = p->total_size;
   g_main_context_invoke_full (p->sink->context, G_PRIORITY_DEFAULT, progress_dispatch, ev,
                               progress_event_free);
+  g_mutex_unlock (&p->lock);
 }
 
 static void
