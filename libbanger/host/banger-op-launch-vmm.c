@@ -278,6 +278,7 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   g_autofree char *log_path = NULL;
   g_autofree char *tap = NULL;
   g_autofree char *console = NULL;
+  g_autofree char *jail_root = NULL;
   g_auto (GStrv) argv = NULL;
   guint64 start_time = 0;
   g_autoptr (BangerPrivLaunch) reservation = NULL;
@@ -320,6 +321,11 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
             return FALSE;
           }
       argv = banger_host_launch_firecracker_argv (state, vm_id, scope_rel, &api_sock, error);
+      if (argv != NULL && state->jailer_path != NULL)
+        {
+          g_autofree char *base = banger_vm_jail_base (state->runtime_dir);
+          jail_root = banger_vm_jail_root (base, state->firecracker_path, vm_id);
+        }
     }
   else
     {
@@ -468,5 +474,9 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   banger_priv_result_string (result, "log", log_path);
   if (console != NULL)
     banger_priv_result_string (result, "console", console);
+  /* jailed: the client stages the VM's files into the jail root once the
+   * jailer has handed it to the owner (doc/host.md) */
+  if (jail_root != NULL)
+    banger_priv_result_string (result, "jail_root", jail_root);
   return TRUE;
 }

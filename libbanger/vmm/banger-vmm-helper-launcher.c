@@ -168,6 +168,8 @@ helper_spawn (BangerVmmLauncher *launcher, const BangerVmmLaunchRequest *request
   out->api_socket = result_path (result, "api_sock");
   out->log_path = result_path (result, "log");
   out->console_log = result_path (result, "console");
+  /* Firecracker under the helper's jailer: the jail its files go into */
+  out->jail_root = result_path (result, "jail_root");
   if (out->api_socket == NULL)
     {
       banger_vmm_launched_clear (out);
