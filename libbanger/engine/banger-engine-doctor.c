@@ -275,7 +275,8 @@ banger_engine_doctor_host (const char *firecracker_path, const char *jailer_path
   have_vmm |= c->status == BANGER_ENGINE_CHECK_OK;
   g_ptr_array_add (checks, c);
   g_ptr_array_add (checks, check_program ("jailer", "jailer", jailer_path, BANGER_ENGINE_CHECK_WARN,
-                                          "Firecracker runs without the jailer"));
+                                          "Firecracker runs without the jailer, and snapshots "
+                                          "of Firecracker VMs cannot be restored"));
   c = check_program ("qemu", "qemu-system-x86_64", qemu_path, BANGER_ENGINE_CHECK_WARN,
                      "needed where Firecracker cannot run");
   have_vmm |= c->status == BANGER_ENGINE_CHECK_OK;
@@ -343,11 +344,40 @@ banger_engine_doctor_dns_check (const BangerEngineConfig *config)
   return check_new ("host-dns", ok ? BANGER_ENGINE_CHECK_OK : BANGER_ENGINE_CHECK_WARN, advice);
 }
 
+/* In-process with a jailer: the jails live under the runtime dir and a
+ * jailed Firecracker's disks are hard-linked into them from the state dir
+ * (a copy would take the guest's writes away from its disk), so both must
+ * be on one filesystem. */
+static BangerEngineCheck *
+check_jail_links (const BangerEngineConfig *c)
+{
+  struct stat rs, ss;
+
+  if (stat (c->runtime_dir, &rs) < 0 || stat (c->state_dir, &ss) < 0)
+    return check_new ("jail-disks", BANGER_ENGINE_CHECK_WARN,
+                      g_strdup_printf ("cannot compare the runtime dir '%s' and the state dir "
+                                       "'%s': %s",
+                                       c->runtime_dir, c->state_dir, g_strerror (errno)));
+  if (rs.st_dev != ss.st_dev)
+    return check_new ("jail-disks", BANGER_ENGINE_CHECK_WARN,
+                      g_strdup_printf ("the runtime dir '%s' and the state dir '%s' are on "
+                                       "different filesystems: a jailed Firecracker's disks "
+                                       "cannot be hard-linked into its jail, and Firecracker "
+                                       "VMs will not start",
+                                       c->runtime_dir, c->state_dir));
+  return check_new ("jail-disks", BANGER_ENGINE_CHECK_OK,
+                    g_strdup ("the runtime dir and the state dir share a filesystem: disks are "
+                              "hard-linked into the jails"));
+}
+
 GPtrArray *
 banger_engine_doctor (BangerEngine *self, GCancellable *cancellable)
 {
   const BangerEngineConfig *c = self->config;
   GPtrArray *checks = banger_engine_doctor_host (c->firecracker_path, c->jailer_path, c->qemu_path);
+
+  if (c->jailer_path != NULL && c->helper_socket == NULL)
+    g_ptr_array_add (checks, check_jail_links (c));
 
   g_ptr_array_add (checks, check_backend (self, cancellable));
   g_ptr_array_add (checks, check_root_disks (self));
