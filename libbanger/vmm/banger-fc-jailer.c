@@ -211,7 +211,8 @@ banger_fc_jail_link (int root_fd, const char *src, const char *name, gboolean wr
 
   if (!valid_name (name))
     return bad (error, "staged file name", name);
-  in = open (src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  /* (O_NONBLOCK: a FIFO planted there must not hang the open) */
+  in = open (src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
   if (in < 0)
     return banger_set_error_from_errno (error, errno, "Cannot open '%s'", qsrc);
   if (fstat (in, &st) < 0 || !S_ISREG (st.st_mode))
