@@ -90,6 +90,16 @@ launch (BangerPrivState *state, const char *vm_id, char **out_api)
   pid = (pid_t) json_object_get_int_member (o, "pid");
   if (out_api)
     *out_api = g_strdup (json_object_get_string_member (o, "api_sock"));
+  /* jailed: the jail root, where the client stages the VM's files */
+  if (state->jailer_path != NULL)
+    {
+      g_autofree char *exec = g_path_get_basename (state->firecracker_path);
+      g_autofree char *want = g_build_filename (state->runtime_dir, "jail", exec, vm_id, "root",
+                                                NULL);
+      ck_assert_str_eq (json_object_get_string_member_with_default (o, "jail_root", ""), want);
+    }
+  else
+    ck_assert (!json_object_has_member (o, "jail_root"));
   /* the fake makes its socket once it runs as the VMM */
   for (int i = 0; i < 300; i++)
     {
