@@ -518,7 +518,7 @@ fc_restore_plan (BangerEngine *e, Restore *r, GError **error)
                      r->snap->name);
       return FALSE;
     }
-  g_free (r->mem);
+  g_clear_pointer (&r->mem, g_free);
   if (!r->snap->diff)
     {
       r->mem = g_build_filename (r->snap_dir, SNAP_MEM_FILE, NULL);
