@@ -134,6 +134,8 @@ reset_prepared (BangerVmmFirecracker *self)
   if (self->jail_root_fd >= 0)
     close (self->jail_root_fd);
   self->jail_root_fd = -1;
+  self->launcher_jail = FALSE; /* until a launcher says it jailed this run */
+  self->jail_staged = FALSE;
   g_clear_pointer (&self->api_sock_arg, g_free);
   g_clear_pointer (&self->api_sock_host, g_free);
   g_clear_pointer (&self->log_arg, g_free);
