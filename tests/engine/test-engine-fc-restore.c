@@ -685,7 +685,8 @@ END_TEST
 /* bangerd killed (-9) with two jailed VMs running: one VMM dies
  * meanwhile, one lives on.  The next engine finds both: the dead one's
  * jail removed and the VM stopped; the live one adopted, its jail removed
- * when it is deleted. */
+ * when it is deleted; a jail of an id without a record removed as an
+ * orphan. */
 START_TEST (test_fc_jail_after_crash)
 {
   World w = { 0 };
@@ -750,9 +751,22 @@ START_TEST (test_fc_jail_after_crash)
         = g_build_filename (w.dir, "run", "jail", exec, parts[2], NULL);
     g_autoptr (BangerEngineVmInfo) dies = NULL, lives = NULL;
 
+    g_autofree char *orphan_jail
+        = g_build_filename (w.dir, "run", "jail", exec, "0123456789abcdef", NULL);
+    g_autofree char *orphan_file = g_build_filename (orphan_jail, "root", "disk-rootfs", NULL);
+
     ck_assert (g_file_test (dead_jail, G_FILE_TEST_IS_DIR));
     ck_assert (g_file_test (live_jail, G_FILE_TEST_IS_DIR));
+    /* and the jail of a VM the store never recorded (a crash between the
+     * launch and ... anything): an orphan, by its id */
+    {
+      g_autofree char *root = g_path_get_dirname (orphan_file);
+      ck_assert (g_mkdir_with_parents (root, 0755) == 0);
+      ck_assert (g_file_set_contents (orphan_file, "", 0, NULL));
+    }
     e = world_engine (&w, FALSE);
+    ck_assert_msg (!g_file_test (orphan_jail, G_FILE_TEST_EXISTS), "%s left behind",
+                   orphan_jail);
     ck_assert_msg (!g_file_test (dead_jail, G_FILE_TEST_EXISTS), "%s left behind", dead_jail);
     dies = banger_engine_vm_get (e, "dies", &error);
     ck_assert_msg (dies != NULL, "%s", error ? error->message : "?");
