@@ -15,8 +15,8 @@
 #include "banger-sparse-copy.h"
 
 gboolean
-banger_engine_memory_layer (const char *dest, const char *const *layers,
-                            GCancellable *cancellable, GError **error)
+banger_engine_memory_layer (const char *dest, const char *const *layers, GCancellable *cancellable,
+                            GError **error)
 {
   struct stat dst;
   int out;
@@ -50,12 +50,12 @@ banger_engine_memory_layer (const char *dest, const char *const *layers,
           g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
                        "The Diff memory '%s' is not a file of the base memory's size "
                        "(%" G_GINT64_FORMAT " bytes)",
-                       layers[i], (gint64) dst.st_size);
+                       layers[i], (gint64)dst.st_size);
           return FALSE;
         }
       /* only its data regions (the pages dirtied since the snapshot
        * before it), at their offsets: the holes leave the base's pages */
-      ok = banger_sparse_copy (in, out, (guint64) st.st_size, BANGER_SPARSE_COPY_NONE, layers[i],
+      ok = banger_sparse_copy (in, out, (guint64)st.st_size, BANGER_SPARSE_COPY_NONE, layers[i],
                                NULL, NULL, NULL, cancellable, error);
       close (in);
       if (!ok)

@@ -339,7 +339,8 @@ diff_layers (BangerEngine *e, const BangerStoreSnapshot *diff, gboolean before, 
   for (guint i = 0; i < all->len; i++)
     {
       BangerStoreSnapshot *s = all->pdata[i];
-      if (!s->diff || g_str_equal (s->id, diff->id) || g_strcmp0 (s->parent_id, diff->parent_id) != 0
+      if (!s->diff || g_str_equal (s->id, diff->id)
+          || g_strcmp0 (s->parent_id, diff->parent_id) != 0
           || !g_str_equal (s->vm_name, diff->vm_name))
         continue;
       if (before ? s->created_at < diff->created_at : s->created_at > diff->created_at)

@@ -344,7 +344,7 @@ banger_fc_use_launcher_jail (BangerVmmFirecracker *self, const char *jail_root)
   g_ptr_array_set_size (self->drive_args, 0);
   for (guint i = 0; i < c->drives->len; i++)
     g_ptr_array_add (self->drive_args,
-                     g_strconcat ("/disk-", ((BangerVmmDrive *) c->drives->pdata[i])->id, NULL));
+                     g_strconcat ("/disk-", ((BangerVmmDrive *)c->drives->pdata[i])->id, NULL));
   g_free (self->log_arg);
   self->log_arg = g_strconcat ("/", self->log_fifo ? NAME_LOG_FIFO : NAME_LOG, NULL);
   g_free (self->metrics_arg);
@@ -387,8 +387,7 @@ stage_sink (BangerVmmFirecracker *self, char **host, const char *name, gboolean 
 }
 
 gboolean
-banger_fc_stage_file (BangerVmmFirecracker *self, const char *src, const char *name,
-                      GError **error)
+banger_fc_stage_file (BangerVmmFirecracker *self, const char *src, const char *name, GError **error)
 {
   if (self->launcher_jail)
     return banger_fc_jail_link (self->jail_root_fd, src, name, FALSE, error);
@@ -418,7 +417,7 @@ banger_fc_stage_launcher_jail (BangerVmmFirecracker *self, GError **error)
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
                    "The jail '%s' belongs to uid %u, not to uid %u which Firecracker runs as",
-                   self->jail_root, (guint) st.st_uid, (guint) geteuid ());
+                   self->jail_root, (guint)st.st_uid, (guint)geteuid ());
       return FALSE;
     }
   if (!banger_fc_jail_link (self->jail_root_fd, c->kernel_path, NAME_KERNEL, FALSE, error))
@@ -433,8 +432,8 @@ banger_fc_stage_launcher_jail (BangerVmmFirecracker *self, GError **error)
       if (!banger_fc_jail_link (self->jail_root_fd, d->path, name, !d->read_only, error))
         return FALSE;
     }
-  if (!stage_sink (self, &self->log_host, self->log_fifo ? NAME_LOG_FIFO : NAME_LOG,
-                   self->log_fifo, FALSE, error)
+  if (!stage_sink (self, &self->log_host, self->log_fifo ? NAME_LOG_FIFO : NAME_LOG, self->log_fifo,
+                   FALSE, error)
       || !stage_sink (self, &self->metrics_host, NAME_METRICS, self->metrics_fifo, TRUE, error))
     return FALSE;
   self->jail_staged = TRUE;

@@ -130,10 +130,10 @@ typedef struct
   char *api_socket;   /* the API or QMP socket to connect to */
   char *console_log;
   char *log_path;
-  char *jail_root;    /* Firecracker jailed by the launcher (bangerd-root's
-                       * jailer): the jail root on the host; the driver stages
-                       * the VM's files there (doc/vmm.md, "A jail the launcher
-                       * made") */
+  char *jail_root; /* Firecracker jailed by the launcher (bangerd-root's
+                    * jailer): the jail root on the host; the driver stages
+                    * the VM's files there (doc/vmm.md, "A jail the launcher
+                    * made") */
 } BangerVmmLaunched;
 
 void banger_vmm_launched_clear (BangerVmmLaunched *launched);

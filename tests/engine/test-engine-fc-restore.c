@@ -87,8 +87,8 @@ typedef struct
   char *dir;
   char *image;
   char *kernel;
-  char *jailer;  /* the wrapper */
-  char *fc_log;  /* the fake's requests, one JSON line each */
+  char *jailer; /* the wrapper */
+  char *fc_log; /* the fake's requests, one JSON line each */
   char *cgroup;
   char *fake_fc; /* absolute */
 } World;
@@ -121,8 +121,7 @@ world_init (World *w)
     /* a dir of this test's own under the runner's */
     g_autofree char *top = runner_dir ();
     w->dir = g_strdup_printf ("%s/%d", top, (int)getpid ());
-    ck_assert_msg (g_mkdir_with_parents (w->dir, 0700) == 0, "%s: %s", w->dir,
-                   g_strerror (errno));
+    ck_assert_msg (g_mkdir_with_parents (w->dir, 0700) == 0, "%s: %s", w->dir, g_strerror (errno));
   }
   tree = g_build_filename (w->dir, "tree", "root", ".ssh", NULL);
   ck_assert (g_mkdir_with_parents (tree, 0700) == 0);
@@ -130,8 +129,8 @@ world_init (World *w)
   {
     g_autofree char *t = g_build_filename (w->dir, "tree", NULL);
     const char *mkfs[] = { "mkfs.ext4", "-q", "-F", "-d", t, w->image, "16M", NULL };
-    ck_assert (g_spawn_sync (NULL, (char **)mkfs, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-                             NULL, NULL, NULL));
+    ck_assert (g_spawn_sync (NULL, (char **)mkfs, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL,
+                             NULL, NULL));
   }
   w->kernel = g_build_filename (w->dir, "vmlinux", NULL);
   ck_assert (g_file_set_contents (w->kernel, "not a kernel: the fake boots nothing", -1, NULL));
@@ -309,10 +308,9 @@ assert_restore_requests (World *w, BangerEngine *e, const BangerEngineVmInfo *r)
     ck_assert_str_eq (json_object_get_string_member (req (reqs, i), "method"), "PUT");
   body = json_object_get_object_member (load, "body");
   ck_assert_str_eq (json_object_get_string_member (body, "snapshot_path"), "/restore.vmstate");
-  ck_assert_str_eq (
-      json_object_get_string_member (json_object_get_object_member (body, "mem_backend"),
-                                     "backend_path"),
-      "/restore.mem");
+  ck_assert_str_eq (json_object_get_string_member (
+                        json_object_get_object_member (body, "mem_backend"), "backend_path"),
+                    "/restore.mem");
   ck_assert (json_object_get_boolean_member (body, "resume_vm"));
   ovs = json_object_get_array_member (body, "network_overrides");
   ck_assert_uint_eq (json_array_get_length (ovs), 1);
@@ -433,8 +431,7 @@ file_sum (const char *path)
 static char *
 snap_file (BangerEngine *e, const BangerStoreSnapshot *s, const char *name)
 {
-  return g_build_filename (banger_engine_get_config (e)->state_dir, "snapshots", s->id, name,
-                           NULL);
+  return g_build_filename (banger_engine_get_config (e)->state_dir, "snapshots", s->id, name, NULL);
 }
 
 START_TEST (test_fc_restore)
@@ -555,8 +552,8 @@ START_TEST (test_fc_restore)
 
   /* a Diff restore: the base memory with d1 then d2 written over it */
   {
-    g_autoptr (BangerEngineVmInfo) r = banger_engine_vm_restore (e, "d2", "r-d", NULL, NULL,
-                                                                 &error);
+    g_autoptr (BangerEngineVmInfo) r
+        = banger_engine_vm_restore (e, "d2", "r-d", NULL, NULL, &error);
     g_autofree char *mem = NULL, *base = NULL, *l1 = NULL, *l2 = NULL, *jailed = NULL;
 
     ck_assert_msg (r != NULL, "%s", error ? error->message : "?");
@@ -745,10 +742,8 @@ START_TEST (test_fc_jail_after_crash)
   }
   {
     g_autofree char *exec = g_path_get_basename (w.fake_fc);
-    g_autofree char *dead_jail
-        = g_build_filename (w.dir, "run", "jail", exec, parts[0], NULL);
-    g_autofree char *live_jail
-        = g_build_filename (w.dir, "run", "jail", exec, parts[2], NULL);
+    g_autofree char *dead_jail = g_build_filename (w.dir, "run", "jail", exec, parts[0], NULL);
+    g_autofree char *live_jail = g_build_filename (w.dir, "run", "jail", exec, parts[2], NULL);
     g_autoptr (BangerEngineVmInfo) dies = NULL, lives = NULL;
 
     g_autofree char *orphan_jail
@@ -765,8 +760,7 @@ START_TEST (test_fc_jail_after_crash)
       ck_assert (g_file_set_contents (orphan_file, "", 0, NULL));
     }
     e = world_engine (&w, FALSE);
-    ck_assert_msg (!g_file_test (orphan_jail, G_FILE_TEST_EXISTS), "%s left behind",
-                   orphan_jail);
+    ck_assert_msg (!g_file_test (orphan_jail, G_FILE_TEST_EXISTS), "%s left behind", orphan_jail);
     ck_assert_msg (!g_file_test (dead_jail, G_FILE_TEST_EXISTS), "%s left behind", dead_jail);
     dies = banger_engine_vm_get (e, "dies", &error);
     ck_assert_msg (dies != NULL, "%s", error ? error->message : "?");

@@ -94,8 +94,8 @@ launch (BangerPrivState *state, const char *vm_id, char **out_api)
   if (state->jailer_path != NULL)
     {
       g_autofree char *exec = g_path_get_basename (state->firecracker_path);
-      g_autofree char *want = g_build_filename (state->runtime_dir, "jail", exec, vm_id, "root",
-                                                NULL);
+      g_autofree char *want
+          = g_build_filename (state->runtime_dir, "jail", exec, vm_id, "root", NULL);
       ck_assert_str_eq (json_object_get_string_member_with_default (o, "jail_root", ""), want);
     }
   else

@@ -1052,8 +1052,8 @@ START_TEST (test_snapshot_jailed_mismatch)
   OK (banger_vmm_pause);
   g_main_context_push_thread_default (ctx);
   banger_vmm_snapshot_create_async (BANGER_VMM (v), snap, mem, FALSE, NULL, got_result, &w1);
-  ck_assert_msg (banger_vmm_snapshot_create_finish (BANGER_VMM (v), wait_result (&w1, ctx), &error), "%s",
-                 error ? error->message : "");
+  ck_assert_msg (banger_vmm_snapshot_create_finish (BANGER_VMM (v), wait_result (&w1, ctx), &error),
+                 "%s", error ? error->message : "");
   g_main_context_pop_thread_default (ctx);
   OK (banger_vmm_stop);
   record = banger_vmm_firecracker_snapshot_devices_path (snap);
