@@ -222,6 +222,17 @@ banger_fc_jail_link (int root_fd, const char *src, const char *name, gboolean wr
                    "'%s' is not a regular file: only files can be staged into a jail", qsrc);
       return FALSE;
     }
+  /* already there: bind-mounted by the launcher (priv.launch_vmm), the
+   * same file */
+  {
+    struct stat there;
+    if (fstatat (root_fd, name, &there, AT_SYMLINK_NOFOLLOW) == 0 && there.st_dev == st.st_dev
+        && there.st_ino == st.st_ino)
+      {
+        close (in);
+        return TRUE;
+      }
+  }
   /* a leftover of an earlier launch is replaced, never followed */
   if (unlinkat (root_fd, name, 0) < 0 && errno != ENOENT)
     {
