@@ -167,6 +167,25 @@ new_id (void)
   return g_strdup_printf ("%08x%08x", g_random_int (), g_random_int ());
 }
 
+/* The run of @vm: its VMM process (pid + start time, from its runtime
+ * record) on this boot of the host, and the VM's id (a VM of the same name
+ * made later is another).  Firecracker's dirty-page tracking starts with
+ * every boot or restore, that is with every run. */
+static char *
+vm_run_key (BangerEngine *e, const BangerStoreVm *vm, GError **error)
+{
+  g_autoptr (BangerStoreVmRuntime) rt = banger_store_vm_runtime_get (e->store, vm->id, error);
+  g_autofree char *boot_id = NULL;
+
+  if (rt == NULL)
+    return NULL;
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot_id, NULL, error))
+    return NULL;
+  g_strstrip (boot_id);
+  return g_strdup_printf ("%s/%s/%d/%" G_GUINT64_FORMAT, vm->id, boot_id, rt->pid,
+                          rt->start_time);
+}
+
 BangerStoreSnapshot *
 banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_name, gboolean diff,
                            const char *op_id, GCancellable *cancellable, GError **error)
@@ -181,6 +200,7 @@ banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_n
   g_autoptr (GError) local = NULL;
   g_autofree char *top = snapshots_dir (e);
   g_autofree char *dir = NULL, *state = NULL, *mem = NULL, *vm_dir = NULL;
+  g_autofree char *run = NULL;
   gboolean was_running, paused_here = FALSE;
   gint64 t0 = g_get_monotonic_time ();
 
@@ -200,21 +220,27 @@ banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_n
                    "VM '%s' runs on QEMU, which has no Diff snapshots (take a Full one)", name);
       return NULL;
     }
+  run = vm_run_key (e, vm, error);
+  if (run == NULL)
+    return NULL;
   if (diff)
     {
-      parent = banger_store_snapshot_get_latest_full (e->store, vm->name, &local);
+      /* only a Full of this run: the dirty pages are counted from its boot */
+      parent = banger_store_snapshot_get_latest_full (e->store, run, &local);
       if (parent == NULL)
         {
           g_set_error (error, BANGER_ERROR,
                        g_error_matches (local, BANGER_ERROR, BANGER_ERROR_NOT_FOUND)
                            ? BANGER_ERROR_INVALID_ARGUMENT
                            : local->code,
-                       "A Diff snapshot of VM '%s' needs a Full one first: %s", name,
-                       local->message);
+                       "A Diff snapshot of VM '%s' needs a Full one taken since it last "
+                       "started; take a Full snapshot first (%s)",
+                       name, local->message);
           return NULL;
         }
     }
   want = banger_store_snapshot_new (NULL, vm);
+  want->run = g_steal_pointer (&run);
   want->name = snap_name ? g_strdup (snap_name) : default_snapshot_name (vm->name);
   want->id = new_id ();
   want->diff = diff;
