@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "banger-cgroup.h"
@@ -344,30 +345,29 @@ banger_engine_doctor_dns_check (const BangerEngineConfig *config)
   return check_new ("host-dns", ok ? BANGER_ENGINE_CHECK_OK : BANGER_ENGINE_CHECK_WARN, advice);
 }
 
-/* In-process with a jailer: the jails live under the runtime dir and a
- * jailed Firecracker's disks are hard-linked into them from the state dir
- * (a copy would take the guest's writes away from its disk), so both must
- * be on one filesystem. */
+/* In-process with a jailer: the jails live under the runtime dir, the VM's
+ * files are bind-mounted into them by priv.launch_vmm (any filesystem),
+ * and the jailer runs its copy of Firecracker from there: the runtime dir
+ * must not be on a noexec mount (a tmpfs /run often is). */
 static BangerEngineCheck *
 check_jail_links (const BangerEngineConfig *c)
 {
-  struct stat rs, ss;
+  struct statvfs sv;
 
-  if (stat (c->runtime_dir, &rs) < 0 || stat (c->state_dir, &ss) < 0)
+  if (statvfs (c->runtime_dir, &sv) < 0)
     return check_new ("jail-disks", BANGER_ENGINE_CHECK_WARN,
-                      g_strdup_printf ("cannot compare the runtime dir '%s' and the state dir "
-                                       "'%s': %s",
-                                       c->runtime_dir, c->state_dir, g_strerror (errno)));
-  if (rs.st_dev != ss.st_dev)
+                      g_strdup_printf ("cannot inspect the runtime dir '%s': %s", c->runtime_dir,
+                                       g_strerror (errno)));
+  if (sv.f_flag & ST_NOEXEC)
     return check_new ("jail-disks", BANGER_ENGINE_CHECK_WARN,
-                      g_strdup_printf ("the runtime dir '%s' and the state dir '%s' are on "
-                                       "different filesystems: a jailed Firecracker's disks "
-                                       "cannot be hard-linked into its jail, and Firecracker "
-                                       "VMs will not start",
-                                       c->runtime_dir, c->state_dir));
+                      g_strdup_printf ("the runtime dir '%s' is on a noexec mount: the jailer "
+                                       "cannot run its copy of Firecracker from a jail there, "
+                                       "and Firecracker VMs will not start (use a runtime dir "
+                                       "on a mount that allows exec)",
+                                       c->runtime_dir));
   return check_new ("jail-disks", BANGER_ENGINE_CHECK_OK,
-                    g_strdup ("the runtime dir and the state dir share a filesystem: disks are "
-                              "hard-linked into the jails"));
+                    g_strdup ("jails under the runtime dir (exec allowed); the VM's files are "
+                              "bind-mounted into them, from any filesystem"));
 }
 
 GPtrArray *

@@ -4,7 +4,7 @@
  * engine against the spec-validating fake Firecracker and the fake jailer
  * (tests/fakes/firecracker/; [guest] wait-ssh=false: the fakes boot no
  * guest).  A VM is launched through priv.launch_vmm's jailer with its files
- * hard-linked into its jail; a Full snapshot restored twice at once gives
+ * bind-mounted into its jail by priv.launch_vmm; a Full snapshot restored twice at once gives
  * two VMs each in a jail of its own, on its own disks (other inodes than
  * the source's and each other's, the ones the fake reopened on load), on a
  * pool tap named in network_overrides, at its own address; a Diff restore
@@ -21,6 +21,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -66,6 +67,16 @@ rm_rf (const char *path)
 {
   const char *rm[] = { "rm", "-rf", "--one-file-system", path, NULL };
   g_spawn_sync (NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
+}
+
+/* A network namespace, and a mount namespace of our own: the bind mounts
+ * priv.launch_vmm makes in the jails go with it if the test dies. */
+static void
+enter_namespaces (void)
+{
+  ck_assert_msg (unshare (CLONE_NEWNET | CLONE_NEWNS) == 0, "unshare: %s", g_strerror (errno));
+  ck_assert_msg (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0, "private mounts: %s",
+                 g_strerror (errno));
 }
 
 static guint
@@ -447,7 +458,7 @@ START_TEST (test_fc_restore)
 
   if (geteuid () != 0 && banger_test_skip_part ("needs root (the in-process executor, netns)"))
     return;
-  ck_assert_msg (unshare (CLONE_NEWNET) == 0, "unshare: %s", g_strerror (errno));
+  enter_namespaces ();
   world_init (&w);
   e = world_engine (&w, TRUE);
 
@@ -642,7 +653,7 @@ START_TEST (test_fc_restore_needs_jailer)
 
   if (geteuid () != 0 && banger_test_skip_part ("needs root (the in-process executor, netns)"))
     return;
-  ck_assert_msg (unshare (CLONE_NEWNET) == 0, "unshare: %s", g_strerror (errno));
+  enter_namespaces ();
   world_init (&w);
   /* (an engine without a jailer: the same world, the key left out) */
   {
@@ -698,7 +709,7 @@ START_TEST (test_fc_jail_after_crash)
 
   if (geteuid () != 0 && banger_test_skip_part ("needs root (the in-process executor, netns)"))
     return;
-  ck_assert_msg (unshare (CLONE_NEWNET) == 0, "unshare: %s", g_strerror (errno));
+  enter_namespaces ();
   /* the VMMs of the killed "bangerd" become ours to reap */
   ck_assert (prctl (PR_SET_CHILD_SUBREAPER, 1) == 0);
   world_init (&w);
