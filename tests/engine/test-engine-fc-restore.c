@@ -4,7 +4,9 @@
  * engine against the spec-validating fake Firecracker and the fake jailer
  * (tests/fakes/firecracker/; [guest] wait-ssh=false: the fakes boot no
  * guest).  A VM is launched through priv.launch_vmm's jailer with its files
- * bind-mounted into its jail by priv.launch_vmm; a Full snapshot restored twice at once gives
+ * bind-mounted into its jail by priv.launch_vmm, the runtime dir (in
+ * test_fc_restore) a tmpfs, another filesystem than the state dir's, as a
+ * real /run is; a Full snapshot restored twice at once gives
  * two VMs each in a jail of its own, on its own disks (other inodes than
  * the source's and each other's, the ones the fake reopened on load), on a
  * pool tap named in network_overrides, at its own address; a Diff restore
@@ -13,7 +15,7 @@
  * would break a Diff are BUSY; a restore the fake refuses leaves nothing
  * behind; a jail is found and removed after bangerd is killed (-9), for a
  * VMM that died meanwhile and for one that is adopted.  Root (the
- * in-process executor), in a network namespace of its own. */
+ * in-process executor), in a network and a mount namespace of its own. */
 #include "config.h"
 
 #include <errno.h>
@@ -460,9 +462,23 @@ START_TEST (test_fc_restore)
     return;
   enter_namespaces ();
   world_init (&w);
+  /* the runtime dir a tmpfs, as /run is: another filesystem than the state
+   * dir's, so nothing can be hard-linked from there into a jail */
+  {
+    g_autofree char *run = g_build_filename (w.dir, "run", NULL);
+    ck_assert_int_eq (g_mkdir (run, 0755), 0);
+    ck_assert_msg (mount ("banger-test-run", run, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") == 0,
+                   "tmpfs: %s", g_strerror (errno));
+  }
   e = world_engine (&w, TRUE);
+  {
+    struct stat rs, ss;
+    ck_assert_int_eq (stat (banger_engine_get_config (e)->runtime_dir, &rs), 0);
+    ck_assert_int_eq (stat (banger_engine_get_config (e)->state_dir, &ss), 0);
+    ck_assert (rs.st_dev != ss.st_dev);
+  }
 
-  /* the source: launched through the jailer, its files linked into its jail */
+  /* the source: launched through the jailer, its files bind-mounted into its jail */
   src = create_vm (e, "src");
   assert_jailed (e, src->vm->id);
   {
@@ -573,7 +589,11 @@ START_TEST (test_fc_restore)
     base = snap_file (e, full, "mem");
     l1 = snap_file (e, d1, "mem");
     l2 = snap_file (e, d2, "mem");
-    ck_assert_uint_eq (inode_of (mem), inode_of (jailed));
+    /* across filesystems the read-only memory is a copy in the jail */
+    {
+      g_autofree char *a = file_sum (mem), *b = file_sum (jailed);
+      ck_assert_str_eq (a, b);
+    }
     assert_layered (mem, base, (const char *const[]){ l1, l2, NULL });
     assert_restore_requests (&w, e, r);
     /* the stored snapshots are untouched */
@@ -635,8 +655,19 @@ START_TEST (test_fc_restore)
   ck_assert (banger_engine_snapshot_delete (e, "full", NULL, &error));
   ck_assert (banger_engine_vm_delete (e, "src", NULL, NULL, &error));
   ck_assert_uint_eq (count_entries (jail_base), 0);
+  {
+    /* no mount is left beneath the runtime dir but the tmpfs itself */
+    g_autofree char *info = NULL;
+    g_autofree char *jails = g_build_filename (w.dir, "run", "jail", NULL);
+    ck_assert (g_file_get_contents ("/proc/self/mountinfo", &info, NULL, NULL));
+    ck_assert_msg (strstr (info, jails) == NULL, "a mount is left in a jail");
+  }
 
   g_clear_object (&e);
+  {
+    g_autofree char *run = g_build_filename (w.dir, "run", NULL);
+    ck_assert_int_eq (umount2 (run, MNT_DETACH), 0);
+  }
   world_clear (&w);
 }
 END_TEST
