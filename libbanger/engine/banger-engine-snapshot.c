@@ -182,8 +182,7 @@ vm_run_key (BangerEngine *e, const BangerStoreVm *vm, GError **error)
   if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot_id, NULL, error))
     return NULL;
   g_strstrip (boot_id);
-  return g_strdup_printf ("%s/%s/%d/%" G_GUINT64_FORMAT, vm->id, boot_id, rt->pid,
-                          rt->start_time);
+  return g_strdup_printf ("%s/%s/%d/%" G_GUINT64_FORMAT, vm->id, boot_id, rt->pid, rt->start_time);
 }
 
 BangerStoreSnapshot *

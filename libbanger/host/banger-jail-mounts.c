@@ -32,9 +32,9 @@ static const JailFile files[] = {
 };
 
 const char *const banger_jail_mount_params[]
-    = { "jail_kernel",    "jail_initrd",       "jail_disk_rootfs", "jail_disk_rootfs_rw",
-        "jail_disk_work", "jail_disk_work_rw", "jail_disk_seed",   "jail_disk_seed_rw",
-        NULL };
+    = { "jail_kernel",         "jail_initrd",       "jail_disk_rootfs",
+        "jail_disk_rootfs_rw", "jail_disk_work",    "jail_disk_work_rw",
+        "jail_disk_seed",      "jail_disk_seed_rw", NULL };
 
 /* O_PATH fd of @path: beneath the state dir, no symlink on the way, a
  * regular file of the owner. */
@@ -77,7 +77,7 @@ open_owner_file (BangerPrivState *state, const char *what, const char *path, GEr
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
                    "The %s '%s' must be a regular file of uid %u to go into the jail", what, q,
-                   (guint) state->owner_uid);
+                   (guint)state->owner_uid);
       close (fd);
       return -1;
     }
@@ -114,8 +114,7 @@ mount_one (BangerPrivState *state, int root_fd, const JailFile *f, const char *p
   src = g_strdup_printf ("/proc/self/fd/%d", src_fd);
   dst = g_strdup_printf ("/proc/self/fd/%d", dst_fd);
   if (mount (src, dst, NULL, MS_BIND, NULL) < 0)
-    ok = banger_set_error_from_errno (error, errno, "Cannot bind-mount '%s' into the jail",
-                                      path);
+    ok = banger_set_error_from_errno (error, errno, "Cannot bind-mount '%s' into the jail", path);
   close (src_fd);
   close (dst_fd);
   if (!ok)
@@ -125,14 +124,13 @@ mount_one (BangerPrivState *state, int root_fd, const JailFile *f, const char *p
   if (!writable)
     flags |= MS_RDONLY;
   if (mount (NULL, in_jail, NULL, flags, NULL) < 0)
-    return banger_set_error_from_errno (error, errno, "Cannot make '%s' in the jail %s",
-                                        f->name, writable ? "nosuid" : "read-only");
+    return banger_set_error_from_errno (error, errno, "Cannot make '%s' in the jail %s", f->name,
+                                        writable ? "nosuid" : "read-only");
   return TRUE;
 }
 
 gboolean
-banger_jail_mounts_stage (BangerPrivState *state, int root_fd, JsonObject *params,
-                          GError **error)
+banger_jail_mounts_stage (BangerPrivState *state, int root_fd, JsonObject *params, GError **error)
 {
   for (guint i = 0; i < G_N_ELEMENTS (files); i++)
     {

@@ -399,8 +399,7 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
       /* The jailer never cleans up, and a stale jail makes it fail: remove
        * this VM's old one (fd-based, no symlink followed, its mounts
        * detached, never crossed). */
-      if (jfd < 0
-          || !banger_priv_remove_jail_tree (state->runtime_dir, jail_rel, &removed, error))
+      if (jfd < 0 || !banger_priv_remove_jail_tree (state->runtime_dir, jail_rel, &removed, error))
         {
           if (jfd >= 0)
             close (jfd);

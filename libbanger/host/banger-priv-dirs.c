@@ -292,8 +292,7 @@ remove_tree (const char *root, const char *rel, gboolean detach, gboolean *out_r
 }
 
 gboolean
-banger_priv_remove_tree (const char *root, const char *rel, gboolean *out_removed,
-                         GError **error)
+banger_priv_remove_tree (const char *root, const char *rel, gboolean *out_removed, GError **error)
 {
   return remove_tree (root, rel, FALSE, out_removed, error);
 }

@@ -53,10 +53,10 @@ main (int argc, char **argv)
       {
         int k = open ("/kernel", O_RDWR | O_CLOEXEC | O_NOFOLLOW);
         int ok = fstat (disk, &st) == 0
-                 && pwrite (disk, marker, sizeof marker - 1, 0) == (ssize_t) (sizeof marker - 1)
+                 && pwrite (disk, marker, sizeof marker - 1, 0) == (ssize_t)(sizeof marker - 1)
                  && fsync (disk) == 0;
         printf ("fake-vmm disk-rootfs ino=%lu dev=%lu write=%s kernel-rw=%s\n",
-                (unsigned long) st.st_ino, (unsigned long) st.st_dev, ok ? "ok" : strerror (errno),
+                (unsigned long)st.st_ino, (unsigned long)st.st_dev, ok ? "ok" : strerror (errno),
                 k >= 0 ? "opened" : strerror (errno));
         if (k >= 0)
           close (k);

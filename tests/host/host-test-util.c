@@ -297,8 +297,9 @@ helper_start (const char *firecracker_path, const char *jailer_path, gboolean ru
   if (runtime_tmpfs)
     {
       /* another filesystem than the state dir's, as /run is for a real install */
-      ck_assert_msg (mount ("banger-test-run", h->state->runtime_dir, "tmpfs",
-                            MS_NOSUID | MS_NODEV, "mode=0755,size=16m") == 0,
+      ck_assert_msg (mount ("banger-test-run", h->state->runtime_dir, "tmpfs", MS_NOSUID | MS_NODEV,
+                            "mode=0755,size=16m")
+                         == 0,
                      "tmpfs: %s", g_strerror (errno));
       h->runtime_tmpfs = TRUE;
     }

@@ -165,11 +165,11 @@ START_TEST (test_jail_bind_mounts)
       ck_abort_msg ("the jailed VMM did not report its disk: %s", all ? all : "(no log)");
     }
   expect = g_strdup_printf ("fake-vmm disk-rootfs ino=%lu dev=%lu write=ok kernel-rw=%s",
-                            (unsigned long) disk_st.st_ino, (unsigned long) disk_st.st_dev,
+                            (unsigned long)disk_st.st_ino, (unsigned long)disk_st.st_dev,
                             g_strerror (EROFS));
   ck_assert_str_eq (line, expect);
   {
-    g_autofree char *through = g_strdup_printf ("/proc/%d/root/disk-rootfs", (int) pid);
+    g_autofree char *through = g_strdup_printf ("/proc/%d/root/disk-rootfs", (int)pid);
     g_autofree char *text = NULL;
     ck_assert_int_eq (stat (through, &in_jail), 0);
     ck_assert_uint_eq (in_jail.st_ino, disk_st.st_ino);

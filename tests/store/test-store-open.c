@@ -326,12 +326,11 @@ fill_old_store (int version)
   if (version >= 3) /* version 3's code wrote updated_at with the row */
     store_test_raw_exec (path, "UPDATE vms SET updated_at = created_at;");
   if (version >= 5)
-    store_test_raw_exec (path,
-                         "INSERT INTO snapshots (id, name, vm_name, image_id, kernel_id, vmm,"
-                         "  vcpus, memory_mib, work_disk_bytes, diff, parent_id, guest_ip,"
-                         "  size_bytes, created_at)"
-                         "  VALUES ('s1', 'old-full', 'old-vm', 'i1', 'k1', 'firecracker', 2,"
-                         "          256, 0, 0, NULL, NULL, 4096, 105);");
+    store_test_raw_exec (path, "INSERT INTO snapshots (id, name, vm_name, image_id, kernel_id, vmm,"
+                               "  vcpus, memory_mib, work_disk_bytes, diff, parent_id, guest_ip,"
+                               "  size_bytes, created_at)"
+                               "  VALUES ('s1', 'old-full', 'old-vm', 'i1', 'k1', 'firecracker', 2,"
+                               "          256, 0, 0, NULL, NULL, 4096, 105);");
 }
 
 START_TEST (test_migrate_from_each_version)
@@ -416,8 +415,8 @@ START_TEST (test_migrate_from_each_version)
   if (from >= 5)
     {
       /* step 7: a snapshot from before has no run, so no Diff follows it */
-      g_autoptr (BangerStoreSnapshot) old = banger_store_snapshot_get_by_name (store, "old-full",
-                                                                                &error);
+      g_autoptr (BangerStoreSnapshot) old
+          = banger_store_snapshot_get_by_name (store, "old-full", &error);
       ck_assert_msg (old != NULL, "%s", error ? error->message : "");
       ck_assert_ptr_null (old->run);
     }
