@@ -486,6 +486,15 @@ restore_disks (gpointer data, BangerStoreVm *vm, const char *vm_dir, GCancellabl
   return TRUE;
 }
 
+static void
+restore_files (gpointer data, const char **out_state, const char **out_mem)
+{
+  Restore *r = data;
+
+  *out_state = r->state;
+  *out_mem = r->mem;
+}
+
 static gboolean
 restore_load (gpointer data, BangerVmm *vmm, GCancellable *cancellable, GError **error)
 {
@@ -588,7 +597,7 @@ banger_engine_vm_restore (BangerEngine *e, const char *snap_name, const char *ne
   g_auto (Restore) r = { 0 };
   g_autoptr (BangerStoreVm) want = NULL;
   g_autofree char *name = NULL;
-  BangerEngineRestore hooks = { &r, restore_disks, restore_load };
+  BangerEngineRestore hooks = { &r, restore_disks, restore_load, restore_files };
 
   r.engine = e;
   r.snap = banger_store_snapshot_get_by_name (e->store, snap_name, error);

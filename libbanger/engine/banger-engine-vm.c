@@ -410,6 +410,12 @@ make_vmm (VmCtx *c, GError **error)
       /* Diff snapshots need dirty-page tracking from the boot on (and
        * again on a load: it is not in the snapshot) */
       banger_vmm_firecracker_set_track_dirty_pages (BANGER_VMM_FIRECRACKER (vmm), TRUE);
+      if (c->restore != NULL && c->restore->files != NULL)
+        {
+          const char *state = NULL, *mem = NULL;
+          c->restore->files (c->restore->data, &state, &mem);
+          banger_vmm_firecracker_set_restore_files (BANGER_VMM_FIRECRACKER (vmm), state, mem);
+        }
     }
   else
     {

@@ -29,12 +29,17 @@ static const JailFile files[] = {
   { "jail_disk_rootfs", "jail_disk_rootfs_rw", "disk-rootfs" },
   { "jail_disk_work", "jail_disk_work_rw", "disk-work" },
   { "jail_disk_seed", "jail_disk_seed_rw", "disk-seed" },
+  /* a restore's snapshot files (the driver's NAME_RESTORE_*): read-only,
+   * Firecracker maps the memory privately */
+  { "jail_restore_state", NULL, "restore.vmstate" },
+  { "jail_restore_mem", NULL, "restore.mem" },
 };
 
 const char *const banger_jail_mount_params[]
     = { "jail_kernel",         "jail_initrd",       "jail_disk_rootfs",
         "jail_disk_rootfs_rw", "jail_disk_work",    "jail_disk_work_rw",
-        "jail_disk_seed",      "jail_disk_seed_rw", NULL };
+        "jail_disk_seed",      "jail_disk_seed_rw", "jail_restore_state",
+        "jail_restore_mem",    NULL };
 
 /* O_PATH fd of @path: beneath the state dir, no symlink on the way, a
  * regular file of the owner. */

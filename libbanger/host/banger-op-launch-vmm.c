@@ -123,6 +123,8 @@ const BangerParamSpec banger_op_launch_vmm_params[] = {
   { "jail_disk_work_rw", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
   { "jail_disk_seed", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
   { "jail_disk_seed_rw", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
+  { "jail_restore_state", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
+  { "jail_restore_mem", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
   { NULL },
 };
 

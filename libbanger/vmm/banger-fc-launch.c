@@ -336,6 +336,8 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
   request.jailer = self->jailer;
   request.api_payload_limit = self->api_payload_limit;
   request.mmds_size_limit = self->mmds_size_limit;
+  request.restore_state = self->restore_state;
+  request.restore_mem = self->restore_mem;
   if (!launcher->spawn (launcher, &request, &launched, &error))
     {
       g_task_return_error (task, error);

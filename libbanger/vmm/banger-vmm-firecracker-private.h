@@ -86,6 +86,8 @@ struct _BangerVmmFirecracker
    * its to remove; the driver stages the VM's files into it before the
    * first request that needs them */
   gboolean launcher_jail;
+  char *restore_state; /* nullable: a restore's files, named in the launch */
+  char *restore_mem;   /* request so a launcher can mount them into the jail */
   gboolean jail_staged;
 };
 

@@ -46,6 +46,11 @@ banger_vmm_helper_launch_params (const BangerVmmLaunchRequest *r, GError **error
       /* under the helper's jailer these are bind-mounted into the jail
        * (any filesystem); without one the helper ignores them */
       json_object_set_string_member (p, "jail_kernel", c->kernel_path);
+      if (r->restore_state != NULL && r->restore_mem != NULL)
+        {
+          json_object_set_string_member (p, "jail_restore_state", r->restore_state);
+          json_object_set_string_member (p, "jail_restore_mem", r->restore_mem);
+        }
       if (c->initrd_path != NULL)
         json_object_set_string_member (p, "jail_initrd", c->initrd_path);
       for (guint i = 0; i < c->drives->len; i++)

@@ -117,6 +117,8 @@ typedef struct
   const BangerFcJailerConfig *jailer; /* nullable: direct */
   guint api_payload_limit;  /* --http-api-max-payload-size; 0: Firecracker's default */
   guint mmds_size_limit;    /* --mmds-size-limit; 0: Firecracker's default */
+  const char *restore_state; /* nullable: a restore's snapshot files (a launcher */
+  const char *restore_mem;   /* that makes the jail mounts them there) */
 } BangerVmmLaunchRequest;
 
 /* What a launcher started.  The pidfd names the process for good (taken at
