@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "banger-cgroup.h"
@@ -275,7 +276,8 @@ banger_engine_doctor_host (const char *firecracker_path, const char *jailer_path
   have_vmm |= c->status == BANGER_ENGINE_CHECK_OK;
   g_ptr_array_add (checks, c);
   g_ptr_array_add (checks, check_program ("jailer", "jailer", jailer_path, BANGER_ENGINE_CHECK_WARN,
-                                          "Firecracker runs without the jailer"));
+                                          "Firecracker runs without the jailer, and snapshots "
+                                          "of Firecracker VMs cannot be restored"));
   c = check_program ("qemu", "qemu-system-x86_64", qemu_path, BANGER_ENGINE_CHECK_WARN,
                      "needed where Firecracker cannot run");
   have_vmm |= c->status == BANGER_ENGINE_CHECK_OK;
@@ -343,11 +345,39 @@ banger_engine_doctor_dns_check (const BangerEngineConfig *config)
   return check_new ("host-dns", ok ? BANGER_ENGINE_CHECK_OK : BANGER_ENGINE_CHECK_WARN, advice);
 }
 
+/* In-process with a jailer: the jails live under the runtime dir, the VM's
+ * files are bind-mounted into them by priv.launch_vmm (any filesystem),
+ * and the jailer runs its copy of Firecracker from there: the runtime dir
+ * must not be on a noexec mount (a tmpfs /run often is). */
+static BangerEngineCheck *
+check_jail_links (const BangerEngineConfig *c)
+{
+  struct statvfs sv;
+
+  if (statvfs (c->runtime_dir, &sv) < 0)
+    return check_new ("jail-disks", BANGER_ENGINE_CHECK_WARN,
+                      g_strdup_printf ("cannot inspect the runtime dir '%s': %s", c->runtime_dir,
+                                       g_strerror (errno)));
+  if (sv.f_flag & ST_NOEXEC)
+    return check_new ("jail-disks", BANGER_ENGINE_CHECK_WARN,
+                      g_strdup_printf ("the runtime dir '%s' is on a noexec mount: the jailer "
+                                       "cannot run its copy of Firecracker from a jail there, "
+                                       "and Firecracker VMs will not start (use a runtime dir "
+                                       "on a mount that allows exec)",
+                                       c->runtime_dir));
+  return check_new ("jail-disks", BANGER_ENGINE_CHECK_OK,
+                    g_strdup ("jails under the runtime dir (exec allowed); the VM's files are "
+                              "bind-mounted into them, from any filesystem"));
+}
+
 GPtrArray *
 banger_engine_doctor (BangerEngine *self, GCancellable *cancellable)
 {
   const BangerEngineConfig *c = self->config;
   GPtrArray *checks = banger_engine_doctor_host (c->firecracker_path, c->jailer_path, c->qemu_path);
+
+  if (c->jailer_path != NULL && c->helper_socket == NULL)
+    g_ptr_array_add (checks, check_jail_links (c));
 
   g_ptr_array_add (checks, check_backend (self, cancellable));
   g_ptr_array_add (checks, check_root_disks (self));

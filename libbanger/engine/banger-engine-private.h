@@ -73,6 +73,9 @@ typedef struct
   /* instead of configure + start: load the snapshot into @vmm, launched
    * for it, and resume */
   gboolean (*load) (gpointer data, BangerVmm *vmm, GCancellable *cancellable, GError **error);
+  /* nullable: the files @load will load (after @disks), for a launcher
+   * that stages them into a jail before the VMM starts */
+  void (*files) (gpointer data, const char **out_state, const char **out_mem);
 } BangerEngineRestore;
 
 /* Records @want (state creating) and runs the restore steps: disks →

@@ -18,6 +18,7 @@
 #include "banger-error-private.h"
 #include "banger-error.h"
 #include "banger-names.h"
+#include "banger-priv-backend.h"
 #include "banger-qmp.h"
 #include "banger-vmm-firecracker.h"
 #include "banger-vmm-proc-stats.h"
@@ -25,6 +26,8 @@
 
 #define SNAP_STATE_FILE "vmstate"
 #define SNAP_MEM_FILE "mem"
+/* a Diff restore's own memory (base + layers), in the restored VM's dir */
+#define RESTORE_MEM_FILE "restore.mem"
 #define QMP_TIMEOUT_MS 2000
 
 static gboolean
@@ -212,6 +215,24 @@ new_id (void)
   return g_strdup_printf ("%08x%08x", g_random_int (), g_random_int ());
 }
 
+/* The run of @vm: its VMM process (pid + start time, from its runtime
+ * record) on this boot of the host, and the VM's id (a VM of the same name
+ * made later is another).  Firecracker's dirty-page tracking starts with
+ * every boot or restore, that is with every run. */
+static char *
+vm_run_key (BangerEngine *e, const BangerStoreVm *vm, GError **error)
+{
+  g_autoptr (BangerStoreVmRuntime) rt = banger_store_vm_runtime_get (e->store, vm->id, error);
+  g_autofree char *boot_id = NULL;
+
+  if (rt == NULL)
+    return NULL;
+  if (!g_file_get_contents ("/proc/sys/kernel/random/boot_id", &boot_id, NULL, error))
+    return NULL;
+  g_strstrip (boot_id);
+  return g_strdup_printf ("%s/%s/%d/%" G_GUINT64_FORMAT, vm->id, boot_id, rt->pid, rt->start_time);
+}
+
 BangerStoreSnapshot *
 banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_name, gboolean diff,
                            const char *op_id, GCancellable *cancellable, GError **error)
@@ -226,6 +247,7 @@ banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_n
   g_autoptr (GError) local = NULL;
   g_autofree char *top = snapshots_dir (e);
   g_autofree char *dir = NULL, *state = NULL, *mem = NULL, *vm_dir = NULL;
+  g_autofree char *run = NULL;
   gboolean was_running, paused_here = FALSE;
   gint64 t0 = g_get_monotonic_time ();
   /* progress: [pause,] memory, disks, [resume,] record */
@@ -250,21 +272,27 @@ banger_engine_vm_snapshot (BangerEngine *e, const char *name, const char *snap_n
                    "VM '%s' runs on QEMU, which has no Diff snapshots (take a Full one)", name);
       return NULL;
     }
+  run = vm_run_key (e, vm, error);
+  if (run == NULL)
+    return NULL;
   if (diff)
     {
-      parent = banger_store_snapshot_get_latest_full (e->store, vm->name, &local);
+      /* only a Full of this run: the dirty pages are counted from its boot */
+      parent = banger_store_snapshot_get_latest_full (e->store, run, &local);
       if (parent == NULL)
         {
           g_set_error (error, BANGER_ERROR,
                        g_error_matches (local, BANGER_ERROR, BANGER_ERROR_NOT_FOUND)
                            ? BANGER_ERROR_INVALID_ARGUMENT
                            : local->code,
-                       "A Diff snapshot of VM '%s' needs a Full one first: %s", name,
-                       local->message);
+                       "A Diff snapshot of VM '%s' needs a Full one taken since it last "
+                       "started; take a Full snapshot first (%s)",
+                       name, local->message);
           return NULL;
         }
     }
   want = banger_store_snapshot_new (NULL, vm);
+  want->run = g_steal_pointer (&run);
   want->name = snap_name ? g_strdup (snap_name) : default_snapshot_name (vm->name);
   want->id = new_id ();
   want->diff = diff;
@@ -373,6 +401,50 @@ banger_engine_snapshot_list (BangerEngine *e, GError **error)
   return banger_store_snapshot_list (e->store, error);
 }
 
+static gint
+by_created_at (gconstpointer a, gconstpointer b)
+{
+  const BangerStoreSnapshot *x = *(BangerStoreSnapshot *const *)a;
+  const BangerStoreSnapshot *y = *(BangerStoreSnapshot *const *)b;
+
+  return x->created_at < y->created_at ? -1 : x->created_at > y->created_at;
+}
+
+/* The Diff snapshots over @diff's base, of the same VM, taken before
+ * (@before) or after @diff, oldest first (not @diff itself).  Firecracker
+ * writes into a Diff only the pages dirtied since the snapshot before it,
+ * so a Diff's memory is its base's with every earlier Diff of that base
+ * and then its own written over it (snapshot-support.md, "Creating diff
+ * snapshots"). */
+static GPtrArray *
+diff_layers (BangerEngine *e, const BangerStoreSnapshot *diff, gboolean before, GError **error)
+{
+  g_autoptr (GPtrArray) all = banger_store_snapshot_list (e->store, error);
+  GPtrArray *out;
+
+  if (all == NULL)
+    return NULL;
+  out = g_ptr_array_new_with_free_func ((GDestroyNotify)banger_store_snapshot_free);
+  for (guint i = 0; i < all->len; i++)
+    {
+      BangerStoreSnapshot *s = all->pdata[i];
+      if (!s->diff || g_str_equal (s->id, diff->id)
+          || g_strcmp0 (s->parent_id, diff->parent_id) != 0
+          || !g_str_equal (s->vm_name, diff->vm_name))
+        continue;
+      if (before ? s->created_at < diff->created_at : s->created_at > diff->created_at)
+        g_ptr_array_add (out, g_steal_pointer (&all->pdata[i]));
+    }
+  g_ptr_array_sort (out, by_created_at);
+  return out;
+}
+
+static GPtrArray *
+diff_layers_after (BangerEngine *e, const BangerStoreSnapshot *diff, GError **error)
+{
+  return diff_layers (e, diff, FALSE, error);
+}
+
 static char *
 snapshot_lock_key (const char *name)
 {
@@ -390,6 +462,22 @@ banger_engine_snapshot_delete (BangerEngine *e, const char *name, const char *op
 
   if (snap == NULL)
     return FALSE;
+  if (snap->diff)
+    {
+      /* a later Diff of the same base holds only what changed after this
+       * one: its restore layers this one first */
+      g_autoptr (GPtrArray) later = diff_layers_after (e, snap, error);
+      if (later == NULL)
+        return FALSE;
+      if (later->len > 0)
+        {
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_BUSY,
+                       "Snapshot '%s' is a layer of the later Diff snapshot '%s' (restoring "
+                       "that one needs it); delete that one first",
+                       name, ((BangerStoreSnapshot *)later->pdata[0])->name);
+          return FALSE;
+        }
+    }
   if (!banger_store_snapshot_delete (e->store, name, error))
     return FALSE;
   banger_engine_log (op_id, "snapshot.delete %s", name);
@@ -407,6 +495,7 @@ typedef struct
   char *snap_dir;
   char *state; /* the state file (QEMU: the stream) */
   char *mem;   /* the memory file to load */
+  GPtrArray *mem_layers; /* Firecracker Diff: the memory files over the base's, oldest first */
 } Restore;
 
 static void
@@ -416,6 +505,7 @@ restore_clear (Restore *r)
   g_free (r->snap_dir);
   g_free (r->state);
   g_free (r->mem);
+  g_clear_pointer (&r->mem_layers, g_ptr_array_unref);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Restore, restore_clear)
 
@@ -445,7 +535,30 @@ restore_disks (gpointer data, BangerStoreVm *vm, const char *vm_dir, GCancellabl
       if (!cow_copy (wsrc, wdst, NULL, &bytes, cancellable, error))
         return FALSE;
     }
+  if (r->mem_layers != NULL)
+    {
+      /* a Diff: this restore's own copy of the base memory with the layers
+       * written over it (the VM's dir: removed with the VM; the stored
+       * snapshots are never written) */
+      g_autofree char *copy = g_build_filename (vm_dir, RESTORE_MEM_FILE, NULL);
+      g_ptr_array_add (r->mem_layers, NULL);
+      if (!cow_copy (r->mem, copy, NULL, NULL, cancellable, error)
+          || !banger_engine_memory_layer (copy, (const char *const *)r->mem_layers->pdata,
+                                          cancellable, error))
+        return FALSE;
+      g_free (r->mem);
+      r->mem = g_steal_pointer (&copy);
+    }
   return TRUE;
+}
+
+static void
+restore_files (gpointer data, const char **out_state, const char **out_mem)
+{
+  Restore *r = data;
+
+  *out_state = r->state;
+  *out_mem = r->mem;
 }
 
 static gboolean
@@ -457,6 +570,86 @@ restore_load (gpointer data, BangerVmm *vmm, GCancellable *cancellable, GError *
 
   g_signal_handler_disconnect (vmm, handler);
   return ok;
+}
+
+/* Whether the snapshot's device record (written by the driver next to the
+ * state file) says it was taken in a jail. */
+static gboolean
+fc_snapshot_jailed (const char *state, GError **error)
+{
+  g_autofree char *path = banger_vmm_firecracker_snapshot_devices_path (state);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  JsonNode *root;
+
+  if (!json_parser_load_from_mapped_file (parser, path, error))
+    return FALSE;
+  root = json_parser_get_root (parser);
+  return root != NULL && JSON_NODE_HOLDS_OBJECT (root)
+         && json_object_get_boolean_member_with_default (json_node_get_object (root), "jailed",
+                                                         FALSE);
+}
+
+/* A Firecracker restore: refused without the jailer (each restore runs in
+ * a jail of its own, where the drive paths the snapshot holds name its own
+ * disks), and for a snapshot taken outside a jail (its drive paths name
+ * the snapshotted VM's own disks); a Diff's memory layers. */
+static gboolean
+fc_restore_plan (BangerEngine *e, Restore *r, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (banger_priv_backend_get_executor_state (e->backend) != NULL
+      && banger_engine_get_config (e)->jailer_path == NULL)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                   "Snapshot '%s' is of a Firecracker VM: restoring it needs the jailer (each "
+                   "restore runs in a jail of its own, where the snapshot's drive paths name "
+                   "its own disks), and no jailer is configured ([vmm] jailer=)",
+                   r->snap->name);
+      return FALSE;
+    }
+  if (!fc_snapshot_jailed (r->state, &local))
+    {
+      if (local != NULL)
+        g_set_error (error, BANGER_ERROR, BANGER_ERROR_NOT_FOUND,
+                     "Snapshot '%s' has no readable device record: %s", r->snap->name,
+                     local->message);
+      else
+        g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                     "Snapshot '%s' was taken of a Firecracker VM that ran without the jailer: "
+                     "its drive paths name that VM's own disks, which a restore must never "
+                     "open (take a new snapshot of a VM launched with the jailer)",
+                     r->snap->name);
+      return FALSE;
+    }
+  g_clear_pointer (&r->mem, g_free);
+  if (!r->snap->diff)
+    {
+      r->mem = g_build_filename (r->snap_dir, SNAP_MEM_FILE, NULL);
+      return TRUE;
+    }
+  {
+    g_autoptr (BangerStoreSnapshot) base
+        = banger_store_snapshot_get_by_id (e->store, r->snap->parent_id, error);
+    g_autoptr (GPtrArray) earlier = NULL;
+    g_autofree char *base_dir = NULL;
+
+    if (base == NULL)
+      return FALSE;
+    earlier = diff_layers (e, r->snap, TRUE, error);
+    if (earlier == NULL)
+      return FALSE;
+    base_dir = snapshot_dir (e, base->id);
+    r->mem = g_build_filename (base_dir, SNAP_MEM_FILE, NULL);
+    r->mem_layers = g_ptr_array_new_with_free_func (g_free);
+    for (guint i = 0; i < earlier->len; i++)
+      {
+        g_autofree char *d = snapshot_dir (e, ((BangerStoreSnapshot *)earlier->pdata[i])->id);
+        g_ptr_array_add (r->mem_layers, g_build_filename (d, SNAP_MEM_FILE, NULL));
+      }
+    g_ptr_array_add (r->mem_layers, g_build_filename (r->snap_dir, SNAP_MEM_FILE, NULL));
+  }
+  return TRUE;
 }
 
 static char *
@@ -473,29 +666,18 @@ banger_engine_vm_restore (BangerEngine *e, const char *snap_name, const char *ne
   g_auto (Restore) r = { 0 };
   g_autoptr (BangerStoreVm) want = NULL;
   g_autofree char *name = NULL;
-  BangerEngineRestore hooks = { &r, restore_disks, restore_load };
+  BangerEngineRestore hooks = { &r, restore_disks, restore_load, restore_files };
 
   r.engine = e;
   r.snap = banger_store_snapshot_get_by_name (e->store, snap_name, error);
   if (r.snap == NULL)
     return NULL;
-  if (r.snap->vmm == BANGER_STORE_VMM_FIRECRACKER)
-    {
-      /* Firecracker reopens the drives at the paths in its snapshot (its
-       * load has network and vsock overrides, no drive override): outside
-       * a jail (the engine launches it directly) that is the snapshotted
-       * VM's own disks, which a restore must never share. */
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
-                   "Snapshot '%s' is of a Firecracker VM: a restore would reopen that VM's own "
-                   "disks (Firecracker keeps the drive paths in the snapshot and has no drive "
-                   "override); restores need the jailer, which the engine does not use yet",
-                   snap_name);
-      return NULL;
-    }
   name = new_name ? g_strdup (new_name) : default_restore_name (r.snap->vm_name);
   r.snap_dir = snapshot_dir (e, r.snap->id);
   r.state = g_build_filename (r.snap_dir, SNAP_STATE_FILE, NULL);
   r.mem = g_strdup (r.state); /* QEMU: one stream */
+  if (r.snap->vmm == BANGER_STORE_VMM_FIRECRACKER && !fc_restore_plan (e, &r, error))
+    return NULL;
   want = banger_store_vm_new (name, r.snap->image_id, r.snap->kernel_id, r.snap->vmm);
   /* the machine of the snapshot: a restore must describe the same one */
   want->vcpus = r.snap->vcpus;

@@ -33,7 +33,9 @@ BangerStoreSnapshot *banger_engine_vm_snapshot (BangerEngine *self, const char *
                                                 GError **error);
 /* BangerStoreSnapshot*, by name. */
 GPtrArray *banger_engine_snapshot_list (BangerEngine *self, GError **error);
-/* Record and files.  BUSY while a Diff snapshot follows it. */
+/* Record and files.  BUSY while a Diff snapshot follows it: a Full one
+ * that is a Diff's base, a Diff that a later Diff of the same base layers
+ * over (a restore of the later one needs it). */
 gboolean banger_engine_snapshot_delete (BangerEngine *self, const char *name, const char *op_id,
                                         GError **error);
 
@@ -42,7 +44,12 @@ gboolean banger_engine_snapshot_delete (BangerEngine *self, const char *name, co
  * fresh lease, its own tap (the create's lease and tap steps), the
  * snapshot loaded into a VMM launched for it; the guest takes its new
  * address from its seed disk (doc/guest.md) and the VM is running once it
- * answers SSH there.  Failure: undone, the VM left failed at its step. */
+ * answers SSH there.  Firecracker: in a jail of its own (the jailer is
+ * required: UNSUPPORTED naming it when none is configured, or when the
+ * snapshot was taken without one), the drives staged under the names the
+ * snapshot holds; a Diff snapshot loads its base Full one's memory with
+ * the Diff layers written over it (banger_engine_memory_layer).  Failure:
+ * everything undone, no VM record left. */
 BangerEngineVmInfo *banger_engine_vm_restore (BangerEngine *self, const char *snap_name,
                                               const char *new_name, const char *op_id,
                                               GCancellable *cancellable, GError **error);
@@ -74,5 +81,16 @@ gboolean banger_engine_vm_stats (BangerEngine *self, const char *name, BangerEng
 gboolean banger_engine_vm_set_balloon (BangerEngine *self, const char *name, guint64 balloon_mib,
                                        const char *op_id, GCancellable *cancellable,
                                        GError **error);
+
+/* The memory a restore of a Firecracker Diff snapshot loads
+ * (banger-engine-restore-mem.c): @dest holds a copy of the base Full
+ * snapshot's memory (reflink or sparse copy; the stored files are never
+ * written); the data regions of each of @layers (Diff memory files, oldest
+ * first: Firecracker writes only the pages dirtied since the snapshot
+ * before, in a sparse file of the memory's size) are written over it at
+ * their offsets, found with SEEK_DATA/SEEK_HOLE.  INVALID_ARGUMENT for a
+ * layer of another size. */
+gboolean banger_engine_memory_layer (const char *dest, const char *const *layers,
+                                     GCancellable *cancellable, GError **error);
 
 G_END_DECLS

@@ -137,9 +137,14 @@ step_rootfs (VmCtx *c, GError **error)
     }
   /* dm-snapshot where the privileged backend has device-mapper, else
    * reflink, else a sparse copy (doc/disks.md, "The chooser") */
+  /* (a jailed Firecracker gets its disks hard-linked into the jail: files,
+   * never a device-mapper device) */
   if (!banger_cow_choose (c->dir, c->image->rootfs_path,
-                          banger_engine_dm_usable (c->engine) ? BANGER_COW_CHOOSE_DM_USABLE
-                                                              : BANGER_COW_CHOOSE_NONE,
+                          banger_engine_dm_usable (c->engine)
+                                  && !(c->vm->vmm == BANGER_STORE_VMM_FIRECRACKER
+                                       && c->engine->config->jailer_path != NULL)
+                              ? BANGER_COW_CHOOSE_DM_USABLE
+                              : BANGER_COW_CHOOSE_NONE,
                           &strategy, &detail, error))
     return FALSE;
   banger_engine_log (c->op_id, "rootfs of %s: %s (%s)", c->vm->name,
@@ -430,6 +435,12 @@ make_vmm (VmCtx *c, GError **error)
       /* Diff snapshots need dirty-page tracking from the boot on (and
        * again on a load: it is not in the snapshot) */
       banger_vmm_firecracker_set_track_dirty_pages (BANGER_VMM_FIRECRACKER (vmm), TRUE);
+      if (c->restore != NULL && c->restore->files != NULL)
+        {
+          const char *state = NULL, *mem = NULL;
+          c->restore->files (c->restore->data, &state, &mem);
+          banger_vmm_firecracker_set_restore_files (BANGER_VMM_FIRECRACKER (vmm), state, mem);
+        }
     }
   else
     {
@@ -1286,7 +1297,17 @@ banger_engine_vm_restore_steps (BangerEngine *e, const BangerStoreVm *want,
   vm_ctx_paths (&c);
   if (!run_steps (&c, restore_steps, G_N_ELEMENTS (restore_steps), &failed, error))
     {
-      record_failure (e, c.vm->id, BANGER_STORE_VM_STATE_FAILED, failed, *error);
+      /* undone: a restore that failed leaves no VM behind (a create's
+       * failed record keeps its name and says why; a restore has nothing
+       * of its own worth keeping) */
+      g_autoptr (GError) local = NULL;
+      if (!banger_store_lease_release_for_vm (e->store, c.vm->id, NULL, &local)
+          || !banger_store_tap_release_for_vm (e->store, c.vm->id, &local)
+          || !banger_store_vm_delete (e->store, c.vm->id, &local))
+        {
+          banger_engine_log (op_id, "vm.restore %s: %s", c.vm->name, local->message);
+          record_failure (e, c.vm->id, BANGER_STORE_VM_STATE_FAILED, failed, *error);
+        }
       return NULL;
     }
   if (!banger_store_vm_set_state (e->store, c.vm->id, -1, BANGER_STORE_VM_STATE_RUNNING, NULL, NULL,

@@ -15,8 +15,9 @@
  *   5. its dm snapshot and loop devices (skipped where there is no
  *      device-mapper);
  *   6. its run dir (<runtime>/vm/<id>) and jail (<runtime>/jail/<fc>/<id>),
- *      removed fd-by-fd with unlinkat: symlinks are never followed and a
- *      mount inside is refused, not crossed.
+ *      removed fd-by-fd with unlinkat: symlinks are never followed, a mount
+ *      in the run dir is refused, one in the jail (the VM's bind-mounted
+ *      files, banger-jail-mounts.c) detached first; none is ever crossed.
  * Every step is attempted; the first failure is returned after all ran.
  * BUSY, with nothing done, while a launch of the VM is under way. */
 #include "config.h"
@@ -169,7 +170,7 @@ banger_op_cleanup_vm (BangerPrivState *state, const BangerPeerCred *caller, Json
         }
       else
         note_error (&first, errors, g_steal_pointer (&e));
-      if (banger_priv_remove_tree (state->runtime_dir, jail_rel, &flag, &e))
+      if (banger_priv_remove_jail_tree (state->runtime_dir, jail_rel, &flag, &e))
         {
           if (flag)
             g_ptr_array_add (removed, g_strdup ("jail"));

@@ -28,6 +28,7 @@
 #include "banger-error-private.h"
 #include "banger-firecracker-cmdline.h"
 #include "banger-host-names.h"
+#include "banger-jail-mounts.h"
 #include "banger-names.h"
 #include "banger-netlink.h"
 #include "banger-path.h"
@@ -112,6 +113,18 @@ const BangerParamSpec banger_op_launch_vmm_params[] = {
   { "vcpus", BANGER_PARAM_INT, FALSE, BANGER_VM_VCPUS_MIN, BANGER_VM_VCPUS_MAX, NULL },
   /* start with -incoming defer: a snapshot restore (doc/vmm.md) */
   { "incoming", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
+  /* Firecracker under the jailer only (ignored without one): the VM's files,
+   * bind-mounted into its jail (banger-jail-mounts.c) */
+  { "jail_kernel", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
+  { "jail_initrd", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
+  { "jail_disk_rootfs", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
+  { "jail_disk_rootfs_rw", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
+  { "jail_disk_work", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
+  { "jail_disk_work_rw", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
+  { "jail_disk_seed", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
+  { "jail_disk_seed_rw", BANGER_PARAM_BOOL, FALSE, 0, 0, NULL },
+  { "jail_restore_state", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
+  { "jail_restore_mem", BANGER_PARAM_STRING, FALSE, 2, 4095, banger_priv_validate_abs_path },
   { NULL },
 };
 
@@ -119,6 +132,16 @@ static const char *const qemu_only[] = { "kernel", "initrd", "rootfs", "rootfs_r
                                          "work_disk", "work_disk_read_only", "boot_args", "mac",
                                          "tap", "accel", "mem_mib", "vcpus", "incoming",
                                          NULL };
+
+/* A failed launch takes its jail, and the bind mounts in it, away. */
+static void
+undo_jail (BangerPrivState *state, const char *vm_id)
+{
+  g_autofree char *jail_rel = banger_vm_helper_jail_relative (state->firecracker_path, vm_id);
+  gboolean removed;
+
+  banger_priv_remove_jail_tree (state->runtime_dir, jail_rel, &removed, NULL);
+}
 
 static gboolean
 check_config_binary (const char *what, const char *path, GError **error)
@@ -278,6 +301,7 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   g_autofree char *log_path = NULL;
   g_autofree char *tap = NULL;
   g_autofree char *console = NULL;
+  g_autofree char *jail_root = NULL;
   g_auto (GStrv) argv = NULL;
   guint64 start_time = 0;
   g_autoptr (BangerPrivLaunch) reservation = NULL;
@@ -320,9 +344,21 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
             return FALSE;
           }
       argv = banger_host_launch_firecracker_argv (state, vm_id, scope_rel, &api_sock, error);
+      if (argv != NULL && state->jailer_path != NULL)
+        {
+          g_autofree char *base = banger_vm_jail_base (state->runtime_dir);
+          jail_root = banger_vm_jail_root (base, state->firecracker_path, vm_id);
+        }
     }
   else
     {
+      for (const char *const *k = banger_jail_mount_params; *k; k++)
+        if (json_object_has_member (params, *k))
+          {
+            g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                         "The parameter '%s' is for Firecracker only", *k);
+            return FALSE;
+          }
       if (banger_priv_param_bool (params, "tap", FALSE))
         {
           tap = banger_host_tap_name_for (state->install_id, vm_id, error);
@@ -356,13 +392,16 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   if (state->jailer_path != NULL && g_str_equal (kind, "firecracker"))
     {
       g_autofree char *jail_rel = banger_vm_helper_jail_relative (state->firecracker_path, vm_id);
+      g_autofree char *root_rel = g_build_filename (jail_rel, "root", NULL);
       gboolean removed;
+      gboolean staged;
       int jfd = banger_priv_ensure_dir (state->runtime_dir, "jail", 0755, 0, 0, error);
+      int root_fd;
 
       /* The jailer never cleans up, and a stale jail makes it fail: remove
-       * this VM's old one (fd-based, no symlink followed, no mount crossed). */
-      if (jfd < 0
-          || !banger_priv_remove_tree (state->runtime_dir, jail_rel, &removed, error))
+       * this VM's old one (fd-based, no symlink followed, its mounts
+       * detached, never crossed). */
+      if (jfd < 0 || !banger_priv_remove_jail_tree (state->runtime_dir, jail_rel, &removed, error))
         {
           if (jfd >= 0)
             close (jfd);
@@ -371,6 +410,20 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
           return FALSE;
         }
       close (jfd);
+      /* A fresh jail root of root's, the VM's files bind-mounted into it
+       * (the jailer hands the root to the owner and carries the mounts
+       * into its chroot): works across filesystems, unlike a hard link. */
+      root_fd = banger_priv_ensure_dir (state->runtime_dir, root_rel, 0755, 0, 0, error);
+      staged = root_fd >= 0 && banger_jail_mounts_stage (state, root_fd, params, error);
+      if (root_fd >= 0)
+        close (root_fd);
+      if (!staged)
+        {
+          undo_jail (state, vm_id);
+          close (run_fd);
+          rmdir (cgroup);
+          return FALSE;
+        }
     }
   /* A socket left by a previous run would make the VMM refuse to start. */
   unlinkat (run_fd, BANGER_VM_API_SOCK_NAME, 0);
@@ -383,6 +436,8 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   close (run_fd);
   if (log_fd < 0)
     {
+      if (jail_root != NULL)
+        undo_jail (state, vm_id);
       rmdir (cgroup);
       return FALSE;
     }
@@ -433,6 +488,8 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
       close (log_fd);
       if (spec.pass_fd >= 0)
         close (spec.pass_fd);
+      if (jail_root != NULL)
+        undo_jail (state, vm_id);
       rmdir (cgroup); /* empty: the failed child was killed and reaped */
       return FALSE;
     }
@@ -447,6 +504,8 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
       if (banger_pidfd_wait_exit (pidfd, 2000))
         banger_pidfd_reap_if_exited (pidfd, NULL);
       close (pidfd);
+      if (jail_root != NULL)
+        undo_jail (state, vm_id);
       rmdir (cgroup);
       return FALSE;
     }
@@ -468,5 +527,9 @@ banger_op_launch_vmm (BangerPrivState *state, const BangerPeerCred *caller, Json
   banger_priv_result_string (result, "log", log_path);
   if (console != NULL)
     banger_priv_result_string (result, "console", console);
+  /* jailed: the client stages the VM's files into the jail root once the
+   * jailer has handed it to the owner (doc/host.md) */
+  if (jail_root != NULL)
+    banger_priv_result_string (result, "jail_root", jail_root);
   return TRUE;
 }

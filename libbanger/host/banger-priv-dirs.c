@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -99,9 +100,32 @@ mount_id_of (int dirfd, const char *name)
   return stx.stx_mnt_id;
 }
 
-/* Empty the directory @fd (mount id @mnt), depth-first. */
+/* The entry @name of @fd is a mount point (its mount id is not @mnt).
+ * Without @detach that is refused; with it, whatever is mounted there is
+ * detached (umount2 MNT_DETACH, never following a symlink, as often as
+ * mounts are stacked) until the entry is @mnt's own again. */
 static gboolean
-empty_dir (int fd, guint64 mnt, guint depth, GError **error)
+leave_mount (int fd, const char *name, guint64 mnt, gboolean detach, GError **error)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/self/fd/%d/%s", fd, name);
+
+  for (guint i = 0; detach && i < 8; i++)
+    {
+      if (umount2 (path, MNT_DETACH | UMOUNT_NOFOLLOW) < 0 && errno != EINVAL)
+        return banger_set_error_from_errno (error, errno, "Cannot detach the mount '%s'", name);
+      if (mount_id_of (fd, name) == mnt)
+        return TRUE;
+    }
+  g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+               "'%s' is a mount point; refusing to remove across it", name);
+  return FALSE;
+}
+
+/* Empty the directory @fd (mount id @mnt), depth-first.  Nothing is ever
+ * removed through a mount: a mount point is refused or (@detach) detached
+ * first, so a bind-mounted file's or directory's source is never touched. */
+static gboolean
+empty_dir (int fd, guint64 mnt, gboolean detach, guint depth, GError **error)
 {
   DIR *d;
   struct dirent *de;
@@ -134,23 +158,40 @@ empty_dir (int fd, guint64 mnt, guint depth, GError **error)
           ok = banger_set_error_from_errno (error, errno, "Cannot stat '%s'", de->d_name);
           break;
         }
-      if (S_ISDIR (st.st_mode))
+      if (!S_ISLNK (st.st_mode) && mount_id_of (fd, de->d_name) != mnt)
         {
-          int child;
-          if (mount_id_of (fd, de->d_name) != mnt)
+          if (!leave_mount (fd, de->d_name, mnt, detach, error))
             {
-              g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
-                           "'%s' is a mount point; refusing to remove across it", de->d_name);
               ok = FALSE;
               break;
             }
-          child = openat (fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          /* what was under the mount: the entry of this directory's own */
+          if (fstatat (fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            {
+              if (errno == ENOENT)
+                continue;
+              ok = banger_set_error_from_errno (error, errno, "Cannot stat '%s'", de->d_name);
+              break;
+            }
+        }
+      if (S_ISDIR (st.st_mode))
+        {
+          int child = openat (fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (child < 0)
             {
               ok = banger_set_error_from_errno (error, errno, "Cannot open '%s'", de->d_name);
               break;
             }
-          ok = empty_dir (child, mnt, depth + 1, error);
+          /* (re-checked on the fd: a directory swapped in meanwhile) */
+          if (mount_id_of (child, "") != mnt)
+            {
+              close (child);
+              g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+                           "'%s' is a mount point; refusing to remove across it", de->d_name);
+              ok = FALSE;
+              break;
+            }
+          ok = empty_dir (child, mnt, detach, depth + 1, error);
           close (child);
           if (ok && unlinkat (fd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
             ok = banger_set_error_from_errno (error, errno, "Cannot remove '%s'", de->d_name);
@@ -162,9 +203,9 @@ empty_dir (int fd, guint64 mnt, guint depth, GError **error)
   return ok;
 }
 
-gboolean
-banger_priv_remove_tree (const char *root, const char *rel, gboolean *out_removed,
-                         GError **error)
+static gboolean
+remove_tree (const char *root, const char *rel, gboolean detach, gboolean *out_removed,
+             GError **error)
 {
   g_autofree char *parent_rel = g_path_get_dirname (rel);
   g_autofree char *base = g_path_get_basename (rel);
@@ -221,12 +262,26 @@ banger_priv_remove_tree (const char *root, const char *rel, gboolean *out_remove
   if (mount_id_of (fd, "") != mnt)
     {
       close (fd);
-      close (parent_fd);
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
-                   "'%s' is a mount point; refusing to remove across it", rel);
-      return FALSE;
+      if (!leave_mount (parent_fd, base, mnt, detach, error))
+        {
+          close (parent_fd);
+          return FALSE;
+        }
+      fd = openat (parent_fd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (fd < 0 || mount_id_of (fd, "") != mnt)
+        {
+          int errsv = errno;
+          if (fd >= 0)
+            close (fd);
+          close (parent_fd);
+          if (fd < 0 && errsv == ENOENT)
+            return TRUE;
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+                       "'%s' cannot be reopened on its own mount; leaving it alone", rel);
+          return FALSE;
+        }
     }
-  ok = empty_dir (fd, mnt, 0, error);
+  ok = empty_dir (fd, mnt, detach, 0, error);
   close (fd);
   if (ok && unlinkat (parent_fd, base, AT_REMOVEDIR) < 0 && errno != ENOENT)
     ok = banger_set_error_from_errno (error, errno, "Cannot remove '%s'", rel);
@@ -234,4 +289,17 @@ banger_priv_remove_tree (const char *root, const char *rel, gboolean *out_remove
   if (ok)
     *out_removed = TRUE;
   return ok;
+}
+
+gboolean
+banger_priv_remove_tree (const char *root, const char *rel, gboolean *out_removed, GError **error)
+{
+  return remove_tree (root, rel, FALSE, out_removed, error);
+}
+
+gboolean
+banger_priv_remove_jail_tree (const char *root, const char *rel, gboolean *out_removed,
+                              GError **error)
+{
+  return remove_tree (root, rel, TRUE, out_removed, error);
 }

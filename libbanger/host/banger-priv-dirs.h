@@ -23,4 +23,13 @@ int banger_priv_ensure_dir (const char *root, const char *rel, mode_t mode, uid_
 gboolean banger_priv_remove_tree (const char *root, const char *rel, gboolean *out_removed,
                                   GError **error);
 
+/* The same for a jail (<runtime>/jail/<fc>/<id>), which holds the VM's
+ * files bind-mounted by priv.launch_vmm: every mount point inside is
+ * detached first (umount2 MNT_DETACH, no symlink followed) and only then is
+ * the placeholder beneath it removed; the walk never descends into a mount,
+ * so a bind mount's source (the owner's disk) is never touched.  A mount
+ * that will not go away is refused (PERMISSION_DENIED). */
+gboolean banger_priv_remove_jail_tree (const char *root, const char *rel, gboolean *out_removed,
+                                       GError **error);
+
 G_END_DECLS

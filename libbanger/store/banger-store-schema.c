@@ -170,6 +170,12 @@ const BangerStoreMigration banger_store_migrations[BANGER_STORE_SCHEMA_VERSION] 
     "  egress TEXT NOT NULL DEFAULT 'nat'"
     ") STRICT;",
   },
+  {
+    7,
+    "the run of a VM a snapshot was taken in (a Diff's parent is of the same run)",
+    "ALTER TABLE snapshots ADD COLUMN run TEXT;"
+    "CREATE INDEX snapshots_run ON snapshots (run);",
+  },
 };
 
 static gboolean

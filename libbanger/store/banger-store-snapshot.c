@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
- * Snapshots in the store (the snapshots table, schema step 4). */
+ * Snapshots in the store (the snapshots table, schema step 4; its run
+ * column, step 7). */
 #include "config.h"
 
 #include "banger-names.h"
@@ -10,7 +11,7 @@
 
 #define SNAP_COLUMNS                                                                               \
   "id, name, vm_name, image_id, kernel_id, vmm, vcpus, memory_mib, work_disk_bytes, diff, "        \
-  "parent_id, guest_ip, size_bytes, created_at"
+  "parent_id, guest_ip, size_bytes, created_at, run"
 
 BangerStoreSnapshot *
 banger_store_snapshot_new (const char *name, const BangerStoreVm *vm)
@@ -43,6 +44,7 @@ banger_store_snapshot_free (BangerStoreSnapshot *s)
   g_free (s->kernel_id);
   g_free (s->parent_id);
   g_free (s->guest_ip);
+  g_free (s->run);
   g_free (s);
 }
 
@@ -66,6 +68,7 @@ snap_from_row (BangerStore *store G_GNUC_UNUSED, sqlite3_stmt *stmt, GError **er
   s->guest_ip = store_column_text (stmt, 11);
   s->size_bytes = (guint64)sqlite3_column_int64 (stmt, 12);
   s->created_at = sqlite3_column_int64 (stmt, 13);
+  s->run = store_column_text (stmt, 14);
   if (vmm == NULL || !banger_store_vmm_from_string (vmm, &s->vmm))
     {
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED,
@@ -113,11 +116,12 @@ banger_store_snapshot_add (BangerStore *store, const BangerStoreSnapshot *snap, 
   s->guest_ip = g_strdup (snap->guest_ip);
   s->size_bytes = snap->size_bytes;
   s->created_at = store_now ();
+  s->run = g_strdup (snap->run);
 
   locker = store_lock (store);
   stmt = store_stmt (store,
                      "INSERT INTO snapshots (" SNAP_COLUMNS ") "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                      error);
   if (stmt == NULL)
     return NULL;
@@ -135,6 +139,7 @@ banger_store_snapshot_add (BangerStore *store, const BangerStoreSnapshot *snap, 
   sqlite3_bind_text (stmt, 12, s->guest_ip, -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 13, (gint64)s->size_bytes);
   sqlite3_bind_int64 (stmt, 14, s->created_at);
+  sqlite3_bind_text (stmt, 15, s->run, -1, SQLITE_STATIC);
   if (!store_row_insert (store, stmt, "A snapshot", s->name, "Adding a snapshot", error))
     return NULL;
   return g_steal_pointer (&s);
@@ -157,13 +162,13 @@ banger_store_snapshot_get_by_id (BangerStore *store, const char *id, GError **er
 }
 
 BangerStoreSnapshot *
-banger_store_snapshot_get_latest_full (BangerStore *store, const char *vm_name, GError **error)
+banger_store_snapshot_get_latest_full (BangerStore *store, const char *run, GError **error)
 {
-  g_return_val_if_fail (store != NULL && vm_name != NULL, NULL);
+  g_return_val_if_fail (store != NULL && run != NULL, NULL);
   return store_row_get (store,
-                        "SELECT " SNAP_COLUMNS " FROM snapshots WHERE vm_name = ?1 AND diff = 0 "
+                        "SELECT " SNAP_COLUMNS " FROM snapshots WHERE run = ?1 AND diff = 0 "
                         "ORDER BY created_at DESC, rowid DESC LIMIT 1",
-                        vm_name, snap_from_row, "Reading a snapshot", "Full snapshot", "of the VM",
+                        run, snap_from_row, "Reading a snapshot", "Full snapshot", "of the run",
                         error);
 }
 

@@ -29,6 +29,9 @@ typedef struct
   char *guest_ip;          /* nullable: the guest's address inside the snapshot */
   guint64 size_bytes;      /* bytes allocated by its files */
   gint64 created_at;       /* unix time, microseconds; made by the store */
+  char *run;               /* nullable: the run of the VM (one VMM process, from its
+                            * boot or restore to its stop) the memory was taken in;
+                            * a Diff's parent is a Full of the same run (schema 7) */
 } BangerStoreSnapshot;
 
 BangerStoreSnapshot *banger_store_snapshot_new (const char *name, const BangerStoreVm *vm);
@@ -47,9 +50,11 @@ BangerStoreSnapshot *banger_store_snapshot_get_by_name (BangerStore *store, cons
                                                         GError **error);
 BangerStoreSnapshot *banger_store_snapshot_get_by_id (BangerStore *store, const char *id,
                                                       GError **error);
-/* The newest Full snapshot of the VM named @vm_name (a Diff's parent);
- * NOT_FOUND when it has none. */
-BangerStoreSnapshot *banger_store_snapshot_get_latest_full (BangerStore *store, const char *vm_name,
+/* The newest Full snapshot taken in the run @run of a VM (a Diff's parent:
+ * Firecracker's dirty-page tracking starts afresh with every boot or
+ * restore, so a Full of another run is not the memory a Diff follows);
+ * NOT_FOUND when that run has none. */
+BangerStoreSnapshot *banger_store_snapshot_get_latest_full (BangerStore *store, const char *run,
                                                             GError **error);
 /* All snapshots by name; GPtrArray of BangerStoreSnapshot* (owning). */
 GPtrArray *banger_store_snapshot_list (BangerStore *store, GError **error);

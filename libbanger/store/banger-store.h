@@ -20,7 +20,7 @@ G_BEGIN_DECLS
 
 /* The schema version this code writes and understands (PRAGMA user_version).
  * A file with a higher version is refused (BANGER_ERROR_UNSUPPORTED). */
-#define BANGER_STORE_SCHEMA_VERSION 6
+#define BANGER_STORE_SCHEMA_VERSION 7
 
 /* How long a call waits for another connection's write lock before failing
  * with BANGER_ERROR_BUSY. */

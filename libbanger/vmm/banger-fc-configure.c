@@ -120,7 +120,8 @@ banger_vmm_firecracker_configure (BangerVmm *vmm, GCancellable *cancellable,
   if (!banger_fc_require_state (self, "configure", callback, user_data,
                                 banger_vmm_firecracker_configure, 1, BANGER_VMM_STATE_LAUNCHED))
     return;
-  if (c->mmds != NULL && !banger_fc_check_mmds_size (self, c->mmds, &error))
+  if ((c->mmds != NULL && !banger_fc_check_mmds_size (self, c->mmds, &error))
+      || !banger_fc_stage_launcher_jail (self, &error))
     {
       g_task_report_error (self, callback, user_data, banger_vmm_firecracker_configure, error);
       return;

@@ -201,6 +201,85 @@ banger_fc_jail_stage (int root_fd, const char *src, const char *name, gboolean w
 }
 
 gboolean
+banger_fc_jail_link (int root_fd, const char *src, const char *name, gboolean writable,
+                     GError **error)
+{
+  g_autofree char *qsrc = banger_quote (src);
+  struct stat st;
+  int in, out;
+  gboolean ok;
+
+  if (!valid_name (name))
+    return bad (error, "staged file name", name);
+  /* (O_NONBLOCK: a FIFO planted there must not hang the open) */
+  in = open (src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  if (in < 0)
+    return banger_set_error_from_errno (error, errno, "Cannot open '%s'", qsrc);
+  if (fstat (in, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      close (in);
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                   "'%s' is not a regular file: only files can be staged into a jail", qsrc);
+      return FALSE;
+    }
+  /* already there: bind-mounted by the launcher (priv.launch_vmm), the
+   * same file */
+  {
+    struct stat there;
+    if (fstatat (root_fd, name, &there, AT_SYMLINK_NOFOLLOW) == 0 && there.st_dev == st.st_dev
+        && there.st_ino == st.st_ino)
+      {
+        close (in);
+        return TRUE;
+      }
+  }
+  /* a leftover of an earlier launch is replaced, never followed */
+  if (unlinkat (root_fd, name, 0) < 0 && errno != ENOENT)
+    {
+      close (in);
+      return banger_set_error_from_errno (error, errno, "Cannot replace '%s' in the jail", name);
+    }
+  /* the opened file itself: a path swapped meanwhile changes nothing */
+  {
+    g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", in);
+    if (linkat (AT_FDCWD, proc, root_fd, name, AT_SYMLINK_FOLLOW) == 0)
+      {
+        close (in);
+        return TRUE;
+      }
+  }
+  if (errno != EXDEV && errno != EPERM)
+    {
+      int errsv = errno;
+      close (in);
+      return banger_set_error_from_errno (error, errsv, "Cannot link '%s' into the jail", qsrc);
+    }
+  if (writable)
+    {
+      close (in);
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                   "Cannot hard-link the writable disk '%s' into the jail (another filesystem): "
+                   "a copy would take the guest's writes away from it; keep the runtime "
+                   "directory and the state directory on one filesystem",
+                   qsrc);
+      return FALSE;
+    }
+  out = openat (root_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+  if (out < 0)
+    {
+      int errsv = errno;
+      close (in);
+      return banger_set_error_from_errno (error, errsv, "Cannot create '%s' in the jail", name);
+    }
+  ok = sparse_copy (in, out, src, error);
+  close (in);
+  close (out);
+  if (!ok)
+    unlinkat (root_fd, name, 0);
+  return ok;
+}
+
+gboolean
 banger_fc_jail_collect (int root_fd, const char *name, const char *dest, GError **error)
 {
   int in, out;

@@ -41,6 +41,14 @@ int banger_fc_jail_create (const BangerFcJailerConfig *config, const char *exec_
 gboolean banger_fc_jail_stage (int root_fd, const char *src, const char *name, gboolean writable,
                                const BangerFcJailerConfig *config, GError **error);
 
+/* Into a jail the launcher made (bangerd-root's jailer, doc/vmm.md), as
+ * the jail's owner: @src (a regular file; anything else is UNSUPPORTED) as
+ * @name.  A hard link; where that is impossible, a reflink or sparse copy
+ * for a read-only file, and UNSUPPORTED for a @writable one (a copy would
+ * take the guest's writes away from the VM's own disk). */
+gboolean banger_fc_jail_link (int root_fd, const char *src, const char *name, gboolean writable,
+                              GError **error);
+
 /* Take a file out of the jail (snapshot files): rename, or copy across
  * filesystems.  @dest must not exist. */
 gboolean banger_fc_jail_collect (int root_fd, const char *name, const char *dest,

@@ -336,6 +336,8 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
   request.jailer = self->jailer;
   request.api_payload_limit = self->api_payload_limit;
   request.mmds_size_limit = self->mmds_size_limit;
+  request.restore_state = self->restore_state;
+  request.restore_mem = self->restore_mem;
   if (!launcher->spawn (launcher, &request, &launched, &error))
     {
       g_task_return_error (task, error);
@@ -359,6 +361,11 @@ banger_vmm_firecracker_launch (BangerVmm *vmm, GCancellable *cancellable,
       g_free (self->output_path);
       self->output_path = g_steal_pointer (&launched.log_path);
     }
+  if (launched.jail_root != NULL && self->jailer == NULL)
+    /* bangerd-root's jailer: its jail, our files (staged before the first
+     * request that needs them: the jailer hands the jail over only once
+     * it has built it) */
+    banger_fc_use_launcher_jail (self, launched.jail_root);
   banger_vmm_launched_clear (&launched);
   banger_vmm_set_process (vmm, pid, pidfd);
   if (self->log_fifo_fd >= 0 && self->log_drain == NULL)

@@ -134,6 +134,8 @@ reset_prepared (BangerVmmFirecracker *self)
   if (self->jail_root_fd >= 0)
     close (self->jail_root_fd);
   self->jail_root_fd = -1;
+  self->launcher_jail = FALSE; /* until a launcher says it jailed this run */
+  self->jail_staged = FALSE;
   g_clear_pointer (&self->api_sock_arg, g_free);
   g_clear_pointer (&self->api_sock_host, g_free);
   g_clear_pointer (&self->log_arg, g_free);
@@ -316,5 +318,124 @@ banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error)
   }
   self->client = banger_fc_client_new (self->api_sock_host);
   banger_vmm_set_api_socket (vmm, self->api_sock_host);
+  return TRUE;
+}
+
+/* ------------------------------------------------- a jail the launcher made */
+
+void
+banger_fc_use_launcher_jail (BangerVmmFirecracker *self, const char *jail_root)
+{
+  const BangerVmmConfig *c = banger_vmm_get_config (BANGER_VMM (self));
+
+  self->launcher_jail = TRUE;
+  self->jail_staged = FALSE;
+  g_free (self->jail_root);
+  self->jail_root = g_strdup (jail_root);
+  /* the same chroot-relative names as a jail of the driver's own, so a
+   * snapshot taken in one jail reopens the files of another */
+  g_free (self->kernel_arg);
+  self->kernel_arg = g_strdup ("/" NAME_KERNEL);
+  if (c->initrd_path != NULL)
+    {
+      g_free (self->initrd_arg);
+      self->initrd_arg = g_strdup ("/" NAME_INITRD);
+    }
+  g_ptr_array_set_size (self->drive_args, 0);
+  for (guint i = 0; i < c->drives->len; i++)
+    g_ptr_array_add (self->drive_args,
+                     g_strconcat ("/disk-", ((BangerVmmDrive *)c->drives->pdata[i])->id, NULL));
+  g_free (self->log_arg);
+  self->log_arg = g_strconcat ("/", self->log_fifo ? NAME_LOG_FIFO : NAME_LOG, NULL);
+  g_free (self->metrics_arg);
+  self->metrics_arg = g_strdup ("/" NAME_METRICS);
+  g_free (self->vsock_arg);
+  self->vsock_arg = g_strdup ("/" NAME_VSOCK);
+  g_clear_pointer (&self->vsock_host, g_free); /* it goes with the jail */
+}
+
+/* The logger's or the metrics' sink (made by prepare in the run dir) into
+ * the jail: the same inode, so our reader keeps reading it.  Across
+ * filesystems a fresh file in the jail, read from there. */
+static gboolean
+stage_sink (BangerVmmFirecracker *self, char **host, const char *name, gboolean fifo,
+            gboolean metrics, GError **error)
+{
+  g_autofree char *in_jail = g_build_filename (self->jail_root, name, NULL);
+  int fd;
+
+  if (unlinkat (self->jail_root_fd, name, 0) < 0 && errno != ENOENT)
+    return banger_set_error_from_errno (error, errno, "Cannot replace '%s' in the jail", name);
+  if (linkat (AT_FDCWD, *host, self->jail_root_fd, name, 0) == 0)
+    return TRUE;
+  if ((errno != EXDEV && errno != EPERM) || fifo)
+    return banger_set_error_from_errno (error, errno, "Cannot link '%s' into the jail", *host);
+  fd = openat (self->jail_root_fd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+               0600);
+  if (fd < 0)
+    return banger_set_error_from_errno (error, errno, "Cannot create '%s' in the jail", name);
+  close (fd);
+  g_free (*host);
+  *host = g_steal_pointer (&in_jail);
+  if (metrics)
+    {
+      g_clear_pointer (&self->metrics, banger_fc_metrics_free);
+      self->metrics = banger_fc_metrics_open (*host, error);
+      return self->metrics != NULL;
+    }
+  return TRUE;
+}
+
+gboolean
+banger_fc_stage_file (BangerVmmFirecracker *self, const char *src, const char *name, GError **error)
+{
+  if (self->launcher_jail)
+    return banger_fc_jail_link (self->jail_root_fd, src, name, FALSE, error);
+  return banger_fc_jail_stage (self->jail_root_fd, src, name, FALSE, self->jailer, error);
+}
+
+gboolean
+banger_fc_stage_launcher_jail (BangerVmmFirecracker *self, GError **error)
+{
+  const BangerVmmConfig *c = banger_vmm_get_config (BANGER_VMM (self));
+  struct stat st;
+
+  if (!self->launcher_jail || self->jail_staged)
+    return TRUE;
+  if (self->jail_root_fd < 0)
+    {
+      self->jail_root_fd = open (self->jail_root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (self->jail_root_fd < 0)
+        return banger_set_error_from_errno (error, errno, "Cannot open the jail '%s'",
+                                            self->jail_root);
+    }
+  /* the jailer hands the jail root to the uid Firecracker runs as: ours */
+  if (fstat (self->jail_root_fd, &st) < 0)
+    return banger_set_error_from_errno (error, errno, "Cannot inspect the jail '%s'",
+                                        self->jail_root);
+  if (st.st_uid != geteuid ())
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_PERMISSION_DENIED,
+                   "The jail '%s' belongs to uid %u, not to uid %u which Firecracker runs as",
+                   self->jail_root, (guint)st.st_uid, (guint)geteuid ());
+      return FALSE;
+    }
+  if (!banger_fc_jail_link (self->jail_root_fd, c->kernel_path, NAME_KERNEL, FALSE, error))
+    return FALSE;
+  if (c->initrd_path != NULL
+      && !banger_fc_jail_link (self->jail_root_fd, c->initrd_path, NAME_INITRD, FALSE, error))
+    return FALSE;
+  for (guint i = 0; i < c->drives->len; i++)
+    {
+      BangerVmmDrive *d = c->drives->pdata[i];
+      g_autofree char *name = g_strconcat ("disk-", d->id, NULL);
+      if (!banger_fc_jail_link (self->jail_root_fd, d->path, name, !d->read_only, error))
+        return FALSE;
+    }
+  if (!stage_sink (self, &self->log_host, self->log_fifo ? NAME_LOG_FIFO : NAME_LOG, self->log_fifo,
+                   FALSE, error)
+      || !stage_sink (self, &self->metrics_host, NAME_METRICS, self->metrics_fifo, TRUE, error))
+    return FALSE;
+  self->jail_staged = TRUE;
   return TRUE;
 }

@@ -35,7 +35,7 @@
  * (vsock_override needs one).  Firecracker keeps them inside its state
  * file, in a format that is not an API; we keep our own record next to it. */
 static char *
-devices_record (const BangerVmmConfig *c)
+devices_record (BangerVmmFirecracker *self, const BangerVmmConfig *c)
 {
   g_autoptr (JsonGenerator) gen = json_generator_new ();
   g_autoptr (JsonNode) root = NULL;
@@ -48,6 +48,8 @@ devices_record (const BangerVmmConfig *c)
   json_builder_end_array (b);
   B_BOOL ("vsock", c->vsock_cid != 0);
   B_BOOL ("mmds", c->mmds != NULL);
+  /* jailed: the drive paths inside the state file are chroot-relative */
+  B_BOOL ("jailed", self->jail_root != NULL);
   root = B_END ();
   json_generator_set_root (gen, root);
   return json_generator_to_data (gen, NULL);
@@ -125,6 +127,20 @@ check_against_snapshot (BangerVmmFirecracker *self, const char *snapshot_path, G
                        snapshot_path, id ? id : "?");
           return FALSE;
         }
+    }
+  if (json_object_get_boolean_member_with_default (rec, "jailed", FALSE)
+      != (self->jail_root != NULL))
+    {
+      /* the drive paths in the state file are chroot-relative, or host
+       * paths: only the same kind of process finds the disks they mean */
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_UNSUPPORTED,
+                   self->jail_root != NULL
+                       ? "Snapshot '%s' was taken of a Firecracker running without the jailer: "
+                         "its drive paths name that VM's own disks, not this jail's"
+                       : "Snapshot '%s' was taken in a jail: its drive paths are relative to "
+                         "a jail, and this Firecracker runs without the jailer",
+                   snapshot_path);
+      return FALSE;
     }
   if (c->vsock_cid != 0 && !json_object_get_boolean_member_with_default (rec, "vsock", FALSE))
     {
@@ -242,7 +258,7 @@ banger_vmm_firecracker_snapshot_create (BangerVmm *vmm, const char *snapshot_pat
                        self->timeouts[BANGER_FC_TIMEOUT_SNAPSHOT]);
   }
   seq->after_path = banger_vmm_firecracker_snapshot_devices_path (snapshot_path);
-  seq->after_text = devices_record (banger_vmm_get_config (vmm));
+  seq->after_text = devices_record (self, banger_vmm_get_config (vmm));
   {
     MemWatch *w = g_new0 (MemWatch, 1);
 
@@ -284,12 +300,17 @@ banger_vmm_firecracker_snapshot_load (BangerVmm *vmm, const char *snapshot_path,
       g_task_report_error (self, callback, user_data, tag, error);
       return;
     }
+  /* a jail the launcher made: the drives go in under the names they had in
+   * the snapshotted VM's jail (Firecracker reopens those) */
+  if (!banger_fc_stage_launcher_jail (self, &error))
+    {
+      g_task_report_error (self, callback, user_data, tag, error);
+      return;
+    }
   if (self->jail_root != NULL)
     {
-      if (!banger_fc_jail_stage (self->jail_root_fd, snapshot_path, NAME_RESTORE_STATE, FALSE,
-                                 self->jailer, &error)
-          || !banger_fc_jail_stage (self->jail_root_fd, mem_path, NAME_RESTORE_MEM, FALSE,
-                                    self->jailer, &error))
+      if (!banger_fc_stage_file (self, snapshot_path, NAME_RESTORE_STATE, &error)
+          || !banger_fc_stage_file (self, mem_path, NAME_RESTORE_MEM, &error))
         {
           g_task_report_error (self, callback, user_data, tag, error);
           return;

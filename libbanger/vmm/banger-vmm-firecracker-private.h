@@ -82,6 +82,13 @@ struct _BangerVmmFirecracker
   int jailer_pidfd;
 
   gboolean jail_removed;
+  /* the launcher jailed Firecracker (bangerd-root's jailer): the jail is
+   * its to remove; the driver stages the VM's files into it before the
+   * first request that needs them */
+  gboolean launcher_jail;
+  char *restore_state; /* nullable: a restore's files, named in the launch */
+  char *restore_mem;   /* request so a launcher can mount them into the jail */
+  gboolean jail_staged;
 };
 
 /* One API call of a request sequence. */
@@ -150,6 +157,14 @@ void banger_fc_seq_add_logger_metrics (BangerVmmFirecracker *self, Seq *seq);
 
 /* banger-fc-prepare.c */
 gboolean banger_fc_remove_stale_socket (const char *path, GError **error);
+/* A jail the launcher made (@jail_root, from BangerVmmLaunched): every
+ * argument becomes chroot-relative (after launch) */
+void banger_fc_use_launcher_jail (BangerVmmFirecracker *self, const char *jail_root);
+/* ... and the VM's files staged into it (once; before configure or a load) */
+gboolean banger_fc_stage_launcher_jail (BangerVmmFirecracker *self, GError **error);
+/* a file into the jail, whoever made it (the snapshot files of a load) */
+gboolean banger_fc_stage_file (BangerVmmFirecracker *self, const char *src, const char *name,
+                               GError **error);
 gboolean banger_vmm_firecracker_prepare (BangerVmm *vmm, GError **error);
 
 /* banger-fc-launch.c */

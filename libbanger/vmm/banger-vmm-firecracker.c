@@ -163,6 +163,8 @@ banger_vmm_firecracker_finalize (GObject *object)
   g_free (self->vsock_arg);
   g_free (self->vsock_host);
   g_free (self->kernel_arg);
+  g_free (self->restore_state);
+  g_free (self->restore_mem);
   g_free (self->initrd_arg);
   g_clear_pointer (&self->drive_args, g_ptr_array_unref);
   g_free (self->output_path);
@@ -277,6 +279,16 @@ void
 banger_vmm_firecracker_set_log_fifo (BangerVmmFirecracker *self, gboolean fifo)
 {
   self->log_fifo = fifo;
+}
+
+void
+banger_vmm_firecracker_set_restore_files (BangerVmmFirecracker *self, const char *state,
+                                          const char *mem)
+{
+  g_free (self->restore_state);
+  g_free (self->restore_mem);
+  self->restore_state = g_strdup (state);
+  self->restore_mem = g_strdup (mem);
 }
 
 const char *

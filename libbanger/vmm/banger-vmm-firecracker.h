@@ -43,6 +43,11 @@ void banger_vmm_firecracker_set_metrics_fifo (BangerVmmFirecracker *self, gboole
 /* The logger through a FIFO (before prepare): the driver drains it into
  * <run dir>/fc.log (get_log_path) whenever its main context runs. */
 void banger_vmm_firecracker_set_log_fifo (BangerVmmFirecracker *self, gboolean fifo);
+/* A restore (before launch): the snapshot state and memory files the load
+ * will use, named in the launch request so that bangerd-root bind-mounts
+ * them into the jail it makes (any filesystem, no copy). */
+void banger_vmm_firecracker_set_restore_files (BangerVmmFirecracker *self, const char *state,
+                                               const char *mem);
 /* machine-config track_dirty_pages (and on load): needed for real Diff
  * snapshots (before configure). */
 void banger_vmm_firecracker_set_track_dirty_pages (BangerVmmFirecracker *self, gboolean track);

@@ -43,6 +43,30 @@ banger_vmm_helper_launch_params (const BangerVmmLaunchRequest *r, GError **error
           return NULL;
         }
       json_object_set_string_member (p, "vmm", "firecracker");
+      /* under the helper's jailer these are bind-mounted into the jail
+       * (any filesystem); without one the helper ignores them */
+      json_object_set_string_member (p, "jail_kernel", c->kernel_path);
+      if (r->restore_state != NULL && r->restore_mem != NULL)
+        {
+          json_object_set_string_member (p, "jail_restore_state", r->restore_state);
+          json_object_set_string_member (p, "jail_restore_mem", r->restore_mem);
+        }
+      if (c->initrd_path != NULL)
+        json_object_set_string_member (p, "jail_initrd", c->initrd_path);
+      for (guint i = 0; i < c->drives->len; i++)
+        {
+          const BangerVmmDrive *d = c->drives->pdata[i];
+          g_autofree char *name = g_strconcat ("jail_disk_", d->id, NULL);
+          g_autofree char *rw = g_strconcat (name, "_rw", NULL);
+
+          /* the helper's fixed names; another drive is hard-linked by the
+           * driver as before */
+          if (g_strcmp0 (d->id, "rootfs") != 0 && g_strcmp0 (d->id, "work") != 0
+              && g_strcmp0 (d->id, "seed") != 0)
+            continue;
+          json_object_set_string_member (p, name, d->path);
+          json_object_set_boolean_member (p, rw, !d->read_only);
+        }
       return g_steal_pointer (&p);
     }
   if (g_strcmp0 (r->driver, "qemu") != 0)
@@ -168,6 +192,8 @@ helper_spawn (BangerVmmLauncher *launcher, const BangerVmmLaunchRequest *request
   out->api_socket = result_path (result, "api_sock");
   out->log_path = result_path (result, "log");
   out->console_log = result_path (result, "console");
+  /* Firecracker under the helper's jailer: the jail its files go into */
+  out->jail_root = result_path (result, "jail_root");
   if (out->api_socket == NULL)
     {
       banger_vmm_launched_clear (out);

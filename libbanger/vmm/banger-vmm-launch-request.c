@@ -19,6 +19,7 @@ banger_vmm_launched_clear (BangerVmmLaunched *l)
   g_clear_pointer (&l->api_socket, g_free);
   g_clear_pointer (&l->console_log, g_free);
   g_clear_pointer (&l->log_path, g_free);
+  g_clear_pointer (&l->jail_root, g_free);
 }
 
 static GStrv

@@ -117,6 +117,8 @@ typedef struct
   const BangerFcJailerConfig *jailer; /* nullable: direct */
   guint api_payload_limit;  /* --http-api-max-payload-size; 0: Firecracker's default */
   guint mmds_size_limit;    /* --mmds-size-limit; 0: Firecracker's default */
+  const char *restore_state; /* nullable: a restore's snapshot files (a launcher */
+  const char *restore_mem;   /* that makes the jail mounts them there) */
 } BangerVmmLaunchRequest;
 
 /* What a launcher started.  The pidfd names the process for good (taken at
@@ -130,6 +132,10 @@ typedef struct
   char *api_socket;   /* the API or QMP socket to connect to */
   char *console_log;
   char *log_path;
+  char *jail_root; /* Firecracker jailed by the launcher (bangerd-root's
+                    * jailer): the jail root on the host; the driver stages
+                    * the VM's files there (doc/vmm.md, "A jail the launcher
+                    * made") */
 } BangerVmmLaunched;
 
 void banger_vmm_launched_clear (BangerVmmLaunched *launched);

@@ -519,6 +519,45 @@ START_TEST (test_fc_snapshots)
   }
   ck_assert_uint_eq (count_dirs (snaps_dir), 0);
 
+  /* a Diff follows a Full of the VM's current run only: Firecracker counts
+   * dirty pages from its boot, so a Full from before a stop is no base */
+  {
+    g_autoptr (BangerStoreSnapshot) old_full = NULL, new_full = NULL, new_diff = NULL;
+
+    old_full = banger_engine_vm_snapshot (e, "fc-1", "run1-full", FALSE, NULL, NULL, &error);
+    ck_assert_msg (old_full != NULL, "%s", error ? error->message : "?");
+    ck_assert_ptr_nonnull (old_full->run);
+    ck_assert_msg (banger_engine_vm_kill (e, "fc-1", NULL, NULL, &error), "%s",
+                   error ? error->message : "?");
+    ck_assert_msg (banger_engine_vm_start (e, "fc-1", NULL, NULL, &error), "%s",
+                   error ? error->message : "?");
+    ck_assert (banger_engine_vm_snapshot (e, "fc-1", "run2-d", TRUE, NULL, NULL, &error) == NULL);
+    banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+    ck_assert_msg (strstr (error->message, "take a Full snapshot first") != NULL, "%s",
+                   error->message);
+    g_clear_error (&error);
+    ck_assert_uint_eq (count_dirs (snaps_dir), 1);
+
+    new_full = banger_engine_vm_snapshot (e, "fc-1", "run2-full", FALSE, NULL, NULL, &error);
+    ck_assert_msg (new_full != NULL, "%s", error ? error->message : "?");
+    ck_assert_str_ne (new_full->run, old_full->run);
+    new_diff = banger_engine_vm_snapshot (e, "fc-1", "run2-diff", TRUE, NULL, NULL, &error);
+    ck_assert_msg (new_diff != NULL, "%s", error ? error->message : "?");
+    ck_assert_str_eq (new_diff->parent_id, new_full->id);
+    ck_assert_str_eq (new_diff->run, new_full->run);
+    /* read back from the store (the run column) */
+    {
+      g_autoptr (BangerStoreSnapshot) back
+          = banger_store_snapshot_get_by_name (e->store, "run2-diff", &error);
+      ck_assert_msg (back != NULL, "%s", error ? error->message : "?");
+      ck_assert_str_eq (back->run, new_full->run);
+    }
+    ck_assert (banger_engine_snapshot_delete (e, "run2-diff", NULL, &error));
+    ck_assert (banger_engine_snapshot_delete (e, "run2-full", NULL, &error));
+    ck_assert (banger_engine_snapshot_delete (e, "run1-full", NULL, &error));
+    ck_assert_uint_eq (count_dirs (snaps_dir), 0);
+  }
+
   /* a paused VM can be stopped (killed) and deleted */
   ck_assert_msg (banger_engine_vm_kill (e, "fc-1", NULL, NULL, &error), "%s",
                  error ? error->message : "?");

@@ -5,7 +5,11 @@
  * (anything else is an error), checks that it was started as root inside the
  * cgroup named by --parent-cgroup (so CLONE_INTO_CGROUP really happened),
  * builds <chroot-base>/<exec name>/<id>/root owned by --uid/--gid, copies
- * the exec file in, chroots there, drops to --uid/--gid and execs it as
+ * the exec file in, then, as the real jailer (src/jailer/src/chroot.rs),
+ * enters a mount namespace of its own (every mount a slave of the host's),
+ * bind-mounts the jail root onto itself with MS_BIND|MS_REC -- so whatever
+ * was mounted beneath it (the VM's files, by the helper) comes along --,
+ * chroots there, drops to --uid/--gid and execs it as
  * `/<exec name> --id <id> <args after -->`.  The exec file must be static
  * (fake-vmm-static): nothing else is inside the chroot.  No GLib. */
 #include <errno.h>
@@ -14,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -116,9 +122,15 @@ main (int argc, char **argv)
   out = open (copy, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
   if (in < 0 || out < 0 || fstat (in, &st) < 0 || sendfile (out, in, NULL, st.st_size) != st.st_size)
     die ("copy the exec file (a stale jail?)");
+  /* the permission bits of the source, whatever the umask (as fs::copy) */
+  if (fchmod (out, st.st_mode & 07777) < 0)
+    die ("chmod the exec file");
   close (in);
   close (out);
 
+  if (unshare (CLONE_NEWNS) < 0 || mount (NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0
+      || mount (root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+    die ("mount namespace");
   if (chroot (root) < 0 || chdir ("/") < 0)
     die ("chroot");
   if (setgroups (0, NULL) < 0 || setresgid (gid, gid, gid) < 0 || setresuid (uid, uid, uid) < 0)

@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -270,8 +271,9 @@ helper_dies_with_test (gpointer data)
   prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
-HostTestHelper *
-host_test_helper_start (const char *firecracker_path, guint max_connections_per_uid)
+static HostTestHelper *
+helper_start (const char *firecracker_path, const char *jailer_path, gboolean runtime_tmpfs,
+              guint max_connections_per_uid)
 {
   g_autoptr (BangerInstallConfig) config = banger_install_config_new ();
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
@@ -291,6 +293,16 @@ host_test_helper_start (const char *firecracker_path, guint max_connections_per_
   g_free (config->state_dir);
   config->state_dir = g_strdup (h->state->state_dir);
   config->firecracker_path = g_strdup (firecracker_path);
+  config->jailer_path = g_strdup (jailer_path);
+  if (runtime_tmpfs)
+    {
+      /* another filesystem than the state dir's, as /run is for a real install */
+      ck_assert_msg (mount ("banger-test-run", h->state->runtime_dir, "tmpfs", MS_NOSUID | MS_NODEV,
+                            "mode=0755,size=16m")
+                         == 0,
+                     "tmpfs: %s", g_strerror (errno));
+      h->runtime_tmpfs = TRUE;
+    }
   config->cgroup_root = g_strdup (h->state->cgroup_root);
   config->socket_path = g_strdup (h->socket_path);
   if (max_connections_per_uid > 0)
@@ -316,6 +328,18 @@ host_test_helper_start (const char *firecracker_path, guint max_connections_per_
   return h;
 }
 
+HostTestHelper *
+host_test_helper_start (const char *firecracker_path, guint max_connections_per_uid)
+{
+  return helper_start (firecracker_path, NULL, FALSE, max_connections_per_uid);
+}
+
+HostTestHelper *
+host_test_helper_start_jailed (const char *firecracker_path, const char *jailer_path)
+{
+  return helper_start (firecracker_path, jailer_path, TRUE, 0);
+}
+
 void
 host_test_helper_free (HostTestHelper *h, gboolean *out_killed)
 {
@@ -336,6 +360,8 @@ host_test_helper_free (HostTestHelper *h, gboolean *out_killed)
       g_subprocess_wait (h->process, NULL, NULL);
       g_clear_object (&h->process);
     }
+  if (h->runtime_tmpfs)
+    umount2 (h->state->runtime_dir, MNT_DETACH);
   host_test_state_free (h->state);
   g_free (h->config_path);
   g_free (h->socket_path);

@@ -71,10 +71,17 @@ typedef struct
   char *config_path;
   char *socket_path;
   GSubprocess *process;
+  gboolean runtime_tmpfs;
 } HostTestHelper;
 
 HostTestHelper *host_test_helper_start (const char *firecracker_path,
                                         guint max_connections_per_uid);
+/* The same with @jailer_path in the install config and a tmpfs mounted on
+ * the runtime dir (another filesystem than the state dir, as /run is for a
+ * real install): call in a private mount namespace (the helper inherits
+ * it); host_test_helper_free unmounts it. */
+HostTestHelper *host_test_helper_start_jailed (const char *firecracker_path,
+                                               const char *jailer_path);
 void host_test_helper_free (HostTestHelper *helper, gboolean *out_killed);
 
 /* A raw connection to the helper, made with the effective uid/gid @uid/@gid

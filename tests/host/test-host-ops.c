@@ -531,6 +531,12 @@ START_TEST (test_launch_refuses_client_flags)
     "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"incoming\":\"defer\"}",
     "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"incoming\":1}",
     "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"incoming\":true}",
+    /* the jail's files: Firecracker's only, paths absolute, flags booleans */
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"jail_kernel\":\"/s/vmlinux\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"qemu\",\"jail_disk_rootfs_rw\":true}",
+    "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"jail_disk_rootfs\":\"rel/disk\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"jail_disk_work_rw\":\"yes\"}",
+    "{\"vm_id\":\"a\",\"vmm\":\"firecracker\",\"jail_disk_other\":\"/s/d\"}",
   };
 
   state->firecracker_path = g_strdup ("/bin/false");

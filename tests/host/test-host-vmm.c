@@ -90,6 +90,16 @@ launch (BangerPrivState *state, const char *vm_id, char **out_api)
   pid = (pid_t) json_object_get_int_member (o, "pid");
   if (out_api)
     *out_api = g_strdup (json_object_get_string_member (o, "api_sock"));
+  /* jailed: the jail root, where the client stages the VM's files */
+  if (state->jailer_path != NULL)
+    {
+      g_autofree char *exec = g_path_get_basename (state->firecracker_path);
+      g_autofree char *want
+          = g_build_filename (state->runtime_dir, "jail", exec, vm_id, "root", NULL);
+      ck_assert_str_eq (json_object_get_string_member_with_default (o, "jail_root", ""), want);
+    }
+  else
+    ck_assert (!json_object_has_member (o, "jail_root"));
   /* the fake makes its socket once it runs as the VMM */
   for (int i = 0; i < 300; i++)
     {
@@ -503,7 +513,7 @@ START_TEST (test_cleanup_vm)
 
   pid = launch (state, "web-5", NULL);
   run = g_build_filename (state->runtime_dir, "vm", "web-5", NULL);
-  /* plant a symlink and a subdir in the run dir, and a jail with a mount */
+  /* plant a symlink and a subdir in the run dir, and a jail with mounts */
   {
     g_autofree char *l = g_build_filename (run, "evil", NULL);
     g_autofree char *d = g_build_filename (run, "d/e", NULL);
@@ -514,20 +524,35 @@ START_TEST (test_cleanup_vm)
   ck_assert_int_eq (g_mkdir_with_parents (jail_root, 0755), 0);
   {
     g_autofree char *mnt = g_build_filename (jail_root, "mnt", NULL);
+    g_autofree char *disk = g_build_filename (jail_root, "disk-rootfs", NULL);
     g_autofree char *l = g_build_filename (jail_root, "evil", NULL);
+    g_autofree char *run_mnt = g_build_filename (run, "mnt", NULL);
     ck_assert_int_eq (mkdir (mnt, 0755), 0);
+    ck_assert_int_eq (mkdir (run_mnt, 0755), 0);
+    ck_assert (g_file_set_contents (disk, "", -1, NULL));
     ck_assert_int_eq (symlink (outside_file, l), 0);
+    /* a directory and a file (a VM disk) bind-mounted into the jail, a
+     * directory into the run dir */
     ck_assert_int_eq (mount (outside, mnt, NULL, MS_BIND, NULL), 0);
+    ck_assert_int_eq (mount (outside_file, disk, NULL, MS_BIND, NULL), 0);
+    ck_assert_int_eq (mount (outside, run_mnt, NULL, MS_BIND, NULL), 0);
 
-    /* with a mount inside the jail: refused there, everything else done */
+    /* the run dir's mount is refused there (the jail's are detached, the
+     * jail removed), everything else done */
     r = host_test_call (state, "priv.cleanup_vm", "{\"vm_id\":\"web-5\"}", &error);
     ck_assert_ptr_null (r);
     banger_assert_error (error, BANGER_ERROR_PERMISSION_DENIED);
     g_clear_error (&error);
-    ck_assert (g_file_test (outside_file, G_FILE_TEST_EXISTS));
     ck_assert (wait_gone (state, pid));
-    ck_assert (!g_file_test (run, G_FILE_TEST_EXISTS));
-    ck_assert_int_eq (umount (mnt), 0);
+    ck_assert (g_file_test (run, G_FILE_TEST_EXISTS));
+    ck_assert (!g_file_test (jail_root, G_FILE_TEST_EXISTS));
+    ck_assert_int_eq (umount (run_mnt), 0);
+  }
+  /* the bind mounts' sources are untouched */
+  {
+    g_autofree char *text = NULL;
+    ck_assert (g_file_get_contents (outside_file, &text, NULL, NULL));
+    ck_assert_str_eq (text, "keep me");
   }
 
   /* now it all goes; the symlinked file outside survives */
@@ -536,10 +561,11 @@ START_TEST (test_cleanup_vm)
   {
     JsonArray *removed = json_object_get_array_member (json_node_get_object (r), "removed");
     ck_assert_uint_eq (json_array_get_length (removed), 1);
-    ck_assert_str_eq (json_array_get_string_element (removed, 0), "jail");
+    ck_assert_str_eq (json_array_get_string_element (removed, 0), "run_dir");
   }
   g_clear_pointer (&r, json_node_unref);
   ck_assert (g_file_test (outside_file, G_FILE_TEST_EXISTS));
+  ck_assert (!g_file_test (run, G_FILE_TEST_EXISTS));
   scope = g_build_filename (state->cgroup_root, "banger-web-5.scope", NULL);
   ck_assert (!g_file_test (scope, G_FILE_TEST_EXISTS));
 

@@ -325,6 +325,12 @@ fill_old_store (int version)
                          "                                NULL, 104);");
   if (version >= 3) /* version 3's code wrote updated_at with the row */
     store_test_raw_exec (path, "UPDATE vms SET updated_at = created_at;");
+  if (version >= 5)
+    store_test_raw_exec (path, "INSERT INTO snapshots (id, name, vm_name, image_id, kernel_id, vmm,"
+                               "  vcpus, memory_mib, work_disk_bytes, diff, parent_id, guest_ip,"
+                               "  size_bytes, created_at)"
+                               "  VALUES ('s1', 'old-full', 'old-vm', 'i1', 'k1', 'firecracker', 2,"
+                               "          256, 0, 0, NULL, NULL, 4096, 105);");
 }
 
 START_TEST (test_migrate_from_each_version)
@@ -405,6 +411,38 @@ START_TEST (test_migrate_from_each_version)
       g_clear_error (&error);
       ck_assert_int_eq (store_test_raw_int (path, "SELECT count(*) FROM pragma_foreign_key_check"),
                         0);
+    }
+  if (from >= 5)
+    {
+      /* step 7: a snapshot from before has no run, so no Diff follows it */
+      g_autoptr (BangerStoreSnapshot) old
+          = banger_store_snapshot_get_by_name (store, "old-full", &error);
+      ck_assert_msg (old != NULL, "%s", error ? error->message : "");
+      ck_assert_ptr_null (old->run);
+    }
+  if (from >= 1)
+    {
+      /* step 7: a Full of a run is the parent only for that run */
+      g_autoptr (BangerStoreSnapshot) want = banger_store_snapshot_new ("new-full", NULL);
+      g_autoptr (BangerStoreSnapshot) added = NULL, found = NULL, other = NULL;
+
+      want->vm_name = g_strdup ("old-vm");
+      want->image_id = g_strdup ("i1");
+      want->kernel_id = g_strdup ("k1");
+      want->vmm = BANGER_STORE_VMM_FIRECRACKER;
+      want->vcpus = 2;
+      want->memory_mib = 256;
+      want->run = g_strdup ("v1/boot/4242/99");
+      added = banger_store_snapshot_add (store, want, &error);
+      ck_assert_msg (added != NULL, "%s", error ? error->message : "");
+      found = banger_store_snapshot_get_latest_full (store, "v1/boot/4242/99", &error);
+      ck_assert_msg (found != NULL, "%s", error ? error->message : "");
+      ck_assert_str_eq (found->name, "new-full");
+      ck_assert_str_eq (found->run, "v1/boot/4242/99");
+      other = banger_store_snapshot_get_latest_full (store, "v1/boot/4243/120", &error);
+      ck_assert_ptr_null (other);
+      banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+      g_clear_error (&error);
     }
   {
     g_autoptr (BangerStoreOp) op = banger_store_op_begin (store, NULL, "vm.create", "x", &error);

@@ -23,12 +23,13 @@ START_TEST (test_snapshot_records)
   vm = banger_store_vm_get_by_id (store, vm_id, &error);
   ck_assert (vm != NULL);
 
-  /* no Full snapshot of web yet */
-  ck_assert (banger_store_snapshot_get_latest_full (store, "web", &error) == NULL);
+  /* no Full snapshot of web's run yet */
+  ck_assert (banger_store_snapshot_get_latest_full (store, "run-a", &error) == NULL);
   banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
   want = banger_store_snapshot_new ("s1", vm);
+  want->run = g_strdup ("run-a");
   want->guest_ip = g_strdup ("10.0.0.2");
   want->size_bytes = 4096;
   full = banger_store_snapshot_add (store, want, &error);
@@ -61,8 +62,9 @@ START_TEST (test_snapshot_records)
   g_usleep (2000);
   full2 = banger_store_snapshot_add (store, want, &error);
   ck_assert (full2 != NULL);
-  got = banger_store_snapshot_get_latest_full (store, "web", &error);
+  got = banger_store_snapshot_get_latest_full (store, "run-a", &error);
   ck_assert_str_eq (got->name, "s2");
+  ck_assert_str_eq (got->run, "run-a");
   g_clear_pointer (&got, banger_store_snapshot_free);
   want->diff = TRUE;
   want->parent_id = g_strdup (full2->id);
@@ -77,9 +79,13 @@ START_TEST (test_snapshot_records)
   ck_assert_uint_eq (got->size_bytes, 4096);
   g_clear_pointer (&got, banger_store_snapshot_free);
   /* the latest Full is still s2 (a Diff is not one) */
-  got = banger_store_snapshot_get_latest_full (store, "web", &error);
+  got = banger_store_snapshot_get_latest_full (store, "run-a", &error);
   ck_assert_str_eq (got->name, "s2");
   g_clear_pointer (&got, banger_store_snapshot_free);
+  /* another run of the VM has none */
+  ck_assert (banger_store_snapshot_get_latest_full (store, "run-b", &error) == NULL);
+  banger_assert_error (error, BANGER_ERROR_NOT_FOUND);
+  g_clear_error (&error);
 
   list = banger_store_snapshot_list (store, &error);
   ck_assert_uint_eq (list->len, 3);

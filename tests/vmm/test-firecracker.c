@@ -964,6 +964,122 @@ START_TEST (test_jail_stage_copy)
 }
 END_TEST
 
+START_TEST (test_jail_link)
+{
+  /* into a jail the launcher made: hard links; across filesystems a copy
+   * for read-only files only; never anything but a regular file */
+  g_autoptr (BangerFcJailerConfig) j = jailer_config (FALSE);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *same = g_build_filename (h.tmp, "disk.img", NULL);
+  g_autofree char *fifo = g_build_filename (h.tmp, "a.fifo", NULL);
+  g_autofree char *shm_dir = g_strdup_printf ("/dev/shm/bfcl-%d", getpid ());
+  g_autofree char *other = g_build_filename (shm_dir, "disk.img", NULL);
+  g_autofree char *root = NULL;
+  struct stat s1, s2;
+  int root_fd;
+
+  if (!g_file_test ("/dev/shm", G_FILE_TEST_IS_DIR)
+      && banger_test_skip_part ("no /dev/shm (a second filesystem to link across)"))
+    return;
+  ck_assert (g_file_set_contents (same, "disk", -1, NULL));
+  ck_assert_int_eq (mkfifo (fifo, 0600), 0);
+  g_mkdir (shm_dir, 0700);
+  ck_assert (g_file_set_contents (other, "other", -1, NULL));
+  root_fd = banger_fc_jail_create (j, h.bin, VM_ID, &error);
+  ck_assert_int_ge (root_fd, 0);
+  root = g_build_filename (h.tmp, "jail", "firecracker", VM_ID, "root", NULL);
+
+  /* the same file: one inode, writable or not */
+  ck_assert_msg (banger_fc_jail_link (root_fd, same, "disk-rootfs", TRUE, &error), "%s",
+                 error ? error->message : "");
+  {
+    g_autofree char *in = g_build_filename (root, "disk-rootfs", NULL);
+    ck_assert_int_eq (stat (same, &s1), 0);
+    ck_assert_int_eq (stat (in, &s2), 0);
+    ck_assert (s1.st_ino == s2.st_ino && s1.st_dev == s2.st_dev);
+  }
+  /* again: the old name replaced */
+  ck_assert (banger_fc_jail_link (root_fd, same, "disk-rootfs", TRUE, &error));
+  /* across filesystems: a writable disk is refused, nothing left ... */
+  ck_assert (!banger_fc_jail_link (root_fd, other, "disk-work", TRUE, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  {
+    g_autofree char *in = g_build_filename (root, "disk-work", NULL);
+    ck_assert (!g_file_test (in, G_FILE_TEST_EXISTS));
+  }
+  /* ... a read-only file copied */
+  ck_assert_msg (banger_fc_jail_link (root_fd, other, "disk-seed", FALSE, &error), "%s",
+                 error ? error->message : "");
+  {
+    g_autofree char *in = g_build_filename (root, "disk-seed", NULL);
+    g_autofree char *text = NULL;
+    ck_assert (g_file_get_contents (in, &text, NULL, NULL));
+    ck_assert_str_eq (text, "other");
+    ck_assert_int_eq (stat (other, &s1), 0);
+    ck_assert_int_eq (stat (in, &s2), 0);
+    ck_assert (s1.st_dev != s2.st_dev);
+  }
+  /* not a regular file, not a plain name */
+  ck_assert (!banger_fc_jail_link (root_fd, fifo, "disk-x", FALSE, &error));
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  ck_assert (!banger_fc_jail_link (root_fd, same, "../x", FALSE, &error));
+  banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
+  close (root_fd);
+  unlink (other);
+  rmdir (shm_dir);
+  ck_assert (banger_fc_jail_remove (j, h.bin, VM_ID, NULL));
+}
+END_TEST
+
+START_TEST (test_snapshot_jailed_mismatch)
+{
+  /* a snapshot taken without a jail holds host paths (the snapshotted VM's
+   * own disks): a jailed process refuses to load it, before any request */
+  BangerVmmFirecracker *v = make_vmm (make_config (VM_ID, "run", "bngtest0"));
+  g_autoptr (BangerFcJailerConfig) j = jailer_config (FALSE);
+  g_autofree char *snap = g_build_filename (h.tmp, "vm.snap", NULL);
+  g_autofree char *mem = g_build_filename (h.tmp, "vm.mem", NULL);
+  g_autofree char *record = NULL, *text = NULL;
+  g_autoptr (GMainContext) ctx = g_main_context_new ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) reqs = NULL;
+  Wait w1 = { NULL }, w2 = { NULL };
+  BangerVmmFirecracker *r;
+
+  boot (v);
+  OK (banger_vmm_pause);
+  g_main_context_push_thread_default (ctx);
+  banger_vmm_snapshot_create_async (BANGER_VMM (v), snap, mem, FALSE, NULL, got_result, &w1);
+  ck_assert_msg (banger_vmm_snapshot_create_finish (BANGER_VMM (v), wait_result (&w1, ctx), &error),
+                 "%s", error ? error->message : "");
+  g_main_context_pop_thread_default (ctx);
+  OK (banger_vmm_stop);
+  record = banger_vmm_firecracker_snapshot_devices_path (snap);
+  ck_assert (g_file_get_contents (record, &text, NULL, NULL));
+  ck_assert_msg (strstr (text, "\"jailed\":false") != NULL, "%s", text);
+
+  r = make_vmm (make_config (VM_ID, "run2", "bngtest9"));
+  banger_vmm_firecracker_set_jailer (r, j);
+  ck_assert (banger_vmm_prepare (BANGER_VMM (r), &error));
+  v = r;
+  OK (banger_vmm_launch);
+  g_main_context_push_thread_default (ctx);
+  banger_vmm_snapshot_load_async (BANGER_VMM (r), snap, mem, TRUE, NULL, got_result, &w2);
+  ck_assert (!banger_vmm_snapshot_load_finish (BANGER_VMM (r), wait_result (&w2, ctx), &error));
+  g_main_context_pop_thread_default (ctx);
+  banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
+  ck_assert_int_eq (banger_vmm_get_state (BANGER_VMM (r)), BANGER_VMM_STATE_LAUNCHED);
+  reqs = read_requests ();
+  for (guint i = 0; i < reqs->len; i++)
+    ck_assert_str_ne (json_object_get_string_member (req (reqs, i), "path"), "/snapshot/load");
+  OK (banger_vmm_stop);
+  g_object_unref (w1.res);
+  g_object_unref (w2.res);
+}
+END_TEST
+
 /* --------------------------------------------------------------- helpers */
 
 START_TEST (test_metrics_parse)
@@ -1240,6 +1356,8 @@ firecracker_suite (void)
   tcase_add_test (tc, test_jailer_new_pid_ns);
   tcase_add_test (tc, test_jailer_snapshot);
   tcase_add_test (tc, test_jail_stage_copy);
+  tcase_add_test (tc, test_jail_link);
+  tcase_add_test (tc, test_snapshot_jailed_mismatch);
   tcase_add_test (tc, test_metrics_parse);
   tcase_add_test (tc, test_metrics_fifo);
   tcase_add_test (tc, test_log_fifo);

@@ -26,7 +26,21 @@ rules the real server applies beyond the spec (../shared README table):
     vsock_override's path or the snapshot's); Firecracker never removes it
 
 No guest runs: InstanceStart flips the state, snapshot/create writes JSON
-files, snapshot/load reads them back.
+files, snapshot/load reads them back.  The guest's memory is emulated page
+by page (4 KiB): the boot writes pages 0-7, and each snapshot/create first
+applies the writes the guest made since the last snapshot (or load): four
+pages that depend on a generation counter, plus page 1.  A Full snapshot's
+memory file holds every non-zero page; a Diff one, like the real server
+with dirty-page tracking, only the pages dirtied since the last snapshot
+(or load), in a sparse file of the memory's size (snapshot-support.md,
+"Creating diff snapshots").  The state file records a digest of the whole
+memory; snapshot/load reads the memory file's data regions and refuses
+(a "Load snapshot error", which ends the process) a file whose memory is
+not the snapshot's: a real guest would resume corrupt, the fake says so.
+Drives are opened as the real server does (read-write unless
+is_read_only) on PUT /drives and again on snapshot/load at the paths the
+snapshot holds; the load's log line carries the (dev, ino) of each drive it
+opened ("opened"), so tests can tell whose disks a restore reopened.
 
 The tests steer it through FAKE_FC_* environment variables (the fake jailer
 passes these through):
@@ -48,6 +62,7 @@ passes these through):
                        PID 1 of a namespace (SIGTERM has no effect)
 """
 
+import hashlib
 import json
 import os
 import re
@@ -67,6 +82,43 @@ MAX_PAYLOAD = 51200
 ID_RE = re.compile(r"^[A-Za-z0-9_]+$")
 VM_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
 LOG_LEVELS = {"error", "warning", "warn", "info", "debug", "trace", "off"}
+PAGE = 4096
+
+
+def page_bytes(gen, page):
+    pat = ("fake-fc gen %d page %d " % (gen, page)).encode()
+    return (pat * (PAGE // len(pat) + 1))[:PAGE]
+
+
+def mem_digest(pages):
+    h = hashlib.sha256()
+    for p in sorted(pages):
+        h.update(p.to_bytes(8, "little"))
+        h.update(pages[p])
+    return h.hexdigest()
+
+
+def read_memory(path, size):
+    """The non-zero pages of a memory file, read through its data regions."""
+    pages = {}
+    zero = bytes(PAGE)
+    with open(path, "rb") as f:
+        fd = f.fileno()
+        pos = 0
+        while pos < size:
+            try:
+                data = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError:
+                break
+            hole = os.lseek(fd, data, os.SEEK_HOLE)
+            start = data - data % PAGE
+            os.lseek(fd, start, os.SEEK_SET)
+            for off in range(start, min(hole, size), PAGE):
+                chunk = os.read(fd, PAGE)
+                if chunk and chunk != zero[:len(chunk)]:
+                    pages[off // PAGE] = chunk.ljust(PAGE, b"\0")
+            pos = max(hole, start + PAGE)
+    return pages
 
 
 # --------------------------------------------------------------- spec loading
@@ -238,6 +290,11 @@ class Fake:
         self.mmds = None
         self.mmds_config = None
         self.snapshot_loaded = False
+        self.memory = {}        # page -> bytes: the guest's memory (non-zero pages)
+        self.dirty = set()      # pages written since the last snapshot (or load)
+        self.generation = 0
+        self.open_drives = {}   # drive_id -> fd (as the real server holds them)
+        self.extra = {}         # merged into this request's log line
         self.connections = 0
         self.log_path = os.environ.get("FAKE_FC_LOG")
         self.routes = []
@@ -260,12 +317,34 @@ class Fake:
             raise Fault("%s: cannot open %s: No such file or directory (os error 2)" % (what, p))
         return hp
 
+    def open_drive(self, d, what):
+        """Open a drive's file as the real server does; (dev, ino)."""
+        hp = self.must_exist(d["path_on_host"], what)
+        try:
+            fd = os.open(hp, (os.O_RDONLY if d.get("is_read_only") else os.O_RDWR) | os.O_CLOEXEC)
+        except OSError as e:
+            raise Fault("%s: cannot open %s: %s (os error %d)"
+                        % (what, d["path_on_host"], e.strerror, e.errno))
+        old = self.open_drives.pop(d["drive_id"], None)
+        if old is not None:
+            os.close(old)
+        self.open_drives[d["drive_id"]] = fd
+        st = os.fstat(fd)
+        return [st.st_dev, st.st_ino]
+
+    def guest_writes(self, gen, pages):
+        for p in pages:
+            self.memory[p] = page_bytes(gen, p)
+            self.dirty.add(p)
+
     def record(self, method, path, body, status, fault, conn=0):
         if not self.log_path:
             return
-        line = json.dumps({"method": method, "path": path, "body": body, "status": status,
-                           "fault": fault, "pid": os.getpid(), "id": self.vm_id,
-                           "conn": conn})
+        rec = {"method": method, "path": path, "body": body, "status": status,
+               "fault": fault, "pid": os.getpid(), "id": self.vm_id, "conn": conn}
+        rec.update(self.extra)
+        self.extra = {}
+        line = json.dumps(rec)
         with open(self.log_path, "a") as f:
             f.write(line + "\n")
 
@@ -390,7 +469,7 @@ class Fake:
         if "socket" not in body:
             if "path_on_host" not in body:
                 raise Fault("Drive: path_on_host is required for a virtio-block drive")
-            self.must_exist(body["path_on_host"], "Drive")
+            self.open_drive(body, "Drive")
         if body["is_root_device"]:
             for d in self.cfg["drives"].values():
                 if d["is_root_device"] and d["drive_id"] != body["drive_id"]:
@@ -504,6 +583,7 @@ class Fake:
                 raise Fault("Cannot start microvm without kernel configuration.")
             if self.mmds_config and self.mmds_config.get("version") == "V2" and self.mmds is None:
                 pass  # allowed: the data store starts empty
+            self.guest_writes(0, range(8))  # the boot
             self.state = "Running"
         elif action == "SendCtrlAltDel":
             if "ignore-ctrlaltdel" not in self.modes:
@@ -542,24 +622,38 @@ class Fake:
             if not os.path.isdir(d):
                 raise Fault("Cannot create snapshot file %s: No such file or directory"
                             % body[key])
+        mem = self.cfg.get("machine-config", {}).get("mem_size_mib", 128)
+        npages = mem * 1048576 // PAGE
+        # what the guest wrote since the last snapshot (or load)
+        self.generation += 1
+        g = self.generation
+        self.guest_writes(g, sorted({(g * 11 + i) % npages for i in range(4)} | {1}))
         # the MMDS config is in the snapshot, the data store is not; nor
         # are logger and metrics
         state = {"fake_firecracker_snapshot": 1, "type": stype, "vm_id": self.vm_id,
                  "config": self.op_getExportVmConfig(None, None),
-                 "mmds_config": self.mmds_config}
+                 "mmds_config": self.mmds_config,
+                 "mem_size": mem * 1048576, "mem_digest": mem_digest(self.memory)}
         with open(self.host_path(body["snapshot_path"]), "w") as f:
             json.dump(state, f)
-        mem = self.cfg.get("machine-config", {}).get("mem_size_mib", 128)
         slow = [int(m.split("=", 1)[1]) for m in self.modes if m.startswith("slow-snapshot=")]
         with open(self.host_path(body["mem_file_path"]), "wb") as f:
             f.truncate(mem * 1048576)   # sparse: the memory image
-            if slow:
+            if slow and stype == "Full":
+                # slow-snapshot=MS: the file is written over MS ms in 16
+                # steps (zeros: blocks allocated, the memory's digest the
+                # same), the way a large guest's memory file grows
                 chunk = mem * 1048576 // 16
                 for i in range(16):
                     time.sleep(slow[0] / 16000.0)
                     f.seek(i * chunk)
-                    f.write(b"\x5a" * chunk)
+                    f.write(bytes(chunk))
                     f.flush()
+            for p in sorted(self.memory if stype == "Full" else self.dirty):
+                f.seek(p * PAGE)
+                f.write(self.memory[p])
+        # "the snapshot creation resets the dirtied page bitmap"
+        self.dirty = set()
 
     def op_loadSnapshot(self, body, params):
         if self.started() or self.snapshot_loaded:
@@ -569,12 +663,15 @@ class Fake:
                         "resources.")
         if ("mem_backend" in body) == ("mem_file_path" in body):
             raise Fault("Exactly one of mem_backend or mem_file_path must be specified.")
+        mem_path = None
         if "mem_backend" in body:
             mb = body["mem_backend"]
             if mb["backend_type"] == "File":
                 self.must_exist(mb["backend_path"], "Load snapshot: memory file")
+            mem_path = mb["backend_path"]
         else:
             self.must_exist(body["mem_file_path"], "Load snapshot: memory file")
+            mem_path = body["mem_file_path"]
         sp = self.must_exist(body["snapshot_path"], "Load snapshot: state file")
         try:
             with open(sp) as f:
@@ -590,10 +687,29 @@ class Fake:
                 raise Fault("Load snapshot error: Failed to restore from snapshot: Invalid "
                             "network configuration: no interface %s." % ov["iface_id"])
             nics[ov["iface_id"]]["host_dev_name"] = ov["host_dev_name"]
+        memory = None
+        if mem_path is not None and "mem_digest" in state:
+            hp = self.host_path(mem_path)
+            if os.path.getsize(hp) != state["mem_size"]:
+                raise Fault("Load snapshot error: Failed to restore from snapshot: the memory "
+                            "file is %d bytes, the guest's memory %d"
+                            % (os.path.getsize(hp), state["mem_size"]))
+            memory = read_memory(hp, state["mem_size"])
+            if mem_digest(memory) != state["mem_digest"]:
+                raise Fault("Load snapshot error: Failed to restore from snapshot: the memory "
+                            "file does not hold this snapshot's memory (fake: the guest would "
+                            "resume corrupt; a Diff snapshot's memory must be merged over its "
+                            "base first)")
+        # Firecracker reopens the drives at the paths the snapshot holds
+        opened = {}
         for d in conf.get("drives", []):
             if "path_on_host" in d:
-                self.must_exist(d["path_on_host"], "Load snapshot: drive")
+                opened[d["drive_id"]] = self.open_drive(d, "Load snapshot: drive")
+        self.extra["opened"] = opened
         self.cfg["drives"] = {d["drive_id"]: d for d in conf.get("drives", [])}
+        if memory is not None:
+            self.memory = memory
+        self.dirty = set()
         self.cfg["network-interfaces"] = nics
         for k in ("machine-config", "boot-source"):
             if k in conf:
