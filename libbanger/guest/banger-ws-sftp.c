@@ -36,6 +36,18 @@ banger_ws_sftp_close (BangerWsSftp *s)
   g_free (s);
 }
 
+BangerGuestSsh *
+banger_ws_sftp_get_ssh (BangerWsSftp *s)
+{
+  return s->ssh;
+}
+
+const char *
+banger_ws_sftp_get_root (BangerWsSftp *s)
+{
+  return s->root;
+}
+
 static gboolean
 sftp_fail (BangerWsSftp *s, const char *what, const char *path, GError **error)
 {

@@ -25,6 +25,10 @@ typedef struct _BangerWsSftp BangerWsSftp;
 BangerWsSftp *banger_ws_sftp_open (BangerGuestEndpoint *endpoint, const char *guest_dir,
                                    GCancellable *cancellable, GError **error);
 void banger_ws_sftp_close (BangerWsSftp *sftp);
+/* The SSH session under @sftp (banger-ws-stream.c opens exec channels on
+ * it) and the guest directory it is rooted at. */
+BangerGuestSsh *banger_ws_sftp_get_ssh (BangerWsSftp *sftp);
+const char *banger_ws_sftp_get_root (BangerWsSftp *sftp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerWsSftp, banger_ws_sftp_close)
 
 /* The guest tree (lstat: symlinks recorded, not followed; no hashes).  A
