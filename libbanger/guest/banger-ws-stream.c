@@ -638,6 +638,14 @@ banger_ws_stream_pull (BangerWsSftp *sftp, int host_root_fd, GHashTable *wanted,
           g_clear_error (error);
           g_propagate_error (error, g_steal_pointer (&p.error));
         }
+      else if (error != NULL && g_error_matches (*error, BANGER_ERROR, BANGER_ERROR_PROTOCOL))
+        {
+          /* a cut stream: cpio stopped (a file gone since the listing) */
+          g_autofree char *q = NULL;
+          chan_drain (&c, FALSE, NULL);
+          q = chan_stderr (&c);
+          g_prefix_error (error, "The guest's cpio said %s: ", q);
+        }
       goto out;
     }
   /* the rest of the stream (cpio's padding) and the exit status; a

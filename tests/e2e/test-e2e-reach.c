@@ -355,8 +355,11 @@ check_push_stream (Env *env, const char *ws)
     g_autofree char *empty = g_build_filename (t, "empty", NULL);
     g_autofree char *ln = g_build_filename (t, "ln", NULL);
     g_autofree char *secret = g_build_filename (t, "tc_dir", "inner.txt", NULL);
+    struct timespec old[2] = { { 1500000000, 123456789 }, { 1500000000, 987654321 } };
     ck_assert_int_eq (chmod (run, 0755), 0);
     ck_assert_int_eq (chmod (secret, 0600), 0);
+    /* an mtime in the past, with nanoseconds: the guest gets its seconds */
+    ck_assert_int_eq (utimensat (AT_FDCWD, run, old, 0), 0);
     ck_assert_int_eq (g_mkdir (empty, 0700), 0);
     ck_assert_int_eq (symlink ("run.sh", ln), 0);
   }

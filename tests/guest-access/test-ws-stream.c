@@ -95,11 +95,13 @@ make_cpio (const Item *items, guint n)
       archive_entry_set_mtime (ae, 1600000000 + (time_t)i, 0);
       archive_entry_set_nlink (ae, items[i].nlink ? items[i].nlink : 1);
       archive_entry_set_ino (ae, 100 + i);
+      archive_entry_set_size (ae, items[i].content ? (la_int64_t)strlen (items[i].content) : 0);
       if (items[i].type == AE_IFLNK)
-        archive_entry_set_symlink (ae, items[i].target);
-      if (items[i].type == AE_IFREG)
-        archive_entry_set_size (ae, items[i].content ? (la_int64_t)strlen (items[i].content) : 0);
-      ck_assert_int_eq (archive_write_header (a, ae), ARCHIVE_OK);
+        {
+          archive_entry_set_symlink (ae, items[i].target);
+          archive_entry_set_size (ae, (la_int64_t)strlen (items[i].target));
+        }
+      ck_assert_msg (archive_write_header (a, ae) == ARCHIVE_OK, "%s", archive_error_string (a));
       if (items[i].content != NULL && items[i].content[0])
         ck_assert_int_eq (archive_write_data (a, items[i].content, strlen (items[i].content)),
                           (la_ssize_t)strlen (items[i].content));
