@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # Workspace push (doc/workspace.md) of a generated source-like tree of
-# $FILES files (default 10000: 95% of 1-20 KiB, 5% of 20-200 KiB, in
+# $FILES files (default 10000: 98% of 1-20 KiB, 2% of 20-200 KiB, in
 # ~700 directories up to 9 levels deep; seeded, the same tree every time)
 # into the real test guest under QEMU, against `rsync -a --delete` over
 # ssh to the same guest in the same run.  Each run, for each tool: the
@@ -89,7 +89,7 @@ for i in range(max(8, n // 14)):
 exts = [".c", ".h", ".py", ".go", ".rs", ".js", ".md", ".json"]
 for i in range(n):
     d = r.choice(dirs)[0]
-    if r.random() < 0.95:
+    if r.random() < 0.98:
         size = int(1024 * 20 ** r.random())
     else:
         size = int(20480 * 10 ** r.random())
@@ -153,7 +153,10 @@ for r in $(seq "$runs"); do
   timed rsync_edit rs
   gssh rm -rf /rsync
   rm -rf "$tmp/rs"
-  echo "run $r done (load $(cut -d' ' -f1-3 /proc/loadavg))" >&2
+  echo "run $r (load $(cut -d' ' -f1-3 /proc/loadavg)):" >&2
+  for k in banger_first rsync_first banger_noop rsync_noop banger_edit rsync_edit; do
+    echo "  $k ${t[$k]##* }" >&2
+  done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 

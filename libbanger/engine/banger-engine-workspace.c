@@ -399,13 +399,13 @@ push_reconcile (BangerWsPlan *plan, BangerWsSftp *sftp, BangerGuestEndpoint *ep,
                 const char *guest_dir, gboolean *done, BangerEngineWsReport *r,
                 GCancellable *cancellable)
 {
-  g_autoptr (BangerWsManifest) now = banger_ws_sftp_scan (sftp, NULL, NULL);
+  g_autoptr (BangerWsManifest) now = banger_ws_stream_scan (sftp, NULL, NULL);
 
   if (now == NULL)
     {
       g_autoptr (BangerWsSftp) fresh = banger_ws_sftp_open (ep, guest_dir, cancellable, NULL);
       if (fresh != NULL)
-        now = banger_ws_sftp_scan (fresh, NULL, NULL);
+        now = banger_ws_stream_scan (fresh, NULL, NULL);
     }
   if (now == NULL)
     return;
@@ -486,7 +486,7 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
       return NULL;
     }
   sftp = banger_ws_sftp_open (ep, st.guest_dir, cancellable, error);
-  guest = sftp ? banger_ws_sftp_scan (sftp, &root_missing, error) : NULL;
+  guest = sftp ? banger_ws_stream_scan (sftp, &root_missing, error) : NULL;
   if (guest == NULL)
     {
       close (root_fd);

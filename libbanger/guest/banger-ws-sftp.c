@@ -21,7 +21,6 @@ struct _BangerWsSftp
   BangerGuestSsh *ssh;
   sftp_session sftp;
   char *root;
-  gboolean reverse_symlink; /* OpenSSH's sftp-server behind a non-OpenSSH banner */
 };
 
 void
@@ -107,10 +106,6 @@ banger_ws_sftp_open (BangerGuestEndpoint *endpoint, const char *guest_dir,
                              error);
       return NULL;
     }
-  /* libssh reverses SSH_FXP_SYMLINK's arguments for an OpenSSH server
-   * only; OpenSSH's sftp-server behind dropbear wants them reversed too */
-  s->reverse_symlink = ssh_get_openssh_version (session) == 0
-                       && sftp_extension_supported (s->sftp, "posix-rename@openssh.com", "1");
   return g_steal_pointer (&s);
 }
 
@@ -226,24 +221,20 @@ scan_dir (BangerWsSftp *s, const char *rel, guint depth, BangerWsManifest *m, GE
   return ok;
 }
 
-BangerWsManifest *
-banger_ws_sftp_scan (BangerWsSftp *s, gboolean *out_root_missing, GError **error)
+gboolean
+banger_ws_sftp_check_root (BangerWsSftp *s, gboolean *out_missing, GError **error)
 {
-  g_autoptr (BangerWsManifest) m = banger_ws_manifest_new ();
   sftp_attributes a = sftp_lstat (s->sftp, s->root);
 
-  if (out_root_missing != NULL)
-    *out_root_missing = FALSE;
+  *out_missing = FALSE;
   if (a == NULL)
     {
       if (sftp_get_error (s->sftp) == SSH_FX_NO_SUCH_FILE)
         {
-          if (out_root_missing != NULL)
-            *out_root_missing = TRUE;
-          return g_steal_pointer (&m);
+          *out_missing = TRUE;
+          return TRUE;
         }
-      sftp_fail (s, "Cannot stat", s->root, error);
-      return NULL;
+      return sftp_fail (s, "Cannot stat", s->root, error);
     }
   if (a->type != SSH_FILEXFER_TYPE_DIRECTORY)
     {
@@ -251,9 +242,45 @@ banger_ws_sftp_scan (BangerWsSftp *s, gboolean *out_root_missing, GError **error
       sftp_attributes_free (a);
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
                    "'%s' in the guest is not a directory", q);
-      return NULL;
+      return FALSE;
     }
   sftp_attributes_free (a);
+  return TRUE;
+}
+
+char *
+banger_ws_sftp_readlink (BangerWsSftp *s, const char *rel, GError **error)
+{
+  g_autofree char *lp = guest_path (s, rel);
+  char *target = sftp_readlink (s->sftp, lp);
+  char *copy;
+
+  if (target == NULL)
+    {
+      sftp_fail (s, "Cannot read the symlink", lp, error);
+      return NULL;
+    }
+  copy = g_strdup (target);
+  ssh_string_free_char (target);
+  return copy;
+}
+
+BangerWsManifest *
+banger_ws_sftp_scan (BangerWsSftp *s, gboolean *out_root_missing, GError **error)
+{
+  g_autoptr (BangerWsManifest) m = banger_ws_manifest_new ();
+  gboolean missing = FALSE;
+
+  if (out_root_missing != NULL)
+    *out_root_missing = FALSE;
+  if (!banger_ws_sftp_check_root (s, &missing, error))
+    return NULL;
+  if (missing)
+    {
+      if (out_root_missing != NULL)
+        *out_root_missing = TRUE;
+      return g_steal_pointer (&m);
+    }
   if (!scan_dir (s, "", 0, m, error))
     return NULL;
   return g_steal_pointer (&m);
@@ -288,166 +315,6 @@ banger_ws_sftp_make_root (BangerWsSftp *s, GError **error)
       if (sftp_mkdir (s->sftp, p->str, 0755) < 0)
         return sftp_fail (s, "Cannot create the directory", p->str, error);
     }
-  return TRUE;
-}
-
-static gboolean
-remove_path (BangerWsSftp *s, const char *gp, const char *rel, GError **error)
-{
-  sftp_attributes a = sftp_lstat (s->sftp, gp);
-  gboolean dir;
-
-  if (a == NULL)
-    return sftp_get_error (s->sftp) == SSH_FX_NO_SUCH_FILE ? TRUE
-                                                           : sftp_fail (s, "Cannot stat", gp, error);
-  dir = a->type == SSH_FILEXFER_TYPE_DIRECTORY;
-  sftp_attributes_free (a);
-  if ((dir ? sftp_rmdir (s->sftp, gp) : sftp_unlink (s->sftp, gp)) < 0)
-    {
-      if (dir && sftp_get_error (s->sftp) == SSH_FX_FAILURE)
-        {
-          g_autofree char *q = banger_quote (rel);
-          g_set_error (error, BANGER_ERROR, BANGER_ERROR_CONFLICT,
-                       "The guest directory '%s' is not empty: not removed", q);
-          return FALSE;
-        }
-      return sftp_fail (s, "Cannot remove", gp, error);
-    }
-  return TRUE;
-}
-
-gboolean
-banger_ws_sftp_remove (BangerWsSftp *s, const char *path, GError **error)
-{
-  g_autofree char *gp = guest_path (s, path);
-  return remove_path (s, gp, path, error);
-}
-
-static gboolean
-set_stat (BangerWsSftp *s, const char *gp, guint32 mode, gint64 mtime_ns, GError **error)
-{
-  struct sftp_attributes_struct attr = { 0 };
-
-  attr.flags = SSH_FILEXFER_ATTR_PERMISSIONS | SSH_FILEXFER_ATTR_ACMODTIME;
-  attr.permissions = mode;
-  attr.atime = (uint32_t)(mtime_ns / 1000000000);
-  attr.mtime = (uint32_t)(mtime_ns / 1000000000);
-  if (sftp_setstat (s->sftp, gp, &attr) < 0)
-    return sftp_fail (s, "Cannot set the mode and time of", gp, error);
-  return TRUE;
-}
-
-gboolean
-banger_ws_sftp_make (BangerWsSftp *s, const BangerWsEntry *entry, gboolean absent,
-                     GError **error)
-{
-  g_autofree char *gp = guest_path (s, entry->path);
-  sftp_attributes a = absent ? NULL : sftp_lstat (s->sftp, gp);
-
-  if (a != NULL)
-    {
-      gboolean keep = entry->type == BANGER_WS_DIR && a->type == SSH_FILEXFER_TYPE_DIRECTORY;
-      sftp_attributes_free (a);
-      if (!keep && !remove_path (s, gp, entry->path, error))
-        return FALSE;
-      if (keep)
-        {
-          if (sftp_chmod (s->sftp, gp, entry->mode) < 0)
-            return sftp_fail (s, "Cannot set the mode of", gp, error);
-          return TRUE;
-        }
-    }
-  if (entry->type == BANGER_WS_DIR)
-    {
-      if (sftp_mkdir (s->sftp, gp, entry->mode ? entry->mode : 0755) < 0)
-        return sftp_fail (s, "Cannot create the directory", gp, error);
-      if (sftp_chmod (s->sftp, gp, entry->mode ? entry->mode : 0755) < 0)
-        return sftp_fail (s, "Cannot set the mode of", gp, error);
-      return TRUE;
-    }
-  if (entry->type == BANGER_WS_SYMLINK)
-    {
-      int rc = s->reverse_symlink ? sftp_symlink (s->sftp, gp, entry->target)
-                                  : sftp_symlink (s->sftp, entry->target, gp);
-      if (rc < 0)
-        return sftp_fail (s, "Cannot create the symlink", gp, error);
-      return TRUE;
-    }
-  g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
-                       "banger_ws_sftp_make: files go through put_file");
-  return FALSE;
-}
-
-gboolean
-banger_ws_sftp_put_file (BangerWsSftp *s, int host_root_fd, BangerWsEntry *entry,
-                         gboolean absent, guint64 *inout_bytes, GError **error)
-{
-  g_autofree char *gp = guest_path (s, entry->path);
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree guchar *buf = g_malloc (BANGER_WS_SFTP_CHUNK);
-  sftp_attributes a;
-  sftp_file f;
-  int fd;
-  ssize_t n;
-  guint64 total = 0;
-
-  fd = openat (host_root_fd, entry->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0)
-    {
-      g_autofree char *q = banger_quote (entry->path);
-      g_set_error (error, BANGER_ERROR, errno == ENOENT ? BANGER_ERROR_NOT_FOUND : BANGER_ERROR_FAILED,
-                   "Cannot open the workspace file '%s': %s", q, g_strerror (errno));
-      return FALSE;
-    }
-  /* a directory or symlink in the way goes first */
-  a = absent ? NULL : sftp_lstat (s->sftp, gp);
-  if (a != NULL)
-    {
-      gboolean replace = a->type != SSH_FILEXFER_TYPE_REGULAR;
-      sftp_attributes_free (a);
-      if (replace && !remove_path (s, gp, entry->path, error))
-        {
-          close (fd);
-          return FALSE;
-        }
-    }
-  f = sftp_open (s->sftp, gp, O_WRONLY | O_CREAT | O_TRUNC, entry->mode ? entry->mode : 0644);
-  if (f == NULL)
-    {
-      close (fd);
-      return sftp_fail (s, "Cannot create", gp, error);
-    }
-  while ((n = read (fd, buf, BANGER_WS_SFTP_CHUNK)) > 0)
-    {
-      if (sftp_write (f, buf, (size_t)n) != n)
-        {
-          sftp_close (f);
-          close (fd);
-          return sftp_fail (s, "Cannot write", gp, error);
-        }
-      g_checksum_update (sum, buf, n);
-      total += (guint64)n;
-    }
-  if (n < 0)
-    {
-      g_autofree char *q = banger_quote (entry->path);
-      int errsv = errno;
-      sftp_close (f);
-      close (fd);
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Cannot read '%s': %s", q,
-                   g_strerror (errsv));
-      return FALSE;
-    }
-  close (fd);
-  if (sftp_close (f) < 0)
-    return sftp_fail (s, "Cannot close", gp, error);
-  if (!set_stat (s, gp, entry->mode, entry->mtime_ns, error))
-    return FALSE;
-  g_free (entry->hash);
-  entry->hash = g_strdup (g_checksum_get_string (sum));
-  /* the file may have grown or shrunk since the scan: record what went */
-  entry->size = total;
-  *inout_bytes += total;
   return TRUE;
 }
 

@@ -39,6 +39,9 @@ typedef struct
   const char *what;
   GCancellable *cancellable;
   gboolean eof_sent;
+  /* stdout's consumer (the listing); NULL: discarded */
+  gboolean (*on_stdout) (gpointer user, const char *data, gsize len, GError **error);
+  gpointer user;
 } Chan;
 
 static void
@@ -91,6 +94,8 @@ chan_drain (Chan *c, gboolean stdout_too, GError **error)
           break;
         if (is_err && c->err->len < BANGER_WS_STREAM_STDERR_MAX)
           g_string_append_len (c->err, buf, MIN ((gsize)n, BANGER_WS_STREAM_STDERR_MAX - c->err->len));
+        if (!is_err && c->on_stdout != NULL && !c->on_stdout (c->user, buf, (gsize)n, error))
+          return FALSE;
       }
   return TRUE;
 }
@@ -218,6 +223,186 @@ banger_ws_stream_remove (BangerWsSftp *sftp, GPtrArray *files, GPtrArray *dirs,
         }
     }
   return TRUE;
+}
+
+/* --------------------------------------------------------------- listing */
+
+/* One line of `stat -c '%f %s %Y %n'`: raw mode (hex), size, mtime
+ * (seconds), "./PATH". */
+typedef struct
+{
+  BangerWsManifest *m;
+  GPtrArray *symlinks;
+  GString *line;
+} Listing;
+
+static gboolean
+listing_line (Listing *l, const char *line, GError **error)
+{
+  const char *p = line;
+  char *end;
+  guint64 mode, size;
+  gint64 mtime;
+  BangerWsType t;
+  BangerWsEntry *e;
+
+  errno = 0;
+  mode = g_ascii_strtoull (p, &end, 16);
+  if (end == p || *end != ' ')
+    goto bad;
+  p = end + 1;
+  size = g_ascii_strtoull (p, &end, 10);
+  if (end == p || *end != ' ')
+    goto bad;
+  p = end + 1;
+  mtime = g_ascii_strtoll (p, &end, 10);
+  if (end == p || *end != ' ' || errno != 0)
+    goto bad;
+  p = end + 1;
+  if (g_str_equal (p, "."))
+    return TRUE;
+  if (!g_str_has_prefix (p, "./"))
+    goto bad;
+  p += 2;
+  if (!banger_ws_path_is_valid (p))
+    {
+      g_autofree char *q = banger_quote (p);
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                   "The guest sent the workspace name '%s', which banger refuses", q);
+      return FALSE;
+    }
+  switch (mode & S_IFMT)
+    {
+    case S_IFREG:
+      t = BANGER_WS_FILE;
+      break;
+    case S_IFDIR:
+      t = BANGER_WS_DIR;
+      break;
+    case S_IFLNK:
+      t = BANGER_WS_SYMLINK;
+      break;
+    default:
+      return TRUE; /* sockets, FIFOs, devices: not synced */
+    }
+  if (banger_ws_manifest_size (l->m) >= BANGER_WS_MAX_ENTRIES)
+    {
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
+                   "The guest's workspace holds more than %d entries", BANGER_WS_MAX_ENTRIES);
+      return FALSE;
+    }
+  e = banger_ws_entry_new (p, t);
+  e->mode = t == BANGER_WS_SYMLINK ? 0 : (guint32)(mode & 07777);
+  e->size = t == BANGER_WS_FILE ? size : 0;
+  e->mtime_ns = t == BANGER_WS_DIR ? 0 : mtime * G_GINT64_CONSTANT (1000000000);
+  if (t == BANGER_WS_SYMLINK)
+    g_ptr_array_add (l->symlinks, g_strdup (e->path));
+  banger_ws_manifest_add (l->m, e);
+  return TRUE;
+
+bad:
+  {
+    g_autofree char *q = banger_quote (line);
+    g_set_error (error, BANGER_ERROR, BANGER_ERROR_PROTOCOL,
+                 "The guest's listing has the line '%s', which banger cannot read", q);
+    return FALSE;
+  }
+}
+
+static gboolean
+listing_data (gpointer user, const char *data, gsize len, GError **error)
+{
+  Listing *l = user;
+
+  for (gsize i = 0; i < len; i++)
+    {
+      if (data[i] != '\n')
+        {
+          if (l->line->len > BANGER_WS_MAX_PATH + 128)
+            {
+              g_set_error (error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
+                           "The guest's listing has a line longer than %d bytes",
+                           BANGER_WS_MAX_PATH + 128);
+              return FALSE;
+            }
+          g_string_append_c (l->line, data[i]);
+          continue;
+        }
+      if (!listing_line (l, l->line->str, error))
+        return FALSE;
+      g_string_truncate (l->line, 0);
+    }
+  return TRUE;
+}
+
+BangerWsManifest *
+banger_ws_stream_scan (BangerWsSftp *sftp, gboolean *out_root_missing, GError **error)
+{
+  g_autoptr (BangerWsManifest) m = banger_ws_manifest_new ();
+  g_autoptr (GPtrArray) symlinks = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GString) line = g_string_new (NULL);
+  Listing l = { m, symlinks, line };
+  Chan c = { 0 };
+  gboolean missing = FALSE, ok;
+  int status = -1;
+
+  if (out_root_missing != NULL)
+    *out_root_missing = FALSE;
+  if (!banger_ws_sftp_check_root (sftp, &missing, error))
+    return NULL;
+  if (missing)
+    {
+      if (out_root_missing != NULL)
+        *out_root_missing = TRUE;
+      return g_steal_pointer (&m);
+    }
+  c.on_stdout = listing_data;
+  c.user = &l;
+  ok = chan_open (&c, sftp, "Listing the guest's workspace",
+                  "find . -print0 | xargs -0 -r stat -c '%f %s %Y %n'", NULL, error)
+       && chan_finish (&c, &status, error);
+  if (ok && line->len > 0)
+    {
+      g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_PROTOCOL,
+                           "The guest's listing ends in the middle of a line");
+      ok = FALSE;
+    }
+  if (ok && status != 0)
+    {
+      /* a directory it could not read would look like deletions */
+      g_autofree char *q = chan_stderr (&c);
+      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED,
+                   "Listing the guest's workspace failed (exit status %d): %s", status, q);
+      ok = FALSE;
+    }
+  chan_clear (&c);
+  if (!ok)
+    return NULL;
+  /* symlink targets: one SFTP readlink each */
+  for (guint i = 0; i < symlinks->len; i++)
+    {
+      const char *path = symlinks->pdata[i];
+      BangerWsEntry *e = banger_ws_manifest_lookup_mutable (m, path);
+      g_autofree char *target = NULL;
+
+      if (e == NULL || e->type != BANGER_WS_SYMLINK || e->target != NULL)
+        continue; /* listed twice */
+      target = banger_ws_sftp_readlink (sftp, path, error);
+      if (target == NULL)
+        return NULL;
+      if (!banger_ws_symlink_stays_inside (path, target))
+        {
+          g_autofree char *qp = banger_quote (path);
+          g_autofree char *qt = banger_quote (target);
+          g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
+                       "The guest's workspace symlink '%s' points to '%s', outside the "
+                       "workspace: refused",
+                       qp, qt);
+          return NULL;
+        }
+      e->target = g_steal_pointer (&target);
+    }
+  return g_steal_pointer (&m);
 }
 
 /* ------------------------------------------------------------------ push */

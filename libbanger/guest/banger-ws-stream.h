@@ -37,6 +37,14 @@ G_BEGIN_DECLS
 /* How much of a guest command's stderr an error message keeps. */
 #define BANGER_WS_STREAM_STDERR_MAX 2048
 
+/* The guest tree, like banger_ws_sftp_scan() but in one command:
+ * `find . -print0 | xargs -0 -r stat -c '%f %s %Y %n'` (busybox and GNU
+ * alike), symlink targets then read over SFTP.  A listing that fails
+ * (exit status not 0: a directory it could not read would look like
+ * deletions) is an error. */
+BangerWsManifest *banger_ws_stream_scan (BangerWsSftp *sftp, gboolean *out_root_missing,
+                                         GError **error);
+
 /* Removes @files (not directories; absent ones are fine) and then the
  * empty directories @dirs (in the order given: deepest first) under the
  * guest root.  A directory that is not empty is CONFLICT. */
