@@ -148,7 +148,7 @@ chan_finish (Chan *c, int *out_status, GError **error)
   while (!ssh_channel_is_eof (c->ch) && !ssh_channel_is_closed (c->ch))
     {
       gsize before = c->err->len;
-      int n = ssh_channel_poll_timeout (c->ch, 1000, 1);
+      int n = ssh_channel_poll_timeout (c->ch, 1000, 0);
       if (n == SSH_ERROR)
         return banger_guest_ssh_fail (c->ssh, c->what, error);
       if (!chan_drain (c, TRUE, error))
