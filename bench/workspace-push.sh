@@ -13,7 +13,9 @@
 # root disk: a copy of the test guest's grown to 2 GiB (resize2fs).
 # Results: doc/benchmarks.md.
 #
-#   sudo [FILES=N] bench/workspace-push.sh [-n RUNS] [BUILD_DIR]
+#   sudo [FILES=N] [BANGERD_LOG=FILE] bench/workspace-push.sh [-n RUNS] [BUILD_DIR]
+#
+# BANGERD_LOG keeps the daemon's log, where each push logs its phases.
 #
 # rsync is in the test guest (tests/guest/build-guest.sh adds Debian's).
 set -eu
@@ -44,6 +46,8 @@ cleanup() {
   for c in "$cg"/*/; do [ -d "$c" ] && echo 1 >"$c/cgroup.kill" && sleep 0.2 && rmdir "$c"; done
   rmdir "$cg" 2>/dev/null
   ip netns del "$ns" 2>/dev/null
+  # the daemon's log holds each push's breakdown (scan, listing, transfer)
+  [ -n "${BANGERD_LOG:-}" ] && cp "$tmp/bangerd.log" "$BANGERD_LOG"
   rm -rf --one-file-system "$tmp"
 }
 trap cleanup EXIT

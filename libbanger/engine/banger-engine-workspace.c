@@ -445,7 +445,7 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
   g_autofree gboolean *done = NULL;
   guint skipped = 0;
   gboolean root_missing = FALSE;
-  gint64 t0 = g_get_monotonic_time ();
+  gint64 t0 = g_get_monotonic_time (), t_scan = t0, t_list = t0, t_plan = t0;
   int root_fd;
 
   if (!ws_load (vm_dir, &st, error))
@@ -467,6 +467,7 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
       close (root_fd);
       return NULL;
     }
+  t_scan = g_get_monotonic_time ();
   if (flags & BANGER_ENGINE_WS_IF_DIRTY)
     {
       g_autoptr (BangerWsPlan) probe = banger_ws_plan_make (st.base_host, st.base_guest, host,
@@ -492,6 +493,7 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
       close (root_fd);
       return NULL;
     }
+  t_list = g_get_monotonic_time ();
   /* a guest directory that vanished as a whole (a reset disk, a wrong
    * path) is not taken as "delete everything on the host" */
   if (root_missing && dir == BANGER_WS_DIRECTION_PULL && banger_ws_manifest_size (st.base_guest) > 0
@@ -507,6 +509,7 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
     }
   plan = banger_ws_plan_make (st.base_host, st.base_guest, host, guest, dir,
                               (flags & BANGER_ENGINE_WS_FORCE) != 0);
+  t_plan = g_get_monotonic_time ();
   done = g_new0 (gboolean, plan->steps->len + 1);
   if (dir == BANGER_WS_DIRECTION_PUSH
       && !push_steps (plan, sftp, root_fd, guest, r, done, cancellable, &step_error))
@@ -548,12 +551,15 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
     }
   banger_engine_log (op_id,
                      "workspace %s of %s: %u written, %u deleted, %" G_GUINT64_FORMAT
-                     " bytes, %u conflicts, %u skipped (special files) in %.3f s",
+                     " bytes, %u conflicts, %u skipped (special files) in %.3f s (host scan "
+                     "%.3f s, connect and guest listing %.3f s, plan %.3f s, transfer %.3f s)",
                      mode == BANGER_ENGINE_WS_PUSH   ? "push"
                      : mode == BANGER_ENGINE_WS_PULL ? "pull"
                                                      : "status",
                      vm_id, r->n_copied, r->n_deleted, r->bytes, r->conflicts->len, skipped,
-                     (g_get_monotonic_time () - t0) / 1e6);
+                     (g_get_monotonic_time () - t0) / 1e6, (t_scan - t0) / 1e6,
+                     (t_list - t_scan) / 1e6, (t_plan - t_list) / 1e6,
+                     (g_get_monotonic_time () - t_plan) / 1e6);
   if (step_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&step_error));

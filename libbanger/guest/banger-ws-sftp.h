@@ -2,8 +2,9 @@
  *
  * The guest side of a workspace over SFTP (libssh's client; the guest's
  * SSH server runs its sftp-server: doc/workspace.md, "Transport"): the
- * listing, the root directory, and the pull's file-by-file fallback; the
- * bulk of the data goes as streams (banger-ws-stream.h).  One
+ * root directory, symlink targets, and the pull's file-by-file fallback;
+ * the listing and the bulk of the data go as commands and streams
+ * (banger-ws-stream.h).  One
  * session per sync; blocking, on the caller's thread; cancellable through
  * the session's GCancellable.  Internal API. */
 #pragma once
@@ -32,13 +33,6 @@ void banger_ws_sftp_close (BangerWsSftp *sftp);
 BangerGuestSsh *banger_ws_sftp_get_ssh (BangerWsSftp *sftp);
 const char *banger_ws_sftp_get_root (BangerWsSftp *sftp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerWsSftp, banger_ws_sftp_close)
-
-/* The guest tree (lstat: symlinks recorded, not followed; no hashes).  A
- * missing root is an empty manifest (and *out_root_missing TRUE).  INVALID_ARGUMENT for a symlink
- * leaving the tree or a name banger refuses (the guest is not trusted);
- * LIMIT_EXCEEDED past the bounds. */
-BangerWsManifest *banger_ws_sftp_scan (BangerWsSftp *sftp, gboolean *out_root_missing,
-                                       GError **error);
 
 /* Whether the root is there (*out_missing) and a directory
  * (INVALID_ARGUMENT otherwise). */

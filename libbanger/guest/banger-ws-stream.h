@@ -37,11 +37,15 @@ G_BEGIN_DECLS
 /* How much of a guest command's stderr an error message keeps. */
 #define BANGER_WS_STREAM_STDERR_MAX 2048
 
-/* The guest tree, like banger_ws_sftp_scan() but in one command:
+/* The guest tree (lstat: symlinks recorded, not followed; no hashes) in
+ * one command:
  * `find . -print0 | xargs -0 -r stat -c '%f %s %Y %n'` (busybox and GNU
  * alike), symlink targets then read over SFTP.  A listing that fails
  * (exit status not 0: a directory it could not read would look like
- * deletions) is an error. */
+ * deletions) is an error.  A missing root is an empty manifest (and
+ * *out_root_missing TRUE).  INVALID_ARGUMENT for a symlink leaving the
+ * tree or a name banger refuses (the guest is not trusted);
+ * LIMIT_EXCEEDED past the bounds. */
 BangerWsManifest *banger_ws_stream_scan (BangerWsSftp *sftp, gboolean *out_root_missing,
                                          GError **error);
 
