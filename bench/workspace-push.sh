@@ -60,8 +60,9 @@ cgroup=$cg
 [network]
 subnet=10.79.0.0/24
 EOF
-inns "$bangerd" --config="$tmp/bangerd.conf" --state-dir="$tmp/state" \
-  --runtime-dir="$tmp/run" 2>"$tmp/bangerd.log" &
+# nsenter itself (it execs bangerd), not a subshell: $! is the daemon
+nsenter --net="/run/netns/$ns" "$bangerd" --config="$tmp/bangerd.conf" --state-dir="$tmp/state" \
+  --runtime-dir="$tmp/run" 2>"$tmp/bangerd.log" </dev/null >/dev/null &
 daemon=$!
 for _ in $(seq 100); do [ -S "$tmp/run/bangerd.sock" ] && break; sleep 0.1; done
 b() { inns "$banger" --socket="$tmp/run/bangerd.sock" "$@"; }
