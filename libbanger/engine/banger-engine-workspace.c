@@ -18,6 +18,7 @@
 #include "banger-ws-host.h"
 #include "banger-ws-plan.h"
 #include "banger-ws-sftp.h"
+#include "banger-ws-stream.h"
 
 #define WS_FILE "workspace.json"
 #define GUEST_DIR_MAX 1024
@@ -235,17 +236,87 @@ take_list (GPtrArray *to, GPtrArray *from)
     g_ptr_array_add (to, g_strdup (from->pdata[i]));
 }
 
-/* Runs @plan's steps; stops at the first failure (*out_done: how many
- * succeeded). */
+/* Whether the guest now holds what a push step meant to make (the
+ * stream failed half way: what arrived whole counts as done). */
 static gboolean
-run_steps (BangerWsPlan *plan, BangerWsSftp *sftp, int root_fd, const BangerWsManifest *guest,
-           BangerEngineWsReport *r, guint *out_done, GCancellable *cancellable, GError **error)
+step_arrived (const BangerWsStep *s, const BangerWsEntry *now)
 {
-  gboolean push = plan->direction == BANGER_WS_DIRECTION_PUSH;
+  const BangerWsEntry *e = s->entry;
 
-  *out_done = 0;
-  if (push && plan->steps->len > 0 && !banger_ws_sftp_make_root (sftp, error))
+  if (s->kind == BANGER_WS_STEP_DELETE)
+    return now == NULL;
+  if (now == NULL || now->type != e->type)
     return FALSE;
+  switch (e->type)
+    {
+    case BANGER_WS_DIR:
+      return now->mode == e->mode;
+    case BANGER_WS_SYMLINK:
+      return g_strcmp0 (now->target, e->target) == 0;
+    case BANGER_WS_FILE:
+    default:
+      return now->mode == e->mode && now->size == e->size
+             && now->mtime_ns / 1000000000 == e->mtime_ns / 1000000000;
+    }
+}
+
+/* A push: the deletes (and what stands in the way of a type change) as
+ * two batched commands, then every write as one tar stream
+ * (banger-ws-stream.h). */
+static gboolean
+push_steps (BangerWsPlan *plan, BangerWsSftp *sftp, int root_fd, const BangerWsManifest *guest,
+            BangerEngineWsReport *r, gboolean *done, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GPtrArray) files = g_ptr_array_new ();
+  g_autoptr (GPtrArray) dirs = g_ptr_array_new ();
+  g_autoptr (GPtrArray) in_the_way = g_ptr_array_new ();
+  g_autoptr (GPtrArray) entries = g_ptr_array_new ();
+  guint n_deletes = 0;
+
+  for (guint i = 0; i < plan->steps->len; i++)
+    {
+      BangerWsStep *s = plan->steps->pdata[i];
+      const BangerWsEntry *g = banger_ws_manifest_lookup (guest, s->path);
+
+      if (s->kind == BANGER_WS_STEP_DELETE)
+        {
+          g_ptr_array_add (g != NULL && g->type == BANGER_WS_DIR ? dirs : files, s->path);
+          n_deletes++;
+          continue;
+        }
+      if (g != NULL && g->type != s->entry->type)
+        g_ptr_array_add (g->type == BANGER_WS_DIR ? in_the_way : files, s->path);
+      g_ptr_array_add (entries, s->entry);
+    }
+  /* a directory in the way: its content is among the deletes above */
+  g_ptr_array_extend (dirs, in_the_way, NULL, NULL);
+  if (entries->len > 0 && !banger_ws_sftp_make_root (sftp, error))
+    return FALSE;
+  if (!banger_ws_stream_remove (sftp, files, dirs, cancellable, error))
+    return FALSE;
+  for (guint i = 0; i < plan->steps->len; i++)
+    if (((BangerWsStep *)plan->steps->pdata[i])->kind == BANGER_WS_STEP_DELETE)
+      done[i] = TRUE;
+  r->n_deleted += n_deletes;
+  if (!banger_ws_stream_push (sftp, root_fd, entries, &r->bytes, cancellable, error))
+    return FALSE;
+  for (guint i = 0; i < plan->steps->len; i++)
+    done[i] = TRUE;
+  r->n_copied += entries->len;
+  return TRUE;
+}
+
+/* A pull: deletes, directories and symlinks on the host, step by step;
+ * then the files as one cpio stream from the guest; what the stream did
+ * not bring (too big for cpio, a hard link) over SFTP, file by file. */
+static gboolean
+pull_steps (BangerWsPlan *plan, BangerWsSftp *sftp, int root_fd, BangerEngineWsReport *r,
+            gboolean *done, GCancellable *cancellable, GError **error)
+{
+  g_autoptr (GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) received = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GError) stream_error = NULL;
+
   for (guint i = 0; i < plan->steps->len; i++)
     {
       BangerWsStep *s = plan->steps->pdata[i];
@@ -255,49 +326,100 @@ run_steps (BangerWsPlan *plan, BangerWsSftp *sftp, int root_fd, const BangerWsMa
         return FALSE;
       if (s->kind == BANGER_WS_STEP_DELETE)
         {
-          ok = push ? banger_ws_sftp_remove (sftp, s->path, error)
-                    : banger_ws_host_remove (root_fd, s->path, error);
+          ok = banger_ws_host_remove (root_fd, s->path, error);
           if (ok)
             r->n_deleted++;
         }
       else if (s->entry->type != BANGER_WS_FILE)
         {
-          ok = push ? banger_ws_sftp_make (sftp, s->entry,
-                                           banger_ws_manifest_lookup (guest, s->path) == NULL,
-                                           error)
-                    : banger_ws_host_make (root_fd, s->entry, error);
-          if (ok)
-            r->n_copied++;
-        }
-      else if (push)
-        {
-          ok = banger_ws_sftp_put_file (sftp, root_fd, s->entry,
-                                        banger_ws_manifest_lookup (guest, s->path) == NULL,
-                                        &r->bytes, error);
+          ok = banger_ws_host_make (root_fd, s->entry, error);
           if (ok)
             r->n_copied++;
         }
       else
         {
-          g_autofree char *tmp = NULL;
-          int dir_fd = -1;
-          int fd = banger_ws_host_begin_file (root_fd, s->path, &tmp, &dir_fd, error);
-          ok = fd >= 0;
-          if (ok && !banger_ws_sftp_get_file (sftp, s->entry, fd, &r->bytes, error))
-            {
-              banger_ws_host_abort_file (dir_fd, fd, tmp);
-              ok = FALSE;
-            }
-          else if (ok)
-            ok = banger_ws_host_commit_file (dir_fd, fd, tmp, s->entry, error);
-          if (ok)
-            r->n_copied++;
+          if (s->entry->size < BANGER_WS_STREAM_MAX_CPIO_FILE)
+            g_hash_table_insert (wanted, s->path, s->entry);
+          continue;
         }
       if (!ok)
         return FALSE;
-      *out_done = i + 1;
+      done[i] = TRUE;
+    }
+  if (!banger_ws_stream_pull (sftp, root_fd, wanted, received, &r->bytes, cancellable,
+                              &stream_error))
+    {
+      /* what arrived is done; a refused stream refuses the pull */
+      for (guint i = 0; i < plan->steps->len; i++)
+        if (g_hash_table_contains (received, ((BangerWsStep *)plan->steps->pdata[i])->path))
+          {
+            done[i] = TRUE;
+            r->n_copied++;
+          }
+      g_propagate_error (error, g_steal_pointer (&stream_error));
+      return FALSE;
+    }
+  for (guint i = 0; i < plan->steps->len; i++)
+    {
+      BangerWsStep *s = plan->steps->pdata[i];
+      g_autofree char *tmp = NULL;
+      int dir_fd = -1, fd;
+
+      if (done[i] || s->kind != BANGER_WS_STEP_PUT || s->entry->type != BANGER_WS_FILE)
+        continue;
+      if (g_hash_table_contains (received, s->path))
+        {
+          done[i] = TRUE;
+          r->n_copied++;
+          continue;
+        }
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        return FALSE;
+      fd = banger_ws_host_begin_file (root_fd, s->path, &tmp, &dir_fd, error);
+      if (fd < 0)
+        return FALSE;
+      if (!banger_ws_sftp_get_file (sftp, s->entry, fd, &r->bytes, error))
+        {
+          banger_ws_host_abort_file (dir_fd, fd, tmp);
+          return FALSE;
+        }
+      if (!banger_ws_host_commit_file (dir_fd, fd, tmp, s->entry, error))
+        return FALSE;
+      done[i] = TRUE;
+      r->n_copied++;
     }
   return TRUE;
+}
+
+/* After a push failed half way: which steps took effect, from a fresh
+ * listing of the guest (a new session when the old one is gone).  With
+ * no listing, only what was marked done before counts. */
+static void
+push_reconcile (BangerWsPlan *plan, BangerWsSftp *sftp, BangerGuestEndpoint *ep,
+                const char *guest_dir, gboolean *done, BangerEngineWsReport *r,
+                GCancellable *cancellable)
+{
+  g_autoptr (BangerWsManifest) now = banger_ws_stream_scan (sftp, NULL, NULL);
+
+  if (now == NULL)
+    {
+      g_autoptr (BangerWsSftp) fresh = banger_ws_sftp_open (ep, guest_dir, cancellable, NULL);
+      if (fresh != NULL)
+        now = banger_ws_stream_scan (fresh, NULL, NULL);
+    }
+  if (now == NULL)
+    return;
+  for (guint i = 0; i < plan->steps->len; i++)
+    {
+      BangerWsStep *s = plan->steps->pdata[i];
+      if (done[i] || !step_arrived (s, banger_ws_manifest_lookup (now, s->path)))
+        continue;
+      done[i] = TRUE;
+      if (s->kind == BANGER_WS_STEP_DELETE)
+        r->n_deleted++;
+      else
+        r->n_copied++;
+    }
 }
 
 BangerEngineWsReport *
@@ -320,9 +442,10 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
   BangerWsDirection dir = mode == BANGER_ENGINE_WS_PUSH   ? BANGER_WS_DIRECTION_PUSH
                           : mode == BANGER_ENGINE_WS_PULL ? BANGER_WS_DIRECTION_PULL
                                                           : BANGER_WS_DIRECTION_STATUS;
-  guint skipped = 0, done = 0;
+  g_autofree gboolean *done = NULL;
+  guint skipped = 0;
   gboolean root_missing = FALSE;
-  gint64 t0 = g_get_monotonic_time ();
+  gint64 t0 = g_get_monotonic_time (), t_scan = t0, t_list = t0, t_plan = t0;
   int root_fd;
 
   if (!ws_load (vm_dir, &st, error))
@@ -344,6 +467,7 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
       close (root_fd);
       return NULL;
     }
+  t_scan = g_get_monotonic_time ();
   if (flags & BANGER_ENGINE_WS_IF_DIRTY)
     {
       g_autoptr (BangerWsPlan) probe = banger_ws_plan_make (st.base_host, st.base_guest, host,
@@ -363,12 +487,13 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
       return NULL;
     }
   sftp = banger_ws_sftp_open (ep, st.guest_dir, cancellable, error);
-  guest = sftp ? banger_ws_sftp_scan (sftp, &root_missing, error) : NULL;
+  guest = sftp ? banger_ws_stream_scan (sftp, &root_missing, error) : NULL;
   if (guest == NULL)
     {
       close (root_fd);
       return NULL;
     }
+  t_list = g_get_monotonic_time ();
   /* a guest directory that vanished as a whole (a reset disk, a wrong
    * path) is not taken as "delete everything on the host" */
   if (root_missing && dir == BANGER_WS_DIRECTION_PULL && banger_ws_manifest_size (st.base_guest) > 0
@@ -384,15 +509,35 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
     }
   plan = banger_ws_plan_make (st.base_host, st.base_guest, host, guest, dir,
                               (flags & BANGER_ENGINE_WS_FORCE) != 0);
-  if (dir != BANGER_WS_DIRECTION_STATUS
-      && !run_steps (plan, sftp, root_fd, guest, r, &done, cancellable, &step_error))
+  t_plan = g_get_monotonic_time ();
+  done = g_new0 (gboolean, plan->steps->len + 1);
+  if (dir == BANGER_WS_DIRECTION_PUSH
+      && !push_steps (plan, sftp, root_fd, guest, r, done, cancellable, &step_error))
+    push_reconcile (plan, sftp, ep, st.guest_dir, done, r, cancellable);
+  else if (dir == BANGER_WS_DIRECTION_PULL)
+    pull_steps (plan, sftp, root_fd, r, done, cancellable, &step_error);
+  if (step_error != NULL)
     {
       /* what was not done stays pending: its base is kept */
       GPtrArray *pending
           = dir == BANGER_WS_DIRECTION_PUSH ? plan->host_changes : plan->guest_changes;
-      for (guint i = done; i < plan->steps->len; i++)
-        g_ptr_array_add (pending, g_strdup (((BangerWsStep *)plan->steps->pdata[i])->path));
-      g_ptr_array_set_size (plan->steps, done);
+      g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+      guint n = 0;
+      for (guint i = 0; i < plan->steps->len; i++)
+        {
+          if (done[i])
+            plan->steps->pdata[n++] = plan->steps->pdata[i];
+          else
+            {
+              BangerWsStep *s = plan->steps->pdata[i];
+              g_ptr_array_add (pending, g_strdup (s->path));
+              g_ptr_array_add (kept, s);
+            }
+        }
+      /* the steps not done are freed with the plan's free function */
+      for (guint i = 0; i < kept->len; i++)
+        plan->steps->pdata[n + i] = kept->pdata[i];
+      g_ptr_array_set_size (plan->steps, n);
     }
   close (root_fd);
   take_list (r->conflicts, plan->conflicts);
@@ -406,12 +551,15 @@ banger_engine_workspace_sync_locked (BangerEngine *e, const char *vm_id, const c
     }
   banger_engine_log (op_id,
                      "workspace %s of %s: %u written, %u deleted, %" G_GUINT64_FORMAT
-                     " bytes, %u conflicts, %u skipped (special files) in %.3f s",
+                     " bytes, %u conflicts, %u skipped (special files) in %.3f s (host scan "
+                     "%.3f s, connect and guest listing %.3f s, plan %.3f s, transfer %.3f s)",
                      mode == BANGER_ENGINE_WS_PUSH   ? "push"
                      : mode == BANGER_ENGINE_WS_PULL ? "pull"
                                                      : "status",
                      vm_id, r->n_copied, r->n_deleted, r->bytes, r->conflicts->len, skipped,
-                     (g_get_monotonic_time () - t0) / 1e6);
+                     (g_get_monotonic_time () - t0) / 1e6, (t_scan - t0) / 1e6,
+                     (t_list - t_scan) / 1e6, (t_plan - t_list) / 1e6,
+                     (g_get_monotonic_time () - t_plan) / 1e6);
   if (step_error != NULL)
     {
       g_propagate_error (error, g_steal_pointer (&step_error));

@@ -21,7 +21,6 @@ struct _BangerWsSftp
   BangerGuestSsh *ssh;
   sftp_session sftp;
   char *root;
-  gboolean reverse_symlink; /* OpenSSH's sftp-server behind a non-OpenSSH banner */
 };
 
 void
@@ -34,6 +33,18 @@ banger_ws_sftp_close (BangerWsSftp *s)
   g_clear_pointer (&s->ssh, banger_guest_ssh_close);
   g_free (s->root);
   g_free (s);
+}
+
+BangerGuestSsh *
+banger_ws_sftp_get_ssh (BangerWsSftp *s)
+{
+  return s->ssh;
+}
+
+const char *
+banger_ws_sftp_get_root (BangerWsSftp *s)
+{
+  return s->root;
 }
 
 static gboolean
@@ -95,143 +106,23 @@ banger_ws_sftp_open (BangerGuestEndpoint *endpoint, const char *guest_dir,
                              error);
       return NULL;
     }
-  /* libssh reverses SSH_FXP_SYMLINK's arguments for an OpenSSH server
-   * only; OpenSSH's sftp-server behind dropbear wants them reversed too */
-  s->reverse_symlink = ssh_get_openssh_version (session) == 0
-                       && sftp_extension_supported (s->sftp, "posix-rename@openssh.com", "1");
   return g_steal_pointer (&s);
 }
 
-static BangerWsType
-type_of (sftp_attributes a)
+gboolean
+banger_ws_sftp_check_root (BangerWsSftp *s, gboolean *out_missing, GError **error)
 {
-  switch (a->type)
-    {
-    case SSH_FILEXFER_TYPE_REGULAR:
-      return BANGER_WS_FILE;
-    case SSH_FILEXFER_TYPE_DIRECTORY:
-      return BANGER_WS_DIR;
-    case SSH_FILEXFER_TYPE_SYMLINK:
-      return BANGER_WS_SYMLINK;
-    default:
-      return 0;
-    }
-}
-
-static gboolean
-scan_dir (BangerWsSftp *s, const char *rel, guint depth, BangerWsManifest *m, GError **error)
-{
-  g_autofree char *gp = guest_path (s, rel);
-  sftp_dir dir = sftp_opendir (s->sftp, gp);
-  sftp_attributes a;
-  gboolean ok = TRUE;
-  g_autoptr (GPtrArray) subdirs = g_ptr_array_new_with_free_func (g_free);
-
-  if (dir == NULL)
-    return sftp_fail (s, "Cannot list", gp, error);
-  while (ok && (a = sftp_readdir (s->sftp, dir)) != NULL)
-    {
-      g_autofree char *path = NULL;
-      BangerWsType t;
-      BangerWsEntry *e;
-
-      if (g_str_equal (a->name, ".") || g_str_equal (a->name, ".."))
-        {
-          sftp_attributes_free (a);
-          continue;
-        }
-      path = rel[0] ? g_strconcat (rel, "/", a->name, NULL) : g_strdup (a->name);
-      if (strchr (a->name, '/') != NULL || !banger_ws_path_is_valid (path))
-        {
-          g_autofree char *q = banger_quote (path);
-          g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
-                       "The guest sent the workspace name '%s', which banger refuses", q);
-          sftp_attributes_free (a);
-          ok = FALSE;
-          break;
-        }
-      if (banger_ws_manifest_size (m) >= BANGER_WS_MAX_ENTRIES)
-        {
-          g_set_error (error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
-                       "The guest's workspace holds more than %d entries", BANGER_WS_MAX_ENTRIES);
-          sftp_attributes_free (a);
-          ok = FALSE;
-          break;
-        }
-      t = type_of (a);
-      if (t == 0)
-        {
-          sftp_attributes_free (a);
-          continue; /* sockets, FIFOs, devices: not synced */
-        }
-      e = banger_ws_entry_new (path, t);
-      e->mode = t == BANGER_WS_SYMLINK ? 0 : (a->permissions & 07777);
-      e->size = t == BANGER_WS_FILE ? a->size : 0;
-      e->mtime_ns = t == BANGER_WS_DIR ? 0 : (gint64)a->mtime * G_GINT64_CONSTANT (1000000000);
-      sftp_attributes_free (a);
-      if (t == BANGER_WS_SYMLINK)
-        {
-          g_autofree char *lp = guest_path (s, path);
-          char *target = sftp_readlink (s->sftp, lp);
-          if (target == NULL)
-            {
-              banger_ws_entry_free (e);
-              ok = sftp_fail (s, "Cannot read the symlink", lp, error);
-              break;
-            }
-          e->target = g_strdup (target);
-          ssh_string_free_char (target);
-          if (!banger_ws_symlink_stays_inside (path, e->target))
-            {
-              g_autofree char *qp = banger_quote (path);
-              g_autofree char *qt = banger_quote (e->target);
-              g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
-                           "The guest's workspace symlink '%s' points to '%s', outside the "
-                           "workspace: refused",
-                           qp, qt);
-              banger_ws_entry_free (e);
-              ok = FALSE;
-              break;
-            }
-        }
-      if (t == BANGER_WS_DIR)
-        g_ptr_array_add (subdirs, g_strdup (path));
-      banger_ws_manifest_add (m, e);
-    }
-  if (ok && !sftp_dir_eof (dir))
-    ok = sftp_fail (s, "Cannot list", gp, error);
-  sftp_closedir (dir);
-  for (guint i = 0; ok && i < subdirs->len; i++)
-    {
-      if (depth + 1 >= BANGER_WS_MAX_DEPTH)
-        {
-          g_set_error (error, BANGER_ERROR, BANGER_ERROR_LIMIT_EXCEEDED,
-                       "The guest's workspace is deeper than %d directories", BANGER_WS_MAX_DEPTH);
-          return FALSE;
-        }
-      ok = scan_dir (s, subdirs->pdata[i], depth + 1, m, error);
-    }
-  return ok;
-}
-
-BangerWsManifest *
-banger_ws_sftp_scan (BangerWsSftp *s, gboolean *out_root_missing, GError **error)
-{
-  g_autoptr (BangerWsManifest) m = banger_ws_manifest_new ();
   sftp_attributes a = sftp_lstat (s->sftp, s->root);
 
-  if (out_root_missing != NULL)
-    *out_root_missing = FALSE;
+  *out_missing = FALSE;
   if (a == NULL)
     {
       if (sftp_get_error (s->sftp) == SSH_FX_NO_SUCH_FILE)
         {
-          if (out_root_missing != NULL)
-            *out_root_missing = TRUE;
-          return g_steal_pointer (&m);
+          *out_missing = TRUE;
+          return TRUE;
         }
-      sftp_fail (s, "Cannot stat", s->root, error);
-      return NULL;
+      return sftp_fail (s, "Cannot stat", s->root, error);
     }
   if (a->type != SSH_FILEXFER_TYPE_DIRECTORY)
     {
@@ -239,12 +130,27 @@ banger_ws_sftp_scan (BangerWsSftp *s, gboolean *out_root_missing, GError **error
       sftp_attributes_free (a);
       g_set_error (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
                    "'%s' in the guest is not a directory", q);
-      return NULL;
+      return FALSE;
     }
   sftp_attributes_free (a);
-  if (!scan_dir (s, "", 0, m, error))
-    return NULL;
-  return g_steal_pointer (&m);
+  return TRUE;
+}
+
+char *
+banger_ws_sftp_readlink (BangerWsSftp *s, const char *rel, GError **error)
+{
+  g_autofree char *lp = guest_path (s, rel);
+  char *target = sftp_readlink (s->sftp, lp);
+  char *copy;
+
+  if (target == NULL)
+    {
+      sftp_fail (s, "Cannot read the symlink", lp, error);
+      return NULL;
+    }
+  copy = g_strdup (target);
+  ssh_string_free_char (target);
+  return copy;
 }
 
 gboolean
@@ -276,166 +182,6 @@ banger_ws_sftp_make_root (BangerWsSftp *s, GError **error)
       if (sftp_mkdir (s->sftp, p->str, 0755) < 0)
         return sftp_fail (s, "Cannot create the directory", p->str, error);
     }
-  return TRUE;
-}
-
-static gboolean
-remove_path (BangerWsSftp *s, const char *gp, const char *rel, GError **error)
-{
-  sftp_attributes a = sftp_lstat (s->sftp, gp);
-  gboolean dir;
-
-  if (a == NULL)
-    return sftp_get_error (s->sftp) == SSH_FX_NO_SUCH_FILE ? TRUE
-                                                           : sftp_fail (s, "Cannot stat", gp, error);
-  dir = a->type == SSH_FILEXFER_TYPE_DIRECTORY;
-  sftp_attributes_free (a);
-  if ((dir ? sftp_rmdir (s->sftp, gp) : sftp_unlink (s->sftp, gp)) < 0)
-    {
-      if (dir && sftp_get_error (s->sftp) == SSH_FX_FAILURE)
-        {
-          g_autofree char *q = banger_quote (rel);
-          g_set_error (error, BANGER_ERROR, BANGER_ERROR_CONFLICT,
-                       "The guest directory '%s' is not empty: not removed", q);
-          return FALSE;
-        }
-      return sftp_fail (s, "Cannot remove", gp, error);
-    }
-  return TRUE;
-}
-
-gboolean
-banger_ws_sftp_remove (BangerWsSftp *s, const char *path, GError **error)
-{
-  g_autofree char *gp = guest_path (s, path);
-  return remove_path (s, gp, path, error);
-}
-
-static gboolean
-set_stat (BangerWsSftp *s, const char *gp, guint32 mode, gint64 mtime_ns, GError **error)
-{
-  struct sftp_attributes_struct attr = { 0 };
-
-  attr.flags = SSH_FILEXFER_ATTR_PERMISSIONS | SSH_FILEXFER_ATTR_ACMODTIME;
-  attr.permissions = mode;
-  attr.atime = (uint32_t)(mtime_ns / 1000000000);
-  attr.mtime = (uint32_t)(mtime_ns / 1000000000);
-  if (sftp_setstat (s->sftp, gp, &attr) < 0)
-    return sftp_fail (s, "Cannot set the mode and time of", gp, error);
-  return TRUE;
-}
-
-gboolean
-banger_ws_sftp_make (BangerWsSftp *s, const BangerWsEntry *entry, gboolean absent,
-                     GError **error)
-{
-  g_autofree char *gp = guest_path (s, entry->path);
-  sftp_attributes a = absent ? NULL : sftp_lstat (s->sftp, gp);
-
-  if (a != NULL)
-    {
-      gboolean keep = entry->type == BANGER_WS_DIR && a->type == SSH_FILEXFER_TYPE_DIRECTORY;
-      sftp_attributes_free (a);
-      if (!keep && !remove_path (s, gp, entry->path, error))
-        return FALSE;
-      if (keep)
-        {
-          if (sftp_chmod (s->sftp, gp, entry->mode) < 0)
-            return sftp_fail (s, "Cannot set the mode of", gp, error);
-          return TRUE;
-        }
-    }
-  if (entry->type == BANGER_WS_DIR)
-    {
-      if (sftp_mkdir (s->sftp, gp, entry->mode ? entry->mode : 0755) < 0)
-        return sftp_fail (s, "Cannot create the directory", gp, error);
-      if (sftp_chmod (s->sftp, gp, entry->mode ? entry->mode : 0755) < 0)
-        return sftp_fail (s, "Cannot set the mode of", gp, error);
-      return TRUE;
-    }
-  if (entry->type == BANGER_WS_SYMLINK)
-    {
-      int rc = s->reverse_symlink ? sftp_symlink (s->sftp, gp, entry->target)
-                                  : sftp_symlink (s->sftp, entry->target, gp);
-      if (rc < 0)
-        return sftp_fail (s, "Cannot create the symlink", gp, error);
-      return TRUE;
-    }
-  g_set_error_literal (error, BANGER_ERROR, BANGER_ERROR_INVALID_ARGUMENT,
-                       "banger_ws_sftp_make: files go through put_file");
-  return FALSE;
-}
-
-gboolean
-banger_ws_sftp_put_file (BangerWsSftp *s, int host_root_fd, BangerWsEntry *entry,
-                         gboolean absent, guint64 *inout_bytes, GError **error)
-{
-  g_autofree char *gp = guest_path (s, entry->path);
-  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autofree guchar *buf = g_malloc (BANGER_WS_SFTP_CHUNK);
-  sftp_attributes a;
-  sftp_file f;
-  int fd;
-  ssize_t n;
-  guint64 total = 0;
-
-  fd = openat (host_root_fd, entry->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0)
-    {
-      g_autofree char *q = banger_quote (entry->path);
-      g_set_error (error, BANGER_ERROR, errno == ENOENT ? BANGER_ERROR_NOT_FOUND : BANGER_ERROR_FAILED,
-                   "Cannot open the workspace file '%s': %s", q, g_strerror (errno));
-      return FALSE;
-    }
-  /* a directory or symlink in the way goes first */
-  a = absent ? NULL : sftp_lstat (s->sftp, gp);
-  if (a != NULL)
-    {
-      gboolean replace = a->type != SSH_FILEXFER_TYPE_REGULAR;
-      sftp_attributes_free (a);
-      if (replace && !remove_path (s, gp, entry->path, error))
-        {
-          close (fd);
-          return FALSE;
-        }
-    }
-  f = sftp_open (s->sftp, gp, O_WRONLY | O_CREAT | O_TRUNC, entry->mode ? entry->mode : 0644);
-  if (f == NULL)
-    {
-      close (fd);
-      return sftp_fail (s, "Cannot create", gp, error);
-    }
-  while ((n = read (fd, buf, BANGER_WS_SFTP_CHUNK)) > 0)
-    {
-      if (sftp_write (f, buf, (size_t)n) != n)
-        {
-          sftp_close (f);
-          close (fd);
-          return sftp_fail (s, "Cannot write", gp, error);
-        }
-      g_checksum_update (sum, buf, n);
-      total += (guint64)n;
-    }
-  if (n < 0)
-    {
-      g_autofree char *q = banger_quote (entry->path);
-      int errsv = errno;
-      sftp_close (f);
-      close (fd);
-      g_set_error (error, BANGER_ERROR, BANGER_ERROR_FAILED, "Cannot read '%s': %s", q,
-                   g_strerror (errsv));
-      return FALSE;
-    }
-  close (fd);
-  if (sftp_close (f) < 0)
-    return sftp_fail (s, "Cannot close", gp, error);
-  if (!set_stat (s, gp, entry->mode, entry->mtime_ns, error))
-    return FALSE;
-  g_free (entry->hash);
-  entry->hash = g_strdup (g_checksum_get_string (sum));
-  /* the file may have grown or shrunk since the scan: record what went */
-  entry->size = total;
-  *inout_bytes += total;
   return TRUE;
 }
 

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * The guest side of a workspace over SFTP (libssh's client; the guest's
- * SSH server runs its sftp-server: doc/workspace.md, "Transport").  One
+ * SSH server runs its sftp-server: doc/workspace.md, "Transport"): the
+ * root directory, symlink targets, and the pull's file-by-file fallback;
+ * the listing and the bulk of the data go as commands and streams
+ * (banger-ws-stream.h).  One
  * session per sync; blocking, on the caller's thread; cancellable through
  * the session's GCancellable.  Internal API. */
 #pragma once
@@ -25,32 +28,21 @@ typedef struct _BangerWsSftp BangerWsSftp;
 BangerWsSftp *banger_ws_sftp_open (BangerGuestEndpoint *endpoint, const char *guest_dir,
                                    GCancellable *cancellable, GError **error);
 void banger_ws_sftp_close (BangerWsSftp *sftp);
+/* The SSH session under @sftp (banger-ws-stream.c opens exec channels on
+ * it) and the guest directory it is rooted at. */
+BangerGuestSsh *banger_ws_sftp_get_ssh (BangerWsSftp *sftp);
+const char *banger_ws_sftp_get_root (BangerWsSftp *sftp);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (BangerWsSftp, banger_ws_sftp_close)
 
-/* The guest tree (lstat: symlinks recorded, not followed; no hashes).  A
- * missing root is an empty manifest (and *out_root_missing TRUE).  INVALID_ARGUMENT for a symlink
- * leaving the tree or a name banger refuses (the guest is not trusted);
- * LIMIT_EXCEEDED past the bounds. */
-BangerWsManifest *banger_ws_sftp_scan (BangerWsSftp *sftp, gboolean *out_root_missing,
-                                       GError **error);
+/* Whether the root is there (*out_missing) and a directory
+ * (INVALID_ARGUMENT otherwise). */
+gboolean banger_ws_sftp_check_root (BangerWsSftp *sftp, gboolean *out_missing, GError **error);
+
+/* The target of the guest symlink @rel. */
+char *banger_ws_sftp_readlink (BangerWsSftp *sftp, const char *rel, GError **error);
 
 /* mkdir -p of the root. */
 gboolean banger_ws_sftp_make_root (BangerWsSftp *sftp, GError **error);
-
-/* Remove @path (a directory must be empty); absent: TRUE. */
-gboolean banger_ws_sftp_remove (BangerWsSftp *sftp, const char *path, GError **error);
-
-/* Make a directory or symlink, replacing what is there if its type
- * differs.  @absent: the caller knows nothing is there (one round trip
- * fewer). */
-gboolean banger_ws_sftp_make (BangerWsSftp *sftp, const BangerWsEntry *entry, gboolean absent,
-                              GError **error);
-
-/* Send the host file @entry->path (read from @host_root_fd) to the guest,
- * with its mode and mtime; sets entry->hash to what was sent.  @absent as
- * for banger_ws_sftp_make(). */
-gboolean banger_ws_sftp_put_file (BangerWsSftp *sftp, int host_root_fd, BangerWsEntry *entry,
-                                  gboolean absent, guint64 *inout_bytes, GError **error);
 
 /* Fetch the guest file @entry->path into @fd; sets entry->hash and
  * entry->size to what was received. */

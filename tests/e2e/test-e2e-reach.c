@@ -5,7 +5,10 @@
  * test makes, the real test guest under QEMU (TCG):
  *   - a workspace holding a symlink to /etc: vm create refused, nothing made;
  *   - vm create --workspace: the tree (a symlink, an 8 MiB file) is in the
- *     guest; `ssh NAME.banger.internal` works through the Include line
+ *     guest; a push of a tree with a symlink, an executable, an empty
+ *     directory, UTF-8 and long names, deletes and type changes, and a pull
+ *     of guest-made files, arrive identically (listing with modes, sizes,
+ *     mtimes and hashes from both sides), and status then sees no change; `ssh NAME.banger.internal` works through the Include line
  *     `banger ssh-config install` added; `banger vm ssh NAME -- CMD` works;
  *   - a host edit: vm exec pushes first and says so; --no-sync does not;
  *   - guest edits and a file changed on both sides: status shows them; vm
@@ -20,6 +23,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -123,6 +128,137 @@ find_dropbearkey (const char *guest)
   return NULL;
 }
 
+/* The same listing on both sides: path, type, mode, size, mtime (whole
+ * seconds) and SHA-256 of each file; symlink targets; directory modes. */
+#define TREE_LISTING                                                                          \
+  "cd \"$1\" && LC_ALL=C find . | LC_ALL=C sort | while IFS= read -r f; do "                  \
+  "if [ -L \"$f\" ]; then echo \"$f l $(readlink \"$f\")\"; "                                 \
+  "elif [ -d \"$f\" ]; then echo \"$f d $(stat -c %a \"$f\")\"; "                             \
+  "else echo \"$f f $(stat -c '%a %s %Y' \"$f\") $(sha256sum < \"$f\" | cut -d ' ' -f 1)\"; " \
+  "fi; done"
+
+static char *
+tree_listing_host (const char *dir)
+{
+  const char *argv[] = { "sh", "-c", TREE_LISTING, "sh", dir, NULL };
+  g_autoptr (GError) error = NULL;
+  char *out = NULL;
+  int status = -1;
+
+  ck_assert_msg (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out,
+                               NULL, &status, &error),
+                 "listing: %s", error ? error->message : "?");
+  ck_assert_int_eq (status, 0);
+  return out;
+}
+
+static void
+assert_tree_in_guest (Env *env, const char *host_dir, const char *guest_dir)
+{
+  g_autofree char *want = tree_listing_host (host_dir);
+  g_autofree char *out = NULL, *err = NULL;
+  int rc = cli (env, &out, &err, "vm", "exec", "--no-sync", "w1", "--", "sh", "-c", TREE_LISTING,
+                "sh", guest_dir, NULL);
+
+  ck_assert_msg (rc == 0, "guest listing: %s", err);
+  ck_assert_msg (g_str_equal (out, want), "guest:\n%s\nhost:\n%s", out, want);
+}
+
+/* The push's one tar stream: a tree with a symlink, an executable, an
+ * empty directory, a name with spaces and UTF-8, long names, arrives
+ * identically; then a deleted file, a directory turned into a file, a
+ * file turned into a directory, a retargeted symlink; and the next status
+ * sees nothing changed (the guest's mtimes are what it compares). */
+static void
+check_push_stream (Env *env, const char *ws)
+{
+  g_autofree char *t = g_build_filename (ws, "t", NULL);
+  g_autofree char *longname = g_strnfill (180, 'n');
+  g_autofree char *longrel = g_strdup_printf ("deep/%s/%s.txt", longname, longname);
+  g_autofree char *out = NULL, *err = NULL;
+  int rc;
+
+  write_file (t, "run.sh", "#!/bin/sh\necho hi\n");
+  write_file (t, "sp ace \xc3\xa9t\xc3\xa9.txt", "utf8\n");
+  write_file (t, longrel, "long\n");
+  write_file (t, "gone.txt", "bye\n");
+  write_file (t, "tc_dir/inner.txt", "inner\n");
+  write_file (t, "tc_file", "file\n");
+  {
+    g_autofree char *run = g_build_filename (t, "run.sh", NULL);
+    g_autofree char *empty = g_build_filename (t, "empty", NULL);
+    g_autofree char *ln = g_build_filename (t, "ln", NULL);
+    g_autofree char *secret = g_build_filename (t, "tc_dir", "inner.txt", NULL);
+    struct timespec old[2] = { { 1500000000, 123456789 }, { 1500000000, 987654321 } };
+    ck_assert_int_eq (chmod (run, 0755), 0);
+    ck_assert_int_eq (chmod (secret, 0600), 0);
+    /* an mtime in the past, with nanoseconds: the guest gets its seconds */
+    ck_assert_int_eq (utimensat (AT_FDCWD, run, old, 0), 0);
+    ck_assert_int_eq (g_mkdir (empty, 0700), 0);
+    ck_assert_int_eq (symlink ("run.sh", ln), 0);
+  }
+  rc = cli (env, &out, &err, "vm", "workspace", "push", "w1", NULL);
+  ck_assert_msg (rc == 0, "push: %d: %s", rc, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  assert_tree_in_guest (env, t, "/workspace/t");
+
+  /* deletes and type changes */
+  {
+    g_autofree char *gone = g_build_filename (t, "gone.txt", NULL);
+    g_autofree char *inner = g_build_filename (t, "tc_dir", "inner.txt", NULL);
+    g_autofree char *tc_dir = g_build_filename (t, "tc_dir", NULL);
+    g_autofree char *tc_file = g_build_filename (t, "tc_file", NULL);
+    g_autofree char *ln = g_build_filename (t, "ln", NULL);
+    ck_assert_int_eq (unlink (gone), 0);
+    ck_assert_int_eq (unlink (inner), 0);
+    ck_assert_int_eq (rmdir (tc_dir), 0);
+    write_file (t, "tc_dir", "now a file\n");
+    ck_assert_int_eq (unlink (tc_file), 0);
+    write_file (t, "tc_file/x", "now a dir\n");
+    ck_assert_int_eq (unlink (ln), 0);
+    ck_assert_int_eq (symlink ("tc_dir", ln), 0);
+  }
+  rc = cli (env, &out, &err, "vm", "workspace", "push", "w1", NULL);
+  ck_assert_msg (rc == 0, "push: %d: %s", rc, err);
+  ck_assert_msg (strstr (out, "4 written, 2 deleted") != NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  assert_tree_in_guest (env, t, "/workspace/t");
+
+  /* the next status: in step, nothing to push either way */
+  rc = cli (env, &out, &err, "vm", "workspace", "status", "w1", NULL);
+  ck_assert_msg (rc == 0, "status: %s", err);
+  ck_assert_msg (strstr (out, "changed") == NULL && strstr (out, "conflict") == NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "workspace", "push", "w1", NULL);
+  ck_assert_msg (rc == 0 && strstr (out, "0 written, 0 deleted") != NULL, "%s %s", out, err);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* a pull of guest-made files of every kind (one cpio stream) */
+  rc = cli (env, NULL, &err, "vm", "exec", "--no-sync", "w1", "--", "sh", "-c",
+            "cd /workspace/t && mkdir -p g/sub && printf 'g1\\n' > g/sub/a.txt && "
+            "printf 'sp\\n' > 'g/b c \xc3\xa9.txt' && chmod 0751 g/sub/a.txt && "
+            "dd if=/dev/urandom of=g/big.bin bs=1024 count=300 2>/dev/null && "
+            "ln -s sub/a.txt g/l && touch -d '2021-02-03 04:05:06' g/sub/a.txt && sync",
+            NULL);
+  ck_assert_msg (rc == 0, "guest writes: %s", err);
+  g_clear_pointer (&err, g_free);
+  rc = cli (env, &out, &err, "vm", "workspace", "pull", "w1", NULL);
+  ck_assert_msg (rc == 0, "pull: %d: %s", rc, err);
+  ck_assert_msg (strstr (out, "6 written, 0 deleted") != NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  assert_tree_in_guest (env, t, "/workspace/t");
+  rc = cli (env, &out, &err, "vm", "workspace", "status", "w1", NULL);
+  ck_assert_msg (rc == 0, "status: %s", err);
+  ck_assert_msg (strstr (out, "changed") == NULL && strstr (out, "conflict") == NULL, "%s", out);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+}
+
 START_TEST (test_reach)
 {
   g_autoptr (GError) error = NULL;
@@ -210,6 +346,7 @@ START_TEST (test_reach)
   ck_assert_msg (strstr (err, "workspace pushed") == NULL, "clean: no push: %s", err);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
+  check_push_stream (env, ws);
 
   /* ssh NAME.banger.internal through the Include line */
   home_cfg = g_build_filename (env->dir, "home", ".ssh", "config", NULL);

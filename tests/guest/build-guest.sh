@@ -101,12 +101,17 @@ dbdir=$(fetch dropbear-bin)
 # OpenSSH's sftp-server (libc only) at the path dropbear execs for the
 # "sftp" subsystem: banger's workspace sync speaks SFTP (doc/workspace.md).
 sfdir=$(fetch openssh-sftp-server)
+# rsync, so bench/workspace-push.sh compares banger's push with rsync over
+# SSH to the same guest (doc/benchmarks.md).
+rsdir=$(fetch rsync)
 
 busybox="$bbdir/tree/bin/busybox"
 dropbear="$dbdir/tree/usr/sbin/dropbear"
 dropbearkey="$dbdir/tree/usr/bin/dropbearkey"
 sftpserver="$sfdir/tree/usr/lib/openssh/sftp-server"
+rsync="$rsdir/tree/usr/bin/rsync"
 [ -x "$busybox" ] && [ -x "$dropbear" ] && [ -x "$dropbearkey" ] && [ -x "$sftpserver" ] \
+  && [ -x "$rsync" ] \
   || die "unexpected package layout"
 
 krel=$(ls "$kdir/tree/lib/modules")
@@ -114,12 +119,13 @@ krel=$(ls "$kdir/tree/lib/modules")
 
 # dropbear is dynamically linked: the libraries ldd names (resolved on this
 # host, which is the same Debian release) go into the rootfs.
-libs=$( { ldd "$dropbear"; ldd "$sftpserver"; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+libs=$( { ldd "$dropbear"; ldd "$sftpserver"; ldd "$rsync"; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
 [ -n "$libs" ] || die "ldd found no libraries for dropbear"
 
 # ------------------------------------------------------------ cache key
 key=$( {
-  cat "$kdir/.unpacked" "$bbdir/.unpacked" "$dbdir/.unpacked" "$sfdir/.unpacked"
+  cat "$kdir/.unpacked" "$bbdir/.unpacked" "$dbdir/.unpacked" "$sfdir/.unpacked" \
+    "$rsdir/.unpacked"
   for l in $libs; do printf '%s ' "$l"; sha256sum <"$(readlink -f "$l")"; done
   cat "$here/build-guest.sh" "$here/initrd-init" "$here/rootfs-rc"
 } | sha256sum | cut -c1-16)
@@ -186,6 +192,8 @@ done
 cp "$dropbear" "$root/usr/sbin/dropbear"
 mkdir -p "$root/usr/lib"
 cp "$sftpserver" "$root/usr/lib/sftp-server"
+mkdir -p "$root/usr/bin"
+cp "$rsync" "$root/usr/bin/rsync"
 for l in $libs; do
   mkdir -p "$root$(dirname "$l")"
   cp -L "$l" "$root$l"
