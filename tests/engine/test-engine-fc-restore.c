@@ -38,6 +38,7 @@
 #include "banger-error.h"
 #include "banger-store.h"
 #include "banger-test.h"
+#include "engine-test-runner.h"
 
 #ifndef FAKE_FIRECRACKER
 #error "FAKE_FIRECRACKER must name tests/fakes/firecracker/fake-firecracker.py"
@@ -48,28 +49,6 @@
 
 #define MEM_MIB 128
 #define PAGE 4096
-
-static int runner_pid;
-
-static char *
-runner_cgroup (void)
-{
-  g_autofree char *mount = banger_cgroup2_find_mount (NULL, NULL);
-  return mount ? g_strdup_printf ("%s/banger-engfcr-%d.slice", mount, runner_pid) : NULL;
-}
-
-static char *
-runner_dir (void)
-{
-  return g_strdup_printf ("%s/banger-engfcr-%d", g_get_tmp_dir (), runner_pid);
-}
-
-static void
-rm_rf (const char *path)
-{
-  const char *rm[] = { "rm", "-rf", "--one-file-system", path, NULL };
-  g_spawn_sync (NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
-}
 
 /* A network namespace, and a mount namespace of our own: the bind mounts
  * priv.launch_vmm makes in the jails go with it if the test dies. */
@@ -132,7 +111,7 @@ world_init (World *w)
   ck_assert_msg (mount != NULL, "%s", error ? error->message : "?");
   {
     /* a dir of this test's own under the runner's */
-    g_autofree char *top = runner_dir ();
+    g_autofree char *top = engine_runner_dir ();
     w->dir = g_strdup_printf ("%s/%d", top, (int)getpid ());
     ck_assert_msg (g_mkdir_with_parents (w->dir, 0700) == 0, "%s: %s", w->dir, g_strerror (errno));
   }
@@ -149,7 +128,7 @@ world_init (World *w)
   ck_assert (g_file_set_contents (w->kernel, "not a kernel: the fake boots nothing", -1, NULL));
   w->jailer = g_build_filename (w->dir, "jailer", NULL);
   w->fc_log = g_build_filename (w->dir, "fc-requests.log", NULL);
-  w->cgroup = runner_cgroup ();
+  w->cgroup = engine_runner_cgroup ();
   w->fake_fc = g_canonicalize_filename (FAKE_FIRECRACKER, NULL);
   world_set_mode (w, "");
 }
@@ -157,7 +136,7 @@ world_init (World *w)
 static void
 world_clear (World *w)
 {
-  rm_rf (w->dir);
+  engine_runner_rm_rf (w->dir);
   g_free (w->dir);
   g_free (w->image);
   g_free (w->kernel);
@@ -826,48 +805,6 @@ START_TEST (test_fc_jail_after_crash)
 }
 END_TEST
 
-static void
-cgroup_kill (const char *kill_file)
-{
-  int fd = open (kill_file, O_WRONLY | O_CLOEXEC);
-  if (fd >= 0)
-    {
-      if (write (fd, "1", 1) != 1)
-        g_printerr ("%s: %s\n", kill_file, g_strerror (errno));
-      close (fd);
-    }
-}
-
-static void
-runner_setup (void)
-{
-  runner_pid = (int)getpid ();
-}
-
-static void
-runner_teardown (void)
-{
-  g_autofree char *cgroup = runner_cgroup ();
-  g_autofree char *dir = runner_dir ();
-  g_autoptr (GDir) d = cgroup ? g_dir_open (cgroup, 0, NULL) : NULL;
-  const char *n;
-
-  while (d != NULL && (n = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (cgroup, n, NULL);
-      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
-      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
-        continue;
-      cgroup_kill (kill_file);
-      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
-        g_usleep (10 * 1000);
-    }
-  if (cgroup != NULL)
-    g_rmdir (cgroup);
-  if (g_file_test (dir, G_FILE_TEST_IS_DIR))
-    rm_rf (dir);
-}
-
 static Suite *
 engine_fc_restore_suite (void)
 {
@@ -875,7 +812,8 @@ engine_fc_restore_suite (void)
   TCase *tc = tcase_create ("firecracker-jailed");
 
   /* each test cleans up after itself; the runner after a failed one */
-  tcase_add_unchecked_fixture (tc, runner_setup, runner_teardown);
+  engine_runner_set_tag ("engfcr");
+  tcase_add_unchecked_fixture (tc, engine_runner_setup, engine_runner_teardown);
   tcase_set_timeout (tc, 240);
   tcase_add_test (tc, test_fc_restore);
   tcase_add_test (tc, test_fc_restore_needs_jailer);

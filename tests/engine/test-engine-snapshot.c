@@ -32,6 +32,7 @@
 #include "banger-priv-executor.h"
 #include "banger-store.h"
 #include "banger-test.h"
+#include "engine-test-runner.h"
 
 #ifndef FAKE_FIRECRACKER
 #error "FAKE_FIRECRACKER must name tests/fakes/firecracker/fake-firecracker.py"
@@ -40,34 +41,12 @@
 /* The runner's pid (set before Check forks): the cgroup and directory of
  * the Firecracker test are named from it, so the runner removes what a
  * failed test left (fake Firecrackers through cgroup.kill, the dir). */
-static int runner_pid;
-
-static char *
-runner_cgroup (void)
-{
-  g_autofree char *mount = banger_cgroup2_find_mount (NULL, NULL);
-  return mount ? g_strdup_printf ("%s/banger-engsnap-%d.slice", mount, runner_pid) : NULL;
-}
-
-static char *
-runner_dir (void)
-{
-  return g_strdup_printf ("%s/banger-engsnap-%d", g_get_tmp_dir (), runner_pid);
-}
-
 static char *
 write_tmp (const char *dir, const char *name, const char *text)
 {
   char *p = g_build_filename (dir, name, NULL);
   ck_assert (g_file_set_contents (p, text, -1, NULL));
   return p;
-}
-
-static void
-rm_rf (const char *path)
-{
-  const char *rm[] = { "rm", "-rf", "--one-file-system", path, NULL };
-  g_spawn_sync (NULL, (char **)rm, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL, NULL, NULL, NULL);
 }
 
 static guint
@@ -233,7 +212,7 @@ START_TEST (test_fc_snapshots)
   mount = banger_cgroup2_find_mount (NULL, &error);
   ck_assert_msg (mount != NULL, "%s", error ? error->message : "?");
 
-  dir = runner_dir ();
+  dir = engine_runner_dir ();
   ck_assert_msg (g_mkdir (dir, 0700) == 0, "%s: %s", dir, g_strerror (errno));
   tree = g_build_filename (dir, "tree", "root", ".ssh", NULL);
   image = g_build_filename (dir, "rootfs.ext4", NULL);
@@ -263,7 +242,7 @@ START_TEST (test_fc_snapshots)
   c->default_vmm = BANGER_STORE_VMM_FIRECRACKER;
   c->wait_ssh = FALSE;
   c->nat = FALSE;
-  cgroup = runner_cgroup ();
+  cgroup = engine_runner_cgroup ();
   c->cgroup_root = g_strdup (cgroup);
   snaps_dir = g_build_filename (c->state_dir, "snapshots", NULL);
   e = banger_engine_new (c, &error);
@@ -569,7 +548,7 @@ START_TEST (test_fc_snapshots)
   g_mutex_clear (&seen.lock);
   g_clear_object (&e);
   g_rmdir (cgroup);
-  rm_rf (dir);
+  engine_runner_rm_rf (dir);
 }
 END_TEST
 
@@ -588,61 +567,20 @@ START_TEST (test_config_wait_ssh)
   ck_assert (!banger_engine_config_load (c, bad, &error));
   banger_assert_error (error, BANGER_ERROR_INVALID_ARGUMENT);
   ck_assert (strstr (error->message, "wait-ssh") != NULL);
-  rm_rf (dir);
+  engine_runner_rm_rf (dir);
 }
 END_TEST
 
 /* "1" into a cgroup.kill file (g_file_set_contents would write a temp
  * file and rename it, which cgroupfs refuses). */
-static void
-cgroup_kill (const char *kill_file)
-{
-  int fd = open (kill_file, O_WRONLY | O_CLOEXEC);
-  if (fd >= 0)
-    {
-      if (write (fd, "1", 1) != 1)
-        g_printerr ("%s: %s\n", kill_file, g_strerror (errno));
-      close (fd);
-    }
-}
-
-static void
-runner_setup (void)
-{
-  runner_pid = (int)getpid ();
-}
-
-static void
-runner_teardown (void)
-{
-  g_autofree char *cgroup = runner_cgroup ();
-  g_autofree char *dir = runner_dir ();
-  g_autoptr (GDir) d = cgroup ? g_dir_open (cgroup, 0, NULL) : NULL;
-  const char *n;
-
-  while (d != NULL && (n = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *sub = g_build_filename (cgroup, n, NULL);
-      g_autofree char *kill_file = g_build_filename (sub, "cgroup.kill", NULL);
-      if (!g_file_test (sub, G_FILE_TEST_IS_DIR))
-        continue;
-      cgroup_kill (kill_file);
-      for (int i = 0; i < 200 && g_rmdir (sub) < 0 && errno == EBUSY; i++)
-        g_usleep (10 * 1000);
-    }
-  if (cgroup != NULL)
-    g_rmdir (cgroup);
-  if (g_file_test (dir, G_FILE_TEST_IS_DIR))
-    rm_rf (dir);
-}
-
 static Suite *
 engine_snapshot_suite (void)
 {
   Suite *s = suite_create ("engine-snapshot");
   TCase *tc = tcase_create ("firecracker-fake");
 
-  tcase_add_unchecked_fixture (tc, runner_setup, runner_teardown);
+  engine_runner_set_tag ("engsnap");
+  tcase_add_unchecked_fixture (tc, engine_runner_setup, engine_runner_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_config_wait_ssh);
   tcase_add_test (tc, test_fc_snapshots);
