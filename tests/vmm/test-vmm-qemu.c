@@ -1537,12 +1537,20 @@ START_TEST (test_helper_launch_params)
   banger_assert_error (error, BANGER_ERROR_UNSUPPORTED);
   g_clear_error (&error);
 
-  /* Firecracker: the VM id and nothing else; the jailer is the helper's */
+  /* Firecracker: the VM id and the files the helper's jailer bind-mounts
+   * into the jail (kernel, initrd, the work disk, read-only here); the
+   * jailer itself is the helper's */
   r.driver = "firecracker";
+  g_clear_pointer (&p, json_object_unref);
   p = banger_vmm_helper_launch_params (&r, &error);
   g_assert_no_error (error);
-  ck_assert_uint_eq (json_object_get_size (p), 2);
+  ck_assert_uint_eq (json_object_get_size (p), 6);
+  ck_assert_str_eq (json_object_get_string_member (p, "vm_id"), "qemu-test");
   ck_assert_str_eq (json_object_get_string_member (p, "vmm"), "firecracker");
+  ck_assert_str_eq (json_object_get_string_member (p, "jail_kernel"), "/boot/vmlinuz-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "jail_initrd"), "/boot/initrd-test");
+  ck_assert_str_eq (json_object_get_string_member (p, "jail_disk_work"), "/var/lib/x,y/work.ext4");
+  ck_assert (!json_object_get_boolean_member (p, "jail_disk_work_rw"));
   {
     g_autoptr (BangerFcJailerConfig) j = banger_fc_jailer_config_new ("/usr/bin/jailer", NULL, 1,
                                                                       1);
