@@ -636,17 +636,17 @@ static GHashTable *
 reachable_blobs (BangerBlobStore *store, const char *const *roots)
 {
   GHashTable *keep = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  GQueue todo = G_QUEUE_INIT;
+  GQueue pending = G_QUEUE_INIT;
 
   for (const char *const *r = roots; r != NULL && *r != NULL; r++)
     if (banger_digest_validate (*r, NULL) && !g_hash_table_contains (keep, *r))
       {
         g_hash_table_add (keep, g_strdup (*r));
-        g_queue_push_tail (&todo, g_strdup (*r));
+        g_queue_push_tail (&pending, g_strdup (*r));
       }
-  while (!g_queue_is_empty (&todo))
+  while (!g_queue_is_empty (&pending))
     {
-      g_autofree char *digest = g_queue_pop_head (&todo);
+      g_autofree char *digest = g_queue_pop_head (&pending);
       g_autoptr (GBytes) bytes = NULL;
       g_autoptr (BangerOciManifest) m = NULL;
       GPtrArray *children;
@@ -671,7 +671,7 @@ reachable_blobs (BangerBlobStore *store, const char *const *roots)
             continue;
           g_hash_table_add (keep, g_strdup (d->digest));
           if (m->kind == BANGER_OCI_MANIFEST_INDEX)
-            g_queue_push_tail (&todo, g_strdup (d->digest));
+            g_queue_push_tail (&pending, g_strdup (d->digest));
         }
     }
   return keep;

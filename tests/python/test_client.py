@@ -6,8 +6,6 @@ in this process, as root with the in-process executor) and against a bangerd
 guest, vm exec uname -r, vm delete, and nothing left.  The process joins a network namespace the test makes (before GLib
 starts any thread: setns only moves the calling thread, and threads inherit
 it).  Root only: skipped otherwise, failed under CI=true."""
-import ctypes
-import json
 import os
 import shutil
 import subprocess
@@ -16,75 +14,13 @@ import tempfile
 import time
 import unittest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-GUEST_SRC = os.path.join(HERE, '..', 'guest')
-CLONE_NEWNET = 0x40000000
+from guest_netns import enter, run_async  # noqa: E402
 
-
-def skips_fail():
-    return (os.environ.get('CI') in ('true', '1')
-            or bool(os.environ.get('BANGER_TEST_REQUIRE')))
-
-
-def cgroup2_mount():
-    with open('/proc/self/mountinfo', encoding='utf-8') as f:
-        for line in f:
-            fields = line.split()
-            sep = fields.index('-')
-            if fields[sep + 1] == 'cgroup2':
-                return fields[4]
-    raise RuntimeError('no cgroup2 mount')
-
-
-if os.geteuid() != 0:
-    if skips_fail():
-        print('1..1\nnot ok 1 - not run: needs root (CI=true: a skip is a failure)')
-        sys.exit(1)
-    print('1..0 # SKIP needs root (network namespace, taps, QEMU)')
-    sys.exit(0)
-
-def build_guest():
-    """The test guest (tests/guest/build-guest.sh), built or taken from the
-    cache BEFORE the process moves into its network namespace: a first build
-    downloads Debian packages, and the namespace has no way out."""
-    cache = os.environ.get('BANGER_GUEST_CACHE') or os.path.join(GUEST_SRC, 'cache')
-    built = subprocess.run([os.path.join(GUEST_SRC, 'build-guest.sh'), cache],
-                           capture_output=True, text=True, check=False)
-    if built.returncode != 0:
-        print('1..1\nnot ok 1 - build-guest.sh failed (exit %d): %s'
-              % (built.returncode, built.stderr.replace('\n', ' | ')))
-        sys.exit(1)
-    return built.stdout.strip()
-
-
-GUEST = build_guest()
-NS = f'banger-py-{os.getpid()}'
-subprocess.run(['ip', 'netns', 'add', NS], check=True)
-subprocess.run(['ip', '-n', NS, 'link', 'set', 'lo', 'up'], check=True)
-_libc = ctypes.CDLL(None, use_errno=True)
-_fd = os.open(f'/run/netns/{NS}', os.O_RDONLY)
-if _libc.setns(_fd, CLONE_NEWNET) != 0:
-    raise OSError(ctypes.get_errno(), 'setns')
-os.close(_fd)
+GUEST, NS, CGROUP_ROOT = enter('py')
 
 import gi  # noqa: E402
 gi.require_version('Banger', '1.0')
 from gi.repository import Banger, GLib  # noqa: E402
-
-CGROUP_ROOT = os.path.join(cgroup2_mount(), f'banger-py-{os.getpid()}.slice')
-
-
-def run_async(start, finish, *args):
-    loop = GLib.MainLoop()
-    results = []
-
-    def done(_source, res):
-        results.append(res)
-        loop.quit()
-
-    start(*args, None, done)
-    loop.run()
-    return finish(results[0])
 
 
 def taps():
