@@ -8,6 +8,7 @@
 #include "banger-error.h"
 #include "banger-priv-executor.h"
 #include "banger-priv-stream.h"
+#include "banger-engine-ops-private.h"
 
 typedef struct
 {
@@ -120,23 +121,6 @@ emit (BangerEngine *self, JsonNode *event)
 }
 
 static void
-add_str (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b, const char *name, gint64 value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
-
-static void
 on_vm_changed (BangerStore *store, const char *vm_id, const char *name, int state,
                gpointer user_data)
 {
@@ -156,12 +140,12 @@ on_vm_changed (BangerStore *store, const char *vm_id, const char *name, int stat
     }
   b = json_builder_new ();
   json_builder_begin_object (b);
-  add_str (b, "type", "vm-state-changed");
-  add_str (b, "vm_id", vm_id);
-  add_str (b, "name", name);
-  add_str (b, "state",
+  banger_engine_json_add_str (b, "type", "vm-state-changed");
+  banger_engine_json_add_str (b, "vm_id", vm_id);
+  banger_engine_json_add_str (b, "name", name);
+  banger_engine_json_add_str (b, "state",
            state < 0 ? "deleted" : banger_store_vm_state_to_string ((BangerStoreVmState)state));
-  add_str (b, "op_id", banger_priv_current_op_id ());
+  banger_engine_json_add_str (b, "op_id", banger_priv_current_op_id ());
   json_builder_end_object (b);
   event = json_builder_get_root (b);
   emit (self, event);
@@ -185,15 +169,15 @@ banger_engine_emit_progress (BangerEngine *self, const char *op_id, const char *
     return;
   b = json_builder_new ();
   json_builder_begin_object (b);
-  add_str (b, "type", "progress");
-  add_str (b, "op_id", op_id);
-  add_str (b, "kind", kind);
-  add_str (b, "target", target);
-  add_str (b, "step", step);
-  add_int (b, "index", index);
-  add_int (b, "count", count);
-  add_int (b, "bytes_done", (gint64)MIN (bytes_done, (guint64)G_MAXINT64));
-  add_int (b, "bytes_total", (gint64)MIN (bytes_total, (guint64)G_MAXINT64));
+  banger_engine_json_add_str (b, "type", "progress");
+  banger_engine_json_add_str (b, "op_id", op_id);
+  banger_engine_json_add_str (b, "kind", kind);
+  banger_engine_json_add_str (b, "target", target);
+  banger_engine_json_add_str (b, "step", step);
+  banger_engine_json_add_int (b, "index", index);
+  banger_engine_json_add_int (b, "count", count);
+  banger_engine_json_add_int (b, "bytes_done", (gint64)MIN (bytes_done, (guint64)G_MAXINT64));
+  banger_engine_json_add_int (b, "bytes_total", (gint64)MIN (bytes_total, (guint64)G_MAXINT64));
   json_builder_end_object (b);
   event = json_builder_get_root (b);
   emit (self, event);
@@ -271,10 +255,10 @@ banger_engine_emit_snapshot_changed (BangerEngine *self, const char *op_id, gboo
     return;
   b = json_builder_new ();
   json_builder_begin_object (b);
-  add_str (b, "type", created ? "snapshot-created" : "snapshot-deleted");
-  add_str (b, "name", name);
-  add_str (b, "vm", vm_name);
-  add_str (b, "op_id", op_id);
+  banger_engine_json_add_str (b, "type", created ? "snapshot-created" : "snapshot-deleted");
+  banger_engine_json_add_str (b, "name", name);
+  banger_engine_json_add_str (b, "vm", vm_name);
+  banger_engine_json_add_str (b, "op_id", op_id);
   json_builder_end_object (b);
   event = json_builder_get_root (b);
   emit (self, event);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later
  *
  * What the method table's files share (banger-engine-ops.c and the
- * service files that add methods to it: banger-engine-ops-pull.c). */
+ * service files that add methods to it: banger-engine-ops-pull.c, -reach,
+ * snapshot-ops; the event stream's JSON too). */
 #pragma once
 
 #include <json-glib/json-glib.h>
@@ -13,6 +14,10 @@ G_BEGIN_DECLS
 
 /* Longest image reference accepted on the wire (vm.create's image too). */
 #define BANGER_ENGINE_REF_MAX 1024
+
+/* A reply or event member: a string (NULL: null), an integer. */
+void banger_engine_json_add_str (JsonBuilder *b, const char *name, const char *value);
+void banger_engine_json_add_int (JsonBuilder *b, const char *name, gint64 value);
 
 /* The image and kernel objects of the replies (doc/daemon.md). */
 void banger_engine_ops_add_image (JsonBuilder *b, const BangerStoreImage *image);

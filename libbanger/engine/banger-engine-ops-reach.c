@@ -11,28 +11,12 @@
 #include "banger-error.h"
 #include "banger-names.h"
 #include "banger-priv-executor.h"
+#include "banger-engine-ops-private.h"
 
 static BangerEngine *
 engine_of (BangerPrivState *state)
 {
   return BANGER_ENGINE (state->table_data);
-}
-
-static void
-set_str (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-set_int (JsonBuilder *b, const char *name, gint64 value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
 }
 
 static void
@@ -68,14 +52,14 @@ BANGER_ENGINE_REACH_HANDLER (banger_engine_op_vm_ssh_info)
     return FALSE;
   json_builder_set_member_name (result, "ssh");
   json_builder_begin_object (result);
-  set_str (result, "name", info->name);
-  set_str (result, "address", info->address);
-  set_int (result, "port", info->port);
-  set_str (result, "user", info->user);
-  set_str (result, "identity_file", info->identity_file);
-  set_str (result, "known_hosts", info->known_hosts);
-  set_str (result, "host_alias", info->host_alias);
-  set_str (result, "config_file", info->config_file);
+  banger_engine_json_add_str (result, "name", info->name);
+  banger_engine_json_add_str (result, "address", info->address);
+  banger_engine_json_add_int (result, "port", info->port);
+  banger_engine_json_add_str (result, "user", info->user);
+  banger_engine_json_add_str (result, "identity_file", info->identity_file);
+  banger_engine_json_add_str (result, "known_hosts", info->known_hosts);
+  banger_engine_json_add_str (result, "host_alias", info->host_alias);
+  banger_engine_json_add_str (result, "config_file", info->config_file);
   json_builder_end_object (result);
   return TRUE;
 }
@@ -88,8 +72,8 @@ BANGER_ENGINE_REACH_HANDLER (banger_engine_op_ssh_config)
   /* the caller is about to include it: make sure it exists and is current */
   if (!banger_engine_ssh_config_refresh (e, error))
     return FALSE;
-  set_str (result, "config_file", path);
-  set_str (result, "domain", e->config->domain);
+  banger_engine_json_add_str (result, "config_file", path);
+  banger_engine_json_add_str (result, "domain", e->config->domain);
   return TRUE;
 }
 
@@ -127,11 +111,11 @@ workspace (BangerPrivState *state, JsonObject *params, JsonBuilder *result,
   json_builder_add_boolean_value (result, r->bound);
   json_builder_set_member_name (result, "skipped");
   json_builder_add_boolean_value (result, r->skipped);
-  set_str (result, "host_dir", r->host_dir);
-  set_str (result, "guest_dir", r->guest_dir);
-  set_int (result, "copied", r->n_copied);
-  set_int (result, "deleted", r->n_deleted);
-  set_int (result, "bytes", (gint64)r->bytes);
+  banger_engine_json_add_str (result, "host_dir", r->host_dir);
+  banger_engine_json_add_str (result, "guest_dir", r->guest_dir);
+  banger_engine_json_add_int (result, "copied", r->n_copied);
+  banger_engine_json_add_int (result, "deleted", r->n_deleted);
+  banger_engine_json_add_int (result, "bytes", (gint64)r->bytes);
   set_list (result, "conflicts", r->conflicts);
   set_list (result, "host_changes", r->host_changes);
   set_list (result, "guest_changes", r->guest_changes);

@@ -44,8 +44,8 @@ banger_engine_ops_state_new (BangerEngine *engine)
 
 /* --------------------------------------------------------------- output */
 
-static void
-add_str (JsonBuilder *b, const char *name, const char *value)
+void
+banger_engine_json_add_str (JsonBuilder *b, const char *name, const char *value)
 {
   json_builder_set_member_name (b, name);
   if (value != NULL)
@@ -54,8 +54,8 @@ add_str (JsonBuilder *b, const char *name, const char *value)
     json_builder_add_null_value (b);
 }
 
-static void
-add_int (JsonBuilder *b, const char *name, gint64 value)
+void
+banger_engine_json_add_int (JsonBuilder *b, const char *name, gint64 value)
 {
   json_builder_set_member_name (b, name);
   json_builder_add_int_value (b, value);
@@ -67,24 +67,24 @@ banger_engine_ops_add_vm (JsonBuilder *b, const BangerEngineVmInfo *info)
   const BangerStoreVm *vm = info->vm;
 
   json_builder_begin_object (b);
-  add_str (b, "id", vm->id);
-  add_str (b, "name", vm->name);
-  add_str (b, "state", banger_store_vm_state_to_string (vm->state));
-  add_str (b, "vmm", banger_store_vmm_to_string (vm->vmm));
-  add_str (b, "image", info->image);
-  add_str (b, "kernel", info->kernel);
-  add_int (b, "vcpus", vm->vcpus);
-  add_int (b, "memory_mib", (gint64)vm->memory_mib);
-  add_int (b, "work_disk_bytes", (gint64)vm->work_disk_bytes);
-  add_str (b, "rootfs_cow", banger_store_rootfs_cow_to_string (vm->rootfs_cow));
-  add_int (b, "pid", info->pid);
-  add_str (b, "ip", info->ip);
-  add_str (b, "tap", info->tap);
-  add_str (b, "publish", info->publish);
-  add_str (b, "egress", info->egress);
-  add_int (b, "created_at", vm->created_at);
-  add_str (b, "failed_step", vm->failed_step);
-  add_str (b, "error", vm->error);
+  banger_engine_json_add_str (b, "id", vm->id);
+  banger_engine_json_add_str (b, "name", vm->name);
+  banger_engine_json_add_str (b, "state", banger_store_vm_state_to_string (vm->state));
+  banger_engine_json_add_str (b, "vmm", banger_store_vmm_to_string (vm->vmm));
+  banger_engine_json_add_str (b, "image", info->image);
+  banger_engine_json_add_str (b, "kernel", info->kernel);
+  banger_engine_json_add_int (b, "vcpus", vm->vcpus);
+  banger_engine_json_add_int (b, "memory_mib", (gint64)vm->memory_mib);
+  banger_engine_json_add_int (b, "work_disk_bytes", (gint64)vm->work_disk_bytes);
+  banger_engine_json_add_str (b, "rootfs_cow", banger_store_rootfs_cow_to_string (vm->rootfs_cow));
+  banger_engine_json_add_int (b, "pid", info->pid);
+  banger_engine_json_add_str (b, "ip", info->ip);
+  banger_engine_json_add_str (b, "tap", info->tap);
+  banger_engine_json_add_str (b, "publish", info->publish);
+  banger_engine_json_add_str (b, "egress", info->egress);
+  banger_engine_json_add_int (b, "created_at", vm->created_at);
+  banger_engine_json_add_str (b, "failed_step", vm->failed_step);
+  banger_engine_json_add_str (b, "error", vm->error);
   json_builder_end_object (b);
 }
 
@@ -92,14 +92,14 @@ static void
 add_kernel (JsonBuilder *b, const BangerStoreKernel *k)
 {
   json_builder_begin_object (b);
-  add_str (b, "id", k->id);
-  add_str (b, "name", k->name);
-  add_str (b, "kernel", k->kernel_path);
-  add_str (b, "initrd", k->initrd_path);
-  add_str (b, "cmdline", k->cmdline);
-  add_str (b, "ref", k->ref);
-  add_str (b, "digest", k->digest);
-  add_int (b, "created_at", k->created_at);
+  banger_engine_json_add_str (b, "id", k->id);
+  banger_engine_json_add_str (b, "name", k->name);
+  banger_engine_json_add_str (b, "kernel", k->kernel_path);
+  banger_engine_json_add_str (b, "initrd", k->initrd_path);
+  banger_engine_json_add_str (b, "cmdline", k->cmdline);
+  banger_engine_json_add_str (b, "ref", k->ref);
+  banger_engine_json_add_str (b, "digest", k->digest);
+  banger_engine_json_add_int (b, "created_at", k->created_at);
   json_builder_end_object (b);
 }
 
@@ -107,13 +107,13 @@ static void
 add_image (JsonBuilder *b, const BangerStoreImage *i)
 {
   json_builder_begin_object (b);
-  add_str (b, "id", i->id);
-  add_str (b, "name", i->name);
-  add_str (b, "rootfs", i->rootfs_path);
-  add_int (b, "size_bytes", (gint64)i->size_bytes);
-  add_str (b, "ref", i->ref);
-  add_str (b, "digest", i->digest);
-  add_int (b, "created_at", i->created_at);
+  banger_engine_json_add_str (b, "id", i->id);
+  banger_engine_json_add_str (b, "name", i->name);
+  banger_engine_json_add_str (b, "rootfs", i->rootfs_path);
+  banger_engine_json_add_int (b, "size_bytes", (gint64)i->size_bytes);
+  banger_engine_json_add_str (b, "ref", i->ref);
+  banger_engine_json_add_str (b, "digest", i->digest);
+  banger_engine_json_add_int (b, "created_at", i->created_at);
   json_builder_end_object (b);
 }
 
@@ -192,11 +192,11 @@ HANDLER (op_status)
   BangerEngine *e = engine_of (state);
   const BangerEngineConfig *c = banger_engine_get_config (e);
 
-  add_str (result, "version", PACKAGE_VERSION);
-  add_str (result, "backend", banger_priv_backend_describe (banger_engine_get_backend (e)));
-  add_str (result, "state_dir", c->state_dir);
-  add_str (result, "runtime_dir", c->runtime_dir);
-  add_str (result, "subnet", c->subnet);
+  banger_engine_json_add_str (result, "version", PACKAGE_VERSION);
+  banger_engine_json_add_str (result, "backend", banger_priv_backend_describe (banger_engine_get_backend (e)));
+  banger_engine_json_add_str (result, "state_dir", c->state_dir);
+  banger_engine_json_add_str (result, "runtime_dir", c->runtime_dir);
+  banger_engine_json_add_str (result, "subnet", c->subnet);
   banger_engine_status_host (e, result); /* rootfs_cow, tap pool */
   return TRUE;
 }
@@ -333,9 +333,9 @@ HANDLER (op_vm_port)
   if (!banger_engine_vm_ports (engine_of (state), opt_str (params, "name"), &publish, &egress,
                                &active, error))
     return FALSE;
-  add_str (result, "publish", publish);
-  add_str (result, "egress", egress);
-  add_str (result, "active", active);
+  banger_engine_json_add_str (result, "publish", publish);
+  banger_engine_json_add_str (result, "egress", egress);
+  banger_engine_json_add_str (result, "active", active);
   return TRUE;
 }
 
@@ -454,7 +454,7 @@ HANDLER (op_vm_exec)
       if (!banger_engine_vm_exec (engine_of (state), opt_str (params, "name"),
                                   (const char *const *)argv, so, se, &status, cancellable, error))
         return FALSE;
-      add_int (result, "exit_status", status);
+      banger_engine_json_add_int (result, "exit_status", status);
       return TRUE;
     }
   if (!banger_engine_vm_exec (engine_of (state), opt_str (params, "name"),
@@ -477,9 +477,9 @@ HANDLER (op_vm_exec)
         = g_base64_encode (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (out)), n_out);
     g_autofree char *e
         = g_base64_encode (g_memory_output_stream_get_data (G_MEMORY_OUTPUT_STREAM (err)), n_err);
-    add_int (result, "exit_status", status);
-    add_str (result, "stdout", o);
-    add_str (result, "stderr", e);
+    banger_engine_json_add_int (result, "exit_status", status);
+    banger_engine_json_add_str (result, "stdout", o);
+    banger_engine_json_add_str (result, "stderr", e);
   }
   return TRUE;
 }

@@ -29,23 +29,6 @@ opt_str (JsonObject *params, const char *name)
 }
 
 static void
-add_str (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value != NULL)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b, const char *name, gint64 value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
-
-static void
 add_snapshot (BangerEngine *e, JsonBuilder *b, const BangerStoreSnapshot *s)
 {
   BangerStore *store = banger_engine_get_store (e);
@@ -55,21 +38,21 @@ add_snapshot (BangerEngine *e, JsonBuilder *b, const BangerStoreSnapshot *s)
       = s->parent_id ? banger_store_snapshot_get_by_id (store, s->parent_id, NULL) : NULL;
 
   json_builder_begin_object (b);
-  add_str (b, "id", s->id);
-  add_str (b, "name", s->name);
-  add_str (b, "vm", s->vm_name);
-  add_str (b, "vmm", banger_store_vmm_to_string (s->vmm));
-  add_str (b, "image", image ? image->name : NULL);
-  add_str (b, "kernel", kernel ? kernel->name : NULL);
-  add_int (b, "vcpus", s->vcpus);
-  add_int (b, "memory_mib", (gint64)s->memory_mib);
-  add_int (b, "work_disk_bytes", (gint64)s->work_disk_bytes);
+  banger_engine_json_add_str (b, "id", s->id);
+  banger_engine_json_add_str (b, "name", s->name);
+  banger_engine_json_add_str (b, "vm", s->vm_name);
+  banger_engine_json_add_str (b, "vmm", banger_store_vmm_to_string (s->vmm));
+  banger_engine_json_add_str (b, "image", image ? image->name : NULL);
+  banger_engine_json_add_str (b, "kernel", kernel ? kernel->name : NULL);
+  banger_engine_json_add_int (b, "vcpus", s->vcpus);
+  banger_engine_json_add_int (b, "memory_mib", (gint64)s->memory_mib);
+  banger_engine_json_add_int (b, "work_disk_bytes", (gint64)s->work_disk_bytes);
   json_builder_set_member_name (b, "diff");
   json_builder_add_boolean_value (b, s->diff);
-  add_str (b, "parent", parent ? parent->name : NULL);
-  add_str (b, "guest_ip", s->guest_ip);
-  add_int (b, "size_bytes", (gint64)s->size_bytes);
-  add_int (b, "created_at", s->created_at);
+  banger_engine_json_add_str (b, "parent", parent ? parent->name : NULL);
+  banger_engine_json_add_str (b, "guest_ip", s->guest_ip);
+  banger_engine_json_add_int (b, "size_bytes", (gint64)s->size_bytes);
+  banger_engine_json_add_int (b, "created_at", s->created_at);
   json_builder_end_object (b);
 }
 
@@ -196,19 +179,19 @@ HANDLER (op_vm_stats)
     return FALSE;
   json_builder_set_member_name (result, "stats");
   json_builder_begin_object (result);
-  add_str (result, "name", opt_str (params, "name"));
-  add_str (result, "state", banger_store_vm_state_to_string (s.state));
-  add_int (result, "at", s.at_us);
-  add_int (result, "cpu_user_us", (gint64)s.cpu_user_us);
-  add_int (result, "cpu_system_us", (gint64)s.cpu_system_us);
-  add_int (result, "rss_bytes", (gint64)s.rss_bytes);
-  add_int (result, "memory_mib", (gint64)s.memory_mib);
-  add_int (result, "balloon_target_mib", s.balloon_target_mib);
-  add_int (result, "balloon_actual_mib", s.balloon_actual_mib);
-  add_int (result, "block_read_bytes", (gint64)s.block_read_bytes);
-  add_int (result, "block_write_bytes", (gint64)s.block_write_bytes);
-  add_int (result, "net_rx_bytes", (gint64)s.net_rx_bytes);
-  add_int (result, "net_tx_bytes", (gint64)s.net_tx_bytes);
+  banger_engine_json_add_str (result, "name", opt_str (params, "name"));
+  banger_engine_json_add_str (result, "state", banger_store_vm_state_to_string (s.state));
+  banger_engine_json_add_int (result, "at", s.at_us);
+  banger_engine_json_add_int (result, "cpu_user_us", (gint64)s.cpu_user_us);
+  banger_engine_json_add_int (result, "cpu_system_us", (gint64)s.cpu_system_us);
+  banger_engine_json_add_int (result, "rss_bytes", (gint64)s.rss_bytes);
+  banger_engine_json_add_int (result, "memory_mib", (gint64)s.memory_mib);
+  banger_engine_json_add_int (result, "balloon_target_mib", s.balloon_target_mib);
+  banger_engine_json_add_int (result, "balloon_actual_mib", s.balloon_actual_mib);
+  banger_engine_json_add_int (result, "block_read_bytes", (gint64)s.block_read_bytes);
+  banger_engine_json_add_int (result, "block_write_bytes", (gint64)s.block_write_bytes);
+  banger_engine_json_add_int (result, "net_rx_bytes", (gint64)s.net_rx_bytes);
+  banger_engine_json_add_int (result, "net_tx_bytes", (gint64)s.net_tx_bytes);
   json_builder_end_object (result);
   return TRUE;
 }
